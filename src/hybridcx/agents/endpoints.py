@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+
+from hybridcx.agents import service
+from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.conversations.repository import agent_loads
+from hybridcx.kit.db import transaction
+from hybridcx.models import Agent
+from hybridcx.queue.service import dispatch
+
+router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
+
+
+class StatusUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["available", "away"]
+
+
+def agent_read(agent: Agent, *, online: bool, load: int) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "email": agent.email,
+        "name": agent.name,
+        "role": agent.role,
+        "skills": agent.skills,
+        "capacity": agent.capacity,
+        "status": agent.status,
+        "online": online,
+        "load": load,
+    }
+
+
+async def _read(
+    runtime: RuntimeDep, workspace_id: str, agent_ids: list[str] | None
+) -> list[dict[str, Any]]:
+    async with runtime.sessions() as session:
+        stmt = select(Agent).where(Agent.workspace_id == workspace_id)
+        if agent_ids is not None:
+            stmt = stmt.where(Agent.id.in_(agent_ids))
+        agents = (await session.execute(stmt.order_by(Agent.name))).scalars().all()
+        online = await service.online_agent_ids(
+            session, workspace_id, timeout_seconds=runtime.presence_timeout_seconds
+        )
+        loads = await agent_loads(session, workspace_id)
+        return [agent_read(a, online=a.id in online, load=loads.get(a.id, 0)) for a in agents]
+
+
+@router.get("/me")
+async def me(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+    return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
+
+
+@router.put("/me/status")
+async def update_status(body: StatusUpdate, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+    """Set availability. Conversations are auto-assigned only while available *and* connected
+    to the desk WebSocket."""
+    async with transaction(runtime.sessions) as session:
+        await service.set_status(session, staff.agent_id, body.status)
+    if body.status == "available":
+        await dispatch(runtime, staff.workspace_id)
+    return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
+
+
+@router.get("")
+async def list_agents(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+    """Everyone on the team with status, presence and load (supervisors and admins)."""
+    staff.require("supervisor", "admin")
+    return {"items": await _read(runtime, staff.workspace_id, None)}

@@ -1,0 +1,140 @@
+"""The ASGI application (composition root)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hybridcx import __version__
+from hybridcx.agents.endpoints import router as agents_router
+from hybridcx.auth.endpoints import router as auth_router
+from hybridcx.config import Settings
+from hybridcx.conversations.endpoints import router as conversations_router
+from hybridcx.customers.endpoints import router as customers_router
+from hybridcx.kit.db import upgrade
+from hybridcx.kit.errors import AppError
+from hybridcx.kit.logging import configure_logging
+from hybridcx.queue.endpoints import router as queue_router
+from hybridcx.realtime.endpoints import router as realtime_router
+from hybridcx.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+MAX_BODY_BYTES = 1_000_000
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    configure_logging(settings.log_level)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.from_settings(settings)
+        if settings.migrate_on_start:
+            await upgrade(runtime.engine)
+        await runtime.bus.start()
+        app.state.runtime = runtime
+        log.info(
+            "app.started",
+            database=runtime.engine.url.render_as_string(hide_password=True),
+            redis=bool(settings.redis_url),
+        )
+        try:
+            yield
+        finally:
+            await runtime.bus.stop()
+            await runtime.engine.dispose()
+
+    app = FastAPI(
+        title="hybridcx",
+        version=__version__,
+        summary="AI-human hybrid customer service",
+        lifespan=lifespan,
+    )
+    _install_error_handlers(app)
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Any:
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse(
+                {
+                    "detail": f"Request body over {MAX_BODY_BYTES} bytes.",
+                    "code": "payload_too_large",
+                },
+                413,
+            )
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home() -> str:
+        return HOME_PAGE
+
+    for router in (
+        auth_router,
+        conversations_router,
+        queue_router,
+        agents_router,
+        customers_router,
+        realtime_router,
+    ):
+        app.include_router(router)
+    return app
+
+
+def _describe(error: Any) -> dict[str, str]:
+    """One validation error as {field, message}, phrased for the person reading it."""
+    if error.get("type") == "json_invalid":
+        return {"field": "body", "message": "malformed JSON"}
+    field = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",))
+    message = str(error.get("msg", "")).removeprefix("Value error, ")
+    return {"field": field, "message": message}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def app_error(_request: Request, exc: AppError) -> JSONResponse:
+        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [_describe(e) for e in exc.errors()]
+        summary = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors)
+        return JSONResponse(
+            {"detail": f"Invalid request: {summary}", "code": "invalid_request", "errors": errors},
+            422,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(
+            {"detail": exc.detail, "code": "http_error"}, status_code=exc.status_code
+        )
+
+
+HOME_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>hybridcx</title>
+<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;line-height:1.5}</style>
+</head><body>
+<h1>hybridcx is running</h1>
+<p>AI-human hybrid customer service. This server exposes:</p>
+<ul>
+<li><a href="/docs">/docs</a>: the REST API, interactive (OpenAPI at <a href="/openapi.json">/openapi.json</a>)</li>
+<li><code>WS /ws/conversations/{id}?token=...</code>: live events for a customer</li>
+<li><code>WS /ws/agent?token=...</code>: live queue and conversation events for staff</li>
+<li><a href="/healthz">/healthz</a>: health check</li>
+</ul>
+<p>Talk to it as a customer from a terminal: <code>.venv/bin/hybridcx chat --email alex@example.com</code></p>
+</body></html>
+"""

@@ -1,0 +1,70 @@
+"""Staff sign-in and bearer-token resolution (staff tokens and per-conversation customer tokens)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.kit.errors import Forbidden, Unauthorized
+from hybridcx.kit.ids import hash_token, new_token, utcnow
+from hybridcx.kit.security import verify_password
+from hybridcx.models import Agent, StaffToken
+
+STAFF_ROLES = ("agent", "supervisor", "admin")
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    agent_id: str
+    workspace_id: str
+    role: str
+    name: str
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in ("supervisor", "admin")
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles:
+            raise Forbidden(
+                f"This needs the {' or '.join(roles)} role; you are signed in as {self.role}."
+            )
+
+
+@dataclass(frozen=True)
+class CustomerPrincipal:
+    token: str
+
+
+async def sign_in(session: AsyncSession, email: str, password: str, *, hours: int) -> str:
+    agent = (
+        await session.execute(select(Agent).where(Agent.email == email.strip().lower()))
+    ).scalar_one_or_none()
+    if agent is None or not verify_password(agent.password_hash, password):
+        raise Unauthorized("Wrong email or password.")
+    token = new_token()
+    now = utcnow()
+    await session.execute(delete(StaffToken).where(StaffToken.expires_at < now))
+    session.add(
+        StaffToken(
+            token_hash=hash_token(token), agent_id=agent.id, expires_at=now + timedelta(hours=hours)
+        )
+    )
+    return token
+
+
+async def staff_from_token(session: AsyncSession, token: str) -> StaffPrincipal | None:
+    stmt = (
+        select(Agent)
+        .join(StaffToken, StaffToken.agent_id == Agent.id)
+        .where(StaffToken.token_hash == hash_token(token), StaffToken.expires_at > utcnow())
+    )
+    agent = (await session.execute(stmt)).scalar_one_or_none()
+    if agent is None:
+        return None
+    return StaffPrincipal(
+        agent_id=agent.id, workspace_id=agent.workspace_id, role=agent.role, name=agent.name
+    )

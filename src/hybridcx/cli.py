@@ -1,0 +1,140 @@
+"""The `hybridcx` command (composition root for terminal use)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from hybridcx.config import Settings
+
+app = typer.Typer(
+    help="hybridcx: AI-human hybrid customer service.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply database migrations (the server also does this on start)."""
+    from hybridcx.kit.db import create_engine, upgrade
+
+    settings = Settings()
+
+    async def run() -> None:
+        engine = create_engine(settings.effective_database_url)
+        try:
+            await upgrade(engine, revision)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    typer.echo(f"Database at {_safe_url(settings)} is at revision {revision}.")
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.effective_database_url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Defaults to HYBRIDCX_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Defaults to HYBRIDCX_PORT.")] = None,
+) -> None:
+    """Serve the API and WebSockets."""
+    _serve(Settings(), host, port)
+
+
+def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+    import uvicorn
+
+    from hybridcx.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        log_level="warning",
+    )
+
+
+@app.command()
+def seed() -> None:
+    """Seed the demo company into the configured database (idempotent)."""
+    created = asyncio.run(_seed(Settings()))
+    typer.echo("Demo company seeded." if created else "Demo company already present.")
+
+
+async def _seed(settings: Settings) -> bool:
+    from hybridcx.demo.seed import seed_demo
+    from hybridcx.kit.db import create_engine, session_factory, transaction, upgrade
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await upgrade(engine)
+        async with transaction(session_factory(engine)) as session:
+            return await seed_demo(session)
+    finally:
+        await engine.dispose()
+
+
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Defaults to HYBRIDCX_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Defaults to HYBRIDCX_PORT.")] = None,
+) -> None:
+    """Seed the fictional demo company (Northwind Goods) and serve it."""
+    from hybridcx.demo.seed import DEMO_INBOX_KEY, STAFF
+
+    settings = Settings()
+    asyncio.run(_seed(settings))
+    url = f"http://{host or settings.host}:{port or settings.port}"
+    typer.echo(f"\nhybridcx demo: Northwind Goods, data in {settings.data_dir.resolve()}")
+    typer.echo(f"  API and docs:     {url}/docs")
+    typer.echo(f"  Health:           {url}/healthz")
+    typer.echo(f"  Chat as customer: .venv/bin/hybridcx chat --url {url} --email alex@example.com")
+    typer.echo(f"  Web chat inbox:   {DEMO_INBOX_KEY}")
+    typer.echo("  Staff logins:")
+    for s in STAFF[:3]:
+        typer.echo(f"    {s.email:<24} {s.password:<16} {s.role}")
+    typer.echo(
+        "  Customers: alex@example.com (regular, order 1001), vip@example.com (VIP), "
+        "human@example.com (human only)\n"
+    )
+    _serve(settings, host, port)
+
+
+@app.command()
+def chat(
+    url: Annotated[str, typer.Option(help="Server URL.")] = "",
+    email: Annotated[str, typer.Option(help="Your email as a customer.")] = "alex@example.com",
+    name: Annotated[str, typer.Option(help="Your name.")] = "",
+    inbox: Annotated[str | None, typer.Option(help="Public inbox key.")] = None,
+) -> None:
+    """Talk to a running server as a customer, in the terminal (type /quit to leave)."""
+    from hybridcx.chat_client import run_chat
+
+    settings = Settings()
+    asyncio.run(
+        run_chat(
+            url or f"http://{settings.host}:{settings.port}", email=email, name=name, inbox=inbox
+        )
+    )
+
+
+@app.command()
+def version() -> None:
+    """Print the hybridcx version."""
+    from hybridcx import __version__
+
+    typer.echo(__version__)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,49 @@
+"""The one typed settings object. Only the composition roots (app.py, cli.py) read it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Settings from the environment (prefix ``HYBRIDCX_``) or a ``.env`` file."""
+
+    model_config = SettingsConfigDict(env_prefix="HYBRIDCX_", env_file=".env", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    data_dir: Path = Path("./.hybridcx")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; defaults to a SQLite file in data_dir."
+    )
+    redis_url: str | None = Field(
+        default=None, description="Redis for live events and locks across processes."
+    )
+    max_message_chars: int = Field(default=4000, ge=1)
+    staff_token_hours: int = Field(default=12, ge=1)
+    presence_timeout_seconds: int = Field(default=60, ge=5)
+    log_level: str = "info"
+    migrate_on_start: bool = True
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return normalize_database_url(self.database_url)
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'hybridcx.db').resolve()}"
+
+    @property
+    def policy_dir(self) -> Path:
+        return self.data_dir / "policies"
+
+
+def normalize_database_url(url: str) -> str:
+    """Accept the URLs people paste (``postgres://``, ``postgresql://``) and pick async drivers."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
+        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
+    return url

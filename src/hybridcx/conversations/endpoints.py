@@ -1,0 +1,100 @@
+"""Thin HTTP layer: parse, authorize, call one service method, return."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Header, Query
+
+from hybridcx.auth.deps import AnyPrincipal, RuntimeDep, Staff
+from hybridcx.conversations.schemas import (
+    ConversationCreate,
+    ConversationCreated,
+    ConversationRead,
+    ConversationState,
+    MessageCreate,
+    MessageRead,
+    ReplyCreate,
+    TransferRequest,
+    TurnRead,
+)
+from hybridcx.conversations.service import ConversationService
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+
+@router.post("", status_code=201, response_model=ConversationCreated)
+async def start_conversation(body: ConversationCreate, runtime: RuntimeDep) -> dict[str, Any]:
+    """Start a conversation as a customer. Keep `customer_token`: it opens this conversation only."""
+    return await ConversationService(runtime).start(body)
+
+
+@router.get("", summary="List conversations (staff)")
+async def list_conversations(
+    staff: Staff,
+    runtime: RuntimeDep,
+    status: Annotated[Literal["bot", "queued", "assigned", "resolved"] | None, Query()] = None,
+) -> dict[str, Any]:
+    return {"items": await ConversationService(runtime).list_for_staff(staff, status)}
+
+
+@router.get(
+    "/{conversation_id}", response_model=ConversationRead, response_model_exclude_none=False
+)
+async def read_conversation(
+    conversation_id: str, principal: AnyPrincipal, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """The conversation with its messages and events (customers never see internal notes)."""
+    return await ConversationService(runtime).read(conversation_id, principal)
+
+
+@router.post("/{conversation_id}/messages", response_model=TurnRead)
+async def post_message(
+    conversation_id: str,
+    body: MessageCreate,
+    principal: AnyPrincipal,
+    runtime: RuntimeDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> dict[str, Any]:
+    """A customer message. The message is stored before the AI answers; retrying with the same
+    `Idempotency-Key` returns the first result and stores the message once."""
+    return await ConversationService(runtime).post_customer_message(
+        conversation_id, principal, body.text, idempotency_key
+    )
+
+
+@router.post("/{conversation_id}/accept", response_model=ConversationState)
+async def accept(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+    """Claim a queued conversation. Exactly one of several concurrent accepts succeeds (409 else)."""
+    return await ConversationService(runtime).accept(conversation_id, staff)
+
+
+@router.post("/{conversation_id}/takeover", response_model=ConversationState)
+async def take_over(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+    """Supervisor: take a conversation from the AI, the queue or another agent."""
+    return await ConversationService(runtime).take_over(conversation_id, staff)
+
+
+@router.post("/{conversation_id}/replies", response_model=MessageRead)
+async def reply(
+    conversation_id: str, body: ReplyCreate, staff: Staff, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """An agent reply, or with `internal: true` a note only staff see."""
+    return await ConversationService(runtime).reply(
+        conversation_id, staff, body.text, internal=body.internal
+    )
+
+
+@router.post("/{conversation_id}/transfer", response_model=ConversationState)
+async def transfer(
+    conversation_id: str, staff: Staff, runtime: RuntimeDep, body: TransferRequest | None = None
+) -> dict[str, Any]:
+    """Hand to another agent (`agent_id`) or back to the queue (optionally for a `skill`/`tier`)."""
+    return await ConversationService(runtime).transfer(
+        conversation_id, staff, body or TransferRequest()
+    )
+
+
+@router.post("/{conversation_id}/resolve", response_model=ConversationState)
+async def resolve(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+    return await ConversationService(runtime).resolve(conversation_id, staff)

@@ -1,0 +1,189 @@
+"""All SQL for conversations, their messages and their event log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.kit.ids import utcnow
+from hybridcx.models import (
+    Agent,
+    Conversation,
+    ConversationEvent,
+    Customer,
+    Inbox,
+    Message,
+    Workspace,
+)
+
+
+async def get_conversation(
+    session: AsyncSession,
+    conversation_id: str,
+    *,
+    workspace_id: str | None = None,
+    lock: bool = False,
+) -> Conversation | None:
+    stmt = select(Conversation).where(Conversation.id == conversation_id)
+    if workspace_id is not None:
+        stmt = stmt.where(Conversation.workspace_id == workspace_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def get_customer(session: AsyncSession, customer_id: str) -> Customer:
+    return (await session.execute(select(Customer).where(Customer.id == customer_id))).scalar_one()
+
+
+async def get_workspace(session: AsyncSession, workspace_id: str) -> Workspace:
+    return (
+        await session.execute(select(Workspace).where(Workspace.id == workspace_id))
+    ).scalar_one()
+
+
+async def get_agent(session: AsyncSession, agent_id: str, *, workspace_id: str) -> Agent | None:
+    stmt = select(Agent).where(Agent.id == agent_id, Agent.workspace_id == workspace_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_inbox(session: AsyncSession, key: str | None) -> Inbox | None:
+    if key:
+        stmt = select(Inbox).where(Inbox.key == key)
+    else:
+        stmt = (
+            select(Inbox)
+            .join(Workspace, Workspace.id == Inbox.workspace_id)
+            .where(Workspace.is_default.is_(True), Inbox.is_default.is_(True))
+        )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def list_messages(
+    session: AsyncSession, conversation_id: str, *, include_internal: bool
+) -> Sequence[Message]:
+    stmt = select(Message).where(Message.conversation_id == conversation_id)
+    if not include_internal:
+        stmt = stmt.where(Message.internal.is_(False))
+    return (await session.execute(stmt.order_by(Message.seq))).scalars().all()
+
+
+async def list_events(session: AsyncSession, conversation_id: str) -> Sequence[ConversationEvent]:
+    stmt = (
+        select(ConversationEvent)
+        .where(ConversationEvent.conversation_id == conversation_id)
+        .order_by(ConversationEvent.seq)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def find_by_idempotency_key(
+    session: AsyncSession, conversation_id: str, key: str
+) -> Message | None:
+    stmt = select(Message).where(
+        Message.conversation_id == conversation_id, Message.idempotency_key == key
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def turn_messages(session: AsyncSession, turn_id: str) -> Sequence[Message]:
+    stmt = select(Message).where(Message.turn_id == turn_id).order_by(Message.seq)
+    return (await session.execute(stmt)).scalars().all()
+
+
+def add_message(
+    session: AsyncSession,
+    conv: Conversation,
+    *,
+    author: str,
+    text: str,
+    internal: bool = False,
+    agent_id: str | None = None,
+    turn_id: str | None = None,
+    idempotency_key: str | None = None,
+) -> Message:
+    msg = Message(
+        workspace_id=conv.workspace_id,
+        conversation_id=conv.id,
+        author=author,
+        text=text,
+        internal=internal,
+        agent_id=agent_id,
+        turn_id=turn_id,
+        idempotency_key=idempotency_key,
+        created_at=utcnow(),
+    )
+    session.add(msg)
+    return msg
+
+
+def add_event(
+    session: AsyncSession,
+    conv: Conversation,
+    type_: str,
+    *,
+    actor: str,
+    actor_id: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> ConversationEvent:
+    event = ConversationEvent(
+        workspace_id=conv.workspace_id,
+        conversation_id=conv.id,
+        type=type_,
+        actor=actor,
+        actor_id=actor_id,
+        data=data or {},
+        created_at=utcnow(),
+    )
+    session.add(event)
+    return event
+
+
+async def claim(
+    session: AsyncSession,
+    conversation_id: str,
+    *,
+    workspace_id: str,
+    agent_id: str,
+    from_statuses: Sequence[str],
+) -> bool:
+    """Exclusive claim: one conditional UPDATE, so only one of any number of racing
+    claimers (in any process) sees a row change."""
+    now = utcnow()
+    result = await session.execute(
+        update(Conversation)
+        .where(
+            Conversation.id == conversation_id,
+            Conversation.workspace_id == workspace_id,
+            Conversation.status.in_(list(from_statuses)),
+        )
+        .values(status="assigned", assigned_agent_id=agent_id, assigned_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+async def agent_loads(session: AsyncSession, workspace_id: str) -> dict[str, int]:
+    stmt = (
+        select(Conversation.assigned_agent_id, func.count())
+        .where(Conversation.workspace_id == workspace_id, Conversation.status == "assigned")
+        .group_by(Conversation.assigned_agent_id)
+    )
+    return {agent_id: n for agent_id, n in (await session.execute(stmt)).all() if agent_id}
+
+
+async def list_conversations(
+    session: AsyncSession, workspace_id: str, *, status: str | None, limit: int = 200
+) -> Sequence[tuple[Conversation, Customer]]:
+    stmt = (
+        select(Conversation, Customer)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .where(Conversation.workspace_id == workspace_id)
+    )
+    if status:
+        stmt = stmt.where(Conversation.status == status)
+    stmt = stmt.order_by(Conversation.updated_at.desc()).limit(limit)
+    return [(c, cu) for c, cu in (await session.execute(stmt)).all()]

@@ -1,0 +1,627 @@
+"""Conversation lifecycle: start, customer turns, and what staff do to a conversation.
+
+Services manage their own transactions because a customer turn needs two: the customer's message
+is committed before the AI runs, so nothing a customer sent is lost if the AI step fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
+from hybridcx.conversations import repository as repo
+from hybridcx.conversations.schemas import (
+    ConversationCreate,
+    TransferRequest,
+    agent_ref,
+    conversation_state,
+    customer_read,
+    event_read,
+    message_read,
+)
+from hybridcx.customers.repository import find_or_create_customer
+from hybridcx.kit.db import transaction
+from hybridcx.kit.errors import (
+    AlreadyClaimed,
+    Conflict,
+    ConversationClosed,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    Unauthorized,
+)
+from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
+from hybridcx.kit.outbox import Outbox
+from hybridcx.kit.security import verify_identity_hash
+from hybridcx.kit.time import iso
+from hybridcx.models import Agent, Conversation, Customer, Message
+from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext
+from hybridcx.pipeline.steps.handoff import build_handoff
+from hybridcx.queue.service import assign, dispatch, queue_position
+from hybridcx.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+NOT_FOUND = "Conversation not found."
+
+
+def profile_of(customer: Customer, conv: Conversation) -> CustomerProfile:
+    return CustomerProfile(
+        id=customer.id,
+        name=customer.name,
+        email=customer.email,
+        vip=customer.vip,
+        lifetime_value=customer.lifetime_value,
+        human_only=customer.human_only,
+        verified=conv.identity_verified,
+    )
+
+
+class ConversationService:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    # ---- customer side -------------------------------------------------------------------
+
+    async def start(self, body: ConversationCreate) -> dict[str, Any]:
+        outbox = Outbox()
+        token = new_token()
+        async with transaction(self.rt.sessions) as session:
+            inbox = await repo.find_inbox(session, body.inbox)
+            if inbox is None:
+                raise NotFound(
+                    f"Unknown inbox {body.inbox!r}."
+                    if body.inbox
+                    else "No default web chat inbox is set up."
+                )
+            verified = False
+            if body.identity_hash is not None:
+                if not verify_identity_hash(
+                    inbox.hmac_secret, body.customer.email, body.identity_hash
+                ):
+                    raise Unauthorized("identity_hash does not match this email for this inbox.")
+                verified = True
+            customer = await find_or_create_customer(
+                session, inbox.workspace_id, email=str(body.customer.email), name=body.customer.name
+            )
+            conv = Conversation(
+                id=new_id(),
+                workspace_id=inbox.workspace_id,
+                inbox_id=inbox.id,
+                customer_id=customer.id,
+                channel=body.channel,
+                status="bot",
+                tier=1,
+                customer_token_hash=hash_token(token),
+                identity_verified=verified,
+                routing={},
+                created_at=utcnow(),
+            )
+            session.add(conv)
+            await session.flush()
+            repo.add_event(
+                session,
+                conv,
+                "conversation.created",
+                actor="customer",
+                actor_id=customer.id,
+                data={"channel": body.channel, "inbox_id": inbox.id, "identity_verified": verified},
+            )
+            created = await self._run_turn(session, outbox, conv, customer, text=None, turn_id=None)
+            messages = [message_read(m) for m in created]
+        await outbox.flush(self.rt.bus)
+        await self._dispatch_if_queued(conv)
+        log.info("conversation.started", conversation_id=conv.id, status=conv.status)
+        return {
+            "id": conv.id,
+            "customer_token": token,
+            "status": conv.status,
+            "tier": conv.tier,
+            "messages": messages,
+        }
+
+    async def post_customer_message(
+        self,
+        conversation_id: str,
+        principal: StaffPrincipal | CustomerPrincipal,
+        text: str,
+        key: str | None,
+    ) -> dict[str, Any]:
+        if not isinstance(principal, CustomerPrincipal):
+            raise Forbidden("Only the customer posts here; staff reply with POST .../replies.")
+        if len(text) > self.rt.max_message_chars:
+            raise PayloadTooLarge(
+                f"Message is {len(text)} characters; the limit is {self.rt.max_message_chars}."
+            )
+        if key is not None and not (0 < len(key) <= 200):
+            raise InvalidInput("Idempotency-Key must be 1 to 200 characters.")
+        try:
+            message_id, done = await self._accept_customer_message(
+                conversation_id, principal, text, key
+            )
+        except IntegrityError:
+            # A concurrent request with the same Idempotency-Key won the insert: use its message.
+            message_id, done = await self._accept_customer_message(
+                conversation_id, principal, text, key
+            )
+        if done is not None:
+            return done
+        return await self._answer(conversation_id, message_id)
+
+    async def _accept_customer_message(
+        self, conversation_id: str, principal: CustomerPrincipal, text: str, key: str | None
+    ) -> tuple[str, dict[str, Any] | None]:
+        """Phase 1: persist the message (once per Idempotency-Key) and tell the agents."""
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv = await self._customer_conversation(session, conversation_id, principal)
+            if key is not None:
+                existing = await repo.find_by_idempotency_key(session, conv.id, key)
+                if existing is not None:
+                    if existing.text != text:
+                        raise InvalidInput(
+                            "This Idempotency-Key was already used for a different message."
+                        )
+                    return existing.id, existing.turn_response
+            if conv.status == "resolved":
+                raise ConversationClosed(
+                    "This conversation is resolved; start a new one to continue."
+                )
+            msg_id = new_id()
+            msg = repo.add_message(
+                session, conv, author="customer", text=text, turn_id=msg_id, idempotency_key=key
+            )
+            msg.id = msg_id
+            await session.flush()
+            payload = {
+                "type": "message.created",
+                "conversation_id": conv.id,
+                "message": message_read(msg),
+            }
+            outbox.to_customer(conv.id, payload)
+            outbox.to_staff(conv.workspace_id, payload)
+        await outbox.flush(self.rt.bus)
+        return msg_id, None
+
+    async def _answer(self, conversation_id: str, message_id: str) -> dict[str, Any]:
+        """Phase 2: run the AI turn for an already-stored customer message."""
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv = await repo.get_conversation(session, conversation_id, lock=True)
+            assert conv is not None
+            msg = await repo.turn_messages(session, message_id)
+            customer_msg = next(m for m in msg if m.id == message_id)
+            if customer_msg.turn_response is not None:  # a concurrent retry finished first
+                return customer_msg.turn_response
+            customer = await repo.get_customer(session, conv.customer_id)
+            created = await self._run_turn(
+                session, outbox, conv, customer, text=customer_msg.text, turn_id=message_id
+            )
+            response = {
+                "messages": [message_read(customer_msg)] + [message_read(m) for m in created],
+                "conversation": await self._state(session, conv),
+            }
+            customer_msg.turn_response = response
+        await outbox.flush(self.rt.bus)
+        await self._dispatch_if_queued(conv)
+        return response
+
+    async def _run_turn(
+        self,
+        session: AsyncSession,
+        outbox: Outbox,
+        conv: Conversation,
+        customer: Customer,
+        *,
+        text: str | None,
+        turn_id: str | None,
+    ) -> list[Message]:
+        ws = await repo.get_workspace(session, conv.workspace_id)
+        policy = self.rt.policies.policy(ws.slug)
+        pipeline = self.rt.policies.pipeline(ws.slug)
+        history = await repo.list_messages(session, conv.id, include_internal=False)
+        transcript = [TranscriptLine(m.author, m.text) for m in history]  # type: ignore[arg-type]
+        profile = profile_of(customer, conv)
+        ctx = TurnContext(
+            text=text,
+            customer=profile,
+            channel=conv.channel,
+            status=conv.status,  # type: ignore[arg-type]
+            tier=conv.tier,
+            transcript=transcript,
+        )
+        result = pipeline.run(ctx)
+        decision = result.decision
+        created = [
+            repo.add_message(session, conv, author=r.author, text=r.text, turn_id=turn_id)
+            for r in result.replies
+        ]
+        conv.routing = decision.to_dict()
+        repo.add_event(
+            session,
+            conv,
+            "routing.decided",
+            actor="ai",
+            data={**decision.to_dict(), "turn_id": turn_id},
+        )
+        full_transcript = transcript + [TranscriptLine(r.author, r.text) for r in result.replies]
+        previous_status = conv.status
+        if decision.handoff and conv.status == "bot":
+            conv.status = "queued"
+            conv.tier = decision.tier
+            conv.queued_at = utcnow()
+            conv.required_skill = policy.skill_by_tier.get(decision.tier)
+            conv.handoff = build_handoff(profile, decision, full_transcript, channel=conv.channel)
+            repo.add_event(
+                session,
+                conv,
+                "conversation.queued",
+                actor="system",
+                data={
+                    "tier": conv.tier,
+                    "reasons": list(decision.reasons),
+                    "skill": conv.required_skill,
+                },
+            )
+        elif conv.status in ("queued", "assigned"):
+            conv.tier = max(conv.tier, decision.tier)
+            conv.handoff = build_handoff(profile, decision, full_transcript, channel=conv.channel)
+        conv.updated_at = utcnow()
+        await session.flush()
+        for m in created:
+            payload = {
+                "type": "message.created",
+                "conversation_id": conv.id,
+                "message": message_read(m),
+            }
+            outbox.to_customer(conv.id, payload)
+            outbox.to_staff(conv.workspace_id, payload)
+        state = await self._state(session, conv)
+        outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
+        if conv.status == "queued" and previous_status != "queued":
+            outbox.to_staff(
+                conv.workspace_id, {"type": "conversation.queued", "conversation": state}
+            )
+            outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
+        else:
+            outbox.to_staff(
+                conv.workspace_id, {"type": "conversation.updated", "conversation": state}
+            )
+        return created
+
+    async def _customer_conversation(
+        self, session: AsyncSession, conversation_id: str, principal: CustomerPrincipal
+    ) -> Conversation:
+        conv = await repo.get_conversation(session, conversation_id)
+        if conv is None:
+            raise NotFound(NOT_FOUND)
+        if conv.customer_token_hash != hash_token(principal.token):
+            raise Forbidden("This token does not open this conversation.")
+        return conv
+
+    async def _state(self, session: AsyncSession, conv: Conversation) -> dict[str, Any]:
+        agent = None
+        if conv.assigned_agent_id:
+            agent = await repo.get_agent(
+                session, conv.assigned_agent_id, workspace_id=conv.workspace_id
+            )
+        ws = await repo.get_workspace(session, conv.workspace_id)
+        position = await queue_position(session, conv, self.rt.policies.policy(ws.slug).queue)
+        return conversation_state(conv, agent=agent, queue_position=position)
+
+    async def _dispatch_if_queued(self, conv: Conversation) -> None:
+        if conv.status == "queued":
+            await dispatch(self.rt, conv.workspace_id)
+
+    # ---- reading -------------------------------------------------------------------------
+
+    async def read(
+        self, conversation_id: str, principal: StaffPrincipal | CustomerPrincipal
+    ) -> dict[str, Any]:
+        async with self.rt.sessions() as session:
+            if isinstance(principal, StaffPrincipal):
+                conv = await self._staff_conversation(session, conversation_id, principal)
+            else:
+                conv = await self._customer_conversation(session, conversation_id, principal)
+            staff = isinstance(principal, StaffPrincipal)
+            messages = await repo.list_messages(session, conv.id, include_internal=staff)
+            events = await repo.list_events(session, conv.id)
+            names = await self._agent_names(session, conv.workspace_id, messages)
+            state = await self._state(session, conv)
+            customer = await repo.get_customer(session, conv.customer_id)
+            return {
+                **state,
+                "channel": conv.channel,
+                "created_at": event_read(events[0], full=False)["created_at"] if events else None,
+                "identity_verified": conv.identity_verified,
+                "customer": customer_read(customer) if staff else None,
+                "handoff": conv.handoff if staff else None,
+                "messages": [message_read(m, names) for m in messages],
+                "events": [event_read(e, full=staff) for e in events],
+            }
+
+    async def _agent_names(
+        self, session: AsyncSession, workspace_id: str, messages: Sequence[Message]
+    ) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for agent_id in {m.agent_id for m in messages if m.agent_id}:
+            agent = await repo.get_agent(session, agent_id, workspace_id=workspace_id)
+            if agent:
+                names[agent_id] = agent.name
+        return names
+
+    async def list_for_staff(
+        self, principal: StaffPrincipal, status: str | None
+    ) -> list[dict[str, Any]]:
+        async with self.rt.sessions() as session:
+            rows = await repo.list_conversations(session, principal.workspace_id, status=status)
+            return [
+                {
+                    **conversation_state(conv),
+                    "channel": conv.channel,
+                    "customer": {
+                        "id": cust.id,
+                        "name": cust.name,
+                        "email": cust.email,
+                        "vip": cust.vip,
+                    },
+                    "assigned_agent_id": conv.assigned_agent_id,
+                    "updated_at": iso(conv.updated_at),
+                }
+                for conv, cust in rows
+            ]
+
+    # ---- staff actions -------------------------------------------------------------------
+
+    async def _staff_conversation(
+        self, session: AsyncSession, conversation_id: str, principal: StaffPrincipal
+    ) -> Conversation:
+        conv = await repo.get_conversation(
+            session, conversation_id, workspace_id=principal.workspace_id
+        )
+        if conv is None:
+            raise NotFound(NOT_FOUND)
+        return conv
+
+    async def _me(self, session: AsyncSession, principal: StaffPrincipal) -> Agent:
+        agent = await repo.get_agent(
+            session, principal.agent_id, workspace_id=principal.workspace_id
+        )
+        if agent is None:
+            raise Unauthorized("Your staff account no longer exists.")
+        return agent
+
+    async def accept(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
+        """An agent picks a queued conversation. Exclusive: a second accept gets 409."""
+        return await self._claim(
+            conversation_id, principal, via="accept", from_statuses=("queued",)
+        )
+
+    async def take_over(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
+        """A supervisor takes a conversation from the AI, the queue or another agent."""
+        principal.require("supervisor", "admin")
+        return await self._claim(
+            conversation_id, principal, via="takeover", from_statuses=("bot", "queued", "assigned")
+        )
+
+    async def _claim(
+        self,
+        conversation_id: str,
+        principal: StaffPrincipal,
+        *,
+        via: str,
+        from_statuses: tuple[str, ...],
+    ) -> dict[str, Any]:
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv = await self._staff_conversation(session, conversation_id, principal)
+            me = await self._me(session, principal)
+            previous = (conv.status, conv.assigned_agent_id)
+            if conv.status == "resolved":
+                raise ConversationClosed("This conversation is already resolved.")
+            if conv.status == "assigned" and conv.assigned_agent_id == me.id:
+                raise Conflict("You already have this conversation.")
+            if conv.status not in from_statuses:
+                raise self._claim_error(conv, via)
+            if not await assign(
+                session, outbox, conv, me, via=via, from_statuses=from_statuses, actor_id=me.id
+            ):
+                raise AlreadyClaimed("Someone else claimed this conversation first.")
+            if via == "takeover":
+                repo.add_event(
+                    session,
+                    conv,
+                    "conversation.taken_over",
+                    actor="agent",
+                    actor_id=me.id,
+                    data={"from_status": previous[0], "from_agent_id": previous[1]},
+                )
+            state = await self._state(session, conv)
+        await outbox.flush(self.rt.bus)
+        return state
+
+    @staticmethod
+    def _claim_error(conv: Conversation, via: str) -> Exception:
+        if conv.status == "assigned":
+            return AlreadyClaimed("This conversation is already assigned to another agent.")
+        if conv.status == "bot" and via == "accept":
+            return Conflict("The AI is handling this conversation; a supervisor can take it over.")
+        return Conflict(f"A {conv.status} conversation cannot be claimed this way.")
+
+    def _require_handler(self, conv: Conversation, principal: StaffPrincipal) -> None:
+        if conv.status == "resolved":
+            raise ConversationClosed("This conversation is resolved.")
+        if conv.assigned_agent_id == principal.agent_id or principal.is_supervisor:
+            return
+        if conv.status == "assigned":
+            raise Forbidden("This conversation is assigned to another agent.")
+        raise Conflict("Accept this conversation before acting on it.")
+
+    async def reply(
+        self, conversation_id: str, principal: StaffPrincipal, text: str, *, internal: bool
+    ) -> dict[str, Any]:
+        if len(text) > self.rt.max_message_chars:
+            raise PayloadTooLarge(
+                f"Message is {len(text)} characters; the limit is {self.rt.max_message_chars}."
+            )
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv = await self._staff_conversation(session, conversation_id, principal)
+            if internal:
+                if conv.status == "resolved":
+                    raise ConversationClosed("This conversation is resolved.")
+            else:
+                self._require_handler(conv, principal)
+            msg = repo.add_message(
+                session,
+                conv,
+                author="agent",
+                text=text,
+                internal=internal,
+                agent_id=principal.agent_id,
+            )
+            conv.updated_at = utcnow()
+            await session.flush()
+            payload = {
+                "type": "message.created",
+                "conversation_id": conv.id,
+                "message": message_read(msg, {principal.agent_id: principal.name}),
+            }
+            outbox.to_staff(conv.workspace_id, payload)
+            if not internal:
+                outbox.to_customer(conv.id, payload)
+        await outbox.flush(self.rt.bus)
+        return payload["message"]  # type: ignore[return-value]
+
+    async def transfer(
+        self, conversation_id: str, principal: StaffPrincipal, body: TransferRequest
+    ) -> dict[str, Any]:
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv = await self._staff_conversation(session, conversation_id, principal)
+            self._require_handler(conv, principal)
+            from_agent = conv.assigned_agent_id
+            if body.note:
+                repo.add_message(
+                    session,
+                    conv,
+                    author="agent",
+                    text=body.note,
+                    internal=True,
+                    agent_id=principal.agent_id,
+                )
+            if body.tier is not None:
+                conv.tier = body.tier
+            data: dict[str, Any] = {
+                "from_agent_id": from_agent,
+                "note": body.note,
+                "tier": conv.tier,
+            }
+            if body.agent_id:
+                target = await repo.get_agent(
+                    session, body.agent_id, workspace_id=conv.workspace_id
+                )
+                if target is None:
+                    raise NotFound("No such agent in this workspace.")
+                if target.id == from_agent:
+                    raise Conflict("The conversation is already with that agent.")
+                conv.status, conv.assigned_agent_id, conv.assigned_at = (
+                    "assigned",
+                    target.id,
+                    utcnow(),
+                )
+                data.update(to_agent_id=target.id, to="agent")
+                repo.add_event(
+                    session,
+                    conv,
+                    "conversation.transferred",
+                    actor="agent",
+                    actor_id=principal.agent_id,
+                    data=data,
+                )
+                repo.add_message(
+                    session,
+                    conv,
+                    author="system",
+                    text=f"{target.name} has joined the conversation.",
+                )
+                target_ref = agent_ref(target)
+            else:
+                ws = await repo.get_workspace(session, conv.workspace_id)
+                policy = self.rt.policies.policy(ws.slug)
+                conv.status, conv.assigned_agent_id, conv.queued_at = "queued", None, utcnow()
+                conv.required_skill = body.skill or policy.skill_by_tier.get(conv.tier)
+                handoff = dict(conv.handoff or {})
+                handoff["declined_by"] = sorted(
+                    {*handoff.get("declined_by", []), *([from_agent] if from_agent else [])}
+                )
+                if body.note:
+                    handoff["transfer_note"] = body.note
+                conv.handoff = handoff
+                data.update(to="queue", skill=conv.required_skill)
+                repo.add_event(
+                    session,
+                    conv,
+                    "conversation.transferred",
+                    actor="agent",
+                    actor_id=principal.agent_id,
+                    data=data,
+                )
+                repo.add_event(
+                    session,
+                    conv,
+                    "conversation.queued",
+                    actor="agent",
+                    actor_id=principal.agent_id,
+                    data={"tier": conv.tier, "reasons": ["transfer"], "skill": conv.required_skill},
+                )
+                target_ref = None
+            conv.updated_at = utcnow()
+            await session.flush()
+            state = await self._state(session, conv)
+            outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
+            outbox.to_staff(
+                conv.workspace_id,
+                {"type": "conversation.transferred", "conversation": state, "to_agent": target_ref},
+            )
+            outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
+        await outbox.flush(self.rt.bus)
+        await dispatch(self.rt, conv.workspace_id)
+        return state
+
+    async def resolve(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv = await self._staff_conversation(session, conversation_id, principal)
+            self._require_handler(conv, principal)
+            now = utcnow()
+            conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now
+            repo.add_event(
+                session,
+                conv,
+                "conversation.resolved",
+                actor="agent",
+                actor_id=principal.agent_id,
+                data={"agent_id": conv.assigned_agent_id},
+            )
+            if conv.assigned_agent_id:
+                me = await repo.get_agent(
+                    session, conv.assigned_agent_id, workspace_id=conv.workspace_id
+                )
+                if me is not None:
+                    me.idle_since = now
+            await session.flush()
+            state = await self._state(session, conv)
+            outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
+            outbox.to_staff(
+                conv.workspace_id, {"type": "conversation.resolved", "conversation": state}
+            )
+        await outbox.flush(self.rt.bus)
+        await dispatch(self.rt, conv.workspace_id)
+        return state

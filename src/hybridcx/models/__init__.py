@@ -1,0 +1,29 @@
+"""ORM tables, one file per table; importing this package registers them all on the metadata."""
+
+from hybridcx.models.agent import Agent
+from hybridcx.models.agent_presence import AgentPresence
+from hybridcx.models.base import Base
+from hybridcx.models.conversation import Conversation
+from hybridcx.models.conversation_event import ConversationEvent
+from hybridcx.models.customer import Customer
+from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder
+from hybridcx.models.inbox import Inbox
+from hybridcx.models.message import Message
+from hybridcx.models.staff_token import StaffToken
+from hybridcx.models.workspace import Workspace
+
+__all__ = [
+    "Agent",
+    "AgentPresence",
+    "Base",
+    "Conversation",
+    "ConversationEvent",
+    "Customer",
+    "DemoAccount",
+    "DemoAppointmentSlot",
+    "DemoOrder",
+    "Inbox",
+    "Message",
+    "StaffToken",
+    "Workspace",
+]

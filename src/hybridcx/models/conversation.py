@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hybridcx.kit.ids import utcnow
+from hybridcx.models.base import Base, IdMixin, TimestampMixin
+
+
+class Conversation(IdMixin, TimestampMixin, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_workspace_status", "workspace_id", "status"),)
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    inbox_id: Mapped[str] = mapped_column(ForeignKey("inboxes.id"))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="bot")  # bot|queued|assigned|resolved
+    tier: Mapped[int] = mapped_column(default=1)
+    assigned_agent_id: Mapped[str | None] = mapped_column(
+        ForeignKey("agents.id"), default=None, index=True
+    )
+    customer_token_hash: Mapped[str] = mapped_column(String(64))
+    identity_verified: Mapped[bool] = mapped_column(default=False)
+    required_skill: Mapped[str | None] = mapped_column(String(64), default=None)
+    routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    handoff: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

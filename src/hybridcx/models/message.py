@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.models.base import Base
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "idempotency_key", name="uq_messages_idempotency"),
+    )
+
+    # Internal, monotonic order; never exposed (public ids are random).
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    author: Mapped[str] = mapped_column(String(20))  # customer|ai|agent|system
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    internal: Mapped[bool] = mapped_column(default=False)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    # The customer message that started the turn this message belongs to.
+    turn_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    # For a customer message: the turn's response, so an idempotent retry returns it unchanged.
+    turn_response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from sqlalchemy import Boolean, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hybridcx.models.base import Base, IdMixin, TimestampMixin
+
+
+class Workspace(IdMixin, TimestampMixin, Base):
+    """A tenant: one company using hybridcx. Every other row belongs to exactly one."""
+
+    __tablename__ = "workspaces"
+
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -1,0 +1,84 @@
+"""Routing policy: the per-workspace numbers and phrases that turn signals into a decision.
+
+Loaded from YAML (``policy.default.yaml`` in this package, overridden per workspace); pydantic
+validates the file so a typo is a clear error at load time, not a surprise at routing time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.default.yaml")
+
+
+class QueuePriority(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tier_weight: dict[int, float] = Field(default_factory=lambda: {1: 100.0, 2: 200.0, 3: 300.0})
+    vip_bonus: float = 100.0
+    per_waiting_minute: float = 2.0
+
+
+class RoutingPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confidence_threshold: float = Field(default=0.70, ge=0.0, le=1.0)
+    # Which tier each reason code sends a conversation to (the highest wins).
+    reason_tiers: dict[str, int] = Field(default_factory=dict)
+    # Exact one-line commands and phrases inside longer messages that mean "get me a person".
+    customer_request_commands: list[str] = Field(default_factory=list)
+    customer_request_phrases: list[str] = Field(default_factory=list)
+    # Skill a queued conversation needs, by tier (e.g. tier 3 -> senior agents).
+    skill_by_tier: dict[int, str] = Field(default_factory=dict)
+    queue: QueuePriority = Field(default_factory=QueuePriority)
+
+    def tier_for(self, reason: str, default: int = 2) -> int:
+        return self.reason_tiers.get(reason, default)
+
+
+class PolicyError(ValueError):
+    pass
+
+
+def parse_policy(
+    text: str, *, base: dict[str, Any] | None = None, source: str = "policy"
+) -> RoutingPolicy:
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{source}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise PolicyError(f"{source}: expected a mapping at the top level")
+    merged = _deep_merge(base or {}, data)
+    try:
+        return RoutingPolicy.model_validate(merged)
+    except ValidationError as exc:
+        raise PolicyError(f"{source}: {exc}") from exc
+
+
+def default_policy_data() -> dict[str, Any]:
+    data = yaml.safe_load(DEFAULT_POLICY_FILE.read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def load_policy(path: Path | None = None) -> RoutingPolicy:
+    """The packaged defaults, with the workspace file (if any) merged on top."""
+    base = default_policy_data()
+    if path is None or not path.exists():
+        return RoutingPolicy.model_validate(base)
+    return parse_policy(path.read_text(), base=base, source=str(path))
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,69 @@
+"""The warm-handoff package a person receives when a conversation is queued."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hybridcx.pipeline.base import CustomerProfile, RoutingDecision, TranscriptLine
+
+REASON_TEXT = {
+    "customer_request": "the customer asked for a person",
+    "vip": "VIP customer",
+    "human_only": "the customer opted out of AI",
+    "low_confidence": "the AI was not confident it understood",
+    "negative_sentiment": "the customer seems upset",
+    "repeated_failure": "the AI failed repeatedly",
+    "complexity": "complex request",
+    "legal_compliance": "legal or compliance topic",
+    "high_value": "high-value customer",
+}
+
+
+def build_handoff(
+    customer: CustomerProfile,
+    decision: RoutingDecision,
+    transcript: Sequence[TranscriptLine],
+    *,
+    channel: str,
+) -> dict[str, Any]:
+    """Reasons, signals, a short summary and the transcript, so nobody asks twice."""
+    return {
+        "reasons": list(decision.reasons),
+        "intent": decision.intent,
+        "confidence": decision.confidence,
+        "sentiment": decision.sentiment,
+        "summary": summarize(customer, decision, transcript, channel=channel),
+        "transcript": [{"author": line.author, "text": line.text} for line in transcript],
+    }
+
+
+def summarize(
+    customer: CustomerProfile,
+    decision: RoutingDecision,
+    transcript: Sequence[TranscriptLine],
+    *,
+    channel: str,
+) -> str:
+    who = customer.name or customer.email
+    identity = "verified" if customer.verified else "unverified (claimed email)"
+    flags = [f for f, on in (("VIP", customer.vip), ("human only", customer.human_only)) if on]
+    flag_text = f" [{', '.join(flags)}]" if flags else ""
+    said = [line.text for line in transcript if line.author == "customer"]
+    why = "; ".join(REASON_TEXT.get(r, r) for r in decision.reasons) or "routed to a person"
+    parts = [f"{who} <{customer.email}>{flag_text}, {identity}, via {channel}.", f"Why: {why}."]
+    if decision.intent:
+        parts.append(f"Intent: {decision.intent}.")
+    if said:
+        first = _clip(said[0])
+        parts.append(f'First said: "{first}".')
+        if len(said) > 1:
+            parts.append(f'Last said: "{_clip(said[-1])}" ({len(said)} customer messages).')
+    else:
+        parts.append("The customer has not written yet.")
+    return " ".join(parts)
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,67 @@
+"""What the AI (or, for human-only customers, the system) says back on this turn."""
+
+from __future__ import annotations
+
+from hybridcx.pipeline.base import Reply, TurnContext
+
+AI_DISCLOSURE = "You're chatting with our AI assistant."
+HOW_TO_REACH_A_PERSON = 'You can talk to a person at any time: just type "agent".'
+
+
+class ResponderStep:
+    """Greets with the AI disclosure, announces handoffs, and otherwise answers honestly.
+
+    Until understanding steps exist, a message the AI cannot handle gets an honest reply that
+    offers a person. A customer who opted out of AI never gets an AI-authored message.
+    """
+
+    name = "responder"
+
+    def __call__(self, ctx: TurnContext) -> None:
+        decision = ctx.decision
+        assert decision is not None, "ResponderStep must run after RoutingPolicyStep"
+        human_only = "human_only" in decision.reasons
+        if ctx.is_opening:
+            ctx.replies.append(self._opening(ctx, human_only=human_only, handoff=decision.handoff))
+        elif ctx.with_humans:
+            return  # a person has it (or is about to): the AI stays quiet in the transcript
+        elif decision.handoff:
+            text = _handoff_text(decision.reasons)
+            ctx.replies.append(Reply("system" if human_only else "ai", text))
+        elif not ctx.replies:
+            ctx.replies.append(Reply("ai", _fallback_text()))
+
+    @staticmethod
+    def _opening(ctx: TurnContext, *, human_only: bool, handoff: bool) -> Reply:
+        first = ctx.customer.name.split()[0] if ctx.customer.name.strip() else ""
+        hello = f"Hi {first}!" if first else "Hi!"
+        if human_only:
+            return Reply(
+                "system",
+                f"{hello} You asked to be served by our team only, so a person will be with "
+                "you shortly. No AI will reply in this conversation.",
+            )
+        if handoff:
+            return Reply(
+                "ai",
+                f"{hello} {AI_DISCLOSURE} A member of our team will join you shortly; "
+                "meanwhile, tell me what you need and I'll pass it on.",
+            )
+        return Reply(
+            "ai", f"{hello} {AI_DISCLOSURE} How can I help you today? {HOW_TO_REACH_A_PERSON}"
+        )
+
+
+def _handoff_text(reasons: tuple[str, ...]) -> str:
+    if "customer_request" in reasons:
+        return "Of course. I'm connecting you with a person now; they'll see everything so far."
+    if "human_only" in reasons:
+        return "Connecting you with a member of our team."
+    return "I'm bringing in a member of our team to help; they'll see everything so far."
+
+
+def _fallback_text() -> str:
+    return (
+        "I'm an AI assistant and I can't answer that one reliably yet. "
+        'Would you like me to connect you with a person? Just type "agent".'
+    )

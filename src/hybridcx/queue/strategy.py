@@ -1,0 +1,65 @@
+"""Assignment strategies: who gets the next queued conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class AgentCandidate:
+    id: str
+    name: str
+    skills: tuple[str, ...]
+    capacity: int
+    load: int
+    idle_since: datetime | None
+
+
+@dataclass(frozen=True)
+class QueuedWork:
+    conversation_id: str
+    tier: int
+    required_skill: str | None
+    channel: str
+    excluded_agents: tuple[str, ...] = ()
+
+
+class AssignmentStrategy(Protocol):
+    """Picks an agent for one queued conversation from the eligible, online candidates."""
+
+    name: str
+
+    def choose(
+        self, work: QueuedWork, candidates: Sequence[AgentCandidate]
+    ) -> AgentCandidate | None: ...
+
+
+def has_skill(agent: AgentCandidate, skill: str | None) -> bool:
+    return skill is None or skill in agent.skills
+
+
+class LongestIdleStrategy:
+    """Baseline: among agents with the skill and spare capacity, the least loaded, then the one
+    idle the longest (an agent never assigned counts as idle the longest)."""
+
+    name = "longest_idle"
+
+    def choose(
+        self, work: QueuedWork, candidates: Sequence[AgentCandidate]
+    ) -> AgentCandidate | None:
+        eligible = [
+            a
+            for a in candidates
+            if a.load < a.capacity
+            and has_skill(a, work.required_skill)
+            and a.id not in work.excluded_agents
+        ]
+        if not eligible:
+            return None
+        return min(eligible, key=lambda a: (a.load, a.idle_since or datetime.min, a.id))
+
+
+STRATEGIES: dict[str, type[LongestIdleStrategy]] = {"longest_idle": LongestIdleStrategy}

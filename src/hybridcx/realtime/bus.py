@@ -1,0 +1,144 @@
+"""Live-event bus: in-process by default, Redis pub/sub when several processes share the work.
+
+Publishers call ``publish(channel, payload)`` after their transaction commits. Each process keeps
+its own local subscribers (WebSockets); with Redis every process hears every publish and hands it
+to its local subscribers, so a message posted through process A reaches a socket held by B.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import defaultdict
+from typing import Any, Protocol
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+Payload = dict[str, Any]
+
+
+def customer_channel(conversation_id: str) -> str:
+    return f"conversation:{conversation_id}"
+
+
+def staff_channel(workspace_id: str) -> str:
+    return f"staff:{workspace_id}"
+
+
+class Subscription:
+    def __init__(self, hub: LocalHub, channels: list[str]) -> None:
+        self.hub = hub
+        self.channels = channels
+        self.queue: asyncio.Queue[Payload] = asyncio.Queue(maxsize=1000)
+
+    async def get(self) -> Payload:
+        return await self.queue.get()
+
+    def close(self) -> None:
+        self.hub.unsubscribe(self)
+
+
+class LocalHub:
+    """The subscribers held by this process."""
+
+    def __init__(self) -> None:
+        self._subs: dict[str, set[Subscription]] = defaultdict(set)
+
+    def subscribe(self, channels: list[str]) -> Subscription:
+        sub = Subscription(self, channels)
+        for ch in channels:
+            self._subs[ch].add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        for ch in sub.channels:
+            subs = self._subs.get(ch)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[ch]
+
+    def deliver(self, channel: str, payload: Payload) -> None:
+        for sub in list(self._subs.get(channel, ())):
+            try:
+                sub.queue.put_nowait(payload)
+            except asyncio.QueueFull:
+                log.warning("realtime.subscriber_full", channel=channel)
+
+
+class EventBus(Protocol):
+    hub: LocalHub
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+    async def publish(self, channel: str, payload: Payload) -> None: ...
+
+
+class MemoryBus:
+    """Single-process bus: publishing delivers straight to local subscribers."""
+
+    def __init__(self) -> None:
+        self.hub = LocalHub()
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        return None
+
+    async def publish(self, channel: str, payload: Payload) -> None:
+        self.hub.deliver(channel, payload)
+
+
+class RedisBus:
+    """Redis pub/sub: one pattern subscription per process feeds the local hub."""
+
+    PREFIX = "hybridcx:"
+
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as aioredis
+
+        self.hub = LocalHub()
+        self.redis = aioredis.from_url(url)
+        self._task: asyncio.Task[None] | None = None
+        self._ready = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.redis.ping()  # fail fast with a clear error if Redis is not there
+        self._task = asyncio.create_task(self._listen(), name="hybridcx-redis-bus")
+        await asyncio.wait_for(self._ready.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.redis.aclose()
+
+    async def publish(self, channel: str, payload: Payload) -> None:
+        await self.redis.publish(self.PREFIX + channel, json.dumps(payload, default=str))
+
+    async def _listen(self) -> None:
+        while True:
+            pubsub = self.redis.pubsub()
+            try:
+                await pubsub.psubscribe(self.PREFIX + "*")
+                self._ready.set()
+                async for msg in pubsub.listen():
+                    if msg.get("type") != "pmessage":
+                        continue
+                    channel = msg["channel"].decode()[len(self.PREFIX) :]
+                    self.hub.deliver(channel, json.loads(msg["data"]))
+            except asyncio.CancelledError:
+                await pubsub.aclose()
+                raise
+            except Exception as exc:  # a Redis restart must not kill live updates for good
+                log.warning("realtime.redis_reconnect", error=str(exc))
+                await asyncio.sleep(1)
+
+
+def create_bus(redis_url: str | None) -> EventBus:
+    return RedisBus(redis_url) if redis_url else MemoryBus()

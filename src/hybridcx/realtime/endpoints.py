@@ -1,0 +1,146 @@
+"""WebSockets: live events for a customer's conversation and for the staff desk."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+import structlog
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from hybridcx.agents import service as agents
+from hybridcx.auth.service import StaffPrincipal, staff_from_token
+from hybridcx.conversations import repository as repo
+from hybridcx.kit.db import transaction
+from hybridcx.kit.ids import hash_token, new_id
+from hybridcx.queue.service import dispatch
+from hybridcx.realtime.bus import Subscription, customer_channel, staff_channel
+from hybridcx.runtime import Runtime
+
+router = APIRouter(tags=["realtime"])
+log = structlog.get_logger(__name__)
+
+
+def _runtime(ws: WebSocket) -> Runtime:
+    runtime: Runtime = ws.app.state.runtime
+    return runtime
+
+
+@router.websocket("/ws/conversations/{conversation_id}")
+async def customer_socket(ws: WebSocket, conversation_id: str, token: str = "") -> None:
+    """New messages and status changes of one conversation, for the customer holding its token."""
+    runtime = _runtime(ws)
+    async with runtime.sessions() as session:
+        conv = await repo.get_conversation(session, conversation_id)
+    if conv is None or not token or conv.customer_token_hash != hash_token(token):
+        await ws.close(code=4403, reason="unknown conversation or wrong token")
+        return
+    await ws.accept()
+    sub = runtime.bus.hub.subscribe([customer_channel(conversation_id)])
+    try:
+        await ws.send_json({"type": "ready", "conversation_id": conversation_id})
+        await _pump(ws, sub, on_message=_ignore)
+    finally:
+        sub.close()
+
+
+async def _ignore(_data: dict[str, Any]) -> None:
+    return None
+
+
+@router.websocket("/ws/agent")
+async def agent_socket(ws: WebSocket, token: str = "") -> None:
+    """Queue and conversation events of the workspace. While connected the agent is *online*;
+    send ``{"type": "status", "status": "available"}`` to receive conversations automatically."""
+    runtime = _runtime(ws)
+    async with runtime.sessions() as session:
+        staff = await staff_from_token(session, token) if token else None
+    if staff is None:
+        await ws.close(code=4401, reason="missing or invalid staff token")
+        return
+    await ws.accept()
+    connection_id = new_id()
+    sub = runtime.bus.hub.subscribe([staff_channel(staff.workspace_id)])
+    async with transaction(runtime.sessions) as session:
+        await agents.connect(session, staff.agent_id, connection_id)
+    heartbeat = asyncio.create_task(_heartbeat(runtime, connection_id))
+    try:
+        await ws.send_json(
+            {
+                "type": "ready",
+                "agent": {"id": staff.agent_id, "name": staff.name, "role": staff.role},
+            }
+        )
+        await dispatch(runtime, staff.workspace_id)
+
+        async def on_message(data: dict[str, Any]) -> None:
+            await _agent_command(runtime, ws, staff, data)
+
+        await _pump(ws, sub, on_message=on_message)
+    finally:
+        heartbeat.cancel()
+        sub.close()
+        with contextlib.suppress(Exception):
+            async with transaction(runtime.sessions) as session:
+                await agents.disconnect(session, connection_id)
+
+
+async def _agent_command(
+    runtime: Runtime, ws: WebSocket, staff: StaffPrincipal, data: dict[str, Any]
+) -> None:
+    kind = data.get("type")
+    if kind == "ping":
+        await ws.send_json({"type": "pong"})
+    elif kind == "status" and data.get("status") in agents.AGENT_STATUSES:
+        async with transaction(runtime.sessions) as session:
+            await agents.set_status(session, staff.agent_id, str(data["status"]))
+        await ws.send_json({"type": "status", "status": data["status"]})
+        if data["status"] == "available":
+            await dispatch(runtime, staff.workspace_id)
+    else:
+        await ws.send_json(
+            {"type": "error", "message": f"Unknown command {kind!r}; use ping or status."}
+        )
+
+
+async def _heartbeat(runtime: Runtime, connection_id: str) -> None:
+    interval = max(1.0, runtime.presence_timeout_seconds / 3)
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            async with transaction(runtime.sessions) as session:
+                await agents.heartbeat(session, connection_id)
+        except Exception as exc:  # the DB blinking must not drop the desk connection
+            log.warning("presence.heartbeat_failed", error=str(exc))
+
+
+async def _pump(ws: WebSocket, sub: Subscription, *, on_message: Any) -> None:
+    """Forward bus events to the socket and client commands to ``on_message`` until either ends."""
+
+    async def outbound() -> None:
+        while True:
+            await ws.send_json(await sub.get())
+
+    async def inbound() -> None:
+        while True:
+            raw = await ws.receive_text()
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                await ws.send_json({"type": "error", "message": "Send JSON objects."})
+                continue
+            if isinstance(data, dict):
+                await on_message(data)
+
+    tasks = [asyncio.create_task(outbound()), asyncio.create_task(inbound())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            exc = task.exception()
+            if exc and not isinstance(exc, WebSocketDisconnect | RuntimeError):
+                log.warning("ws.closed_with_error", error=str(exc))
+    finally:
+        for task in tasks:
+            task.cancel()

@@ -1,0 +1,41 @@
+"""Everything a request or job needs, built once per process by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from hybridcx.config import Settings
+from hybridcx.kit.db import create_engine, session_factory
+from hybridcx.queue.strategy import AssignmentStrategy, LongestIdleStrategy
+from hybridcx.realtime.bus import EventBus, create_bus
+from hybridcx.workspaces.policy_store import PolicyStore
+
+
+@dataclass
+class Runtime:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bus: EventBus
+    policies: PolicyStore
+    strategy: AssignmentStrategy
+    max_message_chars: int
+    staff_token_hours: int
+    presence_timeout_seconds: int
+    redis_url: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        engine = create_engine(settings.effective_database_url)
+        return cls(
+            engine=engine,
+            sessions=session_factory(engine),
+            bus=create_bus(settings.redis_url),
+            policies=PolicyStore(settings.policy_dir),
+            strategy=LongestIdleStrategy(),
+            max_message_chars=settings.max_message_chars,
+            staff_token_hours=settings.staff_token_hours,
+            presence_timeout_seconds=settings.presence_timeout_seconds,
+            redis_url=settings.redis_url,
+        )
