@@ -1,0 +1,38 @@
+"""Shared fixtures. Every database test runs on SQLite, and again on PostgreSQL when
+HYBRIDCX_TEST_POSTGRES_URL is set (CI sets it; in CI a missing PostgreSQL is a failure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for
+
+
+def _backends() -> list[object]:
+    reason = "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
+    pg_marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason=reason)]
+    return ["sqlite", pytest.param("postgres", marks=pg_marks)]
+
+
+@pytest.fixture(scope="session", params=_backends())
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LiveServer]:
+    backend = request.param
+    if backend == "postgres" and not POSTGRES_URL:
+        pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set")
+    data_dir: Path = tmp_path_factory.mktemp(f"data-{backend}")
+    live = LiveServer(settings_for(backend, data_dir, presence_timeout_seconds=60)).start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def api(server: LiveServer) -> Iterator[Api]:
+    server.reset()
+    client = Api(server.url, server.ws_url)
+    yield client
+    client.close()

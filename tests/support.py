@@ -1,0 +1,190 @@
+"""Test helpers: a real server on a real port, a thin HTTP client, WebSocket helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvicorn
+from sqlalchemy import text
+from websockets.sync.client import ClientConnection, connect
+
+from hybridcx.app import create_app
+from hybridcx.config import Settings
+from hybridcx.demo.seed import seed_demo
+from hybridcx.kit.db import transaction
+from hybridcx.models import Base
+from hybridcx.runtime import Runtime
+
+POSTGRES_URL = os.environ.get("HYBRIDCX_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("HYBRIDCX_TEST_REDIS_URL")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """The real ASGI app under uvicorn, on a free port, in a background thread."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.port = free_port()
+        self.app = create_app(settings)
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", ws="auto"
+        )
+        self.server = uvicorn.Server(config)
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self.server.serve())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    @property
+    def runtime(self) -> Runtime:
+        return self.app.state.runtime  # type: ignore[no-any-return]
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+    def call(self, coro: Coroutine[Any, Any, Any]) -> Any:
+        """Run a coroutine on the server's loop (its engine and bus live there)."""
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
+
+    def reset(self) -> None:
+        self.call(reset_database(self.runtime))
+
+
+async def reset_database(runtime: Runtime) -> None:
+    """Empty every table and seed the demo company again."""
+    async with transaction(runtime.sessions) as session:
+        if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                await session.execute(table.delete())
+    async with transaction(runtime.sessions) as session:
+        await seed_demo(session)
+
+
+def settings_for(backend: str, data_dir: Path, **overrides: Any) -> Settings:
+    url = POSTGRES_URL if backend == "postgres" else None
+    return Settings(
+        data_dir=data_dir, database_url=url, redis_url=None, _env_file=None, **overrides
+    )
+
+
+@dataclass
+class Api:
+    """Thin client over the HTTP API, speaking exactly what a real client sends."""
+
+    base_url: str
+    ws_base: str
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.base_url, timeout=30)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def start(
+        self, email: str = "alex@example.com", name: str = "Alex", **extra: Any
+    ) -> dict[str, Any]:
+        body = {"channel": "webchat", "customer": {"email": email, "name": name}, **extra}
+        r = self.http.post("/api/v1/conversations", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    def say(self, conv: dict[str, Any], text: str, **headers: str) -> httpx.Response:
+        return self.http.post(
+            f"/api/v1/conversations/{conv['id']}/messages",
+            json={"text": text},
+            headers={"Authorization": f"Bearer {conv['customer_token']}", **headers},
+        )
+
+    def login(self, email: str, password: str) -> str:
+        r = self.http.post("/api/v1/auth/token", json={"email": email, "password": password})
+        assert r.status_code == 200, r.text
+        return r.json()["access_token"]  # type: ignore[no-any-return]
+
+    def staff(self, token: str, method: str, path: str, **kw: Any) -> httpx.Response:
+        return self.http.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kw)
+
+    def customer_ws(self, conv: dict[str, Any]) -> ClientConnection:
+        ws = connect(f"{self.ws_base}/ws/conversations/{conv['id']}?token={conv['customer_token']}")
+        assert recv(ws)["type"] == "ready"
+        return ws
+
+    def agent_ws(self, token: str) -> ClientConnection:
+        ws = connect(f"{self.ws_base}/ws/agent?token={token}")
+        assert recv(ws)["type"] == "ready"
+        return ws
+
+
+def recv(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
+    return json.loads(ws.recv(timeout=timeout))  # type: ignore[no-any-return]
+
+
+def recv_until(
+    ws: ClientConnection, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10
+) -> dict[str, Any]:
+    """Read events until one matches; fail with what was seen if none does in time."""
+    deadline = time.monotonic() + timeout
+    seen: list[dict[str, Any]] = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise AssertionError(f"no matching event within {timeout}s; saw {seen}")
+        try:
+            event = recv(ws, timeout=remaining)
+        except TimeoutError as exc:
+            raise AssertionError(f"no matching event within {timeout}s; saw {seen}") from exc
+        if predicate(event):
+            return event
+        seen.append(event)
+
+
+def is_message(text_part: str, author: str | None = None) -> Callable[[dict[str, Any]], bool]:
+    def match(event: dict[str, Any]) -> bool:
+        if event.get("type") != "message.created":
+            return False
+        msg = event["message"]
+        return text_part in msg["text"] and (author is None or msg["author"] == author)
+
+    return match
