@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from websockets.sync.client import ClientConnection, connect
 
 from hybridcx.app import create_app
@@ -86,19 +87,19 @@ class LiveServer:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
 
     def reset(self) -> None:
-        self.call(reset_database(self.runtime))
+        self.call(reset_database(self.runtime.sessions))
 
 
-async def reset_database(runtime: Runtime) -> None:
+async def reset_database(sessions: async_sessionmaker[AsyncSession]) -> None:
     """Empty every table and seed the demo company again."""
-    async with transaction(runtime.sessions) as session:
+    async with transaction(sessions) as session:
         if session.bind.dialect.name == "postgresql":  # type: ignore[union-attr]
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)
             await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
             for table in reversed(Base.metadata.sorted_tables):
                 await session.execute(table.delete())
-    async with transaction(runtime.sessions) as session:
+    async with transaction(sessions) as session:
         await seed_demo(session)
 
 
