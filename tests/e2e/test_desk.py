@@ -249,3 +249,41 @@ def test_agent_websocket_sees_new_customer_messages(api: Api) -> None:
         assert event["conversation_id"] == conv["id"]
     finally:
         desk.close()
+
+
+def test_customer_reconnecting_gets_the_messages_it_missed(api: Api) -> None:
+    conv = _escalate(api, "alex@example.com")
+    ws = api.customer_ws(conv)
+    ws.close()  # the network drops
+    history = api.http.get(
+        f"/api/v1/conversations/{conv['id']}",
+        headers={"Authorization": f"Bearer {conv['customer_token']}"},
+    ).json()["messages"]
+    seen = history[-1]["id"]
+    token = api.login("agent@example.com", "demo-agent")
+    api.staff(token, "POST", f"/api/v1/conversations/{conv['id']}/accept")
+    api.staff(
+        token,
+        "POST",
+        f"/api/v1/conversations/{conv['id']}/replies",
+        json={"text": "note", "internal": True},
+    )
+    api.staff(
+        token,
+        "POST",
+        f"/api/v1/conversations/{conv['id']}/replies",
+        json={"text": "Are you still there?"},
+    )
+    from websockets.sync.client import connect
+
+    from tests.support import recv
+
+    with connect(
+        f"{api.ws_base}/ws/conversations/{conv['id']}?token={conv['customer_token']}&after={seen}"
+    ) as again:
+        assert recv(again)["type"] == "ready"
+        replayed = [recv(again)["message"], recv(again)["message"]]
+    assert [m["text"] for m in replayed] == [
+        "Alice Agent has joined the conversation.",
+        "Are you still there?",
+    ]

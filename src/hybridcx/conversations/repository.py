@@ -187,3 +187,23 @@ async def list_conversations(
         stmt = stmt.where(Conversation.status == status)
     stmt = stmt.order_by(Conversation.updated_at.desc()).limit(limit)
     return [(c, cu) for c, cu in (await session.execute(stmt)).all()]
+
+
+async def customer_messages_after(
+    session: AsyncSession, conversation_id: str, after_message_id: str
+) -> Sequence[Message]:
+    """Public messages newer than ``after_message_id`` (all of them if that id is unknown)."""
+    anchor = select(Message.seq).where(
+        Message.conversation_id == conversation_id, Message.id == after_message_id
+    )
+    after_seq = (await session.execute(anchor)).scalar_one_or_none() or 0
+    stmt = (
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.internal.is_(False),
+            Message.seq > after_seq,
+        )
+        .order_by(Message.seq)
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -13,6 +13,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from hybridcx.agents import service as agents
 from hybridcx.auth.service import StaffPrincipal, staff_from_token
 from hybridcx.conversations import repository as repo
+from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import hash_token, new_id
 from hybridcx.queue.service import dispatch
@@ -29,8 +30,13 @@ def _runtime(ws: WebSocket) -> Runtime:
 
 
 @router.websocket("/ws/conversations/{conversation_id}")
-async def customer_socket(ws: WebSocket, conversation_id: str, token: str = "") -> None:
-    """New messages and status changes of one conversation, for the customer holding its token."""
+async def customer_socket(
+    ws: WebSocket, conversation_id: str, token: str = "", after: str | None = None
+) -> None:
+    """New messages and status changes of one conversation, for the customer holding its token.
+
+    A client reconnecting after a network drop passes ``after=<last message id it has>`` and
+    first receives every public message it missed (clients de-duplicate by message id)."""
     runtime = _runtime(ws)
     async with runtime.sessions() as session:
         conv = await repo.get_conversation(session, conversation_id)
@@ -41,6 +47,17 @@ async def customer_socket(ws: WebSocket, conversation_id: str, token: str = "") 
     sub = runtime.bus.hub.subscribe([customer_channel(conversation_id)])
     try:
         await ws.send_json({"type": "ready", "conversation_id": conversation_id})
+        if after:
+            async with runtime.sessions() as session:
+                missed = await repo.customer_messages_after(session, conversation_id, after)
+            for msg in missed:
+                await ws.send_json(
+                    {
+                        "type": "message.created",
+                        "conversation_id": conversation_id,
+                        "message": message_read(msg),
+                    }
+                )
         await _pump(ws, sub, on_message=_ignore)
     finally:
         sub.close()
