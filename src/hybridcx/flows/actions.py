@@ -1,0 +1,248 @@
+"""The Python side of the flows: backend calls, validation and what the AI says."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from hybridcx.flows.backend import Order, SlotTaken
+from hybridcx.flows.engine import Action, ActionContext, ActionResult
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}" if domain else "•••"
+
+
+def describe_order(order: Order) -> str:
+    text = f"Order {order.number} is {order.status}"
+    if order.status == "shipped" and order.carrier:
+        text += f" with {order.carrier}"
+        if order.tracking_number:
+            text += f" (tracking number {order.tracking_number})"
+    if order.expected_delivery and order.status in ("processing", "shipped"):
+        text += f". Expected delivery: {order.expected_delivery:%A %d %B}"
+    elif order.status == "delivered" and order.expected_delivery:
+        text += f"; it was delivered on {order.expected_delivery:%A %d %B}"
+    return text + "."
+
+
+def slot_label(starts_at: datetime, location: str) -> str:
+    return f"{starts_at:%a %d %b %H:%M} at {location}"
+
+
+# ---- order tracking --------------------------------------------------------------------------
+
+
+async def find_customer_order(ctx: ActionContext) -> ActionResult:
+    """A verified customer with one recent order needs no order number."""
+    if ctx.slots.get("order_number") or not ctx.turn.verified:
+        return ActionResult()
+    orders = await ctx.backend.orders_for(ctx.turn.email)
+    open_orders = [o for o in orders if o.status in ("processing", "shipped")]
+    if len(open_orders) == 1:
+        ctx.slots["order_number"] = open_orders[0].number
+    return ActionResult()
+
+
+async def check_order_owner(ctx: ActionContext) -> ActionResult:
+    """The order number is a second factor: it must belong to the email of this chat."""
+    number = re.sub(r"\D", "", str(ctx.value))
+    found = await ctx.backend.order(number) if number else None
+    if found is None or found[1].lower() != ctx.turn.email.lower():
+        return ActionResult(
+            ok=False,
+            say=[
+                f"I couldn't find order {number or ctx.value} for {ctx.turn.email}. Could you check the number?"
+            ],
+        )
+    return ActionResult(value=number)
+
+
+async def report_order(ctx: ActionContext) -> ActionResult:
+    found = await ctx.backend.order(str(ctx.slots["order_number"]))
+    if found is None or found[1].lower() != ctx.turn.email.lower():
+        return ActionResult(fail=True, say=["I couldn't find that order any more."])
+    return ActionResult(
+        say=[describe_order(found[0]) + " Is there anything else I can help with?"], end=True
+    )
+
+
+# ---- account status --------------------------------------------------------------------------
+
+
+async def require_verification(ctx: ActionContext) -> ActionResult:
+    """Account details only for verified customers, or after a one-time code by email."""
+    if ctx.turn.verified:
+        ctx.slots["verified"] = True
+        return ActionResult()
+    if not await ctx.backend.send_verification_code(ctx.turn.email):
+        return ActionResult(
+            fail=True,
+            say=[
+                f"I couldn't find an account for {ctx.turn.email}, so I can't share account details."
+            ],
+        )
+    ctx.slots["masked_email"] = mask_email(ctx.turn.email)
+    return ActionResult()
+
+
+async def check_code(ctx: ActionContext) -> ActionResult:
+    code = re.sub(r"\D", "", str(ctx.value))
+    if await ctx.backend.check_verification_code(ctx.turn.email, code):
+        ctx.slots["verified"] = True
+        return ActionResult(value=code, say=["Thanks, you're verified."])
+    return ActionResult(
+        ok=False, say=["That code doesn't match. Please check the email and try again."]
+    )
+
+
+async def report_account(ctx: ActionContext) -> ActionResult:
+    account = await ctx.backend.account_for(ctx.turn.email)
+    if account is None:
+        return ActionResult(fail=True, say=["I couldn't find an account for you."])
+    balance = f"{account.balance:.2f}"
+    return ActionResult(
+        end=True,
+        say=[
+            f"Your account {account.account_number} is {account.status}, on the {account.plan} plan, "
+            f"with a balance of ${balance}."
+        ],
+    )
+
+
+# ---- password reset --------------------------------------------------------------------------
+
+
+async def prepare_password_reset(ctx: ActionContext) -> ActionResult:
+    ctx.slots["masked_email"] = mask_email(ctx.turn.email)
+    return ActionResult()
+
+
+async def send_password_reset(ctx: ActionContext) -> ActionResult:
+    # Never ask for, store or echo a password: the link goes to the email on file only.
+    if not await ctx.backend.send_password_reset(ctx.turn.email):
+        return ActionResult(fail=True, say=[f"I couldn't find an account for {ctx.turn.email}."])
+    return ActionResult(
+        end=True,
+        say=[
+            f"Done: a reset link is on its way to {mask_email(ctx.turn.email)}. It works for 30 minutes. "
+            "Nobody from our team will ever ask you for your password."
+        ],
+    )
+
+
+# ---- appointments ----------------------------------------------------------------------------
+
+
+async def offer_slots(ctx: ActionContext) -> ActionResult:
+    slots = await ctx.backend.free_slots(after=ctx.turn.now, limit=4)
+    if not slots:
+        return ActionResult(
+            fail=True, say=["I'm sorry, there are no free appointments in the next week."]
+        )
+    ctx.slots["options"] = [
+        {"id": s.id, "label": slot_label(s.starts_at, s.location)} for s in slots
+    ]
+    ctx.slots["option_labels"] = [o["label"] for o in ctx.slots["options"]]
+    ctx.slots["options_text"] = "; ".join(
+        f"{i}) {o['label']}" for i, o in enumerate(ctx.slots["options"], 1)
+    )
+    return ActionResult()
+
+
+def _pick(options: list[dict[str, Any]], text: str) -> dict[str, Any] | None:
+    norm = text.strip().lower()
+    digits = re.fullmatch(r"(?:option|number|#)?\s*(\d)\W*", norm)
+    if digits and 1 <= int(digits.group(1)) <= len(options):
+        return options[int(digits.group(1)) - 1]
+    ordinals = ["first", "second", "third", "fourth"]
+    for i, word in enumerate(ordinals[: len(options)]):
+        if re.search(rf"\b{word}\b", norm):
+            return options[i]
+    for option in options:
+        if norm and (norm in option["label"].lower() or option["label"].lower() in norm):
+            return option
+    return None
+
+
+async def pick_slot(ctx: ActionContext) -> ActionResult:
+    options = list(ctx.slots.get("options") or [])
+    chosen = _pick(options, str(ctx.value))
+    if chosen is None:
+        return ActionResult(
+            ok=False, say=[f"Please pick one of these: {ctx.slots.get('options_text', '')}"]
+        )
+    ctx.slots["slot_label"] = chosen["label"]
+    return ActionResult(value=chosen["id"])
+
+
+async def book_slot(ctx: ActionContext) -> ActionResult:
+    try:
+        slot = await ctx.backend.book(str(ctx.slots["slot"]), ctx.turn.email)
+    except SlotTaken:
+        # Someone was quicker: offer what is free now and ask again.
+        ctx.slots.pop("slot", None)
+        ctx.slots.pop("confirmed", None)
+        await offer_slots(ctx)
+        return ActionResult(
+            goto="slot",
+            say=[f"Sorry, {ctx.slots.get('slot_label')} was just taken."],
+        )
+    return ActionResult(
+        end=True,
+        say=[f"You're booked for {slot_label(slot.starts_at, slot.location)}. See you then!"],
+    )
+
+
+async def find_appointment(ctx: ActionContext) -> ActionResult:
+    booked = await ctx.backend.appointments_for(ctx.turn.email, after=ctx.turn.now)
+    if not booked:
+        return ActionResult(
+            fail=True, say=[f"I can't find an upcoming appointment for {ctx.turn.email}."]
+        )
+    current = booked[0]
+    ctx.slots["current_id"] = current.id
+    ctx.slots["current_label"] = slot_label(current.starts_at, current.location)
+    return ActionResult()
+
+
+async def cancel_appointment(ctx: ActionContext) -> ActionResult:
+    await ctx.backend.cancel(str(ctx.slots["current_id"]), ctx.turn.email)
+    return ActionResult(
+        end=True, say=[f"Your appointment on {ctx.slots['current_label']} is cancelled."]
+    )
+
+
+async def move_appointment(ctx: ActionContext) -> ActionResult:
+    try:
+        slot = await ctx.backend.book(str(ctx.slots["slot"]), ctx.turn.email)
+    except SlotTaken:
+        ctx.slots.pop("slot", None)
+        ctx.slots.pop("confirmed", None)
+        await offer_slots(ctx)
+        return ActionResult(goto="slot", say=["Sorry, that time was just taken."])
+    await ctx.backend.cancel(str(ctx.slots["current_id"]), ctx.turn.email)
+    return ActionResult(
+        end=True,
+        say=[f"Done: your appointment moved to {slot_label(slot.starts_at, slot.location)}."],
+    )
+
+
+ACTIONS: dict[str, Action] = {
+    "find_customer_order": find_customer_order,
+    "check_order_owner": check_order_owner,
+    "report_order": report_order,
+    "require_verification": require_verification,
+    "check_code": check_code,
+    "report_account": report_account,
+    "prepare_password_reset": prepare_password_reset,
+    "send_password_reset": send_password_reset,
+    "offer_slots": offer_slots,
+    "pick_slot": pick_slot,
+    "book_slot": book_slot,
+    "find_appointment": find_appointment,
+    "cancel_appointment": cancel_appointment,
+    "move_appointment": move_appointment,
+}

@@ -1,0 +1,70 @@
+"""What flows need from the company's own systems, behind one Protocol.
+
+The demo company implements it in ``hybridcx.demo.backend``; a real deployment plugs in an
+adapter that calls its order system and CRM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Order:
+    number: str
+    status: str
+    carrier: str | None
+    tracking_number: str | None
+    expected_delivery: date | None
+    placed_at: datetime
+
+
+@dataclass(frozen=True)
+class Account:
+    account_number: str
+    status: str
+    plan: str
+    balance: float
+
+
+@dataclass(frozen=True)
+class Slot:
+    id: str
+    starts_at: datetime
+    location: str
+
+
+class SlotTaken(Exception):
+    """The slot was booked by someone else in the meantime."""
+
+
+class CompanyBackend(Protocol):
+    """The company's systems, as flows see them. Every call is scoped to one customer email."""
+
+    async def orders_for(self, email: str) -> list[Order]: ...
+
+    async def order(self, number: str) -> tuple[Order, str] | None:
+        """The order and the email of the customer it belongs to."""
+        ...
+
+    async def account_for(self, email: str) -> Account | None: ...
+
+    async def send_password_reset(self, email: str) -> bool:
+        """Send a reset link to the email on file; False if there is no such customer."""
+        ...
+
+    async def send_verification_code(self, email: str) -> bool: ...
+
+    async def check_verification_code(self, email: str, code: str) -> bool: ...
+
+    async def free_slots(self, *, after: datetime, limit: int) -> list[Slot]: ...
+
+    async def appointments_for(self, email: str, *, after: datetime) -> list[Slot]: ...
+
+    async def book(self, slot_id: str, email: str) -> Slot:
+        """Book a free slot; raises SlotTaken if it is gone."""
+        ...
+
+    async def cancel(self, slot_id: str, email: str) -> bool: ...

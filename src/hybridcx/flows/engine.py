@@ -1,0 +1,302 @@
+"""Runs declarative flows: steps in order, asking for what is missing, validating answers.
+
+The engine is pure apart from the company backend it is given: no database, no web, no settings.
+Digressions (the customer asks something else mid-flow) are decided by the caller, which knows the
+intent; the engine offers ``pause``/``resume`` and says when a reply held no usable value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from hybridcx.flows.backend import CompanyBackend
+from hybridcx.flows.spec import FlowsFile, FlowSpec, StepSpec
+
+YES = {
+    "yes",
+    "y",
+    "yeah",
+    "yep",
+    "sure",
+    "ok",
+    "okay",
+    "please do",
+    "yes please",
+    "go ahead",
+    "correct",
+    "do it",
+    "confirm",
+}
+NO = {"no", "n", "nope", "no thanks", "don't", "do not", "not now", "no thank you"}
+CANCEL = {
+    "cancel",
+    "stop",
+    "never mind",
+    "nevermind",
+    "forget it",
+    "quit",
+    "exit",
+    "cancel that",
+    "stop that",
+}
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]+", " ", text.lower()).split())
+
+
+def is_cancel(text: str) -> bool:
+    return _norm(text) in CANCEL
+
+
+@dataclass
+class FlowTurn:
+    """What the flow sees of one customer message."""
+
+    text: str
+    entities: Mapping[str, list[Any]]
+    email: str
+    name: str
+    verified: bool
+    now: datetime
+
+
+@dataclass
+class ActionContext:
+    slots: dict[str, Any]
+    turn: FlowTurn
+    backend: CompanyBackend
+    value: Any = None  # for validators: the candidate slot value
+
+
+@dataclass
+class ActionResult:
+    say: list[str] = field(default_factory=list)
+    ok: bool = True  # validators: was the value acceptable
+    end: bool = False  # stop the flow here (completed)
+    fail: bool = False  # the flow could not help (counts as an AI failure)
+    value: Any = None  # validators: the normalized value to store
+    goto: str | None = None  # go back to the step that collects this slot
+
+
+Action = Callable[[ActionContext], Awaitable[ActionResult]]
+
+
+@dataclass
+class FlowState:
+    flow: str
+    step: int = 0
+    slots: dict[str, Any] = field(default_factory=dict)
+    attempts: int = 0
+    paused: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "flow": self.flow,
+            "step": self.step,
+            "slots": self.slots,
+            "attempts": self.attempts,
+            "paused": self.paused,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FlowState:
+        return cls(
+            flow=str(data["flow"]),
+            step=int(data.get("step", 0)),
+            slots=dict(data.get("slots", {})),
+            attempts=int(data.get("attempts", 0)),
+            paused=list(data.get("paused", [])),
+        )
+
+
+@dataclass
+class FlowOutcome:
+    replies: list[str] = field(default_factory=list)
+    buttons: list[str] = field(default_factory=list)
+    state: FlowState | None = None  # None when no flow is active any more
+    completed: bool = False
+    failed: bool = False
+    cancelled: bool = False
+    no_value: bool = False  # the reply held nothing for the awaited slot (maybe a digression)
+
+
+class FlowEngine:
+    def __init__(
+        self, flows: FlowsFile, actions: Mapping[str, Action], backend: CompanyBackend
+    ) -> None:
+        self.flows = flows.flows
+        self.faq_intents = flows.faq_intents
+        self.actions = actions
+        self.backend = backend
+        self._by_intent = {i: name for name, spec in self.flows.items() for i in spec.intents}
+        missing = {
+            name
+            for spec in self.flows.values()
+            for step in spec.steps
+            for name in (step.action, step.validate_with)
+            if name and name not in actions
+        }
+        if missing:
+            raise ValueError(f"flows refer to unknown actions: {sorted(missing)}")
+
+    def flow_for_intent(self, intent: str | None) -> str | None:
+        return self._by_intent.get(intent or "")
+
+    def spec(self, state: FlowState) -> FlowSpec:
+        return self.flows[state.flow]
+
+    async def start(
+        self, flow: str, turn: FlowTurn, *, paused: list[dict[str, Any]] | None = None
+    ) -> FlowOutcome:
+        state = FlowState(flow=flow, paused=list(paused or []))
+        return await self._advance(state, turn, FlowOutcome())
+
+    async def reply(self, state: FlowState, turn: FlowTurn) -> FlowOutcome:
+        """The customer answered the step the flow is waiting on."""
+        step = self.spec(state).steps[state.step]
+        outcome = FlowOutcome()
+        if step.confirm:
+            answer = _norm(turn.text)
+            if answer in YES:
+                state.slots[step.confirm] = True
+            elif answer in NO:
+                outcome.replies.append(step.on_no)
+                return await self._end(state, outcome, how="cancelled")
+            else:
+                return FlowOutcome(state=state, no_value=True)
+        else:
+            assert step.collect is not None
+            value = self._candidate(step, turn)
+            if value is None:
+                return FlowOutcome(state=state, no_value=True)
+            if step.validate_with:
+                result = await self.actions[step.validate_with](
+                    ActionContext(state.slots, turn, self.backend, value=value)
+                )
+                if not result.ok:
+                    return await self._invalid(state, step, result.say)
+                value = result.value if result.value is not None else value
+                outcome.replies.extend(result.say)
+            state.slots[step.collect] = value
+        state.step += 1
+        state.attempts = 0
+        return await self._advance(state, turn, outcome)
+
+    async def reprompt(
+        self, state: FlowState, *, count_attempt: bool, lead: str = ""
+    ) -> FlowOutcome:
+        """Ask again for what the flow waits on (after a digression or an unusable answer)."""
+        if count_attempt:
+            state.attempts += 1
+            if state.attempts >= self.spec(state).max_attempts:
+                outcome = FlowOutcome(replies=["I'm sorry, I'm not managing to help with this."])
+                return await self._end(state, outcome, how="failed")
+        step = self.spec(state).steps[state.step]
+        prompt = _fill(step.prompt, state.slots)
+        return FlowOutcome(
+            replies=[f"{lead}{prompt}" if lead else prompt],
+            buttons=self._buttons(step, state),
+            state=state,
+        )
+
+    async def cancel(self, state: FlowState) -> FlowOutcome:
+        return await self._end(
+            state, FlowOutcome(replies=["OK, I've stopped that."]), how="cancelled"
+        )
+
+    def pause(self, state: FlowState) -> list[dict[str, Any]]:
+        """The stack to start a digression flow with: the current flow resumes after it."""
+        return [*state.paused, {**state.to_dict(), "paused": []}]
+
+    # ---- internals -----------------------------------------------------------------------
+
+    def _candidate(self, step: StepSpec, turn: FlowTurn) -> Any:
+        if step.entity == "text":
+            return turn.text.strip() or None
+        values = turn.entities.get(step.entity) or []
+        return values[0] if values else None
+
+    async def _invalid(self, state: FlowState, step: StepSpec, say: list[str]) -> FlowOutcome:
+        state.attempts += 1
+        if state.attempts >= self.spec(state).max_attempts:
+            outcome = FlowOutcome(replies=[*say, "I'm sorry, I can't sort this out here."])
+            return await self._end(state, outcome, how="failed")
+        return FlowOutcome(replies=[*say], buttons=self._buttons(step, state), state=state)
+
+    async def _advance(self, state: FlowState, turn: FlowTurn, outcome: FlowOutcome) -> FlowOutcome:
+        steps = self.spec(state).steps
+        while state.step < len(steps):
+            step = steps[state.step]
+            if step.skip_if and state.slots.get(step.skip_if):
+                state.step += 1
+                continue
+            if step.action:
+                result = await self.actions[step.action](
+                    ActionContext(state.slots, turn, self.backend)
+                )
+                outcome.replies.extend(result.say)
+                if result.fail:
+                    return await self._end(state, outcome, how="failed")
+                if result.end:
+                    return await self._end(state, outcome, how="completed")
+                state.step = self._index_of(state, result.goto) if result.goto else state.step + 1
+                continue
+            slot = step.collect or step.confirm
+            if slot and slot in state.slots and state.slots[slot] is not None:
+                state.step += 1
+                continue
+            outcome.replies.append(_fill(step.prompt, state.slots))
+            outcome.buttons = self._buttons(step, state)
+            outcome.state = state
+            return outcome
+        return await self._end(state, outcome, how="completed")
+
+    async def _end(self, state: FlowState, outcome: FlowOutcome, *, how: str) -> FlowOutcome:
+        """Close the flow; if another was paused for this digression, pick it up again."""
+        outcome.completed = how == "completed"
+        outcome.cancelled = how == "cancelled"
+        outcome.failed = how == "failed"
+        resumed = self._resume_state(state)
+        outcome.state = resumed
+        if resumed is not None:
+            again = await self.reprompt(
+                resumed, count_attempt=False, lead="Now, back to where we were: "
+            )
+            outcome.replies.extend(again.replies)
+            outcome.buttons = again.buttons
+        return outcome
+
+    def _index_of(self, state: FlowState, slot: str) -> int:
+        for i, step in enumerate(self.spec(state).steps):
+            if slot in (step.collect, step.confirm):
+                return i
+        raise ValueError(f"flow {state.flow!r} has no step collecting {slot!r}")
+
+    def _resume_state(self, state: FlowState) -> FlowState | None:
+        if not state.paused:
+            return None
+        top = FlowState.from_dict(state.paused[-1])
+        top.paused = state.paused[:-1]
+        return top
+
+    def _buttons(self, step: StepSpec, state: FlowState) -> list[str]:
+        if step.confirm:
+            return ["Yes", "No"]
+        if step.buttons_from:
+            return [str(b) for b in state.slots.get(step.buttons_from) or []]
+        return []
+
+
+def _fill(template: str, slots: Mapping[str, Any]) -> str:
+    """Format a prompt with slot values; unknown names stay as written."""
+
+    def sub(match: re.Match[str]) -> str:
+        value = slots.get(match.group(1))
+        return match.group(0) if value is None else str(value)
+
+    return re.sub(r"\{([a-z_]+)\}", sub, template)

@@ -1,0 +1,70 @@
+"""An in-memory CompanyBackend: for unit tests and for trying flows without a database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from hybridcx.flows.backend import Account, Order, Slot, SlotTaken
+
+
+@dataclass
+class MemoryBackend:
+    orders: dict[str, tuple[Order, str]] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    slots: dict[str, tuple[Slot, str | None]] = field(default_factory=dict)
+    codes: dict[str, str] = field(default_factory=dict)
+    sent: list[tuple[str, str]] = field(default_factory=list)  # (email, kind)
+    next_code: str = "123456"
+
+    async def orders_for(self, email: str) -> list[Order]:
+        return [o for o, owner in self.orders.values() if owner == email.lower()]
+
+    async def order(self, number: str) -> tuple[Order, str] | None:
+        return self.orders.get(number)
+
+    async def account_for(self, email: str) -> Account | None:
+        return self.accounts.get(email.lower())
+
+    async def send_password_reset(self, email: str) -> bool:
+        if email.lower() not in self.accounts:
+            return False
+        self.sent.append((email.lower(), "password_reset"))
+        return True
+
+    async def send_verification_code(self, email: str) -> bool:
+        if email.lower() not in self.accounts:
+            return False
+        self.codes[email.lower()] = self.next_code
+        self.sent.append((email.lower(), "verification_code"))
+        return True
+
+    async def check_verification_code(self, email: str, code: str) -> bool:
+        return bool(code) and self.codes.get(email.lower()) == code
+
+    async def free_slots(self, *, after: datetime, limit: int) -> list[Slot]:
+        free = sorted(
+            (s for s, who in self.slots.values() if who is None and s.starts_at > after),
+            key=lambda s: s.starts_at,
+        )
+        return free[:limit]
+
+    async def appointments_for(self, email: str, *, after: datetime) -> list[Slot]:
+        return sorted(
+            (s for s, who in self.slots.values() if who == email.lower() and s.starts_at > after),
+            key=lambda s: s.starts_at,
+        )
+
+    async def book(self, slot_id: str, email: str) -> Slot:
+        slot, who = self.slots[slot_id]
+        if who is not None:
+            raise SlotTaken(slot_id)
+        self.slots[slot_id] = (slot, email.lower())
+        return slot
+
+    async def cancel(self, slot_id: str, email: str) -> bool:
+        slot, who = self.slots.get(slot_id, (None, None))
+        if slot is None or who != email.lower():
+            return False
+        self.slots[slot_id] = (slot, None)
+        return True
