@@ -8,7 +8,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,6 +18,7 @@ from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.security import hash_demo_password
 from hybridcx.models import (
     Agent,
+    Article,
     Customer,
     DemoAccount,
     DemoAppointmentSlot,
@@ -170,8 +173,27 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> bool
     await session.flush()
     session.add_all(children)
     _seed_slots(session, ws.id, today, book_for=crowd)
+    _seed_articles(session, ws.id)
     await session.flush()
     return True
+
+
+ARTICLES_FILE = Path(__file__).with_name("articles.yaml")
+
+
+def _seed_articles(session: AsyncSession, ws_id: str) -> None:
+    for item in yaml.safe_load(ARTICLES_FILE.read_text()):
+        session.add(
+            Article(
+                id=new_id(),
+                workspace_id=ws_id,
+                slug=item["slug"],
+                title=item["title"],
+                body=item["body"],
+                audience=item.get("audience", "public"),
+                tags=list(item.get("tags", [])),
+            )
+        )
 
 
 def _customer(session: AsyncSession, ws_id: str, email: str, name: str, **kw: object) -> Customer:

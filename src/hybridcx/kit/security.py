@@ -36,4 +36,6 @@ def identity_hash(secret: str, email: str) -> str:
 
 def verify_identity_hash(secret: str, email: str, given: str) -> bool:
     # Compare bytes: compare_digest refuses non-ASCII str, and the hash comes from the request.
-    return hmac.compare_digest(identity_hash(secret, email).encode(), given.strip().lower().encode())
+    return hmac.compare_digest(
+        identity_hash(secret, email).encode(), given.strip().lower().encode()
+    )

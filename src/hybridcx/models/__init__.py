@@ -2,11 +2,12 @@
 
 from hybridcx.models.agent import Agent
 from hybridcx.models.agent_presence import AgentPresence
+from hybridcx.models.article import Article
 from hybridcx.models.base import Base
 from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
 from hybridcx.models.customer import Customer
-from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder
+from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
 from hybridcx.models.inbox import Inbox
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
@@ -14,6 +15,8 @@ from hybridcx.models.workspace import Workspace
 
 __all__ = [
     "Agent",
+    "Article",
+    "DemoOutbox",
     "AgentPresence",
     "Base",
     "Conversation",

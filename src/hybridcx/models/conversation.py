@@ -28,6 +28,8 @@ class Conversation(IdMixin, TimestampMixin, Base):
     required_skill: Mapped[str | None] = mapped_column(String(64), default=None)
     routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     handoff: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The AI's working memory: the active Tier 1 flow (if any) and how often the AI failed.
+    ai_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

@@ -50,3 +50,20 @@ class DemoAppointmentSlot(IdMixin, Base):
     duration_minutes: Mapped[int] = mapped_column(default=30)
     location: Mapped[str] = mapped_column(String(120))
     customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"), default=None)
+
+
+class DemoOutbox(IdMixin, Base):
+    """Emails the demo company "sends" (reset links, one-time codes), shown to the demo admin.
+
+    A one-time code is kept only as a hash for checking; the body is what the email says."""
+
+    __tablename__ = "demo_outbox"
+
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
+    to_email: Mapped[str] = mapped_column(String(320), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # password_reset|verification_code
+    body: Mapped[str] = mapped_column(String(2000))
+    secret_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    used: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,193 @@
+"""The demo company's systems behind the CompanyBackend protocol (what a real adapter replaces).
+
+It shares the turn's database session, so whatever a flow does commits or rolls back with the
+turn that did it.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.flows.backend import Account, Order, Slot, SlotTaken
+from hybridcx.kit.ids import hash_token, new_id, utcnow
+from hybridcx.models import Customer, DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
+
+CODE_TTL = timedelta(minutes=10)
+
+
+class DemoBackend:
+    def __init__(self, session: AsyncSession, workspace_id: str) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+
+    async def _customer(self, email: str) -> Customer | None:
+        stmt = select(Customer).where(
+            Customer.workspace_id == self.workspace_id, Customer.email == email.strip().lower()
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def orders_for(self, email: str) -> list[Order]:
+        customer = await self._customer(email)
+        if customer is None:
+            return []
+        stmt = (
+            select(DemoOrder)
+            .where(
+                DemoOrder.workspace_id == self.workspace_id, DemoOrder.customer_id == customer.id
+            )
+            .order_by(DemoOrder.placed_at.desc())
+        )
+        return [_order(o) for o in (await self.session.execute(stmt)).scalars()]
+
+    async def order(self, number: str) -> tuple[Order, str] | None:
+        stmt = (
+            select(DemoOrder, Customer.email)
+            .join(Customer, Customer.id == DemoOrder.customer_id)
+            .where(DemoOrder.workspace_id == self.workspace_id, DemoOrder.number == number)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return (_order(row[0]), row[1]) if row else None
+
+    async def account_for(self, email: str) -> Account | None:
+        customer = await self._customer(email)
+        if customer is None:
+            return None
+        stmt = select(DemoAccount).where(DemoAccount.customer_id == customer.id)
+        acc = (await self.session.execute(stmt)).scalars().first()
+        return Account(acc.account_number, acc.status, acc.plan, acc.balance) if acc else None
+
+    async def send_password_reset(self, email: str) -> bool:
+        if await self._customer(email) is None:
+            return False
+        token = secrets.token_urlsafe(24)
+        self._send(
+            email,
+            "password_reset",
+            f"Reset your Northwind password: https://northwind.example/reset?token={token} (valid 30 minutes)",
+            secret=token,
+            ttl=timedelta(minutes=30),
+        )
+        return True
+
+    async def send_verification_code(self, email: str) -> bool:
+        if await self._customer(email) is None:
+            return False
+        code = f"{secrets.randbelow(10**6):06d}"
+        self._send(
+            email,
+            "verification_code",
+            f"Your Northwind verification code is {code}",
+            secret=code,
+            ttl=CODE_TTL,
+        )
+        return True
+
+    async def check_verification_code(self, email: str, code: str) -> bool:
+        if not code:
+            return False
+        stmt = (
+            update(DemoOutbox)
+            .where(
+                DemoOutbox.workspace_id == self.workspace_id,
+                DemoOutbox.to_email == email.strip().lower(),
+                DemoOutbox.kind == "verification_code",
+                DemoOutbox.secret_hash == hash_token(code),
+                DemoOutbox.used.is_(False),
+                DemoOutbox.expires_at > utcnow(),
+            )
+            .values(used=True)
+            .execution_options(synchronize_session=False)
+        )
+        return ((await self.session.execute(stmt)).rowcount or 0) > 0  # type: ignore[attr-defined]
+
+    async def free_slots(self, *, after: datetime, limit: int) -> list[Slot]:
+        stmt = (
+            select(DemoAppointmentSlot)
+            .where(
+                DemoAppointmentSlot.workspace_id == self.workspace_id,
+                DemoAppointmentSlot.customer_id.is_(None),
+                DemoAppointmentSlot.starts_at > after,
+            )
+            .order_by(DemoAppointmentSlot.starts_at, DemoAppointmentSlot.location)
+            .limit(limit)
+        )
+        return [_slot(s) for s in (await self.session.execute(stmt)).scalars()]
+
+    async def appointments_for(self, email: str, *, after: datetime) -> list[Slot]:
+        customer = await self._customer(email)
+        if customer is None:
+            return []
+        stmt = (
+            select(DemoAppointmentSlot)
+            .where(
+                DemoAppointmentSlot.customer_id == customer.id,
+                DemoAppointmentSlot.starts_at > after,
+            )
+            .order_by(DemoAppointmentSlot.starts_at)
+        )
+        return [_slot(s) for s in (await self.session.execute(stmt)).scalars()]
+
+    async def book(self, slot_id: str, email: str) -> Slot:
+        customer = await self._customer(email)
+        if customer is None:
+            raise SlotTaken(slot_id)
+        # Conditional update: of two customers booking the same slot, one wins.
+        result = await self.session.execute(
+            update(DemoAppointmentSlot)
+            .where(
+                DemoAppointmentSlot.id == slot_id,
+                DemoAppointmentSlot.workspace_id == self.workspace_id,
+                DemoAppointmentSlot.customer_id.is_(None),
+            )
+            .values(customer_id=customer.id)
+            .execution_options(synchronize_session=False)
+        )
+        if (result.rowcount or 0) != 1:  # type: ignore[attr-defined]
+            raise SlotTaken(slot_id)
+        row = (
+            await self.session.execute(
+                select(DemoAppointmentSlot).where(DemoAppointmentSlot.id == slot_id)
+            )
+        ).scalar_one()
+        return _slot(row)
+
+    async def cancel(self, slot_id: str, email: str) -> bool:
+        customer = await self._customer(email)
+        if customer is None:
+            return False
+        result = await self.session.execute(
+            update(DemoAppointmentSlot)
+            .where(
+                DemoAppointmentSlot.id == slot_id, DemoAppointmentSlot.customer_id == customer.id
+            )
+            .values(customer_id=None)
+            .execution_options(synchronize_session=False)
+        )
+        return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    def _send(self, email: str, kind: str, body: str, *, secret: str, ttl: timedelta) -> None:
+        now = utcnow()
+        self.session.add(
+            DemoOutbox(
+                id=new_id(),
+                workspace_id=self.workspace_id,
+                to_email=email.strip().lower(),
+                kind=kind,
+                body=body,
+                secret_hash=hash_token(secret),
+                expires_at=now + ttl,
+                created_at=now,
+            )
+        )
+
+
+def _order(o: DemoOrder) -> Order:
+    return Order(o.number, o.status, o.carrier, o.tracking_number, o.expected_delivery, o.placed_at)
+
+
+def _slot(s: DemoAppointmentSlot) -> Slot:
+    return Slot(s.id, s.starts_at, s.location)
