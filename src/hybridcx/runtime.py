@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hybridcx.config import Settings
+from hybridcx.demo.backend import DemoBackend
 from hybridcx.kit.db import create_engine, session_factory
 from hybridcx.queue.strategy import AssignmentStrategy, LongestIdleStrategy
 from hybridcx.realtime.bus import EventBus, create_bus
@@ -24,6 +27,8 @@ class Runtime:
     staff_token_hours: int
     presence_timeout_seconds: int
     redis_url: str | None = None
+    # The company's systems for Tier 1 flows, per turn (shares the turn's session).
+    backend_factory: Callable[[AsyncSession, str], Any] = DemoBackend
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

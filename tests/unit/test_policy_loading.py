@@ -29,7 +29,7 @@ def test_defaults() -> None:
     assert policy.reason_tiers["vip"] == 2
     assert policy.reason_tiers["human_only"] == 2
     assert policy.reason_tiers["low_confidence"] == 2
-    assert policy.reason_tiers["complexity"] == 3
+    assert policy.reason_tiers["complex"] == 2
     assert "agent" in policy.customer_request_commands
     assert "talk to a human" in policy.customer_request_phrases
     assert policy.skill_by_tier == {3: "premium"}
@@ -71,7 +71,7 @@ def test_nested_mappings_are_deep_merged(tmp_path: Path) -> None:
     assert policy.reason_tiers["vip"] == 3
     # the other tiers are still there
     assert policy.reason_tiers["customer_request"] == 2
-    assert policy.reason_tiers["complexity"] == 3
+    assert policy.reason_tiers["complex"] == 2
     assert set(policy.reason_tiers) == set(default.reason_tiers)
     assert policy.queue.vip_bonus == 500
     assert policy.queue.tier_weight == default.queue.tier_weight

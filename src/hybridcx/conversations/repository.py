@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -104,6 +105,7 @@ def add_message(
     agent_id: str | None = None,
     turn_id: str | None = None,
     idempotency_key: str | None = None,
+    buttons: Sequence[str] = (),
 ) -> Message:
     msg = Message(
         workspace_id=conv.workspace_id,
@@ -114,6 +116,7 @@ def add_message(
         agent_id=agent_id,
         turn_id=turn_id,
         idempotency_key=idempotency_key,
+        buttons=list(buttons),
         created_at=utcnow(),
     )
     session.add(msg)
@@ -207,3 +210,13 @@ async def customer_messages_after(
         .order_by(Message.seq)
     )
     return (await session.execute(stmt)).scalars().all()
+
+
+async def recent_contacts(session: AsyncSession, conv: Conversation, *, since: datetime) -> int:
+    """The customer's other conversations started since ``since`` (repeat contact)."""
+    stmt = select(func.count()).where(
+        Conversation.customer_id == conv.customer_id,
+        Conversation.id != conv.id,
+        Conversation.created_at >= since,
+    )
+    return int((await session.execute(stmt)).scalar_one())

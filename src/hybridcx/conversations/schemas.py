@@ -67,6 +67,7 @@ class MessageRead(BaseModel):
     created_at: str
     internal: bool = False
     agent_name: str | None = None
+    buttons: list[str] = []
 
 
 class RoutingRead(BaseModel):
@@ -130,6 +131,7 @@ def message_read(msg: Message, agent_names: dict[str, str] | None = None) -> dic
         "created_at": iso(msg.created_at),
         "internal": msg.internal,
         "agent_name": (agent_names or {}).get(msg.agent_id or "") if msg.agent_id else None,
+        "buttons": list(msg.buttons or []),
     }
 
 

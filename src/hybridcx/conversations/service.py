@@ -7,6 +7,7 @@ is committed before the AI runs, so nothing a customer sent is lost if the AI st
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import structlog
@@ -40,8 +41,9 @@ from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
+from hybridcx.knowledge.repository import ArticleKnowledge
 from hybridcx.models import Agent, Conversation, Customer, Message
-from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext
+from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.queue.service import assign, dispatch, queue_position
 from hybridcx.runtime import Runtime
@@ -228,6 +230,7 @@ class ConversationService:
         history = await repo.list_messages(session, conv.id, include_internal=False)
         transcript = [TranscriptLine(m.author, m.text) for m in history]  # type: ignore[arg-type]
         profile = profile_of(customer, conv)
+        now = utcnow()
         ctx = TurnContext(
             text=text,
             customer=profile,
@@ -235,13 +238,23 @@ class ConversationService:
             status=conv.status,  # type: ignore[arg-type]
             tier=conv.tier,
             transcript=transcript,
+            ai_state=dict(conv.ai_state or {}),
+            services=TurnServices(
+                backend=self.rt.backend_factory(session, conv.workspace_id),
+                knowledge=ArticleKnowledge(session, conv.workspace_id),
+            ),
+            now=now,
+            prior_contacts=await repo.recent_contacts(session, conv, since=now - timedelta(days=7)),
         )
-        result = pipeline.run(ctx)
+        result = await pipeline.arun(ctx)
         decision = result.decision
         created = [
-            repo.add_message(session, conv, author=r.author, text=r.text, turn_id=turn_id)
+            repo.add_message(
+                session, conv, author=r.author, text=r.text, turn_id=turn_id, buttons=r.buttons
+            )
             for r in result.replies
         ]
+        conv.ai_state = dict(ctx.ai_state)
         conv.routing = decision.to_dict()
         repo.add_event(
             session,

@@ -25,6 +25,8 @@ class Message(Base):
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), default=None)
     text: Mapped[str] = mapped_column(Text)
     internal: Mapped[bool] = mapped_column(default=False)
+    # Quick replies offered with an AI message (flow choices such as appointment slots).
+    buttons: Mapped[list[str]] = mapped_column(JSON, default=list)
     idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     # The customer message that started the turn this message belongs to.
     turn_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)

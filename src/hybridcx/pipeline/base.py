@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal, Protocol
 
 Author = Literal["customer", "ai", "agent", "system"]
@@ -31,6 +33,28 @@ class TranscriptLine:
 class Reply:
     author: Author
     text: str
+    buttons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    slug: str
+    title: str
+    body: str
+
+
+class KnowledgeSource(Protocol):
+    """Public knowledge articles of the workspace (Tier 1 answers FAQs from them)."""
+
+    async def article(self, slug: str) -> ArticleRef | None: ...
+
+
+@dataclass
+class TurnServices:
+    """Per-turn access to the company's systems and knowledge (the only I/O steps may do)."""
+
+    backend: Any = None  # hybridcx.flows.backend.CompanyBackend
+    knowledge: KnowledgeSource | None = None
 
 
 @dataclass(frozen=True)
@@ -67,10 +91,20 @@ class TurnContext:
     status: ConversationStatus
     tier: int
     transcript: Sequence[TranscriptLine] = ()
+    # The AI's memory of this conversation (active flow, failures); steps may change it.
+    ai_state: dict[str, Any] = field(default_factory=dict)
+    services: TurnServices = field(default_factory=TurnServices)
+    now: datetime | None = None
+    prior_contacts: int = 0  # the customer's other conversations in the last 7 days
     # Filled in by steps:
     intent: str | None = None
     confidence: float | None = None
+    out_of_scope: bool = False
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    entities: Mapping[str, list[Any]] = field(default_factory=dict)
     sentiment: float | None = None
+    frustration: float | None = None
+    handled: bool = False  # a flow or an answer took care of this message
     reasons: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
     decision: RoutingDecision | None = None
@@ -90,11 +124,12 @@ class TurnContext:
 
 
 class Step(Protocol):
-    """A pipeline step: reads and enriches the context. Pure: no I/O, deps via the constructor."""
+    """A pipeline step: reads and enriches the context. Pure: deps via the constructor; the only
+    I/O is through ``ctx.services`` (company backend, knowledge), so a step may be async."""
 
     name: str
 
-    def __call__(self, ctx: TurnContext) -> None: ...
+    def __call__(self, ctx: TurnContext) -> None | Awaitable[None]: ...
 
 
 @dataclass(frozen=True)
@@ -108,8 +143,21 @@ class Pipeline:
         self.steps = list(steps)
 
     def run(self, ctx: TurnContext) -> TurnResult:
+        """Run a pipeline of synchronous steps."""
         for step in self.steps:
-            step(ctx)
+            if inspect.isawaitable(step(ctx)):
+                raise TypeError(f"step {step.name!r} is async: use `await pipeline.arun(ctx)`")
+        return self._result(ctx)
+
+    async def arun(self, ctx: TurnContext) -> TurnResult:
+        for step in self.steps:
+            outcome = step(ctx)
+            if inspect.isawaitable(outcome):
+                await outcome
+        return self._result(ctx)
+
+    @staticmethod
+    def _result(ctx: TurnContext) -> TurnResult:
         if ctx.decision is None:
             raise RuntimeError("the pipeline has no routing step: no RoutingDecision was made")
         return TurnResult(decision=ctx.decision, replies=tuple(ctx.replies))

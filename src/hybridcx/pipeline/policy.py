@@ -23,6 +23,28 @@ class QueuePriority(BaseModel):
     per_waiting_minute: float = 2.0
 
 
+class SentimentPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    negative_below: float = Field(
+        default=-0.6, ge=-1.0, le=1.0, description="VADER compound score."
+    )
+    frustration_above: float = Field(default=0.6, ge=0.0, le=1.0)
+    trend_drop: float = Field(
+        default=0.8, ge=0.0, le=2.0, description="Worsening over recent messages."
+    )
+    trend_window: int = Field(default=3, ge=2)
+
+
+class ComplexityPolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    threshold: float = Field(default=0.6, ge=0.0, le=1.0)
+    long_message_chars: int = Field(default=400, ge=50)
+    repeat_contacts: int = Field(default=2, ge=1, description="Other conversations in 7 days.")
+    second_intent_min: float = Field(default=0.2, ge=0.0, le=1.0)
+
+
 class RoutingPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -35,6 +57,18 @@ class RoutingPolicy(BaseModel):
     # Skill a queued conversation needs, by tier (e.g. tier 3 -> senior agents).
     skill_by_tier: dict[int, str] = Field(default_factory=dict)
     queue: QueuePriority = Field(default_factory=QueuePriority)
+    sentiment: SentimentPolicy = Field(default_factory=SentimentPolicy)
+    complexity: ComplexityPolicy = Field(default_factory=ComplexityPolicy)
+    # Lifetime value from which a complex contact goes to tier 3.
+    high_value_lifetime: float = Field(default=10_000.0, ge=0)
+    # Legal threats, regulator complaints, data-protection requests (regular expressions).
+    legal_compliance_patterns: list[str] = Field(default_factory=list)
+    # Intents the AI does not automate: the tier a person handles them at.
+    human_intents: dict[str, int] = Field(default_factory=dict)
+    # Failed AI turns in a conversation before a person takes over.
+    max_ai_failures: int = Field(default=2, ge=1)
+    # Canned answers for small talk intents.
+    smalltalk: dict[str, str] = Field(default_factory=dict)
 
     def tier_for(self, reason: str, default: int = 2) -> int:
         return self.reason_tiers.get(reason, default)

@@ -53,11 +53,41 @@ class ResponderStep:
 
 
 def _handoff_text(reasons: tuple[str, ...]) -> str:
-    if "customer_request" in reasons:
-        return "Of course. I'm connecting you with a person now; they'll see everything so far."
-    if "human_only" in reasons:
-        return "Connecting you with a member of our team."
+    for reason in HANDOFF_TEXT_ORDER:
+        if reason in reasons:
+            return HANDOFF_TEXT[reason]
     return "I'm bringing in a member of our team to help; they'll see everything so far."
+
+
+HANDOFF_TEXT = {
+    "customer_request": "Of course. I'm connecting you with a person now; they'll see everything so far.",
+    "human_only": "Connecting you with a member of our team.",
+    "legal_compliance": (
+        "This needs one of our senior team members, so I'm passing your conversation to them now; "
+        "they'll see everything so far."
+    ),
+    "negative_sentiment": (
+        "I'm sorry this has been frustrating. I'm bringing in a member of our team right away; "
+        "they'll see everything so far."
+    ),
+    "low_confidence": (
+        "I'm not sure I understood that correctly, so I'm connecting you with a member of our team; "
+        "they'll see everything so far."
+    ),
+    "repeated_failure": "I'm clearly not getting this right, so I'm bringing in a person to help you.",
+    "human_intent": "A member of our team is best placed to help with this; I'm connecting you now.",
+    "complex": "That's one for a member of our team; I'm connecting you now with everything so far.",
+}
+HANDOFF_TEXT_ORDER = (
+    "customer_request",
+    "human_only",
+    "legal_compliance",
+    "negative_sentiment",
+    "repeated_failure",
+    "human_intent",
+    "complex",
+    "low_confidence",
+)
 
 
 def _fallback_text() -> str:

@@ -13,17 +13,25 @@ class RoutingPolicyStep:
         self.policy = policy
 
     def __call__(self, ctx: TurnContext) -> None:
-        if (
-            ctx.confidence is not None
-            and ctx.confidence < self.policy.confidence_threshold
-            and not ctx.with_humans
+        policy = self.policy
+        ai_turn = ctx.text is not None and not ctx.with_humans and not ctx.handled
+        if ai_turn and ctx.intent in policy.human_intents:
+            ctx.add_reason("human_intent")
+        elif (
+            ai_turn
+            and ctx.confidence is not None
+            and (ctx.confidence < policy.confidence_threshold or ctx.out_of_scope)
         ):
             ctx.add_reason("low_confidence")
+        if not ctx.with_humans and int(ctx.ai_state.get("failures", 0)) >= policy.max_ai_failures:
+            ctx.add_reason("repeated_failure")
         tier = ctx.tier
         for reason in ctx.reasons:
-            tier = max(tier, self.policy.tier_for(reason))
+            tier = max(tier, policy.tier_for(reason))
+        if "human_intent" in ctx.reasons and ctx.intent:
+            tier = max(tier, policy.human_intents.get(ctx.intent, 2))
         scores = dict(ctx.scores)
-        scores["confidence_threshold"] = self.policy.confidence_threshold
+        scores["confidence_threshold"] = policy.confidence_threshold
         ctx.decision = RoutingDecision(
             tier=tier,
             handoff=bool(ctx.reasons) or ctx.with_humans,

@@ -1,0 +1,125 @@
+"""Tier 1 automation: runs task flows and answers FAQs and small talk."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from hybridcx.flows.actions import ACTIONS
+from hybridcx.flows.engine import FlowEngine, FlowOutcome, FlowState, FlowTurn, is_cancel
+from hybridcx.flows.spec import FlowsFile
+from hybridcx.pipeline.base import Reply, TurnContext
+
+# Reasons that take a conversation away from the AI at once: no flow runs on such a turn.
+ESCALATING = frozenset(
+    {"customer_request", "human_only", "vip", "legal_compliance", "negative_sentiment"}
+)
+
+
+class FlowStep:
+    """Continues the active flow (slot answers, digressions, cancel) or starts one for a
+    confident Tier 1 intent; answers FAQ intents from knowledge articles.
+
+    Marks the turn ``handled`` when the AI helped, and counts a failure in ``ai_state`` when it
+    could not, which the routing policy turns into ``repeated_failure``."""
+
+    name = "flow"
+
+    def __init__(
+        self,
+        flows: FlowsFile,
+        *,
+        confidence_threshold: float,
+        smalltalk: Mapping[str, str],
+    ) -> None:
+        self.flows = flows
+        self.threshold = confidence_threshold
+        self.smalltalk = dict(smalltalk)
+
+    async def __call__(self, ctx: TurnContext) -> None:
+        if ctx.text is None or ctx.with_humans:
+            return
+        if ESCALATING & set(ctx.reasons):
+            ctx.ai_state.pop("flow", None)  # a person takes over; the flow is dropped
+            return
+        engine = FlowEngine(self.flows, ACTIONS, ctx.services.backend)
+        turn = FlowTurn(
+            text=ctx.text,
+            entities=ctx.entities,
+            email=ctx.customer.email,
+            name=ctx.customer.name,
+            verified=ctx.customer.verified,
+            now=ctx.now or datetime.now(),
+        )
+        active = ctx.ai_state.get("flow")
+        outcome: FlowOutcome | None
+        if active:
+            outcome = await self._continue(ctx, engine, FlowState.from_dict(active), turn)
+        else:
+            outcome = await self._start(ctx, engine, turn)
+        if outcome is not None:
+            self._apply(ctx, outcome)
+        if not ctx.handled:
+            ctx.ai_state["failures"] = int(ctx.ai_state.get("failures", 0)) + 1
+
+    def _confident(self, ctx: TurnContext) -> bool:
+        return (
+            bool(ctx.intent) and not ctx.out_of_scope and (ctx.confidence or 0.0) >= self.threshold
+        )
+
+    async def _start(
+        self, ctx: TurnContext, engine: FlowEngine, turn: FlowTurn
+    ) -> FlowOutcome | None:
+        if not self._confident(ctx):
+            return None
+        flow = engine.flow_for_intent(ctx.intent)
+        if flow:
+            return await engine.start(flow, turn)
+        answer = await self._answer(ctx)
+        if answer:
+            ctx.replies.append(Reply("ai", answer))
+            ctx.handled = True
+        return None
+
+    async def _continue(
+        self, ctx: TurnContext, engine: FlowEngine, state: FlowState, turn: FlowTurn
+    ) -> FlowOutcome:
+        if is_cancel(ctx.text or ""):
+            return await engine.cancel(state)
+        outcome = await engine.reply(state, turn)
+        if not outcome.no_value:
+            return outcome
+        # The reply held nothing for the question asked: a digression, or an unusable answer.
+        if self._confident(ctx):
+            other = engine.flow_for_intent(ctx.intent)
+            if other and other != state.flow:
+                return await engine.start(other, turn, paused=engine.pause(state))
+            answer = await self._answer(ctx)
+            if answer:
+                return await engine.reprompt(
+                    state, count_attempt=False, lead=f"{answer}\n\nNow, back to where we were: "
+                )
+        return await engine.reprompt(state, count_attempt=True, lead="Sorry, I didn't get that. ")
+
+    async def _answer(self, ctx: TurnContext) -> str | None:
+        intent = ctx.intent or ""
+        if intent in self.smalltalk:
+            return self.smalltalk[intent]
+        slug = self.flows.faq_intents.get(intent)
+        if slug and ctx.services.knowledge is not None:
+            article = await ctx.services.knowledge.article(slug)
+            if article is not None:
+                return f"{article.body}\n\nSource: {article.title}"
+        return None
+
+    @staticmethod
+    def _apply(ctx: TurnContext, outcome: FlowOutcome) -> None:
+        for i, text in enumerate(outcome.replies):
+            last = i == len(outcome.replies) - 1
+            ctx.replies.append(Reply("ai", text, tuple(outcome.buttons) if last else ()))
+        if outcome.state is not None:
+            ctx.ai_state["flow"] = outcome.state.to_dict()
+        else:
+            ctx.ai_state.pop("flow", None)
+        ctx.handled = not outcome.failed
+        ctx.scores["flow_failed"] = 1.0 if outcome.failed else 0.0

@@ -1,0 +1,43 @@
+"""Understanding: intent with calibrated confidence, out-of-scope, and entities."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from hybridcx.pipeline.base import TurnContext
+
+
+@dataclass(frozen=True)
+class Understanding:
+    intent: str | None
+    confidence: float
+    out_of_scope: bool
+    ranking: list[tuple[str, float]] = field(default_factory=list)
+    entities: Mapping[str, list[Any]] = field(default_factory=dict)
+
+
+class Understander(Protocol):
+    """Turns one message into an Understanding (the NLU engine, or a fake in tests)."""
+
+    def understand(self, text: str, *, now: datetime | None = None) -> Understanding: ...
+
+
+class UnderstandStep:
+    name = "understand"
+
+    def __init__(self, understander: Understander) -> None:
+        self.understander = understander
+
+    def __call__(self, ctx: TurnContext) -> None:
+        if ctx.text is None:
+            return
+        u = self.understander.understand(ctx.text, now=ctx.now)
+        ctx.intent = None if u.out_of_scope else u.intent
+        ctx.confidence = round(float(u.confidence), 4)
+        ctx.out_of_scope = u.out_of_scope
+        ctx.ranking = list(u.ranking)
+        ctx.entities = dict(u.entities)
+        ctx.scores["intent_confidence"] = ctx.confidence
