@@ -18,6 +18,7 @@ from hybridcx.auth.endpoints import router as auth_router
 from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
+from hybridcx.demo.endpoints import router as demo_router
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         queue_router,
         agents_router,
         customers_router,
+        demo_router,
         realtime_router,
     ):
         app.include_router(router)
