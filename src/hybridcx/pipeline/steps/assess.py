@@ -100,7 +100,7 @@ def complexity_score(ctx: TurnContext, policy: ComplexityPolicy) -> float:
     if len(ranking) >= 2 and not ctx.out_of_scope:
         (_, p1), (_, p2) = ranking[0], ranking[1]
         if p2 >= policy.second_intent_min and _several_requests(text):
-            score += 0.5  # two different things asked in one message
+            score += 0.6  # two different things asked in one message
         elif p1 - p2 < 0.1 and p1 < 0.6:
             score += 0.2  # the model cannot tell two intents apart
     if len(text) >= policy.long_message_chars:

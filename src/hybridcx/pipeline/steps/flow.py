@@ -99,6 +99,8 @@ class FlowStep:
                 return await engine.reprompt(
                     state, count_attempt=False, lead=f"{answer}\n\nNow, back to where we were: "
                 )
+        # Asking again is the AI failing to help once (repeated_failure counts these).
+        ctx.ai_state["failures"] = int(ctx.ai_state.get("failures", 0)) + 1
         return await engine.reprompt(state, count_attempt=True, lead="Sorry, I didn't get that. ")
 
     async def _answer(self, ctx: TurnContext) -> str | None:
