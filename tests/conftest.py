@@ -3,12 +3,13 @@ HYBRIDCX_TEST_POSTGRES_URL is set (CI sets it; in CI a missing PostgreSQL is a f
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for
+from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for, wipe_postgres
 
 
 def _backends() -> list[object]:
@@ -24,6 +25,8 @@ def server(
     backend = request.param
     if backend == "postgres" and not POSTGRES_URL:
         pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set")
+    if backend == "postgres":
+        asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
     data_dir: Path = tmp_path_factory.mktemp(f"data-{backend}")
     live = LiveServer(settings_for(backend, data_dir, presence_timeout_seconds=60)).start()
     yield live

@@ -103,6 +103,20 @@ async def reset_database(sessions: async_sessionmaker[AsyncSession]) -> None:
         await seed_demo(session)
 
 
+async def wipe_postgres(url: str) -> None:
+    """Start the PostgreSQL run from an empty schema: the test database is shared with earlier
+    runs (and CI runs on whatever a session left), so nothing stale may leak in."""
+    from hybridcx.kit.db import create_engine
+
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
 def settings_for(backend: str, data_dir: Path, **overrides: Any) -> Settings:
     url = POSTGRES_URL if backend == "postgres" else None
     return Settings(

@@ -20,11 +20,12 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy async URL; defaults to a SQLite file in data_dir."
     )
     redis_url: str | None = Field(
-        default=None, description="Redis for live events and locks across processes."
+        default=None, description="Redis pub/sub carries live events between server processes."
     )
     max_message_chars: int = Field(default=4000, ge=1)
     staff_token_hours: int = Field(default=12, ge=1)
     presence_timeout_seconds: int = Field(default=60, ge=5)
+    assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
     log_level: str = "info"
     migrate_on_start: bool = True
 

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
 from hybridcx.kit.db import create_engine, session_factory
-from hybridcx.queue.strategy import AssignmentStrategy, LongestIdleStrategy
+from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
 from hybridcx.realtime.bus import EventBus, create_bus
 from hybridcx.workspaces.policy_store import PolicyStore
 
@@ -38,9 +38,18 @@ class Runtime:
             sessions=session_factory(engine),
             bus=create_bus(settings.redis_url),
             policies=PolicyStore(settings.policy_dir),
-            strategy=LongestIdleStrategy(),
+            strategy=_strategy(settings.assignment_strategy),
             max_message_chars=settings.max_message_chars,
             staff_token_hours=settings.staff_token_hours,
             presence_timeout_seconds=settings.presence_timeout_seconds,
             redis_url=settings.redis_url,
         )
+
+
+def _strategy(name: str) -> AssignmentStrategy:
+    try:
+        return STRATEGIES[name]()
+    except KeyError:
+        raise ValueError(
+            f"HYBRIDCX_ASSIGNMENT_STRATEGY={name!r} is not one of {sorted(STRATEGIES)}"
+        ) from None

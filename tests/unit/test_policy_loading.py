@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -194,8 +195,13 @@ def test_store_keeps_workspaces_apart(tmp_path: Path) -> None:
     assert store.policy("initech").confidence_threshold == pytest.approx(0.70)
 
 
-def test_store_reports_a_broken_file(tmp_path: Path) -> None:
+def test_store_keeps_the_last_good_policy_when_the_file_breaks(tmp_path: Path) -> None:
     store = PolicyStore(tmp_path)
-    write(store.path_for("acme"), "confidence_threshold: 2\n")
-    with pytest.raises(PolicyError, match="acme.yaml"):
-        store.policy("acme")
+    path = store.path_for("acme")
+    write(path, "confidence_threshold: 0.5\n")
+    assert store.policy("acme").confidence_threshold == 0.5
+    write(path, "confidence_threshold: 2\n")
+    os.utime(path, (time.time() + 10, time.time() + 10))
+    assert store.policy("acme").confidence_threshold == 0.5  # last good one, error logged
+    write(store.path_for("fresh"), "confidence_threshold: [oops\n")
+    assert store.policy("fresh").confidence_threshold == pytest.approx(0.70)  # defaults

@@ -69,6 +69,5 @@ async def update_status(body: StatusUpdate, staff: Staff, runtime: RuntimeDep) -
 
 @router.get("")
 async def list_agents(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
-    """Everyone on the team with status, presence and load (supervisors and admins)."""
-    staff.require("supervisor", "admin")
+    """Everyone on the team with status, presence and load (e.g. to pick a transfer target)."""
     return {"items": await _read(runtime, staff.workspace_id, None)}

@@ -220,3 +220,26 @@ async def recent_contacts(session: AsyncSession, conv: Conversation, *, since: d
         Conversation.created_at >= since,
     )
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def take_answer_lease(
+    session: AsyncSession, message_id: str, *, stale_before: datetime
+) -> bool:
+    """Only one request answers a customer message; a lease older than ``stale_before``
+    (its holder died) may be taken over."""
+    result = await session.execute(
+        update(Message)
+        .where(
+            Message.id == message_id,
+            Message.turn_response.is_(None),
+            (Message.answering_at.is_(None)) | (Message.answering_at < stale_before),
+        )
+        .values(answering_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+async def turn_response(session: AsyncSession, message_id: str) -> dict[str, Any] | None:
+    stmt = select(Message.turn_response).where(Message.id == message_id)
+    return (await session.execute(stmt)).scalar_one_or_none()

@@ -12,11 +12,27 @@ from hybridcx.models import Agent, Conversation, ConversationEvent, Customer, Me
 CHANNELS = ("webchat", "portal")
 
 
+def clean_text(value: str) -> str:
+    """Reject what no database stores faithfully: NUL characters and unpaired surrogates."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("must be valid Unicode text (it has an unpaired surrogate)") from exc
+    return value
+
+
 class CustomerIdentity(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     email: EmailStr
     name: str = Field(default="", max_length=200)
+
+    @field_validator("name")
+    @classmethod
+    def valid_name(cls, value: str) -> str:
+        return clean_text(value)
 
 
 class ConversationCreate(BaseModel):
@@ -42,7 +58,7 @@ class MessageCreate(BaseModel):
     def not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("text must not be empty")
-        return value
+        return clean_text(value)
 
 
 class ReplyCreate(MessageCreate):

@@ -6,6 +6,8 @@ is committed before the AI runs, so nothing a customer sent is lost if the AI st
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -51,6 +53,7 @@ from hybridcx.runtime import Runtime
 log = structlog.get_logger(__name__)
 
 NOT_FOUND = "Conversation not found."
+ANSWER_LEASE_SECONDS = 30
 
 
 def profile_of(customer: Customer, conv: Conversation) -> CustomerProfile:
@@ -192,7 +195,13 @@ class ConversationService:
         return msg_id, None
 
     async def _answer(self, conversation_id: str, message_id: str) -> dict[str, Any]:
-        """Phase 2: run the AI turn for an already-stored customer message."""
+        """Phase 2: run the AI turn for an already-stored customer message, exactly once."""
+        async with transaction(self.rt.sessions) as session:
+            leased = await repo.take_answer_lease(
+                session, message_id, stale_before=utcnow() - timedelta(seconds=ANSWER_LEASE_SECONDS)
+            )
+        if not leased:
+            return await self._await_answer(message_id)
         outbox = Outbox()
         async with transaction(self.rt.sessions) as session:
             conv = await repo.get_conversation(session, conversation_id, lock=True)
@@ -213,6 +222,17 @@ class ConversationService:
         await outbox.flush(self.rt.bus)
         await self._dispatch_if_queued(conv)
         return response
+
+    async def _await_answer(self, message_id: str) -> dict[str, Any]:
+        """A concurrent request is answering this message: wait for its result."""
+        deadline = time.monotonic() + ANSWER_LEASE_SECONDS
+        while time.monotonic() < deadline:
+            async with self.rt.sessions() as session:
+                response = await repo.turn_response(session, message_id)
+            if response is not None:
+                return response
+            await asyncio.sleep(0.05)
+        raise Conflict("This message is still being answered; retry with the same Idempotency-Key.")
 
     async def _run_turn(
         self,
@@ -238,6 +258,10 @@ class ConversationService:
             status=conv.status,  # type: ignore[arg-type]
             tier=conv.tier,
             transcript=transcript,
+            # While people have it, why they have it stays part of every later decision.
+            reasons=list((conv.routing or {}).get("reasons", []))
+            if conv.status in ("queued", "assigned")
+            else [],
             ai_state=dict(conv.ai_state or {}),
             services=TurnServices(
                 backend=self.rt.backend_factory(session, conv.workspace_id),
@@ -283,7 +307,10 @@ class ConversationService:
                 },
             )
         elif conv.status in ("queued", "assigned"):
-            conv.tier = max(conv.tier, decision.tier)
+            if decision.tier > conv.tier:
+                conv.tier = decision.tier
+                if conv.status == "queued":
+                    conv.required_skill = policy.skill_by_tier.get(conv.tier, conv.required_skill)
             conv.handoff = build_handoff(profile, decision, full_transcript, channel=conv.channel)
         conv.updated_at = utcnow()
         await session.flush()
@@ -557,6 +584,14 @@ class ConversationService:
                     actor="agent",
                     actor_id=principal.agent_id,
                     data=data,
+                )
+                repo.add_event(
+                    session,
+                    conv,
+                    "conversation.assigned",
+                    actor="agent",
+                    actor_id=principal.agent_id,
+                    data={"agent_id": target.id, "agent_name": target.name, "via": "transfer"},
                 )
                 repo.add_message(
                     session,

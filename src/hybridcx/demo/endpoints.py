@@ -20,7 +20,7 @@ async def demo_outbox(
     runtime: RuntimeDep,
     to: str | None = Query(default=None, description="Filter by email."),
 ) -> dict[str, Any]:
-    """Newest first. Lets you read the one-time code or reset link a demo flow sent (admins)."""
+    """Newest first. Lets you read the one-time code or reset link a demo flow sent (admins and supervisors)."""
     staff.require("admin", "supervisor")
     async with runtime.sessions() as session:
         stmt = select(DemoOutbox).where(DemoOutbox.workspace_id == staff.workspace_id)

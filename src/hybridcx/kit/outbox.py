@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
+
 from hybridcx.realtime.bus import EventBus, customer_channel, staff_channel
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -19,6 +23,11 @@ class Outbox:
         self.items.append((staff_channel(workspace_id), payload))
 
     async def flush(self, bus: EventBus) -> None:
+        """Publish after commit. Live events are best effort: the data is already stored and
+        clients catch up from the API, so a bus outage must not fail the request."""
         items, self.items = self.items, []
         for channel, payload in items:
-            await bus.publish(channel, payload)
+            try:
+                await bus.publish(channel, payload)
+            except Exception as exc:
+                log.error("realtime.publish_failed", channel=channel, error=str(exc))

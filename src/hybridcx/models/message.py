@@ -32,4 +32,6 @@ class Message(Base):
     turn_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     # For a customer message: the turn's response, so an idempotent retry returns it unchanged.
     turn_response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # Lease taken by the request answering this message, so concurrent retries answer it once.
+    answering_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

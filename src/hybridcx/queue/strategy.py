@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -62,4 +62,5 @@ class LongestIdleStrategy:
         return min(eligible, key=lambda a: (a.load, a.idle_since or datetime.min, a.id))
 
 
-STRATEGIES: dict[str, type[LongestIdleStrategy]] = {"longest_idle": LongestIdleStrategy}
+# Registry of assignment strategies, chosen with HYBRIDCX_ASSIGNMENT_STRATEGY.
+STRATEGIES: dict[str, Callable[[], AssignmentStrategy]] = {"longest_idle": LongestIdleStrategy}

@@ -14,7 +14,8 @@ REASON_TEXT = {
     "low_confidence": "the AI was not confident it understood",
     "negative_sentiment": "the customer seems upset",
     "repeated_failure": "the AI failed repeatedly",
-    "complexity": "complex request",
+    "complex": "complex request (several issues, long or repeated contact)",
+    "human_intent": "a topic our team handles",
     "legal_compliance": "legal or compliance topic",
     "high_value": "high-value customer",
 }
