@@ -7,7 +7,9 @@ from typing import Annotated
 
 import typer
 
+from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.config import Settings
+from hybridcx.nlu.cli import nlu_app
 
 app = typer.Typer(
     help="hybridcx: AI-human hybrid customer service.",
@@ -16,24 +18,28 @@ app = typer.Typer(
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(workspace_app, name="workspace")
+app.add_typer(staff_app, name="staff")
+app.add_typer(nlu_app, name="nlu")
 
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply database migrations (the server also does this on start)."""
-    from hybridcx.kit.db import create_engine, upgrade
+    from hybridcx.kit.db import create_engine, current_revision, upgrade
 
     settings = Settings()
 
-    async def run() -> None:
+    async def run() -> str:
         engine = create_engine(settings.effective_database_url)
         try:
             await upgrade(engine, revision)
+            return await current_revision(engine)
         finally:
             await engine.dispose()
 
-    asyncio.run(run())
-    typer.echo(f"Database at {_safe_url(settings)} is at revision {revision}.")
+    reached = asyncio.run(run())
+    typer.echo(f"Database at {_safe_url(settings)} is at revision {reached}.")
 
 
 def _safe_url(settings: Settings) -> str:

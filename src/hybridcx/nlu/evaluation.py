@@ -1,0 +1,107 @@
+"""Benchmark metrics for intents (issue 4): accuracy, macro-F1, ECE, OOS, latency."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from hybridcx.nlu.calibration import expected_calibration_error
+from hybridcx.nlu.classifier import ClassifierConfig, Example, IntentClassifier
+
+ProgressFn = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    metrics: dict[str, float]
+    predictions: list[str]
+
+
+def macro_f1(gold: Sequence[str], pred: Sequence[str]) -> float:
+    """Mean F1 over the labels present in `gold` (the usual benchmark convention)."""
+    scores = []
+    for label in sorted(set(gold)):
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p == label)
+        fp = sum(1 for g, p in zip(gold, pred, strict=True) if g != label and p == label)
+        fn = sum(1 for g, p in zip(gold, pred, strict=True) if g == label and p != label)
+        denom = 2 * tp + fp + fn
+        scores.append(2 * tp / denom if denom else 0.0)
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def train_and_evaluate(
+    train: Sequence[Example],
+    test: Sequence[Example],
+    *,
+    dev: Sequence[Example] | None = None,
+    oos_label: str = "oos",
+    config: ClassifierConfig | None = None,
+    progress: ProgressFn | None = None,
+) -> EvalResult:
+    """Train on `train` (thresholds from `dev` or a carve of `train`), then score `test` once."""
+    config = config or ClassifierConfig(oos_label=oos_label)
+    if progress:
+        progress("train", 0, len(train))
+    started = time.perf_counter()
+    model = IntentClassifier.train(train, dev=dev, config=config)
+    train_seconds = time.perf_counter() - started
+    result = evaluate(model, test, oos_label=oos_label, progress=progress)
+    result.metrics["train_seconds"] = round(train_seconds, 2)
+    return result
+
+
+def evaluate(
+    model: IntentClassifier,
+    test: Sequence[Example],
+    *,
+    oos_label: str = "oos",
+    progress: ProgressFn | None = None,
+    warmup: int = 20,
+) -> EvalResult:
+    texts = [t for t, _ in test]
+    gold = [label for _, label in test]
+    for text in texts[:warmup]:
+        model.predict(text)
+    predicted, latencies = [], []
+    for i, text in enumerate(texts):
+        started = time.perf_counter()
+        p = model.predict(text)
+        latencies.append((time.perf_counter() - started) * 1000)
+        predicted.append(oos_label if p.out_of_scope or p.intent is None else p.intent)
+        if progress and (i + 1) % 250 == 0:
+            progress("test", i + 1, len(texts))
+    metrics = _scores(gold, predicted, oos_label)
+    metrics["ece"] = _ece(model, texts, gold)
+    metrics["latency_ms_p50"] = round(float(np.percentile(latencies, 50)), 3)
+    metrics["latency_ms_p99"] = round(float(np.percentile(latencies, 99)), 3)
+    metrics["n_test"] = len(texts)
+    return EvalResult(metrics, predicted)
+
+
+def _scores(gold: list[str], pred: list[str], oos_label: str) -> dict[str, float]:
+    g, p = np.array(gold), np.array(pred)
+    metrics = {
+        "accuracy": round(float((g == p).mean()), 4),
+        "macro_f1": round(macro_f1(gold, pred), 4),
+    }
+    is_oos = g == oos_label
+    if is_oos.any():
+        flagged = p == oos_label
+        metrics["in_scope_accuracy"] = round(float((g == p)[~is_oos].mean()), 4)
+        metrics["oos_recall"] = round(float(flagged[is_oos].mean()), 4)
+        metrics["oos_precision"] = round(float(is_oos[flagged].mean()) if flagged.any() else 0.0, 4)
+    return metrics
+
+
+def _ece(model: IntentClassifier, texts: list[str], gold: list[str]) -> float:
+    """ECE (15 bins) of the closed-set classifier: top class probability vs. being right.
+
+    When the model has an OOS class, predicting it for an OOS row counts as right.
+    """
+    probs = model.predict_proba(texts)
+    top = probs.argmax(axis=1)
+    correct = np.array([model.labels[i] == g for i, g in zip(top, gold, strict=True)])
+    return round(expected_calibration_error(probs.max(axis=1), correct, n_bins=15), 4)
