@@ -18,9 +18,19 @@ def _backends() -> list[object]:
     return ["sqlite", pytest.param("postgres", marks=pg_marks)]
 
 
+@pytest.fixture(scope="session")
+def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo intent model, trained once per test session and shared by every server."""
+    from hybridcx.brain import load_brain
+
+    path = tmp_path_factory.mktemp("nlu-model")
+    load_brain(path)
+    return path
+
+
 @pytest.fixture(scope="session", params=_backends())
 def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path
 ) -> Iterator[LiveServer]:
     backend = request.param
     if backend == "postgres" and not POSTGRES_URL:
@@ -28,7 +38,10 @@ def server(
     if backend == "postgres":
         asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
     data_dir: Path = tmp_path_factory.mktemp(f"data-{backend}")
-    live = LiveServer(settings_for(backend, data_dir, presence_timeout_seconds=60)).start()
+    settings = settings_for(
+        backend, data_dir, presence_timeout_seconds=60, nlu_model_dir=nlu_model_dir
+    )
+    live = LiveServer(settings).start()
     yield live
     live.stop()
 

@@ -25,6 +25,15 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1)
     staff_token_hours: int = Field(default=12, ge=1)
     presence_timeout_seconds: int = Field(default=60, ge=5)
+    nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
+    nlu_model_dir: Path | None = Field(
+        default=None, description="Trained intent model; defaults to <data_dir>/nlu."
+    )
+    nlu_training_data: Path | None = Field(
+        default=None,
+        description="Intent examples (YAML or CSV) used when no model exists yet; "
+        "defaults to the demo company's intents.",
+    )
     assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
     log_level: str = "info"
     migrate_on_start: bool = True
@@ -34,6 +43,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return normalize_database_url(self.database_url)
         return f"sqlite+aiosqlite:///{(self.data_dir / 'hybridcx.db').resolve()}"
+
+    @property
+    def effective_nlu_model_dir(self) -> Path:
+        return self.nlu_model_dir or self.data_dir / "nlu"
 
     @property
     def policy_dir(self) -> Path:

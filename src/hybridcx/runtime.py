@@ -11,6 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
 from hybridcx.kit.db import create_engine, session_factory
+from hybridcx.pipeline.base import Pipeline
+from hybridcx.pipeline.factory import build_pipeline
+from hybridcx.pipeline.policy import RoutingPolicy
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
 from hybridcx.realtime.bus import EventBus, create_bus
 from hybridcx.workspaces.policy_store import PolicyStore
@@ -33,11 +36,12 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings.effective_database_url)
+        policies = PolicyStore(settings.policy_dir, _pipeline_builder(settings))
         return cls(
             engine=engine,
             sessions=session_factory(engine),
             bus=create_bus(settings.redis_url),
-            policies=PolicyStore(settings.policy_dir),
+            policies=policies,
             strategy=_strategy(settings.assignment_strategy),
             max_message_chars=settings.max_message_chars,
             staff_token_hours=settings.staff_token_hours,
@@ -53,3 +57,21 @@ def _strategy(name: str) -> AssignmentStrategy:
         raise ValueError(
             f"HYBRIDCX_ASSIGNMENT_STRATEGY={name!r} is not one of {sorted(STRATEGIES)}"
         ) from None
+
+
+def _pipeline_builder(settings: Settings) -> Callable[[RoutingPolicy], Pipeline]:
+    """The pipeline each workspace policy gets: with the NLU brain and Tier 1 flows when on."""
+    if not settings.nlu_enabled:
+        return build_pipeline
+    from hybridcx.brain import load_brain
+    from hybridcx.flows.spec import load_flows
+
+    brain = load_brain(settings.effective_nlu_model_dir, training_data=settings.nlu_training_data)
+    flows = load_flows()
+
+    def build(policy: RoutingPolicy) -> Pipeline:
+        return build_pipeline(
+            policy, understander=brain.understander, sentiment=brain.sentiment, flows=flows
+        )
+
+    return build

@@ -83,3 +83,53 @@ def test_terminal_chat_explains_an_unreachable_server() -> None:
     )
     assert result.returncode != 0
     assert "Cannot reach" in result.stderr
+
+
+def test_set_up_a_workspace_and_staff_without_the_demo(tmp_path: Path) -> None:
+    env = {"HYBRIDCX_DATA_DIR": str(tmp_path), "HYBRIDCX_DATABASE_URL": ""}
+    created = _run(["workspace", "create", "acme", "--name", "Acme Inc", "--default"], env=env)
+    assert created.returncode == 0, created.stderr
+    assert "inbox key" in created.stdout and "inbox secret" in created.stdout
+    dup = _run(["workspace", "create", "acme"], env=env)
+    assert dup.returncode == 2 and "already exists" in dup.stderr
+    bad = _run(["workspace", "create", "Not A Slug"], env=env)
+    assert bad.returncode == 2 and "slug" in bad.stderr
+    added = _run(
+        [
+            "staff",
+            "add",
+            "--workspace",
+            "acme",
+            "--email",
+            "Lead@Acme.test",
+            "--name",
+            "Lead",
+            "--role",
+            "admin",
+        ],
+        env=env,
+        stdin="correct-horse-battery\ncorrect-horse-battery\n",
+    )
+    assert added.returncode == 0, added.stderr
+    con = sqlite3.connect(tmp_path / "hybridcx.db")
+    row = con.execute(
+        "select role, password_hash from agents where email='lead@acme.test'"
+    ).fetchone()
+    assert row[0] == "admin" and row[1].startswith("$argon2") and "correct-horse" not in row[1]
+    assert con.execute("select count(*) from inboxes").fetchone()[0] == 1
+    weak = _run(
+        [
+            "staff",
+            "add",
+            "--workspace",
+            "acme",
+            "--email",
+            "b@acme.test",
+            "--name",
+            "B",
+            "--password",
+            "short",
+        ],
+        env=env,
+    )
+    assert weak.returncode == 2 and "at least 10" in weak.stderr

@@ -53,6 +53,10 @@ def is_cancel(text: str) -> bool:
     return _norm(text) in CANCEL
 
 
+def is_yes_or_no(text: str) -> bool:
+    return _norm(text) in YES | NO
+
+
 @dataclass
 class FlowTurn:
     """What the flow sees of one customer message."""
@@ -149,6 +153,10 @@ class FlowEngine:
 
     def spec(self, state: FlowState) -> FlowSpec:
         return self.flows[state.flow]
+
+    def awaiting(self, state: FlowState) -> StepSpec:
+        """The step whose answer the flow is waiting for."""
+        return self.spec(state).steps[state.step]
 
     async def start(
         self, flow: str, turn: FlowTurn, *, paused: list[dict[str, Any]] | None = None

@@ -79,3 +79,11 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
 
                 await conn.execute(text("SELECT pg_advisory_unlock(4242001)"))
                 await conn.commit()
+
+
+async def current_revision(engine: AsyncEngine) -> str:
+    from alembic.runtime.migration import MigrationContext
+
+    async with engine.connect() as conn:
+        rev = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+    return rev or "empty"

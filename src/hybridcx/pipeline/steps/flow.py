@@ -6,7 +6,14 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from hybridcx.flows.actions import ACTIONS
-from hybridcx.flows.engine import FlowEngine, FlowOutcome, FlowState, FlowTurn, is_cancel
+from hybridcx.flows.engine import (
+    FlowEngine,
+    FlowOutcome,
+    FlowState,
+    FlowTurn,
+    is_cancel,
+    is_yes_or_no,
+)
 from hybridcx.flows.spec import FlowsFile
 from hybridcx.pipeline.base import Reply, TurnContext
 
@@ -84,21 +91,26 @@ class FlowStep:
     async def _continue(
         self, ctx: TurnContext, engine: FlowEngine, state: FlowState, turn: FlowTurn
     ) -> FlowOutcome:
-        if is_cancel(ctx.text or ""):
+        text = ctx.text or ""
+        if is_cancel(text):
             return await engine.cancel(state)
-        outcome = await engine.reply(state, turn)
-        if not outcome.no_value:
-            return outcome
-        # The reply held nothing for the question asked: a digression, or an unusable answer.
-        if self._confident(ctx):
+        answers_question = engine.awaiting(state).confirm is not None and is_yes_or_no(text)
+        if (
+            not answers_question
+            and self._confident(ctx)
+            and ctx.intent not in engine.spec(state).intents
+        ):
+            # A confident, different request mid-flow: a digression, then back to the flow.
             other = engine.flow_for_intent(ctx.intent)
-            if other and other != state.flow:
+            if other:
                 return await engine.start(other, turn, paused=engine.pause(state))
             answer = await self._answer(ctx)
             if answer:
-                return await engine.reprompt(
-                    state, count_attempt=False, lead=f"{answer}\n\nNow, back to where we were: "
-                )
+                lead = f"{answer}\n\nNow, back to where we were: "
+                return await engine.reprompt(state, count_attempt=False, lead=lead)
+        outcome = await engine.reply(state, turn)
+        if not outcome.no_value:
+            return outcome
         # Asking again is the AI failing to help once (repeated_failure counts these).
         ctx.ai_state["failures"] = int(ctx.ai_state.get("failures", 0)) + 1
         return await engine.reprompt(state, count_attempt=True, lead="Sorry, I didn't get that. ")

@@ -1,0 +1,89 @@
+"""Connects the NLU engine to the pipeline's Understander and SentimentScorer protocols, and
+loads (or first trains) the workspace model at start."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from hybridcx.kit.ids import utcnow
+from hybridcx.pipeline.steps.assess import SentimentScore
+from hybridcx.pipeline.steps.understand import Understanding
+
+if TYPE_CHECKING:
+    from hybridcx.nlu.classifier import IntentClassifier
+
+log = structlog.get_logger(__name__)
+
+# One-time codes the flows send are six digits; the NLU's order-number rule would claim them.
+_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+
+
+class NluUnderstander:
+    """Understander over the trained IntentClassifier and the entity extractor."""
+
+    def __init__(self, classifier: IntentClassifier, *, phone_region: str = "US") -> None:
+        self.classifier = classifier
+        self.phone_region = phone_region
+
+    def understand(self, text: str, *, now: datetime | None = None) -> Understanding:
+        from hybridcx.nlu.entities import extract_entities
+
+        prediction = self.classifier.predict(text)
+        entities: dict[str, list[Any]] = {}
+        for entity in extract_entities(text, now=now or utcnow(), region=self.phone_region):
+            if entity.valid:
+                entities.setdefault(str(entity.type), []).append(entity.value)
+        codes = _CODE.findall(text)
+        if codes:
+            entities["code"] = codes
+        return Understanding(
+            intent=prediction.intent,
+            confidence=prediction.confidence,
+            out_of_scope=prediction.out_of_scope,
+            ranking=list(prediction.ranking),
+            entities=entities,
+        )
+
+
+class NluSentiment:
+    """SentimentScorer over VADER plus the frustration signal."""
+
+    def score(self, text: str) -> SentimentScore:
+        from hybridcx.nlu.sentiment import analyze_sentiment
+
+        s = analyze_sentiment(text)
+        return SentimentScore(compound=s.score, frustration=s.frustration)
+
+
+@dataclass(frozen=True)
+class Brain:
+    understander: NluUnderstander
+    sentiment: NluSentiment
+
+
+def load_brain(model_dir: Path, *, training_data: Path | None = None) -> Brain:
+    """Load the intent model from ``model_dir``; if there is none yet, train it from
+    ``training_data`` (default: the demo company's intents) and save it there first."""
+    from hybridcx.nlu.classifier import IntentClassifier
+    from hybridcx.nlu.data import DEMO_INTENTS_PATH, load_examples
+
+    if not (model_dir / "model.json").exists():
+        source = training_data or DEMO_INTENTS_PATH
+        started = time.perf_counter()
+        log.info("nlu.training", data=str(source), out=str(model_dir))
+        IntentClassifier.train(load_examples(source)).save(model_dir)
+        log.info("nlu.trained", seconds=round(time.perf_counter() - started, 1))
+    classifier = IntentClassifier.load(model_dir)
+    return Brain(NluUnderstander(classifier), NluSentiment())
+
+
+def describe(brain: Brain | None) -> Mapping[str, Any]:
+    return {"nlu": brain is not None}
