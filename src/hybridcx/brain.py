@@ -24,6 +24,13 @@ log = structlog.get_logger(__name__)
 
 # One-time codes the flows send are six digits; the NLU's order-number rule would claim them.
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
+# Where one message may hold several requests.
+_PARTS = re.compile(
+    r"[.?!;]+\s+|,?\s+\b(?:and also|also|and then|plus|another thing|as well)\b\s*|,?\s+and\s+(?=(?:can|could|i|my|where|when|how|what|why|is|do|please)\b)",
+    re.IGNORECASE,
+)
+PART_MIN_WORDS = 3
+PART_MIN_CONFIDENCE = 0.7
 
 
 class NluUnderstander:
@@ -50,7 +57,20 @@ class NluUnderstander:
             out_of_scope=prediction.out_of_scope,
             ranking=list(prediction.ranking),
             entities=entities,
+            part_intents=self._part_intents(text),
         )
+
+    def _part_intents(self, text: str) -> list[str]:
+        """Classify each clause of a multi-part message; distinct confident intents in order."""
+        parts = [p.strip() for p in _PARTS.split(text) if p and len(p.split()) >= PART_MIN_WORDS]
+        if len(parts) < 2:
+            return []
+        found: list[str] = []
+        for prediction in self.classifier.predict_many(parts):
+            confident = prediction.confidence >= PART_MIN_CONFIDENCE and not prediction.out_of_scope
+            if confident and prediction.intent and prediction.intent not in found:
+                found.append(prediction.intent)
+        return found
 
 
 class NluSentiment:

@@ -194,3 +194,51 @@ def test_routing_decision_event_explains_itself(api: Api) -> None:
     assert decided["reasons"] == ["low_confidence"]
     assert decided["scores"]["confidence_threshold"] == 0.7
     assert decided["scores"]["intent_confidence"] < 0.7
+
+
+def test_two_requests_in_one_message_are_complex(api: Api) -> None:
+    text = "Where is my order and also can I change my delivery address to my office please"
+    state = turn(api, api.start(), text)["conversation"]
+    assert state["status"] == "queued" and "complex" in state["routing"]["reasons"]
+    assert state["tier"] == 2
+    token = api.login("supervisor@example.com", "demo-supervisor")
+    events = api.staff(token, "GET", f"/api/v1/conversations/{state['id']}").json()["events"]
+    decided = [e for e in events if e["type"] == "routing.decided"][-1]["data"]
+    assert decided["scores"]["complexity"] >= decided["thresholds"]["complexity"]
+
+
+def test_complex_contact_from_a_high_value_customer_goes_to_tier_3(api: Api) -> None:
+    admin = api.login("admin@example.com", "demo-admin")
+    api.staff(
+        admin,
+        "POST",
+        "/api/v1/customers",
+        json={"email": "big@example.com", "lifetime_value": 50000},
+    )
+    text = "Where is my order and also can I change my delivery address to my office please"
+    state = turn(api, api.start("big@example.com", "Big"), text)["conversation"]
+    assert state["tier"] == 3 and {"complex", "high_value"} <= set(state["routing"]["reasons"])
+
+
+def test_topics_the_ai_does_not_automate_go_to_a_person(api: Api) -> None:
+    state = turn(api, api.start(), "My parcel arrived damaged and the jacket is torn")[
+        "conversation"
+    ]
+    assert state["status"] == "queued" and state["routing"]["reasons"] == ["human_intent"]
+    assert state["routing"]["intent"] == "damaged_item"
+
+
+def test_reschedule_and_cancel_an_appointment(api: Api) -> None:
+    conv = api.start("jordan.reed@example.com", "Jordan")  # has a booked appointment in the demo
+    body = turn(api, conv, "I need to move my appointment to another day")
+    assert body["conversation"]["routing"]["intent"] == "reschedule_appointment"
+    offer = body["messages"][-1]
+    assert "Your appointment is on" in offer["text"] and offer["buttons"]
+    turn(api, conv, "1")
+    moved = turn(api, conv, "yes")
+    assert "appointment moved to" in ai_text(moved)
+    body = turn(api, conv, "Please cancel my appointment")
+    assert body["messages"][-1]["buttons"] == ["Yes", "No"]
+    assert "is cancelled" in ai_text(turn(api, conv, "yes"))
+    body = turn(api, conv, "Please cancel my appointment")
+    assert "can't find an upcoming appointment" in ai_text(body)

@@ -33,6 +33,8 @@ class ClassifierConfig:
     use_tfidf: bool = True
     oos_label: str = "oos"
     holdout_fraction: float = 0.15
+    #: In-scope accuracy that out-of-scope detection may cost, when tuned on OOS examples.
+    oos_in_scope_budget: float = 0.015
     max_iter: int = 3000
     seed: int = 0
 
@@ -128,6 +130,7 @@ class IntentClassifier:
             gold=gold,
             labels=self.labels,
             oos_label=self.config.oos_label,
+            in_scope_budget=self.config.oos_in_scope_budget,
         )
 
     # ---- prediction -----------------------------------------------------------------------

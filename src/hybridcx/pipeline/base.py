@@ -68,9 +68,11 @@ class RoutingDecision:
     intent: str | None = None
     confidence: float | None = None
     sentiment: float | None = None
+    thresholds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "thresholds": dict(self.thresholds),
             "tier": self.tier,
             "handoff": self.handoff,
             "reasons": list(self.reasons),
@@ -102,6 +104,7 @@ class TurnContext:
     out_of_scope: bool = False
     ranking: list[tuple[str, float]] = field(default_factory=list)
     entities: Mapping[str, list[Any]] = field(default_factory=dict)
+    part_intents: list[str] = field(default_factory=list)
     sentiment: float | None = None
     frustration: float | None = None
     handled: bool = False  # a flow or an answer took care of this message

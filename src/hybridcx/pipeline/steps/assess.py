@@ -97,7 +97,9 @@ def complexity_score(ctx: TurnContext, policy: ComplexityPolicy) -> float:
     text = ctx.text or ""
     score = 0.0
     ranking = ctx.ranking
-    if len(ranking) >= 2 and not ctx.out_of_scope:
+    if len(set(ctx.part_intents)) >= 2:
+        score += 0.6  # its parts ask for different things
+    elif len(ranking) >= 2 and not ctx.out_of_scope:
         (_, p1), (_, p2) = ranking[0], ranking[1]
         if p2 >= policy.second_intent_min and _several_requests(text):
             score += 0.6  # two different things asked in one message

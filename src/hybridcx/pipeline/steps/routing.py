@@ -40,4 +40,13 @@ class RoutingPolicyStep:
             intent=ctx.intent,
             confidence=ctx.confidence,
             sentiment=ctx.sentiment,
+            thresholds={
+                "confidence": policy.confidence_threshold,
+                "negative_sentiment": policy.sentiment.negative_below,
+                "frustration": policy.sentiment.frustration_above,
+                "sentiment_trend_drop": policy.sentiment.trend_drop,
+                "complexity": policy.complexity.threshold,
+                "high_value_lifetime": policy.high_value_lifetime,
+                "max_ai_failures": float(policy.max_ai_failures),
+            },
         )

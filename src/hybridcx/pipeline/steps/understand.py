@@ -17,6 +17,8 @@ class Understanding:
     out_of_scope: bool
     ranking: list[tuple[str, float]] = field(default_factory=list)
     entities: Mapping[str, list[Any]] = field(default_factory=dict)
+    # Distinct confident intents of the message's parts ("where is my order, and also ...").
+    part_intents: list[str] = field(default_factory=list)
 
 
 class Understander(Protocol):
@@ -40,4 +42,5 @@ class UnderstandStep:
         ctx.out_of_scope = u.out_of_scope
         ctx.ranking = list(u.ranking)
         ctx.entities = dict(u.entities)
+        ctx.part_intents = list(u.part_intents)
         ctx.scores["intent_confidence"] = ctx.confidence
