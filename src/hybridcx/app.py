@@ -22,6 +22,7 @@ from hybridcx.demo.endpoints import router as demo_router
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
+from hybridcx.knowledge.endpoints import router as knowledge_router
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.runtime import Runtime
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         agents_router,
         customers_router,
         demo_router,
+        knowledge_router,
         realtime_router,
     ):
         app.include_router(router)

@@ -4,6 +4,7 @@ from hybridcx.models.agent import Agent
 from hybridcx.models.agent_presence import AgentPresence
 from hybridcx.models.article import Article
 from hybridcx.models.base import Base
+from hybridcx.models.case import Case
 from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
 from hybridcx.models.customer import Customer
@@ -19,6 +20,7 @@ __all__ = [
     "DemoOutbox",
     "AgentPresence",
     "Base",
+    "Case",
     "Conversation",
     "ConversationEvent",
     "Customer",

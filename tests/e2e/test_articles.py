@@ -1,0 +1,57 @@
+"""Knowledge articles API: staff manage articles; versions; roles; workspace scoping."""
+
+from __future__ import annotations
+
+from tests.support import Api
+
+
+def test_create_update_delete_an_article(api: Api) -> None:
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    r = api.staff(
+        sup,
+        "POST",
+        "/api/v1/articles",
+        json={"title": "Gift cards", "body": "Gift cards never expire.", "tags": ["payment"]},
+    )
+    assert r.status_code == 201, r.text
+    article = r.json()
+    assert (
+        article["slug"] == "gift-cards"
+        and article["version"] == 1
+        and article["audience"] == "public"
+    )
+    r = api.staff(
+        sup,
+        "PUT",
+        f"/api/v1/articles/{article['id']}",
+        json={"title": "Gift cards", "body": "Gift cards never expire and work in stores."},
+    )
+    assert r.status_code == 200 and r.json()["version"] == 2
+    dup = api.staff(sup, "POST", "/api/v1/articles", json={"title": "Gift cards", "body": "x"})
+    assert dup.status_code == 409
+    assert api.staff(sup, "DELETE", f"/api/v1/articles/{article['id']}").status_code == 204
+    assert api.staff(sup, "GET", f"/api/v1/articles/{article['id']}").status_code == 404
+
+
+def test_agents_read_but_do_not_edit(api: Api) -> None:
+    agent = api.login("agent@example.com", "demo-agent")
+    items = api.staff(agent, "GET", "/api/v1/articles").json()["items"]
+    assert {"opening-hours", "agent-refund-authority"} <= {a["slug"] for a in items}
+    internal = api.staff(agent, "GET", "/api/v1/articles", params={"audience": "internal"}).json()[
+        "items"
+    ]
+    assert [a["slug"] for a in internal] == ["agent-refund-authority"]
+    r = api.staff(agent, "POST", "/api/v1/articles", json={"title": "x", "body": "y"})
+    assert r.status_code == 403
+
+
+def test_bad_article_input_is_422(api: Api) -> None:
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    for body in (
+        {"title": "", "body": "x"},
+        {"title": "x"},
+        {"title": "x", "body": "y", "slug": "Bad Slug"},
+        {"title": "x", "body": "y", "audience": "everyone"},
+    ):
+        assert api.staff(sup, "POST", "/api/v1/articles", json=body).status_code == 422
+    assert api.http.get("/api/v1/articles").status_code == 401
