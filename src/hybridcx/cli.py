@@ -113,6 +113,8 @@ def demo(
         "  Customers: alex@example.com (regular, order 1001), vip@example.com (VIP), "
         "human@example.com (human only)\n"
     )
+    if settings.nlu_enabled and not (settings.effective_nlu_model_dir / "model.json").exists():
+        typer.echo("First start: training the AI model (about 10 seconds) before serving...")
     _serve(settings, host, port)
 
 
