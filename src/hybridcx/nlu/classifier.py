@@ -77,6 +77,15 @@ class IntentClassifier:
     example_vectors: np.ndarray  # float16 (n_examples, dim), for nearest-example similarity
     config: ClassifierConfig
     embedder: TextEmbedder = field(repr=False)
+    _example_matrix: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # float16 on disk, float32 for scoring: converting per message would cost milliseconds.
+        self._example_matrix = np.ascontiguousarray(self.example_vectors.astype(np.float32).T)
+        self._in_scope = [i for i, lbl in enumerate(self.labels) if lbl != self.config.oos_label]
+        # Contiguous transposes: a sparse row times a transposed view copies the whole matrix.
+        self._embedding_t = np.ascontiguousarray(self.weights.embedding.T)
+        self._tfidf_t = np.ascontiguousarray(self.weights.tfidf.T)
 
     # ---- training -------------------------------------------------------------------------
 
@@ -149,8 +158,7 @@ class IntentClassifier:
         return softmax(self._logits(texts, self.embedder.encode(texts)), self.temperature)
 
     def _decide(self, probs: np.ndarray, similarity: float) -> IntentPrediction:
-        in_scope = [i for i, label in enumerate(self.labels) if label != self.config.oos_label]
-        order = sorted(in_scope, key=lambda i: -probs[i])
+        order = sorted(self._in_scope, key=lambda i: -probs[i])
         ranking = [(self.labels[i], round(float(probs[i]), 6)) for i in order[:5]]
         top = int(np.argmax(probs))
         oos = self.thresholds.is_out_of_scope(
@@ -168,17 +176,15 @@ class IntentClassifier:
         )
 
     def _logits(self, texts: list[str], vectors: np.ndarray) -> np.ndarray:
-        w = self.weights
-        logits = (vectors * np.float32(self.config.embedding_weight)) @ w.embedding.T
+        logits = (vectors * np.float32(self.config.embedding_weight)) @ self._embedding_t
         if self.featurizer is not None:
-            logits = logits + np.asarray(self.featurizer.transform(texts) @ w.tfidf.T)
-        return np.asarray(logits + w.intercept, dtype=np.float64)
+            logits = logits + np.asarray(self.featurizer.transform(texts) @ self._tfidf_t)
+        return np.asarray(logits + self.weights.intercept, dtype=np.float64)
 
     def _nearest_similarity(self, vectors: np.ndarray) -> np.ndarray:
         if len(self.example_vectors) == 0:
             return np.zeros(len(vectors))
-        sims = vectors @ self.example_vectors.astype(np.float32).T
-        return sims.max(axis=1).astype(np.float64)
+        return (vectors @ self._example_matrix).max(axis=1).astype(np.float64)
 
     # ---- persistence (JSON + npz, never pickle) ---------------------------------------------
 
