@@ -9,6 +9,7 @@ import typer
 
 from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.config import Settings
+from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app
 
 app = typer.Typer(
@@ -21,6 +22,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(staff_app, name="staff")
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(kb_app, name="kb")
 
 
 @db_app.command("upgrade")

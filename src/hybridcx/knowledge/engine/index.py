@@ -1,0 +1,345 @@
+"""Hybrid retrieval over passages: BM25 fused with MiniLM cosine, updated one document at a time.
+
+Score of a passage = w_title * cos(query, title) + w_passage * cos(query, passage)
+                     + w_lexical * BM25 / (the most BM25 the query could score).
+Normalizing BM25 by its attainable maximum (sum of idf * (k1 + 1) over the query terms) keeps the
+score in the same range whatever the corpus size, so one confidence calibration serves a
+three-article test workspace and a thousand-article help centre. Weights were picked on the
+StackFAQ dev queries (docs/benchmarks-knowledge.md); rank fusion (RRF) was measured and lost
+because it gives the weaker lexical ranking as much say as the dense one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, cast
+
+import numpy as np
+
+from hybridcx.knowledge.engine.documents import Document, Passage, split_document
+from hybridcx.knowledge.engine.errors import IndexFormatError
+from hybridcx.knowledge.engine.lexical import BM25Index
+from hybridcx.knowledge.engine.serialization import document_from_dict, document_to_dict
+from hybridcx.knowledge.engine.text import tokenize
+from hybridcx.nlu.embeddings import MINILM_MODEL_ID, TextEmbedder
+
+SearchAudience = Literal["public", "all"]
+INDEX_FORMAT = "hybridcx-knowledge-index"
+INDEX_VERSION = 1
+_JSON_FILE = "index.json"
+_VECTORS_FILE = "vectors.npz"
+
+
+@dataclass(frozen=True)
+class RetrievalWeights:
+    title: float = 0.5
+    passage: float = 0.5
+    lexical: float = 0.3
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved passage. Ranks are 1-based within the allowed passages (None: no match)."""
+
+    doc_id: str
+    passage_id: str
+    title: str
+    heading_path: tuple[str, ...]
+    text: str
+    url: str | None
+    score: float
+    lexical_rank: int | None
+    dense_rank: int | None
+
+    @property
+    def heading(self) -> str:
+        return " > ".join(self.heading_path)
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _passage_text(title: str, passage: Passage) -> str:
+    parts = [title, passage.heading, passage.text]
+    return ". ".join(p for p in parts if p)
+
+
+def _default_embedder() -> TextEmbedder:
+    from hybridcx.nlu.embeddings import shared_embedder
+
+    return shared_embedder()
+
+
+class KnowledgeIndex:
+    """In-memory hybrid index of documents. Not thread-safe for writes; reads are pure.
+
+    Vectors are cached by a hash of the text they embed, so `update` re-embeds only passages
+    whose text (or title) changed, and `save`/`load` let a restart skip embedding entirely.
+    """
+
+    def __init__(
+        self,
+        embedder: TextEmbedder | Callable[[], TextEmbedder] | None = None,
+        *,
+        weights: RetrievalWeights | None = None,
+    ) -> None:
+        self._embedder_arg = embedder or _default_embedder
+        self._embedder: TextEmbedder | None = None
+        self.weights = weights or RetrievalWeights()
+        self._docs: dict[str, Document] = {}
+        self._passages: dict[str, list[Passage]] = {}
+        self._vectors: dict[str, np.ndarray] = {}
+        self._bm25 = BM25Index()
+        self._matrix: _Matrix | None = None
+        #: How many texts this index has sent to the embedder (for tests and metrics).
+        self.embedded_texts = 0
+
+    # -- documents -------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._docs
+
+    def get(self, doc_id: str) -> Document | None:
+        return self._docs.get(doc_id)
+
+    def documents(self) -> list[Document]:
+        return list(self._docs.values())
+
+    def passages(self, doc_id: str) -> list[Passage]:
+        return list(self._passages.get(doc_id, ()))
+
+    @property
+    def model_id(self) -> str:
+        return self.embedder.model_id
+
+    @property
+    def embedder(self) -> TextEmbedder:
+        if self._embedder is None:
+            arg = self._embedder_arg
+            if hasattr(arg, "encode"):
+                self._embedder = cast(TextEmbedder, arg)
+            else:
+                self._embedder = cast(Callable[[], TextEmbedder], arg)()
+        return self._embedder
+
+    def add(self, docs: Iterable[Document]) -> int:
+        """Add or replace documents; returns how many texts had to be embedded."""
+        docs = list(docs)
+        for doc in docs:
+            self._remove_entries(doc.id)
+            passages = split_document(doc)
+            self._docs[doc.id] = doc
+            self._passages[doc.id] = passages
+            for p in passages:
+                self._bm25.add(p.id, tokenize(f"{doc.title} {p.heading} {p.text}"))
+        embedded = self._embed_missing(docs)
+        self._collect_garbage()
+        self._matrix = None
+        return embedded
+
+    def update(self, doc: Document) -> int:
+        """Replace one document; unchanged passages keep their vectors."""
+        return self.add([doc])
+
+    def remove(self, doc_id: str) -> bool:
+        found = self._remove_entries(doc_id)
+        if found:
+            self._collect_garbage()
+            self._matrix = None
+        return found
+
+    def _remove_entries(self, doc_id: str) -> bool:
+        if doc_id not in self._docs:
+            return False
+        for p in self._passages.pop(doc_id):
+            self._bm25.remove(p.id)
+        del self._docs[doc_id]
+        return True
+
+    def _wanted_texts(self, doc: Document) -> dict[str, str]:
+        texts = {_text_hash(doc.title): doc.title}
+        for p in self._passages[doc.id]:
+            text = _passage_text(doc.title, p)
+            texts[_text_hash(text)] = text
+        return texts
+
+    def _embed_missing(self, docs: list[Document]) -> int:
+        missing: dict[str, str] = {}
+        for doc in docs:
+            for h, text in self._wanted_texts(doc).items():
+                if h not in self._vectors:
+                    missing[h] = text
+        if missing:
+            vectors = self.embedder.encode(list(missing.values()))
+            for h, vec in zip(missing, vectors, strict=True):
+                self._vectors[h] = np.asarray(vec, dtype=np.float32)
+            self.embedded_texts += len(missing)
+        return len(missing)
+
+    def _collect_garbage(self) -> None:
+        live: set[str] = set()
+        for doc in self._docs.values():
+            live.update(self._wanted_texts(doc))
+        for h in [h for h in self._vectors if h not in live]:
+            del self._vectors[h]
+
+    # -- search ----------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        audience: SearchAudience = "public",
+        max_per_doc: int = 1,
+    ) -> list[Hit]:
+        """Best passages for a query; internal documents only when audience="all"."""
+        if audience not in ("public", "all"):
+            raise ValueError(f"audience must be 'public' or 'all', not {audience!r}")
+        matrix = self._get_matrix()
+        if not query.strip() or not matrix.rows:
+            return []
+        allowed = matrix.public if audience == "public" else np.ones(len(matrix.rows), bool)
+        qvec = self.embedder.encode([query])[0]
+        w = self.weights
+        dense = w.title * (matrix.titles @ qvec) + w.passage * (matrix.passages @ qvec)
+        lexical = self._lexical_scores(query, matrix)
+        fused = np.where(allowed, dense + w.lexical * lexical, -np.inf)
+        dense_rank = _ranks(np.where(allowed, dense, -np.inf))
+        lex_rank = _ranks(np.where(allowed & (lexical > 0), lexical, -np.inf))
+        hits: list[Hit] = []
+        per_doc: dict[str, int] = {}
+        for row in np.argsort(-fused, kind="stable"):
+            if not allowed[row] or len(hits) >= k:
+                break
+            passage = matrix.rows[row]
+            if per_doc.get(passage.doc_id, 0) >= max_per_doc:
+                continue
+            per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
+            doc = self._docs[passage.doc_id]
+            hits.append(
+                Hit(
+                    doc_id=doc.id,
+                    passage_id=passage.id,
+                    title=doc.title,
+                    heading_path=passage.heading_path,
+                    text=passage.text,
+                    url=doc.url,
+                    score=float(fused[row]),
+                    lexical_rank=int(lex_rank[row]) if lexical[row] > 0 else None,
+                    dense_rank=int(dense_rank[row]),
+                )
+            )
+        return hits
+
+    def _lexical_scores(self, query: str, matrix: _Matrix) -> np.ndarray:
+        tokens = tokenize(query)
+        out = np.zeros(len(matrix.rows), dtype=np.float32)
+        attainable = sum(self._bm25.idf(t) for t in set(tokens)) * (self._bm25.k1 + 1.0)
+        if attainable <= 0:
+            return out
+        for key, score in self._bm25.scores(tokens).items():
+            out[matrix.row_of[key]] = score / attainable
+        return out
+
+    def _get_matrix(self) -> _Matrix:
+        if self._matrix is None:
+            self._matrix = _Matrix.build(self._docs, self._passages, self._vectors)
+        return self._matrix
+
+    # -- persistence -----------------------------------------------------------------------
+
+    def save(self, directory: Path | str) -> Path:
+        """Write index.json (settings, documents) and vectors.npz (text hash -> vector).
+
+        No pickle anywhere: loading an index from disk cannot run code.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        hashes = sorted(self._vectors)
+        vectors = (
+            np.stack([self._vectors[h] for h in hashes]).astype(np.float32)
+            if hashes
+            else np.zeros((0, 0), dtype=np.float32)
+        )
+        np.savez(directory / _VECTORS_FILE, hashes=np.array(hashes, dtype="U32"), vectors=vectors)
+        payload = {
+            "format": INDEX_FORMAT,
+            "version": INDEX_VERSION,
+            "model_id": self.model_id if self._vectors else MINILM_MODEL_ID,
+            "weights": vars(self.weights),
+            # BM25 postings are rebuilt on load: tokenizing is ~1000x cheaper than embedding.
+            "documents": [document_to_dict(d) for d in self._docs.values()],
+        }
+        (directory / _JSON_FILE).write_text(json.dumps(payload, ensure_ascii=False), "utf-8")
+        return directory
+
+    @classmethod
+    def load(
+        cls,
+        directory: Path | str,
+        embedder: TextEmbedder | Callable[[], TextEmbedder] | None = None,
+    ) -> KnowledgeIndex:
+        """Load a saved index. Vectors of another model are dropped and re-embedded."""
+        directory = Path(directory)
+        try:
+            payload = json.loads((directory / _JSON_FILE).read_text("utf-8"))
+            with np.load(directory / _VECTORS_FILE, allow_pickle=False) as npz:
+                hashes = [str(h) for h in npz["hashes"]]
+                vectors = np.asarray(npz["vectors"], dtype=np.float32)
+        except (OSError, ValueError, KeyError) as exc:
+            raise IndexFormatError(f"Cannot read a knowledge index in {directory}: {exc}") from exc
+        if payload.get("format") != INDEX_FORMAT or payload.get("version") != INDEX_VERSION:
+            raise IndexFormatError(
+                f"{directory} holds format {payload.get('format')!r} version "
+                f"{payload.get('version')!r}; expected {INDEX_FORMAT!r} {INDEX_VERSION}. Rebuild "
+                "it with `hybridcx kb import`."
+            )
+        index = cls(embedder, weights=RetrievalWeights(**payload["weights"]))
+        docs = [document_from_dict(d) for d in payload["documents"]]
+        if payload["model_id"] == index.model_id and len(hashes) == len(vectors):
+            index._vectors = dict(zip(hashes, vectors, strict=True))
+        index.add(docs)
+        return index
+
+
+def _ranks(scores: np.ndarray) -> np.ndarray:
+    order = np.argsort(-scores, kind="stable")
+    ranks = np.empty(len(scores), dtype=np.int64)
+    ranks[order] = np.arange(1, len(scores) + 1)
+    return ranks
+
+
+@dataclass
+class _Matrix:
+    rows: list[Passage]
+    row_of: dict[str, int]
+    titles: np.ndarray
+    passages: np.ndarray
+    public: np.ndarray
+
+    @classmethod
+    def build(
+        cls,
+        docs: dict[str, Document],
+        passages: dict[str, list[Passage]],
+        vectors: dict[str, np.ndarray],
+    ) -> _Matrix:
+        rows = [p for doc_id in docs for p in passages[doc_id]]
+        if not rows:
+            empty = np.zeros((0, 1), dtype=np.float32)
+            return cls([], {}, empty, empty, np.zeros(0, bool))
+        titles = np.stack([vectors[_text_hash(docs[p.doc_id].title)] for p in rows])
+        texts = np.stack(
+            [vectors[_text_hash(_passage_text(docs[p.doc_id].title, p))] for p in rows]
+        )
+        public = np.array([docs[p.doc_id].audience == "public" for p in rows], dtype=bool)
+        return cls(rows, {p.id: i for i, p in enumerate(rows)}, titles, texts, public)
