@@ -123,34 +123,43 @@ def markdown_sections(text: str) -> list[Section]:
 
 
 def _chunk_words(text: str) -> list[str]:
-    """Paragraph- then sentence-aware chunks of at most MAX_WORDS words."""
-    units: list[str] = []
+    """Chunks of at most MAX_WORDS words, cut between sentences, preferably between paragraphs."""
+    units: list[tuple[str, bool]] = []  # (sentence, starts a paragraph)
     for para in re.split(r"\n\s*\n", text):
         para = " ".join(para.split())
-        if not para:
-            continue
-        if len(para.split()) <= MAX_WORDS:
-            units.append(para)
-        else:
-            units.extend(_split_long(para))
-    chunks: list[str] = []
+        if para:
+            pieces = [para] if len(para.split()) <= MIN_WORDS else _split_long(para)
+            units.extend((piece, i == 0) for i, piece in enumerate(pieces))
+    chunks: list[list[str]] = []
     current: list[str] = []
     size = 0
-    for unit in units:
+    for unit, starts_paragraph in units:
         n = len(unit.split())
-        if current and (size + n > MAX_WORDS or size >= TARGET_WORDS):
-            chunks.append(" ".join(current))
+        if current and (
+            size + n > MAX_WORDS or size >= TARGET_WORDS or (starts_paragraph and size >= MIN_WORDS)
+        ):
+            chunks.append(current)
             current, size = [], 0
         current.append(unit)
         size += n
     if current:
-        tail = " ".join(current)
-        # A short tail reads better joined to its predecessor when that stays under MAX.
-        if chunks and size < MIN_WORDS // 2 and len(chunks[-1].split()) + size <= MAX_WORDS:
-            chunks[-1] = f"{chunks[-1]} {tail}"
-        else:
-            chunks.append(tail)
-    return chunks
+        chunks.append(current)
+    if len(chunks) > 1 and sum(len(u.split()) for u in chunks[-1]) < MIN_WORDS:
+        chunks[-2:] = _rebalance(chunks[-2] + chunks[-1])
+    return [" ".join(c) for c in chunks]
+
+
+def _rebalance(units: list[str]) -> list[list[str]]:
+    """One chunk if it fits, else two of about equal size (no stub passage at the end)."""
+    total = sum(len(u.split()) for u in units)
+    if total <= MAX_WORDS:
+        return [units]
+    acc = 0
+    for i, unit in enumerate(units):
+        acc += len(unit.split())
+        if acc >= total / 2:
+            return [units[: i + 1], units[i + 1 :]] if i + 1 < len(units) else [units]
+    return [units]
 
 
 def _split_long(paragraph: str) -> list[str]:
