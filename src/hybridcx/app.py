@@ -26,6 +26,7 @@ from hybridcx.knowledge.endpoints import router as knowledge_router
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.runtime import Runtime
+from hybridcx.web.endpoints import router as web_router
 
 log = structlog.get_logger(__name__)
 
@@ -92,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         demo_router,
         knowledge_router,
         realtime_router,
+        web_router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,168 @@
+"""The few API endpoints the web pages need beyond the core API.
+
+- ``POST /api/v1/conversations/{id}/survey`` (customer token): CSAT after a resolved chat.
+- ``GET /api/v1/customers/{id}/overview`` (staff): the customer 360 panel.
+- ``GET /api/v1/dashboard`` (supervisor, admin): live numbers for the supervisor console.
+- ``GET /api/v1/help/articles`` and ``/api/v1/help/articles/{slug}`` (public): help portal.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from hybridcx.agents.service import online_agent_ids
+from hybridcx.auth.deps import AnyPrincipal, RuntimeDep, Staff
+from hybridcx.auth.service import CustomerPrincipal
+from hybridcx.conversations import repository as repo
+from hybridcx.conversations.schemas import clean_text, customer_read
+from hybridcx.kit.db import transaction
+from hybridcx.kit.errors import Conflict, Forbidden, NotFound
+from hybridcx.kit.ids import hash_token, utcnow
+from hybridcx.kit.time import iso
+from hybridcx.queue.service import queue_entries
+from hybridcx.web import queries
+
+router = APIRouter(prefix="/api/v1", tags=["web"])
+
+
+class SurveyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rating: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
+    comment: str = Field(default="", max_length=2000)
+
+    @field_validator("comment")
+    @classmethod
+    def valid_comment(cls, value: str) -> str:
+        return clean_text(value).strip()
+
+
+@router.post("/conversations/{conversation_id}/survey", status_code=201)
+async def submit_survey(
+    conversation_id: str, body: SurveyCreate, principal: AnyPrincipal, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """The customer's CSAT answer for a resolved conversation; once per conversation (409 after)."""
+    if not isinstance(principal, CustomerPrincipal):
+        raise Forbidden("Only the customer answers the survey.")
+    async with transaction(runtime.sessions) as session:
+        conv = await repo.get_conversation(session, conversation_id, lock=True)
+        if conv is None:
+            raise NotFound("Conversation not found.")
+        if conv.customer_token_hash != hash_token(principal.token):
+            raise Forbidden("This token does not open this conversation.")
+        if conv.status != "resolved":
+            raise Conflict("The survey opens once the conversation is resolved.")
+        if await queries.has_survey(session, conv.id):
+            raise Conflict("Thanks, we already have your feedback for this conversation.")
+        data = {"rating": body.rating, "comment": body.comment, "agent_id": conv.assigned_agent_id}
+        repo.add_event(
+            session,
+            conv,
+            queries.SURVEY_EVENT,
+            actor="customer",
+            actor_id=conv.customer_id,
+            data=data,
+        )
+    return {"conversation_id": conversation_id, "rating": body.rating, "comment": body.comment}
+
+
+@router.get("/customers/{customer_id}/overview")
+async def customer_overview(customer_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+    """Profile, value, orders, appointments and previous conversations of one customer."""
+    async with runtime.sessions() as session:
+        customer = await queries.customer_in_workspace(session, staff.workspace_id, customer_id)
+        if customer is None:
+            raise NotFound("No such customer in this workspace.")
+        return {
+            "customer": {**customer_read(customer), "since": iso(customer.created_at)},
+            "orders": await queries.customer_orders(session, customer),
+            "appointments": await queries.customer_appointments(session, customer),
+            "conversations": await queries.customer_conversations(session, customer),
+        }
+
+
+@router.get("/dashboard")
+async def dashboard(
+    staff: Staff,
+    runtime: RuntimeDep,
+    hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
+) -> dict[str, Any]:
+    """Volume, AI containment, escalation reasons, queue, agent states and CSAT for the window."""
+    staff.require("supervisor", "admin")
+    now = utcnow()
+    async with runtime.sessions() as session:
+        ws = await repo.get_workspace(session, staff.workspace_id)
+        numbers = await queries.dashboard_numbers(
+            session, ws.id, since=now - timedelta(hours=hours)
+        )
+        entries = await queue_entries(session, ws.id, runtime.policies.policy(ws.slug).queue)
+        online = await online_agent_ids(
+            session, ws.id, timeout_seconds=runtime.presence_timeout_seconds
+        )
+        agents = await queries.agent_states(session, ws.id, online_ids=online)
+    return {
+        "window_hours": hours,
+        "generated_at": iso(now),
+        "volume": {"by_channel": numbers.by_channel, "by_tier": numbers.by_tier},
+        "by_status": numbers.by_status,
+        "started": numbers.started,
+        "contained": numbers.contained,
+        "containment": round(numbers.contained / numbers.started, 3) if numbers.started else None,
+        "escalation_reasons": numbers.escalation_reasons,
+        "queue": {
+            "length": len(entries),
+            "longest_wait_seconds": max((e.waiting_seconds for e in entries), default=0),
+        },
+        "agents": agents,
+        "csat": {"count": numbers.csat_count, "average": numbers.csat_average},
+    }
+
+
+async def _public_workspace(runtime: RuntimeDep, inbox: str | None) -> str:
+    async with runtime.sessions() as session:
+        found = await repo.find_inbox(session, inbox)
+    if found is None:
+        raise NotFound(f"Unknown inbox {inbox!r}." if inbox else "No default inbox is set up.")
+    return found.workspace_id
+
+
+def _article_read(article: Any) -> dict[str, Any]:
+    body: str = article.body
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "tags": list(article.tags or []),
+        "updated_at": iso(article.updated_at),
+        "body": body,
+    }
+
+
+@router.get("/help/articles")
+async def search_articles(
+    runtime: RuntimeDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    inbox: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    """Public knowledge articles matching every word of ``q`` (all of them when ``q`` is empty)."""
+    workspace_id = await _public_workspace(runtime, inbox)
+    async with runtime.sessions() as session:
+        found = await queries.search_public_articles(session, workspace_id, q)
+    return {"query": q, "items": [_article_read(a) for a in found]}
+
+
+@router.get("/help/articles/{slug}")
+async def read_article(
+    slug: str,
+    runtime: RuntimeDep,
+    inbox: Annotated[str | None, Query(max_length=64)] = None,
+) -> dict[str, Any]:
+    workspace_id = await _public_workspace(runtime, inbox)
+    async with runtime.sessions() as session:
+        article = await queries.public_article(session, workspace_id, slug)
+    if article is None:
+        raise NotFound("No such article.")
+    return _article_read(article)

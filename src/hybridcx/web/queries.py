@@ -1,0 +1,235 @@
+"""Read-only SQL behind the web pages: help search, customer 360, dashboard numbers.
+
+Every query takes the workspace id and filters on it; nothing here crosses tenants.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.kit.time import iso
+from hybridcx.models import (
+    Agent,
+    Article,
+    Conversation,
+    ConversationEvent,
+    Customer,
+    DemoAppointmentSlot,
+    DemoOrder,
+)
+
+SURVEY_EVENT = "survey.submitted"
+
+
+# ---- help portal -----------------------------------------------------------------------------
+
+
+async def search_public_articles(
+    session: AsyncSession, workspace_id: str, query: str, *, limit: int = 20
+) -> Sequence[Article]:
+    """Public articles whose title, body or tags contain every word of ``query`` (any case).
+
+    Deliberately simple: the knowledge work replaces it with hybrid retrieval."""
+    stmt = select(Article).where(Article.workspace_id == workspace_id, Article.audience == "public")
+    for word in query.lower().split()[:8]:
+        pattern = f"%{_escape_like(word)}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Article.title).like(pattern, escape="\\"),
+                func.lower(Article.body).like(pattern, escape="\\"),
+            )
+        )
+    return (await session.execute(stmt.order_by(Article.title).limit(limit))).scalars().all()
+
+
+async def public_article(session: AsyncSession, workspace_id: str, slug: str) -> Article | None:
+    stmt = select(Article).where(
+        Article.workspace_id == workspace_id, Article.slug == slug, Article.audience == "public"
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _escape_like(word: str) -> str:
+    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# ---- customer 360 ----------------------------------------------------------------------------
+
+
+async def customer_in_workspace(
+    session: AsyncSession, workspace_id: str, customer_id: str
+) -> Customer | None:
+    stmt = select(Customer).where(Customer.id == customer_id, Customer.workspace_id == workspace_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def customer_orders(session: AsyncSession, customer: Customer) -> list[dict[str, Any]]:
+    stmt = (
+        select(DemoOrder)
+        .where(
+            DemoOrder.workspace_id == customer.workspace_id,
+            DemoOrder.customer_id == customer.id,
+        )
+        .order_by(DemoOrder.placed_at.desc())
+        .limit(20)
+    )
+    return [
+        {
+            "number": o.number,
+            "status": o.status,
+            "total": o.total,
+            "carrier": o.carrier,
+            "tracking_number": o.tracking_number,
+            "expected_delivery": o.expected_delivery.isoformat() if o.expected_delivery else None,
+            "placed_at": iso(o.placed_at),
+            "items": [str(i.get("name", "")) for i in (o.items or [])],
+        }
+        for o in (await session.execute(stmt)).scalars()
+    ]
+
+
+async def customer_appointments(session: AsyncSession, customer: Customer) -> list[dict[str, Any]]:
+    stmt = (
+        select(DemoAppointmentSlot)
+        .where(
+            DemoAppointmentSlot.workspace_id == customer.workspace_id,
+            DemoAppointmentSlot.customer_id == customer.id,
+        )
+        .order_by(DemoAppointmentSlot.starts_at)
+        .limit(20)
+    )
+    return [
+        {
+            "starts_at": iso(s.starts_at),
+            "duration_minutes": s.duration_minutes,
+            "location": s.location,
+        }
+        for s in (await session.execute(stmt)).scalars()
+    ]
+
+
+async def customer_conversations(
+    session: AsyncSession, customer: Customer, *, limit: int = 20
+) -> list[dict[str, Any]]:
+    stmt = (
+        select(Conversation)
+        .where(
+            Conversation.workspace_id == customer.workspace_id,
+            Conversation.customer_id == customer.id,
+        )
+        .order_by(Conversation.created_at.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": c.id,
+            "channel": c.channel,
+            "status": c.status,
+            "tier": c.tier,
+            "created_at": iso(c.created_at),
+            "reasons": list((c.routing or {}).get("reasons", [])),
+        }
+        for c in (await session.execute(stmt)).scalars()
+    ]
+
+
+# ---- surveys ---------------------------------------------------------------------------------
+
+
+async def has_survey(session: AsyncSession, conversation_id: str) -> bool:
+    stmt = select(func.count()).where(
+        ConversationEvent.conversation_id == conversation_id,
+        ConversationEvent.type == SURVEY_EVENT,
+    )
+    return int((await session.execute(stmt)).scalar_one()) > 0
+
+
+# ---- dashboard -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DashboardNumbers:
+    by_channel: dict[str, int]
+    by_tier: dict[str, int]
+    by_status: dict[str, int]
+    escalation_reasons: dict[str, int]
+    started: int
+    contained: int
+    csat_count: int
+    csat_average: float | None
+
+
+async def dashboard_numbers(
+    session: AsyncSession, workspace_id: str, *, since: datetime
+) -> DashboardNumbers:
+    """Conversations started since ``since``; bounded by the window, not the whole history."""
+    convs = (
+        await session.execute(
+            select(Conversation.id, Conversation.channel, Conversation.tier, Conversation.status)
+            .where(Conversation.workspace_id == workspace_id, Conversation.created_at >= since)
+            .limit(50_000)
+        )
+    ).all()
+    events = (
+        await session.execute(
+            select(
+                ConversationEvent.conversation_id, ConversationEvent.type, ConversationEvent.data
+            )
+            .where(
+                ConversationEvent.workspace_id == workspace_id,
+                ConversationEvent.created_at >= since,
+                ConversationEvent.type.in_(
+                    ["conversation.queued", "conversation.taken_over", SURVEY_EVENT]
+                ),
+            )
+            .limit(100_000)
+        )
+    ).all()
+    reasons: Counter[str] = Counter()
+    to_people: set[str] = set()
+    ratings: list[int] = []
+    for conv_id, kind, data in events:
+        if kind == SURVEY_EVENT:
+            rating = (data or {}).get("rating")
+            if isinstance(rating, int):
+                ratings.append(rating)
+            continue
+        to_people.add(conv_id)
+        if kind == "conversation.queued":
+            reasons.update(str(r) for r in (data or {}).get("reasons", []))
+        else:
+            reasons["supervisor_takeover"] += 1
+    ids = {row.id for row in convs}
+    return DashboardNumbers(
+        by_channel=dict(Counter(row.channel for row in convs)),
+        by_tier=dict(Counter(str(row.tier) for row in convs)),
+        by_status=dict(Counter(row.status for row in convs)),
+        escalation_reasons=dict(reasons.most_common(10)),
+        started=len(convs),
+        contained=len(ids - to_people),
+        csat_count=len(ratings),
+        csat_average=round(sum(ratings) / len(ratings), 2) if ratings else None,
+    )
+
+
+async def agent_states(
+    session: AsyncSession, workspace_id: str, *, online_ids: set[str]
+) -> dict[str, int]:
+    agents = (
+        await session.execute(
+            select(Agent.id, Agent.status).where(Agent.workspace_id == workspace_id)
+        )
+    ).all()
+    online = [a for a in agents if a.id in online_ids]
+    return {
+        "available": sum(1 for a in online if a.status == "available"),
+        "away": sum(1 for a in online if a.status != "available"),
+        "offline": len(agents) - len(online),
+    }

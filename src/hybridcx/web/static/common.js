@@ -1,0 +1,176 @@
+// Shared helpers. Every piece of data reaches the page through textContent or attributes set
+// one by one: there is no innerHTML anywhere, so customer text can never become markup.
+
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") el.textContent = String(value);
+    else if (key === "class") el.className = value;
+    else if (key.startsWith("on") && typeof value === "function") {
+      el.addEventListener(key.slice(2), value);
+    } else if (key === "hidden" || key === "disabled") el[key] = Boolean(value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+function append(el, children) {
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+}
+
+export function clear(el) {
+  while (el.firstChild) el.firstChild.remove();
+  return el;
+}
+
+export class ApiError extends Error {
+  constructor(status, detail, code) {
+    super(detail);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export async function api(path, { method = "GET", token, body, headers = {} } = {}) {
+  const init = { method, headers: { Accept: "application/json", ...headers } };
+  if (token) init.headers.Authorization = `Bearer ${token}`;
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch (err) {
+    throw new ApiError(0, "Can't reach the server. Check your connection and try again.", "offline");
+  }
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    throw new ApiError(response.status, data.detail || `Request failed (${response.status}).`, data.code);
+  }
+  return data;
+}
+
+export function newKey() {
+  if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function duration(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
+}
+
+export function secondsSince(iso) {
+  return iso ? (Date.now() - Date.parse(iso)) / 1000 : 0;
+}
+
+export function clock(iso) {
+  if (!iso) return "";
+  return new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+export function humanize(code) {
+  const known = {
+    customer_request: "asked for a person",
+    vip: "VIP",
+    human_only: "opted out of AI",
+    legal_compliance: "legal / compliance",
+    transfer: "transfer",
+    negative_sentiment: "negative sentiment",
+    ai_failure: "AI could not help",
+    supervisor_takeover: "supervisor takeover",
+  };
+  return known[code] || String(code).replaceAll("_", " ");
+}
+
+export function wsUrl(path) {
+  const proto = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${proto}//${location.host}${path}`;
+}
+
+// A WebSocket that comes back after a drop, with growing pauses; ``url()`` is asked anew each
+// time so the caller can add ``after=<last message id>``.
+export function liveSocket(url, { onEvent, onState = () => {} }) {
+  let ws = null;
+  let closed = false;
+  let delay = 500;
+  let timer = null;
+  const open = () => {
+    ws = new WebSocket(url());
+    ws.addEventListener("open", () => {
+      delay = 500;
+      onState("open");
+    });
+    ws.addEventListener("message", (e) => {
+      let data;
+      try {
+        data = JSON.parse(e.data);
+      } catch {
+        return;
+      }
+      onEvent(data);
+    });
+    ws.addEventListener("close", (e) => {
+      if (closed) return;
+      if (e.code === 4401 || e.code === 4403) {
+        onState("refused");
+        return;
+      }
+      onState("reconnecting");
+      timer = setTimeout(open, delay);
+      delay = Math.min(delay * 2, 10000);
+    });
+  };
+  open();
+  return {
+    send(obj) {
+      if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(obj));
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+      if (ws) ws.close();
+    },
+    // For tests and for the browser's own "offline" event: drop now and reconnect.
+    drop() {
+      if (ws) ws.close();
+    },
+  };
+}
+
+// Highlights every occurrence of the words in ``query`` inside ``text``, as <mark> nodes.
+export function highlighted(text, query) {
+  const words = query.toLowerCase().split(/\s+/).filter((w) => w.length > 1);
+  if (!words.length) return [text];
+  const lower = text.toLowerCase();
+  const parts = [];
+  let i = 0;
+  while (i < text.length) {
+    let best = -1;
+    let len = 0;
+    for (const w of words) {
+      const at = lower.indexOf(w, i);
+      if (at !== -1 && (best === -1 || at < best)) {
+        best = at;
+        len = w.length;
+      }
+    }
+    if (best === -1) break;
+    if (best > i) parts.push(text.slice(i, best));
+    parts.push(h("mark", { text: text.slice(best, best + len) }));
+    i = best + len;
+  }
+  if (i < text.length) parts.push(text.slice(i));
+  return parts;
+}

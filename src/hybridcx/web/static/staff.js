@@ -1,0 +1,384 @@
+// Pieces shared by the desk and the supervisor console: sign-in and the conversation view.
+import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
+
+const TOKEN_KEY = "hybridcx.staff.token";
+
+export const CANNED = [
+  ["Greeting", "Hi, thanks for waiting. I'm looking into this for you now."],
+  ["Order status", "I've checked your order: it's on its way, and you can follow it with the tracking number in your confirmation email."],
+  ["Refund", "I've started your refund. It will reach your original payment method within 5 business days."],
+  ["More time", "Thanks for your patience. I need a couple more minutes to check this."],
+  ["Closing", "Is there anything else I can help you with today?"],
+];
+
+export async function signIn({ requireRole = null } = {}) {
+  const form = document.getElementById("sign-in");
+  const error = document.getElementById("signin-error");
+  const stored = sessionStorage.getItem(TOKEN_KEY);
+  if (stored) {
+    try {
+      const me = await api("/api/v1/agents/me", { token: stored });
+      if (!requireRole || requireRole.includes(me.role)) return finish(stored, me);
+    } catch {
+      sessionStorage.removeItem(TOKEN_KEY);
+    }
+  }
+  form.hidden = false;
+  form.email.focus();
+  return new Promise((resolve) => {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      const submit = form.querySelector("button[type=submit]");
+      submit.disabled = true;
+      try {
+        const { access_token: token } = await api("/api/v1/auth/token", {
+          method: "POST",
+          body: { email: form.email.value.trim(), password: form.password.value },
+        });
+        const me = await api("/api/v1/agents/me", { token });
+        if (requireRole && !requireRole.includes(me.role)) {
+          error.textContent = `This console is for ${requireRole.join(" and ")}s; you are signed in as ${me.role}.`;
+          return;
+        }
+        sessionStorage.setItem(TOKEN_KEY, token);
+        form.password.value = "";
+        resolve(finish(token, me));
+      } catch (err) {
+        error.textContent = err.message;
+      } finally {
+        submit.disabled = false;
+      }
+    });
+  });
+
+  function finish(token, me) {
+    form.hidden = true;
+    document.getElementById("me").hidden = false;
+    document.getElementById("me-name").textContent = `${me.name} (${me.role})`;
+    document.getElementById("sign-out").addEventListener("click", () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      location.reload();
+    });
+    return { token, me };
+  }
+}
+
+export function staffSocket(token, onEvent) {
+  const connection = document.getElementById("connection");
+  return liveSocket(() => wsUrl(`/ws/agent?token=${encodeURIComponent(token)}`), {
+    onEvent,
+    onState: (s) => {
+      connection.textContent = s === "open" ? "Live" : s === "refused" ? "Signed out" : "Reconnecting…";
+      document.body.dataset.socket = s;
+      if (s === "refused") {
+        sessionStorage.removeItem(TOKEN_KEY);
+        location.reload();
+      }
+    },
+  });
+}
+
+function authorLabel(msg) {
+  if (msg.author === "agent") return `${msg.agent_name || "Agent"}${msg.internal ? " · internal note" : ""}`;
+  return { ai: "AI assistant", customer: "Customer", system: "System" }[msg.author] || msg.author;
+}
+
+export function messageItem(msg) {
+  const classes = `msg msg-${msg.author}${msg.internal ? " msg-note" : ""}`;
+  return h(
+    "li",
+    { class: classes, "data-id": msg.id },
+    h("span", { class: "msg-author", text: authorLabel(msg) }),
+    h("p", { class: "msg-text", text: msg.text }),
+    h("time", { class: "msg-time", datetime: msg.created_at, text: clock(msg.created_at) }),
+  );
+}
+
+function sentimentText(value) {
+  if (value === null || value === undefined) return "—";
+  const label = value <= -0.3 ? "negative" : value >= 0.3 ? "positive" : "neutral";
+  return `${label} (${value.toFixed(2)})`;
+}
+
+// One open conversation: transcript, reply box, actions, handoff and customer 360.
+export class ConversationView {
+  constructor(container, { token, me, onChange = () => {} }) {
+    this.container = container;
+    this.token = token;
+    this.me = me;
+    this.onChange = onChange;
+    this.conv = null;
+    this.seen = new Set();
+  }
+
+  async open(id) {
+    this.conv = await api(`/api/v1/conversations/${encodeURIComponent(id)}`, { token: this.token });
+    this.seen.clear();
+    this.render();
+    this.container.hidden = false;
+    this.container.focus();
+  }
+
+  close() {
+    this.conv = null;
+    clear(this.container).append(h("p", { class: "empty", text: "Pick a conversation from the queue." }));
+  }
+
+  get id() {
+    return this.conv ? this.conv.id : null;
+  }
+
+  onEvent(event) {
+    if (!this.conv) return;
+    if (event.type === "message.created" && event.conversation_id === this.conv.id) {
+      this.addMessage(event.message);
+    } else if (event.conversation && event.conversation.id === this.conv.id) {
+      const c = event.conversation;
+      Object.assign(this.conv, { status: c.status, tier: c.tier, agent: c.agent, routing: c.routing });
+      this.renderHead();
+    }
+  }
+
+  addMessage(msg) {
+    if (this.seen.has(msg.id)) return;
+    this.seen.add(msg.id);
+    const item = messageItem(msg);
+    this.transcript.append(item);
+    item.scrollIntoView({ block: "nearest" });
+  }
+
+  render() {
+    const c = this.conv;
+    this.head = h("div", { class: "conv-head" });
+    this.transcript = h("ol", { class: "transcript", "aria-label": "Transcript", "aria-live": "polite" });
+    this.error = h("p", { class: "form-error", role: "alert" });
+    this.transferBox = h("div", { hidden: true });
+    const side = h("aside", { class: "conv-side", "aria-label": "Customer and handoff" });
+    clear(this.container).append(
+      h(
+        "div",
+        { class: "conv-layout" },
+        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.transcript, this.replyForm()),
+        side,
+      ),
+    );
+    for (const m of c.messages) this.addMessage(m);
+    this.renderHead();
+    if (c.handoff) side.append(this.handoffPanel(c.handoff));
+    side.append(this.customerPanel());
+  }
+
+  renderHead() {
+    const c = this.conv;
+    const customer = c.customer || {};
+    const mine = c.agent && c.agent.id === this.me.id;
+    const canAct = c.status !== "resolved" && (mine || ["supervisor", "admin"].includes(this.me.role));
+    const actions = h("div", { class: "conv-actions" });
+    if (["supervisor", "admin"].includes(this.me.role) && c.status !== "resolved" && !mine) {
+      actions.append(h("button", { type: "button", class: "primary", text: "Take over", onclick: () => this.act("takeover") }));
+    }
+    if (canAct && c.status === "assigned") {
+      actions.append(
+        h("button", { type: "button", class: "secondary", text: "Transfer", "aria-expanded": "false", onclick: (e) => this.toggleTransfer(e.currentTarget) }),
+        h("button", { type: "button", class: "danger", text: "Resolve", onclick: () => this.act("resolve") }),
+      );
+    }
+    clear(this.head).append(
+      h(
+        "div",
+        {},
+        h("h2", { text: customer.name || customer.email || "Customer" }),
+        h(
+          "div",
+          { class: "meta" },
+          customer.vip ? h("span", { class: "badge vip", text: "VIP" }) : null,
+          " ",
+          h("span", { class: `badge tier-${c.tier}`, text: `Tier ${c.tier}` }),
+          " ",
+          h("span", { class: `badge status-${c.status}`, text: c.status }),
+          " ",
+          h("span", { text: `${c.channel} · ${c.agent ? `with ${c.agent.name}` : "no agent yet"}` }),
+        ),
+      ),
+      actions,
+    );
+    if (this.noteBox) {
+      const whisper = c.agent && !mine;
+      this.noteLabel.textContent = whisper ? `Internal note (whisper to ${c.agent.name})` : "Internal note";
+      if (whisper && !this.noteBox.dataset.touched) this.noteBox.checked = true;
+    }
+  }
+
+  replyForm() {
+    const id = `reply-${Math.random().toString(36).slice(2)}`;
+    const text = h("textarea", { id, name: "text", rows: 3, maxlength: 4000 });
+    this.noteBox = h("input", { type: "checkbox", id: `${id}-note`, onchange: (e) => (e.target.dataset.touched = "1") });
+    this.noteLabel = h("span", { text: "Internal note" });
+    const canned = h(
+      "select",
+      { id: `${id}-canned`, onchange: (e) => {
+        if (e.target.value) text.value = text.value ? `${text.value}\n${e.target.value}` : e.target.value;
+        e.target.value = "";
+        text.focus();
+      } },
+      h("option", { value: "", text: "Insert…" }),
+      CANNED.map(([label, body]) => h("option", { value: body, text: label })),
+    );
+    const form = h(
+      "form",
+      { class: "reply-form", novalidate: true },
+      h("label", { for: id, text: "Reply" }),
+      text,
+      h(
+        "div",
+        { class: "reply-row" },
+        h("label", { for: `${id}-note` }, this.noteBox, this.noteLabel),
+        h("span", {}, h("label", { for: `${id}-canned`, class: "inline", text: "Canned responses" }), " ", canned),
+        h("button", { type: "submit", class: "primary", text: "Send" }),
+      ),
+    );
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      if (!text.value.trim()) return;
+      try {
+        const msg = await api(`/api/v1/conversations/${encodeURIComponent(this.conv.id)}/replies`, {
+          method: "POST",
+          token: this.token,
+          body: { text: text.value, internal: this.noteBox.checked },
+        });
+        this.addMessage(msg);
+        text.value = "";
+        this.error.textContent = "";
+      } catch (err) {
+        this.error.textContent = err.message;
+      }
+    });
+    text.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) form.requestSubmit();
+    });
+    return form;
+  }
+
+  async act(action, body) {
+    try {
+      const state = await api(`/api/v1/conversations/${encodeURIComponent(this.conv.id)}/${action}`, {
+        method: "POST",
+        token: this.token,
+        body,
+      });
+      Object.assign(this.conv, state);
+      this.error.textContent = "";
+      this.transferBox.hidden = true;
+      await this.open(this.conv.id);
+      this.onChange(action, state);
+    } catch (err) {
+      this.error.textContent = err.message;
+    }
+  }
+
+  async toggleTransfer(button) {
+    const open = this.transferBox.hidden;
+    button.setAttribute("aria-expanded", String(open));
+    this.transferBox.hidden = !open;
+    if (!open) return;
+    let agents = [];
+    try {
+      agents = (await api("/api/v1/agents", { token: this.token })).items.filter(
+        (a) => a.online && a.id !== this.me.id,
+      );
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+    }
+    const target = h(
+      "select",
+      { id: "transfer-target" },
+      h("option", { value: "queue", text: "Back to the queue" }),
+      h("option", { value: "tier3", text: "Senior team (tier 3)" }),
+      agents.map((a) => h("option", { value: `agent:${a.id}`, text: `${a.name} (${a.status})` })),
+    );
+    const note = h("textarea", { id: "transfer-note", rows: 2, maxlength: 2000 });
+    const form = h(
+      "form",
+      { class: "transfer-form", novalidate: true },
+      h("label", { for: "transfer-target", text: "Transfer to" }),
+      target,
+      h("label", { for: "transfer-note", text: "Note for the next person" }),
+      note,
+      h("div", { class: "row" }, h("button", { type: "submit", class: "primary", text: "Confirm transfer" })),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      const body = { note: note.value.trim() || null };
+      if (target.value === "tier3") body.tier = 3;
+      else if (target.value.startsWith("agent:")) body.agent_id = target.value.slice(6);
+      this.act("transfer", body);
+    });
+    clear(this.transferBox).append(form);
+    target.focus();
+  }
+
+  handoffPanel(handoff) {
+    return h(
+      "section",
+      { class: "panel handoff", "aria-label": "Handoff" },
+      h("h3", { text: "Handoff" }),
+      h("p", { text: handoff.summary || "" }),
+      h(
+        "dl",
+        {},
+        h("dt", { text: "Why" }),
+        h("dd", { text: (handoff.reasons || []).map(humanize).join(", ") || "—" }),
+        h("dt", { text: "Intent" }),
+        h("dd", { text: handoff.intent || "—" }),
+        h("dt", { text: "Sentiment" }),
+        h("dd", { text: sentimentText(handoff.sentiment) }),
+        handoff.transfer_note ? [h("dt", { text: "Transfer note" }), h("dd", { text: handoff.transfer_note })] : null,
+      ),
+    );
+  }
+
+  customerPanel() {
+    const panel = h("section", { class: "panel customer-360", "aria-label": "Customer 360" }, h("h3", { text: "Customer 360" }));
+    const customer = this.conv.customer;
+    if (!customer) return panel;
+    api(`/api/v1/customers/${encodeURIComponent(customer.id)}/overview`, { token: this.token })
+      .then((data) => fillCustomer(panel, data, this.conv.id))
+      .catch((err) => panel.append(h("p", { class: "form-error", text: err.message })));
+    return panel;
+  }
+}
+
+function fillCustomer(panel, data, currentId) {
+  const c = data.customer;
+  const money = (n) => `$${Number(n || 0).toLocaleString(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  panel.append(
+    h(
+      "dl",
+      {},
+      h("dt", { text: "Name" }), h("dd", { text: c.name || "—" }),
+      h("dt", { text: "Email" }), h("dd", { text: c.email }),
+      h("dt", { text: "Phone" }), h("dd", { text: c.phone || "—" }),
+      h("dt", { text: "Value" }), h("dd", { text: `${money(c.lifetime_value)} lifetime${c.vip ? " · VIP" : ""}` }),
+      h("dt", { text: "AI" }), h("dd", { text: c.human_only ? "Opted out (people only)" : "Allowed" }),
+    ),
+    h("h3", { text: "Orders" }),
+    data.orders.length
+      ? h("ul", {}, data.orders.map((o) => h("li", { text: `#${o.number} · ${o.status} · ${money(o.total)}${o.carrier ? ` · ${o.carrier}` : ""}${o.expected_delivery ? ` · due ${o.expected_delivery}` : ""}` })))
+      : h("p", { text: "No orders." }),
+    h("h3", { text: "Appointments" }),
+    data.appointments.length
+      ? h("ul", {}, data.appointments.map((a) => h("li", { text: `${new Date(a.starts_at).toLocaleString()} · ${a.location}` })))
+      : h("p", { text: "None booked." }),
+    h("h3", { text: "Previous conversations" }),
+    h(
+      "ul",
+      {},
+      data.conversations
+        .filter((x) => x.id !== currentId)
+        .map((x) => h("li", { text: `${new Date(x.created_at).toLocaleDateString()} · ${x.channel} · ${x.status}${x.reasons.length ? ` · ${x.reasons.map(humanize).join(", ")}` : ""}` })),
+    ),
+  );
+}
+
+export { duration, sentimentText };

@@ -1,0 +1,146 @@
+// The supervisor console: every open conversation (AI-handled ones too), take over or whisper,
+// and a live dashboard refreshed from the workspace's WebSocket events.
+import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
+import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
+
+const $ = (id) => document.getElementById(id);
+const SVG = "http://www.w3.org/2000/svg";
+
+const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
+$("console").hidden = false;
+const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
+
+let timer = null;
+function schedule() {
+  clearTimeout(timer);
+  timer = setTimeout(refresh, 250);
+}
+
+staffSocket(token, (event) => {
+  view.onEvent(event);
+  if (event.type !== "pong" && event.type !== "ready") schedule();
+});
+
+async function refresh() {
+  const [bot, queued, assigned, queue, dash, team] = await Promise.all([
+    api("/api/v1/conversations?status=bot", { token }),
+    api("/api/v1/conversations?status=queued", { token }),
+    api("/api/v1/conversations?status=assigned", { token }),
+    api("/api/v1/queue", { token }),
+    api("/api/v1/dashboard", { token }),
+    api("/api/v1/agents", { token }),
+  ]);
+  const waits = new Map(queue.items.map((i) => [i.conversation_id, i.waiting_seconds]));
+  const names = new Map(team.items.map((a) => [a.id, a.name]));
+  renderLive([...queued.items, ...assigned.items, ...bot.items], waits, names);
+  renderDashboard(dash);
+}
+
+function renderLive(items, waits, names) {
+  const rows = clear($("live-rows"));
+  if (!items.length) rows.append(h("tr", {}, h("td", { colspan: 8, text: "No open conversations." })));
+  const now = Date.now();
+  for (const c of items) {
+    const wait = waits.get(c.id);
+    const sentiment = c.routing.sentiment;
+    const nameId = `live-${c.id}`;
+    const mine = c.assigned_agent_id === me.id;
+    rows.append(
+      h(
+        "tr",
+        { "data-id": c.id, "data-status": c.status },
+        h("td", {}, h("span", { id: nameId, text: c.customer.name || c.customer.email }), c.customer.vip ? [" ", h("span", { class: "badge vip", text: "VIP" })] : null),
+        h("td", {}, h("span", { class: `badge status-${c.status}`, text: c.status === "bot" ? "AI" : c.status })),
+        h("td", { text: String(c.tier) }),
+        h("td", { text: c.routing.intent || "—" }),
+        h("td", { class: sentiment !== null && sentiment <= -0.3 ? "sentiment-neg" : sentiment >= 0.3 ? "sentiment-pos" : "", text: sentimentText(sentiment) }),
+        h("td", wait !== undefined
+          ? { class: "tick", "data-wait": wait, "data-at": now, text: duration(wait) }
+          : { class: "muted", title: "since the last activity", text: `idle ${duration(secondsSince(c.updated_at))}` }),
+        h("td", { text: c.assigned_agent_id ? names.get(c.assigned_agent_id) || "agent" : c.status === "bot" ? "AI assistant" : "—" }),
+        h(
+          "td",
+          {},
+          h("button", { type: "button", class: "secondary", text: "Open", "aria-describedby": nameId, onclick: () => view.open(c.id) }),
+          " ",
+          mine ? null : h("button", { type: "button", class: "primary", text: "Take over", "aria-describedby": nameId, onclick: () => takeOver(c.id) }),
+        ),
+      ),
+    );
+  }
+}
+
+async function takeOver(id) {
+  try {
+    await api(`/api/v1/conversations/${encodeURIComponent(id)}/takeover`, { method: "POST", token });
+  } catch (err) {
+    console.warn("takeover failed", err.message); // the view shows the current owner
+  }
+  await view.open(id);
+  schedule();
+}
+
+// ---- dashboard -----------------------------------------------------------------------------
+function tile(label, value) {
+  return h("div", { class: "tile" }, h("span", { class: "value", text: value }), h("span", { class: "label", text: label }));
+}
+
+function bars(title, counts, label = (k) => k) {
+  const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
+  const max = Math.max(1, ...entries.map(([, n]) => n));
+  const list = h("ul", { class: "bars" });
+  if (!entries.length) list.append(h("li", { class: "muted", text: "Nothing yet." }));
+  for (const [key, n] of entries) {
+    const fill = h("div", { class: "fill" });
+    fill.style.width = `${(100 * n) / max}%`;
+    list.append(
+      h("li", { class: "bar" }, h("span", { text: label(key) }), h("div", { class: "track", "aria-hidden": "true" }, fill), h("span", { class: "n", text: String(n) })),
+    );
+  }
+  return h("figure", { class: "chart", "aria-label": title }, h("h3", { text: title }), list);
+}
+
+function donut(title, share) {
+  const r = 15.9155; // circumference 100, so the dash length is the percentage
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", "0 0 36 36");
+  svg.setAttribute("width", "72");
+  svg.setAttribute("height", "72");
+  svg.setAttribute("aria-hidden", "true");
+  const ring = (color, dash) => {
+    const c = document.createElementNS(SVG, "circle");
+    for (const [k, v] of Object.entries({ cx: 18, cy: 18, r, fill: "none", stroke: color, "stroke-width": 4, "stroke-dasharray": dash, transform: "rotate(-90 18 18)" })) c.setAttribute(k, String(v));
+    return c;
+  };
+  svg.append(ring("#e9edf3", "100 0"));
+  if (share !== null) svg.append(ring("#1b5e8c", `${(share * 100).toFixed(1)} ${(100 - share * 100).toFixed(1)}`));
+  const pct = share === null ? "—" : `${Math.round(share * 100)}%`;
+  return h("figure", { class: "chart" }, h("h3", { text: title }), h("div", { class: "donut" }, svg, h("span", { text: `${pct} of conversations handled by the AI without a person` })));
+}
+
+function renderDashboard(d) {
+  const open = (d.by_status.bot || 0) + (d.by_status.queued || 0) + (d.by_status.assigned || 0);
+  clear($("tiles")).append(
+    tile("Conversations started", String(d.started)),
+    tile("Open now", String(open)),
+    tile("AI containment", d.containment === null ? "—" : `${Math.round(d.containment * 100)}%`),
+    tile("In queue", String(d.queue.length)),
+    tile("Longest wait", duration(d.queue.longest_wait_seconds)),
+    tile("Agents available / away / offline", `${d.agents.available} / ${d.agents.away} / ${d.agents.offline}`),
+    tile("CSAT", d.csat.average === null ? "—" : `${d.csat.average} / 5 (${d.csat.count})`),
+  );
+  clear($("charts")).append(
+    bars("Volume by channel", d.volume.by_channel),
+    bars("Volume by tier", d.volume.by_tier, (k) => `Tier ${k}`),
+    donut("AI containment", d.containment),
+    bars("Escalation reasons", d.escalation_reasons, humanize),
+  );
+}
+
+setInterval(() => {
+  for (const el of document.querySelectorAll(".tick[data-wait]")) {
+    el.textContent = duration(Number(el.dataset.wait) + (Date.now() - Number(el.dataset.at)) / 1000);
+  }
+}, 1000);
+setInterval(refresh, 30000);
+refresh();

@@ -1,0 +1,91 @@
+"""Playwright driving Debian's headless Chromium against the live test server.
+
+Skips with a reason when Playwright or Chromium is missing, except under CI=true, where that is
+a failure. Screenshots land in test-artifacts/ (git-ignored)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import IN_CI, LiveServer
+
+CHROMIUM = os.environ.get("HYBRIDCX_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def _unavailable(reason: str) -> None:
+    if IN_CI:
+        pytest.fail(f"{reason} (CI=true: browser tests must run)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("playwright is not installed: pip install -e '.[test]'")
+    if not Path(CHROMIUM).exists():
+        _unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Tab:
+    """A page plus what it did that a test must see: uncaught errors and dialogs."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+    def shot(self, name: str) -> Path:
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def open_tab(browser: Any, server: LiveServer) -> Iterator[Callable[..., Tab]]:
+    """Opens a page in a fresh browser context (its own sessionStorage), like a new person."""
+    contexts: list[Any] = []
+    tabs: list[Tab] = []
+
+    def make(path: str = "", *, width: int = 1280, height: int = 860) -> Tab:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, base_url=server.url
+        )
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        tab = Tab(context.new_page())
+        tab.page.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+        tab.page.on("dialog", lambda d: (tab.dialogs.append(d.message), d.dismiss()))
+        tabs.append(tab)
+        if path:
+            tab.page.goto(path)
+        return tab
+
+    yield make
+    for context in contexts:
+        context.close()
+    for tab in tabs:
+        assert tab.errors == [], f"uncaught errors in the page: {tab.errors}"
