@@ -40,6 +40,9 @@ class Knowledge:
     async def article(self, slug: str) -> ArticleRef | None:
         return ArticleRef(slug, slug.replace("-", " ").title(), "Open 9-19 Monday to Friday.")
 
+    async def answer(self, query: str) -> None:
+        return None
+
 
 def backend() -> MemoryBackend:
     b = MemoryBackend()

@@ -114,8 +114,19 @@ def main() -> None:
             ]
         )
     if "sentiment" in only:
-        results["tweeteval_sentiment"] = run(
-            ["nlu", "sentiment-eval", "--test", str(data / "tweeteval_sentiment" / "dev.csv")]
+        tweets = data / "tweeteval_sentiment"
+        results["tweeteval_sentiment_vader"] = run(
+            ["nlu", "sentiment-eval", "--test", str(tweets / "dev.csv")]
+        )
+        results["tweeteval_sentiment_trained"] = run(
+            [
+                "nlu",
+                "sentiment-eval",
+                "--train",
+                str(tweets / "train_semeval2013_2016.csv"),
+                "--test",
+                str(tweets / "dev.csv"),
+            ]
         )
     print(json.dumps(results, indent=2))
 

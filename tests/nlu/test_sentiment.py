@@ -26,3 +26,21 @@ def test_trend():
     assert not sentiment_trend([-0.6, -0.1, 0.3]).worsening
     assert not sentiment_trend([]).worsening
     assert not sentiment_trend([-0.9]).worsening
+
+
+def test_trained_sentiment_model_round_trip(tmp_path):
+    from hybridcx.nlu.sentiment_model import SentimentClassifier
+
+    rows = []
+    for i in range(10):
+        rows += [
+            (f"I love this, great service {i}", "positive"),
+            (f"awful, hate it, worst ever {i}", "negative"),
+            (f"the store opens at {i} am", "neutral"),
+        ]
+    model = SentimentClassifier.train(rows)
+    assert model.predict("great, love it") == "positive"
+    assert model.predict("worst service, I hate it") == "negative"
+    loaded = SentimentClassifier.load(model.save(tmp_path / "s"))
+    texts = ["great, love it", "@bob the store opens at 9"]
+    assert (loaded.predict_proba(texts) == model.predict_proba(texts)).all()

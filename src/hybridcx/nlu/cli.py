@@ -101,13 +101,25 @@ def evaluate(
 @nlu_app.command("sentiment-eval")
 def sentiment_eval(
     test: Annotated[Path, typer.Option(help="CSV with text,label (negative/neutral/positive).")],
+    train: Annotated[
+        Path | None, typer.Option(help="Train a sentiment model on this CSV (default: VADER).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Score the VADER-based sentiment on a labelled CSV (TweetEval metric: macro recall)."""
-    from hybridcx.nlu.sentiment_eval import evaluate_sentiment
+    """Score sentiment on a labelled CSV (TweetEval metric: macro recall)."""
+    from hybridcx.nlu.sentiment_eval import evaluate_sentiment, vader_label
 
     try:
-        metrics = evaluate_sentiment(load_examples(test))
+        predict = vader_label
+        extra: dict[str, float] = {}
+        if train is not None:
+            from hybridcx.nlu.sentiment_model import SentimentClassifier
+
+            typer.echo(f"training on {train}...", err=True)
+            started = time.perf_counter()
+            predict = SentimentClassifier.train(load_examples(train)).predict
+            extra["train_seconds"] = round(time.perf_counter() - started, 2)
+        metrics = evaluate_sentiment(load_examples(test), predict) | extra
     except NLUError as exc:
         raise _fail(exc) from exc
     if as_json:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -12,11 +12,18 @@ from hybridcx.nlu.sentiment import analyze_sentiment
 CLASSES = ("negative", "neutral", "positive")
 
 
-def evaluate_sentiment(rows: Sequence[tuple[str, str]]) -> dict[str, float]:
+def vader_label(text: str) -> str:
+    return analyze_sentiment(text).label
+
+
+def evaluate_sentiment(
+    rows: Sequence[tuple[str, str]], predict: Callable[[str], str] = vader_label
+) -> dict[str, float]:
+    """Score `predict` (VADER by default, or a trained model's) one message at a time."""
     gold, pred, latencies = [], [], []
     for text, label in rows:
         started = time.perf_counter()
-        pred.append(analyze_sentiment(text).label)
+        pred.append(predict(text))
         latencies.append((time.perf_counter() - started) * 1000)
         gold.append(label)
     g, p = np.array(gold), np.array(pred)
