@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hybridcx import __version__
 from hybridcx.agents.endpoints import router as agents_router
+from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
 from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         auth_router,
         conversations_router,
+        assist_router,
         queue_router,
         agents_router,
         customers_router,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
 from hybridcx.kit.db import create_engine, session_factory
+from hybridcx.knowledge.service import KnowledgeService
 from hybridcx.pipeline.base import Pipeline
 from hybridcx.pipeline.factory import build_pipeline
 from hybridcx.pipeline.policy import RoutingPolicy
@@ -30,6 +31,7 @@ class Runtime:
     staff_token_hours: int
     presence_timeout_seconds: int
     redis_url: str | None = None
+    knowledge: KnowledgeService = field(default_factory=KnowledgeService)
     # The company's systems for Tier 1 flows, per turn (shares the turn's session).
     backend_factory: Callable[[AsyncSession, str], Any] = DemoBackend
 

@@ -55,3 +55,58 @@ def test_bad_article_input_is_422(api: Api) -> None:
     ):
         assert api.staff(sup, "POST", "/api/v1/articles", json=body).status_code == 422
     assert api.http.get("/api/v1/articles").status_code == 401
+
+
+def _ask(api: Api, text: str) -> dict:  # type: ignore[type-arg]
+    conv = api.start()
+    r = api.say(conv, text)
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_a_new_article_answers_customers_at_once_with_its_source(api: Api) -> None:
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    body = (
+        "Northwind gift cards never expire. You can use them online and in both stores, "
+        "and check the remaining balance on the back of the card."
+    )
+    r = api.staff(
+        sup,
+        "POST",
+        "/api/v1/articles",
+        json={"title": "Gift cards", "body": body, "tags": ["payment"]},
+    )
+    assert r.status_code == 201
+    turn = _ask(api, "Do your gift cards expire?")
+    ai = [m["text"] for m in turn["messages"] if m["author"] == "ai"]
+    assert turn["conversation"]["status"] == "bot", turn
+    assert "never expire" in ai[0] and "Gift cards (/help/articles/gift-cards)" in ai[0]
+    # Updating the article changes the answer (incremental re-index).
+    article_id = r.json()["id"]
+    api.staff(
+        sup,
+        "PUT",
+        f"/api/v1/articles/{article_id}",
+        json={
+            "title": "Gift cards",
+            "body": "Northwind gift cards are valid for five years from purchase.",
+        },
+    )
+    ai = [
+        m["text"]
+        for m in _ask(api, "Do your gift cards expire?")["messages"]
+        if m["author"] == "ai"
+    ]
+    assert "five years" in ai[0]
+
+
+def test_internal_articles_never_reach_customers(api: Api) -> None:
+    turn = _ask(api, "How much can agents refund without approval from a supervisor?")
+    text = " ".join(m["text"] for m in turn["messages"])
+    assert "$100" not in text and "Refund authority" not in text
+
+
+def test_an_unanswerable_question_goes_to_a_person_instead_of_a_guess(api: Api) -> None:
+    turn = _ask(api, "Can I bring my pet llama to the quantum physics lecture on Saturday?")
+    assert turn["conversation"]["status"] == "queued"
+    assert "low_confidence" in turn["conversation"]["routing"]["reasons"]

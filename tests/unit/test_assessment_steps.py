@@ -69,6 +69,9 @@ class FakeKnowledge:
             return ArticleRef(slug, "Opening hours", "Open 9-19 on weekdays.")
         return None
 
+    async def answer(self, query: str) -> None:
+        return None
+
 
 def _backend() -> MemoryBackend:
     b = MemoryBackend()

@@ -16,6 +16,8 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.assist.cases import case_from
+from hybridcx.assist.summary import Summary, summarize_conversation
 from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import (
@@ -48,11 +50,21 @@ from hybridcx.models import Agent, Conversation, Customer, Message
 from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.queue.service import assign, dispatch, queue_position
+from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
 NOT_FOUND = "Conversation not found."
+# Intents about the conversation itself rather than the customer's issue.
+META_INTENTS = frozenset({"human_agent"})
+
+
+def topic_of(conv: Conversation) -> str | None:
+    """The first issue the AI was confident about (the latest turn may be just "agent")."""
+    return (conv.ai_state or {}).get("topic") or (conv.routing or {}).get("intent")
+
+
 ANSWER_LEASE_SECONDS = 30
 
 
@@ -157,7 +169,27 @@ class ConversationService:
             )
         if done is not None:
             return done
-        return await self._answer(conversation_id, message_id)
+        response = await self._answer(conversation_id, message_id)
+        if response["conversation"]["status"] in ("queued", "assigned"):
+            await self._push_assist(conversation_id)
+        return response
+
+    async def _push_assist(self, conversation_id: str) -> None:
+        """Fresh agent assist for the people handling this conversation (best effort)."""
+        from hybridcx.assist.service import AssistService
+
+        try:
+            async with self.rt.sessions() as session:
+                conv = await repo.get_conversation(session, conversation_id)
+                if conv is None:
+                    return
+                assist = await AssistService(self.rt).build(session, conv)
+            await self.rt.bus.publish(
+                staff_channel(conv.workspace_id),
+                {"type": "assist.updated", "conversation_id": conversation_id, "assist": assist},
+            )
+        except Exception as exc:  # assist must never cost the customer their answer
+            log.warning("assist.push_failed", conversation_id=conversation_id, error=str(exc))
 
     async def _accept_customer_message(
         self, conversation_id: str, principal: CustomerPrincipal, text: str, key: str | None
@@ -265,7 +297,7 @@ class ConversationService:
             ai_state=dict(conv.ai_state or {}),
             services=TurnServices(
                 backend=self.rt.backend_factory(session, conv.workspace_id),
-                knowledge=ArticleKnowledge(session, conv.workspace_id),
+                knowledge=ArticleKnowledge(session, conv.workspace_id, self.rt.knowledge),
             ),
             now=now,
             prior_contacts=await repo.recent_contacts(session, conv, since=now - timedelta(days=7)),
@@ -278,6 +310,14 @@ class ConversationService:
             )
             for r in result.replies
         ]
+        if (
+            decision.intent
+            and (decision.confidence or 0) >= policy.confidence_threshold
+            and decision.intent not in policy.smalltalk
+            and decision.intent not in META_INTENTS
+            and "topic" not in ctx.ai_state
+        ):
+            ctx.ai_state["topic"] = decision.intent  # why the customer got in touch, for people
         conv.ai_state = dict(ctx.ai_state)
         conv.routing = decision.to_dict()
         repo.add_event(
@@ -643,6 +683,22 @@ class ConversationService:
         await dispatch(self.rt, conv.workspace_id)
         return state
 
+    async def _learn_from(self, session: AsyncSession, conv: Conversation) -> Summary:
+        """The post-contact summary, and a masked past case for agents' future searches."""
+        messages = await repo.list_messages(session, conv.id, include_internal=False)
+        customer = await repo.get_customer(session, conv.customer_id)
+        summary = summarize_conversation(
+            [TranscriptLine(m.author, m.text) for m in messages],  # type: ignore[arg-type]
+            customer_name=customer.name,
+            intent=topic_of(conv),
+            reasons=(conv.routing or {}).get("reasons", []),
+            resolved=True,
+        )
+        case = case_from(conv, messages, summary)
+        if case is not None:
+            session.add(case)
+        return summary
+
     async def resolve(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
         outbox = Outbox()
         async with transaction(self.rt.sessions) as session:
@@ -650,13 +706,18 @@ class ConversationService:
             self._require_handler(conv, principal)
             now = utcnow()
             conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now
+            summary = await self._learn_from(session, conv)
             repo.add_event(
                 session,
                 conv,
                 "conversation.resolved",
                 actor="agent",
                 actor_id=principal.agent_id,
-                data={"agent_id": conv.assigned_agent_id},
+                data={
+                    "agent_id": conv.assigned_agent_id,
+                    "summary": summary.text,
+                    "category": summary.category,
+                },
             )
             if conv.assigned_agent_id:
                 me = await repo.get_agent(

@@ -43,10 +43,21 @@ class ArticleRef:
     body: str
 
 
+@dataclass(frozen=True)
+class KnowledgeAnswer:
+    text: str
+    sources: tuple[tuple[str, str], ...]  # (title, link)
+    confidence: float
+
+
 class KnowledgeSource(Protocol):
-    """Public knowledge articles of the workspace (Tier 1 answers FAQs from them)."""
+    """Public knowledge of the workspace (Tier 1 answers FAQs from it)."""
 
     async def article(self, slug: str) -> ArticleRef | None: ...
+
+    async def answer(self, query: str) -> KnowledgeAnswer | None:
+        """A cited answer from retrieved passages, or None when none is good enough."""
+        ...
 
 
 @dataclass

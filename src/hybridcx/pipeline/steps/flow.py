@@ -116,12 +116,19 @@ class FlowStep:
         return await engine.reprompt(state, count_attempt=True, lead="Sorry, I didn't get that. ")
 
     async def _answer(self, ctx: TurnContext) -> str | None:
+        """Small talk, or an answer from knowledge: retrieved and cited, or the FAQ's article."""
         intent = ctx.intent or ""
-        if intent in self.smalltalk:
+        if intent in self.smalltalk and self._confident(ctx):
             return self.smalltalk[intent]
+        knowledge = ctx.services.knowledge
+        if knowledge is None:
+            return None
+        found = await knowledge.answer(ctx.text or "")
+        if found is not None:
+            return f"{found.text}\n\n{_cite(found.sources)}"
         slug = self.flows.faq_intents.get(intent)
-        if slug and ctx.services.knowledge is not None:
-            article = await ctx.services.knowledge.article(slug)
+        if slug and self._confident(ctx):
+            article = await knowledge.article(slug)
             if article is not None:
                 return f"{article.body}\n\nSource: {article.title}"
         return None
@@ -137,3 +144,8 @@ class FlowStep:
             ctx.ai_state.pop("flow", None)
         ctx.handled = not outcome.failed
         ctx.scores["flow_failed"] = 1.0 if outcome.failed else 0.0
+
+
+def _cite(sources: tuple[tuple[str, str], ...]) -> str:
+    names = [f"{title} ({link})" if link else title for title, link in sources]
+    return ("Source: " if len(names) == 1 else "Sources: ") + "; ".join(names)
