@@ -11,6 +11,8 @@ import pytest
 
 from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for, wipe_postgres
 
+pytest_plugins = ["tests.fake_openai"]
+
 
 def _backends() -> list[object]:
     reason = "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"

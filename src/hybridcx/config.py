@@ -34,6 +34,14 @@ class Settings(BaseSettings):
         description="Intent examples (YAML or CSV) used when no model exists yet; "
         "defaults to the demo company's intents.",
     )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible server (vLLM, Ollama, llama.cpp, hosted) for generative "
+        "answers and drafts; off by default (answers are extractive).",
+    )
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=20.0, gt=0)
     assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
     log_level: str = "info"
     migrate_on_start: bool = True

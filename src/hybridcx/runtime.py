@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
 from hybridcx.kit.db import create_engine, session_factory
+from hybridcx.knowledge.engine.answer import Answerer
 from hybridcx.knowledge.service import KnowledgeService
 from hybridcx.pipeline.base import Pipeline
 from hybridcx.pipeline.factory import build_pipeline
@@ -49,6 +50,7 @@ class Runtime:
             staff_token_hours=settings.staff_token_hours,
             presence_timeout_seconds=settings.presence_timeout_seconds,
             redis_url=settings.redis_url,
+            knowledge=KnowledgeService(answerer=_answerer(settings)),
         )
 
 
@@ -77,3 +79,18 @@ def _pipeline_builder(settings: Settings) -> Callable[[RoutingPolicy], Pipeline]
         )
 
     return build
+
+
+def _answerer(settings: Settings) -> Answerer | None:
+    if not settings.llm_base_url:
+        return None
+    from hybridcx.knowledge.engine.llm import GenerativeAnswerer
+    from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
+
+    provider = OpenAICompatibleProvider(
+        settings.llm_base_url,
+        settings.llm_api_key,
+        settings.llm_model,
+        timeout=settings.llm_timeout_seconds,
+    )
+    return GenerativeAnswerer(provider)

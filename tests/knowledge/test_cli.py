@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from hybridcx.cli import app
@@ -42,24 +44,77 @@ def test_kb_eval_reports_metrics_as_json(tmp_path: Path) -> None:
     assert report["curve"][0]["coverage"] == 1.0
 
 
-def test_kb_import_builds_and_extends_a_saved_index(tmp_path: Path) -> None:
-    (tmp_path / "kb").mkdir()
-    (tmp_path / "kb" / "returns.md").write_text("# Returns\nReturn within 30 days.", "utf-8")
-    out = tmp_path / "index"
-    runner = CliRunner()
-    result = runner.invoke(app, ["kb", "import", str(tmp_path / "kb"), "--out", str(out)])
+def _workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> sqlite3.Connection:
+    monkeypatch.setenv("HYBRIDCX_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("HYBRIDCX_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(app, ["workspace", "create", "acme"])
     assert result.exit_code == 0, result.output
-    assert "Imported 1 documents" in result.output and (out / "vectors.npz").is_file()
+    return sqlite3.connect(tmp_path / "data" / "hybridcx.db")
+
+
+def test_kb_import_puts_every_format_into_the_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = _workspace(tmp_path, monkeypatch)
+    kb = tmp_path / "kb"
+    kb.mkdir()
+    (kb / "returns.md").write_text(
+        "# Returns\nReturn within 30 days.\n## Damaged items\nWe replace them.", "utf-8"
+    )
+    (kb / "stores.html").write_text(
+        "<html><head><title>Stores</title></head><body><h1>Stores</h1><p>Two stores.</p>"
+        "<script>alert(1)</script></body></html>",
+        "utf-8",
+    )
+    (kb / "hours.txt").write_text("Opening hours\nWe open at nine.", "utf-8")
+    (kb / "faq.jsonl").write_text(json.dumps(FAQS[0]) + "\n", "utf-8")
+    (kb / "faq.csv").write_text(
+        "question,answer,id\nDo you ship abroad?,Yes to 40 countries.,abroad\n", "utf-8"
+    )
+    result = CliRunner().invoke(app, ["kb", "import", str(kb), "--workspace", "acme"])
+    assert result.exit_code == 0, result.output
+    assert "5 new" in result.output
+    rows = dict(db.execute("select title, body from articles").fetchall())
+    assert len(rows) == 5
+    assert "## Damaged items" in rows["Returns"]
+    assert not any("alert(1)" in body for body in rows.values())
+    # Importing again changes nothing; a changed file becomes a new version.
+    assert (
+        "5 unchanged"
+        in CliRunner().invoke(app, ["kb", "import", str(kb), "--workspace", "acme"]).output
+    )
+    (kb / "hours.txt").write_text("Opening hours\nWe open at ten.", "utf-8")
+    result = CliRunner().invoke(app, ["kb", "import", str(kb), "--workspace", "acme"])
+    assert "1 updated" in result.output
+    assert db.execute("select max(version) from articles").fetchone()[0] == 2
+
+
+def test_kb_import_can_also_save_an_offline_index(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _workspace(tmp_path, monkeypatch)
     faq = tmp_path / "faq.csv"
     faq.write_text("question,answer,id\nDo you ship abroad?,Yes to 40 countries.,abroad\n", "utf-8")
-    result = runner.invoke(app, ["kb", "import", str(faq), "--out", str(out)])
-    assert "the index holds 2 documents" in result.output
+    out = tmp_path / "index"
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["kb", "import", str(faq), "--workspace", "acme", "--index-out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (out / "vectors.npz").is_file()
     result = runner.invoke(app, ["kb", "search", "international delivery", "--index", str(out)])
     assert result.exit_code == 0 and "[abroad]" in result.output.splitlines()[0]
 
 
-def test_kb_import_rejects_an_unknown_format(tmp_path: Path) -> None:
+def test_kb_import_rejects_an_unknown_format_and_workspace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _workspace(tmp_path, monkeypatch)
     bad = tmp_path / "doc.pdf"
     bad.write_bytes(b"%PDF")
-    result = CliRunner().invoke(app, ["kb", "import", str(bad), "--out", str(tmp_path / "ix")])
+    result = CliRunner().invoke(app, ["kb", "import", str(bad), "--workspace", "acme"])
     assert result.exit_code != 0 and "unsupported file type" in result.output
+    good = tmp_path / "a.txt"
+    good.write_text("Title\nBody", "utf-8")
+    result = CliRunner().invoke(app, ["kb", "import", str(good), "--workspace", "nope"])
+    assert result.exit_code != 0 and "No workspace" in result.output

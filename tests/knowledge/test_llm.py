@@ -1,11 +1,5 @@
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
-
 import pytest
 
 from hybridcx.knowledge.engine import (
@@ -16,65 +10,7 @@ from hybridcx.knowledge.engine import (
     build_grounded_messages,
 )
 from hybridcx.knowledge.engine.llm import ChatMessage
-
-
-class _ChatServer(BaseHTTPRequestHandler):
-    """Speaks the OpenAI chat-completions wire format; the last user line picks the behaviour."""
-
-    requests: list[dict[str, Any]] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append(
-            {"path": self.path, "auth": self.headers.get("Authorization"), "body": body}
-        )
-        question = body["messages"][-1]["content"]
-        if "overloaded" in question:
-            self._send(503, {"error": {"message": "model is overloaded", "type": "server_error"}})
-        elif "garbled" in question:
-            self._send(200, {"id": "x", "object": "chat.completion", "choices": []})
-        else:
-            reply = "Click 'Forgot password' to get a reset link [1]."
-            self._send(
-                200,
-                {
-                    "id": "chatcmpl-1",
-                    "object": "chat.completion",
-                    "model": body["model"],
-                    "choices": [
-                        {
-                            "index": 0,
-                            "message": {"role": "assistant", "content": reply},
-                            "finish_reason": "stop",
-                        }
-                    ],
-                    "usage": {"prompt_tokens": 10, "completion_tokens": 9, "total_tokens": 19},
-                },
-            )
-
-    def _send(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@pytest.fixture
-def chat_server() -> Iterator[str]:
-    _ChatServer.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatServer)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+from tests.fake_openai import ChatServer as _ChatServer
 
 
 def _msgs(question: str) -> list[ChatMessage]:

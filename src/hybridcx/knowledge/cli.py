@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -18,29 +18,115 @@ kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_i
 @kb_app.command("import")
 def import_command(
     path: Annotated[Path, typer.Argument(help="A knowledge file or a folder of them.")],
-    out: Annotated[
-        Path | None, typer.Option(help="Index folder (default: <data dir>/knowledge-index).")
+    workspace: Annotated[str, typer.Option(help="Workspace slug to import into.")] = "default",
+    index_out: Annotated[
+        Path | None,
+        typer.Option(help="Also save an offline search index here (for `kb search --index`)."),
     ] = None,
 ) -> None:
-    """Load Markdown, HTML, text and FAQ (JSONL/CSV) files and build a saved search index."""
+    """Import Markdown, HTML, text and FAQ (JSONL/CSV) files as articles of a workspace.
+
+    Articles are matched by slug: new ones are created, changed ones get a new version, and
+    the running server re-indexes only what changed."""
+    import asyncio
+
     from hybridcx.knowledge.engine import KnowledgeError, KnowledgeIndex, load_documents
 
-    if out is None:
-        from hybridcx.config import Settings
-
-        out = Settings().data_dir / "knowledge-index"
     try:
         docs = load_documents(path)
-        index = KnowledgeIndex.load(out) if (out / "index.json").is_file() else KnowledgeIndex()
     except KnowledgeError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    embedded = index.add(docs)
-    index.save(out)
-    passages = sum(len(index.passages(d.id)) for d in docs)
+    created, updated, unchanged = asyncio.run(_import_into_db(docs, workspace))
     typer.echo(
-        f"Imported {len(docs)} documents ({passages} passages, {embedded} texts embedded) "
-        f"into {out}; the index holds {len(index)} documents."
+        f"Imported {len(docs)} documents into workspace {workspace!r}: "
+        f"{created} new, {updated} updated, {unchanged} unchanged."
     )
+    if index_out is not None:
+        index = (
+            KnowledgeIndex.load(index_out)
+            if (index_out / "index.json").is_file()
+            else KnowledgeIndex()
+        )
+        index.add(docs)
+        index.save(index_out)
+        typer.echo(f"Offline index saved to {index_out} ({len(index)} documents).")
+
+
+async def _import_into_db(docs: list[Any], workspace: str) -> tuple[int, int, int]:
+    from sqlalchemy import select
+
+    from hybridcx.config import Settings
+    from hybridcx.kit.db import create_engine, session_factory, transaction, upgrade
+    from hybridcx.kit.ids import new_id, utcnow
+    from hybridcx.knowledge.schemas import slugify
+    from hybridcx.models import Article, Workspace
+
+    engine = create_engine(Settings().effective_database_url)
+    counts = [0, 0, 0]
+    try:
+        await upgrade(engine)
+        async with transaction(session_factory(engine)) as session:
+            ws = (
+                await session.execute(select(Workspace).where(Workspace.slug == workspace))
+            ).scalar_one_or_none()
+            if ws is None:
+                raise typer.BadParameter(
+                    f"No workspace {workspace!r} (create it with `hybridcx workspace create`)."
+                )
+            for doc in docs:
+                slug = slugify(doc.id)
+                body = _body_of(doc)
+                found = (
+                    await session.execute(
+                        select(Article).where(Article.workspace_id == ws.id, Article.slug == slug)
+                    )
+                ).scalar_one_or_none()
+                if found is None:
+                    session.add(
+                        Article(
+                            id=new_id(),
+                            workspace_id=ws.id,
+                            slug=slug,
+                            title=doc.title,
+                            body=body,
+                            tags=list(doc.tags),
+                            audience=doc.audience,
+                            version=1,
+                        )
+                    )
+                    counts[0] += 1
+                elif (found.title, found.body, found.audience, list(found.tags or [])) != (
+                    doc.title,
+                    body,
+                    doc.audience,
+                    list(doc.tags),
+                ):
+                    found.title, found.body, found.audience, found.tags = (
+                        doc.title,
+                        body,
+                        doc.audience,
+                        list(doc.tags),
+                    )
+                    found.version += 1
+                    found.updated_at = utcnow()
+                    counts[1] += 1
+                else:
+                    counts[2] += 1
+    finally:
+        await engine.dispose()
+    return counts[0], counts[1], counts[2]
+
+
+def _body_of(doc: Any) -> str:
+    """The document as Markdown, so structured imports (HTML) keep their heading paths."""
+    if not doc.sections:
+        return str(doc.body)
+    parts = []
+    for section in doc.sections:
+        if section.heading_path:
+            parts.append("#" * len(section.heading_path) + " " + section.heading_path[-1])
+        parts.append(section.text)
+    return "\n\n".join(parts)
 
 
 @kb_app.command("search")

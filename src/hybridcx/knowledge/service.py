@@ -7,13 +7,14 @@ update, version sum) tells when another process changed the articles.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.knowledge.engine.answer import Answer, answer
+from hybridcx.knowledge.engine.answer import Answer, Answerer, answer
 from hybridcx.knowledge.engine.documents import Document
 from hybridcx.knowledge.engine.index import Hit, KnowledgeIndex
 from hybridcx.models import Article, Case
@@ -49,8 +50,12 @@ class _Cached:
 
 
 class KnowledgeService:
-    def __init__(self, *, answer_threshold: float | None = None) -> None:
+    def __init__(
+        self, *, answer_threshold: float | None = None, answerer: Answerer | None = None
+    ) -> None:
+        """``answerer`` is the generative one when an LLM is configured (extractive otherwise)."""
         self.answer_threshold = answer_threshold
+        self.answerer = answerer
         self._articles: dict[str, _Cached] = {}
         self._cases: dict[str, _Cached] = {}
 
@@ -112,9 +117,13 @@ class KnowledgeService:
     async def answer(self, session: AsyncSession, workspace_id: str, query: str) -> Answer:
         """A cited answer from public articles, or answered=False when none is good enough."""
         index = await self.articles(session, workspace_id)
-        if self.answer_threshold is None:
-            return answer(query, index, audience="public")
-        return answer(query, index, audience="public", threshold=self.answer_threshold)
+        kwargs: dict[str, Any] = {"audience": "public"}
+        if self.answer_threshold is not None:
+            kwargs["threshold"] = self.answer_threshold
+        if self.answerer is None:
+            return answer(query, index, **kwargs)
+        # An LLM call blocks for up to its timeout: keep it off the event loop.
+        return await asyncio.to_thread(answer, query, index, answerer=self.answerer, **kwargs)
 
     async def search(
         self,
