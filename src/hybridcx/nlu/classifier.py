@@ -56,7 +56,7 @@ class IntentPrediction:
     similarity: float = 0.0
 
 
-@dataclass
+@dataclass(eq=False)
 class LinearWeights:
     """Float32 weights of the linear model, split by feature block for fast scoring."""
 
@@ -65,7 +65,7 @@ class LinearWeights:
     intercept: np.ndarray  # (n_classes,)
 
 
-@dataclass
+@dataclass(eq=False)
 class IntentClassifier:
     """A trained intent model. Build it with `train` or `load`; it is read-only afterwards."""
 

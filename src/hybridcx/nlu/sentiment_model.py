@@ -37,7 +37,7 @@ def _vader_features(texts: Sequence[str]) -> np.ndarray:
     return np.array(rows, dtype=np.float32) * _VADER_WEIGHT
 
 
-@dataclass
+@dataclass(eq=False)
 class SentimentClassifier:
     labels: list[str]
     featurizer: TfidfFeaturizer
