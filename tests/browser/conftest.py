@@ -35,8 +35,11 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture
+def browser(server: LiveServer) -> Iterator[Any]:
+    """One Chromium per test. Not shared across tests on purpose: the sync API keeps an event
+    loop running in this thread, and the PostgreSQL server fixture's setup (asyncio.run) must
+    not find one; asking for ``server`` first also orders its setup before Playwright starts."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:

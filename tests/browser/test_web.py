@@ -46,6 +46,7 @@ def test_customer_gets_ai_answer_then_a_person_who_replies_live(
     expect(customer.page.get_by_text("You're chatting with an AI assistant")).to_be_visible()
     say(customer, "What are your opening hours?")
     expect(customer.page.locator(".msg-ai").last).to_contain_text("Monday to Friday")
+    expect(customer.page.locator(".msg-ai a[href='/help/articles/opening-hours']")).to_be_visible()
     customer.shot("chat-ai-answer")
 
     customer.page.get_by_role("button", name="Talk to a person").click()
@@ -237,3 +238,15 @@ def test_keyboard_only_and_360px_wide(api: Api, open_tab: Callable[..., Tab]) ->
     sign_in(desk, "agent@example.com", "demo-agent")
     assert desk.page.evaluate("document.documentElement.scrollWidth") <= 360
     desk.shot("desk-360px")
+
+
+def test_quick_reply_buttons_answer_a_flow_question(api: Api, open_tab: Callable[..., Tab]) -> None:
+    tab = open_tab("/chat")
+    start_chat(tab, "alex@example.com", "Alex")
+    say(tab, "I forgot my password")
+    replies = tab.page.get_by_role("group", name="Quick replies")
+    expect(replies.get_by_role("button")).to_have_text(["Yes", "No"])
+    tab.shot("chat-quick-replies")
+    replies.get_by_role("button", name="Yes").click()
+    expect(tab.page.locator(".msg-ai").last).to_contain_text("reset link is on its way")
+    expect(replies.get_by_role("button")).to_have_count(0)

@@ -66,12 +66,19 @@ function addMessage(msg) {
     "li",
     { class: `msg msg-${msg.author}`, "data-id": msg.id },
     who ? h("span", { class: "msg-author", text: who }) : null,
-    h("p", { class: "msg-text", text: msg.text }),
+    h("p", { class: "msg-text" }, msg.author === "customer" ? msg.text : withArticleLinks(msg.text)),
     h("time", { class: "msg-time", datetime: msg.created_at, text: clock(msg.created_at) }),
   );
   ui.messages.append(item);
   if (msg.author !== "customer") showQuickReplies(msg.buttons || []);
-  item.scrollIntoView({ block: "end" });
+  ui.messages.scrollTop = ui.messages.scrollHeight;
+}
+
+// The AI cites help articles as "/help/articles/<slug>"; only that exact shape becomes a link.
+function withArticleLinks(text) {
+  return text.split(/(\/help\/articles\/[a-z0-9-]+)/).map((part, i) =>
+    i % 2 ? h("a", { href: part, target: "_blank", rel: "noopener", text: part }) : part,
+  );
 }
 
 function showQuickReplies(buttons) {

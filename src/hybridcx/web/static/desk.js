@@ -21,7 +21,7 @@ const socket = staffSocket(token, (event) => {
   if (event.type === "status") showStatus(event.status);
   if (event.type === "conversation.queued") announce();
   if (event.type === "conversation.assigned" && event.agent && event.agent.id === me.id && event.via === "auto") announce();
-  if (QUEUE_EVENTS.has(event.type)) scheduleRefresh();
+  if (QUEUE_EVENTS.has(event.type) || event.type === "ready") scheduleRefresh();
 });
 
 // ---- presence --------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ function schedule() {
 
 staffSocket(token, (event) => {
   view.onEvent(event);
-  if (event.type !== "pong" && event.type !== "ready") schedule();
+  if (event.type !== "pong") schedule();
 });
 
 async function refresh() {

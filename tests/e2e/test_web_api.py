@@ -1,0 +1,97 @@
+"""The endpoints behind the web pages: survey, customer 360, dashboard, help search, pages."""
+
+from __future__ import annotations
+
+from tests.support import Api
+
+
+def resolved_conversation(api: Api) -> tuple[dict, str]:
+    conv = api.start("alex@example.com", "Alex")
+    api.say(conv, "agent")
+    token = api.login("agent@example.com", "demo-agent")
+    assert api.staff(token, "POST", f"/api/v1/conversations/{conv['id']}/accept").is_success
+    return conv, token
+
+
+def survey(api: Api, conv: dict, token: str | None = None, **body: object) -> int:
+    r = api.http.post(
+        f"/api/v1/conversations/{conv['id']}/survey",
+        json=body,
+        headers={"Authorization": f"Bearer {token or conv['customer_token']}"},
+    )
+    return r.status_code
+
+
+def test_survey_once_per_resolved_conversation_by_its_customer(api: Api) -> None:
+    conv, staff = resolved_conversation(api)
+    assert survey(api, conv, rating=5) == 409  # not resolved yet
+    assert api.staff(staff, "POST", f"/api/v1/conversations/{conv['id']}/resolve").is_success
+    other = api.start("jordan.reed@example.com", "Jordan")
+    assert survey(api, conv, other["customer_token"], rating=5) == 403
+    assert survey(api, conv, staff, rating=5) == 403
+    assert survey(api, conv, rating=6) == 422
+    assert survey(api, conv, rating=4, comment="Helpful") == 201
+    assert survey(api, conv, rating=1) == 409
+    events = api.staff(staff, "GET", f"/api/v1/conversations/{conv['id']}").json()["events"]
+    answer = next(e for e in events if e["type"] == "survey.submitted")
+    assert answer["data"]["rating"] == 4 and answer["data"]["comment"] == "Helpful"
+    supervisor = api.login("supervisor@example.com", "demo-supervisor")
+    dash = api.staff(supervisor, "GET", "/api/v1/dashboard").json()
+    assert dash["csat"] == {"count": 1, "average": 4.0}
+
+
+def test_customer_overview_for_staff_of_the_workspace(api: Api) -> None:
+    conv, staff = resolved_conversation(api)
+    customer_id = api.staff(staff, "GET", f"/api/v1/conversations/{conv['id']}").json()["customer"][
+        "id"
+    ]
+    body = api.staff(staff, "GET", f"/api/v1/customers/{customer_id}/overview").json()
+    assert body["customer"]["email"] == "alex@example.com"
+    assert [o["number"] for o in body["orders"]] == ["1001"]
+    assert [c["id"] for c in body["conversations"]] == [conv["id"]]
+    assert api.staff(staff, "GET", "/api/v1/customers/nope/overview").status_code == 404
+    r = api.http.get(
+        f"/api/v1/customers/{customer_id}/overview",
+        headers={"Authorization": f"Bearer {conv['customer_token']}"},
+    )
+    assert r.status_code == 401
+
+
+def test_dashboard_numbers_for_supervisors_only(api: Api) -> None:
+    contained = api.start("priya.patel@example.com", "Priya")
+    api.say(contained, "What are your opening hours?")
+    api.say(api.start("alex@example.com", "Alex"), "agent")
+    agent = api.login("agent@example.com", "demo-agent")
+    assert api.staff(agent, "GET", "/api/v1/dashboard").status_code == 403
+    supervisor = api.login("supervisor@example.com", "demo-supervisor")
+    dash = api.staff(supervisor, "GET", "/api/v1/dashboard").json()
+    assert dash["started"] == 2 and dash["contained"] == 1 and dash["containment"] == 0.5
+    assert dash["volume"]["by_channel"] == {"webchat": 2}
+    assert dash["escalation_reasons"] == {"customer_request": 1}
+    assert dash["queue"]["length"] == 1
+    assert dash["agents"]["offline"] == 6
+
+
+def test_help_search_shows_public_articles_only(api: Api) -> None:
+    found = api.http.get("/api/v1/help/articles", params={"q": "REFUND"}).json()["items"]
+    assert "returns-policy" in [a["slug"] for a in found]
+    assert all(a["slug"] != "agent-refund-authority" for a in found)
+    assert api.http.get("/api/v1/help/articles", params={"q": "100%_"}).json()["items"] == []
+    article = api.http.get("/api/v1/help/articles/opening-hours").json()
+    assert "Monday to Friday" in article["body"]
+    assert api.http.get("/api/v1/help/articles/agent-refund-authority").status_code == 404
+    assert api.http.get("/api/v1/help/articles", params={"inbox": "nope"}).status_code == 404
+
+
+def test_pages_and_assets_are_served_with_a_strict_policy(api: Api) -> None:
+    for path in ("/chat", "/desk", "/supervisor", "/help", "/help/articles/opening-hours"):
+        r = api.http.get(path)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert "script-src 'self'" in r.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in api.http.get("/desk").headers["content-security-policy"]
+    assert "frame-ancestors *" in api.http.get("/chat").headers["content-security-policy"]
+    js = api.http.get("/widget.js")
+    assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")
+    assert api.http.get("/web/static/chat.js").status_code == 200
+    for bad in ("/web/static/../api.py", "/web/static/%2e%2e/api.py", "/web/static/nope.js"):
+        assert api.http.get(bad).status_code == 404
