@@ -250,3 +250,27 @@ def test_quick_reply_buttons_answer_a_flow_question(api: Api, open_tab: Callable
     replies.get_by_role("button", name="Yes").click()
     expect(tab.page.locator(".msg-ai").last).to_contain_text("reset link is on its way")
     expect(replies.get_by_role("button")).to_have_count(0)
+
+
+def test_desk_gets_new_conversations_live_and_by_presence_then_transfers(
+    api: Api, open_tab: Callable[..., Tab]
+) -> None:
+    desk = open_tab("/desk")
+    sign_in(desk, "bob@example.com", "demo-agent")
+    page = desk.page
+    expect(page.locator("#queue")).to_contain_text("Nobody is waiting")
+    assert api.say(api.start("jordan.reed@example.com", "Jordan Reed"), "agent").is_success
+    expect(page.locator(".queue-item")).to_contain_text("Jordan Reed")
+    expect(page).to_have_title(re.compile(r"^\(1\) "))
+
+    page.get_by_role("switch", name="Available").check()
+    expect(page.locator("#mine")).to_contain_text("Jordan Reed")
+    expect(page.locator("#queue")).to_contain_text("Nobody is waiting")
+    page.locator("#mine").get_by_role("button").click()
+    page.get_by_role("button", name="Transfer").click()
+    page.get_by_label("Transfer to").select_option("queue")
+    page.get_by_label("Note for the next person").fill("Needs the orders team.")
+    page.get_by_role("button", name="Confirm transfer").click()
+    expect(page.locator(".queue-item")).to_contain_text("Jordan Reed")
+    expect(page.locator(".transcript .msg-note")).to_contain_text("Needs the orders team.")
+    desk.shot("desk-after-transfer")
