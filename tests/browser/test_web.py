@@ -92,6 +92,7 @@ def test_customer_chat_resumes_after_reload_and_a_dropped_socket(
     expect(customer.page.locator("#chat-status")).to_contain_text("in line")
     customer.page.reload()
     expect(customer.page.locator(".msg-customer")).to_have_text(re.compile("agent"))
+    expect(customer.page.locator("#chat-status")).to_contain_text("number 1 in line")
     expect(customer.page.locator("body")).to_have_attribute("data-socket", "open")
 
     token = api.login("agent@example.com", "demo-agent")

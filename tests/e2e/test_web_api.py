@@ -95,3 +95,22 @@ def test_pages_and_assets_are_served_with_a_strict_policy(api: Api) -> None:
     assert api.http.get("/web/static/chat.js").status_code == 200
     for bad in ("/web/static/../api.py", "/web/static/%2e%2e/api.py", "/web/static/nope.js"):
         assert api.http.get(bad).status_code == 404
+
+
+def test_wait_estimate_from_recent_pickups(api: Api) -> None:
+    conv, staff = resolved_conversation(api)  # one pickup: queued, then accepted
+    waiting = api.start("jordan.reed@example.com", "Jordan")
+    api.say(waiting, "agent")
+    r = api.http.get(
+        f"/api/v1/conversations/{waiting['id']}/wait",
+        headers={"Authorization": f"Bearer {waiting['customer_token']}"},
+    )
+    body = r.json()
+    assert body["queue_position"] == 1 and body["based_on"] == 1
+    assert isinstance(body["expected_wait_seconds"], int)
+    assert api.staff(staff, "GET", f"/api/v1/conversations/{waiting['id']}/wait").status_code == 403
+    r = api.http.get(
+        f"/api/v1/conversations/{waiting['id']}/wait",
+        headers={"Authorization": f"Bearer {conv['customer_token']}"},
+    )
+    assert r.status_code == 403

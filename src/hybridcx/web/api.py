@@ -1,6 +1,7 @@
 """The few API endpoints the web pages need beyond the core API.
 
 - ``POST /api/v1/conversations/{id}/survey`` (customer token): CSAT after a resolved chat.
+- ``GET /api/v1/conversations/{id}/wait`` (customer token): place in line and expected wait.
 - ``GET /api/v1/customers/{id}/overview`` (staff): the customer 360 panel.
 - ``GET /api/v1/dashboard`` (supervisor, admin): live numbers for the supervisor console.
 - ``GET /api/v1/help/articles`` and ``/api/v1/help/articles/{slug}`` (public): help portal.
@@ -23,7 +24,7 @@ from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, Forbidden, NotFound
 from hybridcx.kit.ids import hash_token, utcnow
 from hybridcx.kit.time import iso
-from hybridcx.queue.service import queue_entries
+from hybridcx.queue.service import queue_entries, queue_position
 from hybridcx.web import queries
 
 router = APIRouter(prefix="/api/v1", tags=["web"])
@@ -68,6 +69,37 @@ async def submit_survey(
             data=data,
         )
     return {"conversation_id": conversation_id, "rating": body.rating, "comment": body.comment}
+
+
+@router.get("/conversations/{conversation_id}/wait")
+async def wait_estimate(
+    conversation_id: str, principal: AnyPrincipal, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Place in line and a rough expected wait: the mean queue-to-agent time of the last day's
+    pickups, times the place in line, shared among the agents available now. Null without data."""
+    if not isinstance(principal, CustomerPrincipal):
+        raise Forbidden("This is the customer's view of their place in line.")
+    async with runtime.sessions() as session:
+        conv = await repo.get_conversation(session, conversation_id)
+        if conv is None:
+            raise NotFound("Conversation not found.")
+        if conv.customer_token_hash != hash_token(principal.token):
+            raise Forbidden("This token does not open this conversation.")
+        ws = await repo.get_workspace(session, conv.workspace_id)
+        position = await queue_position(session, conv, runtime.policies.policy(ws.slug).queue)
+        waits = await queries.recent_waits(session, ws.id, since=utcnow() - timedelta(days=1))
+        online = await online_agent_ids(
+            session, ws.id, timeout_seconds=runtime.presence_timeout_seconds
+        )
+        available = (await queries.agent_states(session, ws.id, online_ids=online))["available"]
+    expected = None
+    if position is not None and waits:
+        expected = round(sum(waits) / len(waits) * position / max(1, available))
+    return {
+        "queue_position": position,
+        "expected_wait_seconds": expected,
+        "based_on": len(waits),
+    }
 
 
 @router.get("/customers/{customer_id}/overview")

@@ -233,3 +233,26 @@ async def agent_states(
         "away": sum(1 for a in online if a.status != "available"),
         "offline": len(agents) - len(online),
     }
+
+
+async def recent_waits(
+    session: AsyncSession, workspace_id: str, *, since: datetime, limit: int = 500
+) -> list[float]:
+    """Seconds from queued to assigned for conversations picked up since ``since``."""
+    rows = (
+        await session.execute(
+            select(Conversation.queued_at, Conversation.assigned_at)
+            .where(
+                Conversation.workspace_id == workspace_id,
+                Conversation.assigned_at >= since,
+                Conversation.queued_at.is_not(None),
+            )
+            .order_by(Conversation.assigned_at.desc())
+            .limit(limit)
+        )
+    ).all()
+    return [
+        max(0.0, (assigned - queued).total_seconds())
+        for queued, assigned in rows
+        if queued is not None and assigned is not None and assigned >= queued
+    ]

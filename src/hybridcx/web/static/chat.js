@@ -33,6 +33,7 @@ const state = {
   status: null,
   agent: null,
   queuePosition: null,
+  expectedWait: null,
   lastId: null,
   pending: 0,
   seen: new Set(),
@@ -109,6 +110,26 @@ function applyState(conv) {
   }
   ui.status.textContent = statusLine();
   updateTyping();
+  if (conv.status === "queued") estimateWait();
+  else state.expectedWait = null;
+}
+
+let waitTimer = null;
+function estimateWait() {
+  clearTimeout(waitTimer);
+  waitTimer = setTimeout(async () => {
+    try {
+      const est = await api(`/api/v1/conversations/${encodeURIComponent(state.id)}/wait`, {
+        token: state.token,
+      });
+      if (state.status !== "queued") return;
+      state.expectedWait = est.expected_wait_seconds;
+      state.queuePosition = est.queue_position ?? state.queuePosition;
+      ui.status.textContent = statusLine();
+    } catch {
+      // the estimate is a nicety: the place in line from the live events still shows
+    }
+  }, 200);
 }
 
 function statusLine() {
@@ -116,9 +137,12 @@ function statusLine() {
     case "bot":
       return "You're chatting with our AI assistant.";
     case "queued":
-      return state.queuePosition
-        ? `Waiting for a person: you are number ${state.queuePosition} in line.`
-        : "Waiting for a person to join.";
+      return (
+        (state.queuePosition
+          ? `Waiting for a person: you are number ${state.queuePosition} in line.`
+          : "Waiting for a person to join.") +
+        (state.expectedWait != null ? ` Expected wait: ${waitText(state.expectedWait)}.` : "")
+      );
     case "assigned":
       return state.agent ? `You're chatting with ${state.agent.name}.` : "A person is with you.";
     case "resolved":
@@ -126,6 +150,10 @@ function statusLine() {
     default:
       return "";
   }
+}
+
+function waitText(seconds) {
+  return seconds < 60 ? "under a minute" : `about ${Math.round(seconds / 60)} min`;
 }
 
 function updateTyping() {
