@@ -136,7 +136,20 @@ def test_supervisor_takes_over_a_conversation_the_ai_is_handling(
     expect(console.page.locator(".transcript .msg-agent")).to_contain_text("Sam here")
     expect(console.page.locator("tr", has_text="Priya Patel")).to_contain_text("Sam Supervisor")
     console.shot("supervisor-takeover")
-    assert queued["status"] == "queued"
+
+    alice = api.login("agent@example.com", "demo-agent")
+    assert api.staff(alice, "POST", f"/api/v1/conversations/{queued['id']}/accept").is_success
+    victoria = console.page.locator("tr", has_text="Victoria Price")
+    expect(victoria).to_contain_text("Alice Agent")
+    victoria.get_by_role("button", name="Open").click()
+    whisper = console.page.get_by_label("Internal note (whisper to Alice Agent)")
+    expect(whisper).to_be_checked()
+    console.page.get_by_label("Reply").fill("Offer her the express replacement.")
+    console.page.get_by_role("button", name="Send", exact=True).click()
+    expect(console.page.locator(".transcript .msg-note")).to_contain_text("express replacement")
+    staff_view = api.staff(alice, "GET", f"/api/v1/conversations/{queued['id']}").json()
+    [note] = [m for m in staff_view["messages"] if "express replacement" in m["text"]]
+    assert note["internal"] is True and note["agent_name"] == "Sam Supervisor"
 
 
 def test_markup_in_a_message_is_shown_as_text_in_chat_and_desk(
