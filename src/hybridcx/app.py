@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hybridcx import __version__
 from hybridcx.agents.endpoints import router as agents_router
+from hybridcx.analytics.api import router as analytics_router
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
 from hybridcx.config import Settings
@@ -96,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         knowledge_router,
         realtime_router,
         web_router,
+        analytics_router,
     ):
         app.include_router(router)
     return app

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from hybridcx.admin_cli import staff_app, workspace_app
+from hybridcx.analytics.cli import analytics_app
 from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app
@@ -23,6 +24,7 @@ app.add_typer(workspace_app, name="workspace")
 app.add_typer(staff_app, name="staff")
 app.add_typer(nlu_app, name="nlu")
 app.add_typer(kb_app, name="kb")
+app.add_typer(analytics_app, name="analytics")
 
 
 @db_app.command("upgrade")

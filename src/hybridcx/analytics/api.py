@@ -1,0 +1,12 @@
+"""The analytics and quality routes as one router, so the app mounts them with one line."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hybridcx.analytics.endpoints import router as analytics_router
+from hybridcx.quality.endpoints import router as quality_router
+
+router = APIRouter()
+router.include_router(analytics_router)
+router.include_router(quality_router)

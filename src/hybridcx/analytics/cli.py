@@ -1,0 +1,77 @@
+"""`hybridcx analytics`: KPI reports from the terminal, against the configured database."""
+
+from __future__ import annotations
+
+import asyncio
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+analytics_app = typer.Typer(help="KPIs from the conversation event log.", no_args_is_help=True)
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+@analytics_app.command("report")
+def report(
+    from_: Annotated[
+        str | None, typer.Option("--from", help="ISO date; default 30 days before --to.")
+    ] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="ISO date (inclusive); default now.")
+    ] = None,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="Output format.")
+    ] = ReportFormat.json,
+    workspace: Annotated[
+        str | None, typer.Option(help="Workspace slug; default: the default workspace.")
+    ] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    tier: Annotated[int | None, typer.Option(min=1, max=3, help="Only this tier.")] = None,
+    intent: Annotated[str | None, typer.Option(help="Only this intent.")] = None,
+    agent_id: Annotated[str | None, typer.Option(help="Only conversations this agent had.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
+) -> None:
+    """Print the KPI report (the same numbers as GET /api/v1/analytics/kpis)."""
+    from hybridcx.analytics.render import RENDERERS
+    from hybridcx.analytics.service import kpi_query
+    from hybridcx.config import Settings
+    from hybridcx.kit.errors import AppError
+
+    try:
+        query = kpi_query(from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id)
+        result = asyncio.run(_report(Settings(), workspace, query))
+    except AppError as exc:
+        typer.echo(f"Error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    text = RENDERERS[fmt.value](result)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"Wrote {output}")
+
+
+async def _report(settings: Any, workspace: str | None, query: Any) -> dict[str, Any]:
+    from hybridcx.analytics.config import config_path, load_analytics_config
+    from hybridcx.analytics.repository import workspace_by_slug
+    from hybridcx.analytics.service import kpi_report
+    from hybridcx.kit.db import create_engine, session_factory
+    from hybridcx.kit.errors import NotFound
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        async with session_factory(engine)() as session:
+            ws = await workspace_by_slug(session, workspace)
+            if ws is None:
+                raise NotFound(f"No workspace {workspace!r}." if workspace else "No workspace yet.")
+            config = load_analytics_config(config_path(settings.policy_dir, ws.slug))
+            return await kpi_report(session, ws.id, query, config)
+    finally:
+        await engine.dispose()

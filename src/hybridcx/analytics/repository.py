@@ -1,0 +1,91 @@
+"""SQL for analytics: the window's events, read by primary-key range, never the whole history.
+
+``conversation_events.seq`` grows with ``created_at`` (the log is append-only), so a time window
+maps to a seq range found by binary search on the primary key. The event query then reads that
+range only, narrowed by workspace and type (the (workspace_id, type) index): its cost follows the
+window, not the history. No migration is needed for this.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.analytics.facts import KPI_EVENT_TYPES, EventRow
+from hybridcx.models import ConversationEvent, Workspace
+
+# Rows are written in commit order, so created_at may trail seq by a transaction's length;
+# the seq range is widened by this much and then the times are checked exactly.
+CLOCK_SLACK = timedelta(minutes=10)
+
+
+async def _created_at_of_first_from(session: AsyncSession, seq: int) -> datetime | None:
+    stmt = (
+        select(ConversationEvent.created_at)
+        .where(ConversationEvent.seq >= seq)
+        .order_by(ConversationEvent.seq)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def seq_at(session: AsyncSession, at: datetime) -> int:
+    """The first seq whose event is at or after ``at`` (one past the end if none is)."""
+    bounds = select(func.min(ConversationEvent.seq), func.max(ConversationEvent.seq))
+    low, high = (await session.execute(bounds)).one()
+    if low is None:
+        return 0
+    high += 1
+    while low < high:  # about log2(rows) primary-key lookups
+        mid = (low + high) // 2
+        created = await _created_at_of_first_from(session, mid)
+        if created is not None and created < at:
+            low = mid + 1
+        else:
+            high = mid
+    return int(low)
+
+
+async def window_events(
+    session: AsyncSession,
+    workspace_id: str,
+    *,
+    start: datetime,
+    end: datetime,
+    types: Sequence[str] = KPI_EVENT_TYPES,
+) -> list[EventRow]:
+    """The workspace's events of ``types`` written in [start, end), in log order."""
+    first = await seq_at(session, start - CLOCK_SLACK)
+    last = await seq_at(session, end + CLOCK_SLACK)
+    stmt = (
+        select(
+            ConversationEvent.conversation_id,
+            ConversationEvent.type,
+            ConversationEvent.created_at,
+            ConversationEvent.actor,
+            ConversationEvent.actor_id,
+            ConversationEvent.data,
+        )
+        .where(
+            ConversationEvent.workspace_id == workspace_id,
+            ConversationEvent.type.in_(list(types)),
+            ConversationEvent.seq >= first,
+            ConversationEvent.seq < last,
+            ConversationEvent.created_at >= start,
+            ConversationEvent.created_at < end,
+        )
+        .order_by(ConversationEvent.seq)
+    )
+    rows = (await session.execute(stmt)).all()
+    return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5] or {}) for r in rows]
+
+
+async def workspace_by_slug(session: AsyncSession, slug: str | None) -> Workspace | None:
+    stmt = select(Workspace)
+    stmt = (
+        stmt.where(Workspace.slug == slug) if slug else stmt.where(Workspace.is_default.is_(True))
+    )
+    return (await session.execute(stmt.limit(1))).scalar_one_or_none()

@@ -1,0 +1,1 @@
+"""Quality AI: a configurable rubric scoring every resolved conversation, AI and human alike."""
