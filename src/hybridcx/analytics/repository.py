@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.analytics.facts import KPI_EVENT_TYPES, EventRow
@@ -60,27 +61,72 @@ async def window_events(
     """The workspace's events of ``types`` written in [start, end), in log order."""
     first = await seq_at(session, start - CLOCK_SLACK)
     last = await seq_at(session, end + CLOCK_SLACK)
+    e = ConversationEvent
     stmt = (
         select(
-            ConversationEvent.conversation_id,
-            ConversationEvent.type,
-            ConversationEvent.created_at,
-            ConversationEvent.actor,
-            ConversationEvent.actor_id,
-            ConversationEvent.data,
+            e.conversation_id,
+            e.type,
+            type_coerce(e.created_at, String),  # parsed below: much cheaper than per-row types
+            e.actor,
+            e.actor_id,
+            *(_json_field(name, kind) for name, kind in DATA_FIELDS),
         )
         .where(
-            ConversationEvent.workspace_id == workspace_id,
-            ConversationEvent.type.in_(list(types)),
-            ConversationEvent.seq >= first,
-            ConversationEvent.seq < last,
-            ConversationEvent.created_at >= start,
-            ConversationEvent.created_at < end,
+            e.workspace_id == workspace_id,
+            e.type.in_(list(types)),
+            e.seq >= first,
+            e.seq < last,
+            e.created_at >= start,
+            e.created_at < end,
         )
-        .order_by(ConversationEvent.seq)
+        .order_by(e.seq)
     )
     rows = (await session.execute(stmt)).all()
-    return [EventRow(r[0], r[1], r[2], r[3], r[4], r[5] or {}) for r in rows]
+    names = [name for name, _ in DATA_FIELDS]
+    return [
+        EventRow(
+            r[0],
+            r[1],
+            _datetime(r[2]),
+            r[3],
+            r[4],
+            {k: v for k, v in zip(names, r[5:], strict=True) if v is not None},
+        )
+        for r in rows
+    ]
+
+
+# Only the fields the KPIs read are pulled out of the JSON, by the database: decoding whole
+# routing decisions (scores, thresholds) in Python was most of the report's time.
+DATA_FIELDS: tuple[tuple[str, str], ...] = (
+    ("channel", "str"),
+    ("tier", "int"),
+    ("intent", "str"),
+    ("sentiment", "float"),
+    ("turn_id", "str"),
+    ("reasons", "json"),
+    ("agent_id", "str"),
+    ("rating", "int"),
+    ("from_status", "str"),
+    ("category", "str"),
+)
+
+
+def _json_field(name: str, kind: str) -> Any:
+    field = ConversationEvent.data[name]
+    if kind == "str":
+        return field.as_string()
+    if kind == "int":
+        return field.as_integer()
+    if kind == "float":
+        return field.as_float()
+    return field
+
+
+def _datetime(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    return datetime.fromisoformat(str(value))
 
 
 async def workspace_by_slug(session: AsyncSession, slug: str | None) -> Workspace | None:
