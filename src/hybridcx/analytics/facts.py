@@ -63,6 +63,8 @@ class ConversationFacts:
     segments: list[Segment] = field(default_factory=list)
     csat: int | None = None
     sentiments: list[float] = field(default_factory=list)
+    # The AI's sentiment reading of each customer message, by message id (the turn id).
+    turn_sentiments: dict[str, float] = field(default_factory=dict)
 
     @property
     def human(self) -> bool:
@@ -119,6 +121,7 @@ class _Replayer:
             f.turns += 1
             if isinstance(d.get("sentiment"), int | float):
                 f.sentiments.append(float(d["sentiment"]))
+                f.turn_sentiments[str(d["turn_id"])] = float(d["sentiment"])
         intent = d.get("intent")
         if f.intent is None and intent and intent not in self.meta_intents:
             f.intent = str(intent)

@@ -1,7 +1,56 @@
-"""Quality API (supervisors and admins)."""
+"""Quality API (supervisors and admins, scoped to the caller's workspace).
+
+- ``GET /api/v1/quality/conversations/{id}``: the rubric's score per criterion, with evidence.
+- ``GET /api/v1/quality/agents``: per handler (the AI first) averages, weekly trend, coaching.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from sqlalchemy import select
+
+from hybridcx.analytics.service import kpi_query
+from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.conversations import repository as conversations
+from hybridcx.models import Agent
+from hybridcx.quality.rubric import RubricConfig, load_rubric, rubric_path
+from hybridcx.quality.service import agent_summaries, score_one
+from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
+
+
+async def workspace_rubric(runtime: Runtime, workspace_id: str) -> RubricConfig:
+    async with runtime.sessions() as session:
+        ws = await conversations.get_workspace(session, workspace_id)
+    return load_rubric(rubric_path(runtime.policies.policy_dir, ws.slug))
+
+
+@router.get("/conversations/{conversation_id}")
+async def conversation_quality(
+    conversation_id: str, staff: Staff, runtime: RuntimeDep
+) -> dict[str, Any]:
+    staff.require("supervisor", "admin")
+    rubric = await workspace_rubric(runtime, staff.workspace_id)
+    async with runtime.sessions() as session:
+        return await score_one(session, staff.workspace_id, conversation_id, rubric)
+
+
+@router.get("/agents")
+async def agents_quality(
+    staff: Staff,
+    runtime: RuntimeDep,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> dict[str, Any]:
+    staff.require("supervisor", "admin")
+    query = kpi_query(from_, to)
+    rubric = await workspace_rubric(runtime, staff.workspace_id)
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(Agent.id, Agent.name).where(Agent.workspace_id == staff.workspace_id)
+        )
+        names = {agent_id: name for agent_id, name in rows.all()}
+        return await agent_summaries(session, staff.workspace_id, query, rubric, names)

@@ -1,0 +1,58 @@
+"""SQL for quality scoring: a conversation's public lines, and the window's finished ones."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.models import Conversation, Message
+
+
+async def conversation_in(
+    session: AsyncSession, workspace_id: str, conversation_id: str
+) -> Conversation | None:
+    stmt = select(Conversation).where(
+        Conversation.id == conversation_id, Conversation.workspace_id == workspace_id
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def conversations(
+    session: AsyncSession, workspace_id: str, ids: Sequence[str]
+) -> list[Conversation]:
+    found: list[Conversation] = []
+    for i in range(0, len(ids), 500):
+        stmt = select(Conversation).where(
+            Conversation.workspace_id == workspace_id, Conversation.id.in_(ids[i : i + 500])
+        )
+        found.extend((await session.execute(stmt)).scalars())
+    return found
+
+
+async def public_lines(
+    session: AsyncSession, conversation_ids: Sequence[str]
+) -> dict[str, list[Message]]:
+    """Public messages per conversation, in order (internal notes are not customer-facing)."""
+    out: dict[str, list[Message]] = {cid: [] for cid in conversation_ids}
+    for i in range(0, len(conversation_ids), 500):
+        stmt = (
+            select(Message)
+            .where(
+                Message.conversation_id.in_(conversation_ids[i : i + 500]),
+                Message.internal.is_(False),
+            )
+            .order_by(Message.seq)
+        )
+        for m in (await session.execute(stmt)).scalars():
+            out[m.conversation_id].append(m)
+    return out
+
+
+def finished_before(conv: Conversation, cutoff: datetime) -> bool:
+    """Resolved by a person, or left with the AI since before ``cutoff`` (the AI never resolves)."""
+    if conv.status == "resolved":
+        return True
+    return conv.status == "bot" and conv.updated_at < cutoff
