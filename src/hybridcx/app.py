@@ -65,18 +65,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _install_error_handlers(app)
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next: Any) -> Any:
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(
-                {
-                    "detail": f"Request body over {MAX_BODY_BYTES} bytes.",
-                    "code": "payload_too_large",
-                },
-                413,
-            )
-        return await call_next(request)
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(CatchAll)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -112,7 +102,65 @@ def _describe(error: Any) -> dict[str, str]:
     return {"field": field, "message": message}
 
 
+class CatchAll:
+    """An unexpected error becomes a clean JSON 500 (and a log line), not a dropped connection."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Any) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            log.error("request.failed", path=scope.get("path"), error=repr(exc), exc_info=True)
+            if not started:
+                response = JSONResponse(
+                    {
+                        "detail": "Something went wrong on our side; nothing you sent was lost. "
+                        "Retrying with the same Idempotency-Key is safe.",
+                        "code": "internal_error",
+                    },
+                    status_code=500,
+                )
+                await response(scope, receive, send)
+
+
+class BodySizeLimit:
+    """Reject bodies over the limit with 413 before reading them (pure ASGI: no buffering)."""
+
+    def __init__(self, app: Any, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers") or []).get(b"content-length", b"")
+            if length.isdigit() and int(length) > self.max_bytes:
+                response = JSONResponse(
+                    {
+                        "detail": f"Request body over {self.max_bytes} bytes.",
+                        "code": "payload_too_large",
+                    },
+                    status_code=413,
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
+
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
         return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)

@@ -242,3 +242,20 @@ def test_reschedule_and_cancel_an_appointment(api: Api) -> None:
     assert "is cancelled" in ai_text(turn(api, conv, "yes"))
     body = turn(api, conv, "Please cancel my appointment")
     assert "can't find an upcoming appointment" in ai_text(body)
+
+
+def test_an_order_number_in_the_first_message_is_used(api: Api) -> None:
+    body = turn(api, api.start(), "Where is my order 1001?")
+    assert "Order 1001 is shipped" in ai_text(body)
+
+
+def test_asking_for_a_person_in_other_words_works_in_one_step(api: Api) -> None:
+    body = turn(api, api.start(), "Can I get someone from your team to help me?")
+    state = body["conversation"]
+    assert state["status"] == "queued" and state["routing"]["reasons"] == ["customer_request"]
+
+
+def test_gift_card_questions_are_answered_from_knowledge(api: Api) -> None:
+    body = turn(api, api.start(), "Do your gift cards expire?")
+    assert body["conversation"]["status"] == "bot"
+    assert "never expire" in ai_text(body) and "Gift cards" in ai_text(body)

@@ -11,12 +11,16 @@ def test_create_update_delete_an_article(api: Api) -> None:
         sup,
         "POST",
         "/api/v1/articles",
-        json={"title": "Gift cards", "body": "Gift cards never expire.", "tags": ["payment"]},
+        json={
+            "title": "Bike repairs",
+            "body": "We repair bikes in both stores.",
+            "tags": ["service"],
+        },
     )
     assert r.status_code == 201, r.text
     article = r.json()
     assert (
-        article["slug"] == "gift-cards"
+        article["slug"] == "bike-repairs"
         and article["version"] == 1
         and article["audience"] == "public"
     )
@@ -24,10 +28,10 @@ def test_create_update_delete_an_article(api: Api) -> None:
         sup,
         "PUT",
         f"/api/v1/articles/{article['id']}",
-        json={"title": "Gift cards", "body": "Gift cards never expire and work in stores."},
+        json={"title": "Bike repairs", "body": "We repair bikes in both stores within 48 hours."},
     )
     assert r.status_code == 200 and r.json()["version"] == 2
-    dup = api.staff(sup, "POST", "/api/v1/articles", json={"title": "Gift cards", "body": "x"})
+    dup = api.staff(sup, "POST", "/api/v1/articles", json={"title": "Bike repairs", "body": "x"})
     assert dup.status_code == 409
     assert api.staff(sup, "DELETE", f"/api/v1/articles/{article['id']}").status_code == 204
     assert api.staff(sup, "GET", f"/api/v1/articles/{article['id']}").status_code == 404
@@ -67,20 +71,20 @@ def _ask(api: Api, text: str) -> dict:  # type: ignore[type-arg]
 def test_a_new_article_answers_customers_at_once_with_its_source(api: Api) -> None:
     sup = api.login("supervisor@example.com", "demo-supervisor")
     body = (
-        "Northwind gift cards never expire. You can use them online and in both stores, "
-        "and check the remaining balance on the back of the card."
+        "Northwind rents tents, sleeping bags and stoves from both stores. A tent costs $15 per day "
+        "and rentals are free for members on their first weekend."
     )
     r = api.staff(
         sup,
         "POST",
         "/api/v1/articles",
-        json={"title": "Gift cards", "body": body, "tags": ["payment"]},
+        json={"title": "Gear rental", "body": body, "tags": ["rental"]},
     )
     assert r.status_code == 201
-    turn = _ask(api, "Do your gift cards expire?")
+    turn = _ask(api, "Can I rent a tent from you?")
     ai = [m["text"] for m in turn["messages"] if m["author"] == "ai"]
     assert turn["conversation"]["status"] == "bot", turn
-    assert "never expire" in ai[0] and "Gift cards (/help/articles/gift-cards)" in ai[0]
+    assert "$15 per day" in ai[0] and "Gear rental (/help/articles/gear-rental)" in ai[0]
     # Updating the article changes the answer (incremental re-index).
     article_id = r.json()["id"]
     api.staff(
@@ -88,16 +92,16 @@ def test_a_new_article_answers_customers_at_once_with_its_source(api: Api) -> No
         "PUT",
         f"/api/v1/articles/{article_id}",
         json={
-            "title": "Gift cards",
-            "body": "Northwind gift cards are valid for five years from purchase.",
+            "title": "Gear rental",
+            "body": "Northwind rents tents from both stores for $20 per day.",
         },
     )
     ai = [
         m["text"]
-        for m in _ask(api, "Do your gift cards expire?")["messages"]
+        for m in _ask(api, "Can I rent a tent from you?")["messages"]
         if m["author"] == "ai"
     ]
-    assert "five years" in ai[0]
+    assert "$20 per day" in ai[0]
 
 
 def test_internal_articles_never_reach_customers(api: Api) -> None:
@@ -107,6 +111,6 @@ def test_internal_articles_never_reach_customers(api: Api) -> None:
 
 
 def test_an_unanswerable_question_goes_to_a_person_instead_of_a_guess(api: Api) -> None:
-    turn = _ask(api, "Can I bring my pet llama to the quantum physics lecture on Saturday?")
+    turn = _ask(api, "Who won the football match last night?")
     assert turn["conversation"]["status"] == "queued"
     assert "low_confidence" in turn["conversation"]["routing"]["reasons"]

@@ -64,3 +64,23 @@ def test_transfer_to_an_agent_records_the_assignment(api: Api) -> None:
     events = api.staff(alice, "GET", f"/api/v1/conversations/{conv['id']}").json()["events"]
     assigned = [e["data"] for e in events if e["type"] == "conversation.assigned"]
     assert assigned[-1] == {"agent_id": bob["id"], "agent_name": "Bob Tech", "via": "transfer"}
+
+
+def test_a_failed_turn_can_be_retried_at_once(api: Api, server: LiveServer) -> None:
+    conv = api.start()
+    runtime = server.runtime
+    original = runtime.backend_factory
+
+    class Broken:
+        def __init__(self, *_: object) -> None:
+            raise RuntimeError("the company's order system is down")
+
+    runtime.backend_factory = Broken  # type: ignore[assignment]
+    try:
+        r = api.say(conv, "Where is my order?", **{"Idempotency-Key": "k1"})
+        assert r.status_code == 500
+    finally:
+        runtime.backend_factory = original
+    retry = api.say(conv, "Where is my order?", **{"Idempotency-Key": "k1"})
+    assert retry.status_code == 200, retry.text
+    assert "order number" in retry.json()["messages"][-1]["text"]

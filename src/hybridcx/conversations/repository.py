@@ -243,3 +243,12 @@ async def take_answer_lease(
 async def turn_response(session: AsyncSession, message_id: str) -> dict[str, Any] | None:
     stmt = select(Message.turn_response).where(Message.id == message_id)
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def release_answer_lease(session: AsyncSession, message_id: str) -> None:
+    await session.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.turn_response.is_(None))
+        .values(answering_at=None)
+        .execution_options(synchronize_session=False)
+    )

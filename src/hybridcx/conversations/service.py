@@ -234,6 +234,15 @@ class ConversationService:
             )
         if not leased:
             return await self._await_answer(message_id)
+        try:
+            return await self._answer_leased(conversation_id, message_id)
+        except BaseException:
+            # Let the next retry (same Idempotency-Key) answer at once instead of waiting.
+            async with transaction(self.rt.sessions) as session:
+                await repo.release_answer_lease(session, message_id)
+            raise
+
+    async def _answer_leased(self, conversation_id: str, message_id: str) -> dict[str, Any]:
         outbox = Outbox()
         async with transaction(self.rt.sessions) as session:
             conv = await repo.get_conversation(session, conversation_id, lock=True)

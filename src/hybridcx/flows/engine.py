@@ -162,7 +162,7 @@ class FlowEngine:
         self, flow: str, turn: FlowTurn, *, paused: list[dict[str, Any]] | None = None
     ) -> FlowOutcome:
         state = FlowState(flow=flow, paused=list(paused or []))
-        return await self._advance(state, turn, FlowOutcome())
+        return await self._advance(state, turn, FlowOutcome(), prefill=True)
 
     async def reply(self, state: FlowState, turn: FlowTurn) -> FlowOutcome:
         """The customer answered the step the flow is waiting on."""
@@ -236,7 +236,11 @@ class FlowEngine:
             return await self._end(state, outcome, how="failed")
         return FlowOutcome(replies=[*say], buttons=self._buttons(step, state), state=state)
 
-    async def _advance(self, state: FlowState, turn: FlowTurn, outcome: FlowOutcome) -> FlowOutcome:
+    async def _advance(
+        self, state: FlowState, turn: FlowTurn, outcome: FlowOutcome, *, prefill: bool = False
+    ) -> FlowOutcome:
+        """Run steps until one needs the customer. With ``prefill`` (the message that started
+        the flow), a slot already given in that message ("where is order 1001?") is used."""
         steps = self.spec(state).steps
         while state.step < len(steps):
             step = steps[state.step]
@@ -256,6 +260,14 @@ class FlowEngine:
                 continue
             slot = step.collect or step.confirm
             if slot and slot in state.slots and state.slots[slot] is not None:
+                state.step += 1
+                continue
+            if (
+                prefill
+                and step.collect
+                and step.entity != "text"
+                and await self._prefill(state, step, turn)
+            ):
                 state.step += 1
                 continue
             outcome.replies.append(_fill(step.prompt, state.slots))
@@ -278,6 +290,20 @@ class FlowEngine:
             outcome.replies.extend(again.replies)
             outcome.buttons = again.buttons
         return outcome
+
+    async def _prefill(self, state: FlowState, step: StepSpec, turn: FlowTurn) -> bool:
+        value = self._candidate(step, turn)
+        if value is None or step.collect is None:
+            return False
+        if step.validate_with:
+            result = await self.actions[step.validate_with](
+                ActionContext(state.slots, turn, self.backend, value=value)
+            )
+            if not result.ok:
+                return False  # ask for it as usual rather than start with an error
+            value = result.value if result.value is not None else value
+        state.slots[step.collect] = value
+        return True
 
     def _index_of(self, state: FlowState, slot: str) -> int:
         for i, step in enumerate(self.spec(state).steps):

@@ -14,7 +14,12 @@ from hybridcx.pipeline.steps.assess import (
 from hybridcx.pipeline.steps.flow import FlowStep
 from hybridcx.pipeline.steps.responder import ResponderStep
 from hybridcx.pipeline.steps.routing import RoutingPolicyStep
-from hybridcx.pipeline.steps.rules import CustomerRequestRule, HumanOnlyRule, VipRule
+from hybridcx.pipeline.steps.rules import (
+    CustomerRequestIntentRule,
+    CustomerRequestRule,
+    HumanOnlyRule,
+    VipRule,
+)
 from hybridcx.pipeline.steps.understand import Understander, UnderstandStep
 
 
@@ -34,6 +39,11 @@ def build_pipeline(
     ]
     if understander is not None:
         steps.append(UnderstandStep(understander))
+        steps.append(
+            CustomerRequestIntentRule(
+                policy.customer_request_intents, confidence_threshold=policy.confidence_threshold
+            )
+        )
     if sentiment is not None:
         steps.append(SentimentStep(sentiment, policy.sentiment))
     steps.append(LegalComplianceRule(policy.legal_compliance_patterns))

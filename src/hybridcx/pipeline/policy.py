@@ -54,6 +54,8 @@ class RoutingPolicy(BaseModel):
     # Exact one-line commands and phrases inside longer messages that mean "get me a person".
     customer_request_commands: list[str] = Field(default_factory=list)
     customer_request_phrases: list[str] = Field(default_factory=list)
+    # Intents that ask for a person in any wording ("can someone from your team help me?").
+    customer_request_intents: list[str] = Field(default_factory=list)
     # Skill a queued conversation needs, by tier (e.g. tier 3 -> senior agents).
     skill_by_tier: dict[int, str] = Field(default_factory=dict)
     queue: QueuePriority = Field(default_factory=QueuePriority)

@@ -58,6 +58,7 @@ class FlowStep:
             verified=ctx.customer.verified,
             now=ctx.now or datetime.now(),
         )
+        failures_before = int(ctx.ai_state.get("failures", 0))
         active = ctx.ai_state.get("flow")
         outcome: FlowOutcome | None
         if active:
@@ -67,7 +68,7 @@ class FlowStep:
         if outcome is not None:
             self._apply(ctx, outcome)
         if not ctx.handled:
-            ctx.ai_state["failures"] = int(ctx.ai_state.get("failures", 0)) + 1
+            ctx.ai_state["failures"] = failures_before + 1  # once per turn, however it failed
 
     def _confident(self, ctx: TurnContext) -> bool:
         return (
@@ -77,12 +78,17 @@ class FlowStep:
     async def _start(
         self, ctx: TurnContext, engine: FlowEngine, turn: FlowTurn
     ) -> FlowOutcome | None:
-        if not self._confident(ctx):
-            return None
-        flow = engine.flow_for_intent(ctx.intent)
+        confident = self._confident(ctx)
+        flow = engine.flow_for_intent(ctx.intent) if confident else None
         if flow:
             return await engine.start(flow, turn)
-        answer = await self._answer(ctx)
+        if (
+            confident
+            and ctx.intent not in self.flows.faq_intents
+            and ctx.intent not in self.smalltalk
+        ):
+            return None  # a request knowledge does not cover (the policy may send it to a person)
+        answer = await self._answer(ctx)  # knowledge may answer what the intents do not cover
         if answer:
             ctx.replies.append(Reply("ai", answer))
             ctx.handled = True

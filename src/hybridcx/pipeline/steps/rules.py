@@ -55,3 +55,21 @@ class VipRule:
     def __call__(self, ctx: TurnContext) -> None:
         if ctx.customer.vip:
             ctx.add_reason("vip")
+
+
+class CustomerRequestIntentRule:
+    """Asking for a person in words the phrase list does not know, recognised by the NLU."""
+
+    name = "customer_request_intent"
+
+    def __init__(self, intents: Iterable[str], *, confidence_threshold: float) -> None:
+        self.intents = set(intents)
+        self.threshold = confidence_threshold
+
+    def __call__(self, ctx: TurnContext) -> None:
+        if (
+            ctx.intent in self.intents
+            and (ctx.confidence or 0.0) >= self.threshold
+            and not ctx.out_of_scope
+        ):
+            ctx.add_reason("customer_request")
