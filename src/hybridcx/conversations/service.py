@@ -7,6 +7,7 @@ is committed before the AI runs, so nothing a customer sent is lost if the AI st
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -329,6 +330,8 @@ class ConversationService:
             ctx.ai_state["topic"] = decision.intent  # why the customer got in touch, for people
         conv.ai_state = dict(ctx.ai_state)
         conv.routing = decision.to_dict()
+        # The handoff names the customer's issue, not the "get me a person" of the last turn.
+        about = dataclasses.replace(decision, intent=topic_of(conv))
         repo.add_event(
             session,
             conv,
@@ -343,7 +346,7 @@ class ConversationService:
             conv.tier = decision.tier
             conv.queued_at = utcnow()
             conv.required_skill = policy.skill_by_tier.get(decision.tier)
-            conv.handoff = build_handoff(profile, decision, full_transcript, channel=conv.channel)
+            conv.handoff = build_handoff(profile, about, full_transcript, channel=conv.channel)
             repo.add_event(
                 session,
                 conv,
@@ -360,7 +363,7 @@ class ConversationService:
                 conv.tier = decision.tier
                 if conv.status == "queued":
                     conv.required_skill = policy.skill_by_tier.get(conv.tier, conv.required_skill)
-            conv.handoff = build_handoff(profile, decision, full_transcript, channel=conv.channel)
+            conv.handoff = build_handoff(profile, about, full_transcript, channel=conv.channel)
         conv.updated_at = utcnow()
         await session.flush()
         for m in created:
