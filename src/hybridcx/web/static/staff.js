@@ -110,6 +110,7 @@ export class ConversationView {
     this.onChange = onChange;
     this.conv = null;
     this.seen = new Set();
+    this.assistSeq = 0;
   }
 
   async open(id) {
@@ -133,6 +134,9 @@ export class ConversationView {
     if (!this.conv) return;
     if (event.type === "message.created" && event.conversation_id === this.conv.id) {
       this.addMessage(event.message);
+    } else if (event.type === "assist.updated" && event.conversation_id === this.conv.id) {
+      this.assistSeq += 1; // a push is newer than any fetch still in flight
+      this.renderAssist(event.assist);
     } else if (event.conversation && event.conversation.id === this.conv.id) {
       const c = event.conversation;
       Object.assign(this.conv, { status: c.status, tier: c.tier, agent: c.agent, routing: c.routing });
@@ -166,7 +170,116 @@ export class ConversationView {
     for (const m of c.messages) this.addMessage(m);
     this.renderHead();
     if (c.handoff) side.append(this.handoffPanel(c.handoff));
-    side.append(this.customerPanel());
+    this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
+    side.append(this.assistPanel, this.customerPanel());
+    this.loadAssist();
+  }
+
+  // ---- AI assist: knowledge, similar cases, a draft to insert, next-best actions, summary ----
+  async loadAssist() {
+    const seq = ++this.assistSeq;
+    const id = this.conv.id;
+    try {
+      const data = await api(`/api/v1/conversations/${encodeURIComponent(id)}/assist`, { token: this.token });
+      if (seq === this.assistSeq && this.conv && this.conv.id === id) this.renderAssist(data);
+    } catch (err) {
+      if (seq === this.assistSeq) clear(this.assistPanel).append(h("h3", { text: "AI assist" }), h("p", { class: "form-error", text: err.message }));
+    }
+  }
+
+  renderAssist(data) {
+    if (!this.assistPanel || !data) return;
+    const panel = clear(this.assistPanel);
+    panel.append(h("h3", { text: "AI assist" }));
+    panel.append(
+      h("h4", { text: "Summary" }),
+      h("p", { class: "assist-summary", text: data.summary || "—" }),
+      data.category ? h("p", { class: "meta", text: `Category: ${data.category}` }) : null,
+    );
+    const draft = data.draft;
+    if (draft && draft.text) {
+      panel.append(
+        h("h4", { text: "Suggested reply" }),
+        h(
+          "div",
+          { class: `assist-draft ${draft.grounded ? "grounded" : "ungrounded"}` },
+          h("p", { class: "draft-text", text: draft.text }),
+          h(
+            "p",
+            { class: "meta draft-grounding" },
+            draft.grounded
+              ? ["Grounded in ", draft.sources.map((s, i) => [i ? ", " : "", sourceLink(s)])]
+              : "Not grounded in an article: check before sending.",
+          ),
+          h("button", { type: "button", class: "secondary", text: "Insert draft", onclick: () => this.insertDraft(draft.text) }),
+        ),
+      );
+    }
+    const actions = data.next_best_actions || [];
+    if (actions.length && this.conv.status !== "resolved") {
+      const result = h("p", { class: "assist-result", role: "status" });
+      panel.append(
+        h("h4", { text: "Next best actions" }),
+        h(
+          "div",
+          { class: "assist-actions" },
+          actions.map((a) => h("button", { type: "button", class: "secondary", text: a.label, onclick: (e) => this.runAction(a, e.currentTarget, result) })),
+        ),
+        result,
+      );
+    }
+    panel.append(h("h4", { text: "Suggested knowledge" }));
+    panel.append(
+      data.knowledge && data.knowledge.length
+        ? h(
+            "ul",
+            { class: "assist-knowledge" },
+            data.knowledge.map((k) =>
+              h(
+                "li",
+                {},
+                k.url ? h("a", { href: k.url, target: "_blank", rel: "noopener", text: k.title }) : h("strong", { text: k.title }),
+                k.heading ? h("span", { class: "meta", text: ` · ${k.heading}` }) : null,
+                h("p", { class: "snippet", text: snippetOf(k.text) }),
+              ),
+            ),
+          )
+        : h("p", { class: "meta", text: "Nothing yet: suggestions follow the customer's question." }),
+    );
+    if (data.similar_cases && data.similar_cases.length) {
+      panel.append(
+        h("h4", { text: "Similar past cases" }),
+        h(
+          "ul",
+          { class: "assist-cases" },
+          data.similar_cases.map((c) => h("li", {}, h("span", { class: "case-q", text: c.question }), " → ", h("span", { class: "case-r", text: c.resolution }))),
+        ),
+      );
+    }
+  }
+
+  insertDraft(text) {
+    const box = this.replyText;
+    box.value = box.value.trim() ? `${box.value}\n${text}` : text;
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+  }
+
+  async runAction(action, button, result) {
+    button.disabled = true;
+    result.textContent = `${action.label}…`;
+    try {
+      const out = await api(`/api/v1/conversations/${encodeURIComponent(this.conv.id)}/assist/actions`, {
+        method: "POST",
+        token: this.token,
+        body: { action: action.action },
+      });
+      result.textContent = out.sent_to_customer ? `${out.result} The customer was told.` : out.result;
+    } catch (err) {
+      result.textContent = err.message;
+    } finally {
+      button.disabled = false;
+    }
   }
 
   renderHead() {
@@ -213,6 +326,7 @@ export class ConversationView {
   replyForm() {
     const id = `reply-${Math.random().toString(36).slice(2)}`;
     const text = h("textarea", { id, name: "text", rows: 3, maxlength: 4000 });
+    this.replyText = text;
     this.noteBox = h("input", { type: "checkbox", id: `${id}-note`, onchange: (e) => (e.target.dataset.touched = "1") });
     this.noteLabel = h("span", { text: "Internal note" });
     const canned = h(
@@ -347,6 +461,14 @@ export class ConversationView {
       .catch((err) => panel.append(h("p", { class: "form-error", text: err.message })));
     return panel;
   }
+}
+
+function snippetOf(text, max = 220) {
+  return text.length > max ? `${text.slice(0, max).trimEnd()}…` : text;
+}
+
+function sourceLink(source) {
+  return source.url ? h("a", { href: source.url, target: "_blank", rel: "noopener", text: source.title }) : source.title;
 }
 
 function fillCustomer(panel, data, currentId) {

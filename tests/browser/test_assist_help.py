@@ -1,0 +1,49 @@
+"""Agent assist in the desk, and the help centre's AI search, guided forms and suggestions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Tab
+from tests.browser.test_web import sign_in
+from tests.support import Api
+
+
+def test_agent_sees_assist_inserts_a_grounded_draft_and_runs_an_action(
+    api: Api, open_tab: Callable[..., Tab]
+) -> None:
+    conv = api.start("alex@example.com", "Alex Morgan")
+    for text in ("Where is my order?", "1001", "Can I return an item I bought last week?", "agent"):
+        assert api.say(conv, text).is_success
+
+    desk = open_tab("/desk")
+    sign_in(desk, "agent@example.com", "demo-agent")
+    page = desk.page
+    page.get_by_role("button", name="Accept").click()
+    assist = page.get_by_role("region", name="AI assist")
+    expect(assist.locator(".assist-draft")).to_contain_text("within 30 days")
+    expect(assist.locator(".draft-grounding")).to_contain_text("Grounded in Returns policy")
+    expect(assist.locator(".assist-knowledge li").first).to_contain_text("Returns policy")
+    expect(assist.locator(".assist-summary")).to_contain_text("Alex Morgan")
+
+    assist.get_by_role("button", name="Insert draft").click()
+    reply = page.get_by_label("Reply")
+    expect(reply).to_have_value(re.compile(r"^Hi Alex, You can return unused items"))
+    expect(reply).to_be_focused()
+    reply.press("End")
+    reply.type(" Anything else?")
+    page.get_by_role("button", name="Send", exact=True).click()
+    expect(page.locator(".transcript .msg-agent").last).to_contain_text("Anything else?")
+
+    assist.get_by_role("button", name="Look up the customer's orders").click()
+    expect(assist.locator(".assist-result")).to_contain_text("Order 1001 is shipped")
+    expect(page.locator(".transcript .msg-note").last).to_contain_text("Order 1001")
+
+    # Live: a new customer message refreshes the panel through assist.updated.
+    assert api.say(conv, "What are your opening hours on Saturday?").is_success
+    expect(assist.locator(".assist-knowledge li").first).to_contain_text("Opening hours")
+    expect(assist.locator(".assist-draft")).to_contain_text("Saturday 10:00-18:00")
+    desk.shot("desk-assist")
