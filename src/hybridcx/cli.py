@@ -11,7 +11,7 @@ from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
 from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
-from hybridcx.nlu.cli import nlu_app
+from hybridcx.nlu.cli import nlu_app, sentiment_app
 
 app = typer.Typer(
     help="hybridcx: AI-human hybrid customer service.",
@@ -23,6 +23,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(staff_app, name="staff")
 app.add_typer(nlu_app, name="nlu")
+app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
 

@@ -112,3 +112,73 @@ def _ece(model: IntentClassifier, texts: list[str], gold: list[str]) -> float:
     top = probs.argmax(axis=1)
     correct = np.array([model.labels[i] == g for i, g in zip(top, gold, strict=True)])
     return round(expected_calibration_error(probs.max(axis=1), correct, n_bins=15), 4)
+
+
+# ---- few-shot (issue 4: a new workspace has ~10 examples per intent) --------------------------
+
+
+def sample_per_label(examples: Sequence[Example], per_label: int, seed: int) -> list[Example]:
+    """`per_label` random examples of every label (all of them when a label has fewer)."""
+    import random
+
+    by_label: dict[str, list[Example]] = {}
+    for example in examples:
+        by_label.setdefault(example[1], []).append(example)
+    rng = random.Random(seed)
+    picked: list[Example] = []
+    for label in sorted(by_label):
+        group = by_label[label]
+        picked += rng.sample(group, min(per_label, len(group)))
+    return picked
+
+
+def score_batch(
+    model: IntentClassifier, test: Sequence[Example], *, oos_label: str = "oos"
+) -> dict[str, float]:
+    """Accuracy-type metrics (no latency) with batched prediction: for repeated runs."""
+    texts = [t for t, _ in test]
+    gold = [label for _, label in test]
+    open_set = oos_label in gold
+    predicted = []
+    for start in range(0, len(texts), 256):
+        for p in model.predict_many(texts[start : start + 256]):
+            top = p.ranking[0][0] if p.ranking else oos_label
+            predicted.append(oos_label if open_set and p.out_of_scope else top)
+    metrics = _scores(gold, predicted, oos_label)
+    metrics["ece"] = _ece(model, texts, gold)
+    return metrics
+
+
+def few_shot_evaluate(
+    train: Sequence[Example],
+    test: Sequence[Example],
+    *,
+    per_label: int,
+    seeds: int,
+    dev: Sequence[Example] | None = None,
+    oos_label: str = "oos",
+    config: ClassifierConfig | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, float | list[float]]:
+    """Train on `per_label` examples per label drawn from TRAIN with seeds 0..seeds-1 (the OOS
+    label, if TRAIN has it, is sampled like any other label); score TEST with each model;
+    report the mean and sample standard deviation over seeds of every metric."""
+    config = config or ClassifierConfig(oos_label=oos_label)
+    runs: list[dict[str, float]] = []
+    for seed in range(seeds):
+        sample = sample_per_label(train, per_label, seed)
+        if progress:
+            progress("train", seed, len(sample))
+        started = time.perf_counter()
+        model = IntentClassifier.train(sample, dev=dev, config=config)
+        seconds = time.perf_counter() - started
+        runs.append(score_batch(model, test, oos_label=oos_label) | {"train_seconds": seconds})
+    report: dict[str, float | list[float]] = {"few_shot": per_label, "seeds": seeds}
+    for key in runs[0]:
+        values = np.array([run[key] for run in runs], dtype=np.float64)
+        report[f"{key}_mean"] = round(float(values.mean()), 4)
+        report[f"{key}_std"] = round(float(values.std(ddof=1)) if len(values) > 1 else 0.0, 4)
+    report["accuracy_per_seed"] = [round(float(run["accuracy"]), 4) for run in runs]
+    report["n_train_per_seed"] = len(sample_per_label(train, per_label, 0))
+    report["n_test"] = len(test)
+    return report

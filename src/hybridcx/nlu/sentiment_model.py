@@ -43,6 +43,8 @@ class SentimentClassifier:
     featurizer: TfidfFeaturizer
     coef: np.ndarray  # (n_classes, tfidf_dim + 4)
     intercept: np.ndarray
+    #: Added to the log-probabilities before the argmax (zeros unless tuned on a dev split).
+    offsets: np.ndarray | None = None
 
     @classmethod
     def train(cls, examples: Sequence[tuple[str, str]], *, c: float = 1.0) -> SentimentClassifier:
@@ -73,13 +75,18 @@ class SentimentClassifier:
         return softmax(np.asarray(logits))
 
     def predict(self, text: str) -> str:
-        return self.labels[int(self.predict_proba([text])[0].argmax())]
+        scores = np.log(np.clip(self.predict_proba([text])[0], 1e-12, None))
+        if self.offsets is not None:
+            scores = scores + self.offsets
+        return self.labels[int(scores.argmax())]
 
     def save(self, directory: Path | str) -> Path:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         meta, arrays = self.featurizer.state()
         arrays |= {"coef": self.coef, "intercept": self.intercept}
+        if self.offsets is not None:
+            arrays["offsets"] = np.asarray(self.offsets, dtype=np.float64)
         np.savez(directory / ARRAYS_FILE, **arrays)  # type: ignore[arg-type]
         meta["labels"] = self.labels
         (directory / META_FILE).write_text(json.dumps(meta), encoding="utf-8")
@@ -98,4 +105,5 @@ class SentimentClassifier:
             TfidfFeaturizer.from_state(meta, arrays),
             arrays["coef"],
             arrays["intercept"],
+            arrays.get("offsets"),
         )
