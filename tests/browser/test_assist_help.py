@@ -47,3 +47,33 @@ def test_agent_sees_assist_inserts_a_grounded_draft_and_runs_an_action(
     expect(assist.locator(".assist-knowledge li").first).to_contain_text("Opening hours")
     expect(assist.locator(".assist-draft")).to_contain_text("Saturday 10:00-18:00")
     desk.shot("desk-assist")
+
+
+def test_help_search_finds_a_paraphrase_with_highlights_and_no_internal_article(
+    api: Api, open_tab: Callable[..., Tab]
+) -> None:
+    tab = open_tab("/help")
+    page = tab.page
+    page.get_by_label("Search help articles").fill("can I send back an item?")
+    page.get_by_role("button", name="Search").click()
+    first = page.locator(".result").first
+    expect(first.get_by_role("link")).to_have_text("Returns policy")
+    expect(first.locator("mark").first).to_have_text(re.compile("^items?$", re.I))
+    expect(page.locator("#answer")).to_contain_text("chat with us")
+
+    page.get_by_label("Search help articles").fill("how do refunds work?")
+    page.get_by_role("button", name="Search").click()
+    answer = page.get_by_role("region", name="Answer")
+    expect(answer.locator(".answer-text")).to_contain_text("30 days")
+    expect(answer.locator(".answer-text mark").first).to_have_text(re.compile("refund", re.I))
+    expect(answer.get_by_role("link", name="Returns policy")).to_have_attribute(
+        "href", "/help/articles/returns-policy"
+    )
+    tab.shot("help-ai-answer")
+
+    page.get_by_label("Search help articles").fill("refund authority for agents")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("#search-status")).to_contain_text("found for “refund authority")
+    expect(page.locator(".result").first).to_contain_text("Returns policy")
+    for private in ("Refund authority for agents", "Agents may refund"):
+        expect(page.locator("#search-view")).not_to_contain_text(private, ignore_case=False)

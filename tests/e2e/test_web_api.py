@@ -72,15 +72,50 @@ def test_dashboard_numbers_for_supervisors_only(api: Api) -> None:
     assert dash["agents"]["offline"] == 6
 
 
-def test_help_search_shows_public_articles_only(api: Api) -> None:
-    found = api.http.get("/api/v1/help/articles", params={"q": "REFUND"}).json()["items"]
-    assert "returns-policy" in [a["slug"] for a in found]
-    assert all(a["slug"] != "agent-refund-authority" for a in found)
-    assert api.http.get("/api/v1/help/articles", params={"q": "100%_"}).json()["items"] == []
+def help_search(api: Api, q: str) -> dict:
+    r = api.http.get("/api/v1/help/articles", params={"q": q})
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def test_help_search_is_hybrid_marked_and_public_only(api: Api) -> None:
+    found = help_search(api, "REFUND")
+    assert found["items"][0]["slug"] == "returns-policy"
+    assert found["answer"]["answered"] is True
+    assert found["answer"]["sources"] == [
+        {"title": "Returns policy", "url": "/help/articles/returns-policy"}
+    ]
+    top = found["items"][0]
+    assert "".join(s["text"] for s in top["segments"]) == top["text"]
+    assert [s["text"] for s in top["segments"] if s["mark"]] == ["refund", "refunds"]
+
+    # A paraphrase with no shared title word still finds the article, and marks what matched.
+    paraphrase = help_search(api, "can I send back an item?")
+    first = paraphrase["items"][0]
+    assert first["slug"] == "returns-policy"
+    assert {s["text"].lower() for s in first["segments"] if s["mark"]} == {"items", "item"}
+
+    # The internal article is the best match for these words, and still never shows.
+    for q in ("refund authority for agents supervisor approval", "Refund authority for agents"):
+        body = help_search(api, q)
+        assert all(i["slug"] != "agent-refund-authority" for i in body["items"])
+        assert all("Agents may refund" not in i["text"] for i in body["items"])
+        assert "Agents may refund" not in (body["answer"]["text"] or "")
+    everything = help_search(api, "")
+    assert everything["answer"] is None
+    assert "agent-refund-authority" not in [a["slug"] for a in everything["items"]]
+    assert "opening-hours" in [a["slug"] for a in everything["items"]]
+
+    nothing = help_search(api, "100%_")
+    assert nothing["items"] == [] and nothing["answer"]["answered"] is False
+    markup = help_search(api, "<b>refund</b>")
+    assert markup["items"][0]["slug"] == "returns-policy"
+
     article = api.http.get("/api/v1/help/articles/opening-hours").json()
     assert "Monday to Friday" in article["body"]
     assert api.http.get("/api/v1/help/articles/agent-refund-authority").status_code == 404
     assert api.http.get("/api/v1/help/articles", params={"inbox": "nope"}).status_code == 404
+    assert api.http.get("/api/v1/help/articles", params={"q": "x" * 201}).status_code == 422
 
 
 def test_pages_and_assets_are_served_with_a_strict_policy(api: Api) -> None:

@@ -4,7 +4,8 @@
 - ``GET /api/v1/conversations/{id}/wait`` (customer token): place in line and expected wait.
 - ``GET /api/v1/customers/{id}/overview`` (staff): the customer 360 panel.
 - ``GET /api/v1/dashboard`` (supervisor, admin): live numbers for the supervisor console.
-- ``GET /api/v1/help/articles`` and ``/api/v1/help/articles/{slug}`` (public): help portal.
+- ``GET /api/v1/help/articles?q=`` (public): hybrid search with highlights and a cited answer.
+- ``GET /api/v1/help/articles/{slug}`` (public): one article.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from hybridcx.kit.errors import Conflict, Forbidden, NotFound
 from hybridcx.kit.ids import hash_token, utcnow
 from hybridcx.kit.time import iso
 from hybridcx.queue.service import queue_entries, queue_position
-from hybridcx.web import queries
+from hybridcx.web import queries, search
 
 router = APIRouter(prefix="/api/v1", tags=["web"])
 
@@ -179,11 +180,36 @@ async def search_articles(
     q: Annotated[str, Query(max_length=200)] = "",
     inbox: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    """Public knowledge articles matching every word of ``q`` (all of them when ``q`` is empty)."""
+    """Hybrid search (lexical + semantic) over public articles, best passages first, with the
+    matched words as marked segments, and the AI's cited answer on top when it has one. With an
+    empty ``q``: every public article. Internal articles never appear."""
     workspace_id = await _public_workspace(runtime, inbox)
+    query = clean_text(q).strip()
     async with runtime.sessions() as session:
-        found = await queries.search_public_articles(session, workspace_id, q)
-    return {"query": q, "items": [_article_read(a) for a in found]}
+        if not query:
+            found = await queries.public_articles(session, workspace_id)
+            return {"query": q, "answer": None, "items": [_listing(a) for a in found]}
+        hits = await runtime.knowledge.search(session, workspace_id, query, k=8, audience="public")
+        answer = await runtime.knowledge.answer(session, workspace_id, query)
+    return {
+        "query": q,
+        "answer": search.answer_read(answer, query),
+        "items": [search.hit_read(h, query) for h in search.relevant(hits)][:5],
+    }
+
+
+def _listing(article: Any) -> dict[str, Any]:
+    text = search.snippet(article.body, "")
+    return {
+        "slug": article.slug,
+        "title": article.title,
+        "url": f"/help/articles/{article.slug}",
+        "heading": "",
+        "text": text,
+        "segments": [{"text": text, "mark": False}],
+        "title_segments": [{"text": article.title, "mark": False}],
+        "score": None,
+    }
 
 
 @router.get("/help/articles/{slug}")

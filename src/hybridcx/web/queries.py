@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.time import iso
@@ -31,21 +31,12 @@ SURVEY_EVENT = "survey.submitted"
 # ---- help portal -----------------------------------------------------------------------------
 
 
-async def search_public_articles(
-    session: AsyncSession, workspace_id: str, query: str, *, limit: int = 20
+async def public_articles(
+    session: AsyncSession, workspace_id: str, *, limit: int = 50
 ) -> Sequence[Article]:
-    """Public articles whose title, body or tags contain every word of ``query`` (any case).
-
-    Deliberately simple: the knowledge work replaces it with hybrid retrieval."""
+    """Every public article, by title: the help centre's front page (search is hybrid retrieval,
+    in ``hybridcx.web.search``)."""
     stmt = select(Article).where(Article.workspace_id == workspace_id, Article.audience == "public")
-    for word in query.lower().split()[:8]:
-        pattern = f"%{_escape_like(word)}%"
-        stmt = stmt.where(
-            or_(
-                func.lower(Article.title).like(pattern, escape="\\"),
-                func.lower(Article.body).like(pattern, escape="\\"),
-            )
-        )
     return (await session.execute(stmt.order_by(Article.title).limit(limit))).scalars().all()
 
 
@@ -54,10 +45,6 @@ async def public_article(session: AsyncSession, workspace_id: str, slug: str) ->
         Article.workspace_id == workspace_id, Article.slug == slug, Article.audience == "public"
     )
     return (await session.execute(stmt)).scalar_one_or_none()
-
-
-def _escape_like(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 # ---- customer 360 ----------------------------------------------------------------------------

@@ -149,28 +149,8 @@ export function liveSocket(url, { onEvent, onState = () => {} }) {
   };
 }
 
-// Highlights every occurrence of the words in ``query`` inside ``text``, as <mark> nodes.
-export function highlighted(text, query) {
-  const words = query.toLowerCase().split(/\s+/).filter((w) => w.length > 1);
-  if (!words.length) return [text];
-  const lower = text.toLowerCase();
-  const parts = [];
-  let i = 0;
-  while (i < text.length) {
-    let best = -1;
-    let len = 0;
-    for (const w of words) {
-      const at = lower.indexOf(w, i);
-      if (at !== -1 && (best === -1 || at < best)) {
-        best = at;
-        len = w.length;
-      }
-    }
-    if (best === -1) break;
-    if (best > i) parts.push(text.slice(i, best));
-    parts.push(h("mark", { text: text.slice(best, best + len) }));
-    i = best + len;
-  }
-  if (i < text.length) parts.push(text.slice(i));
-  return parts;
+// Server-marked text: runs of {text, mark}; marked runs become <mark> elements, built with
+// textContent like everything else.
+export function marked(segments) {
+  return (segments || []).map((s) => (s.mark ? h("mark", { text: s.text }) : s.text));
 }

@@ -1,32 +1,29 @@
 // The help portal: search public articles, read one. The chat is the widget in the corner.
-import { api, clear, h, highlighted } from "./common.js";
+import { api, clear, h, marked } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("search-form");
 const input = $("search-input");
 
-function snippet(body, query) {
-  const words = query.toLowerCase().split(/\s+/).filter(Boolean);
-  const at = words.length ? Math.max(0, body.toLowerCase().indexOf(words[0])) : 0;
-  const start = Math.max(0, at - 60);
-  return (start ? "…" : "") + body.slice(start, start + 220) + (body.length > start + 220 ? "…" : "");
-}
-
 async function search(query) {
   const status = $("search-status");
   const list = clear($("results"));
+  const answer = clear($("answer"));
+  answer.hidden = true;
   try {
     const data = await api(`/api/v1/help/articles?q=${encodeURIComponent(query)}`);
     status.textContent = query
       ? `${data.items.length} article${data.items.length === 1 ? "" : "s"} found for “${query}”.`
       : "Popular articles";
+    if (data.answer) showAnswer(answer, data.answer);
     for (const a of data.items) {
       list.append(
         h(
           "li",
           { class: "result" },
-          h("h2", {}, h("a", { href: `/help/articles/${encodeURIComponent(a.slug)}` }, highlighted(a.title, query))),
-          h("p", {}, highlighted(snippet(a.body, query), query)),
+          h("h2", {}, h("a", { href: `/help/articles/${encodeURIComponent(a.slug)}` }, marked(a.title_segments))),
+          a.heading ? h("p", { class: "result-heading", text: a.heading }) : null,
+          h("p", {}, marked(a.segments)),
         ),
       );
     }
@@ -36,6 +33,30 @@ async function search(query) {
   } catch (err) {
     status.textContent = err.message;
   }
+}
+
+function showAnswer(box, answer) {
+  box.hidden = false;
+  if (!answer.answered) {
+    box.className = "answer no-answer";
+    box.append(
+      h("h2", { text: "Answer" }),
+      h("p", {}, "We couldn't find an answer — ", h("a", { href: "/chat", class: "chat-link", text: "chat with us" }), "."),
+    );
+    return;
+  }
+  box.className = "answer";
+  box.append(
+    h("h2", { text: "Answer" }),
+    h("p", { class: "answer-text" }, marked(answer.segments)),
+    h(
+      "p",
+      { class: "answer-sources" },
+      "Source: ",
+      answer.sources.map((s, i) => [i ? ", " : "", h("a", { href: s.url, text: s.title })]),
+    ),
+    h("p", { class: "hint", text: "Answered by our AI assistant from our help articles." }),
+  );
 }
 
 async function showArticle(slug) {
