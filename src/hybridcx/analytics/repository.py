@@ -8,6 +8,7 @@ window, not the history. No migration is needed for this.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,19 +82,18 @@ async def window_events(
         )
         .order_by(e.seq)
     )
-    rows = (await session.execute(stmt)).all()
+    # Core execution: the ORM's row loading costs more than the query on a large window.
+    conn = await session.connection()
+    rows = (await conn.execute(stmt)).all()
     names = [name for name, _ in DATA_FIELDS]
-    return [
-        EventRow(
-            r[0],
-            r[1],
-            _datetime(r[2]),
-            r[3],
-            r[4],
-            {k: v for k, v in zip(names, r[5:], strict=True) if v is not None},
-        )
-        for r in rows
-    ]
+    return [EventRow(r[0], r[1], _datetime(r[2]), r[3], r[4], _data(names, r[5:])) for r in rows]
+
+
+def _data(names: list[str], values: Any) -> dict[str, Any]:
+    data = {k: v for k, v in zip(names, values, strict=True) if v is not None}
+    if "reasons" in data:
+        data["reasons"] = json.loads(data["reasons"])
+    return data
 
 
 # Only the fields the KPIs read are pulled out of the JSON, by the database: decoding whole
@@ -104,7 +104,7 @@ DATA_FIELDS: tuple[tuple[str, str], ...] = (
     ("intent", "str"),
     ("sentiment", "float"),
     ("turn_id", "str"),
-    ("reasons", "json"),
+    ("reasons", "str"),  # a JSON array as text, decoded only where present
     ("agent_id", "str"),
     ("rating", "int"),
     ("from_status", "str"),
@@ -118,9 +118,7 @@ def _json_field(name: str, kind: str) -> Any:
         return field.as_string()
     if kind == "int":
         return field.as_integer()
-    if kind == "float":
-        return field.as_float()
-    return field
+    return field.as_float()
 
 
 def _datetime(value: Any) -> datetime:
