@@ -9,7 +9,8 @@ endpoint's work (event query + computation, as GET /api/v1/analytics/kpis runs i
 last 30 days.
 
     .venv/bin/python bench/kpi_bench.py                      # 100,000 conversations
-    .venv/bin/python bench/kpi_bench.py --conversations 1000000
+    .venv/bin/python bench/kpi_bench.py --conversations 1000000 --sqlite-path /tmp/kpi1m.db
+    .venv/bin/python bench/kpi_bench.py --sqlite-path /tmp/kpi1m.db --reuse   # measure again
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from hybridcx.analytics.config import AnalyticsConfig
 from hybridcx.analytics.kpis import KpiQuery
 from hybridcx.analytics.service import kpi_report
 from hybridcx.kit.db import create_engine, session_factory, upgrade
-from hybridcx.models import Agent, Conversation, ConversationEvent, Customer, Inbox, Workspace
+from hybridcx.models import Agent, Base, Conversation, ConversationEvent, Customer, Inbox, Workspace
 
 NOW = datetime(2026, 11, 27, 12, 0)
 BATCH = 20_000
@@ -162,16 +163,41 @@ async def populate(engine: AsyncEngine, n: int, days: int, seed: int) -> tuple[s
     return spaces[0][0], total
 
 
-async def measure(url: str, n: int, days: int, rounds: int) -> dict[str, Any]:
+async def existing(engine: AsyncEngine) -> tuple[str, int, int] | None:
+    """The bench workspace and event count of an earlier run, if the database has one."""
+    try:
+        async with engine.connect() as conn:
+            ws = (
+                await conn.execute(text("SELECT id FROM workspaces WHERE slug = 'bench'"))
+            ).scalar()
+            if ws is None:
+                return None
+            count = (await conn.execute(text("SELECT count(*) FROM conversation_events"))).scalar()
+            convs = (await conn.execute(text("SELECT count(*) FROM conversations"))).scalar()
+            return str(ws), int(count or 0), int(convs or 0)
+    except Exception:  # no schema yet
+        return None
+
+
+async def measure(url: str, n: int, days: int, rounds: int, *, reuse: bool) -> dict[str, Any]:
     engine = create_engine(url)
     try:
-        if engine.dialect.name == "postgresql":
-            async with engine.begin() as conn:
-                await conn.execute(text("DROP SCHEMA public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
-        await upgrade(engine)
+        found = await existing(engine) if reuse else None
         began = time.perf_counter()
-        ws, events = await populate(engine, n, days, seed=1)
+        if found is not None:
+            ws, events, n = found
+        else:
+            if engine.dialect.name == "postgresql":
+                async with engine.begin() as conn:
+                    await conn.execute(text("DROP SCHEMA public CASCADE"))
+                    await conn.execute(text("CREATE SCHEMA public"))
+            else:
+                async with engine.begin() as conn:
+                    for table in reversed(Base.metadata.sorted_tables):
+                        await conn.execute(text(f"DROP TABLE IF EXISTS {table.name}"))
+                    await conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            await upgrade(engine)
+            ws, events = await populate(engine, n, days, seed=1)
         load_seconds = time.perf_counter() - began
         if engine.dialect.name == "postgresql":
             async with engine.begin() as conn:
@@ -203,13 +229,20 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=365, help="history the traffic spreads over")
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--sqlite-path", type=Path, help="keep the SQLite database here")
+    parser.add_argument(
+        "--reuse", action="store_true", help="measure an earlier run's databases without loading"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        urls = [f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"]
+        sqlite_path = args.sqlite_path or Path(tmp) / "bench.db"
+        urls = [f"sqlite+aiosqlite:///{sqlite_path.resolve()}"]
         if os.environ.get("HYBRIDCX_TEST_POSTGRES_URL"):
             urls.append(os.environ["HYBRIDCX_TEST_POSTGRES_URL"])
         for url in urls:
-            result = asyncio.run(measure(url, args.conversations, args.days, args.rounds))
+            result = asyncio.run(
+                measure(url, args.conversations, args.days, args.rounds, reuse=args.reuse)
+            )
             print(json.dumps(result))
 
 
