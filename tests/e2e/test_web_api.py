@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from hybridcx.demo.seed import DEMO_INBOX_SECRET
+from hybridcx.kit.security import identity_hash
 from tests.support import Api
 
 
@@ -149,3 +153,162 @@ def test_wait_estimate_from_recent_pickups(api: Api) -> None:
         headers={"Authorization": f"Bearer {conv['customer_token']}"},
     )
     assert r.status_code == 403
+
+
+def outbox_code(api: Api, email: str) -> str:
+    supervisor = api.login("supervisor@example.com", "demo-supervisor")
+    items = api.staff(supervisor, "GET", "/api/v1/demo/outbox", params={"to": email}).json()
+    body = next(i["body"] for i in items["items"] if i["kind"] == "verification_code")
+    return str(re.search(r"\b(\d{6})\b", body).group(1))  # type: ignore[union-attr]
+
+
+def test_guided_booking_form_validates_and_reports_a_taken_slot(api: Api) -> None:
+    slots = api.http.get("/api/v1/help/appointments/slots").json()["slots"]
+    assert len(slots) == 6 and all(s["label"] and s["id"] for s in slots)
+    first = slots[0]["id"]
+
+    bad = api.http.post("/api/v1/help/appointments", json={"slot_id": first, "email": "nope"})
+    assert bad.status_code == 422 and "email" in bad.json()["detail"]
+    assert (
+        api.http.post("/api/v1/help/appointments", json={"email": "a@example.com"}).status_code
+        == 422
+    )
+    extra = {"slot_id": first, "email": "a@example.com", "admin": True}
+    assert api.http.post("/api/v1/help/appointments", json=extra).status_code == 422
+
+    r = api.http.post(
+        "/api/v1/help/appointments",
+        json={"slot_id": first, "email": "New.Person@example.com", "name": "New Person"},
+    )
+    assert r.status_code == 201, r.text
+    assert r.json()["appointment"]["id"] == first and r.json()["email"] == "new.person@example.com"
+    assert first not in [
+        s["id"] for s in api.http.get("/api/v1/help/appointments/slots").json()["slots"]
+    ]
+
+    again = api.http.post(
+        "/api/v1/help/appointments", json={"slot_id": first, "email": "alex@example.com"}
+    )
+    assert again.status_code == 409 and again.json()["code"] == "slot_taken"
+    assert "just taken" in again.json()["detail"]
+    assert first not in [s["id"] for s in again.json()["slots"]] and again.json()["slots"]
+    unknown = {"slot_id": "no-such-slot", "email": "alex@example.com"}
+    assert api.http.post("/api/v1/help/appointments", json=unknown).status_code == 409
+
+
+def test_change_or_cancel_an_appointment_after_a_one_time_code(api: Api) -> None:
+    slots = api.http.get("/api/v1/help/appointments/slots").json()["slots"]
+    booked = {"slot_id": slots[0]["id"], "email": "alex@example.com"}
+    assert api.http.post("/api/v1/help/appointments", json=booked).status_code == 201
+
+    assert api.http.get("/api/v1/help/appointments/mine").status_code == 401
+    forged = {"Authorization": "Bearer eyJlIjoiYWxleEBleGFtcGxlLmNvbSJ9.abc"}
+    assert api.http.get("/api/v1/help/appointments/mine", headers=forged).status_code == 401
+
+    # The same answer for a customer and a stranger: no hint of who has an account.
+    sent = api.http.post("/api/v1/help/verification", json={"email": "alex@example.com"})
+    stranger = api.http.post("/api/v1/help/verification", json={"email": "who@example.com"})
+    assert sent.status_code == stranger.status_code == 202
+    assert sent.json()["detail"] == stranger.json()["detail"]
+    assert sent.json()["sent_to"] == "a•••@example.com"
+
+    check = "/api/v1/help/verification/check"
+    assert (
+        api.http.post(check, json={"email": "alex@example.com", "code": "12ab"}).status_code == 422
+    )
+    wrong = api.http.post(check, json={"email": "alex@example.com", "code": "000000"})
+    code = outbox_code(api, "alex@example.com")
+    if code != "000000":
+        assert wrong.status_code == 422 and "not right" in wrong.json()["detail"]
+    r = api.http.post(check, json={"email": "alex@example.com", "code": code})
+    assert r.status_code == 200, r.text
+    assert api.http.post(check, json={"email": "alex@example.com", "code": code}).status_code == 422
+    auth = {"Authorization": f"Bearer {r.json()['session']}"}
+
+    mine = api.http.get("/api/v1/help/appointments/mine", headers=auth).json()
+    assert [a["id"] for a in mine["appointments"]] == [slots[0]["id"]]
+    target = mine["slots"][0]["id"]
+    moved = api.http.post(
+        f"/api/v1/help/appointments/mine/{slots[0]['id']}/move",
+        json={"slot_id": target},
+        headers=auth,
+    )
+    assert moved.status_code == 200, moved.text
+    mine = api.http.get("/api/v1/help/appointments/mine", headers=auth).json()
+    assert [a["id"] for a in mine["appointments"]] == [target]
+
+    # Somebody else's appointment is not reachable with this session.
+    other = api.http.post(
+        "/api/v1/help/appointments",
+        json={"slot_id": slots[2]["id"], "email": "jordan.reed@example.com"},
+    )
+    assert other.status_code == 201
+    assert (
+        api.http.post(
+            f"/api/v1/help/appointments/mine/{slots[2]['id']}/cancel", headers=auth
+        ).status_code
+        == 404
+    )
+    taken = api.http.post(
+        f"/api/v1/help/appointments/mine/{target}/move",
+        json={"slot_id": slots[2]["id"]},
+        headers=auth,
+    )
+    assert taken.status_code == 409 and taken.json()["code"] == "slot_taken"
+
+    assert api.http.post(f"/api/v1/help/appointments/mine/{target}/cancel", headers=auth).is_success
+    assert api.http.get("/api/v1/help/appointments/mine", headers=auth).json()["appointments"] == []
+
+
+def test_order_suggestion_only_for_a_verified_identity(api: Api) -> None:
+    url = "/api/v1/help/suggestions"
+    signed = {
+        "email": "alex@example.com",
+        "identity_hash": identity_hash(DEMO_INBOX_SECRET, "alex@example.com"),
+    }
+    body = api.http.post(url, json=signed).json()
+    assert body == {
+        "verified": True,
+        "suggestions": [
+            {
+                "kind": "track_order",
+                "order_number": "1001",
+                "status": "shipped",
+                "label": "Track your recent order #1001",
+                "message": "Where is my order 1001?",
+            }
+        ],
+    }
+    forged = {**signed, "identity_hash": "0" * 64}
+    assert api.http.post(url, json=forged).status_code == 401
+
+    # A claimed email, with orders or without, gets the same nothing.
+    claimed = api.http.post(url, json={"email": "alex@example.com"}).json()
+    nobody = api.http.post(url, json={"email": "who@example.com"}).json()
+    assert claimed == nobody == {"verified": False, "suggestions": []}
+    chat = api.start("alex@example.com", "Alex")
+    by_chat = {"conversation_id": chat["id"], "customer_token": chat["customer_token"]}
+    assert api.http.post(url, json=by_chat).json() == claimed
+    wrong_token = {**by_chat, "customer_token": "nope"}
+    assert api.http.post(url, json=wrong_token).status_code == 401
+
+    # A chat started with a signed identity, or a session earned by a one-time code, is verified.
+    r = api.http.post(
+        "/api/v1/conversations",
+        json={
+            "channel": "webchat",
+            "customer": {"email": "alex@example.com", "name": "Alex"},
+            "identity_hash": signed["identity_hash"],
+        },
+    )
+    verified_chat = {
+        "conversation_id": r.json()["id"],
+        "customer_token": r.json()["customer_token"],
+    }
+    assert api.http.post(url, json=verified_chat).json()["suggestions"][0]["order_number"] == "1001"
+    api.http.post("/api/v1/help/verification", json={"email": "alex@example.com"})
+    code = outbox_code(api, "alex@example.com")
+    session = api.http.post(
+        "/api/v1/help/verification/check", json={"email": "alex@example.com", "code": code}
+    ).json()["session"]
+    assert api.http.post(url, json={"session": session}).json()["verified"] is True

@@ -14,6 +14,7 @@ from fastapi.responses import FileResponse, Response
 
 from hybridcx.kit.errors import NotFound
 from hybridcx.web.api import router as api_router
+from hybridcx.web.selfservice import router as selfservice_router
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGES_DIR = Path(__file__).resolve().parent / "pages"
@@ -37,6 +38,7 @@ STAFF_CSP = CSP + "; frame-ancestors 'none'"
 
 router = APIRouter()
 router.include_router(api_router)
+router.include_router(selfservice_router)
 
 
 def _page(name: str, *, embeddable: bool = False) -> Response:
