@@ -67,38 +67,53 @@ def _categories(events: Sequence[EventRow]) -> dict[str, str]:
     }
 
 
-def _peer_times(records: Sequence[ConversationRecord]) -> dict[str, list[float]]:
+META_INTENTS = ("human_agent", "greeting", "goodbye", "thanks")
+
+
+def _peer_key(category: str | None, intent: str | None) -> str:
+    return category or intent or "other"
+
+
+def _peer_times(
+    facts: dict[str, ConversationFacts], categories: dict[str, str]
+) -> dict[str, list[float]]:
+    """Handle times by category (intent when uncategorised), from events only."""
     peers: dict[str, list[float]] = defaultdict(list)
-    for r in records:
-        if r.handle_seconds is not None:
-            peers[r.category or r.intent or "other"].append(r.handle_seconds)
+    for f in facts.values():
+        if f.handle_seconds is not None:
+            peers[_peer_key(categories.get(f.id), f.intent)].append(f.handle_seconds)
     return peers
 
 
-async def _records(
+async def _scored(
     session: AsyncSession,
-    workspace_id: str,
     convs: Sequence[Conversation],
     events: Sequence[EventRow],
-) -> list[ConversationRecord]:
-    facts = replay(events, meta_intents=("human_agent", "greeting", "goodbye", "thanks"))
+    rubric: RubricConfig,
+) -> list[tuple[ConversationRecord, dict[str, Any]]]:
+    facts = replay(events, meta_intents=META_INTENTS)
     categories = _categories(events)
+    peers = _peer_times(facts, categories)
     lines = await repository.public_lines(session, [c.id for c in convs])
-    return [record_of(c, lines[c.id], facts.get(c.id), categories.get(c.id)) for c in convs]
+    out = []
+    for c in convs:
+        record = record_of(c, lines[c.id], facts.get(c.id), categories.get(c.id))
+        key = _peer_key(record.category, record.intent)
+        out.append((record, score_conversation(record, rubric, peer_handle_seconds=peers[key])))
+    return out
 
 
 async def _window(
     session: AsyncSession, workspace_id: str, start: datetime, end: datetime
-) -> tuple[list[Conversation], list[EventRow]]:
+) -> tuple[list[str], list[EventRow]]:
+    """Ids of conversations started in [start, end) (latest last), and their events to now."""
     events = await events_repo.window_events(
         session, workspace_id, start=start, end=max(end, utcnow()), types=QUALITY_EVENTS
     )
     started = [
         e.conversation_id for e in events if e.type == "conversation.created" and e.created_at < end
-    ][-MAX_SCORED:]
-    convs = await repository.conversations(session, workspace_id, started)
-    cutoff = utcnow() - AI_IDLE
-    return [c for c in convs if repository.finished_before(c, cutoff)], events
+    ]
+    return started, events
 
 
 async def score_one(
@@ -107,19 +122,11 @@ async def score_one(
     conv = await repository.conversation_in(session, workspace_id, conversation_id)
     if conv is None:
         raise NotFound("Conversation not found.")
-    # Peers for the handle-time comparison: the 30 days up to this conversation.
-    start = conv.created_at - timedelta(days=30)
-    convs, events = await _window(
-        session, workspace_id, start, conv.created_at + timedelta(seconds=1)
+    # Handle-time peers: the conversations of the 30 days up to this one.
+    _, events = await _window(
+        session, workspace_id, conv.created_at - timedelta(days=30), conv.created_at
     )
-    if conv.id not in {c.id for c in convs}:
-        convs.append(conv)
-    records = await _records(session, workspace_id, convs, events)
-    peers = _peer_times(records)
-    mine = next(r for r in records if r.id == conv.id)
-    result = score_conversation(
-        mine, rubric, peer_handle_seconds=peers.get(mine.category or mine.intent or "other", [])
-    )
+    ((_, result),) = await _scored(session, [conv], events, rubric)
     result["status"] = conv.status
     return result
 
@@ -132,16 +139,17 @@ async def agent_summaries(
     names: dict[str, str],
 ) -> dict[str, Any]:
     """Every handler's quality in the window, the AI first, so they compare side by side."""
-    convs, events = await _window(session, workspace_id, query.start, query.end)
-    convs = [c for c in convs if query.start <= c.created_at < query.end]
-    records = await _records(session, workspace_id, convs, events)
-    peers = _peer_times(records)
+    started, events = await _window(session, workspace_id, query.start, query.end)
+    cutoff = utcnow() - AI_IDLE
+    convs = [
+        c
+        for c in await repository.conversations(session, workspace_id, started[-MAX_SCORED:])
+        if repository.finished_before(c, cutoff)
+    ]
+    results = await _scored(session, convs, events, rubric)
     scored: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in records:
-        s = score_conversation(
-            r, rubric, peer_handle_seconds=peers.get(r.category or r.intent or "other", [])
-        )
-        scored[r.handler].append(s)
+    for record, result in results:
+        scored[record.handler].append(result)
     finished_at = {c.id: c.resolved_at or c.updated_at for c in convs}
     handlers = []
     for handler, scores in sorted(scored.items(), key=lambda kv: (kv[0] != "ai", kv[0])):
@@ -153,4 +161,4 @@ async def agent_summaries(
                 **handler_summary(scores, finished_at),
             }
         )
-    return {"query": query.to_dict(), "scored_conversations": len(records), "handlers": handlers}
+    return {"query": query.to_dict(), "scored_conversations": len(results), "handlers": handlers}
