@@ -77,3 +77,65 @@ def test_help_search_finds_a_paraphrase_with_highlights_and_no_internal_article(
     expect(page.locator(".result").first).to_contain_text("Returns policy")
     for private in ("Refund authority for agents", "Agents may refund"):
         expect(page.locator("#search-view")).not_to_contain_text(private, ignore_case=False)
+
+
+def outbox_code(api: Api, email: str) -> str:
+    supervisor = api.login("supervisor@example.com", "demo-supervisor")
+    items = api.staff(supervisor, "GET", "/api/v1/demo/outbox", params={"to": email}).json()
+    body = next(i["body"] for i in items["items"] if i["kind"] == "verification_code")
+    return str(re.search(r"\b(\d{6})\b", body).group(1))  # type: ignore[union-attr]
+
+
+def test_help_guided_forms_book_then_change_and_cancel(
+    api: Api, open_tab: Callable[..., Tab]
+) -> None:
+    tab = open_tab("/help")
+    page = tab.page
+    page.get_by_text("Book an appointment", exact=True).click()
+    book = page.get_by_role("form", name="Book an appointment")
+    book.get_by_role("button", name="Book appointment").click()
+    expect(book.get_by_role("alert")).to_have_text("Choose a time.")
+
+    radios = book.get_by_role("radio")
+    expect(radios).to_have_count(6)
+    taken_label = book.locator(".slot label").first.inner_text()
+    radios.first.check()
+    book.get_by_label("Email").fill("not-an-email")
+    book.get_by_role("button", name="Book appointment").click()
+    expect(book.get_by_role("alert")).to_have_text("Enter a valid email address.")
+
+    # Someone else books that time first: a clear error and fresh times without it.
+    slot_id = radios.first.get_attribute("value")
+    other = {"slot_id": slot_id, "email": "jordan.reed@example.com"}
+    assert api.http.post("/api/v1/help/appointments", json=other).status_code == 201
+    book.get_by_label("Email").fill("alex@example.com")
+    book.get_by_role("button", name="Book appointment").click()
+    expect(book.get_by_role("alert")).to_contain_text("was just taken")
+    expect(book.locator(".slot label").first).not_to_have_text(taken_label)
+    chosen = book.locator(".slot label").first.inner_text()
+    radios.first.check()
+    book.get_by_role("button", name="Book appointment").click()
+    expect(book.locator("#book-done")).to_have_text(f"You're booked for {chosen}. See you then!")
+    tab.shot("help-book-appointment")
+
+    page.get_by_text("Change or cancel my appointment", exact=True).click()
+    verify = page.get_by_role("form", name="Verify your email")
+    verify.get_by_label("Email").fill("alex@example.com")
+    verify.get_by_role("button", name="Send me a code").click()
+    expect(verify.locator("#code-sent")).to_contain_text("a•••@example.com")
+    verify.get_by_label("Code").fill("12")
+    verify.get_by_role("button", name="Verify").click()
+    expect(verify.get_by_role("alert")).to_have_text("Enter the 6 digits from the email.")
+    verify.get_by_label("Code").fill(outbox_code(api, "alex@example.com"))
+    verify.get_by_role("button", name="Verify").click()
+
+    mine = page.locator("#my-appointments")
+    expect(mine.locator(".appointment-label")).to_have_text(chosen)
+    new_time = mine.get_by_label("Move to").locator("option").nth(1).inner_text()
+    mine.get_by_label("Move to").select_option(label=new_time)
+    mine.get_by_role("button", name="Move appointment").click()
+    expect(mine.get_by_role("status")).to_have_text(f"Done: your appointment moved to {new_time}.")
+    expect(mine.locator(".appointment-label")).to_have_text(new_time)
+    tab.shot("help-change-appointment")
+    mine.get_by_role("button", name="Cancel appointment").click()
+    expect(mine).to_contain_text("You have no upcoming appointments.")

@@ -73,6 +73,170 @@ async function showArticle(slug) {
   }
 }
 
+// ---- guided forms: the same backend actions as the chat flows --------------------------------
+const emailOk = (input) => input.value.trim() && input.checkValidity();
+
+function slotRadios(container, slots, name) {
+  clear(container);
+  if (!slots.length) container.append(h("p", { text: "No free times in the next week. Please chat with us." }));
+  slots.forEach((slot, i) => {
+    const id = `${name}-${i}`;
+    container.append(
+      h("div", { class: "slot" }, h("input", { type: "radio", name, id, value: slot.id }), h("label", { for: id, text: slot.label })),
+    );
+  });
+}
+
+async function loadSlots() {
+  const box = $("book-slots");
+  try {
+    slotRadios(box, (await api("/api/v1/help/appointments/slots")).slots, "book-slot");
+  } catch (err) {
+    clear(box).append(h("p", { class: "form-error", text: err.message }));
+  }
+}
+
+function setupBooking() {
+  const form = $("book-form");
+  const error = $("book-error");
+  const done = $("book-done");
+  $("book-task").addEventListener("toggle", (e) => e.target.open && !$("book-slots").childElementCount && loadSlots());
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    done.textContent = "";
+    const picked = form.querySelector("input[name=book-slot]:checked");
+    if (!picked) {
+      error.textContent = "Choose a time.";
+      form.querySelector("input[name=book-slot]")?.focus();
+      return;
+    }
+    if (!emailOk(form.email)) {
+      error.textContent = "Enter a valid email address.";
+      form.email.focus();
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const res = await api("/api/v1/help/appointments", {
+        method: "POST",
+        body: { slot_id: picked.value, email: form.email.value.trim(), name: form.name.value.trim() },
+      });
+      done.textContent = `You're booked for ${res.appointment.label}. See you then!`;
+      loadSlots();
+    } catch (err) {
+      error.textContent = err.message;
+      if (err.code === "slot_taken") loadSlots(); // fresh times to pick from
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
+function setupManage() {
+  const form = $("code-form");
+  const error = $("manage-error");
+  let email = "";
+  let session = null;
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    if (!emailOk(form.email)) {
+      error.textContent = "Enter a valid email address.";
+      form.email.focus();
+      return;
+    }
+    email = form.email.value.trim();
+    try {
+      const res = await api("/api/v1/help/verification", { method: "POST", body: { email } });
+      $("code-sent").textContent = `If ${res.sent_to} has an account with us, we've emailed it a 6-digit code. It is valid for 10 minutes.`;
+      $("code-step").hidden = false;
+      $("manage-code").focus();
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+  const verify = async () => {
+    error.textContent = "";
+    const code = $("manage-code").value.trim();
+    if (!/^\d{6}$/.test(code)) {
+      error.textContent = "Enter the 6 digits from the email.";
+      $("manage-code").focus();
+      return;
+    }
+    try {
+      session = (await api("/api/v1/help/verification/check", { method: "POST", body: { email, code } })).session;
+      form.hidden = true;
+      showMine();
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  };
+  $("verify-code").addEventListener("click", verify);
+  $("manage-code").addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      verify();
+    }
+  });
+
+  async function showMine(message = "") {
+    const box = clear($("my-appointments"));
+    box.hidden = false;
+    const status = h("p", { class: "task-done", role: "status", text: message });
+    const problem = h("p", { class: "form-error", role: "alert" });
+    box.append(status, problem);
+    let data;
+    try {
+      data = await api("/api/v1/help/appointments/mine", { token: session });
+    } catch (err) {
+      problem.textContent = err.message;
+      return;
+    }
+    box.append(h("h3", { text: `Appointments for ${data.email}` }));
+    if (!data.appointments.length) {
+      box.append(h("p", { text: "You have no upcoming appointments." }));
+      return;
+    }
+    data.appointments.forEach((appt, i) => {
+      const select = h(
+        "select",
+        { id: `move-${i}` },
+        data.slots.map((s) => h("option", { value: s.id, text: s.label })),
+      );
+      const act = async (path, body, success) => {
+        problem.textContent = "";
+        try {
+          await api(`/api/v1/help/appointments/mine/${encodeURIComponent(appt.id)}/${path}`, { method: "POST", token: session, body });
+          showMine(success);
+        } catch (err) {
+          if (err.code === "slot_taken") showMine(err.message);
+          else problem.textContent = err.message;
+        }
+      };
+      box.append(
+        h(
+          "div",
+          { class: "appointment" },
+          h("p", { class: "appointment-label", text: appt.label }),
+          h("label", { for: `move-${i}`, text: "Move to" }),
+          select,
+          h(
+            "div",
+            { class: "row" },
+            h("button", { type: "button", class: "primary", text: "Move appointment", onclick: () => {
+              const label = select.selectedOptions[0]?.textContent;
+              act("move", { slot_id: select.value }, `Done: your appointment moved to ${label}.`);
+            } }),
+            h("button", { type: "button", class: "danger", text: "Cancel appointment", onclick: () => act("cancel", undefined, `Cancelled your appointment on ${appt.label}.`) }),
+          ),
+        ),
+      );
+    });
+  }
+}
+
 const match = location.pathname.match(/^\/help\/articles\/([^/]+)$/);
 if (match) {
   showArticle(decodeURIComponent(match[1]));
@@ -86,4 +250,6 @@ if (match) {
     search(query);
   });
   search(q);
+  setupBooking();
+  setupManage();
 }
