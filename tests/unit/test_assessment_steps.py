@@ -202,3 +202,31 @@ def test_customer_request_mid_flow_drops_the_flow() -> None:
     ctx = turn("agent", ai_state=first.ai_state)
     assert ctx.decision is not None and ctx.decision.reasons[0] == "customer_request"
     assert "flow" not in ctx.ai_state
+
+
+def test_a_bare_code_never_escalates_or_digresses() -> None:
+    class CodeLooksLikeAPerson(FakeUnderstander):
+        def understand(self, text: str, *, now: datetime | None = None) -> Understanding:
+            if text.isdigit():
+                return Understanding(
+                    "human_agent", 0.99, out_of_scope=False, ranking=[("human_agent", 0.99)]
+                )
+            return super().understand(text, now=now)
+
+    pipeline = build_pipeline(
+        load_policy(),
+        understander=CodeLooksLikeAPerson(),
+        sentiment=FakeSentiment(),
+        flows=load_flows(),
+    )
+    ctx = TurnContext(
+        text="482913",
+        customer=CustomerProfile("c1", "Alex", "alex@example.com"),
+        channel="webchat",
+        status="bot",
+        tier=1,
+        services=TurnServices(backend=_backend(), knowledge=FakeKnowledge()),
+        now=NOW,
+    )
+    asyncio.run(pipeline.arun(ctx))
+    assert ctx.decision is not None and "customer_request" not in ctx.decision.reasons

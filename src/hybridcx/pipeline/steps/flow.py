@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -17,6 +18,7 @@ from hybridcx.flows.engine import (
 from hybridcx.flows.spec import FlowsFile
 from hybridcx.pipeline.base import Reply, TurnContext
 
+_WORDS = re.compile(r"[^\W\d_]{2,}")
 # Reasons that take a conversation away from the AI at once: no flow runs on such a turn.
 ESCALATING = frozenset(
     {"customer_request", "human_only", "vip", "legal_compliance", "negative_sentiment"}

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from hybridcx.pipeline.base import TurnContext
 
 _NON_WORD = re.compile(r"[^a-z0-9']+")
+_WORD = re.compile(r"[^\W\d_]{2,}")
 
 
 def normalize(text: str) -> str:
@@ -67,8 +68,11 @@ class CustomerRequestIntentRule:
         self.threshold = confidence_threshold
 
     def __call__(self, ctx: TurnContext) -> None:
+        # Words, not a bare code or number (a one-time code must never read as "a person please").
         if (
-            ctx.intent in self.intents
+            ctx.text
+            and _WORD.search(ctx.text)
+            and ctx.intent in self.intents
             and (ctx.confidence or 0.0) >= self.threshold
             and not ctx.out_of_scope
         ):
