@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from playwright.sync_api import expect
 
+from hybridcx.demo.seed import DEMO_INBOX_SECRET
+from hybridcx.kit.security import identity_hash
 from tests.browser.conftest import Tab
 from tests.browser.test_web import sign_in
 from tests.support import Api
@@ -139,3 +141,34 @@ def test_help_guided_forms_book_then_change_and_cancel(
     tab.shot("help-change-appointment")
     mine.get_by_role("button", name="Cancel appointment").click()
     expect(mine).to_contain_text("You have no upcoming appointments.")
+
+
+def test_track_order_suggestion_for_a_verified_customer_only(
+    api: Api, open_tab: Callable[..., Tab]
+) -> None:
+    stranger = open_tab("/help?email=alex%40example.com")
+    stranger.page.get_by_label("Search help articles").fill("refund")
+    stranger.page.get_by_role("button", name="Search").click()
+    expect(stranger.page.locator(".result").first).to_be_visible()
+    expect(stranger.page.get_by_text("Track your recent order")).to_have_count(0)
+    chat = open_tab("/chat")
+    chat.page.get_by_label("Email").fill("alex@example.com")
+    chat.page.get_by_label("Name").fill("Alex")
+    chat.page.get_by_role("button", name="Start chat").click()
+    expect(chat.page.locator(".msg-ai").first).to_contain_text("AI assistant")
+    chat.page.wait_for_timeout(300)
+    expect(chat.page.get_by_text("Track your recent order")).to_have_count(0)
+
+    signed = identity_hash(DEMO_INBOX_SECRET, "alex@example.com")
+    tab = open_tab(f"/help?email=alex%40example.com&name=Alex&identity_hash={signed}")
+    page = tab.page
+    suggestion = page.get_by_role("link", name="Track your recent order #1001")
+    expect(suggestion).to_be_visible()
+    assert "identity_hash" not in page.url
+    tab.shot("help-suggestion")
+    suggestion.click()
+    expect(page).to_have_url(re.compile(r"/chat\?ask="))
+    expect(page.get_by_label("Email")).to_have_value("alex@example.com")
+    page.get_by_role("button", name="Start chat").click()
+    expect(page.locator(".msg-customer").first).to_have_text(re.compile("Where is my order 1001?"))
+    expect(page.locator(".msg-ai").last).to_contain_text("Order 1001 is shipped")

@@ -1,8 +1,11 @@
 // The customer chat: /chat full page, and /chat?embed=1 inside the widget's iframe.
-import { ApiError, api, clear, clock, h, liveSocket, newKey } from "./common.js";
+import { ApiError, api, clear, clock, h, liveSocket, newKey, signedIdentity, suggestionsFor } from "./common.js";
 
 const params = new URLSearchParams(location.search);
 const inbox = params.get("inbox") || null;
+// "Track your recent order" on /help links here with the question to ask once the chat starts.
+let ask = (params.get("ask") || "").slice(0, 500);
+const identity = signedIdentity();
 const storageKey = `hybridcx.chat.${inbox || "default"}`;
 const embedded = params.get("embed") === "1";
 if (embedded) document.body.classList.add("embedded");
@@ -236,6 +239,7 @@ async function start(event) {
   try {
     const body = { channel: "webchat", customer: { email, name: form.name.value.trim() } };
     if (inbox) body.inbox = inbox;
+    if (identity && identity.email.toLowerCase() === email.toLowerCase()) body.identity_hash = identity.identity_hash;
     const conv = await api("/api/v1/conversations", { method: "POST", body });
     state.id = conv.id;
     state.token = conv.customer_token;
@@ -245,6 +249,13 @@ async function start(event) {
     applyState({ status: conv.status, queue_position: null, agent: null });
     connect();
     refresh();
+    if (ask) {
+      const question = ask;
+      ask = "";
+      send(question);
+    } else {
+      offerSuggestions();
+    }
   } catch (err) {
     ui.startError.textContent = err.message;
   } finally {
@@ -252,9 +263,25 @@ async function start(event) {
   }
 }
 
+// A verified customer with an order in transit gets a one-click "Track your recent order".
+async function offerSuggestions() {
+  const box = $("chat-suggestions");
+  const items = await suggestionsFor({ conversation_id: state.id, customer_token: state.token });
+  clear(box);
+  for (const s of items) {
+    box.append(
+      h("button", { type: "button", class: "quick-reply suggestion", text: s.label, onclick: () => {
+        clear(box);
+        send(s.message);
+      } }),
+    );
+  }
+}
+
 async function send(text) {
   text = text.trim();
   if (!text || !state.id) return;
+  clear($("chat-suggestions"));
   ui.sendError.textContent = "";
   clear(ui.quickReplies);
   state.pending += 1;
@@ -344,6 +371,11 @@ if (embedded && window.parent !== window) {
   });
 }
 window.addEventListener("online", () => state.socket && state.socket.drop());
+
+if (identity) {
+  ui.startForm.email.value = identity.email;
+  ui.startForm.name.value = ui.startForm.name.value || identity.name || "";
+}
 
 const previous = saved();
 if (previous && previous.id && previous.token) {

@@ -154,3 +154,34 @@ export function liveSocket(url, { onEvent, onState = () => {} }) {
 export function marked(segments) {
   return (segments || []).map((s) => (s.mark ? h("mark", { text: s.text }) : s.text));
 }
+
+// A signed identity from the company's own site: ?email=...&identity_hash=... (the HMAC of the
+// email with the inbox secret). Kept for this tab only, and taken out of the address bar.
+const IDENTITY_KEY = "hybridcx.identity";
+export function signedIdentity() {
+  const params = new URLSearchParams(location.search);
+  const email = params.get("email");
+  const hash = params.get("identity_hash");
+  if (email && hash) {
+    sessionStorage.setItem(IDENTITY_KEY, JSON.stringify({ email, identity_hash: hash, name: params.get("name") || "" }));
+    params.delete("identity_hash");
+    params.delete("email");
+    params.delete("name");
+    const rest = params.toString();
+    history.replaceState(null, "", location.pathname + (rest ? `?${rest}` : ""));
+  }
+  try {
+    return JSON.parse(sessionStorage.getItem(IDENTITY_KEY) || "null");
+  } catch {
+    return null;
+  }
+}
+
+// Proactive suggestions: only a verified identity gets any (see hybridcx.web.selfservice).
+export async function suggestionsFor(body) {
+  try {
+    return (await api("/api/v1/help/suggestions", { method: "POST", body })).suggestions;
+  } catch {
+    return [];
+  }
+}

@@ -1,5 +1,5 @@
 // The help portal: search public articles, read one. The chat is the widget in the corner.
-import { api, clear, h, marked } from "./common.js";
+import { api, clear, h, marked, signedIdentity, suggestionsFor } from "./common.js";
 
 const $ = (id) => document.getElementById(id);
 const form = $("search-form");
@@ -169,6 +169,7 @@ function setupManage() {
       session = (await api("/api/v1/help/verification/check", { method: "POST", body: { email, code } })).session;
       form.hidden = true;
       showMine();
+      showSuggestions({ session });
     } catch (err) {
       error.textContent = err.message;
     }
@@ -237,6 +238,21 @@ function setupManage() {
   }
 }
 
+// ---- proactive suggestions (a verified customer with an order in transit) --------------------
+async function showSuggestions(body) {
+  const items = await suggestionsFor(body);
+  const box = clear($("suggestions"));
+  box.hidden = !items.length;
+  for (const s of items) {
+    box.append(
+      h(
+        "a",
+        { class: "button suggestion", href: `/chat?ask=${encodeURIComponent(s.message)}`, text: s.label },
+      ),
+    );
+  }
+}
+
 const match = location.pathname.match(/^\/help\/articles\/([^/]+)$/);
 if (match) {
   showArticle(decodeURIComponent(match[1]));
@@ -252,4 +268,6 @@ if (match) {
   search(q);
   setupBooking();
   setupManage();
+  const identity = signedIdentity();
+  if (identity) showSuggestions({ email: identity.email, identity_hash: identity.identity_hash });
 }

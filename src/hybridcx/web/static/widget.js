@@ -1,5 +1,8 @@
 /* hybridcx chat widget. Put one tag on any page:
  *   <script src="https://YOUR-HYBRIDCX/widget.js" data-inbox="demo-webchat" defer></script>
+ * For a signed-in customer, add data-email, data-name and data-identity-hash (the HMAC-SHA256
+ * of the email with the inbox secret, computed on your server): the chat then knows them as
+ * verified and can suggest, e.g., tracking their order in transit.
  * It adds a launcher button and, when opened, an iframe of /chat?embed=1 from the same server,
  * so the chat runs isolated from the host page (its styles and scripts cannot reach it). */
 (function () {
@@ -10,6 +13,11 @@
   var origin = new URL(script.src, location.href).origin;
   var inbox = script.getAttribute("data-inbox") || "";
   var title = script.getAttribute("data-title") || "Chat with us";
+  var identity = "";
+  ["email", "name", "identity-hash"].forEach(function (key) {
+    var value = script.getAttribute("data-" + key);
+    if (value) identity += "&" + key.replace("-", "_") + "=" + encodeURIComponent(value);
+  });
 
   function mount() {
     var root = document.createElement("div");
@@ -32,7 +40,7 @@
         frame.className = "hybridcx-frame";
         frame.title = title;
         frame.src =
-          origin + "/chat?embed=1" + (inbox ? "&inbox=" + encodeURIComponent(inbox) : "");
+          origin + "/chat?embed=1" + (inbox ? "&inbox=" + encodeURIComponent(inbox) : "") + identity;
         root.appendChild(frame);
       }
       frame.hidden = false;
