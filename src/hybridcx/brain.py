@@ -3,7 +3,9 @@ loads (or first trains) the workspace model at start."""
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -99,7 +101,17 @@ def load_brain(model_dir: Path, *, training_data: Path | None = None) -> Brain:
         source = training_data or DEMO_INTENTS_PATH
         started = time.perf_counter()
         log.info("nlu.training", data=str(source), out=str(model_dir))
-        IntentClassifier.train(load_examples(source)).save(model_dir)
+        # Several processes may start at once on one data dir: each trains into its own folder
+        # and the first to finish moves it into place (a rename is atomic).
+        scratch = model_dir.with_name(f".{model_dir.name}.{os.getpid()}.tmp")
+        shutil.rmtree(scratch, ignore_errors=True)
+        IntentClassifier.train(load_examples(source)).save(scratch)
+        try:
+            if model_dir.exists() and not any(model_dir.iterdir()):
+                model_dir.rmdir()
+            os.rename(scratch, model_dir)
+        except OSError:
+            shutil.rmtree(scratch, ignore_errors=True)  # another process won the race
         log.info("nlu.trained", seconds=round(time.perf_counter() - started, 1))
     classifier = IntentClassifier.load(model_dir)
     return Brain(NluUnderstander(classifier), NluSentiment())
