@@ -16,7 +16,11 @@ LABELS = {"ai": "AI", "agent": "Agent", "system": "System", "customer": "You"}
 
 def render(message: dict[str, Any]) -> str:
     who = message.get("agent_name") or LABELS.get(message.get("author", ""), "?")
-    return f"[{who}] {message.get('text', '')}"
+    line = f"[{who}] {message.get('text', '')}"
+    buttons = message.get("buttons") or []
+    if buttons:
+        line += "\n    options: " + " | ".join(buttons) + "  (type one)"
+    return line
 
 
 async def run_chat(url: str, *, email: str, name: str = "", inbox: str | None = None) -> None:
@@ -38,7 +42,8 @@ async def run_chat(url: str, *, email: str, name: str = "", inbox: str | None = 
             print(render(m))
         token = conv["customer_token"]
         ws_url = url.replace("http", "ws", 1) + f"/ws/conversations/{conv['id']}?token={token}"
-        listener = asyncio.create_task(_listen(ws_url, seen))
+        last = [conv["messages"][-1]["id"]] if conv["messages"] else []
+        listener = asyncio.create_task(_listen(ws_url, seen, last))
         try:
             await _type_loop(http, conv["id"], token, seen)
         finally:
@@ -69,14 +74,17 @@ async def _type_loop(http: httpx.AsyncClient, conv_id: str, token: str, seen: se
                 print(render(m))
 
 
-async def _listen(ws_url: str, seen: set[str]) -> None:
+async def _listen(ws_url: str, seen: set[str], last: list[str]) -> None:
+    """Print live messages; after a network drop, reconnect and replay what was missed."""
     while True:
         try:
-            async with websockets.connect(ws_url) as ws:
+            url = f"{ws_url}&after={last[-1]}" if last else ws_url
+            async with websockets.connect(url) as ws:
                 async for raw in ws:
                     event = json.loads(raw)
                     if event.get("type") == "message.created":
                         m = event["message"]
+                        last.append(m["id"])
                         if m["id"] not in seen and m["author"] != "customer":
                             seen.add(m["id"])
                             print(render(m))
