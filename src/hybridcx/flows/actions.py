@@ -178,18 +178,20 @@ async def pick_slot(ctx: ActionContext) -> ActionResult:
     return ActionResult(value=chosen["id"])
 
 
+async def _slot_gone(ctx: ActionContext) -> ActionResult:
+    """Someone was quicker: offer what is free now and ask again."""
+    taken = ctx.slots.get("slot_label", "that time")
+    ctx.slots.pop("slot", None)
+    ctx.slots.pop("confirmed", None)
+    await offer_slots(ctx)
+    return ActionResult(goto="slot", say=[f"Sorry, {taken} was just taken."])
+
+
 async def book_slot(ctx: ActionContext) -> ActionResult:
     try:
         slot = await ctx.backend.book(str(ctx.slots["slot"]), ctx.turn.email)
     except SlotTaken:
-        # Someone was quicker: offer what is free now and ask again.
-        ctx.slots.pop("slot", None)
-        ctx.slots.pop("confirmed", None)
-        await offer_slots(ctx)
-        return ActionResult(
-            goto="slot",
-            say=[f"Sorry, {ctx.slots.get('slot_label')} was just taken."],
-        )
+        return await _slot_gone(ctx)
     return ActionResult(
         end=True,
         say=[f"You're booked for {slot_label(slot.starts_at, slot.location)}. See you then!"],
@@ -219,10 +221,7 @@ async def move_appointment(ctx: ActionContext) -> ActionResult:
     try:
         slot = await ctx.backend.book(str(ctx.slots["slot"]), ctx.turn.email)
     except SlotTaken:
-        ctx.slots.pop("slot", None)
-        ctx.slots.pop("confirmed", None)
-        await offer_slots(ctx)
-        return ActionResult(goto="slot", say=["Sorry, that time was just taken."])
+        return await _slot_gone(ctx)
     await ctx.backend.cancel(str(ctx.slots["current_id"]), ctx.turn.email)
     return ActionResult(
         end=True,
