@@ -72,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/about", response_class=HTMLResponse, include_in_schema=False)
     async def home() -> str:
         return HOME_PAGE
 

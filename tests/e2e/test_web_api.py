@@ -123,11 +123,15 @@ def test_help_search_is_hybrid_marked_and_public_only(api: Api) -> None:
 
 
 def test_pages_and_assets_are_served_with_a_strict_policy(api: Api) -> None:
-    for path in ("/chat", "/desk", "/supervisor", "/help", "/help/articles/opening-hours"):
+    for path in ("/", "/chat", "/desk", "/supervisor", "/help", "/help/articles/opening-hours"):
         r = api.http.get(path)
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
         assert "script-src 'self'" in r.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in api.http.get("/desk").headers["content-security-policy"]
+    home = api.http.get("/").text
+    for link in ('href="/chat"', 'href="/help"', 'href="/desk"', 'href="/supervisor"'):
+        assert link in home
+    assert "agent@example.com" in home and "demo-supervisor" in home
     assert "frame-ancestors *" in api.http.get("/chat").headers["content-security-policy"]
     js = api.http.get("/widget.js")
     assert js.status_code == 200 and js.headers["content-type"].startswith("text/javascript")

@@ -53,6 +53,12 @@ def _page(name: str, *, embeddable: bool = False) -> Response:
     return FileResponse(PAGES_DIR / name, media_type="text/html", headers=headers)
 
 
+@router.get("/", include_in_schema=False)
+async def home_page() -> Response:
+    """Links to the chat, help centre, desk and supervisor console, with the demo logins."""
+    return _page("home.html")
+
+
 @router.get("/chat", include_in_schema=False)
 async def chat_page() -> Response:
     return _page("chat.html", embeddable=True)
