@@ -1,6 +1,7 @@
 """Frustration signal vs. RSiCS `rant_or_emotion` (precision/recall/F1, overall and per source).
 
 Usage: .venv/bin/python bench/frustration_eval.py [--data ../shared/data] [--threshold 0.5]
+           [--sweep 0.2,0.3,0.4,0.5,0.6]   (overall P/R/F1 at each threshold as well)
 """
 
 from __future__ import annotations
@@ -36,16 +37,24 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--threshold", type=float, default=0.5)
+    parser.add_argument("--sweep", default="", help="Comma-separated extra thresholds.")
     opts = parser.parse_args()
     with (opts.data / "rsics" / "dev.csv").open(encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     by_source: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
-    for row in rows:
-        s = analyze_sentiment(row["text"])
-        pair = (row["label"] == "rant_or_emotion", s.frustration >= opts.threshold)
+    scored = [(row, analyze_sentiment(row["text"]).frustration) for row in rows]
+    for row, frustration in scored:
+        pair = (row["label"] == "rant_or_emotion", frustration >= opts.threshold)
         by_source["all"].append(pair)
         by_source[row["source"]].append(pair)
-    print(json.dumps({k: prf(v) for k, v in sorted(by_source.items())}, indent=2))
+    report: dict[str, object] = {k: prf(v) for k, v in sorted(by_source.items())}
+    report["threshold"] = opts.threshold
+    if opts.sweep:
+        report["sweep"] = {
+            t: prf([(r["label"] == "rant_or_emotion", f >= float(t)) for r, f in scored])
+            for t in opts.sweep.split(",")
+        }
+    print(json.dumps(report, indent=2))
 
 
 if __name__ == "__main__":
