@@ -9,7 +9,7 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hybridcx import __version__
@@ -71,10 +71,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.get("/about", response_class=HTMLResponse, include_in_schema=False)
-    async def home() -> str:
-        return HOME_PAGE
 
     for router in (
         auth_router,
@@ -179,20 +175,3 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(
             {"detail": exc.detail, "code": "http_error"}, status_code=exc.status_code
         )
-
-
-HOME_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>hybridcx</title>
-<style>body{font-family:system-ui,sans-serif;max-width:42rem;margin:3rem auto;line-height:1.5}</style>
-</head><body>
-<h1>hybridcx is running</h1>
-<p>AI-human hybrid customer service. This server exposes:</p>
-<ul>
-<li><a href="/docs">/docs</a>: the REST API, interactive (OpenAPI at <a href="/openapi.json">/openapi.json</a>)</li>
-<li><code>WS /ws/conversations/{id}?token=...</code>: live events for a customer</li>
-<li><code>WS /ws/agent?token=...</code>: live queue and conversation events for staff</li>
-<li><a href="/healthz">/healthz</a>: health check</li>
-</ul>
-<p>Talk to it as a customer from a terminal: <code>.venv/bin/hybridcx chat --email alex@example.com</code></p>
-</body></html>
-"""
