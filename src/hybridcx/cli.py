@@ -107,6 +107,9 @@ def demo(
     asyncio.run(_seed(settings))
     url = f"http://{host or settings.host}:{port or settings.port}"
     typer.echo(f"\nhybridcx demo: Northwind Goods, data in {settings.data_dir.resolve()}")
+    typer.echo(f"  Start here:       {url}/")
+    typer.echo(f"  Customer chat:    {url}/chat      Self-service: {url}/help")
+    typer.echo(f"  Agent desk:       {url}/desk      Supervisor:   {url}/supervisor")
     typer.echo(f"  API and docs:     {url}/docs")
     typer.echo(f"  Health:           {url}/healthz")
     typer.echo(f"  Chat as customer: .venv/bin/hybridcx chat --url {url} --email alex@example.com")
