@@ -44,6 +44,15 @@ ACTION_LABELS = {
 }
 
 
+# Below these, a suggestion is noise: an absolute floor, and a share of the best hit's score.
+MIN_SCORE, MIN_SHARE_OF_BEST = 0.25, 0.6
+
+
+def relevant(hits: list[Any]) -> list[Any]:
+    best = max((h.score for h in hits), default=0.0)
+    return [h for h in hits if h.score >= MIN_SCORE and h.score >= MIN_SHARE_OF_BEST * best]
+
+
 class AssistService:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
@@ -62,8 +71,10 @@ class AssistService:
         routing = conv.routing or {}
         knowledge, cases, draft = [], [], None
         if query:
-            hits = await self.rt.knowledge.search(
-                session, conv.workspace_id, query, k=3, audience="all"
+            hits = relevant(
+                await self.rt.knowledge.search(
+                    session, conv.workspace_id, query, k=3, audience="all"
+                )
             )
             knowledge = [
                 {

@@ -46,6 +46,7 @@ from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
+from hybridcx.knowledge.engine.pii import mask_pii
 from hybridcx.knowledge.repository import ArticleKnowledge
 from hybridcx.models import Agent, Conversation, Customer, Message
 from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
@@ -727,7 +728,7 @@ class ConversationService:
                 actor_id=principal.agent_id,
                 data={
                     "agent_id": conv.assigned_agent_id,
-                    "summary": summary.text,
+                    "summary": mask_pii(summary.text),
                     "category": summary.category,
                 },
             )

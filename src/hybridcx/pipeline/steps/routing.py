@@ -15,7 +15,8 @@ class RoutingPolicyStep:
     def __call__(self, ctx: TurnContext) -> None:
         policy = self.policy
         ai_turn = ctx.text is not None and not ctx.with_humans and not ctx.handled
-        if ai_turn and ctx.intent in policy.human_intents:
+        confident = (ctx.confidence or 0.0) >= policy.confidence_threshold and not ctx.out_of_scope
+        if ai_turn and confident and ctx.intent in policy.human_intents:
             ctx.add_reason("human_intent")
         elif (
             ai_turn
