@@ -5,7 +5,7 @@ Score of a passage = w_title * cos(query, title) + w_passage * cos(query, passag
 Normalizing BM25 by its attainable maximum (sum of idf * (k1 + 1) over the query terms) keeps the
 score in the same range whatever the corpus size, so one confidence calibration serves a
 three-article test workspace and a thousand-article help centre. Weights were picked on the
-StackFAQ dev queries (docs/benchmarks-knowledge.md); rank fusion (RRF) was measured and lost
+StackFAQ dev queries (docs/benchmarks.md (Knowledge retrieval)); rank fusion (RRF) was measured and lost
 because it gives the weaker lexical ranking as much say as the dense one.
 """
 

@@ -3,7 +3,7 @@
 bm25s is faster per query on large corpora but builds an immutable sparse matrix: changing one
 article means re-indexing all of them. This inverted index adds and removes one passage in
 microseconds and serializes to plain JSON, which is what an index that follows article edits
-needs. Measured on StackFAQ (125 FAQs, ~800 passages): see docs/benchmarks-knowledge.md.
+needs. Measured on StackFAQ (125 FAQs, ~800 passages): see docs/benchmarks.md (Knowledge retrieval).
 """
 
 from __future__ import annotations
