@@ -12,6 +12,7 @@ from hybridcx.analytics.cli import analytics_app
 from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
+from hybridcx.simulate.cli import simulate
 
 app = typer.Typer(
     help="hybridcx: AI-human hybrid customer service.",
@@ -26,6 +27,7 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
+app.command("simulate")(simulate)
 
 
 @db_app.command("upgrade")
