@@ -6,7 +6,7 @@ import re
 
 from hybridcx.demo.seed import DEMO_INBOX_SECRET
 from hybridcx.kit.security import identity_hash
-from tests.support import Api
+from tests.support import Api, recv_until
 
 
 def resolved_conversation(api: Api) -> tuple[dict, str]:
@@ -316,3 +316,91 @@ def test_order_suggestion_only_for_a_verified_identity(api: Api) -> None:
         "/api/v1/help/verification/check", json={"email": "alex@example.com", "code": code}
     ).json()["session"]
     assert api.http.post(url, json={"session": session}).json()["verified"] is True
+
+
+def test_ask_a_teammate_for_help_live_as_an_internal_note(api: Api) -> None:
+    conv, alice = resolved_conversation(api)  # assigned to Alice, not resolved
+    sam = api.login("supervisor@example.com", "demo-supervisor")
+    sam_id = api.staff(sam, "GET", "/api/v1/agents/me").json()["id"]
+    team = api.staff(alice, "GET", "/api/v1/agents").json()["items"]
+    assert {"skills", "online", "status", "load", "capacity"} <= set(team[0])
+    ask = f"/api/v1/conversations/{conv['id']}/ask"
+
+    ws = api.agent_ws(sam)
+    try:
+        r = api.staff(alice, "POST", ask, json={"to_agent_id": sam_id, "text": " Refund OK? "})
+        assert r.status_code == 201, r.text
+        event = recv_until(ws, lambda e: e["type"] == "collaboration.asked")
+    finally:
+        ws.close()
+    assert event["to_agent_id"] == sam_id
+    question = event["question"]
+    assert question["text"] == "Refund OK?" and question["from_agent"]["name"] == "Alice Agent"
+    assert (
+        question["conversation_id"] == conv["id"] and question["customer"]["name"] == "Alex Morgan"
+    )
+
+    detail = api.staff(sam, "GET", f"/api/v1/conversations/{conv['id']}").json()
+    note = next(m for m in detail["messages"] if m["id"] == question["message_id"])
+    assert note["internal"] and note["agent_name"] == "Alice Agent"
+    assert note["text"] == "Question for Sam Supervisor: Refund OK?"
+    asked = next(e for e in detail["events"] if e["type"] == "collaboration.asked")
+    assert asked["data"]["to_agent_id"] == sam_id
+    # The customer never sees it.
+    mine = api.http.get(
+        f"/api/v1/conversations/{conv['id']}",
+        headers={"Authorization": f"Bearer {conv['customer_token']}"},
+    ).json()
+    assert "Refund OK?" not in str(mine)
+
+    waiting = api.staff(sam, "GET", "/api/v1/questions").json()["items"]
+    assert [(q["text"], q["answered"]) for q in waiting] == [("Refund OK?", False)]
+    assert api.staff(alice, "GET", "/api/v1/questions").json()["items"] == []
+    answer = {"text": "Yes, go ahead.", "internal": True}
+    assert api.staff(sam, "POST", f"/api/v1/conversations/{conv['id']}/replies", json=answer)
+    assert api.staff(sam, "GET", "/api/v1/questions").json()["items"][0]["answered"] is True
+
+    assert (
+        api.staff(alice, "POST", ask, json={"to_agent_id": "nope", "text": "Hi"}).status_code == 404
+    )
+    assert (
+        api.staff(alice, "POST", ask, json={"to_agent_id": sam_id, "text": "  "}).status_code == 422
+    )
+    assert api.staff(alice, "POST", ask, json={"to_agent_id": sam_id}).status_code == 422
+    body = {"to_agent_id": sam_id, "text": "Hi"}
+    assert api.staff(alice, "POST", "/api/v1/conversations/nope/ask", json=body).status_code == 404
+    r = api.http.post(ask, json=body, headers={"Authorization": f"Bearer {conv['customer_token']}"})
+    assert r.status_code in (401, 403)
+
+
+def test_update_contact_details_after_a_one_time_code(api: Api) -> None:
+    url = "/api/v1/help/contact"
+    assert api.http.put(url, json={"phone": "+14155550132"}).status_code == 401
+    api.http.post("/api/v1/help/verification", json={"email": "alex@example.com"})
+    code = outbox_code(api, "alex@example.com")
+    session = api.http.post(
+        "/api/v1/help/verification/check", json={"email": "alex@example.com", "code": code}
+    ).json()["session"]
+    auth = {"Authorization": f"Bearer {session}"}
+    assert api.http.get(url, headers=auth).json()["name"] == "Alex Morgan"
+
+    for bad, says in (
+        ("415 555 0132", "with its country code"),
+        ("+1 555 0100", "not valid"),
+        ("+hello", "not a phone number we can read"),
+    ):
+        r = api.http.put(url, json={"phone": bad}, headers=auth)
+        assert r.status_code == 422 and says in r.json()["detail"], (bad, r.text)
+    assert api.http.put(url, json={"name": "  "}, headers=auth).status_code == 422
+    assert api.http.put(url, json={"vip": True}, headers=auth).status_code == 422
+
+    r = api.http.put(url, json={"phone": "+1 (415) 555-0132", "name": "Alex M."}, headers=auth)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"email": "alex@example.com", "name": "Alex M.", "phone": "+14155550132"}
+    r = api.http.put(url, json={"phone": "020 7946 0958", "country": "gb"}, headers=auth)
+    assert r.json()["phone"] == "+442079460958" and r.json()["name"] == "Alex M."
+
+    staff = api.login("agent@example.com", "demo-agent")
+    conv = api.start("alex@example.com", "Alex M.")
+    customer = api.staff(staff, "GET", f"/api/v1/conversations/{conv['id']}").json()["customer"]
+    assert customer["phone"] == "+442079460958"

@@ -2,6 +2,8 @@
 
 - ``POST /api/v1/conversations/{id}/survey`` (customer token): CSAT after a resolved chat.
 - ``GET /api/v1/conversations/{id}/wait`` (customer token): place in line and expected wait.
+- ``POST /api/v1/conversations/{id}/ask`` (staff): ask a teammate or supervisor for help, live.
+- ``GET /api/v1/questions`` (staff): questions asked of me in the last day, answered or not.
 - ``GET /api/v1/customers/{id}/overview`` (staff): the customer 360 panel.
 - ``GET /api/v1/dashboard`` (supervisor, admin): live numbers for the supervisor console.
 - ``GET /api/v1/help/articles?q=`` (public): hybrid search with highlights and a cited answer.
@@ -20,10 +22,11 @@ from hybridcx.agents.service import online_agent_ids
 from hybridcx.auth.deps import AnyPrincipal, RuntimeDep, Staff
 from hybridcx.auth.service import CustomerPrincipal
 from hybridcx.conversations import repository as repo
-from hybridcx.conversations.schemas import clean_text, customer_read
+from hybridcx.conversations.schemas import clean_text, customer_read, message_read
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import Conflict, Forbidden, NotFound
+from hybridcx.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hybridcx.kit.ids import hash_token, utcnow
+from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.queue.service import queue_entries, queue_position
 from hybridcx.web import queries, search
@@ -70,6 +73,95 @@ async def submit_survey(
             data=data,
         )
     return {"conversation_id": conversation_id, "rating": body.rating, "comment": body.comment}
+
+
+class AskCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to_agent_id: str = Field(min_length=1, max_length=64, description="Who to ask.")
+    text: str = Field(max_length=2000, description="The question; stays internal.")
+
+    @field_validator("text")
+    @classmethod
+    def valid_text(cls, value: str) -> str:
+        return clean_text(value).strip()
+
+
+@router.post("/conversations/{conversation_id}/ask", status_code=201)
+async def ask_for_help(
+    conversation_id: str, body: AskCreate, staff: Staff, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Ask a supervisor or a teammate about this conversation. The question is stored as an
+    internal note (so it stays in the transcript) with a ``collaboration.asked`` event, and the
+    staff channel carries a ``collaboration.asked`` event with ``to_agent_id``: the desk of that
+    person shows it live; they open the conversation and answer with an internal note."""
+    if not body.text:
+        raise InvalidInput("Write your question first.")
+    outbox = Outbox()
+    async with transaction(runtime.sessions) as session:
+        conv = await repo.get_conversation(
+            session, conversation_id, workspace_id=staff.workspace_id
+        )
+        if conv is None:
+            raise NotFound("Conversation not found.")
+        if conv.status == "resolved":
+            raise Conflict("This conversation is resolved.")
+        target = await repo.get_agent(session, body.to_agent_id, workspace_id=staff.workspace_id)
+        if target is None:
+            raise NotFound("No such agent in this workspace.")
+        if target.id == staff.agent_id:
+            raise InvalidInput("Ask someone else: that is you.")
+        msg = repo.add_message(
+            session,
+            conv,
+            author="agent",
+            text=f"Question for {target.name}: {body.text}",
+            internal=True,
+            agent_id=staff.agent_id,
+        )
+        conv.updated_at = utcnow()
+        await session.flush()
+        repo.add_event(
+            session,
+            conv,
+            queries.ASKED_EVENT,
+            actor="agent",
+            actor_id=staff.agent_id,
+            data={"to_agent_id": target.id, "message_id": msg.id, "text": body.text},
+        )
+        customer = await repo.get_customer(session, conv.customer_id)
+        note = message_read(msg, {staff.agent_id: staff.name})
+        question = {
+            "conversation_id": conv.id,
+            "message_id": msg.id,
+            "from_agent": {"id": staff.agent_id, "name": staff.name},
+            "to_agent": {"id": target.id, "name": target.name},
+            "customer": {"name": customer.name, "email": customer.email},
+            "text": body.text,
+            "asked_at": note["created_at"],
+            "answered": False,
+        }
+        outbox.to_staff(
+            conv.workspace_id,
+            {"type": "message.created", "conversation_id": conv.id, "message": note},
+        )
+        outbox.to_staff(
+            conv.workspace_id,
+            {"type": queries.ASKED_EVENT, "to_agent_id": target.id, "question": question},
+        )
+    await outbox.flush(runtime.bus)
+    return {"question": question, "message": note}
+
+
+@router.get("/questions")
+async def my_questions(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+    """Questions teammates asked me in the last day on conversations still open, newest first;
+    ``answered`` once I wrote an internal note there after the question."""
+    async with runtime.sessions() as session:
+        items = await queries.questions_for(
+            session, staff.workspace_id, staff.agent_id, since=utcnow() - timedelta(days=1)
+        )
+    return {"items": items}
 
 
 @router.get("/conversations/{conversation_id}/wait")

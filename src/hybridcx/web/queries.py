@@ -23,9 +23,11 @@ from hybridcx.models import (
     Customer,
     DemoAppointmentSlot,
     DemoOrder,
+    Message,
 )
 
 SURVEY_EVENT = "survey.submitted"
+ASKED_EVENT = "collaboration.asked"
 
 
 # ---- help portal -----------------------------------------------------------------------------
@@ -136,6 +138,56 @@ async def has_survey(session: AsyncSession, conversation_id: str) -> bool:
         ConversationEvent.type == SURVEY_EVENT,
     )
     return int((await session.execute(stmt)).scalar_one()) > 0
+
+
+# ---- collaboration ---------------------------------------------------------------------------
+
+
+async def questions_for(
+    session: AsyncSession, workspace_id: str, agent_id: str, *, since: datetime, limit: int = 20
+) -> list[dict[str, Any]]:
+    """Questions asked of ``agent_id`` since ``since`` on conversations not resolved."""
+    rows = (
+        await session.execute(
+            select(ConversationEvent, Conversation, Customer, Agent)
+            .join(Conversation, Conversation.id == ConversationEvent.conversation_id)
+            .join(Customer, Customer.id == Conversation.customer_id)
+            .outerjoin(Agent, Agent.id == ConversationEvent.actor_id)
+            .where(
+                ConversationEvent.workspace_id == workspace_id,
+                ConversationEvent.type == ASKED_EVENT,
+                ConversationEvent.created_at >= since,
+                Conversation.status != "resolved",
+            )
+            .order_by(ConversationEvent.created_at.desc())
+            .limit(500)
+        )
+    ).all()
+    items: list[dict[str, Any]] = []
+    for event, conv, customer, asker in rows:
+        data = event.data or {}
+        if data.get("to_agent_id") != agent_id:
+            continue
+        replies = select(func.count()).where(
+            Message.conversation_id == conv.id,
+            Message.agent_id == agent_id,
+            Message.internal.is_(True),
+            Message.created_at >= event.created_at,
+        )
+        items.append(
+            {
+                "conversation_id": conv.id,
+                "message_id": data.get("message_id"),
+                "from_agent": {"id": event.actor_id, "name": asker.name if asker else "Someone"},
+                "customer": {"name": customer.name, "email": customer.email},
+                "text": str(data.get("text", "")),
+                "asked_at": iso(event.created_at),
+                "answered": int((await session.execute(replies)).scalar_one()) > 0,
+            }
+        )
+        if len(items) >= limit:
+            break
+    return items
 
 
 # ---- dashboard -------------------------------------------------------------------------------

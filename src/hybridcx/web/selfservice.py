@@ -12,6 +12,9 @@ The forms call the same ``CompanyBackend`` actions as the chat flows (``free_slo
 - ``POST /api/v1/help/verification/check``: code -> a 30-minute self-service token.
 - ``GET  /api/v1/help/appointments/mine`` (self-service token): upcoming appointments and free
   slots; ``POST .../mine/{id}/cancel`` and ``POST .../mine/{id}/move``.
+- ``GET  /api/v1/help/contact`` and ``PUT /api/v1/help/contact`` (self-service token): the
+  verified customer's name and phone number; the phone is checked with ``phonenumbers`` and
+  stored in E.164 (``+14155550132``); an invalid one is a 422 that says what to fix.
 - ``POST /api/v1/help/suggestions``: proactive suggestions ("Track your recent order #1001").
 
 Who may see an order number: only a *verified* identity, because an email typed into a form is
@@ -33,6 +36,7 @@ import json
 import time
 from typing import Annotated, Any
 
+import phonenumbers
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
@@ -40,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import clean_text
-from hybridcx.customers.repository import find_or_create_customer, normalize_email
+from hybridcx.customers.repository import find_or_create_customer, get_by_email, normalize_email
 from hybridcx.flows.actions import mask_email, slot_label
 from hybridcx.flows.backend import Slot, SlotTaken
 from hybridcx.kit.db import transaction
@@ -90,6 +94,45 @@ class Move(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     slot_id: str = Field(min_length=1, max_length=64)
+
+
+class ContactUpdate(BaseModel):
+    """Fields left out stay as they are; an empty phone removes the number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    country: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z]{2}$",
+        description="ISO country for a phone number written without +country code, e.g. US.",
+    )
+
+    @field_validator("name", "phone")
+    @classmethod
+    def valid_text(cls, value: str | None) -> str | None:
+        return None if value is None else clean_text(value).strip()
+
+
+def e164(raw: str, country: str | None) -> str:
+    """The number in E.164, or InvalidInput with what to fix."""
+    if not raw.startswith("+") and country is None:
+        raise InvalidInput(
+            "Enter the phone number with its country code, starting with +, e.g. +1 415 555 0132."
+        )
+    try:
+        parsed = phonenumbers.parse(raw, country.upper() if country else None)
+    except phonenumbers.NumberParseException:
+        raise InvalidInput(
+            "That is not a phone number we can read. Use digits with the country code, "
+            "e.g. +1 415 555 0132."
+        ) from None
+    if not phonenumbers.is_valid_number(parsed):
+        raise InvalidInput(
+            "That phone number is not valid: check the country code and the number of digits."
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 class SuggestionsRequest(_Public):
@@ -294,6 +337,44 @@ async def move_mine(
     except SlotTaken:
         return _taken(await _free(runtime, inbox.workspace_id))
     return {"appointment": slot_read(slot), "cancelled": slot_id}
+
+
+# ---- the customer's contact details --------------------------------------------------------
+
+
+def _contact_read(customer: Any) -> dict[str, Any]:
+    return {"email": customer.email, "name": customer.name, "phone": customer.phone}
+
+
+@router.get("/contact")
+async def my_contact(who: SelfService, runtime: RuntimeDep) -> dict[str, Any]:
+    inbox, email = who
+    async with runtime.sessions() as session:
+        customer = await get_by_email(session, inbox.workspace_id, email)
+    if customer is None:
+        raise NotFound("We have no customer record for this email.")
+    return _contact_read(customer)
+
+
+@router.put("/contact")
+async def update_contact(
+    body: ContactUpdate, who: SelfService, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Update the name and / or phone number of the verified email's customer record."""
+    inbox, email = who
+    if body.name is not None and not body.name:
+        raise InvalidInput("Enter your name, or leave it as it is.")
+    phone = e164(body.phone, body.country) if body.phone else body.phone
+    async with transaction(runtime.sessions) as session:
+        customer = await get_by_email(session, inbox.workspace_id, email)
+        if customer is None:
+            raise NotFound("We have no customer record for this email.")
+        if body.name is not None:
+            customer.name = body.name
+        if phone is not None:
+            customer.phone = phone or None
+        await session.flush()
+        return _contact_read(customer)
 
 
 # ---- proactive suggestions -------------------------------------------------------------------
