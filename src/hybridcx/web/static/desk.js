@@ -18,6 +18,13 @@ const baseTitle = document.title;
 
 const socket = staffSocket(token, (event) => {
   view.onEvent(event);
+  if (event.type === "collaboration.asked" && event.to_agent_id === me.id) {
+    addQuestion(event.question);
+    announce();
+  }
+  if (event.type === "message.created" && event.message.internal && event.message.agent_name === me.name) {
+    markAnswered(event.conversation_id);
+  }
   if (event.type === "status") showStatus(event.status);
   if (event.type === "conversation.queued") announce();
   if (event.type === "conversation.assigned" && event.agent && event.agent.id === me.id && event.via === "auto") announce();
@@ -70,11 +77,14 @@ function scheduleRefresh() {
 }
 
 async function refresh() {
-  const [q, mine, team] = await Promise.all([
+  const [q, mine, team, asked] = await Promise.all([
     api("/api/v1/queue", { token }),
     api("/api/v1/conversations?status=assigned", { token }),
     api("/api/v1/agents", { token }),
+    api("/api/v1/questions", { token }),
   ]);
+  questions = asked.items;
+  renderQuestions();
   queue = q.items.map((item) => ({ ...item, seenAt: Date.now() }));
   renderQueue();
   renderMine(mine.items.filter((c) => c.assigned_agent_id === me.id));
@@ -129,10 +139,68 @@ function renderMine(items) {
 
 function renderTeam(agents) {
   const list = clear($("team"));
-  for (const a of agents.filter((x) => x.online)) {
+  const online = agents.filter((x) => x.online);
+  if (!online.length) list.append(h("li", { class: "empty", text: "Nobody else is online." }));
+  for (const a of online) {
     list.append(
-      h("li", {}, h("span", { class: `dot ${a.status}`, "aria-hidden": "true" }), `${a.name} · ${a.status} · ${a.load}/${a.capacity}`),
+      h(
+        "li",
+        { "data-agent": a.id, title: `Skills: ${a.skills.map(humanize).join(", ")}` },
+        h("span", { class: `dot ${a.status}`, "aria-hidden": "true" }),
+        h("span", { class: "team-name", text: a.id === me.id ? `${a.name} (you)` : a.name }),
+        ["supervisor", "admin"].includes(a.role) ? [" ", h("span", { class: "badge role", text: a.role })] : null,
+        h("span", { class: "meta", text: ` · ${a.status} · ${a.load}/${a.capacity} chats` }),
+      ),
     );
+  }
+  const away = agents.length - online.length;
+  if (away) list.append(h("li", { class: "meta", text: `${away} offline` }));
+}
+
+// ---- questions teammates asked me (collaboration.asked, addressed to me) --------------------
+let questions = [];
+function addQuestion(q) {
+  if (questions.some((x) => x.message_id === q.message_id)) return;
+  questions = [q, ...questions];
+  renderQuestions();
+}
+function markAnswered(conversationId) {
+  let changed = false;
+  for (const q of questions) {
+    if (q.conversation_id === conversationId && !q.answered) changed = q.answered = true;
+  }
+  if (changed) renderQuestions();
+}
+function renderQuestions() {
+  const open = questions.filter((q) => !q.answered).length;
+  $("questions-box").hidden = !questions.length;
+  $("questions-count").textContent = open ? String(open) : "";
+  const list = clear($("questions"));
+  for (const q of questions) {
+    const label = `q-${q.message_id}`;
+    list.append(
+      h(
+        "li",
+        { class: `question${q.answered ? " answered" : ""}`, "data-conversation": q.conversation_id },
+        h("div", { class: "who", id: label, text: `${q.from_agent.name} asks about ${q.customer.name || q.customer.email}` }),
+        h("p", { class: "question-text", text: q.text }),
+        h(
+          "div",
+          { class: "meta" },
+          q.answered ? "Answered · " : null,
+          h("button", { type: "button", class: q.answered ? "secondary" : "primary", text: "Open conversation", "aria-describedby": label, onclick: () => openQuestion(q) }),
+        ),
+      ),
+    );
+  }
+}
+async function openQuestion(q) {
+  seen();
+  try {
+    await view.open(q.conversation_id);
+    view.replyText.focus();
+  } catch (err) {
+    clear($("workspace")).append(h("p", { class: "form-error", role: "alert", text: err.message }));
   }
 }
 

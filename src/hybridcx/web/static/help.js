@@ -134,11 +134,12 @@ function setupBooking() {
   });
 }
 
-function setupManage() {
-  const form = $("code-form");
-  const error = $("manage-error");
+// ---- one-time code: one self-service session for every task that needs it ------------------
+let selfSession = null;
+const onVerified = [];
+
+function setupVerification({ form, step, sent, code, button, error }) {
   let email = "";
-  let session = null;
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     error.textContent = "";
@@ -150,37 +151,46 @@ function setupManage() {
     email = form.email.value.trim();
     try {
       const res = await api("/api/v1/help/verification", { method: "POST", body: { email } });
-      $("code-sent").textContent = `If ${res.sent_to} has an account with us, we've emailed it a 6-digit code. It is valid for 10 minutes.`;
-      $("code-step").hidden = false;
-      $("manage-code").focus();
+      sent.textContent = `If ${res.sent_to} has an account with us, we've emailed it a 6-digit code. It is valid for 10 minutes.`;
+      step.hidden = false;
+      code.focus();
     } catch (err) {
       error.textContent = err.message;
     }
   });
   const verify = async () => {
     error.textContent = "";
-    const code = $("manage-code").value.trim();
-    if (!/^\d{6}$/.test(code)) {
+    const value = code.value.trim();
+    if (!/^\d{6}$/.test(value)) {
       error.textContent = "Enter the 6 digits from the email.";
-      $("manage-code").focus();
+      code.focus();
       return;
     }
     try {
-      session = (await api("/api/v1/help/verification/check", { method: "POST", body: { email, code } })).session;
-      form.hidden = true;
-      showMine();
-      showSuggestions({ session });
+      selfSession = (await api("/api/v1/help/verification/check", { method: "POST", body: { email, code: value } })).session;
+      for (const fn of onVerified) fn();
+      showSuggestions({ session: selfSession });
     } catch (err) {
       error.textContent = err.message;
     }
   };
-  $("verify-code").addEventListener("click", verify);
-  $("manage-code").addEventListener("keydown", (e) => {
+  button.addEventListener("click", verify);
+  code.addEventListener("keydown", (e) => {
     if (e.key === "Enter") {
       e.preventDefault();
       verify();
     }
   });
+}
+
+function setupManage() {
+  const form = $("code-form");
+  setupVerification({ form, step: $("code-step"), sent: $("code-sent"), code: $("manage-code"), button: $("verify-code"), error: $("manage-error") });
+  onVerified.push(() => {
+    form.hidden = true;
+    showMine();
+  });
+  const session = () => selfSession;
 
   async function showMine(message = "") {
     const box = clear($("my-appointments"));
@@ -190,7 +200,7 @@ function setupManage() {
     box.append(status, problem);
     let data;
     try {
-      data = await api("/api/v1/help/appointments/mine", { token: session });
+      data = await api("/api/v1/help/appointments/mine", { token: session() });
     } catch (err) {
       problem.textContent = err.message;
       return;
@@ -209,7 +219,7 @@ function setupManage() {
       const act = async (path, body, success) => {
         problem.textContent = "";
         try {
-          await api(`/api/v1/help/appointments/mine/${encodeURIComponent(appt.id)}/${path}`, { method: "POST", token: session, body });
+          await api(`/api/v1/help/appointments/mine/${encodeURIComponent(appt.id)}/${path}`, { method: "POST", token: session(), body });
           showMine(success);
         } catch (err) {
           if (err.code === "slot_taken") showMine(err.message);
@@ -236,6 +246,58 @@ function setupManage() {
       );
     });
   }
+}
+
+// ---- contact details: name and phone number of the verified customer -------------------------
+function setupContact() {
+  const codeForm = $("contact-code-form");
+  const form = $("contact-form");
+  const error = $("contact-error");
+  const done = $("contact-done");
+  setupVerification({ form: codeForm, step: $("contact-code-step"), sent: $("contact-code-sent"), code: $("contact-code"), button: $("contact-verify"), error: $("contact-code-error") });
+  const show = async () => {
+    codeForm.hidden = true;
+    form.hidden = false;
+    try {
+      const me = await api("/api/v1/help/contact", { token: selfSession });
+      $("contact-for").textContent = `Contact details for ${me.email}`;
+      form.name.value = me.name || "";
+      form.phone.value = me.phone || "";
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  };
+  onVerified.push(show);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    done.textContent = "";
+    const name = form.name.value.trim();
+    const phone = form.phone.value.trim();
+    if (!name) {
+      error.textContent = "Enter your name.";
+      form.name.focus();
+      return;
+    }
+    if (phone && !/^\+[\d\s().-]{6,}$/.test(phone)) {
+      error.textContent = "Enter the phone number with its country code, starting with +, e.g. +1 415 555 0132.";
+      form.phone.focus();
+      return;
+    }
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const me = await api("/api/v1/help/contact", { method: "PUT", token: selfSession, body: { name, phone } });
+      form.name.value = me.name;
+      form.phone.value = me.phone || "";
+      done.textContent = me.phone ? `Saved. We'll call you on ${me.phone} if we need to.` : "Saved. We have no phone number for you.";
+    } catch (err) {
+      error.textContent = err.message;
+      form.phone.focus();
+    } finally {
+      submit.disabled = false;
+    }
+  });
 }
 
 // ---- proactive suggestions (a verified customer with an order in transit) --------------------
@@ -268,6 +330,7 @@ if (match) {
   search(q);
   setupBooking();
   setupManage();
+  setupContact();
   const identity = signedIdentity();
   if (identity) showSuggestions({ email: identity.email, identity_hash: identity.identity_hash });
 }

@@ -158,12 +158,13 @@ export class ConversationView {
     this.transcript = h("ol", { class: "transcript", "aria-label": "Transcript", "aria-live": "polite" });
     this.error = h("p", { class: "form-error", role: "alert" });
     this.transferBox = h("div", { hidden: true });
+    this.askBox = h("div", { hidden: true });
     const side = h("aside", { class: "conv-side", "aria-label": "Customer and handoff" });
     clear(this.container).append(
       h(
         "div",
         { class: "conv-layout" },
-        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.transcript, this.replyForm()),
+        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.replyForm()),
         side,
       ),
     );
@@ -295,6 +296,11 @@ export class ConversationView {
       actions.append(
         h("button", { type: "button", class: "secondary", text: "Transfer", "aria-expanded": "false", onclick: (e) => this.toggleTransfer(e.currentTarget) }),
         h("button", { type: "button", class: "danger", text: "Resolve", onclick: () => this.act("resolve") }),
+      );
+    }
+    if (c.status !== "resolved") {
+      actions.append(
+        h("button", { type: "button", class: "secondary", text: "Ask for help", "aria-expanded": String(!this.askBox.hidden), onclick: (e) => this.toggleAsk(e.currentTarget) }),
       );
     }
     clear(this.head).append(
@@ -430,6 +436,86 @@ export class ConversationView {
     });
     clear(this.transferBox).append(form);
     target.focus();
+  }
+
+  // ---- collaboration: ask a supervisor or a teammate with the needed skill --------------------
+  async toggleAsk(button) {
+    const open = this.askBox.hidden;
+    button.setAttribute("aria-expanded", String(open));
+    this.askBox.hidden = !open;
+    if (!open) return;
+    let team = [];
+    try {
+      team = (await api("/api/v1/agents", { token: this.token })).items.filter((a) => a.id !== this.me.id);
+    } catch (err) {
+      this.error.textContent = err.message;
+      return;
+    }
+    const lead = (a) => ["supervisor", "admin"].includes(a.role);
+    // Online first, then supervisors, then by name.
+    team.sort((a, b) => Number(b.online) - Number(a.online) || Number(lead(b)) - Number(lead(a)) || a.name.localeCompare(b.name));
+    const skills = [...new Set(team.flatMap((a) => a.skills))].sort();
+    const skill = h(
+      "select",
+      { id: "ask-skill" },
+      h("option", { value: "", text: "Any" }),
+      skills.map((s) => h("option", { value: s, text: humanize(s) })),
+    );
+    const who = h("select", { id: "ask-to" });
+    const fill = () => {
+      const wanted = skill.value;
+      const previous = who.value;
+      clear(who);
+      for (const a of team.filter((x) => !wanted || lead(x) || x.skills.includes(wanted))) {
+        const state = a.online ? `${a.status}, ${a.load}/${a.capacity}` : "offline";
+        who.append(h("option", { value: a.id, text: `${a.name} · ${a.role} · ${state}` }));
+      }
+      if ([...who.options].some((o) => o.value === previous)) who.value = previous;
+    };
+    skill.addEventListener("change", fill);
+    fill();
+    const text = h("textarea", { id: "ask-text", rows: 2, maxlength: 2000 });
+    const status = h("p", { class: "task-done", role: "status" });
+    const form = h(
+      "form",
+      { class: "ask-form", novalidate: true, "aria-label": "Ask for help" },
+      h("label", { for: "ask-skill", text: "Needed skill" }),
+      skill,
+      h("label", { for: "ask-to", text: "Ask" }),
+      who,
+      h("label", { for: "ask-text", text: "Question" }),
+      text,
+      h("div", { class: "row" }, h("button", { type: "submit", class: "primary", text: "Send question" })),
+      status,
+    );
+    form.addEventListener("submit", async (e) => {
+      e.preventDefault();
+      status.textContent = "";
+      if (!who.value) {
+        this.error.textContent = "Nobody on the team has that skill.";
+        return;
+      }
+      if (!text.value.trim()) {
+        this.error.textContent = "Write your question first.";
+        text.focus();
+        return;
+      }
+      try {
+        const res = await api(`/api/v1/conversations/${encodeURIComponent(this.conv.id)}/ask`, {
+          method: "POST",
+          token: this.token,
+          body: { to_agent_id: who.value, text: text.value },
+        });
+        this.addMessage(res.message);
+        text.value = "";
+        this.error.textContent = "";
+        status.textContent = `Sent to ${res.question.to_agent.name}. Their answer appears here as an internal note.`;
+      } catch (err) {
+        this.error.textContent = err.message;
+      }
+    });
+    clear(this.askBox).append(form);
+    who.focus();
   }
 
   handoffPanel(handoff) {

@@ -18,7 +18,19 @@ function schedule() {
 
 staffSocket(token, (event) => {
   view.onEvent(event);
-  if (event.type !== "pong") schedule();
+  if (event.type !== "pong") {
+    schedule();
+    kpisSoon();
+  }
+});
+
+// The window for the dashboard and the KPIs: the last 24 hours or the last 7 days.
+const windowSelect = $("window");
+const hours = () => Number(windowSelect.value);
+windowSelect.addEventListener("change", () => {
+  $("dash-title").textContent = windowSelect.selectedOptions[0].textContent;
+  refresh();
+  loadKpis();
 });
 
 async function refresh() {
@@ -27,7 +39,7 @@ async function refresh() {
     api("/api/v1/conversations?status=queued", { token }),
     api("/api/v1/conversations?status=assigned", { token }),
     api("/api/v1/queue", { token }),
-    api("/api/v1/dashboard", { token }),
+    api(`/api/v1/dashboard?hours=${hours()}`, { token }),
     api("/api/v1/agents", { token }),
   ]);
   const waits = new Map(queue.items.map((i) => [i.conversation_id, i.waiting_seconds]));
@@ -136,6 +148,84 @@ function renderDashboard(d) {
     bars("Escalation reasons", d.escalation_reasons, humanize),
   );
 }
+
+// ---- KPIs from the analytics API: every 30 s, and after live events at most every 5 s ---------
+const KPI_MIN_GAP = 5000;
+let kpiAt = 0;
+let kpiTimer = null;
+let kpiSeq = 0;
+
+function kpisSoon() {
+  if (kpiTimer) return; // one pending refresh covers a burst of events
+  kpiTimer = setTimeout(() => {
+    kpiTimer = null;
+    loadKpis();
+  }, Math.max(300, KPI_MIN_GAP - (Date.now() - kpiAt)));
+}
+
+async function loadKpis() {
+  const seq = ++kpiSeq;
+  kpiAt = Date.now();
+  const from = new Date(Date.now() - hours() * 3600 * 1000).toISOString();
+  try {
+    const k = await api(`/api/v1/analytics/kpis?from=${encodeURIComponent(from)}`, { token });
+    if (seq === kpiSeq) renderKpis(k);
+  } catch (err) {
+    if (seq === kpiSeq) $("kpi-updated").textContent = `(${err.message})`;
+  }
+}
+
+const pct = (rate) => (rate === null || rate === undefined ? "—" : `${Math.round(rate * 100)}%`);
+
+function money(value, currency) {
+  if (value === null || value === undefined) return "—";
+  try {
+    return new Intl.NumberFormat(undefined, { style: "currency", currency }).format(value);
+  } catch {
+    return `${value.toFixed(2)} ${currency}`;
+  }
+}
+
+function kpiTile(kpi, label, value, sub = "") {
+  return h(
+    "div",
+    { class: "tile", "data-kpi": kpi },
+    h("span", { class: "value", text: value }),
+    h("span", { class: "label", text: label }),
+    sub ? h("span", { class: "sub", text: sub }) : null,
+  );
+}
+
+function renderKpis(k) {
+  const cx = k.customer_experience;
+  const ops = k.operations;
+  const cost = ops.cost;
+  const queue = ops.queue;
+  const csat = cx.csat;
+  const aht = cx.average_handle_time;
+  const fcr = cx.first_contact_resolution;
+  const savings = cost.savings_vs_baseline;
+  const reasons = Object.entries(cx.escalation.reasons).slice(0, 3).map(([r, n]) => `${humanize(r)} (${n})`).join(", ");
+  clear($("kpi-tiles")).append(
+    kpiTile("containment", "AI containment", pct(ops.ai_containment.rate), `${ops.ai_containment.contained} of ${k.volume.conversations} conversations`),
+    kpiTile("csat", "CSAT", csat.average === null ? "—" : `${csat.average} / 5`, `${csat.responses} response${csat.responses === 1 ? "" : "s"} · ${pct(csat.satisfied_share)} satisfied`),
+    kpiTile("fcr", "First contact resolution", pct(fcr.rate), `${fcr.finished} finished · no return within ${fcr.window_days} days`),
+    kpiTile("aht", "Average handle time", aht.seconds === null ? "—" : duration(aht.seconds), `${aht.conversations} handled by people`),
+    kpiTile("escalation", "Escalation rate", pct(cx.escalation.rate), `${cx.escalation.escalated} handed to people${reasons ? `: ${reasons}` : ""}`),
+    kpiTile(
+      "cost",
+      "Blended cost per contact",
+      money(cost.blended_per_contact, cost.currency),
+      `vs ${money(cost.all_human_baseline_per_contact, cost.currency)} all-human${savings === null ? "" : ` · ${savings >= 0 ? "saves" : "costs"} ${pct(Math.abs(savings))}`}`,
+    ),
+    kpiTile("service-level", "Queue service level", pct(queue.service_level), `picked up within ${queue.target_seconds}s · ${queue.queued} queued`),
+    kpiTile("asa", "Average speed of answer", queue.average_speed_of_answer_seconds === null ? "—" : duration(queue.average_speed_of_answer_seconds), `${queue.answered} answered · ${queue.unanswered} waiting or gone`),
+  );
+  $("kpi-updated").textContent = `· updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
+}
+
+setInterval(loadKpis, 30000);
+loadKpis();
 
 setInterval(() => {
   for (const el of document.querySelectorAll(".tick[data-wait]")) {
