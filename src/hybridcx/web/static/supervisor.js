@@ -208,7 +208,7 @@ function renderKpis(k) {
   const reasons = Object.entries(cx.escalation.reasons).slice(0, 3).map(([r, n]) => `${humanize(r)} (${n})`).join(", ");
   clear($("kpi-tiles")).append(
     kpiTile("containment", "AI containment", pct(ops.ai_containment.rate), `${ops.ai_containment.contained} of ${k.volume.conversations} conversations`),
-    kpiTile("csat", "CSAT", csat.average === null ? "—" : `${csat.average} / 5`, `${csat.responses} response${csat.responses === 1 ? "" : "s"} · ${pct(csat.satisfied_share)} satisfied`),
+    kpiTile("csat", "CSAT", csat.average === null ? "—" : `${csat.average} / 5`, csat.responses ? `${csat.responses} response${csat.responses === 1 ? "" : "s"} · ${pct(csat.satisfied_share)} satisfied` : "no survey answers yet"),
     kpiTile("fcr", "First contact resolution", pct(fcr.rate), `${fcr.finished} finished · no return within ${fcr.window_days} days`),
     kpiTile("aht", "Average handle time", aht.seconds === null ? "—" : duration(aht.seconds), `${aht.conversations} handled by people`),
     kpiTile("escalation", "Escalation rate", pct(cx.escalation.rate), `${cx.escalation.escalated} handed to people${reasons ? `: ${reasons}` : ""}`),
