@@ -139,3 +139,18 @@ def test_cli_rejects_a_bad_policy(tmp_path: Path, nlu_model_dir: Path) -> None:
     bad.write_text("confidence_threshold: 7\n")
     out = CliRunner().invoke(app, ["simulate", "--policy", str(bad)])
     assert out.exit_code == 2
+
+
+def test_cli_compares_two_staffing_levels(nlu_model_dir: Path) -> None:
+    from hybridcx.cli import app
+
+    args = ["simulate", "--contacts", "200", "--agents", "4", "--seed", "3", "--json"]
+    out = CliRunner().invoke(
+        app, [*args, "--model-dir", str(nlu_model_dir), "--compare-agents", "1"]
+    )
+    assert out.exit_code == 0, out.output
+    diff = json.loads(out.stdout)["differences"]
+    assert diff["b"] == "default with 1 agents"
+    assert diff["metrics"]["abandonment_rate"]["delta"] > 0  # fewer people, more customers give up
+    both = CliRunner().invoke(app, [*args, "--compare", "x.yaml", "--compare-agents", "1"])
+    assert both.exit_code == 2

@@ -33,6 +33,12 @@ def simulate(
         Path | None,
         typer.Option(help="Second policy file: run the same traffic under it and compare."),
     ] = None,
+    compare_agents: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Second staffing level: run the same traffic with N agents and compare."
+        ),
+    ] = None,
     model_dir: Annotated[
         Path | None,
         typer.Option(
@@ -53,6 +59,12 @@ def simulate(
     from hybridcx.simulate.traffic import load_utterances
 
     started = time.perf_counter()
+    if compare is not None and compare_agents is not None:
+        typer.echo(
+            "Error: compare either a second policy (--compare) or a staffing level (--compare-agents).",
+            err=True,
+        )
+        raise typer.Exit(2)
     try:
         config = SimConfig(contacts=contacts, agents=agents, hours=hours, seed=seed)
         policy_a = policy_from(policy)
@@ -68,6 +80,11 @@ def simulate(
     other = diff = None
     if policy_b is not None and compare is not None:
         other = run(config, engine, policy_b, utterances=said, policy_name=compare.name)
+        diff = compare_reports(result, other)
+    elif compare_agents is not None:
+        staffed = SimConfig(contacts=contacts, agents=compare_agents, hours=hours, seed=seed)
+        label = f"{name_a} with {compare_agents} agents"
+        other = run(staffed, engine, policy_a, utterances=said, policy_name=label)
         diff = compare_reports(result, other)
     if as_json:
         payload = result if diff is None else {"a": result, "b": other, "differences": diff}
