@@ -205,3 +205,14 @@ def test_store_keeps_the_last_good_policy_when_the_file_breaks(tmp_path: Path) -
     assert store.policy("acme").confidence_threshold == 0.5  # last good one, error logged
     write(store.path_for("fresh"), "confidence_threshold: [oops\n")
     assert store.policy("fresh").confidence_threshold == pytest.approx(0.70)  # defaults
+
+
+def test_null_in_a_workspace_file_removes_a_default_entry(tmp_path: Path) -> None:
+    path = tmp_path / "acme.yaml"
+    path.write_text(
+        "human_intents:\n  product_availability: null\n  complaint: 3\nsmalltalk:\n  thanks: null\n"
+    )
+    policy = load_policy(path)
+    assert "product_availability" not in policy.human_intents
+    assert policy.human_intents["complaint"] == 3 and "damaged_item" in policy.human_intents
+    assert "thanks" not in policy.smalltalk and "greeting" in policy.smalltalk

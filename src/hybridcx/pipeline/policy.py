@@ -111,9 +111,13 @@ def load_policy(path: Path | None = None) -> RoutingPolicy:
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Override wins key by key, mappings merge; ``key: null`` removes the default entry (for
+    example an intent from ``human_intents``, so the AI handles it)."""
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
+        if value is None:
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = _deep_merge(out[key], value)
         else:
             out[key] = value
