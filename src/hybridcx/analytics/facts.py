@@ -65,6 +65,8 @@ class ConversationFacts:
     sentiments: list[float] = field(default_factory=list)
     # The AI's sentiment reading of each customer message, by message id (the turn id).
     turn_sentiments: dict[str, float] = field(default_factory=dict)
+    # When the current queue entry started (replay state: cleared by the next assignment).
+    queued_since: datetime | None = None
 
     @property
     def human(self) -> bool:
@@ -96,7 +98,6 @@ class _Replayer:
     def __init__(self, meta_intents: frozenset[str]) -> None:
         self.meta_intents = meta_intents
         self.facts: dict[str, ConversationFacts] = {}
-        self._queued_since: dict[str, datetime] = {}
 
     def apply(self, e: EventRow) -> None:
         if e.type == "conversation.created":
@@ -136,11 +137,11 @@ class _Replayer:
         reasons = [str(r) for r in e.data.get("reasons", [])]
         f.reasons.extend(r for r in reasons if r not in f.reasons and r != "transfer")
         self._close_segment(f, e.created_at)
-        self._queued_since[f.id] = e.created_at
+        f.queued_since = e.created_at
         f.queue_waits.append(None)
 
     def _conversation_assigned(self, f: ConversationFacts, e: EventRow) -> None:
-        queued = self._queued_since.pop(f.id, None)
+        queued, f.queued_since = f.queued_since, None
         if queued is not None and f.queue_waits and f.queue_waits[-1] is None:
             f.queue_waits[-1] = max(0.0, (e.created_at - queued).total_seconds())
         if f.first_assigned_at is None:
@@ -179,10 +180,81 @@ class _Replayer:
 
 
 def replay(
-    events: Iterable[EventRow], *, meta_intents: Iterable[str] = ()
+    events: Iterable[EventRow],
+    *,
+    meta_intents: Iterable[str] = (),
+    facts: dict[str, ConversationFacts] | None = None,
 ) -> dict[str, ConversationFacts]:
-    """Facts per conversation, from events in log order (the order they were written)."""
+    """Facts per conversation, from events in log order (the order they were written).
+
+    With ``facts`` (earlier replay results, updated in place) the events continue those
+    conversations: replaying a log in two parts gives the same facts as replaying it whole."""
     replayer = _Replayer(frozenset(meta_intents))
+    if facts is not None:
+        replayer.facts = facts
     for event in events:
         replayer.apply(event)
     return replayer.facts
+
+
+def _dt(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value is not None else None
+
+
+def to_state(f: ConversationFacts) -> dict[str, Any]:
+    """A JSON-ready form of ``f`` (everything, so replay can continue from it)."""
+    return {
+        "id": f.id,
+        "created_at": f.created_at.isoformat(),
+        "customer_id": f.customer_id,
+        "channel": f.channel,
+        "tier": f.tier,
+        "intent": f.intent,
+        "turns": f.turns,
+        "transfers": f.transfers,
+        "escalated": f.escalated,
+        "taken_over": f.taken_over,
+        "reasons": f.reasons,
+        "queue_waits": f.queue_waits,
+        "first_assigned_at": _dt(f.first_assigned_at),
+        "resolved_at": _dt(f.resolved_at),
+        "last_event_at": _dt(f.last_event_at),
+        "segments": [[s.agent_id, s.start.isoformat(), _dt(s.end)] for s in f.segments],
+        "csat": f.csat,
+        "sentiments": f.sentiments,
+        "turn_sentiments": f.turn_sentiments,
+        "queued_since": _dt(f.queued_since),
+    }
+
+
+def from_state(d: Mapping[str, Any]) -> ConversationFacts:
+    """The inverse of ``to_state``."""
+    return ConversationFacts(
+        id=d["id"],
+        created_at=datetime.fromisoformat(d["created_at"]),
+        customer_id=d["customer_id"],
+        channel=d["channel"],
+        tier=d["tier"],
+        intent=d["intent"],
+        turns=d["turns"],
+        transfers=d["transfers"],
+        escalated=d["escalated"],
+        taken_over=d["taken_over"],
+        reasons=list(d["reasons"]),
+        queue_waits=list(d["queue_waits"]),
+        first_assigned_at=_parse(d["first_assigned_at"]),
+        resolved_at=_parse(d["resolved_at"]),
+        last_event_at=_parse(d["last_event_at"]),
+        segments=[
+            Segment(agent, datetime.fromisoformat(start), _parse(end))
+            for agent, start, end in d["segments"]
+        ],
+        csat=d["csat"],
+        sentiments=list(d["sentiments"]),
+        turn_sentiments=dict(d["turn_sentiments"]),
+        queued_since=_parse(d["queued_since"]),
+    )

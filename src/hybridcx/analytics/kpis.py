@@ -271,8 +271,24 @@ def compute_kpis(
     ``events`` should reach ``config.fcr_days`` past ``query.end`` so late re-contacts count."""
     config = config or AnalyticsConfig()
     facts = replay(events, meta_intents=config.meta_intents)
-    cohort = [f for f in facts.values() if query.matches(f)]
-    now = now or max((f.last_event_at or f.created_at for f in facts.values()), default=query.end)
+    return compute_kpis_from_facts(facts.values(), query, config, now=now)
+
+
+def compute_kpis_from_facts(
+    facts: Iterable[ConversationFacts],
+    query: KpiQuery,
+    config: AnalyticsConfig | None = None,
+    *,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """``compute_kpis`` from replayed facts (such as the rollup's ``conversation_facts`` rows).
+
+    ``facts`` should hold every conversation started from ``query.start`` to ``config.fcr_days``
+    past ``query.end``, so late re-contacts count."""
+    config = config or AnalyticsConfig()
+    everyone = list(facts)
+    cohort = [f for f in everyone if query.matches(f)]
+    now = now or max((f.last_event_at or f.created_at for f in everyone), default=query.end)
     return {
         "query": query.to_dict(),
         "volume": {
@@ -285,7 +301,7 @@ def compute_kpis(
             "csat": csat(cohort, satisfied_min=config.csat_satisfied_min),
             "nps": None,  # the survey asks no NPS question yet
             "first_contact_resolution": first_contact_resolution(
-                cohort, facts.values(), days=config.fcr_days
+                cohort, everyone, days=config.fcr_days
             ),
             "average_handle_time": average_handle_time(cohort),
             "customer_effort": customer_effort(cohort),

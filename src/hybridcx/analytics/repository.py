@@ -63,6 +63,27 @@ async def window_events(
     first = await seq_at(session, start - CLOCK_SLACK)
     last = await seq_at(session, end + CLOCK_SLACK)
     e = ConversationEvent
+    return await seq_range_events(
+        session,
+        workspace_id,
+        first=first,
+        last=last,
+        types=types,
+        where=(e.created_at >= start, e.created_at < end),
+    )
+
+
+async def seq_range_events(
+    session: AsyncSession,
+    workspace_id: str,
+    *,
+    first: int,
+    last: int | None = None,
+    types: Sequence[str] = KPI_EVENT_TYPES,
+    where: Sequence[Any] = (),
+) -> list[EventRow]:
+    """The workspace's events of ``types`` with ``first <= seq < last``, in log order."""
+    e = ConversationEvent
     stmt = (
         select(
             e.conversation_id,
@@ -76,9 +97,8 @@ async def window_events(
             e.workspace_id == workspace_id,
             e.type.in_(list(types)),
             e.seq >= first,
-            e.seq < last,
-            e.created_at >= start,
-            e.created_at < end,
+            *(() if last is None else (e.seq < last,)),
+            *where,
         )
         .order_by(e.seq)
     )

@@ -1,4 +1,4 @@
-"""The KPI report for a workspace: load the window's events, compute, never write."""
+"""The KPI report for a workspace: catch the rollup up, load the window's facts, compute."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.analytics import repository
+from hybridcx.analytics import rollup
 from hybridcx.analytics.config import AnalyticsConfig
-from hybridcx.analytics.kpis import KpiQuery, compute_kpis
+from hybridcx.analytics.kpis import KpiQuery, compute_kpis_from_facts
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 
@@ -58,8 +58,16 @@ async def kpi_report(
     session: AsyncSession, workspace_id: str, query: KpiQuery, config: AnalyticsConfig
 ) -> dict[str, Any]:
     # Re-contacts after the window still decide first-contact resolution.
-    until = min(query.end + timedelta(days=config.fcr_days), max(utcnow(), query.end))
-    events = await repository.window_events(session, workspace_id, start=query.start, end=until)
-    report = compute_kpis(events, query, config, now=min(utcnow(), until))
+    now = utcnow()
+    until = min(query.end + timedelta(days=config.fcr_days), max(now, query.end))
+    facts = await rollup.window_facts(
+        session,
+        workspace_id,
+        start=query.start,
+        end=until,
+        meta_intents=config.meta_intents,
+        now=now,
+    )
+    report = compute_kpis_from_facts(facts, query, config, now=min(now, until))
     report["generated_at"] = utcnow().isoformat(timespec="seconds") + "Z"
     return report
