@@ -176,10 +176,10 @@ def recv(ws: ClientConnection, timeout: float = 10) -> dict[str, Any]:
     return json.loads(ws.recv(timeout=timeout))  # type: ignore[no-any-return]
 
 
-def recv_until(
+def read_events_until(
     ws: ClientConnection, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10
-) -> dict[str, Any]:
-    """Read events until one matches; fail with what was seen if none does in time."""
+) -> list[dict[str, Any]]:
+    """Every event up to and including the first that matches; fail with what was seen."""
     deadline = time.monotonic() + timeout
     seen: list[dict[str, Any]] = []
     while True:
@@ -190,9 +190,16 @@ def recv_until(
             event = recv(ws, timeout=remaining)
         except TimeoutError as exc:
             raise AssertionError(f"no matching event within {timeout}s; saw {seen}") from exc
-        if predicate(event):
-            return event
         seen.append(event)
+        if predicate(event):
+            return seen
+
+
+def recv_until(
+    ws: ClientConnection, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10
+) -> dict[str, Any]:
+    """Read events until one matches; fail with what was seen if none does in time."""
+    return read_events_until(ws, predicate, timeout)[-1]
 
 
 def is_message(text_part: str, author: str | None = None) -> Callable[[dict[str, Any]], bool]:

@@ -4,8 +4,6 @@ see their workspace only, and internal notes never reach the customer."""
 from __future__ import annotations
 
 import contextlib
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -16,7 +14,7 @@ from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id
 from hybridcx.kit.security import hash_demo_password
 from hybridcx.models import Agent, Inbox, Workspace
-from tests.support import Api, LiveServer, is_message, recv
+from tests.support import Api, LiveServer, is_message, read_events_until, recv
 
 JORDAN = "jordan.reed@example.com"
 
@@ -37,25 +35,6 @@ def ws_refused(url: str) -> None:
         except (ConnectionClosed, TimeoutError):
             return
         raise AssertionError(f"socket {url} was opened and sent {event}")
-
-
-def read_events_until(
-    ws: Any, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10
-) -> list[dict[str, Any]]:
-    """Every event up to and including the first that matches."""
-    deadline = time.monotonic() + timeout
-    seen: list[dict[str, Any]] = []
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise AssertionError(f"no matching event within {timeout}s; saw {seen}")
-        try:
-            event = recv(ws, timeout=remaining)
-        except TimeoutError as exc:
-            raise AssertionError(f"no matching event within {timeout}s; saw {seen}") from exc
-        seen.append(event)
-        if predicate(event):
-            return seen
 
 
 def drain(ws: Any, quiet: float = 0.5) -> list[dict[str, Any]]:
