@@ -31,7 +31,7 @@ app.command("simulate")(simulate)
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "heads") -> None:
     """Apply database migrations (the server also does this on start)."""
     from hybridcx.kit.db import create_engine, current_revision, upgrade
 

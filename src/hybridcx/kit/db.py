@@ -62,7 +62,7 @@ def _upgrade(connection: Connection, revision: str) -> None:
     command.upgrade(cfg, revision)
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Apply migrations. On PostgreSQL an advisory lock keeps concurrent starts from racing."""
     async with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
