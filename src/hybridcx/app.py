@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -15,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from hybridcx import __version__
 from hybridcx.agents.endpoints import router as agents_router
 from hybridcx.analytics.api import router as analytics_router
+from hybridcx.analytics.background import rollup_loop
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
 from hybridcx.config import Settings
@@ -46,6 +48,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade(runtime.engine)
         await runtime.bus.start()
         app.state.runtime = runtime
+        # analytics: keep the KPI rollup caught up outside requests
+        rollup_task = (
+            asyncio.create_task(rollup_loop(runtime, settings.analytics_rollup_interval_seconds))
+            if settings.analytics_rollup_interval_seconds > 0
+            else None
+        )
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -54,6 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if rollup_task is not None:
+                rollup_task.cancel()
             await runtime.bus.stop()
             await runtime.engine.dispose()
 

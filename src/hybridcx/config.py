@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1)
     staff_token_hours: int = Field(default=12, ge=1)
     presence_timeout_seconds: int = Field(default=60, ge=5)
+    # analytics: how often the server replays new events into the KPI rollup (0 = never; the
+    # reports still catch up themselves, and `hybridcx analytics rollup` builds it on demand).
+    analytics_rollup_interval_seconds: float = Field(default=300, ge=0)
     nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
     nlu_model_dir: Path | None = Field(
         default=None, description="Trained intent model; defaults to <data_dir>/nlu."

@@ -22,8 +22,12 @@ class Log:
         )
         return self
 
-    def created(self, conv: str, at: float, customer: str, channel: str = "webchat") -> Log:
-        return self.add(conv, "conversation.created", at, actor_id=customer, channel=channel)
+    def created(
+        self, conv: str, at: float, customer: str, channel: str = "webchat", **data: Any
+    ) -> Log:
+        return self.add(
+            conv, "conversation.created", at, actor_id=customer, channel=channel, **data
+        )
 
     def turn(
         self, conv: str, at: float, *, intent: str | None = None, tier: int = 1, **data: Any
@@ -39,8 +43,11 @@ class Log:
     def resolved(self, conv: str, at: float, agent: str | None) -> Log:
         return self.add(conv, "conversation.resolved", at, agent_id=agent, category="x")
 
-    def survey(self, conv: str, at: float, rating: int) -> Log:
-        return self.add(conv, "survey.submitted", at, rating=rating, comment="")
+    def survey(self, conv: str, at: float, rating: int, nps: int | None = None) -> Log:
+        return self.add(conv, "survey.submitted", at, rating=rating, nps=nps, comment="")
+
+    def order(self, conv: str, at: float, order_id: str, amount: float) -> Log:
+        return self.add(conv, "order.attributed", at, order_id=order_id, amount=amount)
 
     def sorted(self) -> list[EventRow]:
         return sorted(self.events, key=lambda e: e.created_at)

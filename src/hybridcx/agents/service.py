@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.ids import utcnow
-from hybridcx.models import Agent, AgentPresence
+from hybridcx.models import Agent, AgentPresence, AgentShift
 
 AGENT_STATUSES = ("available", "away")
+# A desk session that comes back within this long continues the same shift (staffed time).
+SHIFT_GAP = timedelta(minutes=5)
 
 
 async def set_status(session: AsyncSession, agent_id: str, status: str) -> None:
@@ -21,21 +23,73 @@ async def set_status(session: AsyncSession, agent_id: str, status: str) -> None:
 
 
 async def connect(session: AsyncSession, agent_id: str, connection_id: str) -> None:
-    session.add(
-        AgentPresence(connection_id=connection_id, agent_id=agent_id, heartbeat_at=utcnow())
-    )
+    now = utcnow()
+    session.add(AgentPresence(connection_id=connection_id, agent_id=agent_id, heartbeat_at=now))
+    await touch_shift(session, agent_id, now)
 
 
 async def heartbeat(session: AsyncSession, connection_id: str) -> None:
+    now = utcnow()
     await session.execute(
         update(AgentPresence)
         .where(AgentPresence.connection_id == connection_id)
-        .values(heartbeat_at=utcnow())
+        .values(heartbeat_at=now)
     )
+    agent_id = await _agent_of(session, connection_id)
+    if agent_id is not None:
+        await touch_shift(session, agent_id, now)
 
 
 async def disconnect(session: AsyncSession, connection_id: str) -> None:
+    agent_id = await _agent_of(session, connection_id)
+    if agent_id is not None:
+        await touch_shift(session, agent_id, utcnow())
     await session.execute(delete(AgentPresence).where(AgentPresence.connection_id == connection_id))
+
+
+async def _agent_of(session: AsyncSession, connection_id: str) -> str | None:
+    stmt = select(AgentPresence.agent_id).where(AgentPresence.connection_id == connection_id)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def touch_shift(session: AsyncSession, agent_id: str, now: datetime) -> None:
+    """Extend the agent's current shift to ``now``, or start one after a gap of SHIFT_GAP."""
+    stmt = (
+        select(AgentShift)
+        .where(AgentShift.agent_id == agent_id, AgentShift.last_seen_at >= now - SHIFT_GAP)
+        .order_by(AgentShift.last_seen_at.desc())
+        .limit(1)
+    )
+    shift = (await session.execute(stmt)).scalar_one_or_none()
+    if shift is not None:
+        shift.last_seen_at = max(shift.last_seen_at, now)
+        return
+    workspace_id = (
+        await session.execute(select(Agent.workspace_id).where(Agent.id == agent_id))
+    ).scalar_one_or_none()
+    if workspace_id is not None:
+        session.add(
+            AgentShift(
+                workspace_id=workspace_id, agent_id=agent_id, started_at=now, last_seen_at=now
+            )
+        )
+
+
+async def staffed_seconds(
+    session: AsyncSession, workspace_id: str, start: datetime, end: datetime
+) -> dict[str, float]:
+    """Each agent's staffed (desk logged-in) seconds within [start, end)."""
+    stmt = select(AgentShift.agent_id, AgentShift.started_at, AgentShift.last_seen_at).where(
+        AgentShift.workspace_id == workspace_id,
+        AgentShift.started_at < end,
+        AgentShift.last_seen_at > start,
+    )
+    totals: dict[str, float] = {}
+    for agent_id, began, seen in await session.execute(stmt):
+        seconds = (min(seen, end) - max(began, start)).total_seconds()
+        if seconds > 0:
+            totals[agent_id] = totals.get(agent_id, 0.0) + seconds
+    return totals
 
 
 async def online_agent_ids(

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from hybridcx.analytics.endpoints import orders_router
 from hybridcx.analytics.endpoints import router as analytics_router
 from hybridcx.quality.endpoints import router as quality_router
 
 router = APIRouter()
 router.include_router(analytics_router)
+router.include_router(orders_router)
 router.include_router(quality_router)

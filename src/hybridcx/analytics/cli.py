@@ -36,6 +36,9 @@ def report(
     tier: Annotated[int | None, typer.Option(min=1, max=3, help="Only this tier.")] = None,
     intent: Annotated[str | None, typer.Option(help="Only this intent.")] = None,
     agent_id: Annotated[str | None, typer.Option(help="Only conversations this agent had.")] = None,
+    team: Annotated[
+        str | None, typer.Option(help="Only conversations this skill group's members had.")
+    ] = None,
     output: Annotated[Path | None, typer.Option(help="Write here instead of stdout.")] = None,
 ) -> None:
     """Print the KPI report (the same numbers as GET /api/v1/analytics/kpis)."""
@@ -45,7 +48,9 @@ def report(
     from hybridcx.kit.errors import AppError
 
     try:
-        query = kpi_query(from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id)
+        query = kpi_query(
+            from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id, team=team
+        )
         result = asyncio.run(_report(Settings(), workspace, query))
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
@@ -73,5 +78,38 @@ async def _report(settings: Any, workspace: str | None, query: Any) -> dict[str,
                 raise NotFound(f"No workspace {workspace!r}." if workspace else "No workspace yet.")
             config = load_analytics_config(config_path(settings.policy_dir, ws.slug))
             return await kpi_report(session, ws.id, query, config)
+    finally:
+        await engine.dispose()
+
+
+@analytics_app.command("rollup")
+def rollup_command() -> None:
+    """Build or catch up every workspace's KPI rollup now (run it once after upgrading on a
+    long history; the server then keeps it current in the background)."""
+    import time
+
+    from hybridcx.config import Settings
+
+    began = time.perf_counter()
+    done = asyncio.run(_rollup(Settings()))
+    for slug, mark in sorted(done.items()):
+        typer.echo(f"{slug}: caught up to event {mark}")
+    typer.echo(f"Rollup done in {time.perf_counter() - began:.1f} s.")
+
+
+async def _rollup(settings: Any) -> dict[str, int]:
+    from hybridcx.analytics import rollup
+    from hybridcx.analytics.background import meta_intents_loader
+    from hybridcx.kit.db import create_engine, session_factory, upgrade
+    from hybridcx.kit.ids import utcnow
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await upgrade(engine)
+        return await rollup.catch_up_all(
+            session_factory(engine),
+            meta_intents_for=meta_intents_loader(settings.policy_dir),
+            now=utcnow(),
+        )
     finally:
         await engine.dispose()

@@ -8,6 +8,7 @@ planning figures: tier 1 $0.50-1.50, tier 2 $4-6, tier 3 $12-18, all-human basel
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,6 +42,27 @@ class AnalyticsConfig(BaseModel):
     meta_intents: list[str] = Field(default_factory=lambda: ["human_agent", "greeting", "goodbye"])
     # CSAT counts ratings at or above this as satisfied (1-5 scale).
     csat_satisfied_min: int = Field(default=4, ge=1, le=5)
+    # First-contact resolution: "same_issue" counts a re-contact only when it is about the same
+    # intent (or either intent is unknown); "any" counts every re-contact.
+    fcr_recontact: Literal["same_issue", "any"] = "same_issue"
+    # Intents that are sales conversations (revenue per sales conversation); a conversation with
+    # an attributed order counts as one too.
+    sales_intents: list[str] = Field(
+        default_factory=lambda: ["product_availability", "discount_codes", "gift_cards"]
+    )
+    # Value tiers by the customer's lifetime value when the conversation started: the first tier
+    # whose minimum the value reaches (checked from the highest).
+    value_tiers: dict[str, float] = Field(
+        default_factory=lambda: {"high": 1000.0, "medium": 200.0, "low": 0.0}
+    )
+
+    def value_tier(self, value: float | None) -> str:
+        if value is None:
+            return "unknown"
+        for name, minimum in sorted(self.value_tiers.items(), key=lambda kv: -kv[1]):
+            if value >= minimum:
+                return name
+        return "unknown"
 
 
 def load_analytics_config(path: Path | None) -> AnalyticsConfig:

@@ -1,6 +1,8 @@
 """Analytics API (supervisors and admins, always scoped to the caller's workspace).
 
 - ``GET /api/v1/analytics/kpis``: every KPI for conversations started in a window.
+- ``POST /api/v1/conversations/{id}/orders``: attribute an order to a conversation (revenue
+  per sales conversation); any staff member of the workspace, or an integration's staff token.
 """
 
 from __future__ import annotations
@@ -8,11 +10,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 
 from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analytics_config
+from hybridcx.analytics.facts import ORDER
 from hybridcx.analytics.service import kpi_query, kpi_report
 from hybridcx.auth.deps import RuntimeDep, Staff
 from hybridcx.conversations import repository as conversations
+from hybridcx.kit.db import transaction
+from hybridcx.kit.errors import Conflict, NotFound
+from hybridcx.models import ConversationEvent
 from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -38,10 +46,51 @@ async def kpis(
     tier: Annotated[int | None, Query(ge=1, le=3)] = None,
     intent: Annotated[str | None, Query(max_length=100)] = None,
     agent_id: Annotated[str | None, Query(max_length=36)] = None,
+    team: Annotated[
+        str | None, Query(max_length=64, description="A skill group: its members' conversations")
+    ] = None,
 ) -> dict[str, Any]:
-    """CSAT, FCR, handle time, effort, escalation, containment, tiers, cost, queue, agents."""
+    """CSAT, NPS, FCR, handle time, effort, escalation, containment, tiers, cost, queue, agents,
+    revenue, value by segment and the scalability ratio."""
     staff.require("supervisor", "admin")
-    query = kpi_query(from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id)
+    query = kpi_query(
+        from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id, team=team
+    )
     config = await workspace_config(runtime, staff.workspace_id)
     async with runtime.sessions() as session:
         return await kpi_report(session, staff.workspace_id, query, config)
+
+
+orders_router = APIRouter(prefix="/api/v1", tags=["analytics"])
+
+
+class OrderAttribution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    order_id: str = Field(min_length=1, max_length=100, description="The shop's order id.")
+    amount: float = Field(ge=0, le=10_000_000, description="Order value.")
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+
+
+@orders_router.post("/conversations/{conversation_id}/orders", status_code=201)
+async def attribute_order(
+    conversation_id: str, body: OrderAttribution, staff: Staff, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Record that this conversation led to an order; the same order id counts once (409)."""
+    async with transaction(runtime.sessions) as session:
+        conv = await conversations.get_conversation(
+            session, conversation_id, workspace_id=staff.workspace_id, lock=True
+        )
+        if conv is None:
+            raise NotFound("Conversation not found.")
+        stmt = select(ConversationEvent.data).where(
+            ConversationEvent.conversation_id == conv.id, ConversationEvent.type == ORDER
+        )
+        for (data,) in await session.execute(stmt):
+            if (data or {}).get("order_id") == body.order_id:
+                raise Conflict(f"Order {body.order_id!r} is already attributed here.")
+        data = body.model_dump()
+        conversations.add_event(
+            session, conv, ORDER, actor="agent", actor_id=staff.agent_id, data=data
+        )
+    return {"conversation_id": conversation_id, **data}

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 SURVEY = "survey.submitted"
+ORDER = "order.attributed"
 # The event types the KPIs read; repository queries ask for these only.
 KPI_EVENT_TYPES = (
     "conversation.created",
@@ -18,6 +19,7 @@ KPI_EVENT_TYPES = (
     "conversation.taken_over",
     "conversation.resolved",
     SURVEY,
+    ORDER,
 )
 
 
@@ -62,6 +64,15 @@ class ConversationFacts:
     last_event_at: datetime | None = None
     segments: list[Segment] = field(default_factory=list)
     csat: int | None = None
+    # Net Promoter answer (0-10) from the same survey, when the customer gave one.
+    nps: int | None = None
+    # The customer's segment when the conversation started (``conversation.created`` data):
+    # "vip" or "standard", and the customer's lifetime value then (value tiers are configured).
+    segment: str = "unknown"
+    customer_value: float | None = None
+    # Orders attributed to this conversation (``order.attributed``) and their total amount.
+    orders: int = 0
+    revenue: float = 0.0
     sentiments: list[float] = field(default_factory=list)
     # The AI's sentiment reading of each customer message, by message id (the turn id).
     turn_sentiments: dict[str, float] = field(default_factory=dict)
@@ -106,6 +117,8 @@ class _Replayer:
                 created_at=e.created_at,
                 customer_id=e.actor_id,
                 channel=str(e.data.get("channel") or "unknown"),
+                segment=str(e.data.get("segment") or "unknown"),
+                customer_value=_number(e.data.get("customer_value")),
             )
             return
         f = self.facts.get(e.conversation_id)
@@ -171,6 +184,15 @@ class _Replayer:
         rating = e.data.get("rating")
         if isinstance(rating, int) and not isinstance(rating, bool):
             f.csat = rating
+        nps = e.data.get("nps")
+        if isinstance(nps, int) and not isinstance(nps, bool) and 0 <= nps <= 10:
+            f.nps = nps
+
+    def _order_attributed(self, f: ConversationFacts, e: EventRow) -> None:
+        amount = e.data.get("amount")
+        if isinstance(amount, int | float) and not isinstance(amount, bool):
+            f.orders += 1
+            f.revenue = round(f.revenue + float(amount), 2)
 
     @staticmethod
     def _close_segment(f: ConversationFacts, at: datetime) -> None:
@@ -195,6 +217,12 @@ def replay(
     for event in events:
         replayer.apply(event)
     return replayer.facts
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def _dt(value: datetime | None) -> str | None:
@@ -225,6 +253,11 @@ def to_state(f: ConversationFacts) -> dict[str, Any]:
         "last_event_at": _dt(f.last_event_at),
         "segments": [[s.agent_id, s.start.isoformat(), _dt(s.end)] for s in f.segments],
         "csat": f.csat,
+        "nps": f.nps,
+        "segment": f.segment,
+        "customer_value": f.customer_value,
+        "orders": f.orders,
+        "revenue": f.revenue,
         "sentiments": f.sentiments,
         "turn_sentiments": f.turn_sentiments,
         "queued_since": _dt(f.queued_since),
@@ -254,6 +287,12 @@ def from_state(d: Mapping[str, Any]) -> ConversationFacts:
             for agent, start, end in d["segments"]
         ],
         csat=d["csat"],
+        # Rows written before these fields existed lack them.
+        nps=d.get("nps"),
+        segment=d.get("segment", "unknown"),
+        customer_value=d.get("customer_value"),
+        orders=d.get("orders", 0),
+        revenue=d.get("revenue", 0.0),
         sentiments=list(d["sentiments"]),
         turn_sentiments=dict(d["turn_sentiments"]),
         queued_since=_parse(d["queued_since"]),

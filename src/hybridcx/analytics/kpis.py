@@ -28,6 +28,9 @@ class KpiQuery:
     tier: int | None = None
     intent: str | None = None
     agent_id: str | None = None
+    # A team: the conversations any of its members handled (resolved to agent ids by the caller).
+    team: str | None = None
+    team_agent_ids: frozenset[str] | None = None
 
     def matches(self, f: ConversationFacts) -> bool:
         return (
@@ -36,6 +39,7 @@ class KpiQuery:
             and (self.tier is None or f.tier == self.tier)
             and (self.intent is None or f.intent == self.intent)
             and (self.agent_id is None or self.agent_id in f.agents)
+            and (self.team_agent_ids is None or bool(self.team_agent_ids & f.agents))
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,6 +50,7 @@ class KpiQuery:
             "tier": self.tier,
             "intent": self.intent,
             "agent_id": self.agent_id,
+            "team": self.team,
         }
 
 
@@ -76,34 +81,54 @@ def first_contact_resolution(
     everyone: Iterable[ConversationFacts],
     *,
     days: float,
+    same_issue: bool = True,
 ) -> dict[str, Any]:
-    """Share of finished conversations whose customer did not start another within ``days``.
+    """Share of finished conversations whose customer did not come back within ``days``.
 
     Finished means resolved by a person, or kept by the AI to the end (AI conversations have no
-    resolved event). Re-contacts count across every channel and filter."""
-    starts: dict[str, list[tuple[datetime, str]]] = defaultdict(list)
+    resolved event). With ``same_issue`` a later conversation counts as a re-contact when it is
+    about the same intent, or when either intent is unknown (so an unclassified return still
+    counts against resolution); otherwise every later conversation counts. Re-contacts count
+    across every channel and filter."""
+    starts: dict[str, list[tuple[datetime, str, str | None]]] = defaultdict(list)
     for f in everyone:
         if f.customer_id:
-            starts[f.customer_id].append((f.created_at, f.channel))
+            starts[f.customer_id].append((f.created_at, f.channel, f.intent))
     window = timedelta(days=days)
     finished = [f for f in cohort if not f.open]
     recontacted = switched = 0
     for f in finished:
         later = [
             ch
-            for at, ch in starts.get(f.customer_id or "", [])
+            for at, ch, intent in starts.get(f.customer_id or "", [])
             if f.created_at < at <= f.created_at + window
+            and (not same_issue or intent is None or f.intent is None or intent == f.intent)
         ]
         if later:
             recontacted += 1
             switched += any(ch != f.channel for ch in later)
     return {
         "window_days": days,
+        "recontact": "same_issue" if same_issue else "any",
         "finished": len(finished),
         "resolved_first_contact": len(finished) - recontacted,
         "rate": _rate(len(finished) - recontacted, len(finished)),
         "recontacts": recontacted,
         "recontacts_on_another_channel": switched,
+    }
+
+
+def nps(cohort: Sequence[ConversationFacts]) -> dict[str, Any]:
+    """Net Promoter Score from the survey's 0-10 question: % promoters (9-10) - % detractors (0-6)."""
+    answers = [f.nps for f in cohort if f.nps is not None]
+    promoters = sum(1 for a in answers if a >= 9)
+    detractors = sum(1 for a in answers if a <= 6)
+    return {
+        "responses": len(answers),
+        "promoters": promoters,
+        "passives": len(answers) - promoters - detractors,
+        "detractors": detractors,
+        "score": round(100 * (promoters - detractors) / len(answers), 1) if answers else None,
     }
 
 
@@ -216,11 +241,18 @@ def _union_seconds(spans: list[tuple[datetime, datetime]]) -> float:
     return total
 
 
-def agent_activity(cohort: Sequence[ConversationFacts], *, now: datetime) -> list[dict[str, Any]]:
-    """Per agent: conversations, handled time, and occupancy over their active span.
+def agent_activity(
+    cohort: Sequence[ConversationFacts],
+    *,
+    now: datetime,
+    staffed_seconds: dict[str, float] | None = None,
+) -> list[dict[str, Any]]:
+    """Per agent: conversations, handled time, occupancy and utilization.
 
-    Staffed (logged-in) time is not in the event log, so the denominator of occupancy is the
-    agent's active span: from their first assignment to their last release in the data."""
+    With ``staffed_seconds`` (each agent's logged-in time in the window, from their desk
+    sessions) occupancy = time with at least one conversation / staffed time and utilization =
+    handled time / staffed time (above 1 when working several conversations at once). Without
+    it, occupancy falls back to the agent's active span: first assignment to last release."""
     spans: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
     conversations: dict[str, set[str]] = defaultdict(set)
     resolved: Counter[str] = Counter()
@@ -237,6 +269,8 @@ def agent_activity(cohort: Sequence[ConversationFacts], *, now: datetime) -> lis
         active = (
             max(end for _, end in agent_spans) - min(start for start, _ in agent_spans)
         ).total_seconds()
+        staffed = (staffed_seconds or {}).get(agent_id)
+        basis = staffed if staffed else active
         rows.append(
             {
                 "agent_id": agent_id,
@@ -245,7 +279,10 @@ def agent_activity(cohort: Sequence[ConversationFacts], *, now: datetime) -> lis
                 "handled_seconds": round(handled, 2),
                 "busy_seconds": round(busy, 2),
                 "active_span_seconds": round(active, 2),
-                "occupancy": round(busy / active, 4) if active else None,
+                "staffed_seconds": round(staffed, 2) if staffed else None,
+                "occupancy": round(min(1.0, busy / basis), 4) if basis else None,
+                "utilization": round(handled / staffed, 4) if staffed else None,
+                "occupancy_basis": "staffed" if staffed else "active_span",
                 "average_concurrency": round(handled / busy, 4) if busy else None,
             }
         )
@@ -254,6 +291,85 @@ def agent_activity(cohort: Sequence[ConversationFacts], *, now: datetime) -> lis
 
 def _end(seg: Segment, now: datetime) -> datetime:
     return seg.end if seg.end is not None else max(now, seg.start)
+
+
+# ---- business --------------------------------------------------------------------------------
+
+
+def revenue(cohort: Sequence[ConversationFacts], config: AnalyticsConfig) -> dict[str, Any]:
+    """Revenue from orders attributed to conversations, per sales conversation.
+
+    A sales conversation is one about a ``sales_intents`` intent or with an attributed order."""
+    sales_intents = set(config.sales_intents)
+    sales = [f for f in cohort if f.orders or (f.intent in sales_intents)]
+    total = round(sum(f.revenue for f in cohort), 2)
+    converted = sum(1 for f in sales if f.orders)
+    return {
+        "currency": config.cost.currency,
+        "sales_conversations": len(sales),
+        "with_orders": converted,
+        "conversion_rate": _rate(converted, len(sales)),
+        "orders": sum(f.orders for f in cohort),
+        "revenue": total,
+        "revenue_per_sales_conversation": (
+            round(sum(f.revenue for f in sales) / len(sales), 2) if sales else None
+        ),
+    }
+
+
+def value_by_segment(
+    cohort: Sequence[ConversationFacts], config: AnalyticsConfig
+) -> dict[str, Any]:
+    """Per customer segment (VIP or standard) and value tier: volume, revenue, cost, outcomes."""
+
+    def summary(group: list[ConversationFacts]) -> dict[str, Any]:
+        spent = sum(config.cost.per_tier(f.tier) for f in group)
+        earned = sum(f.revenue for f in group)
+        return {
+            "conversations": len(group),
+            "revenue": round(earned, 2),
+            "revenue_per_conversation": round(earned / len(group), 2) if group else None,
+            "cost": round(spent, 2),
+            "ai_containment": _rate(sum(1 for f in group if f.contained), len(group)),
+            "csat_average": _mean([f.csat for f in group if f.csat is not None]),
+        }
+
+    by_segment: dict[str, list[ConversationFacts]] = defaultdict(list)
+    by_tier: dict[str, list[ConversationFacts]] = defaultdict(list)
+    for f in cohort:
+        by_segment[f.segment].append(f)
+        by_tier[config.value_tier(f.customer_value)].append(f)
+    return {
+        "by_segment": {k: summary(v) for k, v in sorted(by_segment.items())},
+        "by_value_tier": {k: summary(v) for k, v in sorted(by_tier.items())},
+    }
+
+
+def scalability(
+    volume: int, previous_volume: int, staffed_hours: float, previous_staffed_hours: float
+) -> dict[str, Any]:
+    """Volume growth against staffed-hours growth from the previous period of the same length.
+
+    ``ratio`` = (volume now / before) / (staffed hours now / before): above 1 means volume grew
+    faster than staffing (the AI absorbed the growth)."""
+    volume_growth = volume / previous_volume if previous_volume else None
+    staffed_growth = staffed_hours / previous_staffed_hours if previous_staffed_hours else None
+    return {
+        "volume": volume,
+        "previous_volume": previous_volume,
+        "staffed_hours": round(staffed_hours, 2),
+        "previous_staffed_hours": round(previous_staffed_hours, 2),
+        "volume_growth": round(volume_growth - 1, 4) if volume_growth is not None else None,
+        "staffed_hours_growth": (
+            round(staffed_growth - 1, 4) if staffed_growth is not None else None
+        ),
+        "ratio": (
+            round(volume_growth / staffed_growth, 4)
+            if volume_growth is not None and staffed_growth
+            else None
+        ),
+        "contacts_per_staffed_hour": round(volume / staffed_hours, 2) if staffed_hours else None,
+    }
 
 
 # ---- the report ------------------------------------------------------------------------------
@@ -280,6 +396,7 @@ def compute_kpis_from_facts(
     config: AnalyticsConfig | None = None,
     *,
     now: datetime | None = None,
+    staffed_seconds: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """``compute_kpis`` from replayed facts (such as the rollup's ``conversation_facts`` rows).
 
@@ -299,9 +416,12 @@ def compute_kpis_from_facts(
         },
         "customer_experience": {
             "csat": csat(cohort, satisfied_min=config.csat_satisfied_min),
-            "nps": None,  # the survey asks no NPS question yet
+            "nps": nps(cohort),
             "first_contact_resolution": first_contact_resolution(
-                cohort, everyone, days=config.fcr_days
+                cohort,
+                everyone,
+                days=config.fcr_days,
+                same_issue=config.fcr_recontact == "same_issue",
             ),
             "average_handle_time": average_handle_time(cohort),
             "customer_effort": customer_effort(cohort),
@@ -312,6 +432,10 @@ def compute_kpis_from_facts(
             "tier_distribution": tier_distribution(cohort),
             "cost": cost(cohort, config),
             "queue": queue_service(cohort, target_seconds=config.service_level_seconds),
-            "agents": agent_activity(cohort, now=now),
+            "agents": agent_activity(cohort, now=now, staffed_seconds=staffed_seconds),
+        },
+        "business": {
+            "revenue": revenue(cohort, config),
+            "value_by_segment": value_by_segment(cohort, config),
         },
     }

@@ -129,6 +129,10 @@ DATA_FIELDS: tuple[tuple[str, str], ...] = (
     ("rating", "int"),
     ("from_status", "str"),
     ("category", "str"),
+    ("nps", "int"),
+    ("segment", "str"),
+    ("customer_value", "float"),
+    ("amount", "float"),
 )
 
 

@@ -24,6 +24,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
     String,
@@ -31,11 +32,18 @@ from sqlalchemy import (
     Text,
     delete,
     select,
+    type_coerce,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.analytics.facts import ConversationFacts, from_state, replay, to_state
+from hybridcx.analytics.facts import (
+    ConversationFacts,
+    Segment,
+    from_state,
+    replay,
+    to_state,
+)
 from hybridcx.analytics.repository import CLOCK_SLACK, seq_at, seq_range_events
 from hybridcx.models import ConversationEvent
 from hybridcx.models.base import Base
@@ -64,9 +72,19 @@ conversation_facts = Table(
     Column("transfers", Integer, nullable=False),
     Column("turns", Integer, nullable=False),
     Column("csat", Integer, nullable=True),
-    # The whole replay state (segments, queue waits, reasons...) as JSON text: the KPIs read
-    # this; the columns above are for ad-hoc SQL.
+    # The whole replay state as JSON text: catch-up continues the replay from it.
     Column("state", Text, nullable=False),
+    # Added by migration 0012. Reports read the plain columns and ``detail`` only, never
+    # ``state``: decoding a JSON document per row was most of a report's time at 1M.
+    Column("taken_over", Boolean, nullable=True),
+    Column("last_event_at", DateTime, nullable=True),
+    Column("nps", Integer, nullable=True),
+    Column("segment", String(20), nullable=True),
+    Column("customer_value", Float, nullable=True),
+    Column("orders", Integer, nullable=True),
+    Column("revenue", Float, nullable=True),
+    # Only for conversations people touched: reasons, queue waits, agent segments (JSON).
+    Column("detail", Text, nullable=True),
     Index("ix_conversation_facts_workspace_created", "workspace_id", "created_at"),
 )
 
@@ -98,7 +116,98 @@ def _row(workspace_id: str, f: ConversationFacts) -> dict[str, Any]:
         "turns": f.turns,
         "csat": f.csat,
         "state": json.dumps(to_state(f), separators=(",", ":")),
+        "taken_over": f.taken_over,
+        "last_event_at": f.last_event_at,
+        "nps": f.nps,
+        "segment": f.segment[:20],
+        "customer_value": f.customer_value,
+        "orders": f.orders,
+        "revenue": f.revenue,
+        "detail": _detail(f),
     }
+
+
+def _detail(f: ConversationFacts) -> str | None:
+    if not (f.reasons or f.queue_waits or f.segments or f.queued_since):
+        return None
+    return json.dumps(
+        [
+            f.reasons,
+            f.queue_waits,
+            [[s.agent_id, s.start.isoformat(), _iso(s.end)] for s in f.segments],
+            _iso(f.queued_since),
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _when(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None) if value.tzinfo else value
+    return datetime.fromisoformat(str(value))
+
+
+# What a report reads per conversation: plain columns (datetimes as text: parsing them with
+# ``fromisoformat`` is far cheaper than the driver's per-row type processing).
+_REPORT_COLUMNS = (
+    conversation_facts.c.conversation_id,
+    conversation_facts.c.customer_id,
+    type_coerce(conversation_facts.c.created_at, String),
+    conversation_facts.c.channel,
+    conversation_facts.c.tier,
+    conversation_facts.c.intent,
+    conversation_facts.c.turns,
+    conversation_facts.c.transfers,
+    conversation_facts.c.escalated,
+    conversation_facts.c.taken_over,
+    type_coerce(conversation_facts.c.first_assigned_at, String),
+    type_coerce(conversation_facts.c.resolved_at, String),
+    type_coerce(conversation_facts.c.last_event_at, String),
+    conversation_facts.c.csat,
+    conversation_facts.c.nps,
+    conversation_facts.c.segment,
+    conversation_facts.c.customer_value,
+    conversation_facts.c.orders,
+    conversation_facts.c.revenue,
+    conversation_facts.c.detail,
+)
+
+
+def _from_columns(r: Any) -> ConversationFacts:
+    f = ConversationFacts(
+        id=r[0],
+        created_at=_when(r[2]),  # type: ignore[arg-type]
+        customer_id=r[1],
+        channel=r[3],
+        tier=r[4],
+        intent=r[5],
+        turns=r[6],
+        transfers=r[7],
+        escalated=bool(r[8]),
+        taken_over=bool(r[9]),
+        first_assigned_at=_when(r[10]),
+        resolved_at=_when(r[11]),
+        last_event_at=_when(r[12]),
+        csat=r[13],
+        nps=r[14],
+        segment=r[15] or "unknown",
+        customer_value=r[16],
+        orders=r[17] or 0,
+        revenue=r[18] or 0.0,
+    )
+    if r[19] is not None:
+        reasons, waits, segments, queued_since = json.loads(r[19])
+        f.reasons = reasons
+        f.queue_waits = waits
+        f.segments = [Segment(a, datetime.fromisoformat(b), _when(e)) for a, b, e in segments]
+        f.queued_since = _when(queued_since)
+    return f
 
 
 def _chunks(ids: list[str]) -> Iterable[list[str]]:
@@ -122,10 +231,16 @@ async def _load(
     return facts
 
 
-async def _save(session: AsyncSession, workspace_id: str, facts: list[ConversationFacts]) -> None:
+async def _save(
+    session: AsyncSession,
+    workspace_id: str,
+    facts: list[ConversationFacts],
+    existing: set[str],
+) -> None:
+    """Write ``facts``: rows in ``existing`` are replaced, the others are new."""
     conn = await session.connection()
     t = conversation_facts
-    for chunk in _chunks([f.id for f in facts]):
+    for chunk in _chunks(sorted(existing)):
         await conn.execute(delete(t).where(t.c.conversation_id.in_(chunk)))
     if facts:
         await conn.execute(t.insert(), [_row(workspace_id, f) for f in facts])
@@ -169,22 +284,33 @@ async def _watermark(session: AsyncSession, workspace_id: str, meta: str, now: d
 
 
 async def catch_up(
-    session: AsyncSession, workspace_id: str, *, meta_intents: Iterable[str], now: datetime
-) -> int:
+    session: AsyncSession,
+    workspace_id: str,
+    *,
+    meta_intents: Iterable[str],
+    now: datetime,
+    max_seqs: int | None = None,
+) -> tuple[int, int]:
     """Replay the workspace's events past its watermark into its facts; commit.
 
-    Returns the new watermark: events from that seq on are not in the facts yet."""
+    With ``max_seqs`` at most that much of the log is processed (a request's budget).
+    Returns ``(watermark, stable)``: events from the watermark on are not in the facts yet, and
+    the rollup is complete up to the clock slack when ``watermark >= stable``."""
     meta = json.dumps(sorted(meta_intents))
     stable = await seq_at(session, now - CLOCK_SLACK)
     mark = await _watermark(session, workspace_id, meta, now)
-    while mark < stable:
-        upto = min(stable, mark + BATCH_SEQ)
+    limit = stable if max_seqs is None else min(stable, mark + max_seqs)
+    while mark < limit:
+        upto = min(limit, mark + BATCH_SEQ)
         events = await seq_range_events(session, workspace_id, first=mark, last=upto)
         if events:
             ids = sorted({e.conversation_id for e in events})
-            facts = await _load(session, workspace_id, ids)
+            # Conversations that start in this batch have no row yet: only the others load.
+            born = {e.conversation_id for e in events if e.type == "conversation.created"}
+            facts = await _load(session, workspace_id, [i for i in ids if i not in born])
+            existing = set(facts)
             replay(events, meta_intents=meta_intents, facts=facts)
-            await _save(session, workspace_id, [facts[i] for i in ids if i in facts])
+            await _save(session, workspace_id, [facts[i] for i in ids if i in facts], existing)
         mark = upto
     w = kpi_watermarks
     conn = await session.connection()
@@ -194,7 +320,7 @@ async def catch_up(
         .values(next_seq=max(mark, 0), meta_intents=meta, updated_at=now)
     )
     await session.commit()
-    return mark
+    return mark, stable
 
 
 async def window_facts(
@@ -205,16 +331,25 @@ async def window_facts(
     end: datetime,
     meta_intents: Iterable[str],
     now: datetime,
-) -> list[ConversationFacts]:
-    """Facts of the conversations started in [start, end), current to the end of the log."""
+    max_catch_up_seqs: int | None = None,
+) -> list[ConversationFacts] | None:
+    """Facts of the conversations started in [start, end), current to the end of the log.
+
+    ``None`` when the rollup is further behind than ``max_catch_up_seqs`` (say, the first report
+    after deploying on a long history, before ``hybridcx analytics rollup`` or the server's
+    background catch-up has built it): the caller then replays the window's events instead."""
     meta = frozenset(meta_intents)
-    mark = await catch_up(session, workspace_id, meta_intents=meta, now=now)
+    mark, stable = await catch_up(
+        session, workspace_id, meta_intents=meta, now=now, max_seqs=max_catch_up_seqs
+    )
+    if mark < stable:
+        return None
     t = conversation_facts
-    stmt = select(t.c.state).where(
+    stmt = select(*_REPORT_COLUMNS).where(
         t.c.workspace_id == workspace_id, t.c.created_at >= start, t.c.created_at < end
     )
     conn = await session.connection()
-    facts = {f.id: f for f in (from_state(json.loads(s)) for (s,) in await conn.execute(stmt))}
+    facts = {f.id: f for f in map(_from_columns, await conn.execute(stmt))}
     # The tail the watermark has not reached yet (the last minutes), replayed in memory.
     e_created = ConversationEvent.created_at
     tail = await seq_range_events(
@@ -222,3 +357,20 @@ async def window_facts(
     )
     replay(tail, meta_intents=meta, facts=facts)
     return [f for f in facts.values() if start <= f.created_at < end]
+
+
+async def catch_up_all(sessions: Any, *, meta_intents_for: Any, now: datetime) -> dict[str, int]:
+    """Catch every workspace's rollup up (the CLI and the server's background task).
+
+    ``meta_intents_for(session, workspace)`` gives a workspace's configured meta intents."""
+    from hybridcx.models import Workspace
+
+    async with sessions() as session:
+        workspaces = (await session.execute(select(Workspace))).scalars().all()
+    done: dict[str, int] = {}
+    for ws in workspaces:
+        async with sessions() as session:
+            meta = await meta_intents_for(session, ws)
+            mark, _ = await catch_up(session, ws.id, meta_intents=meta, now=now)
+            done[ws.slug] = mark
+    return done

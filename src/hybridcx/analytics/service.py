@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.analytics import rollup
+from hybridcx.agents.service import staffed_seconds
+from hybridcx.analytics import repository, rollup
 from hybridcx.analytics.config import AnalyticsConfig
-from hybridcx.analytics.kpis import KpiQuery, compute_kpis_from_facts
+from hybridcx.analytics.facts import replay
+from hybridcx.analytics.kpis import KpiQuery, compute_kpis_from_facts, scalability
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.time import iso
+from hybridcx.models import Agent
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
@@ -41,6 +47,7 @@ def kpi_query(
     tier: int | None = None,
     intent: str | None = None,
     agent_id: str | None = None,
+    team: str | None = None,
 ) -> KpiQuery:
     """The query for ``from``/``to`` (default: the last 30 days), checked."""
     to_at = parse_when(end, end=True) or utcnow()
@@ -50,13 +57,34 @@ def kpi_query(
     if to_at - from_at > timedelta(days=MAX_DAYS):
         raise InvalidInput(f"A report covers at most {MAX_DAYS} days; narrow from/to.")
     return KpiQuery(
-        start=from_at, end=to_at, channel=channel, tier=tier, intent=intent, agent_id=agent_id
+        start=from_at,
+        end=to_at,
+        channel=channel,
+        tier=tier,
+        intent=intent,
+        agent_id=agent_id,
+        team=team,
     )
+
+
+# How much of the log a report may roll up itself; beyond that (a first report on a long history
+# before `hybridcx analytics rollup` or the background catch-up ran) it replays the window.
+REQUEST_CATCH_UP_SEQS = 200_000
+
+
+async def team_agent_ids(session: AsyncSession, workspace_id: str, team: str) -> frozenset[str]:
+    """A team's members: the workspace's staff with that skill (skill groups are the teams)."""
+    stmt = select(Agent.id, Agent.skills).where(Agent.workspace_id == workspace_id)
+    rows = (await session.execute(stmt)).all()
+    return frozenset(agent_id for agent_id, skills in rows if team in (skills or []))
 
 
 async def kpi_report(
     session: AsyncSession, workspace_id: str, query: KpiQuery, config: AnalyticsConfig
 ) -> dict[str, Any]:
+    if query.team is not None and query.team_agent_ids is None:
+        members = await team_agent_ids(session, workspace_id, query.team)
+        query = dataclasses.replace(query, team_agent_ids=members)
     # Re-contacts after the window still decide first-contact resolution.
     now = utcnow()
     until = min(query.end + timedelta(days=config.fcr_days), max(now, query.end))
@@ -67,7 +95,49 @@ async def kpi_report(
         end=until,
         meta_intents=config.meta_intents,
         now=now,
+        max_catch_up_seqs=REQUEST_CATCH_UP_SEQS,
     )
-    report = compute_kpis_from_facts(facts, query, config, now=min(now, until))
+    source = "rollup"
+    if facts is None:  # the rollup is still being built: replay the window's events instead
+        events = await repository.window_events(session, workspace_id, start=query.start, end=until)
+        facts = list(replay(events, meta_intents=config.meta_intents).values())
+        source = "events"
+    staffed = await staffed_seconds(session, workspace_id, query.start, min(query.end, now))
+    report = compute_kpis_from_facts(
+        facts, query, config, now=min(now, until), staffed_seconds=staffed
+    )
+    report["business"]["scalability"] = await _scalability(
+        session, workspace_id, query, report["volume"]["conversations"], staffed
+    )
+    report["source"] = source
     report["generated_at"] = utcnow().isoformat(timespec="seconds") + "Z"
     return report
+
+
+async def _scalability(
+    session: AsyncSession,
+    workspace_id: str,
+    query: KpiQuery,
+    volume: int,
+    staffed: dict[str, float],
+) -> dict[str, Any]:
+    """This window against the one before it, of the same length (whole workspace)."""
+    length = query.end - query.start
+    before = (query.start - length, query.start)
+    t = rollup.conversation_facts
+    counts = select(func.count()).where(
+        t.c.workspace_id == workspace_id, t.c.created_at >= before[0], t.c.created_at < before[1]
+    )
+    previous_volume = int((await session.execute(counts)).scalar() or 0)
+    unfiltered = select(func.count()).where(
+        t.c.workspace_id == workspace_id, t.c.created_at >= query.start, t.c.created_at < query.end
+    )
+    # The ratio compares the workspace's whole volume, whatever the report's filters.
+    if query.channel or query.tier or query.intent or query.agent_id or query.team:
+        volume = int((await session.execute(unfiltered)).scalar() or 0)
+    previous = await staffed_seconds(session, workspace_id, *before)
+    result = scalability(
+        volume, previous_volume, sum(staffed.values()) / 3600, sum(previous.values()) / 3600
+    )
+    result["previous_period"] = {"from": iso(before[0]), "to": iso(before[1])}
+    return result

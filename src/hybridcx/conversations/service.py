@@ -130,7 +130,14 @@ class ConversationService:
                 "conversation.created",
                 actor="customer",
                 actor_id=customer.id,
-                data={"channel": body.channel, "inbox_id": inbox.id, "identity_verified": verified},
+                data={
+                    "channel": body.channel,
+                    "inbox_id": inbox.id,
+                    "identity_verified": verified,
+                    # Who the customer was when they came: analytics' value-by-segment.
+                    "segment": "vip" if customer.vip else "standard",
+                    "customer_value": customer.lifetime_value,
+                },
             )
             created = await self._run_turn(session, outbox, conv, customer, text=None, turn_id=None)
             messages = [message_read(m) for m in created]

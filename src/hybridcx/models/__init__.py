@@ -2,6 +2,7 @@
 
 from hybridcx.models.agent import Agent
 from hybridcx.models.agent_presence import AgentPresence
+from hybridcx.models.agent_shift import AgentShift
 from hybridcx.models.article import Article
 from hybridcx.models.base import Base
 from hybridcx.models.case import Case
@@ -19,6 +20,7 @@ __all__ = [
     "Article",
     "DemoOutbox",
     "AgentPresence",
+    "AgentShift",
     "Base",
     "Case",
     "Conversation",

@@ -1,6 +1,6 @@
 """The few API endpoints the web pages need beyond the core API.
 
-- ``POST /api/v1/conversations/{id}/survey`` (customer token): CSAT after a resolved chat.
+- ``POST /api/v1/conversations/{id}/survey`` (customer token): CSAT (and NPS) after a resolved chat.
 - ``GET /api/v1/conversations/{id}/wait`` (customer token): place in line and expected wait.
 - ``POST /api/v1/conversations/{id}/ask`` (staff): ask a teammate or supervisor for help, live.
 - ``GET /api/v1/questions`` (staff): questions asked of me in the last day, answered or not.
@@ -38,6 +38,12 @@ class SurveyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rating: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
+    nps: int | None = Field(
+        default=None,
+        ge=0,
+        le=10,
+        description="How likely to recommend us, 0 (not at all) to 10 (extremely); optional.",
+    )
     comment: str = Field(default="", max_length=2000)
 
     @field_validator("comment")
@@ -63,7 +69,12 @@ async def submit_survey(
             raise Conflict("The survey opens once the conversation is resolved.")
         if await queries.has_survey(session, conv.id):
             raise Conflict("Thanks, we already have your feedback for this conversation.")
-        data = {"rating": body.rating, "comment": body.comment, "agent_id": conv.assigned_agent_id}
+        data = {
+            "rating": body.rating,
+            "nps": body.nps,
+            "comment": body.comment,
+            "agent_id": conv.assigned_agent_id,
+        }
         repo.add_event(
             session,
             conv,
@@ -72,7 +83,12 @@ async def submit_survey(
             actor_id=conv.customer_id,
             data=data,
         )
-    return {"conversation_id": conversation_id, "rating": body.rating, "comment": body.comment}
+    return {
+        "conversation_id": conversation_id,
+        "rating": body.rating,
+        "nps": body.nps,
+        "comment": body.comment,
+    }
 
 
 class AskCreate(BaseModel):

@@ -321,6 +321,7 @@ async function postWithRetry(text, key) {
 async function submitSurvey(event) {
   event.preventDefault();
   const rating = ui.survey.querySelector("input[name=rating]:checked");
+  const nps = ui.survey.querySelector("input[name=nps]:checked");
   ui.surveyError.textContent = "";
   if (!rating) {
     ui.surveyError.textContent = "Choose a rating from 1 to 5.";
@@ -331,7 +332,11 @@ async function submitSurvey(event) {
     await api(`/api/v1/conversations/${encodeURIComponent(state.id)}/survey`, {
       method: "POST",
       token: state.token,
-      body: { rating: Number(rating.value), comment: ui.survey.comment.value },
+      body: {
+        rating: Number(rating.value),
+        nps: nps ? Number(nps.value) : null,
+        comment: ui.survey.comment.value,
+      },
     });
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 409) {
