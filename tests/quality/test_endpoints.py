@@ -56,3 +56,39 @@ def test_conversation_and_agent_quality(api: Api, server: LiveServer) -> None:
     olga = api.login("olga@other.example", "other-admin")
     assert api.staff(olga, "GET", f"/api/v1/quality/conversations/{good['id']}").status_code == 404
     assert api.staff(olga, "GET", "/api/v1/quality/agents").json()["handlers"] == []
+
+
+def test_knowledge_accuracy_checks_answers_against_their_articles(api: Api) -> None:
+    """An FAQ answered from an article passes; once the article is rewritten to say something
+    else, the same answer no longer matches the knowledge it came from; removed, it is flagged."""
+    admin = api.login("admin@example.com", "demo-admin")
+    sam = api.login("supervisor@example.com", "demo-supervisor")
+    conv = api.start("pat@example.com", "Pat")
+    r = api.say(conv, "What are your opening hours?")
+    assert r.status_code == 200, r.text
+    path = f"/api/v1/quality/conversations/{conv['id']}"
+
+    def accuracy() -> dict[str, Any]:
+        result = api.staff(sam, "GET", path).json()
+        return {c["criterion"]: c for c in result["criteria"]}["knowledge_accuracy"]
+
+    first = accuracy()
+    assert first["applicable"] and first["score"] == 1.0 and first["evidence"]
+    items = api.staff(admin, "GET", "/api/v1/articles").json()["items"]
+    (hours,) = [a for a in items if a["slug"] == "opening-hours"]
+    changed = api.staff(
+        admin,
+        "PUT",
+        f"/api/v1/articles/{hours['id']}",
+        json={
+            "title": hours["title"],
+            "body": "Our stores are permanently closed; we only sell online now.",
+            "audience": "public",
+        },
+    )
+    assert changed.status_code == 200, changed.text
+    stale = accuracy()
+    assert stale["score"] == 0.0 and "only" in stale["note"]
+    gone = api.staff(admin, "DELETE", f"/api/v1/articles/{hours['id']}")
+    assert gone.status_code in (200, 204), gone.text
+    assert "no longer published" in accuracy()["note"]

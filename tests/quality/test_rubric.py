@@ -141,3 +141,34 @@ def test_coaching_names_the_weakest_criteria_with_examples() -> None:
     (first, second) = summary["coaching"]
     assert first["average"] <= second["average"] < 1
     assert first["examples"] == ["bad"]
+
+
+def test_knowledge_accuracy_against_the_articles_used() -> None:
+    from hybridcx.quality.rubric import KnowledgeUse, knowledge_accuracy
+
+    article = "Returns are free within 30 days of delivery. Bring the receipt to any store."
+    lines = [
+        Line("m1", "customer", "can i return my shoes?", turn_id="t1"),
+        Line(
+            "m2",
+            "ai",
+            "Returns are free within 30 days of delivery.\n\nSource: Returns",
+            turn_id="t1",
+        ),
+        Line("m3", "customer", "and gift cards?", turn_id="t2"),
+        Line("m4", "ai", "Gift cards never expire and work online too.", turn_id="t2"),
+    ]
+    rubric = RubricConfig()
+
+    def score(uses: list[KnowledgeUse]) -> Any:
+        record = ConversationRecord("c", lines, "ai", knowledge=uses)
+        return knowledge_accuracy(record, rubric)
+
+    faithful = score([KnowledgeUse("t1", {"a1": article})])
+    assert faithful.applicable and faithful.score == 1.0 and faithful.evidence == ["m2"]
+    # The second answer claims things the cited article does not say.
+    mixed = score([KnowledgeUse("t1", {"a1": article}), KnowledgeUse("t2", {"a1": article})])
+    assert mixed.score == 0.5 and "only" in mixed.note
+    removed = score([KnowledgeUse("t1", {"a1": None})])
+    assert removed.score == 0.0 and "no longer published" in removed.note
+    assert not score([]).applicable

@@ -345,7 +345,11 @@ class ConversationService:
             conv,
             "routing.decided",
             actor="ai",
-            data={**decision.to_dict(), "turn_id": turn_id},
+            data={
+                **decision.to_dict(),
+                "turn_id": turn_id,
+                **({"knowledge": ctx.knowledge_used} if ctx.knowledge_used else {}),
+            },
         )
         full_transcript = transcript + [TranscriptLine(r.author, r.text) for r in result.replies]
         previous_status = conv.status

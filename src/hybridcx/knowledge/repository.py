@@ -28,7 +28,10 @@ class ArticleKnowledge:
         if not found.answered:
             return None
         sources = tuple((hit.title, hit.url or "") for hit in found.sources)
-        return KnowledgeAnswer(found.text, sources, round(found.confidence, 4))
+        articles = tuple(
+            (doc_id, None) for doc_id in dict.fromkeys(h.doc_id for h in found.sources)
+        )
+        return KnowledgeAnswer(found.text, sources, round(found.confidence, 4), articles)
 
     async def article(self, slug: str) -> ArticleRef | None:
         stmt = select(Article).where(
@@ -37,4 +40,6 @@ class ArticleKnowledge:
             Article.audience == "public",
         )
         found = (await self.session.execute(stmt)).scalar_one_or_none()
-        return ArticleRef(found.slug, found.title, found.body) if found else None
+        if found is None:
+            return None
+        return ArticleRef(found.slug, found.title, found.body, found.id, found.version)

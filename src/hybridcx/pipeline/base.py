@@ -41,6 +41,8 @@ class ArticleRef:
     slug: str
     title: str
     body: str
+    id: str | None = None  # the article's id, recorded with answers (quality: accuracy)
+    version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,9 @@ class KnowledgeAnswer:
     text: str
     sources: tuple[tuple[str, str], ...]  # (title, link)
     confidence: float
+    # The articles the answer came from, as (article id, version): quality checks the answer
+    # against them later (accuracy against the knowledge used).
+    articles: tuple[tuple[str, int | None], ...] = ()
 
 
 class KnowledgeSource(Protocol):
@@ -123,6 +128,9 @@ class TurnContext:
     scores: dict[str, float] = field(default_factory=dict)
     decision: RoutingDecision | None = None
     replies: list[Reply] = field(default_factory=list)
+    # Knowledge this turn's answer used: [{"id": article id, "version": n}] (recorded on the
+    # turn's routing.decided event).
+    knowledge_used: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def is_opening(self) -> bool:

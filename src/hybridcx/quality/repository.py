@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.models import Conversation, Message
+from hybridcx.models import Article, Conversation, ConversationEvent, Message
+from hybridcx.quality.rubric import KnowledgeUse
 
 
 async def conversation_in(
@@ -49,6 +50,35 @@ async def public_lines(
         for m in (await session.execute(stmt)).scalars():
             out[m.conversation_id].append(m)
     return out
+
+
+async def knowledge_uses(
+    session: AsyncSession, conversation_ids: Sequence[str]
+) -> dict[str, list[KnowledgeUse]]:
+    """Per conversation, the turns answered from knowledge and their articles' current text."""
+    uses: dict[str, list[tuple[str, list[str]]]] = {}
+    for i in range(0, len(conversation_ids), 500):
+        stmt = select(ConversationEvent.conversation_id, ConversationEvent.data).where(
+            ConversationEvent.conversation_id.in_(conversation_ids[i : i + 500]),
+            ConversationEvent.type == "routing.decided",
+        )
+        for conv_id, data in await session.execute(stmt):
+            used = (data or {}).get("knowledge")
+            if used and data.get("turn_id"):
+                ids = [str(u["id"]) for u in used if isinstance(u, dict) and u.get("id")]
+                uses.setdefault(conv_id, []).append((str(data["turn_id"]), ids))
+    wanted = sorted({a for turns in uses.values() for _, ids in turns for a in ids})
+    bodies: dict[str, str] = {}
+    for i in range(0, len(wanted), 500):
+        stmt = select(Article.id, Article.title, Article.body).where(
+            Article.id.in_(wanted[i : i + 500]), Article.audience == "public"
+        )
+        for article_id, title, body in await session.execute(stmt):
+            bodies[article_id] = f"{title}\n{body}"
+    return {
+        conv_id: [KnowledgeUse(turn, {a: bodies.get(a) for a in ids}) for turn, ids in turns]
+        for conv_id, turns in uses.items()
+    }
 
 
 def finished_before(conv: Conversation, cutoff: datetime) -> bool:

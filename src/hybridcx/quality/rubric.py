@@ -125,6 +125,9 @@ class RubricConfig(BaseModel):
             "privacy_policy": ["privacy policy"],
         }
     )
+    # Knowledge accuracy: share of an answer's content words that must appear in the articles
+    # it came from (the AI's knowledge answers are extractive, so a faithful one scores ~1).
+    knowledge_support_min: float = Field(default=0.8, gt=0, le=1)
     handle_time_outlier_factor: float = Field(default=2.0, gt=1)
     handle_time_min_peers: int = Field(default=3, ge=1)
     weights: dict[str, float] = Field(default_factory=dict)
@@ -151,6 +154,16 @@ class Line:
     author: str
     text: str
     sentiment: float | None = None  # customer lines: the AI's reading of that message
+    turn_id: str | None = None  # the customer message whose turn produced this line
+
+
+@dataclass(frozen=True)
+class KnowledgeUse:
+    """A turn whose answer came from knowledge: the articles as they are now (None: the article
+    is gone or no longer public), by id."""
+
+    turn_id: str
+    articles: dict[str, str | None]
 
 
 @dataclass(frozen=True)
@@ -162,6 +175,7 @@ class ConversationRecord:
     category: str | None = None
     identity_verified: bool = False
     handle_seconds: float | None = None
+    knowledge: Sequence[KnowledgeUse] = ()
 
 
 @dataclass(frozen=True)
@@ -285,6 +299,96 @@ def compliance(conv: ConversationRecord, rubric: RubricConfig) -> CriterionScore
     return CriterionScore("compliance", True, 1.0 if said else 0.0, said[:3], note)
 
 
+_WORDS = re.compile(r"[a-z0-9']+")
+_STOP = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "is",
+        "are",
+        "be",
+        "it",
+        "this",
+        "that",
+        "with",
+        "you",
+        "your",
+        "we",
+        "our",
+        "can",
+        "will",
+        "at",
+        "by",
+        "as",
+        "from",
+        "if",
+        "not",
+        "no",
+        "do",
+        "does",
+        "have",
+        "has",
+        "was",
+        "were",
+        "i",
+        "my",
+        "me",
+        "us",
+        "they",
+        "them",
+        "their",
+        "its",
+    ]
+)
+
+
+def _content_words(text: str) -> list[str]:
+    # The citation line the AI appends ("Source: ...") is not a claim.
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith(("Source:", "Sources:")))
+    return [w for w in _WORDS.findall(body.lower()) if len(w) > 2 and w not in _STOP]
+
+
+def knowledge_accuracy(conv: ConversationRecord, rubric: RubricConfig) -> CriterionScore:
+    """Answers given from knowledge say what the articles they came from say (and those
+    articles still exist): the share of the answer's content words found in the articles."""
+    if not conv.knowledge:
+        return _not_applicable("knowledge_accuracy", "No answer came from knowledge.")
+    speaker = "ai" if conv.handler == "ai" else None
+    checked, passed, evidence, problems = 0, 0, [], []
+    for use in conv.knowledge:
+        answers = [
+            ln for ln in conv.lines if ln.turn_id == use.turn_id and ln.author in ("ai", speaker)
+        ]
+        if not answers:
+            continue
+        words = _content_words(" ".join(ln.text for ln in answers))
+        texts = [t for t in use.articles.values() if t is not None]
+        gone = [a for a, t in use.articles.items() if t is None]
+        vocabulary = set(_content_words(" ".join(texts)))
+        support = sum(1 for w in words if w in vocabulary) / len(words) if words else 1.0
+        checked += 1
+        evidence.extend(ln.id for ln in answers)
+        if gone:
+            problems.append(f"{len(gone)} cited article(s) no longer published")
+        elif support < rubric.knowledge_support_min:
+            problems.append(f"only {support:.0%} of an answer is in its articles")
+        else:
+            passed += 1
+    if not checked:
+        return _not_applicable("knowledge_accuracy", "No answer came from knowledge.")
+    score = round(passed / checked, 3)
+    note = "" if score == 1 else "Check the answers against the articles: " + "; ".join(problems)
+    return CriterionScore("knowledge_accuracy", True, score, evidence[:6], note)
+
+
 def sentiment_recovered(conv: ConversationRecord, rubric: RubricConfig) -> CriterionScore:
     readings = [ln for ln in conv.lines if ln.author == "customer" and ln.sentiment is not None]
     if len(readings) < 2:
@@ -322,6 +426,7 @@ CRITERIA = (
     "empathy",
     "resolution_confirmed",
     "compliance",
+    "knowledge_accuracy",
     "sentiment_recovered",
     "handle_time",
 )
@@ -337,6 +442,7 @@ def score_conversation(
         empathy(conv, rubric),
         resolution_confirmed(conv, rubric),
         compliance(conv, rubric),
+        knowledge_accuracy(conv, rubric),
         sentiment_recovered(conv, rubric),
         handle_time(conv, rubric, peer_handle_seconds),
     ]

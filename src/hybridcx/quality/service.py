@@ -17,7 +17,13 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.models import Conversation, Message
 from hybridcx.quality import repository
 from hybridcx.quality.coaching import handler_summary
-from hybridcx.quality.rubric import ConversationRecord, Line, RubricConfig, score_conversation
+from hybridcx.quality.rubric import (
+    ConversationRecord,
+    KnowledgeUse,
+    Line,
+    RubricConfig,
+    score_conversation,
+)
 
 # The AI has finished with a conversation nobody has written in for this long.
 AI_IDLE = timedelta(minutes=30)
@@ -37,6 +43,7 @@ def record_of(
     messages: Sequence[Message],
     facts: ConversationFacts | None,
     category: str | None,
+    knowledge: Sequence[KnowledgeUse] = (),
 ) -> ConversationRecord:
     sentiments = _sentiments(facts)
     handler = "ai"
@@ -46,12 +53,13 @@ def record_of(
         handler = conv.assigned_agent_id
     return ConversationRecord(
         id=conv.id,
-        lines=[Line(m.id, m.author, m.text, sentiments.get(m.id)) for m in messages],
+        lines=[Line(m.id, m.author, m.text, sentiments.get(m.id), m.turn_id) for m in messages],
         handler=handler,
         intent=(facts.intent if facts else None) or (conv.ai_state or {}).get("topic"),
         category=category,
         identity_verified=conv.identity_verified,
         handle_seconds=facts.handle_seconds if facts else None,
+        knowledge=knowledge,
     )
 
 
@@ -95,9 +103,12 @@ async def _scored(
     categories = _categories(events)
     peers = _peer_times(facts, categories)
     lines = await repository.public_lines(session, [c.id for c in convs])
+    knowledge = await repository.knowledge_uses(session, [c.id for c in convs])
     out = []
     for c in convs:
-        record = record_of(c, lines[c.id], facts.get(c.id), categories.get(c.id))
+        record = record_of(
+            c, lines[c.id], facts.get(c.id), categories.get(c.id), knowledge.get(c.id, [])
+        )
         key = _peer_key(record.category, record.intent)
         out.append((record, score_conversation(record, rubric, peer_handle_seconds=peers[key])))
     return out

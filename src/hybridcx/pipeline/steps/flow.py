@@ -133,11 +133,14 @@ class FlowStep:
             return None
         found = await knowledge.answer(ctx.text or "")
         if found is not None:
+            ctx.knowledge_used = [{"id": i, "version": v} for i, v in found.articles]
             return f"{found.text}\n\n{_cite(found.sources)}"
         slug = self.flows.faq_intents.get(intent)
         if slug and self._confident(ctx):
             article = await knowledge.article(slug)
             if article is not None:
+                if article.id:
+                    ctx.knowledge_used = [{"id": article.id, "version": article.version}]
                 return f"{article.body}\n\nSource: {article.title}"
         return None
 
