@@ -154,3 +154,21 @@ def test_cli_compares_two_staffing_levels(nlu_model_dir: Path) -> None:
     assert diff["metrics"]["abandonment_rate"]["delta"] > 0  # fewer people, more customers give up
     both = CliRunner().invoke(app, [*args, "--compare", "x.yaml", "--compare-agents", "1"])
     assert both.exit_code == 2
+
+
+def test_surveys_recontacts_and_transfers_follow_their_settings(engine: Engine) -> None:
+    base = run(engine)
+    s = base["summary"]
+    assert s["recontacts"] > 0 and s["transfers"] >= 0
+    cx = base["kpis"]["customer_experience"]
+    assert cx["csat"]["responses"] > 0 and cx["nps"]["responses"] == cx["csat"]["responses"]
+    assert 1 <= cx["csat"]["average"] <= 5 and -100 <= cx["nps"]["score"] <= 100
+    assert cx["first_contact_resolution"]["recontacts"] > 0
+    # Nobody comes back, nobody answers surveys, every tier 2 contact is passed on.
+    quiet = run(engine, recontact_share=0.0, survey_share=0.0, transfer_share=1.0)
+    q = quiet["summary"]
+    assert q["recontacts"] == 0 and q["csat_average"] is None and q["nps"] is None
+    assert quiet["kpis"]["customer_experience"]["first_contact_resolution"]["recontacts"] == 0
+    assert q["transfers"] > 0 and q["transfers"] >= s["transfers"]
+    effort = quiet["kpis"]["customer_experience"]["customer_effort"]
+    assert effort["average_transfers"] > 0

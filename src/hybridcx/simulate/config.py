@@ -85,6 +85,16 @@ class SimConfig:
     capacity: int = 1  # conversations an agent works at once
     service_level_seconds: float = 20.0
     service_level_target: float = 0.8
+    # After the conversation: a survey (CSAT 1-5 and NPS 0-10), answered by this share of
+    # customers, with scores drawn around a mean that depends on the outcome (see docs).
+    survey_share: float = 0.3
+    # Customers whose issue was not solved (the AI could not help, or they gave up waiting)
+    # come back about the same issue, on the same channel, after 1-24 hours (mean 4 h).
+    recontact_share: float = 0.35
+    # Share of conversations a person resolved where the fix did not hold (they may come back).
+    human_unsolved_share: float = 0.1
+    # A person hands this share of tier 2 conversations on to a specialist (tier 3) part-way.
+    transfer_share: float = 0.05
 
     def __post_init__(self) -> None:
         if self.contacts < 1 or self.agents < 0 or self.hours <= 0:

@@ -67,6 +67,8 @@ class SimConversation:
     ended_at: float | None = None
     agent_id: str | None = None
     outcome: str = "open"  # ai_resolved | ai_unresolved | human_resolved | abandoned
+    attempt: int = 0  # 0 for the first contact about these issues, 1 for a re-contact
+    transferred: bool = False
 
     @property
     def vip(self) -> bool:
@@ -188,7 +190,12 @@ class Simulation:
 
     async def _arrive(self, conv: SimConversation) -> None:
         self._emit(
-            conv, "conversation.created", actor_id=conv.contact.id, channel=conv.contact.channel
+            conv,
+            "conversation.created",
+            actor_id=conv.contact.id,
+            channel=conv.contact.channel,
+            segment="vip" if conv.vip else "standard",
+            customer_value=conv.contact.lifetime_value,
         )
         await self._turn(conv, None)
         first, kind = (
@@ -350,7 +357,43 @@ class Simulation:
         conv.outcome = "ai_resolved" if resolved else "ai_unresolved"
         conv.ended_at = self.loop.now
         self.last_work_at = max(self.last_work_at, self.loop.now)
+        self._after_contact(conv)
         return None
+
+    # ---- after the conversation: survey and re-contact ---------------------------------------
+
+    # Mean CSAT (1-5) by outcome; NPS follows CSAT. Planning assumptions, not measurements.
+    SURVEY_MEANS = {"ai_resolved": 4.4, "human_resolved": 4.2, "ai_unresolved": 2.3}
+
+    def _after_contact(self, conv: SimConversation) -> None:
+        rng, cfg = conv.rng, self.config
+        if conv.outcome in self.SURVEY_MEANS and rng.random() < cfg.survey_share:
+            mean = self.SURVEY_MEANS[conv.outcome]
+            if conv.outcome == "human_resolved" and conv.queued_at is not None:
+                waited = (conv.assigned_at or conv.queued_at) - conv.queued_at
+                mean -= min(1.5, waited / 600.0)  # every 10 minutes in the queue costs a point
+            if conv.contact.angry:
+                mean -= 0.4
+            rating = min(5, max(1, round(rng.gauss(mean, 0.8))))
+            nps = min(10, max(0, round(rng.gauss(2.2 * rating - 1.0, 1.2))))
+            self.loop.after(rng.uniform(30.0, 300.0), self._survey, conv, rating, nps)
+        unsolved = conv.outcome in ("ai_unresolved", "abandoned") or (
+            conv.outcome == "human_resolved" and rng.random() < cfg.human_unsolved_share
+        )
+        if unsolved and conv.attempt == 0 and rng.random() < cfg.recontact_share:
+            delay = min(24 * 3600.0, 3600.0 + rng.expovariate(1.0 / (3 * 3600.0)))
+            again = SimConversation(
+                contact=conv.contact,
+                rng=random.Random(f"hybridcx-sim:{cfg.seed}:recontact:{conv.contact.index}"),
+                id=f"{conv.id}-r1",
+                pending=list(conv.contact.issues),
+                attempt=1,
+            )
+            self.conversations.append(again)
+            self.loop.after(delay, self._arrive, again)
+
+    def _survey(self, conv: SimConversation, rating: int, nps: int) -> None:
+        self._emit(conv, "survey.submitted", rating=rating, nps=nps, agent_id=conv.agent_id)
 
     # ---- the queue and the agents --------------------------------------------------------------
 
@@ -414,6 +457,13 @@ class Simulation:
         self.loop.after(handle, self._release, conv, agent)
 
     def _release(self, conv: SimConversation, agent: SimAgent) -> None:
+        if (
+            conv.tier == 2
+            and not conv.transferred
+            and conv.rng.random() < self.config.transfer_share
+        ):
+            self._transfer(conv, agent)
+            return
         conv.status = "resolved"
         conv.outcome = "human_resolved"
         conv.ended_at = self.loop.now
@@ -423,6 +473,24 @@ class Simulation:
         agent.busy.append((conv.assigned_at or self.loop.now, self.loop.now))
         self.last_work_at = max(self.last_work_at, self.loop.now)
         self._emit(conv, "conversation.resolved", agent_id=agent.id, category="simulated")
+        self._after_contact(conv)
+        self._dispatch()
+
+    def _transfer(self, conv: SimConversation, agent: SimAgent) -> None:
+        """The agent hands the conversation to a specialist: back in the queue at tier 3."""
+        conv.transferred = True
+        agent.load -= 1
+        agent.idle_since = at(self.loop.now)
+        agent.busy.append((conv.assigned_at or self.loop.now, self.loop.now))
+        conv.tier = 3
+        conv.required_skill = self.policy.skill_by_tier.get(3, conv.required_skill)
+        self._emit(conv, "conversation.transferred", from_agent_id=agent.id, to="queue", tier=3)
+        conv.status = "queued"
+        conv.queued_at = self.loop.now
+        self._emit(
+            conv, "conversation.queued", tier=3, reasons=["transfer"], skill=conv.required_skill
+        )
+        self.queue[conv.id] = conv
         self._dispatch()
 
     def _abandon(self, conv: SimConversation) -> None:
@@ -434,6 +502,7 @@ class Simulation:
         conv.ended_at = self.loop.now
         self.last_work_at = max(self.last_work_at, self.loop.now)
         self._emit(conv, "conversation.abandoned", waited_seconds=round(conv.contact.patience, 1))
+        self._after_contact(conv)
 
     def _shift_start(self, agent: SimAgent) -> None:
         agent.on_shift = True

@@ -50,7 +50,10 @@ def build_report(sim: Simulation, *, policy_name: str = "default") -> dict[str, 
     tiers = ops["tier_distribution"]["shares"]
     tier1_resolution = _r(outcomes["ai_resolved"] / contained) if contained else None
     summary = {
-        "contacts": len(convs),
+        "contacts": sum(1 for c in convs if c.attempt == 0),
+        # Customers who came back about an unsolved issue (first-contact resolution counts them).
+        "recontacts": sum(1 for c in convs if c.attempt > 0),
+        "transfers": sum(1 for c in convs if c.transferred),
         "customer_turns": sim.turns,
         "ai_containment": ops["ai_containment"]["rate"],
         "tier_shares": {t: tiers.get(t, 0.0) for t in ("1", "2", "3")},
@@ -58,10 +61,13 @@ def build_report(sim: Simulation, *, policy_name: str = "default") -> dict[str, 
         "blended_cost_per_contact": cost["blended_per_contact"],
         "all_human_cost_per_contact": cost["all_human_baseline_per_contact"],
         "cost_savings_vs_all_human": cost["savings_vs_baseline"],
-        "queued": len(queued),
+        "queued": ops["queue"]["queued"],  # queue entries: a transfer queues a second time
         "answered": ops["queue"]["answered"],
         "abandoned": abandoned,
-        "abandonment_rate": _r(abandoned / len(queued)) if queued else None,
+        "abandonment_rate": _r(abandoned / ops["queue"]["queued"]) if queued else None,
+        "csat_average": cx["csat"]["average"],
+        "nps": cx["nps"]["score"],
+        "first_contact_resolution": cx["first_contact_resolution"]["rate"],
         "service_level": ops["queue"]["service_level"],
         "service_level_seconds": cfg.service_level_seconds,
         "average_speed_of_answer_seconds": ops["queue"]["average_speed_of_answer_seconds"],
