@@ -218,10 +218,10 @@ async def measure(url: str, n: int, days: int, rounds: int, *, reuse: bool) -> d
         # Without the rollup a report replays the window's events (the fallback while it builds).
         async with session_factory(engine)() as s:
             t = time.perf_counter()
-            events = await repository.window_events(
+            window = await repository.window_events(
                 s, ws, start=query.start, end=query.end + timedelta(days=config.fcr_days)
             )
-            compute_kpis(events, query, config)
+            compute_kpis(window, query, config)
             replay_seconds = time.perf_counter() - t
         timings, report = [], {}
         for _ in range(rounds):
