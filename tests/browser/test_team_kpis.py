@@ -126,6 +126,10 @@ def test_supervisor_dashboard_shows_containment_and_blended_cost(
         assert api.say(api.start(email, name), "What are your opening hours?").is_success
     escalated = api.start("alex@example.com", "Alex")
     assert api.say(escalated, "agent").is_success
+    sam = api.login("supervisor@example.com", "demo-supervisor")
+    order = {"order_id": "W-1", "amount": 150}
+    path = f"/api/v1/conversations/{escalated['id']}/orders"
+    assert api.staff(sam, "POST", path, json=order).status_code == 201
     console = open_tab("/supervisor")
     sign_in(console, "supervisor@example.com", "demo-supervisor")
     kpis = console.page.get_by_role("region", name="KPIs")
@@ -136,6 +140,11 @@ def test_supervisor_dashboard_shows_containment_and_blended_cost(
     expect(cost).to_contain_text(re.compile(r"vs \$10\.00 all-human · saves 77%"))
     expect(kpis.locator("[data-kpi=escalation]")).to_contain_text("asked for a person (1)")
     expect(kpis.locator("[data-kpi=asa]")).to_contain_text("0 answered · 1 waiting")
+    expect(kpis.locator("[data-kpi=nps] .value")).to_have_text("—")
+    expect(kpis.locator("[data-kpi=nps]")).to_contain_text("no answers yet")
+    revenue = kpis.locator("[data-kpi=revenue]")
+    expect(revenue.locator(".value")).to_have_text(re.compile(r"\$150\.00"))
+    expect(revenue).to_contain_text("1 sales conversations · 1 orders")
 
     # Live: an agent picks the conversation up; the KPIs follow the event (throttled).
     alice = api.login("agent@example.com", "demo-agent")

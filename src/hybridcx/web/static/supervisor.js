@@ -209,7 +209,8 @@ function renderKpis(k) {
   clear($("kpi-tiles")).append(
     kpiTile("containment", "AI containment", pct(ops.ai_containment.rate), `${ops.ai_containment.contained} of ${k.volume.conversations} conversations`),
     kpiTile("csat", "CSAT", csat.average === null ? "—" : `${csat.average} / 5`, csat.responses ? `${csat.responses} response${csat.responses === 1 ? "" : "s"} · ${pct(csat.satisfied_share)} satisfied` : "no survey answers yet"),
-    kpiTile("fcr", "First contact resolution", pct(fcr.rate), `${fcr.finished} finished · no return within ${fcr.window_days} days`),
+    kpiTile("nps", "NPS", cx.nps.score === null ? "—" : `${cx.nps.score > 0 ? "+" : ""}${cx.nps.score}`, cx.nps.responses ? `${cx.nps.promoters} promoters · ${cx.nps.detractors} detractors of ${cx.nps.responses}` : "no answers yet"),
+    kpiTile("fcr", "First contact resolution", pct(fcr.rate), `${fcr.finished} finished · no return about it within ${fcr.window_days} days`),
     kpiTile("aht", "Average handle time", aht.seconds === null ? "—" : duration(aht.seconds), `${aht.conversations} handled by people`),
     kpiTile("escalation", "Escalation rate", pct(cx.escalation.rate), `${cx.escalation.escalated} handed to people${reasons ? `: ${reasons}` : ""}`),
     kpiTile(
@@ -219,6 +220,7 @@ function renderKpis(k) {
       `vs ${money(cost.all_human_baseline_per_contact, cost.currency)} all-human${savings === null ? "" : ` · ${savings >= 0 ? "saves" : "costs"} ${pct(Math.abs(savings))}`}`,
     ),
     kpiTile("service-level", "Queue service level", pct(queue.service_level), `picked up within ${queue.target_seconds}s · ${queue.queued} queued`),
+    kpiTile("revenue", "Revenue per sales conversation", money(k.business.revenue.revenue_per_sales_conversation, k.business.revenue.currency), `${k.business.revenue.sales_conversations} sales conversations · ${k.business.revenue.orders} orders`),
     kpiTile("asa", "Average speed of answer", queue.average_speed_of_answer_seconds === null ? "—" : duration(queue.average_speed_of_answer_seconds), `${queue.answered} answered · ${queue.unanswered} waiting or gone`),
   );
   $("kpi-updated").textContent = `· updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
