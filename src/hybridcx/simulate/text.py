@@ -57,6 +57,12 @@ def render(report: dict[str, Any]) -> str:
         f"{'Agent occupancy (staffed time)':<34}{_pct(s['agent_occupancy']):>10}",
         f"{'Customer turns through the pipeline':<34}{_num(s['customer_turns']):>10}",
         "",
+        f"{'CSAT (1-5)':<34}{_num(s.get('csat_average')):>10}",
+        f"{'NPS':<34}{_num(s.get('nps')):>10}",
+        f"{'First contact resolution':<34}{_pct(s.get('first_contact_resolution')):>10}",
+        f"{'Re-contacts / transfers':<34}"
+        f"{_num(s.get('recontacts')) + ' / ' + _num(s.get('transfers')):>10}",
+        "",
     ]
     if e.get("available"):
         seen = e["simulated_in_staffed_hours"]
