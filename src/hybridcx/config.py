@@ -46,6 +46,39 @@ class Settings(BaseSettings):
     log_level: str = "info"
     migrate_on_start: bool = True
 
+    # ---- channels: SMS and phone over Twilio (hybridcx.channels.twilio) ----
+    twilio_account_sid: str | None = Field(
+        default=None, description="Twilio account SID (AC…): outbound SMS and live-call updates."
+    )
+    twilio_auth_token: str | None = Field(
+        default=None,
+        description="Twilio auth token: validates X-Twilio-Signature on every webhook (unset: "
+        "webhooks answer 403) and authenticates outbound requests.",
+    )
+    twilio_api_url: str = Field(
+        default="https://api.twilio.com",
+        description="Base URL of Twilio's REST API (a local fake in tests).",
+    )
+    twilio_sms_from: str | None = Field(
+        default=None,
+        description="Number or Messaging Service SID (MG…) outbound SMS come from when the "
+        "conversation does not say (normally the number the customer texted).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The server's public base URL as Twilio calls it (https://cx.example.com); "
+        "signatures are computed over it. Unset: from the request (X-Forwarded-Proto/Host).",
+    )
+    voice_transfer: str = Field(
+        default="enqueue", pattern="^(enqueue|dial)$", description="Warm transfer: enqueue|dial."
+    )
+    voice_transfer_target: str | None = Field(
+        default=None,
+        description="enqueue: the queue name (default hybridcx-<workspace>); dial: the number "
+        "(+1…), client:<identity> or sip:… that agents answer on.",
+    )
+    voice_language: str = Field(default="en-US", description="<Say>/<Gather> language.")
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
