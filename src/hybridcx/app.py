@@ -17,6 +17,7 @@ from hybridcx.agents.endpoints import router as agents_router
 from hybridcx.analytics.api import router as analytics_router
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
+from hybridcx.channels.twilio.endpoints import router as twilio_router  # channels: SMS, phone
 from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         realtime_router,
         web_router,
         analytics_router,
+        twilio_router,  # channels: SMS and phone over Twilio
     ):
         app.include_router(router)
     return app

@@ -214,3 +214,64 @@ async def _duplicate(rt: Runtime, conversation_id: str, message_id: str) -> Inbo
             tier=conv.tier,
             message_id=message_id,
         )
+
+
+async def open_inbound_thread(
+    rt: Runtime,
+    *,
+    channel: str,
+    thread_key: str,
+    inbox_key: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    name: str | None = None,
+    conversation_meta: dict[str, Any] | None = None,
+) -> InboundResult:
+    """Start (or find) the conversation of a thread before anyone said anything: an incoming
+    call. The opening turn runs (greeting, VIP or human-only routing) as for a new chat."""
+    svc = ConversationService(rt)
+    outbox = Outbox()
+    async with transaction(rt.sessions) as session:
+        inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)
+        if inbox is None:
+            raise NotFound(f"No {channel} inbox is set up.")
+        try:
+            customer, _ = await find_or_create_contact(
+                session, inbox.workspace_id, email=email, phone=phone, name=name or ""
+            )
+        except ValueError as exc:
+            raise InvalidInput(f"Unknown caller ({exc})") from exc
+        conv = await chrepo.find_open_thread(
+            session,
+            inbox.workspace_id,
+            customer_id=customer.id,
+            channel=channel,
+            thread_key=thread_key,
+        )
+        opening: list[dict[str, Any]] = []
+        created = conv is None
+        if conv is None:
+            conv, greeting = await svc.open_conversation(
+                session,
+                outbox,
+                inbox=inbox,
+                customer=customer,
+                channel=channel,
+                thread_key=thread_key,
+                channel_meta=conversation_meta,
+            )
+            opening = [message_read(m) for m in greeting]
+        result = InboundResult(
+            conversation_id=conv.id,
+            customer_id=customer.id,
+            duplicate=not created,
+            status=conv.status,
+            tier=conv.tier,
+            created=created,
+            ai_messages=opening,
+        )
+        workspace_id = conv.workspace_id
+    await outbox.flush(rt.bus)
+    if created and result.status == "queued":
+        await dispatch(rt, workspace_id)
+    return result

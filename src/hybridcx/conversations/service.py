@@ -779,6 +779,67 @@ class ConversationService:
             session.add(case)
         return summary
 
+    async def wrap_up(
+        self, conversation_id: str, *, outcome: str, data: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The contact ended on the customer's side (a call hung up): save the post-contact
+        summary and category on the conversation. One nobody from the team has (the AI's, or
+        still queued) is resolved by the system; an agent's stays open for their wrap-up, with
+        the summary as an internal note. Returns the saved summary."""
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv = await repo.get_conversation(session, conversation_id, lock=True)
+            if conv is None:
+                raise NotFound(NOT_FOUND)
+            done = (conv.channel_meta or {}).get("wrap_up")
+            if conv.status == "resolved" or done:  # a repeated status callback
+                return dict(done or {})
+            now = utcnow()
+            summary = await self._learn_from(session, conv)
+            saved = {
+                "summary": mask_pii(summary.text),
+                "category": summary.category,
+                "intent": topic_of(conv),
+                "outcome": outcome,
+                **(data or {}),
+            }
+            conv.channel_meta = {**(conv.channel_meta or {}), "wrap_up": saved}
+            if conv.status in ("bot", "queued"):
+                conv.status, conv.resolved_at = "resolved", now
+                repo.add_event(
+                    session,
+                    conv,
+                    "conversation.resolved",
+                    actor="system",
+                    data={"agent_id": None, **saved},
+                )
+            else:
+                repo.add_event(session, conv, "conversation.summarized", actor="system", data=saved)
+                note = repo.add_message(
+                    session,
+                    conv,
+                    author="system",
+                    text=f"Call ended. Summary: {saved['summary']} Category: {summary.category}.",
+                    internal=True,
+                )
+                await session.flush()
+                outbox.to_staff(
+                    conv.workspace_id,
+                    {
+                        "type": "message.created",
+                        "conversation_id": conv.id,
+                        "message": message_read(note),
+                    },
+                )
+            conv.updated_at = now
+            await session.flush()
+            state = await self._state(session, conv)
+            kind = "conversation.resolved" if conv.status == "resolved" else "conversation.updated"
+            outbox.to_staff(conv.workspace_id, {"type": kind, "conversation": state})
+            outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
+        await outbox.flush(self.rt.bus)
+        return saved
+
     async def resolve(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
         outbox = Outbox()
         async with transaction(self.rt.sessions) as session:
