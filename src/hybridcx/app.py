@@ -17,6 +17,7 @@ from hybridcx.agents.endpoints import router as agents_router
 from hybridcx.analytics.api import router as analytics_router
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
+from hybridcx.channels.email.endpoints import router as email_router
 from hybridcx.channels.twilio.endpoints import router as twilio_router  # channels: SMS, phone
 from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
@@ -47,6 +48,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade(runtime.engine)
         await runtime.bus.start()
         app.state.runtime = runtime
+        # channels: email (the SMTP receiver and IMAP poller, when configured)
+        from hybridcx.channels.email import start_email
+
+        app.state.email = await start_email(runtime, settings)
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -55,6 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if app.state.email is not None:
+                await app.state.email.stop()
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -86,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web_router,
         analytics_router,
         twilio_router,  # channels: SMS and phone over Twilio
+        email_router,  # channels: email drafts
     ):
         app.include_router(router)
     return app

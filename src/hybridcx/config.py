@@ -79,6 +79,40 @@ class Settings(BaseSettings):
     )
     voice_language: str = Field(default="en-US", description="<Say>/<Gather> language.")
 
+    # ---- channels: email (hybridcx.channels.email) ----
+    smtp_inbound_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port of the built-in SMTP receiver, started with the server; off when unset.",
+    )
+    smtp_inbound_host: str = Field(
+        default="127.0.0.1", description="Interface the SMTP receiver listens on (0.0.0.0: all)."
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Outbound relay: smtp://[user:pass@]host:port, or smtps:// for implicit TLS.",
+    )
+    smtp_starttls: bool = Field(default=False, description="Upgrade smtp:// with STARTTLS.")
+    support_email: str | None = Field(
+        default=None,
+        description="The address customers write to (the only recipient accepted) and that "
+        "replies come from.",
+    )
+    support_email_name: str = Field(default="Support", description="From display name.")
+    imap_url: str | None = Field(
+        default=None,
+        description="Mailbox to poll: imaps://user:pass@host[:port]/INBOX (imap:// = plain).",
+    )
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
+    email_max_attachment_bytes: int = Field(
+        default=10_000_000, ge=0, description="Larger attachments are recorded, not stored."
+    )
+    email_max_total_attachment_bytes: int = Field(default=25_000_000, ge=0)
+    email_max_message_bytes: int = Field(
+        default=35_000_000, ge=1024, description="SMTP SIZE limit of the receiver."
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
