@@ -524,6 +524,7 @@ class ConversationService:
                         "id": cust.id,
                         "name": cust.name,
                         "email": cust.email,
+                        "phone": cust.phone,
                         "vip": cust.vip,
                     },
                     "assigned_agent_id": conv.assigned_agent_id,

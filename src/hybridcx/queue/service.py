@@ -74,6 +74,7 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
             "id": customer.id,
             "name": customer.name,
             "email": customer.email,
+            "phone": customer.phone,  # channels: SMS and phone customers may have no email
             "vip": customer.vip,
             "verified": conv.identity_verified,
         },
