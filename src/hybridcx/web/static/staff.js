@@ -80,8 +80,19 @@ export function staffSocket(token, onEvent) {
 }
 
 function authorLabel(msg) {
+  return baseLabel(msg) + deliveryLabel(msg);
+}
+
+function baseLabel(msg) {
   if (msg.author === "agent") return `${msg.agent_name || "Agent"}${msg.internal ? " · internal note" : ""}`;
   return { ai: "AI assistant", customer: "Customer", system: "System" }[msg.author] || msg.author;
+}
+
+// Channels (SMS, phone, email): how the message went out, or why it did not.
+function deliveryLabel(msg) {
+  const d = (msg.channel_meta || {}).delivery;
+  if (!d) return (msg.channel_meta || {}).source === "transcript" ? " · live transcript" : "";
+  return d.status === "failed" ? ` · not delivered: ${d.error || "error"}` : " · sent";
 }
 
 export function messageItem(msg) {
@@ -307,7 +318,7 @@ export class ConversationView {
       h(
         "div",
         {},
-        h("h2", { text: customer.name || customer.email || "Customer" }),
+        h("h2", { text: customer.name || customer.email || customer.phone || "Customer" }),
         h(
           "div",
           { class: "meta" },
@@ -565,7 +576,7 @@ function fillCustomer(panel, data, currentId) {
       "dl",
       {},
       h("dt", { text: "Name" }), h("dd", { text: c.name || "—" }),
-      h("dt", { text: "Email" }), h("dd", { text: c.email }),
+      h("dt", { text: "Email" }), h("dd", { text: c.email || "—" }),
       h("dt", { text: "Phone" }), h("dd", { text: c.phone || "—" }),
       h("dt", { text: "Value" }), h("dd", { text: `${money(c.lifetime_value)} lifetime${c.vip ? " · VIP" : ""}` }),
       h("dt", { text: "AI" }), h("dd", { text: c.human_only ? "Opted out (people only)" : "Allowed" }),
