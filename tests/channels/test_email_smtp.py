@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Iterator
+from email import message_from_string, policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Any
@@ -15,6 +16,31 @@ from tests.channels.email_fixtures import SUPPORT, MailSink
 from tests.support import Api, LiveServer
 
 CUSTOMER = "alex@example.com"
+BOUNCE = """\
+From: Mail Delivery System <MAILER-DAEMON@mx.example.com>
+To: {support}
+Subject: Undelivered Mail Returned to Sender
+Message-ID: {id}
+In-Reply-To: {ours}
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="b1"
+
+--b1
+Content-Type: text/plain
+
+This is the mail system. Your message could not be delivered.
+
+--b1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.example.com
+
+Final-Recipient: rfc822; alex@example.com
+Action: failed
+Status: 5.1.1
+
+--b1--
+"""
 
 
 @pytest.fixture
@@ -125,3 +151,244 @@ def test_tier1_email_is_answered_by_mail_in_the_thread(
     assert ai and all(m["channel_meta"]["delivery"]["status"] == "sent" for m in ai)
     assert all(m["text"] in body for m in ai)
     assert len(mail_sink.sent()) == 1
+
+
+def test_customer_reply_lands_in_the_same_conversation_with_quotes_stripped(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    first = make_mail("What are your opening hours?", subject="Hours")
+    smtp_send(email_server, first)
+    ours = mail_sink.wait_for().message
+    mail_sink.clear()
+    quoted = "\n".join(f"> {line}" for line in ours.get_content().splitlines())
+    reply = make_mail(
+        f"Thanks! And how do I reset my password?\n\nOn Fri, 27 Nov 2026 Northwind Support "
+        f"<{SUPPORT}> wrote:\n{quoted}",
+        subject="Re: Hours",
+        in_reply_to=str(ours["Message-ID"]),
+        references=f"{first['Message-ID']} {ours['Message-ID']}",
+    )
+    smtp_send(email_server, reply)
+    second = mail_sink.wait_for().message
+    token = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, token)
+    full = conversation(mail, token, conv["id"])
+    customer = [m for m in full["messages"] if m["author"] == "customer"]
+    assert [m["text"] for m in customer] == [
+        "What are your opening hours?",
+        "Thanks! And how do I reset my password?",
+    ]
+    assert customer[-1]["channel_meta"]["email"]["quoted_text_removed"] is True
+    # Our second answer continues the same mail thread.
+    assert str(second["In-Reply-To"]) == reply["Message-ID"]
+    refs = str(second["References"]).split()
+    assert refs[:3] == [first["Message-ID"], str(ours["Message-ID"]), reply["Message-ID"]]
+    assert str(second["Subject"]) == "Re: Hours"
+
+
+def test_duplicate_delivery_is_processed_and_answered_once(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    msg = make_mail("What are your opening hours?")
+    smtp_send(email_server, msg)
+    smtp_send(email_server, msg)
+    mail_sink.wait_for()
+    token = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, token)
+    full = conversation(mail, token, conv["id"])
+    assert [m["author"] for m in full["messages"]].count("customer") == 1
+    assert len(mail_sink.sent()) == 1
+
+
+def test_non_tier1_email_gets_a_draft_that_is_sent_only_when_approved(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    smtp_send(email_server, make_mail("I want to make a complaint about my last delivery."))
+    # The receiver answers 250 only after the turn: anything the AI sent would be here now.
+    assert mail_sink.sent() == []
+    agent = staff_token(mail)
+    [conv] = email_conversations(mail, agent)
+    assert conv["status"] == "queued" and conv["tier"] >= 2
+    cid = conv["id"]
+    r = mail.staff(agent, "GET", f"/api/v1/conversations/{cid}/drafts")
+    assert r.status_code == 200, r.text
+    [draft] = r.json()["items"]
+    assert draft["status"] == "pending" and draft["text"]
+    held = [m for m in conversation(mail, agent, cid)["messages"] if m["author"] == "ai"]
+    assert all(m["channel_meta"]["delivery"]["status"] == "held" for m in held)
+    path = f"/api/v1/conversations/{cid}/drafts/{draft['id']}"
+    # Not the agent's yet: approving is refused and nothing is sent.
+    r = mail.staff(agent, "POST", f"{path}/approve")
+    assert r.status_code == 409, r.text
+    assert mail_sink.sent() == []
+    edited = "Hi Alex, I'm sorry about the delivery. I've refunded the shipping fee."
+    r = mail.staff(agent, "PATCH", path, json={"text": edited})
+    assert r.status_code == 200 and r.json()["edited"] is True
+    assert mail.staff(agent, "GET", path).json()["text"] == edited
+    assert mail_sink.sent() == []
+    assert mail.staff(agent, "POST", f"/api/v1/conversations/{cid}/accept").status_code == 200
+    r = mail.staff(agent, "POST", f"{path}/approve")
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["draft"]["status"] == "sent"
+    assert body["message"]["author"] == "agent" and body["message"]["text"] == edited
+    assert body["message"]["channel_meta"]["delivery"]["status"] == "sent"
+    sent = mail_sink.wait_for().message
+    assert sent.get_content().strip() == edited
+    assert sent["Auto-Submitted"] is None  # a person's reply
+    assert str(sent["Subject"]).startswith("Re: ")
+    # Exactly once: a second approval is refused.
+    assert mail.staff(agent, "POST", f"{path}/approve").status_code == 409
+    assert len(mail_sink.sent()) == 1
+
+
+def test_draft_can_be_discarded_and_bad_edits_are_4xx(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    smtp_send(email_server, make_mail("I want to make a complaint about my order."))
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    base = f"/api/v1/conversations/{conv['id']}/drafts"
+    [draft] = mail.staff(sup, "GET", base).json()["items"]
+    path = f"{base}/{draft['id']}"
+    assert mail.staff(sup, "PATCH", path, json={"text": ""}).status_code == 422
+    assert mail.staff(sup, "PATCH", path, json={"text": "   "}).status_code == 422
+    assert mail.staff(sup, "PATCH", path, json={"text": "x" * 5000}).status_code == 413
+    assert mail.staff(sup, "GET", f"{base}/not-a-draft").status_code == 404
+    assert mail.staff(sup, "POST", f"{path}/discard").json()["status"] == "discarded"
+    assert mail.staff(sup, "POST", f"{path}/approve").status_code == 409
+    assert mail.staff(sup, "PATCH", path, json={"text": "late"}).status_code == 409
+    assert mail.http.get(base).status_code == 401
+    assert mail_sink.sent() == []
+
+
+def test_agent_reply_typed_in_the_desk_goes_out_by_email(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    msg = make_mail("I want to make a complaint.", subject="Complaint")
+    smtp_send(email_server, msg)
+    agent = staff_token(mail)
+    [conv] = email_conversations(mail, agent)
+    assert (
+        mail.staff(agent, "POST", f"/api/v1/conversations/{conv['id']}/accept").status_code == 200
+    )
+    r = mail.staff(
+        agent,
+        "POST",
+        f"/api/v1/conversations/{conv['id']}/replies",
+        json={"text": "Hi Alex, I'm on it.", "internal": False},
+    )
+    assert r.status_code in (200, 201), r.text
+    assert r.json()["channel_meta"]["delivery"]["status"] == "sent"
+    sent = mail_sink.wait_for().message
+    assert sent.get_content().strip() == "Hi Alex, I'm on it."
+    assert str(sent["In-Reply-To"]) == msg["Message-ID"]
+    assert str(sent["Subject"]) == "Re: Complaint"
+    # An internal note never leaves.
+    r = mail.staff(
+        agent,
+        "POST",
+        f"/api/v1/conversations/{conv['id']}/replies",
+        json={"text": "note to self", "internal": True},
+    )
+    assert r.status_code in (200, 201)
+    assert len(mail_sink.sent()) == 1
+
+
+def test_policy_can_let_an_intent_go_out_without_approval(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    policy = email_server.settings.policy_dir / "default.yaml"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text("email:\n  auto_send_intents: [complaint]\n")
+    try:
+        smtp_send(email_server, make_mail("I want to make a complaint about my order."))
+        sent = mail_sink.wait_for().message
+    finally:
+        policy.unlink()
+    assert str(sent["Auto-Submitted"]) == "auto-replied"
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    [draft] = mail.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}/drafts").json()["items"]
+    assert draft["status"] == "sent" and draft["decided_by"] is None
+    assert draft["text"] in sent.get_content().replace("\r\n", "\n")
+
+
+def test_auto_replies_and_bounces_are_recorded_and_never_answered(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    first = make_mail("What are your opening hours?", subject="Hours")
+    smtp_send(email_server, first)
+    ours = mail_sink.wait_for().message
+    mail_sink.clear()
+    ours_id = str(ours["Message-ID"])
+    out_of_office = make_mail(
+        "I am out of the office until Monday.",
+        subject="Automatic reply: Re: Hours",
+        in_reply_to=ours_id,
+        headers={"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"},
+    )
+    smtp_send(email_server, out_of_office)
+    bounce = message_from_string(
+        BOUNCE.format(support=SUPPORT, ours=ours_id, id=make_msgid(domain="mx.example.com")),
+        policy=policy.SMTP,
+    )
+    smtp_send(email_server, bounce, mail_from="")
+    bulk = make_mail("Our newsletter", headers={"Precedence": "bulk", "List-Id": "<news.x.org>"})
+    smtp_send(email_server, bulk)
+    own = make_mail("echo", sender=f"Support <{SUPPORT}>")
+    smtp_send(email_server, own, mail_from=SUPPORT)
+    assert mail_sink.sent() == []
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)  # nothing started a conversation
+    full = conversation(mail, sup, conv["id"])
+    assert [m["text"] for m in full["messages"] if m["author"] == "customer"] == [
+        "What are your opening hours?"
+    ]
+    ignored = [e for e in full["events"] if e["type"] == "email.ignored"]
+    kinds = sorted(e["data"]["kind"] for e in ignored)
+    assert kinds == ["auto_reply", "bounce"]
+
+
+def test_html_only_mail_with_attachments_over_the_limits(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    msg = EmailMessage()
+    msg["From"] = f"Alex Morgan <{CUSTOMER}>"
+    msg["To"] = SUPPORT
+    msg["Subject"] = "Photos"
+    msg["Message-ID"] = make_msgid(domain="example.com")
+    msg.set_content(
+        "<html><head><style>p {color: red}</style><script>alert(1)</script></head><body>"
+        "<p>Hello,</p><p>what are your opening hours?&nbsp;<b>Thanks</b></p></body></html>",
+        subtype="html",
+    )
+    small, big, third = b"\x89PNG" + b"a" * 10_000, b"b" * 60_000, b"c" * 45_000
+    msg.add_attachment(small, maintype="image", subtype="png", filename="../../etc/photo.png")
+    msg.add_attachment(big, maintype="application", subtype="pdf", filename="invoice.pdf")
+    msg.add_attachment(third, maintype="application", subtype="pdf", filename="receipt.pdf")
+    msg.add_attachment(b"d" * 30_000, maintype="application", subtype="zip", filename="more.zip")
+    smtp_send(email_server, msg)
+    mail_sink.wait_for()  # still answered: the message is processed
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    [said] = [
+        m for m in conversation(mail, sup, conv["id"])["messages"] if m["author"] == "customer"
+    ]
+    assert said["text"] == "Hello,\nwhat are your opening hours? Thanks"
+    meta = said["channel_meta"]["email"]
+    assert meta["format"] == "html"
+    by_name = {a["filename"]: a for a in meta["attachments"]}
+    assert sorted(by_name) == ["invoice.pdf", "more.zip", "photo.png", "receipt.pdf"]
+    assert by_name["invoice.pdf"]["status"] == "rejected"
+    assert "per file" in by_name["invoice.pdf"]["reason"]
+    assert by_name["more.zip"]["status"] == "rejected"
+    assert "per message" in by_name["more.zip"]["reason"]
+    data_dir = email_server.settings.data_dir.resolve()
+    for name, content in (("photo.png", small), ("receipt.pdf", third)):
+        stored = by_name[name]
+        assert stored["status"] == "stored" and stored["size"] == len(content)
+        path = (data_dir / stored["path"]).resolve()
+        assert path.is_relative_to(data_dir / "email" / "attachments")
+        assert path.read_bytes() == content
+    assert "path" not in by_name["invoice.pdf"]
