@@ -14,6 +14,7 @@ from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.simulate.cli import simulate
+from hybridcx.speech.cli import voice_app  # local speech (issue 8)
 
 app = typer.Typer(
     help="hybridcx: AI-human hybrid customer service.",
@@ -28,6 +29,7 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(voice_app, name="voice")  # local speech (issue 8)
 app.add_typer(channels_app, name="channels")  # channels: SMS and phone (issue 8)
 app.command("simulate")(simulate)
 

