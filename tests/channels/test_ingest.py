@@ -165,3 +165,22 @@ def test_bad_inbound_is_a_clear_error(server: LiveServer, api: Api) -> None:
         ingest(server, channel="sms", phone="not a number", text="hi")
     with pytest.raises(NotFound):
         ingest(server, channel="sms", phone="+14155550100", text="hi", inbox_key="demo-email")
+
+
+def test_a_customer_known_only_by_phone_gets_a_plain_answer_not_an_empty_email(
+    server: LiveServer, api: Api
+) -> None:
+    phone = "+14155550188"
+    first = ingest(server, channel="sms", phone=phone, text="I forgot my password")
+    texts = " ".join(m["text"] for m in first.ai_messages)
+    assert "email address" in texts and "for ." not in texts and "to ." not in texts
+    view = staff_view(api, first.conversation_id)
+    token = api.login("supervisor@example.com", "demo-supervisor")
+    api.staff(token, "POST", f"/api/v1/conversations/{view['id']}/takeover")
+    r = api.staff(
+        token,
+        "POST",
+        f"/api/v1/conversations/{view['id']}/assist/actions",
+        json={"action": "send_password_reset"},
+    )
+    assert r.status_code == 422 and "no email" in r.json()["detail"]

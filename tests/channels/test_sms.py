@@ -214,3 +214,23 @@ def test_a_webhook_without_a_sender_is_a_clear_4xx(server: LiveServer, api: Api)
     params = sms_params("", "hello")
     r = twilio_post(api, "/channels/sms/twilio", params)
     assert r.status_code == 422 and "From" in r.json()["detail"]
+
+
+def test_an_assist_action_that_tells_the_customer_goes_out_by_sms(
+    server: LiveServer, api: Api, twilio_server: FakeTwilio
+) -> None:
+    alex = "+12025550100"
+    sms_replies(send_sms(api, alex, "agent"))
+    [conv] = conversations_of(api, "sms")
+    token = api.login("agent@example.com", "demo-agent")
+    api.staff(token, "POST", f"/api/v1/conversations/{conv['id']}/accept")
+    twilio_server.state.clear()
+    r = api.staff(
+        token,
+        "POST",
+        f"/api/v1/conversations/{conv['id']}/assist/actions",
+        json={"action": "send_password_reset"},
+    )
+    assert r.status_code == 200, r.text
+    [sent] = twilio_server.state.messages()
+    assert sent["To"] == alex and "password reset link" in sent["Body"]

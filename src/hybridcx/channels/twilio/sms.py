@@ -3,6 +3,7 @@ splitting long replies, and outbound agent replies through the REST API."""
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -278,7 +279,7 @@ class TwilioSmsAdapter:
                 kwargs["messaging_service_sid"] = sender
             else:
                 kwargs["from_"] = sender
-            sent = await call_twilio(lambda kw=kwargs: client.messages.create(**kw))
+            sent = await call_twilio(functools.partial(client.messages.create, **kwargs))
             sids.append(sent.sid)
         return {"message_sids": sids, "to": to}
 
