@@ -1,5 +1,6 @@
 // Pieces shared by the desk and the supervisor console: sign-in and the conversation view.
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
+import { DraftsPanel } from "./email-drafts.js";
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -92,6 +93,7 @@ function baseLabel(msg) {
 function deliveryLabel(msg) {
   const d = (msg.channel_meta || {}).delivery;
   if (!d) return (msg.channel_meta || {}).source === "transcript" ? " · live transcript" : "";
+  if (d.status === "held") return ` · not sent: ${d.reason || "held"}`; // email: waits for an agent
   return d.status === "failed" ? ` · not delivered: ${d.error || "error"}` : " · sent";
 }
 
@@ -145,6 +147,8 @@ export class ConversationView {
     if (!this.conv) return;
     if (event.type === "message.created" && event.conversation_id === this.conv.id) {
       this.addMessage(event.message);
+    } else if (event.type === "email.draft" && event.conversation_id === this.conv.id) {
+      if (this.drafts) this.drafts.onDraft(event.draft);
     } else if (event.type === "assist.updated" && event.conversation_id === this.conv.id) {
       this.assistSeq += 1; // a push is newer than any fetch still in flight
       this.renderAssist(event.assist);
@@ -175,7 +179,7 @@ export class ConversationView {
       h(
         "div",
         { class: "conv-layout" },
-        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.replyForm()),
+        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.emailDrafts(), this.replyForm()),
         side,
       ),
     );
@@ -185,6 +189,14 @@ export class ConversationView {
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();
+  }
+
+  // ---- email: the AI's drafts wait for approval above the reply box (email-drafts.js) ----------
+  emailDrafts() {
+    this.drafts = null;
+    if (this.conv.channel !== "email") return null;
+    this.drafts = new DraftsPanel(this.conv, { token: this.token, onSent: (msg) => this.addMessage(msg) });
+    return this.drafts.el;
   }
 
   // ---- AI assist: knowledge, similar cases, a draft to insert, next-best actions, summary ----
