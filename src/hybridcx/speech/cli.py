@@ -7,7 +7,7 @@ import json
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -49,7 +49,9 @@ def speech_config(settings: Settings, *, tts_engine: str | None = None) -> Speec
 
 @contextmanager
 def _logs_to_stderr(level: int = logging.WARNING) -> Iterator[None]:
-    """Keep the server's log lines out of stdout (it carries the transcript or the JSON)."""
+    """Keep the server's log lines out of stdout (it carries the transcript or the JSON):
+    warnings and errors only, on stderr (loggers bound earlier print to sys.stdout, which is
+    redirected meanwhile)."""
     old = structlog.get_config()
     structlog.configure(
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
@@ -57,7 +59,8 @@ def _logs_to_stderr(level: int = logging.WARNING) -> Iterator[None]:
         cache_logger_on_first_use=False,
     )
     try:
-        yield
+        with redirect_stdout(sys.stderr):
+            yield
     finally:
         structlog.configure(**old)
 
