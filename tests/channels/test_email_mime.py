@@ -289,3 +289,22 @@ def test_smtp_url_and_an_unreachable_relay() -> None:
     )
     with pytest.raises(DeliveryError, match="SMTP relay 127.0.0.1"):
         asyncio.run(closed.send(msg, sender=SUPPORT, recipients=["a@b.c"]))
+
+
+def test_auto_send_needs_the_latest_intent_listed_and_no_request_for_a_person() -> None:
+    from hybridcx.channels.email.service import _may_auto_send
+    from hybridcx.models import Conversation
+
+    def conv(intent: str | None, reasons: list[str]) -> Conversation:
+        return Conversation(
+            routing={"intent": intent, "reasons": reasons}, ai_state={"topic": "order_status"}
+        )
+
+    listed = ["order_status", "complaint"]
+    assert _may_auto_send(conv("complaint", ["human_intent"]), listed)
+    assert not _may_auto_send(conv("complaint", ["human_intent"]), [])
+    # "agent" after an order question: the topic is listed, the latest intent is not
+    assert not _may_auto_send(conv("human_agent", ["customer_request"]), listed)
+    assert not _may_auto_send(conv("order_status", ["customer_request"]), listed)
+    assert not _may_auto_send(conv("order_status", ["legal_compliance"]), listed)
+    assert not _may_auto_send(conv(None, ["low_confidence"]), listed)

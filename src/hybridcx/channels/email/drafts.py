@@ -82,7 +82,7 @@ async def write_draft(
             status="pending",
             text=text,
             original_text=text,
-            intent=(fresh.routing or {}).get("intent") or topic_of(fresh),
+            intent=topic_of(fresh),
             tier=fresh.tier,
             grounded=bool(proposal.get("grounded")),
             sources=list(proposal.get("sources") or []),

@@ -23,7 +23,7 @@ from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.email.adapter import EMAIL_CAPABILITIES, EmailAdapter
 from hybridcx.channels.email.attachments import store_attachments
 from hybridcx.channels.email.config import EmailConfig
-from hybridcx.channels.email.drafts import write_draft
+from hybridcx.channels.email.drafts import auto_send_draft, write_draft
 from hybridcx.channels.email.loops import classify
 from hybridcx.channels.email.mime import ParsedEmail, parse_email
 from hybridcx.channels.ingest import InboundResult, ingest_inbound
@@ -198,11 +198,8 @@ class EmailChannel:
             return
         draft = await write_draft(self.rt, conv, reply_to_message_id=result.message_id)
         outcome.draft_id = draft["id"]
-        if draft["intent"] and draft["intent"] in policy.auto_send_intents:
-            from hybridcx.channels.email.drafts import auto_send_draft
-
-            sent = await auto_send_draft(self.rt, conv, draft["id"])
-            outcome.replied = sent
+        if _may_auto_send(conv, policy.auto_send_intents):
+            outcome.replied = await auto_send_draft(self.rt, conv, draft["id"])
 
     async def send_ai_messages(self, conv: Conversation, messages: list[dict[str, Any]]) -> bool:
         """One mail for the AI's messages of a turn (greeting and answer together)."""
@@ -281,6 +278,21 @@ class EmailChannel:
             "source": source,
             "attachments": attachments,
         }
+
+
+# A customer who asked for a person, or mail people must handle, never gets an unapproved
+# answer, whatever the intent.
+NEVER_AUTO_SEND = frozenset({"customer_request", "human_only", "legal_compliance", "vip"})
+
+
+def _may_auto_send(conv: Conversation, intents: list[str]) -> bool:
+    """The policy lets this turn's intent go out unapproved (the latest turn's intent, so
+    "agent" after an order question is not answered by the AI)."""
+    routing = conv.routing or {}
+    intent = routing.get("intent")
+    if not intent or intent not in intents:
+        return False
+    return not NEVER_AUTO_SEND.intersection(routing.get("reasons") or [])
 
 
 def _reply_to(parsed: ParsedEmail) -> str:
