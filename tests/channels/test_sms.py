@@ -25,6 +25,8 @@ def test_ai_answers_a_text_with_twiml(server: LiveServer, api: Api) -> None:
     replies = sms_replies(send_sms(api, CUSTOMER, "What are your opening hours?"))
     assert "AI assistant" in replies[0]  # the disclosure comes first
     assert any("Monday to Friday" in r for r in replies)
+    # the cited article is a link the phone can open
+    assert any(f"({api.base_url}/help/articles/opening-hours)" in r for r in replies), replies
     [conv] = conversations_of(api, "sms")
     view = staff_get(api, f"/api/v1/conversations/{conv['id']}")
     assert view["customer"]["phone"] == CUSTOMER

@@ -15,7 +15,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 from hybridcx.channels.base import Capabilities, DeliveryError, degrade, register_adapter
 from hybridcx.channels.ingest import ingest_inbound
 from hybridcx.channels.twilio.client import call_twilio, twilio_client
-from hybridcx.channels.twilio.webhooks import signed_form, twiml
+from hybridcx.channels.twilio.webhooks import public_base, signed_form, twiml
 from hybridcx.conversations import repository as repo
 from hybridcx.customers.repository import find_or_create_contact, normalize_phone
 from hybridcx.kit.db import transaction
@@ -129,10 +129,18 @@ def _cut_words(text: str, limit: int) -> tuple[str, str]:
     return head, ""
 
 
-def reply_parts(message: dict[str, Any]) -> list[str]:
-    """One stored reply as the SMS messages to send: quick replies numbered, then split."""
+def absolute_links(text: str, base: str | None) -> str:
+    """Site-relative links in answers ("(/help/articles/…)") as full URLs a phone can open."""
+    if not base:
+        return text
+    return re.sub(r"\((/[^\s)]*)\)", lambda m: f"({base.rstrip('/')}{m.group(1)})", text)
+
+
+def reply_parts(message: dict[str, Any], base_url: str | None = None) -> list[str]:
+    """One stored reply as the SMS messages to send: quick replies numbered, site links made
+    absolute, then split."""
     text = degrade(message["text"], message.get("buttons") or [], SMS_CAPABILITIES)
-    return split_sms(text)
+    return split_sms(absolute_links(text, base_url))
 
 
 # ---- opt-out (consent kept on the customer record) ----------------------------------------
@@ -239,7 +247,8 @@ async def twilio_sms_webhook(request: Request, inbox: str | None = None) -> Resp
     )
     if result.duplicate or quiet:
         return _messages([])
-    return _messages([part for m in result.ai_messages for part in reply_parts(m)])
+    base = public_base(request, rt.settings.public_url if rt.settings else None)
+    return _messages([part for m in result.ai_messages for part in reply_parts(m, base)])
 
 
 def _int(value: str | None) -> int:
@@ -273,7 +282,7 @@ class TwilioSmsAdapter:
             raise DeliveryError("The customer replied STOP; nothing is sent until they text START.")
         client = twilio_client(rt)
         sids: list[str] = []
-        for part in reply_parts(message):
+        for part in reply_parts(message, settings.public_url if settings else None):
             kwargs: dict[str, Any] = {"to": to, "body": part}
             if str(sender).startswith("MG"):
                 kwargs["messaging_service_sid"] = sender

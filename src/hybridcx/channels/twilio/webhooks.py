@@ -33,6 +33,14 @@ def public_url(request: Request, public_base: str | None) -> str:
     return urlunsplit((proto, host.split(",")[0].strip(), path, query, ""))
 
 
+def public_base(request: Request, public_base_url: str | None) -> str:
+    """The server's public base URL (scheme and host, no path), as Twilio reaches it."""
+    if public_base_url:
+        return public_base_url.rstrip("/")
+    full = urlsplit(public_url(request, None))
+    return urlunsplit((full.scheme, full.netloc, "", "", ""))
+
+
 async def signed_form(request: Request, rt: Runtime) -> dict[str, str]:
     """The webhook's form fields, or Forbidden (403) unless Twilio's signature is valid."""
     from twilio.request_validator import RequestValidator
