@@ -95,6 +95,7 @@ def email_server(
         smtp_url=f"smtp://127.0.0.1:{mail_sink.port}",
         support_email=SUPPORT,
         support_email_name="Northwind Support",
+        public_url="https://cx.northwind.test",
         email_max_attachment_bytes=MAX_ATTACHMENT,
         email_max_total_attachment_bytes=MAX_TOTAL_ATTACHMENTS,
     )

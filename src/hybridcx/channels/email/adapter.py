@@ -3,6 +3,7 @@ thread (In-Reply-To / References), from the support address."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
 from hybridcx.channels.base import Capabilities, DeliveryError, degrade
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from hybridcx.models import Conversation
     from hybridcx.runtime import Runtime
 
+_RELATIVE_LINK = re.compile(r"\((/[^\s()]*)\)")
 EMAIL_CAPABILITIES = Capabilities(buttons=False, attachments=True, max_length=None, markup="text")
 AI_FOOTER = (
     "-- \nThis answer was written by our AI assistant. "
@@ -52,6 +54,9 @@ class EmailAdapter:
             else ((conversation.channel_meta or {}).get("email") or {}).get("subject", "")
         )
         text = degrade(message["text"], message.get("buttons") or [], self.capabilities)
+        public = rt.settings.public_url if rt.settings is not None else None
+        if public:  # "Source: … (/help/articles/x)" must work from a mail client
+            text = _RELATIVE_LINK.sub(lambda m: f"({public.rstrip('/')}{m.group(1)})", text)
         automatic = message.get("author") == "ai"
         if automatic:
             text = f"{text}\n\n{AI_FOOTER}"
