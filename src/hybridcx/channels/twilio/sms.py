@@ -150,13 +150,15 @@ def opted_out(consents: dict[str, Any] | None) -> bool:
     return bool(((consents or {}).get("sms") or {}).get("opted_out"))
 
 
-async def set_opt_out(rt: Runtime, phone: str, *, out: bool, word: str) -> bool:
+async def set_opt_out(
+    rt: Runtime, phone: str, *, out: bool, word: str, inbox_key: str | None = None
+) -> bool:
     """Record STOP (out=True) or START for the customer with this number. Returns True when it
     changed something, so the confirmation is sent once, not on every repeat."""
     async with transaction(rt.sessions) as session:
         from hybridcx.channels.repository import find_channel_inbox
 
-        inbox = await find_channel_inbox(session, "sms")
+        inbox = await find_channel_inbox(session, "sms", inbox_key)
         if inbox is None:
             return False
         customer, _ = await find_or_create_contact(
@@ -172,12 +174,12 @@ async def set_opt_out(rt: Runtime, phone: str, *, out: bool, word: str) -> bool:
     return True
 
 
-async def is_opted_out(rt: Runtime, phone: str) -> bool:
+async def is_opted_out(rt: Runtime, phone: str, inbox_key: str | None = None) -> bool:
     from hybridcx.channels.repository import find_channel_inbox
     from hybridcx.customers.repository import find_customer_by_phone
 
     async with rt.sessions() as session:
-        inbox = await find_channel_inbox(session, "sms")
+        inbox = await find_channel_inbox(session, "sms", inbox_key)
         if inbox is None:
             return False
         customer = await find_customer_by_phone(session, inbox.workspace_id, phone)
@@ -209,14 +211,14 @@ async def twilio_sms_webhook(request: Request, inbox: str | None = None) -> Resp
     body = form.get("Body", "")
     word = keyword(body)
     if word in STOP_WORDS:
-        changed = await set_opt_out(rt, sender, out=True, word=word)
+        changed = await set_opt_out(rt, sender, out=True, word=word, inbox_key=inbox)
         return _messages([STOP_CONFIRMATION] if changed else [])
-    if word in START_WORDS and await is_opted_out(rt, sender):
-        await set_opt_out(rt, sender, out=False, word=word)
+    if word in START_WORDS and await is_opted_out(rt, sender, inbox):
+        await set_opt_out(rt, sender, out=False, word=word, inbox_key=inbox)
         return _messages([START_CONFIRMATION])
     if word in HELP_WORDS:
         return _messages([HELP_TEXT])
-    quiet = await is_opted_out(rt, sender)
+    quiet = await is_opted_out(rt, sender, inbox)
     media = [
         form[f"MediaUrl{i}"] for i in range(_int(form.get("NumMedia"))) if f"MediaUrl{i}" in form
     ]
