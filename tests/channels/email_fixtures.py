@@ -96,6 +96,10 @@ def email_server(
         support_email=SUPPORT,
         support_email_name="Northwind Support",
         public_url="https://cx.northwind.test",
+        # the same Twilio settings as ``server``: a customer can move from email to SMS
+        twilio_account_sid=server.settings.twilio_account_sid,
+        twilio_auth_token=server.settings.twilio_auth_token,
+        twilio_api_url=server.settings.twilio_api_url,
         email_max_attachment_bytes=MAX_ATTACHMENT,
         email_max_total_attachment_bytes=MAX_TOTAL_ATTACHMENTS,
     )

@@ -394,3 +394,23 @@ def test_html_only_mail_with_attachments_over_the_limits(
         assert path.is_relative_to(data_dir / "email" / "attachments")
         assert path.read_bytes() == content
     assert "path" not in by_name["invoice.pdf"]
+
+
+def test_a_customer_who_emails_and_then_texts_is_one_customer(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    from tests.channels.twilio_helpers import sms_params, sms_replies, twilio_post
+
+    smtp_send(email_server, make_mail("What are your opening hours?"))
+    mail_sink.wait_for()
+    # Alex's record has the phone +12025550100: a text from it is the same customer.
+    path = "/channels/sms/twilio"
+    public = email_server.settings.public_url  # Twilio signs the public URL
+    text = sms_params("+12025550100", "Where is my order 1001?")
+    assert sms_replies(twilio_post(mail, path, text, signed_url=f"{public}{path}"))
+    sup = staff_token(mail, "supervisor")
+    items = mail.staff(sup, "GET", "/api/v1/conversations").json()["items"]
+    by_channel = {c["channel"]: c for c in items}
+    assert set(by_channel) == {"email", "sms"}
+    assert by_channel["email"]["customer"]["id"] == by_channel["sms"]["customer"]["id"]
+    assert by_channel["sms"]["customer"]["email"] == CUSTOMER
