@@ -51,10 +51,12 @@ def test_agent_edits_and_approves_the_ai_draft_in_the_desk(
 ) -> None:
     from playwright.sync_api import expect
 
-    smtp_send(
-        email_server,
-        make_mail("I want to make a complaint about my delivery.", subject="Late delivery"),
+    complaint = make_mail("I want to make a complaint about my delivery.", subject="Late delivery")
+    complaint.add_attachment(
+        b"%PDF-1.4 label", maintype="application", subtype="pdf", filename="label.pdf"
     )
+    complaint.add_attachment(b"x" * 60_000, maintype="image", subtype="png", filename="huge.png")
+    smtp_send(email_server, complaint)
     assert mail_sink.sent() == []
     desk = email_tab("/desk")
     page = desk.page
@@ -65,6 +67,12 @@ def test_agent_edits_and_approves_the_ai_draft_in_the_desk(
     page.get_by_role("button", name="Accept").click()
     # The handoff notice was never mailed, and the desk says so.
     expect(page.locator(".transcript .msg-ai").last).to_contain_text("not sent")
+    files = page.get_by_role("list", name="Attachments")
+    expect(files).to_contain_text("huge.png (60 kB): not kept, over the 50000-byte limit")
+    with page.expect_download() as download:
+        files.get_by_role("button", name="label.pdf (14 B)").click()
+    assert download.value.suggested_filename == "label.pdf"
+    assert Path(download.value.path()).read_bytes() == b"%PDF-1.4 label"
     drafts = page.get_by_role("region", name="Email drafts")
     box = drafts.get_by_label("AI draft, waiting for your approval")
     expect(box).not_to_have_value("")

@@ -394,6 +394,19 @@ def test_html_only_mail_with_attachments_over_the_limits(
         assert path.is_relative_to(data_dir / "email" / "attachments")
         assert path.read_bytes() == content
     assert "path" not in by_name["invoice.pdf"]
+    # Staff download what was kept, always as a download; what was not kept is 404.
+    base = f"/api/v1/conversations/{conv['id']}/messages/{said['id']}/attachments"
+    r = mail.staff(sup, "GET", f"{base}/{by_name['photo.png']['id']}")
+    assert r.status_code == 200 and r.content == small
+    assert r.headers["content-type"] == "application/octet-stream"
+    assert r.headers["content-disposition"].startswith("attachment;")
+    assert 'filename="photo.png"' in r.headers["content-disposition"]
+    assert mail.staff(sup, "GET", f"{base}/{by_name['invoice.pdf']['id']}").status_code == 404
+    assert mail.staff(sup, "GET", f"{base}/nope").status_code == 404
+    assert mail.http.get(f"{base}/{by_name['photo.png']['id']}").status_code == 401
+    # A stored path that points outside the attachments folder is refused.
+    email_server.call(_tamper_path(email_server, said["id"], "../../../etc/passwd"))
+    assert mail.staff(sup, "GET", f"{base}/{by_name['photo.png']['id']}").status_code == 404
 
 
 def test_a_customer_who_emails_and_then_texts_is_one_customer(
@@ -414,3 +427,17 @@ def test_a_customer_who_emails_and_then_texts_is_one_customer(
     assert set(by_channel) == {"email", "sms"}
     assert by_channel["email"]["customer"]["id"] == by_channel["sms"]["customer"]["id"]
     assert by_channel["sms"]["customer"]["email"] == CUSTOMER
+
+
+async def _tamper_path(server: LiveServer, message_id: str, path: str) -> None:
+    from sqlalchemy import select
+
+    from hybridcx.kit.db import transaction
+    from hybridcx.models import Message
+
+    async with transaction(server.runtime.sessions) as session:
+        msg = (await session.execute(select(Message).where(Message.id == message_id))).scalar_one()
+        meta = dict(msg.channel_meta or {})
+        email = dict(meta["email"])
+        email["attachments"] = [{**a, "path": path} for a in email["attachments"]]
+        msg.channel_meta = {**meta, "email": email}

@@ -5,6 +5,7 @@ policy (``email.auto_send_intents``) lets that intent go out by itself."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from hybridcx.assist.service import AssistService
@@ -313,3 +314,47 @@ def _require_handler(conv: Conversation, staff: StaffPrincipal) -> None:
     if conv.status == "assigned":
         raise Forbidden("This conversation is assigned to another agent.")
     raise Conflict("Accept this conversation before sending its draft.")
+
+
+async def attachment_file(
+    rt: Runtime,
+    staff: StaffPrincipal,
+    *,
+    conversation_id: str,
+    message_id: str,
+    attachment_id: str,
+) -> tuple[Path, str]:
+    """The stored file of one attachment, looked up through the staff member's workspace, the
+    conversation and the message; a path that would leave the attachments folder is refused."""
+    from sqlalchemy import select
+
+    from hybridcx.models import Message
+
+    async with rt.sessions() as session:
+        conv = await repo.get_conversation(
+            session, conversation_id, workspace_id=staff.workspace_id
+        )
+        if conv is None:
+            raise NotFound("Conversation not found.")
+        stmt = select(Message).where(Message.id == message_id, Message.conversation_id == conv.id)
+        msg = (await session.execute(stmt)).scalar_one_or_none()
+    if msg is None:
+        raise NotFound("Message not found.")
+    found = [
+        a
+        for a in ((msg.channel_meta or {}).get("email") or {}).get("attachments", [])
+        if a.get("id") == attachment_id
+    ]
+    if not found:
+        raise NotFound("Attachment not found.")
+    att = found[0]
+    if att.get("status") != "stored":
+        raise NotFound(f"This attachment was not stored: {att.get('reason', 'rejected')}.")
+    if rt.settings is None:
+        raise NotFound("Attachments are not available on this server.")
+    data_dir = rt.settings.data_dir.resolve()
+    root = data_dir / "email" / "attachments"
+    path = (data_dir / str(att.get("path", ""))).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("The attachment's file is missing.")
+    return path, str(att.get("filename") or "attachment")

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.auth.deps import RuntimeDep, Staff
-from hybridcx.channels.email.drafts import DraftService
+from hybridcx.channels.email.drafts import DraftService, attachment_file
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["email"])
 
@@ -66,3 +67,28 @@ async def discard_draft(
     conversation_id: str, draft_id: str, staff: Staff, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).discard(conversation_id, draft_id, staff)
+
+
+@router.get(
+    "/{conversation_id}/messages/{message_id}/attachments/{attachment_id}",
+    summary="Download an attachment of a customer's email (staff)",
+    response_class=FileResponse,
+)
+async def download_attachment(
+    conversation_id: str, message_id: str, attachment_id: str, staff: Staff, runtime: RuntimeDep
+) -> FileResponse:
+    """Always a download (``application/octet-stream``): a file a customer sent is never
+    rendered by the browser in the desk's origin."""
+    path, filename = await attachment_file(
+        runtime,
+        staff,
+        conversation_id=conversation_id,
+        message_id=message_id,
+        attachment_id=attachment_id,
+    )
+    return FileResponse(
+        path,
+        media_type="application/octet-stream",
+        filename=filename,
+        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+    )

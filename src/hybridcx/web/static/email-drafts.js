@@ -122,3 +122,49 @@ export class DraftsPanel {
     });
   }
 }
+
+// Attachments of a customer's email, under the message: stored ones download (with the staff
+// token, never rendered here), rejected ones say why.
+export function attachmentList(msg, conversationId, token) {
+  const atts = ((msg.channel_meta || {}).email || {}).attachments || [];
+  if (!atts.length) return null;
+  return h(
+    "ul",
+    { class: "attachments", "aria-label": "Attachments" },
+    atts.map((a) =>
+      h(
+        "li",
+        {},
+        a.status === "stored"
+          ? h("button", { type: "button", class: "link", text: `${a.filename} (${size(a.size)})`, onclick: (e) => download(msg, a, conversationId, token, e.currentTarget) })
+          : h("span", { class: "meta", text: `${a.filename} (${size(a.size)}): not kept, ${a.reason}` }),
+      ),
+    ),
+  );
+}
+
+function size(bytes) {
+  if (bytes >= 1_000_000) return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  if (bytes >= 1000) return `${Math.round(bytes / 1000)} kB`;
+  return `${bytes} B`;
+}
+
+async function download(msg, att, conversationId, token, button) {
+  const path = `/api/v1/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(msg.id)}/attachments/${encodeURIComponent(att.id)}`;
+  let response;
+  try {
+    response = await fetch(path, { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    response = null;
+  }
+  if (!response || !response.ok) {
+    button.textContent = `${att.filename}: download failed`;
+    return;
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = h("a", { href: url, download: att.filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,6 +1,6 @@
 // Pieces shared by the desk and the supervisor console: sign-in and the conversation view.
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
-import { DraftsPanel } from "./email-drafts.js";
+import { DraftsPanel, attachmentList } from "./email-drafts.js";
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -163,6 +163,7 @@ export class ConversationView {
     if (this.seen.has(msg.id)) return;
     this.seen.add(msg.id);
     const item = messageItem(msg);
+    if (this.conv.channel === "email") item.append(attachmentList(msg, this.conv.id, this.token) || "");
     this.transcript.append(item);
     item.scrollIntoView({ block: "nearest" });
   }
