@@ -160,7 +160,12 @@ def test_agent_reply_goes_out_through_twilio_rest(
     [conv] = conversations_of(api, "sms")
     assert conv["status"] == "queued"
     token = api.login("agent@example.com", "demo-agent")
+    twilio_server.state.clear()
     assert api.staff(token, "POST", f"/api/v1/conversations/{conv['id']}/accept").status_code == 200
+    # the customer learns that a person joined
+    assert [m["Body"] for m in twilio_server.state.messages()] == [
+        "Alice Agent has joined the conversation."
+    ]
     twilio_server.state.clear()
     r = api.staff(
         token,
@@ -236,3 +241,23 @@ def test_an_assist_action_that_tells_the_customer_goes_out_by_sms(
     assert r.status_code == 200, r.text
     [sent] = twilio_server.state.messages()
     assert sent["To"] == alex and "password reset link" in sent["Body"]
+
+
+def test_auto_assignment_tells_the_texter_who_joined(
+    server: LiveServer, api: Api, twilio_server: FakeTwilio
+) -> None:
+    token = api.login("agent@example.com", "demo-agent")
+    desk = api.agent_ws(token)  # online (presence) ...
+    try:
+        r = api.staff(token, "PUT", "/api/v1/agents/me/status", json={"status": "available"})
+        assert r.status_code == 200, r.text
+        twilio_server.state.clear()
+        replies = sms_replies(send_sms(api, CUSTOMER, "agent"))
+        assert any("connecting you" in r for r in replies)
+        [conv] = conversations_of(api, "sms")
+        assert conv["status"] == "assigned"
+        assert [m["Body"] for m in twilio_server.state.messages()] == [
+            "Alice Agent has joined the conversation."
+        ]
+    finally:
+        desk.close()

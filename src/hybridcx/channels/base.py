@@ -23,6 +23,9 @@ class Capabilities:
     attachments: bool
     max_length: int | None
     markup: Markup = "text"
+    # Also send status lines such as "Alice has joined the conversation." (SMS: yes; email,
+    # where each one would be a mail, and calls: no).
+    status_messages: bool = False
 
 
 WEB_CAPABILITIES = Capabilities(buttons=True, attachments=False, max_length=None, markup="html")

@@ -11,7 +11,7 @@ import httpx
 import typer
 
 channels_app = typer.Typer(
-    help="Try the SMS and phone channels locally: signed Twilio webhooks to a running server.",
+    help="Try the channels locally, without Twilio or a mail provider (SMS, phone, email).",
     no_args_is_help=True,
 )
 

@@ -70,3 +70,28 @@ async def record_delivery(
         )
     await outbox.flush(rt.bus)
     return read
+
+
+async def deliver_status(rt: Runtime, conversation_id: str) -> None:
+    """Send the conversation's latest status line ("… has joined the conversation.") on
+    channels that want them (``Capabilities.status_messages``). Best effort, after commit."""
+    from hybridcx.conversations.schemas import message_read
+
+    async with rt.sessions() as session:
+        conv = await repo.get_conversation(session, conversation_id)
+        if conv is None:
+            return
+        adapter = adapter_for(rt, conv.channel)
+        if adapter is None or not adapter.capabilities.status_messages:
+            return
+        stmt = (
+            select(Message)
+            .where(Message.conversation_id == conv.id, Message.internal.is_(False))
+            .order_by(Message.seq.desc())
+            .limit(1)
+        )
+        last = (await session.execute(stmt)).scalar_one_or_none()
+        if last is None or last.author != "system" or (last.channel_meta or {}).get("delivery"):
+            return
+        message = message_read(last)
+    await deliver(rt, conv, message)

@@ -600,7 +600,14 @@ class ConversationService:
                 )
             state = await self._state(session, conv)
         await outbox.flush(self.rt.bus)
+        await self._deliver_status(conv.id)
         return state
+
+    async def _deliver_status(self, conversation_id: str) -> None:
+        """SMS and other channels that show status lines get "… has joined" (after commit)."""
+        from hybridcx.channels.outbound import deliver_status
+
+        await deliver_status(self.rt, conversation_id)
 
     @staticmethod
     def _claim_error(conv: Conversation, via: str) -> Exception:
@@ -761,6 +768,8 @@ class ConversationService:
             )
             outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
         await outbox.flush(self.rt.bus)
+        if body.agent_id:
+            await self._deliver_status(conv.id)
         await dispatch(self.rt, conv.workspace_id)
         return state
 

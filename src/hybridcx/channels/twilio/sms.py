@@ -30,7 +30,9 @@ log = structlog.get_logger(__name__)
 router = APIRouter(tags=["channels"])
 
 # Twilio sends at most 1,600 characters in one message (it concatenates the segments).
-SMS_CAPABILITIES = Capabilities(buttons=False, attachments=False, max_length=1600, markup="text")
+SMS_CAPABILITIES = Capabilities(
+    buttons=False, attachments=False, max_length=1600, markup="text", status_messages=True
+)
 # Our parts are shorter than that: at most this many segments each, cut at sentence ends.
 MAX_SEGMENTS_PER_PART = 3
 
