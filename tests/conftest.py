@@ -6,12 +6,16 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for, wipe_postgres
 
-pytest_plugins = ["tests.fake_openai"]
+if TYPE_CHECKING:
+    from tests.fake_twilio import FakeTwilio
+
+pytest_plugins = ["tests.fake_openai", "tests.fake_twilio"]
 
 
 def _backends() -> list[object]:
@@ -32,7 +36,10 @@ def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session", params=_backends())
 def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    nlu_model_dir: Path,
+    twilio_server: FakeTwilio,
 ) -> Iterator[LiveServer]:
     backend = request.param
     if backend == "postgres" and not POSTGRES_URL:
@@ -41,7 +48,14 @@ def server(
         asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
     data_dir: Path = tmp_path_factory.mktemp(f"data-{backend}")
     settings = settings_for(
-        backend, data_dir, presence_timeout_seconds=60, nlu_model_dir=nlu_model_dir
+        backend,
+        data_dir,
+        presence_timeout_seconds=60,
+        nlu_model_dir=nlu_model_dir,
+        # channels: Twilio webhooks are signed with this token; outbound goes to the fake
+        twilio_account_sid=twilio_server.account_sid,
+        twilio_auth_token=twilio_server.auth_token,
+        twilio_api_url=twilio_server.url,
     )
     live = LiveServer(settings).start()
     yield live

@@ -19,6 +19,8 @@ from hybridcx.analytics.api import router as analytics_router
 from hybridcx.analytics.background import rollup_loop
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
+from hybridcx.channels.email.endpoints import router as email_router
+from hybridcx.channels.twilio.endpoints import router as twilio_router  # channels: SMS, phone
 from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
@@ -54,6 +56,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.analytics_rollup_interval_seconds > 0
             else None
         )
+        # channels: email (the SMTP receiver and IMAP poller, when configured)
+        from hybridcx.channels.email import start_email
+
+        app.state.email = await start_email(runtime, settings)
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -64,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if rollup_task is not None:
                 rollup_task.cancel()
+            if app.state.email is not None:
+                await app.state.email.stop()
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -94,6 +102,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         realtime_router,
         web_router,
         analytics_router,
+        twilio_router,  # channels: SMS and phone over Twilio
+        email_router,  # channels: email drafts
     ):
         app.include_router(router)
     return app

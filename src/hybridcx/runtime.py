@@ -35,6 +35,8 @@ class Runtime:
     knowledge: KnowledgeService = field(default_factory=KnowledgeService)
     # The company's systems for Tier 1 flows, per turn (shares the turn's session).
     backend_factory: Callable[[AsyncSession, str], Any] = DemoBackend
+    # Channel adapters (hybridcx.channels) read their provider settings (Twilio, SMTP) here.
+    settings: Settings | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -51,6 +53,7 @@ class Runtime:
             presence_timeout_seconds=settings.presence_timeout_seconds,
             redis_url=settings.redis_url,
             knowledge=KnowledgeService(answerer=_answerer(settings)),
+            settings=settings,
         )
 
 

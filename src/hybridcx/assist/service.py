@@ -165,6 +165,8 @@ class AssistService:
                 raise ConversationClosed("This conversation is resolved.")
             customer = await repo.get_customer(session, conv.customer_id)
             backend = self.rt.backend_factory(session, conv.workspace_id)
+            if not customer.email:  # known only by phone (SMS, calls)
+                raise InvalidInput("This customer has no email address on record.")
             note, to_customer = await _execute(action, backend, customer.email)
             created = []
             if to_customer:
@@ -197,6 +199,10 @@ class AssistService:
                 if not m.internal:
                     outbox.to_customer(conv.id, payload)
         await outbox.flush(self.rt.bus)
+        if to_customer:  # channels: SMS, email, … get it through the conversation's channel
+            from hybridcx.channels.outbound import deliver
+
+            await deliver(self.rt, conv, message_read(created[0], {staff.agent_id: staff.name}))
         return {"action": action, "result": note, "sent_to_customer": to_customer}
 
 

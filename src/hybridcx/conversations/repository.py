@@ -106,6 +106,8 @@ def add_message(
     turn_id: str | None = None,
     idempotency_key: str | None = None,
     buttons: Sequence[str] = (),
+    external_id: str | None = None,
+    channel_meta: dict[str, Any] | None = None,
 ) -> Message:
     msg = Message(
         workspace_id=conv.workspace_id,
@@ -117,6 +119,8 @@ def add_message(
         turn_id=turn_id,
         idempotency_key=idempotency_key,
         buttons=list(buttons),
+        external_id=external_id,
+        channel_meta=dict(channel_meta or {}),
         created_at=utcnow(),
     )
     session.add(msg)

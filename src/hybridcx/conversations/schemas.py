@@ -84,6 +84,7 @@ class MessageRead(BaseModel):
     internal: bool = False
     agent_name: str | None = None
     buttons: list[str] = []
+    channel_meta: dict[str, Any] = {}
 
 
 class RoutingRead(BaseModel):
@@ -148,6 +149,8 @@ def message_read(msg: Message, agent_names: dict[str, str] | None = None) -> dic
         "internal": msg.internal,
         "agent_name": (agent_names or {}).get(msg.agent_id or "") if msg.agent_id else None,
         "buttons": list(msg.buttons or []),
+        # Channels: provider ids, delivery status, transcript details ({} for web chat).
+        "channel_meta": dict(msg.channel_meta or {}),
     }
 
 

@@ -48,7 +48,7 @@ from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
 from hybridcx.knowledge.engine.pii import mask_pii
 from hybridcx.knowledge.repository import ArticleKnowledge
-from hybridcx.models import Agent, Conversation, Customer, Message
+from hybridcx.models import Agent, Conversation, Customer, Inbox, Message
 from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.queue.service import assign, dispatch, queue_position
@@ -74,7 +74,8 @@ def profile_of(customer: Customer, conv: Conversation) -> CustomerProfile:
     return CustomerProfile(
         id=customer.id,
         name=customer.name,
-        email=customer.email,
+        email=customer.email or "",
+        phone=customer.phone,
         vip=customer.vip,
         lifetime_value=customer.lifetime_value,
         human_only=customer.human_only,
@@ -109,37 +110,15 @@ class ConversationService:
             customer = await find_or_create_customer(
                 session, inbox.workspace_id, email=str(body.customer.email), name=body.customer.name
             )
-            conv = Conversation(
-                id=new_id(),
-                workspace_id=inbox.workspace_id,
-                inbox_id=inbox.id,
-                customer_id=customer.id,
-                channel=body.channel,
-                status="bot",
-                tier=1,
-                customer_token_hash=hash_token(token),
-                identity_verified=verified,
-                routing={},
-                created_at=utcnow(),
-            )
-            session.add(conv)
-            await session.flush()
-            repo.add_event(
+            conv, created = await self.open_conversation(
                 session,
-                conv,
-                "conversation.created",
-                actor="customer",
-                actor_id=customer.id,
-                data={
-                    "channel": body.channel,
-                    "inbox_id": inbox.id,
-                    "identity_verified": verified,
-                    # Who the customer was when they came: analytics' value-by-segment.
-                    "segment": "vip" if customer.vip else "standard",
-                    "customer_value": customer.lifetime_value,
-                },
+                outbox,
+                inbox=inbox,
+                customer=customer,
+                channel=body.channel,
+                token=token,
+                verified=verified,
             )
-            created = await self._run_turn(session, outbox, conv, customer, text=None, turn_id=None)
             messages = [message_read(m) for m in created]
         await outbox.flush(self.rt.bus)
         await self._dispatch_if_queued(conv)
@@ -151,6 +130,95 @@ class ConversationService:
             "tier": conv.tier,
             "messages": messages,
         }
+
+    async def open_conversation(
+        self,
+        session: AsyncSession,
+        outbox: Outbox,
+        *,
+        inbox: Inbox,
+        customer: Customer,
+        channel: str,
+        token: str | None = None,
+        verified: bool = False,
+        thread_key: str | None = None,
+        channel_meta: dict[str, Any] | None = None,
+    ) -> tuple[Conversation, list[Message]]:
+        """Create a conversation and run its opening turn (greeting, VIP or human-only routing)
+        inside the caller's transaction. Every channel starts conversations here.
+
+        ``token`` is the customer token (web chat hands it to the customer); channels that never
+        give one out leave it None and get an unguessable one nobody holds."""
+        conv = Conversation(
+            id=new_id(),
+            workspace_id=inbox.workspace_id,
+            inbox_id=inbox.id,
+            customer_id=customer.id,
+            channel=channel,
+            status="bot",
+            tier=1,
+            customer_token_hash=hash_token(token or new_token()),
+            identity_verified=verified,
+            routing={},
+            thread_key=thread_key,
+            channel_meta=dict(channel_meta or {}),
+            created_at=utcnow(),
+        )
+        session.add(conv)
+        await session.flush()
+        repo.add_event(
+            session,
+            conv,
+            "conversation.created",
+            actor="customer",
+            actor_id=customer.id,
+            data={
+                "channel": channel,
+                "inbox_id": inbox.id,
+                "identity_verified": verified,
+                # Who the customer was when they came: analytics' value-by-segment.
+                "segment": "vip" if customer.vip else "standard",
+                "customer_value": customer.lifetime_value,
+            },
+        )
+        created = await self._run_turn(session, outbox, conv, customer, text=None, turn_id=None)
+        return conv, created
+
+    def record_customer_message(
+        self,
+        session: AsyncSession,
+        outbox: Outbox,
+        conv: Conversation,
+        text: str,
+        *,
+        idempotency_key: str | None = None,
+        external_id: str | None = None,
+        channel_meta: dict[str, Any] | None = None,
+    ) -> Message:
+        """Phase 1 of a customer turn, inside the caller's transaction: store the message (the
+        caller flushes; a duplicate idempotency key or external id fails there) and queue its
+        live event. ``answer_message`` then runs the AI turn for it."""
+        msg_id = new_id()
+        msg = repo.add_message(
+            session,
+            conv,
+            author="customer",
+            text=text,
+            turn_id=msg_id,
+            idempotency_key=idempotency_key,
+            external_id=external_id,
+            channel_meta=channel_meta,
+        )
+        msg.id = msg_id
+        conv.updated_at = utcnow()
+        payload = {
+            "type": "message.created",
+            "conversation_id": conv.id,
+            "message": message_read(msg),
+        }
+        outbox.to_customer(conv.id, payload)
+        outbox.to_staff(conv.workspace_id, payload)
+        return msg
 
     async def post_customer_message(
         self,
@@ -178,12 +246,17 @@ class ConversationService:
             )
         if done is not None:
             return done
+        return await self.answer_message(conversation_id, message_id)
+
+    async def answer_message(self, conversation_id: str, message_id: str) -> dict[str, Any]:
+        """Phase 2 of a customer turn (any channel): the AI turn for a stored customer message,
+        exactly once, then fresh agent assist if people have the conversation."""
         response = await self._answer(conversation_id, message_id)
         if response["conversation"]["status"] in ("queued", "assigned"):
-            await self._push_assist(conversation_id)
+            await self.push_assist(conversation_id)
         return response
 
-    async def _push_assist(self, conversation_id: str) -> None:
+    async def push_assist(self, conversation_id: str) -> None:
         """Fresh agent assist for the people handling this conversation (best effort)."""
         from hybridcx.assist.service import AssistService
 
@@ -219,21 +292,10 @@ class ConversationService:
                 raise ConversationClosed(
                     "This conversation is resolved; start a new one to continue."
                 )
-            msg_id = new_id()
-            msg = repo.add_message(
-                session, conv, author="customer", text=text, turn_id=msg_id, idempotency_key=key
-            )
-            msg.id = msg_id
+            msg = self.record_customer_message(session, outbox, conv, text, idempotency_key=key)
             await session.flush()
-            payload = {
-                "type": "message.created",
-                "conversation_id": conv.id,
-                "message": message_read(msg),
-            }
-            outbox.to_customer(conv.id, payload)
-            outbox.to_staff(conv.workspace_id, payload)
         await outbox.flush(self.rt.bus)
-        return msg_id, None
+        return msg.id, None
 
     async def _answer(self, conversation_id: str, message_id: str) -> dict[str, Any]:
         """Phase 2: run the AI turn for an already-stored customer message, exactly once."""
@@ -473,6 +535,7 @@ class ConversationService:
                         "id": cust.id,
                         "name": cust.name,
                         "email": cust.email,
+                        "phone": cust.phone,
                         "vip": cust.vip,
                     },
                     "assigned_agent_id": conv.assigned_agent_id,
@@ -548,7 +611,14 @@ class ConversationService:
                 )
             state = await self._state(session, conv)
         await outbox.flush(self.rt.bus)
+        await self._deliver_status(conv.id)
         return state
+
+    async def _deliver_status(self, conversation_id: str) -> None:
+        """SMS and other channels that show status lines get "… has joined" (after commit)."""
+        from hybridcx.channels.outbound import deliver_status
+
+        await deliver_status(self.rt, conversation_id)
 
     @staticmethod
     def _claim_error(conv: Conversation, via: str) -> Exception:
@@ -601,6 +671,11 @@ class ConversationService:
             if not internal:
                 outbox.to_customer(conv.id, payload)
         await outbox.flush(self.rt.bus)
+        if not internal:
+            # Email, SMS, …: the reply goes out through the conversation's channel, after commit.
+            from hybridcx.channels.outbound import deliver
+
+            return await deliver(self.rt, conv, payload["message"])  # type: ignore[arg-type]
         return payload["message"]  # type: ignore[return-value]
 
     async def transfer(
@@ -704,6 +779,8 @@ class ConversationService:
             )
             outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
         await outbox.flush(self.rt.bus)
+        if body.agent_id:
+            await self._deliver_status(conv.id)
         await dispatch(self.rt, conv.workspace_id)
         return state
 
@@ -722,6 +799,67 @@ class ConversationService:
         if case is not None:
             session.add(case)
         return summary
+
+    async def wrap_up(
+        self, conversation_id: str, *, outcome: str, data: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The contact ended on the customer's side (a call hung up): save the post-contact
+        summary and category on the conversation. One nobody from the team has (the AI's, or
+        still queued) is resolved by the system; an agent's stays open for their wrap-up, with
+        the summary as an internal note. Returns the saved summary."""
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv = await repo.get_conversation(session, conversation_id, lock=True)
+            if conv is None:
+                raise NotFound(NOT_FOUND)
+            done = (conv.channel_meta or {}).get("wrap_up")
+            if conv.status == "resolved" or done:  # a repeated status callback
+                return dict(done or {})
+            now = utcnow()
+            summary = await self._learn_from(session, conv)
+            saved = {
+                "summary": mask_pii(summary.text),
+                "category": summary.category,
+                "intent": topic_of(conv),
+                "outcome": outcome,
+                **(data or {}),
+            }
+            conv.channel_meta = {**(conv.channel_meta or {}), "wrap_up": saved}
+            if conv.status in ("bot", "queued"):
+                conv.status, conv.resolved_at = "resolved", now
+                repo.add_event(
+                    session,
+                    conv,
+                    "conversation.resolved",
+                    actor="system",
+                    data={"agent_id": None, **saved},
+                )
+            else:
+                repo.add_event(session, conv, "conversation.summarized", actor="system", data=saved)
+                note = repo.add_message(
+                    session,
+                    conv,
+                    author="system",
+                    text=f"Call ended. Summary: {saved['summary']} Category: {summary.category}.",
+                    internal=True,
+                )
+                await session.flush()
+                outbox.to_staff(
+                    conv.workspace_id,
+                    {
+                        "type": "message.created",
+                        "conversation_id": conv.id,
+                        "message": message_read(note),
+                    },
+                )
+            conv.updated_at = now
+            await session.flush()
+            state = await self._state(session, conv)
+            kind = "conversation.resolved" if conv.status == "resolved" else "conversation.updated"
+            outbox.to_staff(conv.workspace_id, {"type": kind, "conversation": state})
+            outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
+        await outbox.flush(self.rt.bus)
+        return saved
 
     async def resolve(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
         outbox = Outbox()

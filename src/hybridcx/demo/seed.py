@@ -14,7 +14,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.ids import new_id, new_token, utcnow
 from hybridcx.kit.security import hash_demo_password
 from hybridcx.models import (
     Agent,
@@ -31,6 +31,11 @@ DEMO_WORKSPACE_SLUG = "default"
 DEMO_INBOX_KEY = "demo-webchat"
 # Demo only: a real deployment gets a random secret per inbox (see docs/operations.md).
 DEMO_INBOX_SECRET = "demo-widget-secret"
+DEMO_CHANNEL_INBOXES = (
+    ("demo-sms", "sms", "Text messages"),
+    ("demo-voice", "voice", "Phone line"),
+    ("demo-email", "email", "Support mailbox"),
+)
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,19 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> bool
             is_default=True,
         )
     )
+    # Channels (hybridcx.channels): one inbox per channel; webhooks find them by channel.
+    for key, channel, name in DEMO_CHANNEL_INBOXES:
+        session.add(
+            Inbox(
+                id=new_id(),
+                workspace_id=ws.id,
+                key=key,
+                channel=channel,
+                name=name,
+                hmac_secret=new_token(),
+                is_default=False,
+            )
+        )
     for s in STAFF:
         session.add(
             Agent(
@@ -244,7 +262,12 @@ def _seed_named_customers(
 ) -> None:
     rng = random.Random(1001)
     alex = _customer(
-        session, ws_id, "alex@example.com", "Alex Morgan", phone="+15550100", lifetime_value=420.0
+        session,
+        ws_id,
+        "alex@example.com",
+        "Alex Morgan",
+        phone="+12025550100",
+        lifetime_value=420.0,
     )
     children.append(
         DemoOrder(
@@ -280,7 +303,7 @@ def _seed_named_customers(
         ws_id,
         "vip@example.com",
         "Victoria Price",
-        phone="+15550101",
+        phone="+12025550101",
         vip=True,
         lifetime_value=25_400.0,
     )
@@ -301,7 +324,7 @@ def _seed_named_customers(
         ws_id,
         "human@example.com",
         "Hugo Mills",
-        phone="+15550102",
+        phone="+12025550102",
         human_only=True,
         lifetime_value=310.0,
     )
@@ -333,7 +356,7 @@ def _seed_crowd(
             ws_id,
             email,
             f"{first} {last}",
-            phone=f"+1555020{i:02d}",
+            phone=f"+120255502{i:02d}",
             vip=i % 11 == 5,
             lifetime_value=float(rng.randint(40, 4000)),
         )

@@ -229,19 +229,37 @@ async def move_appointment(ctx: ActionContext) -> ActionResult:
     )
 
 
+NO_EMAIL = (
+    "I can only do that for a customer whose email address we have, and I don't have one for "
+    "this number. A person from our team can help."
+)
+
+
+def _email_required(action: Action) -> Action:
+    """Channels such as SMS and phone may know a customer only by phone number: the flows that
+    identify a customer by email fail plainly instead of naming an empty address."""
+
+    async def guarded(ctx: ActionContext) -> ActionResult:
+        if not ctx.turn.email:
+            return ActionResult(fail=True, say=[NO_EMAIL])
+        return await action(ctx)
+
+    return guarded
+
+
 ACTIONS: dict[str, Action] = {
     "find_customer_order": find_customer_order,
-    "check_order_owner": check_order_owner,
+    "check_order_owner": _email_required(check_order_owner),
     "report_order": report_order,
-    "require_verification": require_verification,
+    "require_verification": _email_required(require_verification),
     "check_code": check_code,
     "report_account": report_account,
-    "prepare_password_reset": prepare_password_reset,
+    "prepare_password_reset": _email_required(prepare_password_reset),
     "send_password_reset": send_password_reset,
     "offer_slots": offer_slots,
     "pick_slot": pick_slot,
-    "book_slot": book_slot,
-    "find_appointment": find_appointment,
+    "book_slot": _email_required(book_slot),
+    "find_appointment": _email_required(find_appointment),
     "cancel_appointment": cancel_appointment,
     "move_appointment": move_appointment,
 }

@@ -10,6 +10,10 @@ from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
 from hybridcx.models.customer import Customer
 from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
+
+# channels: email (hybridcx.channels.email)
+from hybridcx.models.email_draft import EmailDraft
+from hybridcx.models.email_message import EmailRecord
 from hybridcx.models.inbox import Inbox
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
@@ -29,6 +33,8 @@ __all__ = [
     "DemoAccount",
     "DemoAppointmentSlot",
     "DemoOrder",
+    "EmailDraft",
+    "EmailRecord",
     "Inbox",
     "Message",
     "StaffToken",

@@ -30,6 +30,10 @@ class Conversation(IdMixin, TimestampMixin, Base):
     handoff: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # The AI's working memory: the active Tier 1 flow (if any) and how often the AI failed.
     ai_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Channels (hybridcx.channels): the thread a channel continues (an SMS sender, a call sid,
+    # an email thread) and what that channel knows about the conversation (numbers, call sid).
+    thread_key: Mapped[str | None] = mapped_column(String(255), default=None, index=True)
+    channel_meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

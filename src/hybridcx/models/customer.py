@@ -17,7 +17,8 @@ class Customer(IdMixin, TimestampMixin, Base):
     )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
-    email: Mapped[str] = mapped_column(String(320))
+    # None for a customer known only by phone (SMS, calls); one record across channels.
+    email: Mapped[str | None] = mapped_column(String(320), default=None)
     name: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str | None] = mapped_column(String(40), default=None)
     external_id: Mapped[str | None] = mapped_column(String(200), default=None)

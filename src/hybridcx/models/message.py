@@ -14,6 +14,8 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("conversation_id", "idempotency_key", name="uq_messages_idempotency"),
+        # A provider's message id (channel-prefixed): a redelivered webhook is stored once.
+        UniqueConstraint("workspace_id", "external_id", name="uq_messages_external_id"),
     )
 
     # Internal, monotonic order; never exposed (public ids are random).
@@ -34,4 +36,8 @@ class Message(Base):
     turn_response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # Lease taken by the request answering this message, so concurrent retries answer it once.
     answering_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # Channels: the provider's id of this message ("sms:SM…") and what the channel reported
+    # (provider ids, delivery status or error, transcript segment details).
+    external_id: Mapped[str | None] = mapped_column(String(255), default=None)
+    channel_meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -21,6 +21,7 @@ class CustomerProfile:
     lifetime_value: float = 0.0
     human_only: bool = False
     verified: bool = False
+    phone: str | None = None  # E.164; channels (SMS, voice) may know a customer only by phone
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,17 @@ class ComplexityPolicy(BaseModel):
     second_intent_min: float = Field(default=0.2, ge=0.0, le=1.0)
 
 
+class EmailPolicy(BaseModel):
+    """Email channel (hybridcx.channels.email): what the AI may send without an agent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # Tier 1 emails the AI answered itself go out at once; false: they wait as drafts too.
+    auto_send_tier1: bool = True
+    # Intents whose AI draft may go out unapproved even when people have the conversation.
+    auto_send_intents: list[str] = Field(default_factory=list)
+
+
 class RoutingPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +82,8 @@ class RoutingPolicy(BaseModel):
     max_ai_failures: int = Field(default=2, ge=1)
     # Canned answers for small talk intents.
     smalltalk: dict[str, str] = Field(default_factory=dict)
+    # Email channel: auto-send rules for AI replies and drafts.
+    email: EmailPolicy = Field(default_factory=EmailPolicy)
 
     def tier_for(self, reason: str, default: int = 2) -> int:
         return self.reason_tiers.get(reason, default)

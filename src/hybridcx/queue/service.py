@@ -74,6 +74,7 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
             "id": customer.id,
             "name": customer.name,
             "email": customer.email,
+            "phone": customer.phone,  # channels: SMS and phone customers may have no email
             "vip": customer.vip,
             "verified": conv.identity_verified,
         },
@@ -176,6 +177,7 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
     """Offer queued conversations, highest priority first, to online available agents."""
     outbox = Outbox()
     assigned = 0
+    assigned_ids: list[str] = []
     async with transaction(runtime.sessions) as session:
         ws = await repo.get_workspace(session, workspace_id)
         weights = runtime.policies.policy(ws.slug).queue
@@ -197,6 +199,7 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
                 continue
             if await assign(session, outbox, conv, agent, via="auto", from_statuses=("queued",)):
                 assigned += 1
+                assigned_ids.append(conv.id)
                 by_id[choice.id] = AgentCandidate(
                     **{**choice.__dict__, "load": choice.load + 1, "idle_since": utcnow()}
                 )
@@ -205,6 +208,11 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
     await outbox.flush(runtime.bus)
     if assigned:
         log.info("queue.dispatched", workspace_id=workspace_id, assigned=assigned)
+        # channels: SMS customers get "… has joined the conversation." too
+        from hybridcx.channels.outbound import deliver_status
+
+        for conversation_id in assigned_ids:
+            await deliver_status(runtime, conversation_id)
     return assigned
 
 

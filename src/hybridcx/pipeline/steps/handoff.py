@@ -46,13 +46,15 @@ def summarize(
     *,
     channel: str,
 ) -> str:
-    who = customer.name or customer.email
-    identity = "verified" if customer.verified else "unverified (claimed email)"
+    contact = customer.email or customer.phone or "no contact details"
+    who = customer.name or contact
+    claimed = "email" if customer.email else "phone number"
+    identity = "verified" if customer.verified else f"unverified (claimed {claimed})"
     flags = [f for f, on in (("VIP", customer.vip), ("human only", customer.human_only)) if on]
     flag_text = f" [{', '.join(flags)}]" if flags else ""
     said = [line.text for line in transcript if line.author == "customer"]
     why = "; ".join(REASON_TEXT.get(r, r) for r in decision.reasons) or "routed to a person"
-    parts = [f"{who} <{customer.email}>{flag_text}, {identity}, via {channel}.", f"Why: {why}."]
+    parts = [f"{who} <{contact}>{flag_text}, {identity}, via {channel}.", f"Why: {why}."]
     if decision.intent:
         parts.append(f"Intent: {decision.intent}.")
     if said:

@@ -102,7 +102,7 @@ function renderQueue() {
       h(
         "li",
         { class: "queue-item", "data-id": item.conversation_id },
-        h("div", { class: "who", id: nameId }, c.name || c.email, c.vip ? [" ", h("span", { class: "badge vip", text: "VIP" })] : null),
+        h("div", { class: "who", id: nameId }, c.name || c.email || c.phone, c.vip ? [" ", h("span", { class: "badge vip", text: "VIP" })] : null),
         h(
           "div",
           { class: "meta" },
@@ -128,7 +128,7 @@ function renderMine(items) {
         h(
           "button",
           { type: "button", "aria-current": String(view.id === c.id), onclick: () => view.open(c.id).then(refresh) },
-          h("strong", { text: c.customer.name || c.customer.email }),
+          h("strong", { text: c.customer.name || c.customer.email || c.customer.phone }),
           c.customer.vip ? [" ", h("span", { class: "badge vip", text: "VIP" })] : null,
           h("span", { class: "meta", text: ` Tier ${c.tier} · ${c.channel}` }),
         ),

@@ -1,5 +1,6 @@
 // Pieces shared by the desk and the supervisor console: sign-in and the conversation view.
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
+import { DraftsPanel, attachmentList } from "./email-drafts.js";
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -80,8 +81,20 @@ export function staffSocket(token, onEvent) {
 }
 
 function authorLabel(msg) {
+  return baseLabel(msg) + deliveryLabel(msg);
+}
+
+function baseLabel(msg) {
   if (msg.author === "agent") return `${msg.agent_name || "Agent"}${msg.internal ? " · internal note" : ""}`;
   return { ai: "AI assistant", customer: "Customer", system: "System" }[msg.author] || msg.author;
+}
+
+// Channels (SMS, phone, email): how the message went out, or why it did not.
+function deliveryLabel(msg) {
+  const d = (msg.channel_meta || {}).delivery;
+  if (!d) return (msg.channel_meta || {}).source === "transcript" ? " · live transcript" : "";
+  if (d.status === "held") return ` · not sent: ${d.reason || "held"}`; // email: waits for an agent
+  return d.status === "failed" ? ` · not delivered: ${d.error || "error"}` : " · sent";
 }
 
 export function messageItem(msg) {
@@ -134,6 +147,8 @@ export class ConversationView {
     if (!this.conv) return;
     if (event.type === "message.created" && event.conversation_id === this.conv.id) {
       this.addMessage(event.message);
+    } else if (event.type === "email.draft" && event.conversation_id === this.conv.id) {
+      if (this.drafts) this.drafts.onDraft(event.draft);
     } else if (event.type === "assist.updated" && event.conversation_id === this.conv.id) {
       this.assistSeq += 1; // a push is newer than any fetch still in flight
       this.renderAssist(event.assist);
@@ -148,6 +163,7 @@ export class ConversationView {
     if (this.seen.has(msg.id)) return;
     this.seen.add(msg.id);
     const item = messageItem(msg);
+    if (this.conv.channel === "email") item.append(attachmentList(msg, this.conv.id, this.token) || "");
     this.transcript.append(item);
     item.scrollIntoView({ block: "nearest" });
   }
@@ -164,7 +180,7 @@ export class ConversationView {
       h(
         "div",
         { class: "conv-layout" },
-        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.replyForm()),
+        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.emailDrafts(), this.replyForm()),
         side,
       ),
     );
@@ -174,6 +190,14 @@ export class ConversationView {
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();
+  }
+
+  // ---- email: the AI's drafts wait for approval above the reply box (email-drafts.js) ----------
+  emailDrafts() {
+    this.drafts = null;
+    if (this.conv.channel !== "email") return null;
+    this.drafts = new DraftsPanel(this.conv, { token: this.token, onSent: (msg) => this.addMessage(msg) });
+    return this.drafts.el;
   }
 
   // ---- AI assist: knowledge, similar cases, a draft to insert, next-best actions, summary ----
@@ -307,7 +331,7 @@ export class ConversationView {
       h(
         "div",
         {},
-        h("h2", { text: customer.name || customer.email || "Customer" }),
+        h("h2", { text: customer.name || customer.email || customer.phone || "Customer" }),
         h(
           "div",
           { class: "meta" },
@@ -565,7 +589,7 @@ function fillCustomer(panel, data, currentId) {
       "dl",
       {},
       h("dt", { text: "Name" }), h("dd", { text: c.name || "—" }),
-      h("dt", { text: "Email" }), h("dd", { text: c.email }),
+      h("dt", { text: "Email" }), h("dd", { text: c.email || "—" }),
       h("dt", { text: "Phone" }), h("dd", { text: c.phone || "—" }),
       h("dt", { text: "Value" }), h("dd", { text: `${money(c.lifetime_value)} lifetime${c.vip ? " · VIP" : ""}` }),
       h("dt", { text: "AI" }), h("dd", { text: c.human_only ? "Opted out (people only)" : "Allowed" }),

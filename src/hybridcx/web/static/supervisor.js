@@ -61,7 +61,7 @@ function renderLive(items, waits, names) {
       h(
         "tr",
         { "data-id": c.id, "data-status": c.status },
-        h("td", {}, h("span", { id: nameId, text: c.customer.name || c.customer.email }), c.customer.vip ? [" ", h("span", { class: "badge vip", text: "VIP" })] : null),
+        h("td", {}, h("span", { id: nameId, text: c.customer.name || c.customer.email || c.customer.phone }), c.customer.vip ? [" ", h("span", { class: "badge vip", text: "VIP" })] : null),
         h("td", {}, h("span", { class: `badge status-${c.status}`, text: c.status === "bot" ? "AI" : c.status })),
         h("td", { text: String(c.tier) }),
         h("td", { text: c.routing.intent || "—" }),

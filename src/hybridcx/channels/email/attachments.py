@@ -1,0 +1,84 @@
+"""Attachments kept on disk under the data dir, within per-file and per-message limits. An
+attachment over a limit is recorded as rejected (name, type, size, why); the message itself is
+still processed."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+from hybridcx.channels.email.mime import Attachment
+from hybridcx.kit.ids import new_id
+
+_UNSAFE = re.compile(r"[^\w.\- ()+,@=]+", re.UNICODE)
+
+
+def safe_filename(name: str, fallback: str = "attachment") -> str:
+    """A file name that cannot leave its folder or surprise a shell: basename only, no control
+    or path characters, no leading dots, at most 120 characters."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE.sub("_", name).strip(" .")
+    if not name:
+        name = fallback
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:110] + "." + ext[:8]) if dot and len(ext) <= 8 else name[:120]
+    return name
+
+
+def store_attachments(
+    attachments: list[Attachment],
+    *,
+    root: Path,
+    data_dir: Path,
+    max_bytes: int,
+    max_total_bytes: int,
+) -> list[dict[str, Any]]:
+    """Write what fits under ``root`` (one random folder per attachment) and describe each one;
+    ``path`` is relative to ``data_dir`` so the data dir can move."""
+    described: list[dict[str, Any]] = []
+    total = 0
+    for att in attachments:
+        size = len(att.data)
+        meta: dict[str, Any] = {
+            "id": new_id(),
+            "filename": safe_filename(att.filename, fallback=_fallback_name(att.content_type)),
+            "content_type": att.content_type,
+            "size": size,
+        }
+        if size > max_bytes:
+            meta.update(status="rejected", reason=f"over the {max_bytes}-byte limit per file")
+        elif total + size > max_total_bytes:
+            meta.update(
+                status="rejected", reason=f"over the {max_total_bytes}-byte limit per message"
+            )
+        else:
+            folder = root / meta["id"]
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / meta["filename"]
+            path.write_bytes(att.data)
+            total += size
+            meta.update(
+                status="stored",
+                sha256=hashlib.sha256(att.data).hexdigest(),
+                path=str(path.relative_to(data_dir)),
+            )
+        described.append(meta)
+    return described
+
+
+def _fallback_name(content_type: str) -> str:
+    ext = {
+        "application/pdf": ".pdf",
+        "image/png": ".png",
+        "image/jpeg": ".jpg",
+        "image/gif": ".gif",
+        "text/plain": ".txt",
+        "message/rfc822": ".eml",
+    }.get(content_type, ".bin")
+    return f"attachment{ext}"

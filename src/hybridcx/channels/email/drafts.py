@@ -1,0 +1,360 @@
+"""AI drafts for emails the AI may not answer by itself: written after the turn, shown in the
+desk, edited, approved (then sent as the agent's reply, through the email adapter) or discarded.
+Nothing in a draft reaches the customer before an agent approves it, unless the workspace
+policy (``email.auto_send_intents``) lets that intent go out by itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hybridcx.assist.service import AssistService
+from hybridcx.auth.service import StaffPrincipal
+from hybridcx.channels.email import repository as erepo
+from hybridcx.channels.outbound import deliver
+from hybridcx.conversations import repository as repo
+from hybridcx.conversations.schemas import message_read
+from hybridcx.conversations.service import ConversationService, topic_of
+from hybridcx.kit.db import transaction
+from hybridcx.kit.errors import (
+    Conflict,
+    ConversationClosed,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+)
+from hybridcx.kit.ids import utcnow
+from hybridcx.kit.outbox import Outbox
+from hybridcx.kit.time import iso
+from hybridcx.models import Conversation, EmailDraft
+from hybridcx.runtime import Runtime
+
+DRAFT_NOT_FOUND = "Draft not found."
+EDITABLE = ("pending", "failed")
+
+
+def draft_read(d: EmailDraft) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "conversation_id": d.conversation_id,
+        "status": d.status,
+        "text": d.text,
+        "original_text": d.original_text,
+        "edited": d.text != d.original_text,
+        "intent": d.intent,
+        "tier": d.tier,
+        "grounded": d.grounded,
+        "sources": list(d.sources or []),
+        "reply_to_message_id": d.reply_to_message_id,
+        "decided_by": d.decided_by,
+        "sent_message_id": d.sent_message_id,
+        "created_at": iso(d.created_at),
+        "updated_at": iso(d.updated_at),
+        "decided_at": iso(d.decided_at),
+    }
+
+
+def _event(d: EmailDraft) -> dict[str, Any]:
+    return {"type": "email.draft", "conversation_id": d.conversation_id, "draft": draft_read(d)}
+
+
+async def write_draft(
+    rt: Runtime, conv: Conversation, *, reply_to_message_id: str | None
+) -> dict[str, Any]:
+    """The AI's proposed reply to the customer's latest mail (grounded in public articles when
+    it can be), replacing any older pending draft of the conversation."""
+    outbox = Outbox()
+    async with transaction(rt.sessions) as session:
+        fresh = await repo.get_conversation(session, conv.id)
+        assert fresh is not None
+        assist = await AssistService(rt).build(session, fresh)
+        proposal = assist.get("draft") or {}
+        customer = await repo.get_customer(session, fresh.customer_id)
+        first = customer.name.split()[0] if customer.name.strip() else "there"
+        text = proposal.get("text") or (
+            f"Hi {first}, thanks for your email. I'm looking into this for you now."
+        )
+        await erepo.supersede_pending(session, fresh.id)
+        draft = EmailDraft(
+            workspace_id=fresh.workspace_id,
+            conversation_id=fresh.id,
+            reply_to_message_id=reply_to_message_id,
+            status="pending",
+            text=text,
+            original_text=text,
+            intent=topic_of(fresh),
+            tier=fresh.tier,
+            grounded=bool(proposal.get("grounded")),
+            sources=list(proposal.get("sources") or []),
+        )
+        session.add(draft)
+        await session.flush()
+        repo.add_event(
+            session,
+            fresh,
+            "email.draft_created",
+            actor="ai",
+            data={"draft_id": draft.id, "intent": draft.intent, "grounded": draft.grounded},
+        )
+        outbox.to_staff(fresh.workspace_id, _event(draft))
+        result = draft_read(draft)
+    await outbox.flush(rt.bus)
+    return result
+
+
+async def auto_send_draft(rt: Runtime, conv: Conversation, draft_id: str) -> bool:
+    """Policy allows this intent to go out unapproved: the draft becomes the AI's reply."""
+    outbox = Outbox()
+    async with transaction(rt.sessions) as session:
+        now = utcnow()
+        if not await erepo.claim_draft(
+            session,
+            draft_id,
+            from_statuses=("pending",),
+            to_status="sent",
+            agent_id=None,
+            text=None,
+            now=now,
+        ):
+            return False
+        draft = await session.get(EmailDraft, draft_id)
+        fresh = await repo.get_conversation(session, conv.id)
+        assert draft is not None and fresh is not None
+        msg = repo.add_message(session, fresh, author="ai", text=draft.text)
+        await session.flush()
+        draft.sent_message_id = msg.id
+        repo.add_event(
+            session,
+            fresh,
+            "email.draft_auto_sent",
+            actor="ai",
+            data={"draft_id": draft.id, "intent": draft.intent, "message_id": msg.id},
+        )
+        payload = {
+            "type": "message.created",
+            "conversation_id": fresh.id,
+            "message": message_read(msg),
+        }
+        outbox.to_staff(fresh.workspace_id, payload)
+        outbox.to_staff(fresh.workspace_id, _event(draft))
+        message = message_read(msg)
+    await outbox.flush(rt.bus)
+    delivered = await deliver(rt, conv, message)
+    return (delivered.get("channel_meta") or {}).get("delivery", {}).get("status") == "sent"
+
+
+class DraftService:
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+
+    async def _load(
+        self, session: Any, conversation_id: str, draft_id: str, staff: StaffPrincipal
+    ) -> tuple[Conversation, EmailDraft]:
+        conv = await repo.get_conversation(
+            session, conversation_id, workspace_id=staff.workspace_id
+        )
+        if conv is None:
+            raise NotFound("Conversation not found.")
+        draft = await erepo.get_draft(
+            session, draft_id, conversation_id=conv.id, workspace_id=staff.workspace_id
+        )
+        if draft is None:
+            raise NotFound(DRAFT_NOT_FOUND)
+        return conv, draft
+
+    def _check_text(self, text: str) -> str:
+        if not text.strip():
+            raise InvalidInput("The reply is empty.")
+        if "\x00" in text:
+            raise InvalidInput("The reply contains a NUL character.")
+        if len(text) > self.rt.max_message_chars:
+            raise PayloadTooLarge(
+                f"Reply is {len(text)} characters; the limit is {self.rt.max_message_chars}."
+            )
+        return text.strip()
+
+    async def list(self, conversation_id: str, staff: StaffPrincipal) -> list[dict[str, Any]]:
+        async with self.rt.sessions() as session:
+            conv = await repo.get_conversation(
+                session, conversation_id, workspace_id=staff.workspace_id
+            )
+            if conv is None:
+                raise NotFound("Conversation not found.")
+            return [
+                draft_read(d) for d in await erepo.drafts_for(session, conv.id, conv.workspace_id)
+            ]
+
+    async def get(
+        self, conversation_id: str, draft_id: str, staff: StaffPrincipal
+    ) -> dict[str, Any]:
+        async with self.rt.sessions() as session:
+            _, draft = await self._load(session, conversation_id, draft_id, staff)
+            return draft_read(draft)
+
+    async def edit(
+        self, conversation_id: str, draft_id: str, staff: StaffPrincipal, text: str
+    ) -> dict[str, Any]:
+        text = self._check_text(text)
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv, draft = await self._load(session, conversation_id, draft_id, staff)
+            if conv.status == "resolved":
+                raise ConversationClosed("This conversation is resolved.")
+            if draft.status not in EDITABLE:
+                raise Conflict(f"This draft is {draft.status}; only a pending draft can be edited.")
+            draft.text = text
+            draft.updated_at = utcnow()
+            await session.flush()
+            outbox.to_staff(conv.workspace_id, _event(draft))
+            result = draft_read(draft)
+        await outbox.flush(self.rt.bus)
+        return result
+
+    async def discard(
+        self, conversation_id: str, draft_id: str, staff: StaffPrincipal
+    ) -> dict[str, Any]:
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv, draft = await self._load(session, conversation_id, draft_id, staff)
+            if not await erepo.claim_draft(
+                session,
+                draft.id,
+                from_statuses=EDITABLE,
+                to_status="discarded",
+                agent_id=staff.agent_id,
+                text=None,
+                now=utcnow(),
+            ):
+                raise Conflict(f"This draft is {draft.status}; it can no longer be discarded.")
+            await session.refresh(draft)
+            repo.add_event(
+                session,
+                conv,
+                "email.draft_discarded",
+                actor="agent",
+                actor_id=staff.agent_id,
+                data={"draft_id": draft.id},
+            )
+            outbox.to_staff(conv.workspace_id, _event(draft))
+            result = draft_read(draft)
+        await outbox.flush(self.rt.bus)
+        return result
+
+    async def approve(
+        self, conversation_id: str, draft_id: str, staff: StaffPrincipal, text: str | None
+    ) -> dict[str, Any]:
+        """Send the draft (as edited, or with ``text``) as the agent's reply. Exactly once: the
+        draft is claimed with a conditional update before anything is sent."""
+        async with transaction(self.rt.sessions) as session:
+            conv, draft = await self._load(session, conversation_id, draft_id, staff)
+            _require_handler(conv, staff)
+            final = self._check_text(text if text is not None else draft.text)
+            previous = draft.status
+            if not await erepo.claim_draft(
+                session,
+                draft.id,
+                from_statuses=EDITABLE,
+                to_status="sending",
+                agent_id=staff.agent_id,
+                text=final,
+                now=utcnow(),
+            ):
+                raise Conflict(f"This draft is {draft.status}; it cannot be sent again.")
+            edited = final != draft.original_text
+        try:
+            message = await ConversationService(self.rt).reply(
+                conversation_id, staff, final, internal=False
+            )
+        except BaseException:
+            async with transaction(self.rt.sessions) as session:
+                await erepo.claim_draft(
+                    session,
+                    draft_id,
+                    from_statuses=("sending",),
+                    to_status=previous,
+                    agent_id=None,
+                    text=None,
+                    now=utcnow(),
+                )
+            raise
+        delivery = (message.get("channel_meta") or {}).get("delivery") or {}
+        outbox = Outbox()
+        async with transaction(self.rt.sessions) as session:
+            conv, draft = await self._load(session, conversation_id, draft_id, staff)
+            draft.status = "sent" if delivery.get("status") == "sent" else "failed"
+            draft.sent_message_id = message["id"]
+            draft.updated_at = utcnow()
+            repo.add_event(
+                session,
+                conv,
+                "email.draft_approved",
+                actor="agent",
+                actor_id=staff.agent_id,
+                data={
+                    "draft_id": draft.id,
+                    "edited": edited,
+                    "message_id": message["id"],
+                    "delivery": delivery.get("status"),
+                },
+            )
+            await session.flush()
+            outbox.to_staff(conv.workspace_id, _event(draft))
+            result = {"draft": draft_read(draft), "message": message}
+        await outbox.flush(self.rt.bus)
+        return result
+
+
+def _require_handler(conv: Conversation, staff: StaffPrincipal) -> None:
+    """The same rule as a typed reply: the assigned agent, or a supervisor."""
+    if conv.status == "resolved":
+        raise ConversationClosed("This conversation is resolved.")
+    if conv.assigned_agent_id == staff.agent_id or staff.is_supervisor:
+        return
+    if conv.status == "assigned":
+        raise Forbidden("This conversation is assigned to another agent.")
+    raise Conflict("Accept this conversation before sending its draft.")
+
+
+async def attachment_file(
+    rt: Runtime,
+    staff: StaffPrincipal,
+    *,
+    conversation_id: str,
+    message_id: str,
+    attachment_id: str,
+) -> tuple[Path, str]:
+    """The stored file of one attachment, looked up through the staff member's workspace, the
+    conversation and the message; a path that would leave the attachments folder is refused."""
+    from sqlalchemy import select
+
+    from hybridcx.models import Message
+
+    async with rt.sessions() as session:
+        conv = await repo.get_conversation(
+            session, conversation_id, workspace_id=staff.workspace_id
+        )
+        if conv is None:
+            raise NotFound("Conversation not found.")
+        stmt = select(Message).where(Message.id == message_id, Message.conversation_id == conv.id)
+        msg = (await session.execute(stmt)).scalar_one_or_none()
+    if msg is None:
+        raise NotFound("Message not found.")
+    found = [
+        a
+        for a in ((msg.channel_meta or {}).get("email") or {}).get("attachments", [])
+        if a.get("id") == attachment_id
+    ]
+    if not found:
+        raise NotFound("Attachment not found.")
+    att = found[0]
+    if att.get("status") != "stored":
+        raise NotFound(f"This attachment was not stored: {att.get('reason', 'rejected')}.")
+    if rt.settings is None:
+        raise NotFound("Attachments are not available on this server.")
+    data_dir = rt.settings.data_dir.resolve()
+    root = data_dir / "email" / "attachments"
+    path = (data_dir / str(att.get("path", ""))).resolve()
+    if not path.is_relative_to(root) or not path.is_file():
+        raise NotFound("The attachment's file is missing.")
+    return path, str(att.get("filename") or "attachment")

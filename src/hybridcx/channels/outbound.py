@@ -1,0 +1,97 @@
+"""Sending a stored message out through its conversation's channel, after commit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+
+from hybridcx.channels.base import adapter_for
+from hybridcx.conversations import repository as repo
+from hybridcx.kit.db import transaction
+from hybridcx.kit.ids import utcnow
+from hybridcx.kit.outbox import Outbox
+from hybridcx.kit.time import iso
+from hybridcx.models import Conversation, Message
+from hybridcx.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+
+async def deliver(rt: Runtime, conv: Conversation, message: dict[str, Any]) -> dict[str, Any]:
+    """Send ``message`` (already committed) over ``conv``'s channel and record the outcome on
+    the message's ``channel_meta["delivery"]``: ``sent`` with the provider's ids, or ``failed``
+    with the error (plus a ``message.delivery_failed`` event). The message is never lost: a
+    failed one stays in the conversation for the agent to see and resend. Web chat (no adapter)
+    returns the message unchanged."""
+    adapter = adapter_for(rt, conv.channel)
+    if adapter is None:
+        return message
+    try:
+        meta = await adapter.send(rt, conv, message)
+        delivery: dict[str, Any] = {"status": "sent", "at": iso(utcnow()), **meta}
+        log.info("channel.sent", channel=conv.channel, conversation_id=conv.id, **meta)
+    except Exception as exc:  # the provider's failure is data, not a 500 for the agent
+        delivery = {"status": "failed", "at": iso(utcnow()), "error": str(exc)[:500]}
+        log.warning(
+            "channel.send_failed", channel=conv.channel, conversation_id=conv.id, error=str(exc)
+        )
+    return await record_delivery(rt, conv, message["id"], delivery)
+
+
+async def record_delivery(
+    rt: Runtime, conv: Conversation, message_id: str, delivery: dict[str, Any]
+) -> dict[str, Any]:
+    """Store a delivery outcome on the message and tell the desks (``message.updated``)."""
+    from hybridcx.conversations.schemas import message_read
+
+    outbox = Outbox()
+    async with transaction(rt.sessions) as session:
+        msg = (await session.execute(select(Message).where(Message.id == message_id))).scalar_one()
+        msg.channel_meta = {**(msg.channel_meta or {}), "delivery": delivery}
+        if delivery["status"] == "failed":
+            repo.add_event(
+                session,
+                conv,
+                "message.delivery_failed",
+                actor="system",
+                data={"message_id": message_id, "channel": conv.channel, **delivery},
+            )
+        names: dict[str, str] = {}
+        if msg.agent_id:
+            agent = await repo.get_agent(session, msg.agent_id, workspace_id=conv.workspace_id)
+            if agent is not None:
+                names[agent.id] = agent.name
+        read = message_read(msg, names)
+        outbox.to_staff(
+            conv.workspace_id,
+            {"type": "message.updated", "conversation_id": conv.id, "message": read},
+        )
+    await outbox.flush(rt.bus)
+    return read
+
+
+async def deliver_status(rt: Runtime, conversation_id: str) -> None:
+    """Send the conversation's latest status line ("… has joined the conversation.") on
+    channels that want them (``Capabilities.status_messages``). Best effort, after commit."""
+    from hybridcx.conversations.schemas import message_read
+
+    async with rt.sessions() as session:
+        conv = await repo.get_conversation(session, conversation_id)
+        if conv is None:
+            return
+        adapter = adapter_for(rt, conv.channel)
+        if adapter is None or not adapter.capabilities.status_messages:
+            return
+        stmt = (
+            select(Message)
+            .where(Message.conversation_id == conv.id, Message.internal.is_(False))
+            .order_by(Message.seq.desc())
+            .limit(1)
+        )
+        last = (await session.execute(stmt)).scalar_one_or_none()
+        if last is None or last.author != "system" or (last.channel_meta or {}).get("delivery"):
+            return
+        message = message_read(last)
+    await deliver(rt, conv, message)

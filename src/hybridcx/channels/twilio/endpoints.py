@@ -1,0 +1,12 @@
+"""Twilio webhooks: /channels/sms/twilio and /channels/voice/twilio/{incoming,gather,transcript,status}."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hybridcx.channels.twilio.sms import router as sms_router
+from hybridcx.channels.twilio.voice import router as voice_router
+
+router = APIRouter()
+router.include_router(sms_router)
+router.include_router(voice_router)

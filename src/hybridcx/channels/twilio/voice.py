@@ -1,0 +1,334 @@
+"""The phone line over Twilio Voice: an AI voice bot (greeting with the AI disclosure, speech
+turns through the same pipeline), warm transfer to people, live transcript with agent assist
+(whisper assist), and the post-call summary."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+import structlog
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+
+from hybridcx.channels import repository as chrepo
+from hybridcx.channels.base import Capabilities, register_adapter
+from hybridcx.channels.ingest import InboundResult, ingest_inbound, open_inbound_thread
+from hybridcx.channels.twilio.sms import TwilioSmsAdapter
+from hybridcx.channels.twilio.webhooks import signed_form, twiml
+from hybridcx.conversations import repository as repo
+from hybridcx.conversations.service import ConversationService
+from hybridcx.customers.repository import normalize_phone
+from hybridcx.kit.db import transaction
+from hybridcx.kit.errors import InvalidInput
+from hybridcx.kit.ids import utcnow
+from hybridcx.kit.time import iso
+from hybridcx.models import Conversation
+from hybridcx.runtime import Runtime
+
+log = structlog.get_logger(__name__)
+
+router = APIRouter(tags=["channels"])
+
+VOICE_CAPABILITIES = Capabilities(buttons=False, attachments=False, max_length=None, markup="ssml")
+BASE = "/channels/voice/twilio"
+ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+HOLD_MESSAGE = "Please hold while I connect you to a member of our team. They will have our notes."
+NO_INPUT = "Sorry, I didn't hear anything. Please call again whenever you're ready. Goodbye."
+REPROMPT = "Sorry, I didn't catch that. Could you say it again?"
+NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+
+
+def greeting(name: str | None) -> str:
+    hello = f"Hello {name.split()[0]}!" if name else "Hello!"
+    return (
+        f"{hello} You're speaking with our AI assistant, and this call is transcribed. "
+        "How can I help you today? You can say agent at any time to talk to a person."
+    )
+
+
+def spoken(message: dict[str, Any]) -> str:
+    """A reply as the bot says it: no source links or chat wording, quick replies as choices."""
+    text = re.sub(r"\n*Source: [^\n]*", "", message["text"])
+    text = re.sub(r"\s*\(/[^)]*\)", "", text)
+    text = text.replace('type "agent"', "say agent").replace("just type", "just say")
+    buttons = list(message.get("buttons") or [])
+    if buttons and not all(b in text for b in buttons):
+        options = " or ".join(
+            [", ".join(buttons[:-1]), buttons[-1]] if len(buttons) > 1 else buttons
+        )
+        text = f"{text} You can say {options}."
+    return " ".join(text.split())
+
+
+def pick_spoken(text: str, buttons: list[str]) -> str:
+    """'two' or '2.' answering spoken choices picks that choice; anything else unchanged."""
+    word = text.strip().strip(".!?").lower()
+    n = NUMBER_WORDS.get(word) or (int(word) if word.isdigit() else 0)
+    return buttons[n - 1] if buttons and 1 <= n <= len(buttons) else text
+
+
+def _url(path: str, inbox: str | None) -> str:
+    return f"{BASE}/{path}" + (f"?{urlencode({'inbox': inbox})}" if inbox else "")
+
+
+def _gather(response: VoiceResponse, rt: Runtime, inbox: str | None, say: list[str]) -> None:
+    language = rt.settings.voice_language if rt.settings else "en-US"
+    gather = Gather(
+        input="speech",
+        action=_url("gather", inbox),
+        method="POST",
+        speech_timeout="auto",
+        language=language,
+    )
+    for text in say:
+        gather.say(text, language=language)
+    response.append(gather)
+    response.say(NO_INPUT, language=language)
+    response.hangup()
+
+
+async def _transfer(
+    response: VoiceResponse, rt: Runtime, conversation_id: str, say: list[str]
+) -> None:
+    """Warm transfer: a short hold message, then the caller waits in the workspace's queue
+    (<Enqueue>) or rings the agents' client or number (<Dial>), per HYBRIDCX_VOICE_TRANSFER."""
+    settings = rt.settings
+    mode = settings.voice_transfer if settings else "enqueue"
+    target = settings.voice_transfer_target if settings else None
+    language = settings.voice_language if settings else "en-US"
+    async with transaction(rt.sessions) as session:
+        conv = await repo.get_conversation(session, conversation_id)
+        assert conv is not None
+        ws = await repo.get_workspace(session, conv.workspace_id)
+        if mode == "enqueue":
+            target = target or f"hybridcx-{ws.slug}"
+        transfer = {"mode": mode, "target": target, "at": iso(utcnow())}
+        conv.channel_meta = {**(conv.channel_meta or {}), "transfer": transfer}
+        repo.add_event(session, conv, "call.transferred", actor="system", data=transfer)
+    for text in say:
+        response.say(text, language=language)
+    response.say(HOLD_MESSAGE, language=language)
+    if mode == "enqueue":
+        response.enqueue(target)
+    else:
+        if not target:
+            raise InvalidInput("HYBRIDCX_VOICE_TRANSFER=dial needs HYBRIDCX_VOICE_TRANSFER_TARGET.")
+        dial = Dial()
+        if target.startswith("client:"):
+            dial.client(target.removeprefix("client:"))
+        elif target.startswith("sip:"):
+            dial.sip(target)
+        else:
+            dial.number(target)
+        response.append(dial)
+    log.info("voice.transfer", conversation_id=conversation_id, mode=mode, target=target)
+
+
+def _caller(form: dict[str, str]) -> tuple[str, str]:
+    caller = normalize_phone(form.get("From", ""))
+    sid = form.get("CallSid", "")
+    if not caller or not sid:
+        raise InvalidInput("A Twilio voice webhook needs From (a phone number) and CallSid.")
+    return caller, sid
+
+
+@router.post(f"{BASE}/incoming", response_class=Response)
+async def incoming_call(request: Request, inbox: str | None = None) -> Response:
+    """A call comes in: greet with the AI disclosure and listen (<Gather input="speech">)."""
+    rt: Runtime = request.app.state.runtime
+    form = await signed_form(request, rt)
+    caller, sid = _caller(form)
+    result = await open_inbound_thread(
+        rt,
+        channel="voice",
+        inbox_key=inbox,
+        phone=caller,
+        thread_key=sid,
+        conversation_meta={
+            "call_sid": sid,
+            "customer_number": caller,
+            "our_number": form.get("To"),
+            "call_status": form.get("CallStatus", "ringing"),
+        },
+    )
+    name = await _customer_name(rt, result)
+    response = VoiceResponse()
+    if result.status in ("queued", "assigned"):  # a VIP or human-only caller: people at once
+        await _transfer(response, rt, result.conversation_id, [greeting(name)])
+    else:
+        _gather(response, rt, inbox, [greeting(name)])
+    return twiml(str(response))
+
+
+async def _customer_name(rt: Runtime, result: InboundResult) -> str | None:
+    async with rt.sessions() as session:
+        customer = await repo.get_customer(session, result.customer_id)
+    return customer.name or None
+
+
+@router.post(f"{BASE}/gather", response_class=Response)
+async def gathered_speech(request: Request, inbox: str | None = None) -> Response:
+    """What the caller said (SpeechResult, Confidence) as a customer turn; answer with <Say>
+    and listen again, or transfer when the turn hands the call to people."""
+    rt: Runtime = request.app.state.runtime
+    form = await signed_form(request, rt)
+    caller, sid = _caller(form)
+    speech = (form.get("SpeechResult") or "").strip()
+    response = VoiceResponse()
+    if not speech:
+        _gather(response, rt, inbox, [REPROMPT])
+        return twiml(str(response))
+    buttons = await _pending_choices(rt, sid)
+    picked = pick_spoken(speech, buttons)
+    meta: dict[str, Any] = {"call_sid": sid, "source": "gather", "confidence": _float(form)}
+    if picked != speech:
+        meta["typed"] = speech
+    result = await ingest_inbound(
+        rt,
+        channel="voice",
+        inbox_key=inbox,
+        phone=caller,
+        text=picked,
+        thread_key=sid,
+        meta=meta,
+    )
+    said = [spoken(m) for m in result.ai_messages if m["text"].strip()]
+    if result.status in ("queued", "assigned"):
+        await _transfer(response, rt, result.conversation_id, said)
+    else:
+        _gather(response, rt, inbox, said or [REPROMPT])
+    return twiml(str(response))
+
+
+def _float(form: dict[str, str]) -> float | None:
+    try:
+        return round(float(form["Confidence"]), 4)
+    except (KeyError, ValueError):
+        return None
+
+
+async def _pending_choices(rt: Runtime, call_sid: str) -> list[str]:
+    async with rt.sessions() as session:
+        conv = await _call_conversation(session, call_sid)
+        return await chrepo.last_ai_buttons(session, conv.id) if conv else []
+
+
+async def _call_conversation(session: Any, call_sid: str) -> Conversation | None:
+    from sqlalchemy import select
+
+    stmt = (
+        select(Conversation)
+        .where(Conversation.channel == "voice", Conversation.thread_key == call_sid)
+        .order_by(Conversation.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()  # type: ignore[no-any-return]
+
+
+@router.post(f"{BASE}/transcript", status_code=204, response_class=Response)
+async def live_transcript(request: Request, inbox: str | None = None) -> Response:
+    """Whisper assist: the caller's transcribed speech while an agent is on the call.
+
+    Accepts Twilio's real-time transcription callback (``TranscriptionEvent`` =
+    ``transcription-content`` with ``TranscriptionData`` JSON, ``Track``, ``SequenceId``) and
+    the recording transcription callback (``TranscriptionText``). Each caller segment is stored
+    as a customer message of the call's conversation (once per sequence id), pushed to the desks
+    and followed by fresh agent assist. Nothing is said to the caller."""
+    import json
+
+    rt: Runtime = request.app.state.runtime
+    form = await signed_form(request, rt)
+    sid = form.get("CallSid", "")
+    event = form.get("TranscriptionEvent")
+    if event and event != "transcription-content":
+        return Response(status_code=204)  # transcription-started / -stopped: nothing to store
+    if form.get("Track", "inbound_track") != "inbound_track":
+        return Response(status_code=204)  # the agent's own voice: they know what they said
+    text = form.get("TranscriptionText") or form.get("Text") or ""
+    confidence: float | None = None
+    if form.get("TranscriptionData"):
+        try:
+            data = json.loads(form["TranscriptionData"])
+        except ValueError as exc:
+            raise InvalidInput("TranscriptionData is not JSON.") from exc
+        text = str(data.get("transcript") or "")
+        confidence = data.get("confidence")
+    if not sid or not text.strip():
+        raise InvalidInput("A transcript callback needs CallSid and the transcribed text.")
+    async with rt.sessions() as session:
+        conv = await _call_conversation(session, sid)
+    if conv is None:
+        raise InvalidInput(f"No call {sid!r} is known here.")
+    async with rt.sessions() as session:
+        customer = await repo.get_customer(session, conv.customer_id)
+    seq = form.get("SequenceId") or form.get("TranscriptionSid")
+    result = await ingest_inbound(
+        rt,
+        channel="voice",
+        inbox_key=inbox,
+        email=customer.email,
+        phone=customer.phone,
+        text=text,
+        external_id=f"{sid}:transcript:{seq}" if seq else None,
+        thread_key=sid,
+        meta={"call_sid": sid, "source": "transcript", "confidence": confidence},
+        answer=False,  # people have the call; the AI listens and advises, it does not speak
+    )
+    if not result.duplicate:
+        await ConversationService(rt).push_assist(result.conversation_id)
+    return Response(status_code=204)
+
+
+@router.post(f"{BASE}/status", status_code=204, response_class=Response)
+async def call_status(request: Request) -> Response:
+    """Call progress. When the call has ended: the AI summary and category (intent, outcome)
+    are saved to the conversation, which is resolved unless an agent still has it to wrap up."""
+    rt: Runtime = request.app.state.runtime
+    form = await signed_form(request, rt)
+    sid = form.get("CallSid", "")
+    status = form.get("CallStatus", "")
+    async with transaction(rt.sessions) as session:
+        conv = await _call_conversation(session, sid)
+        if conv is None:
+            return Response(status_code=204)  # a call that never reached the bot
+        conv.channel_meta = {**(conv.channel_meta or {}), "call_status": status}
+        conv_id, conv_status = conv.id, conv.status
+        transfer = (conv.channel_meta or {}).get("transfer")
+    if status in ENDED:
+        if conv_status == "bot":
+            outcome = "resolved_by_ai"
+        elif conv_status == "queued":
+            outcome = "abandoned_in_queue"
+        else:
+            outcome = "handled_by_agent" if transfer or conv_status == "assigned" else status
+        duration = form.get("CallDuration")
+        await ConversationService(rt).wrap_up(
+            conv_id,
+            outcome=outcome,
+            data={
+                "call_status": status,
+                "duration_seconds": int(duration) if duration and duration.isdigit() else None,
+            },
+        )
+    return Response(status_code=204)
+
+
+class TwilioVoiceAdapter:
+    """A typed reply on a call conversation: the caller hears the agent on the line, so what an
+    agent types goes to the caller's phone as a text message (from the number they called)."""
+
+    channel = "voice"
+    capabilities = VOICE_CAPABILITIES
+
+    async def send(
+        self, rt: Runtime, conversation: Conversation, message: dict[str, Any]
+    ) -> dict[str, Any]:
+        meta = await TwilioSmsAdapter().send(rt, conversation, message)
+        return {**meta, "via": "sms"}
+
+
+register_adapter("voice", lambda rt: TwilioVoiceAdapter())

@@ -1,0 +1,3 @@
+"""Fixtures for the channel tests."""
+
+from tests.channels.email_fixtures import email_server, mail_sink  # noqa: F401  (email channel)
