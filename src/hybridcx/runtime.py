@@ -16,6 +16,8 @@ from hybridcx.knowledge.service import KnowledgeService
 from hybridcx.pipeline.base import Pipeline
 from hybridcx.pipeline.factory import build_pipeline
 from hybridcx.pipeline.policy import RoutingPolicy
+from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
+from hybridcx.privacy.pii import configure as configure_pii
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
 from hybridcx.realtime.bus import EventBus, create_bus
 from hybridcx.workspaces.policy_store import PolicyStore
@@ -38,7 +40,10 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        engine = create_engine(settings.effective_database_url)
+        keyring = keyring_from_settings(settings)  # privacy (issue 9): encryption at rest
+        engine = create_engine(settings.effective_database_url, keyring=keyring)
+        set_default_keyring(keyring)
+        configure_pii(model_dir=settings.pii_model_dir)
         policies = PolicyStore(settings.policy_dir, _pipeline_builder(settings))
         return cls(
             engine=engine,

@@ -10,6 +10,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.ids import utcnow
+from hybridcx.privacy.pii import mask_payment_data, redact_values
 from hybridcx.models import (
     Agent,
     Conversation,
@@ -111,7 +112,8 @@ def add_message(
         workspace_id=conv.workspace_id,
         conversation_id=conv.id,
         author=author,
-        text=text,
+        # Card numbers and CVVs never reach storage, whatever the channel or author (issue 9).
+        text=mask_payment_data(text),
         internal=internal,
         agent_id=agent_id,
         turn_id=turn_id,
@@ -138,7 +140,7 @@ def add_event(
         type=type_,
         actor=actor,
         actor_id=actor_id,
-        data=data or {},
+        data=redact_values(data or {}, mask_payment_data),
         created_at=utcnow(),
     )
     session.add(event)

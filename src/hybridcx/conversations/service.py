@@ -46,7 +46,8 @@ from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
-from hybridcx.knowledge.engine.pii import mask_pii
+from hybridcx.privacy.pii import mask_payment_data
+from hybridcx.privacy.pii import redact_fast as mask_pii
 from hybridcx.knowledge.repository import ArticleKnowledge
 from hybridcx.models import Agent, Conversation, Customer, Message
 from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
@@ -203,7 +204,7 @@ class ConversationService:
             if key is not None:
                 existing = await repo.find_by_idempotency_key(session, conv.id, key)
                 if existing is not None:
-                    if existing.text != text:
+                    if existing.text != mask_payment_data(text):
                         raise InvalidInput(
                             "This Idempotency-Key was already used for a different message."
                         )

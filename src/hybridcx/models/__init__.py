@@ -9,6 +9,7 @@ from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
 from hybridcx.models.customer import Customer
 from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
+from hybridcx.models.erasure_request import ErasureRequest  # privacy (issue 9)
 from hybridcx.models.inbox import Inbox
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
@@ -31,4 +32,5 @@ __all__ = [
     "Message",
     "StaffToken",
     "Workspace",
+    "ErasureRequest",
 ]
