@@ -25,6 +25,8 @@ from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
 from hybridcx.knowledge.endpoints import router as knowledge_router
+from hybridcx.privacy.endpoints import router as privacy_router
+from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.runtime import Runtime
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade(runtime.engine)
         await runtime.bus.start()
         app.state.runtime = runtime
+        privacy_job = start_privacy_job(runtime)  # privacy (issue 9): retention + erasures
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await stop_privacy_job(privacy_job)
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -84,6 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         realtime_router,
         web_router,
         analytics_router,
+        privacy_router,
     ):
         app.include_router(router)
     return app

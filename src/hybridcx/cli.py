@@ -12,6 +12,7 @@ from hybridcx.analytics.cli import analytics_app
 from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
+from hybridcx.privacy.cli import keys_app, privacy_app
 from hybridcx.simulate.cli import simulate
 
 app = typer.Typer(
@@ -28,6 +29,19 @@ app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
 app.command("simulate")(simulate)
+# Privacy (issue 9): encryption keys and the retention/erasure job.
+app.add_typer(keys_app, name="keys")
+app.add_typer(privacy_app, name="privacy")
+
+
+@app.callback()
+def _main() -> None:
+    """hybridcx: AI-human hybrid customer service."""
+    # Engines made by commands open encrypted columns with the configured keys (lazily: a
+    # command that never touches the database never creates a key file).
+    from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
+
+    set_default_keyring(loader=lambda: keyring_from_settings(Settings()))
 
 
 @db_app.command("upgrade")

@@ -34,6 +34,9 @@ class Runtime:
     staff_token_hours: int
     presence_timeout_seconds: int
     redis_url: str | None = None
+    # Privacy (issue 9): erasure deadline and the scheduled retention/erasure job.
+    erasure_due_days: int = 30
+    retention_interval_seconds: int = 3600
     knowledge: KnowledgeService = field(default_factory=KnowledgeService)
     # The company's systems for Tier 1 flows, per turn (shares the turn's session).
     backend_factory: Callable[[AsyncSession, str], Any] = DemoBackend
@@ -55,6 +58,8 @@ class Runtime:
             staff_token_hours=settings.staff_token_hours,
             presence_timeout_seconds=settings.presence_timeout_seconds,
             redis_url=settings.redis_url,
+            erasure_due_days=settings.erasure_due_days,
+            retention_interval_seconds=settings.retention_interval_seconds,
             knowledge=KnowledgeService(answerer=_answerer(settings)),
         )
 

@@ -247,7 +247,9 @@ _default: Keyring | None = None
 _default_loader: Callable[[], Keyring] | None = None
 
 
-def set_default_keyring(ring: Keyring | None = None, *, loader: Callable[[], Keyring] | None = None) -> None:
+def set_default_keyring(
+    ring: Keyring | None = None, *, loader: Callable[[], Keyring] | None = None
+) -> None:
     global _default, _default_loader
     _default, _default_loader = ring, loader
 

@@ -99,7 +99,9 @@ def _mask_iban(match: re.Match[str]) -> str:
 
 
 def _mask_ssn(match: re.Match[str]) -> str:
-    return NATIONAL_ID if ssn_valid(match.group(1), match.group(3), match.group(4)) else match.group(0)
+    return (
+        NATIONAL_ID if ssn_valid(match.group(1), match.group(3), match.group(4)) else match.group(0)
+    )
 
 
 def _mask_ssn_context(match: re.Match[str]) -> str:

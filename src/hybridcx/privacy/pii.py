@@ -123,7 +123,9 @@ def _load() -> Any:
 
         path = _model_dir or packaged_model_dir()
         verify_model(path)
-        nlp = spacy.load(path, exclude=["parser", "tagger", "senter", "attribute_ruler", "lemmatizer"])
+        nlp = spacy.load(
+            path, exclude=["parser", "tagger", "senter", "attribute_ruler", "lemmatizer"]
+        )
         engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(path)}])
         engine.nlp = {"en": nlp}
         _analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
