@@ -42,7 +42,13 @@ def test_iban_mod97_rejects_invalid(iban: str) -> None:
 
 def test_ssn_format_rules() -> None:
     assert ssn_valid("078", "05", "1120")
-    for area, group, serial in (("000", "12", "3456"), ("666", "12", "3456"), ("900", "12", "3456"), ("123", "00", "4567"), ("123", "45", "0000")):
+    for area, group, serial in (
+        ("000", "12", "3456"),
+        ("666", "12", "3456"),
+        ("900", "12", "3456"),
+        ("123", "00", "4567"),
+        ("123", "45", "0000"),
+    ):
         assert not ssn_valid(area, group, serial)
 
 
@@ -78,7 +84,9 @@ def test_fast_path_masks_checksummed_ids(text: str, expected: str) -> None:
 
 
 def test_redact_secrets_keeps_article_contact_details() -> None:
-    text = "Call our store on 020 7946 0958 or write to help@northwind.example; card 4111111111111111"
+    text = (
+        "Call our store on 020 7946 0958 or write to help@northwind.example; card 4111111111111111"
+    )
     assert pii.redact_secrets(text) == (
         "Call our store on 020 7946 0958 or write to help@northwind.example; card [CARD]"
     )

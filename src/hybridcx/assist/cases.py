@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 from hybridcx.assist.summary import Summary
 from hybridcx.kit.ids import new_id
-from hybridcx.privacy.pii import redact as mask_pii
 from hybridcx.models import Case, Conversation, Message
+from hybridcx.privacy.pii import redact as mask_pii
 
 
 def case_from(conv: Conversation, messages: Sequence[Message], summary: Summary) -> Case | None:

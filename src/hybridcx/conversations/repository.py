@@ -10,7 +10,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.ids import utcnow
-from hybridcx.privacy.pii import mask_payment_data, redact_values
 from hybridcx.models import (
     Agent,
     Conversation,
@@ -20,6 +19,7 @@ from hybridcx.models import (
     Message,
     Workspace,
 )
+from hybridcx.privacy.pii import mask_payment_data, redact_values
 
 
 async def get_conversation(

@@ -46,12 +46,12 @@ from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
-from hybridcx.privacy.pii import mask_payment_data
-from hybridcx.privacy.pii import redact_fast as mask_pii
 from hybridcx.knowledge.repository import ArticleKnowledge
 from hybridcx.models import Agent, Conversation, Customer, Message
 from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
 from hybridcx.pipeline.steps.handoff import build_handoff
+from hybridcx.privacy.pii import mask_payment_data
+from hybridcx.privacy.pii import redact_fast as mask_pii
 from hybridcx.queue.service import assign, dispatch, queue_position
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime

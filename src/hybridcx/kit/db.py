@@ -83,6 +83,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
         try:
             await conn.run_sync(_upgrade, revision)
             await conn.commit()
+            if conn.dialect.name == "sqlite":
+                from sqlalchemy import text
+
+                # A migration may switch foreign keys off to rebuild a table (0007): back on
+                # before this pooled connection serves anything else.
+                await conn.execute(text("PRAGMA foreign_keys=ON"))
+                await conn.commit()
         finally:
             if conn.dialect.name == "postgresql":
                 from sqlalchemy import text

@@ -47,9 +47,7 @@ def _to_text(table: str, columns: list[str], *, drop_defaults: tuple[str, ...] =
             batch.alter_column(col, type_=sa.Text(), **kw)
 
 
-def _reseal(
-    table: str, key: str, columns: list[str], transform: Callable[[str, Any], Any]
-) -> None:
+def _reseal(table: str, key: str, columns: list[str], transform: Callable[[str, Any], Any]) -> None:
     """Rewrite ``columns`` of every row through ``transform(column, value)``, in key order."""
     from hybridcx.privacy.keys import is_envelope
 
@@ -80,6 +78,13 @@ def _reseal(
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite rebuilds customers/conversations to change them; rows that reference them are
+        # checked at commit (when the rebuilt tables are back) instead of at the DROP.
+        # (foreign_keys=OFF takes effect when no transaction is open yet, defer_foreign_keys
+        # inside one; the pysqlite driver opens transactions only for DML.)
+        op.execute("PRAGMA foreign_keys=OFF")
+        op.execute("PRAGMA defer_foreign_keys=ON")
     op.create_table(
         "erasure_requests",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -127,6 +132,8 @@ def upgrade() -> None:
     _reseal("conversations", "id", ["handoff", "ai_state"], seal)
     _reseal("cases", "id", ["question", "resolution"], seal)
     _seal_event_payloads()
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("PRAGMA foreign_keys=ON")
 
 
 def _sealer() -> Callable[[str, Any], Any]:
@@ -178,7 +185,9 @@ def _seal_customers() -> None:
                 if value is not None and not is_envelope(value):
                     values[col] = ring.encrypt(value)
             sets = ", ".join(f"{c} = :{c}" for c in values)
-            conn.execute(sa.text(f"UPDATE customers SET {sets} WHERE id = :id"), {**values, "id": cid})
+            conn.execute(
+                sa.text(f"UPDATE customers SET {sets} WHERE id = :id"), {**values, "id": cid}
+            )
         last = rows[-1][0]
 
 
