@@ -36,16 +36,17 @@ async def _dump(server: LiveServer) -> bytes:
         if conn.dialect.name == "sqlite":
             await conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
             path = Path(server.settings.effective_database_url.split(":///", 1)[1])
-            parts = [path.read_bytes()]
-            wal = path.with_name(path.name + "-wal")
-            if wal.exists():
-                parts.append(wal.read_bytes())
-            return b"".join(parts)
+            return _file_bytes(path)
         rows = []
         for table in Base.metadata.sorted_tables:
             result = await conn.execute(text(f"SELECT t::text FROM {table.name} t"))
             rows.extend(r[0] for r in result)
         return "\n".join(rows).encode()
+
+
+def _file_bytes(path: Path) -> bytes:
+    wal = path.with_name(path.name + "-wal")
+    return path.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
 
 
 def raw_database(server: LiveServer) -> bytes:

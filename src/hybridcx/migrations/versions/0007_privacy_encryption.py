@@ -198,6 +198,11 @@ def _seal_event_payloads() -> None:
     conn = op.get_bind()
     last = 0
     keys = sorted(SENSITIVE_EVENT_KEYS)
+    ring: Any = None
+
+    def seal(s: str) -> str:
+        return s if is_envelope(s) else str(ring.encrypt(s))
+
     while True:
         rows = conn.execute(
             sa.text(
@@ -212,8 +217,8 @@ def _seal_event_payloads() -> None:
             data = json.loads(raw) if isinstance(raw, str) else raw
             if not isinstance(data, dict) or not any(f'"{k}"' in json.dumps(data) for k in keys):
                 continue
-            ring = _keyring()
-            sealed = _walk(data, lambda s: s if is_envelope(s) else ring.encrypt(s))
+            ring = ring or _keyring()
+            sealed = _walk(data, seal)
             if sealed != data:
                 param = "CAST(:data AS JSON)" if conn.dialect.name == "postgresql" else ":data"
                 conn.execute(
