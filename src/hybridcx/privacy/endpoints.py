@@ -77,6 +77,7 @@ async def _run_quietly(runtime: Runtime, request_id: str) -> None:
         await erasure.run_erasure(runtime, request_id)
     except Exception:  # recorded on the request; the scheduled job retries
         return
+    log.info("privacy.erasure_completed", request_id=request_id)
 
 
 @router.get("/api/v1/privacy/erasures")

@@ -165,7 +165,6 @@ async def run_erasure(rt: Runtime, request_id: str) -> dict[str, Any]:
     # see the changed case count on their next search and resync.
     async with rt.sessions() as session:
         await rt.knowledge.cases(session, workspace_id)
-    log.info("privacy.erasure_completed", request_id=request_id)
     return out
 
 

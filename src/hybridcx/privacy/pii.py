@@ -17,6 +17,7 @@ dependency) is told to use its bundled suffix list.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import threading
 from collections.abc import Callable
@@ -117,6 +118,8 @@ def _load() -> Any:
         if _analyzer is not None:
             return _analyzer
         os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+        # presidio warns about every non-English recognizer it skips; only errors matter here.
+        logging.getLogger("presidio-analyzer").setLevel(logging.ERROR)
         import spacy
         from presidio_analyzer import AnalyzerEngine
         from presidio_analyzer.nlp_engine import SpacyNlpEngine

@@ -63,7 +63,6 @@ async def run_retention(rt: Runtime, *, now: datetime | None = None) -> Retentio
                 await rt.knowledge.cases(session, ws_id)
         result.workspaces[slug] = counts
     result.erasures = await erasure.run_pending(rt)
-    log.info("privacy.retention_run", **{k: sum(v.values()) for k, v in result.workspaces.items()})
     return result
 
 
@@ -113,6 +112,11 @@ async def retention_loop(rt: Runtime, interval_seconds: int) -> None:
     while True:
         await asyncio.sleep(interval_seconds)
         try:
-            await run_retention(rt)
+            result = await run_retention(rt)
+            log.info(
+                "privacy.retention_run",
+                erasures=result.erasures,
+                **{slug: sum(c.values()) for slug, c in result.workspaces.items()},
+            )
         except Exception as exc:  # a failed run is retried at the next interval
             log.error("privacy.retention_failed", error=str(exc))
