@@ -29,6 +29,8 @@ from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
 from hybridcx.knowledge.endpoints import router as knowledge_router
+from hybridcx.privacy.endpoints import router as privacy_router
+from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.runtime import Runtime
@@ -60,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         from hybridcx.channels.email import start_email
 
         app.state.email = await start_email(runtime, settings)
+        privacy_job = start_privacy_job(runtime)  # privacy (issue 9): retention + erasures
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 rollup_task.cancel()
             if app.state.email is not None:
                 await app.state.email.stop()
+            await stop_privacy_job(privacy_job)
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         analytics_router,
         twilio_router,  # channels: SMS and phone over Twilio
         email_router,  # channels: email drafts
+        privacy_router,
     ):
         app.include_router(router)
     return app

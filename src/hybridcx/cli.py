@@ -14,6 +14,7 @@ from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: 
 from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
+from hybridcx.privacy.cli import keys_app, privacy_app
 from hybridcx.simulate.cli import simulate
 from hybridcx.speech.cli import voice_app  # local speech (issue 8)
 
@@ -33,6 +34,19 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(voice_app, name="voice")  # local speech (issue 8)
 app.add_typer(channels_app, name="channels")  # channels: SMS and phone (issue 8)
 app.command("simulate")(simulate)
+# Privacy (issue 9): encryption keys and the retention/erasure job.
+app.add_typer(keys_app, name="keys")
+app.add_typer(privacy_app, name="privacy")
+
+
+@app.callback()
+def _main() -> None:
+    """hybridcx: AI-human hybrid customer service."""
+    # Engines made by commands open encrypted columns with the configured keys (lazily: a
+    # command that never touches the database never creates a key file).
+    from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
+
+    set_default_keyring(loader=lambda: keyring_from_settings(Settings()))
 
 
 @db_app.command("upgrade")

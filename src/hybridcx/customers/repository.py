@@ -1,3 +1,7 @@
+"""All SQL for customers. Email and phone are encrypted at rest, so every lookup by them goes
+through the blind indexes here (HMAC-SHA256 of the normalised value); never filter on
+``Customer.email`` or ``Customer.phone`` directly (the column holds a random-nonce envelope)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -5,17 +9,49 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.ids import new_id
 from hybridcx.models import Customer
+from hybridcx.privacy.fields import session_keyring
+from hybridcx.privacy.normalize import normalize_email, normalize_phone, to_e164
+
+__all__ = [
+    "find_customer_by_email",
+    "find_customer_by_phone",
+    "find_or_create_customer",
+    "get_by_email",
+    "normalize_email",
+    "normalize_phone",
+    "to_e164",
+]
 
 
-def normalize_email(email: str) -> str:
-    return email.strip().lower()
-
-
-async def get_by_email(session: AsyncSession, workspace_id: str, email: str) -> Customer | None:
+async def find_customer_by_email(
+    session: AsyncSession, workspace_id: str, email: str
+) -> Customer | None:
+    index = session_keyring(session).blind_index(normalize_email(email))
     stmt = select(Customer).where(
-        Customer.workspace_id == workspace_id, Customer.email == normalize_email(email)
+        Customer.workspace_id == workspace_id, Customer.email_hash == index
     )
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def find_customer_by_phone(
+    session: AsyncSession, workspace_id: str, phone: str
+) -> Customer | None:
+    """The workspace's customer with this phone number (the first, if several share it)."""
+    normalized = normalize_phone(phone)
+    if not normalized.strip("+"):
+        return None
+    index = session_keyring(session).blind_index(normalized)
+    stmt = (
+        select(Customer)
+        .where(Customer.workspace_id == workspace_id, Customer.phone_hash == index)
+        .order_by(Customer.created_at)
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+# The old name, kept for callers on other branches.
+get_by_email = find_customer_by_email
 
 
 async def find_or_create_customer(
@@ -23,7 +59,7 @@ async def find_or_create_customer(
 ) -> Customer:
     """Found by email within the workspace. A chat only *claims* an email, so an existing
     customer's stored details are never overwritten from here."""
-    customer = await get_by_email(session, workspace_id, email)
+    customer = await find_customer_by_email(session, workspace_id, email)
     if customer is None:
         customer = Customer(
             id=new_id(),
@@ -40,38 +76,6 @@ async def find_or_create_customer(
 # ---- channels: customers known by phone (SMS, calls) as well as by email --------------------
 
 
-def normalize_phone(raw: str, default_region: str | None = None) -> str | None:
-    """E.164 (``+14155550132``) for anything that parses as a possible number, else None.
-
-    Providers such as Twilio already send E.164; people type every other shape."""
-    import phonenumbers
-
-    text = (raw or "").strip()
-    if not text:
-        return None
-    try:
-        number = phonenumbers.parse(text, default_region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-async def find_customer_by_phone(
-    session: AsyncSession, workspace_id: str, phone: str
-) -> Customer | None:
-    """The workspace's customer with this phone number (E.164), oldest first if several."""
-    normalized = normalize_phone(phone) or phone.strip()
-    stmt = (
-        select(Customer)
-        .where(Customer.workspace_id == workspace_id, Customer.phone == normalized)
-        .order_by(Customer.created_at)
-        .limit(1)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
 async def find_or_create_contact(
     session: AsyncSession,
     workspace_id: str,
@@ -85,7 +89,7 @@ async def find_or_create_contact(
     Like a chat, a channel only *claims* an address, so stored details are never overwritten;
     a new customer gets both the email and the phone it came with. Returns (customer, created).
     """
-    normalized_phone = normalize_phone(phone) if phone else None
+    normalized_phone = to_e164(phone) if phone else None
     customer = await get_by_email(session, workspace_id, email) if email else None
     if customer is None and normalized_phone:
         customer = await find_customer_by_phone(session, workspace_id, normalized_phone)

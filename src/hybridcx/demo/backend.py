@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.customers.repository import find_customer_by_email
 from hybridcx.flows.backend import Account, Order, Slot, SlotTaken
 from hybridcx.kit.ids import hash_token, new_id, utcnow
 from hybridcx.models import Customer, DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
@@ -25,10 +26,7 @@ class DemoBackend:
         self.workspace_id = workspace_id
 
     async def _customer(self, email: str) -> Customer | None:
-        stmt = select(Customer).where(
-            Customer.workspace_id == self.workspace_id, Customer.email == email.strip().lower()
-        )
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        return await find_customer_by_email(self.session, self.workspace_id, email)
 
     async def orders_for(self, email: str) -> list[Order]:
         customer = await self._customer(email)

@@ -16,18 +16,26 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from hybridcx.privacy.fields import attach_keyring
+from hybridcx.privacy.keys import Keyring
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def create_engine(url: str) -> AsyncEngine:
+def create_engine(url: str, *, keyring: Keyring | None = None) -> AsyncEngine:
+    """``keyring`` seals and opens the encrypted columns (hybridcx.privacy); without one the
+    process default is used (the CLI installs it from the settings)."""
     if url.startswith("sqlite"):
         db_path = url.split(":///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    if keyring is not None:
+        attach_keyring(engine, keyring)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
@@ -36,6 +44,8 @@ def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Privacy (issue 9): deleted rows (erasure, retention) are overwritten, not left in free pages.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -73,6 +83,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
         try:
             await conn.run_sync(_upgrade, revision)
             await conn.commit()
+            if conn.dialect.name == "sqlite":
+                from sqlalchemy import text
+
+                # A migration may switch foreign keys off to rebuild a table (0007): back on
+                # before this pooled connection serves anything else.
+                await conn.execute(text("PRAGMA foreign_keys=ON"))
+                await conn.commit()
         finally:
             if conn.dialect.name == "postgresql":
                 from sqlalchemy import text

@@ -4,6 +4,8 @@ import logging
 
 import structlog
 
+from hybridcx.privacy.logs import redact_log_event
+
 
 def configure_logging(level: str = "info") -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
@@ -14,6 +16,7 @@ def configure_logging(level: str = "info") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
+            redact_log_event,  # privacy (issue 9): no PII in logs
             structlog.dev.ConsoleRenderer(colors=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),

@@ -111,6 +111,10 @@ class KnowledgeService:
         if new:
             cached.index.add(new)
             cached.versions.update({d.id: 1 for d in new})
+        # Erased or expired cases (hybridcx.privacy) leave the search index too.
+        for gone in set(cached.versions) - {c.id for c in rows}:
+            cached.index.remove(gone)
+            del cached.versions[gone]
         cached.signature = signature
         return cached.index
 

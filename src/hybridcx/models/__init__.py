@@ -14,6 +14,7 @@ from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoO
 # channels: email (hybridcx.channels.email)
 from hybridcx.models.email_draft import EmailDraft
 from hybridcx.models.email_message import EmailRecord
+from hybridcx.models.erasure_request import ErasureRequest  # privacy (issue 9)
 from hybridcx.models.inbox import Inbox
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
@@ -39,4 +40,5 @@ __all__ = [
     "Message",
     "StaffToken",
     "Workspace",
+    "ErasureRequest",
 ]

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
+from hybridcx.privacy.fields import EncryptedText
 
 
 class Case(IdMixin, TimestampMixin, Base):
@@ -17,7 +18,7 @@ class Case(IdMixin, TimestampMixin, Base):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"), index=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
     intent: Mapped[str | None] = mapped_column(String(100), default=None)
-    question: Mapped[str] = mapped_column(Text)
-    resolution: Mapped[str] = mapped_column(Text)
+    question: Mapped[str] = mapped_column(EncryptedText)
+    resolution: Mapped[str] = mapped_column(EncryptedText)
     outcome: Mapped[str] = mapped_column(String(40), default="resolved")
     category: Mapped[str | None] = mapped_column(String(100), default=None)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import utcnow
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
+from hybridcx.privacy.fields import EncryptedJSON
 
 
 class Conversation(IdMixin, TimestampMixin, Base):
@@ -27,9 +28,11 @@ class Conversation(IdMixin, TimestampMixin, Base):
     identity_verified: Mapped[bool] = mapped_column(default=False)
     required_skill: Mapped[str | None] = mapped_column(String(64), default=None)
     routing: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    handoff: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    # The handoff package quotes the transcript, and flow slots may hold what the customer typed:
+    # both sealed at rest.
+    handoff: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON, default=None)
     # The AI's working memory: the active Tier 1 flow (if any) and how often the AI failed.
-    ai_state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    ai_state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     # Channels (hybridcx.channels): the thread a channel continues (an SMS sender, a call sid,
     # an email thread) and what that channel knows about the conversation (numbers, call sid).
     thread_key: Mapped[str | None] = mapped_column(String(255), default=None, index=True)

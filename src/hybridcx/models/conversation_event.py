@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.models.base import Base
+from hybridcx.privacy.fields import SealedPayload
 
 
 class ConversationEvent(Base):
@@ -23,5 +24,6 @@ class ConversationEvent(Base):
     type: Mapped[str] = mapped_column(String(50))
     actor: Mapped[str] = mapped_column(String(20))  # customer|ai|agent|system
     actor_id: Mapped[str | None] = mapped_column(String(36), default=None)
-    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Free-text fields (text, note, summary, comment...) sealed; the rest stays queryable JSON.
+    data: Mapped[dict[str, Any]] = mapped_column(SealedPayload, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.models.base import Base
+from hybridcx.privacy.fields import EncryptedJSON, EncryptedText
 
 
 class Message(Base):
@@ -25,7 +26,7 @@ class Message(Base):
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     author: Mapped[str] = mapped_column(String(20))  # customer|ai|agent|system
     agent_id: Mapped[str | None] = mapped_column(ForeignKey("agents.id"), default=None)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText)  # sealed at rest; cards masked on ingest
     internal: Mapped[bool] = mapped_column(default=False)
     # Quick replies offered with an AI message (flow choices such as appointment slots).
     buttons: Mapped[list[str]] = mapped_column(JSON, default=list)
@@ -33,7 +34,7 @@ class Message(Base):
     # The customer message that started the turn this message belongs to.
     turn_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
     # For a customer message: the turn's response, so an idempotent retry returns it unchanged.
-    turn_response: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
+    turn_response: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON, default=None)
     # Lease taken by the request answering this message, so concurrent retries answer it once.
     answering_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     # Channels: the provider's id of this message ("sms:SM…") and what the channel reported

@@ -12,6 +12,7 @@ from hybridcx.pipeline.steps.assess import (
     SentimentStep,
 )
 from hybridcx.pipeline.steps.flow import FlowStep
+from hybridcx.pipeline.steps.payment_guard import PaymentDataGuard
 from hybridcx.pipeline.steps.responder import ResponderStep
 from hybridcx.pipeline.steps.routing import RoutingPolicyStep
 from hybridcx.pipeline.steps.rules import (
@@ -34,6 +35,7 @@ def build_pipeline(
 
     Without an understander or flows the pipeline still applies the model-free rules."""
     steps: list[Step] = [
+        PaymentDataGuard(),  # privacy (issue 9): cards/CVVs out, secure payment offered
         HumanOnlyRule(),
         CustomerRequestRule(policy.customer_request_commands, policy.customer_request_phrases),
     ]

@@ -12,6 +12,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hybridcx.privacy.policy import RetentionPolicy
+
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.default.yaml")
 
 
@@ -84,6 +86,8 @@ class RoutingPolicy(BaseModel):
     smalltalk: dict[str, str] = Field(default_factory=dict)
     # Email channel: auto-send rules for AI replies and drafts.
     email: EmailPolicy = Field(default_factory=EmailPolicy)
+    # Privacy (issue 9): how long transcripts and past cases are kept (see privacy/policy.py).
+    retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
 
     def tier_for(self, reason: str, default: int = 2) -> int:
         return self.reason_tiers.get(reason, default)

@@ -17,7 +17,8 @@ from hybridcx.channels.ingest import ingest_inbound
 from hybridcx.channels.twilio.client import call_twilio, twilio_client
 from hybridcx.channels.twilio.webhooks import public_base, signed_form, twiml
 from hybridcx.conversations import repository as repo
-from hybridcx.customers.repository import find_or_create_contact, normalize_phone
+from hybridcx.customers.repository import find_or_create_contact
+from hybridcx.customers.repository import to_e164 as normalize_phone
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow

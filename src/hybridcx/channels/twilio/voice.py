@@ -20,7 +20,7 @@ from hybridcx.channels.twilio.sms import TwilioSmsAdapter
 from hybridcx.channels.twilio.webhooks import signed_form, twiml
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.service import ConversationService
-from hybridcx.customers.repository import normalize_phone
+from hybridcx.customers.repository import to_e164 as normalize_phone
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow

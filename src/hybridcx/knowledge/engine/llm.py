@@ -14,6 +14,7 @@ import structlog
 from hybridcx.knowledge.engine.answer import ExtractiveAnswerer, cited_numbers
 from hybridcx.knowledge.engine.errors import LLMProviderError
 from hybridcx.knowledge.engine.index import Hit
+from hybridcx.privacy.pii import redact
 
 log = structlog.get_logger(__name__)
 
@@ -47,7 +48,9 @@ def build_grounded_messages(
     for n, hit in enumerate(hits, start=1):
         heading = f" — {hit.heading}" if hit.heading else ""
         blocks.append(f"[{n}] {hit.title}{heading}\n{hit.text[:max_chars_per_passage]}")
-    user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {query.strip()}"
+    # The customer's words leave the live conversation here: personal data is redacted first.
+    question = redact(query.strip())
+    user = "Passages:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question}"
     return [
         {"role": "system", "content": SYSTEM_PROMPT},
         {"role": "user", "content": user},

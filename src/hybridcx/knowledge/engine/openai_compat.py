@@ -8,6 +8,7 @@ import httpx
 
 from hybridcx.knowledge.engine.errors import LLMProviderError
 from hybridcx.knowledge.engine.llm import ChatMessage
+from hybridcx.privacy.pii import redact_secrets
 
 
 class OpenAICompatibleProvider:
@@ -39,7 +40,9 @@ class OpenAICompatibleProvider:
     def complete(self, messages: list[ChatMessage]) -> str:
         body = {
             "model": self.model,
-            "messages": messages,
+            # A last guard on whatever a caller put in the prompt: no card, CVV, IBAN or
+            # national id ever goes to a model server (issue 9).
+            "messages": [{**m, "content": redact_secrets(m["content"])} for m in messages],
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
         }
