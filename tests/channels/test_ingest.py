@@ -8,7 +8,7 @@ from typing import Any
 
 from hybridcx.channels.base import Capabilities, degrade, pick_option
 from hybridcx.channels.ingest import InboundResult, ingest_inbound
-from hybridcx.customers.repository import normalize_phone
+from hybridcx.customers.repository import to_e164 as normalize_phone
 from tests.support import Api, LiveServer
 
 SMS_CAPS = Capabilities(buttons=False, attachments=False, max_length=1600)
