@@ -28,6 +28,7 @@ from hybridcx.knowledge.endpoints import router as knowledge_router
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.runtime import Runtime
+from hybridcx.security.install import AccessLifespan, access_router, install_security
 from hybridcx.web.endpoints import router as web_router
 
 log = structlog.get_logger(__name__)
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade(runtime.engine)
         await runtime.bus.start()
         app.state.runtime = runtime
+        access = AccessLifespan(runtime, settings)  # access9: webhook worker, audit watchers
+        await access.start()
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -54,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await access.stop(app)  # access9
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)
+    install_security(app, settings)  # access9: rate limits, security headers
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -84,6 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         realtime_router,
         web_router,
         analytics_router,
+        access_router(),  # access9: /api/v1/audit, /api/v1/agents/{id}/access, /api/v1/webhooks
     ):
         app.include_router(router)
     return app

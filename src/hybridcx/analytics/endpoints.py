@@ -11,7 +11,8 @@ from fastapi import APIRouter, Query
 
 from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analytics_config
 from hybridcx.analytics.service import kpi_query, kpi_report
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.conversations import repository as conversations
 from hybridcx.runtime import Runtime
 
@@ -26,7 +27,7 @@ async def workspace_config(runtime: Runtime, workspace_id: str) -> AnalyticsConf
 
 @router.get("/kpis")
 async def kpis(
-    staff: Staff,
+    staff: StaffWith(Perm.ANALYTICS_READ),
     runtime: RuntimeDep,
     from_: Annotated[
         str | None, Query(alias="from", max_length=40, description="ISO date; default 30 days ago")
@@ -40,7 +41,6 @@ async def kpis(
     agent_id: Annotated[str | None, Query(max_length=36)] = None,
 ) -> dict[str, Any]:
     """CSAT, FCR, handle time, effort, escalation, containment, tiers, cost, queue, agents."""
-    staff.require("supervisor", "admin")
     query = kpi_query(from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id)
     config = await workspace_config(runtime, staff.workspace_id)
     async with runtime.sessions() as session:

@@ -5,7 +5,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.audit import record as audit
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.conversations.schemas import customer_read
 from hybridcx.customers.repository import get_by_email, normalize_email
 from hybridcx.kit.db import transaction
@@ -29,12 +31,14 @@ class CustomerUpsert(BaseModel):
 
 @router.post("", status_code=201)
 async def upsert_customer(
-    body: CustomerUpsert, staff: Staff, runtime: RuntimeDep, response: Response
+    body: CustomerUpsert,
+    staff: StaffWith(Perm.CUSTOMERS_WRITE),
+    runtime: RuntimeDep,
+    response: Response,
 ) -> dict[str, Any]:
     """Create or update (by email) a customer of your workspace. Admins only.
 
     Returns 201 when created, 200 when an existing customer was updated."""
-    staff.require("admin")
     fields = body.model_dump(exclude_unset=True, exclude={"email"})
     async with transaction(runtime.sessions) as session:
         customer = await get_by_email(session, staff.workspace_id, str(body.email))
@@ -54,4 +58,12 @@ async def upsert_customer(
         if customer.name is None:
             customer.name = ""
         await session.flush()
+        audit(
+            session,
+            action="customer.updated",
+            actor=staff,
+            target_type="customer",
+            target_id=customer.id,
+            details={"fields": sorted(fields), "created": response.status_code == 201},
+        )
         return customer_read(customer)
