@@ -91,7 +91,10 @@ def can(staff: StaffPrincipal, perm: Perm) -> bool:
 
 def check(staff: StaffPrincipal, perm: Perm) -> None:
     if not can(staff, perm):
-        raise Forbidden(f"Your role ({staff.role}) does not allow {perm.value}.")
+        roles = " or ".join(r for r, grants in GRANTS.items() if perm in grants)
+        raise Forbidden(
+            f"This needs the {roles} role ({perm.value}); you are signed in as {staff.role}."
+        )
 
 
 def require(perm: Perm) -> Callable[..., Awaitable[StaffPrincipal]]:
