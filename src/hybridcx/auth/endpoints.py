@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.service import sign_in_agent
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Unauthorized
+from hybridcx.models import Agent
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -40,12 +42,19 @@ async def create_token(body: TokenRequest, runtime: RuntimeDep) -> TokenRead:
                 target_id=agent.id,
             )
     except Unauthorized:
+        email = body.email.strip().lower()
         async with transaction(runtime.sessions) as session:
-            audit(
+            agent = (
+                await session.execute(select(Agent).where(Agent.email == email))
+            ).scalar_one_or_none()
+            audit(  # filed under the account's workspace, so its auditors see the attempts
                 session,
                 action="auth.login_failed",
                 actor_type="anonymous",
-                details={"email": body.email.strip().lower()[:320]},
+                workspace_id=agent.workspace_id if agent else None,
+                target_type="staff" if agent else None,
+                target_id=agent.id if agent else None,
+                details={"email": email},
             )
         raise
     return TokenRead(access_token=token)

@@ -42,6 +42,7 @@ async def upsert_customer(
     fields = body.model_dump(exclude_unset=True, exclude={"email"})
     async with transaction(runtime.sessions) as session:
         customer = await get_by_email(session, staff.workspace_id, str(body.email))
+        created = customer is None
         if customer is None:
             customer = Customer(
                 id=new_id(),
@@ -64,6 +65,6 @@ async def upsert_customer(
             actor=staff,
             target_type="customer",
             target_id=customer.id,
-            details={"fields": sorted(fields), "created": response.status_code == 201},
+            details={"fields": sorted(fields), "created": created},
         )
         return customer_read(customer)
