@@ -29,7 +29,9 @@ class CustomerUpsert(BaseModel):
     human_only: bool | None = Field(default=None, description="Opted out of AI: people only.")
 
 
-@router.post("", status_code=201)
+@router.post(
+    "", status_code=201, responses={200: {"description": "An existing customer was updated."}}
+)
 async def upsert_customer(
     body: CustomerUpsert,
     staff: StaffWith(Perm.CUSTOMERS_WRITE),

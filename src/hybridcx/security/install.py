@@ -40,6 +40,7 @@ def install_security(app: FastAPI, settings: Any) -> None:
         app.state.rate_limits = limits
         app.add_middleware(RateLimit, limits=limits, limiter=limiter)
     app.add_middleware(SecurityHeaders)
+    document_errors(app)
 
     @app.exception_handler(RateLimited)
     async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
@@ -49,6 +50,62 @@ def install_security(app: FastAPI, settings: Any) -> None:
             status_code=429,
             headers={"Retry-After": seconds},
         )
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail", "code"],
+    "properties": {
+        "detail": {"type": "string", "description": "What went wrong, for a person to read."},
+        "code": {"type": "string", "description": "A stable machine-readable code."},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+        "retry_after": {"type": "integer"},
+        "slots": {"type": "array", "items": {"type": "object"}},
+    },
+}
+ERRORS = {
+    "400": "Bad request",
+    "401": "Missing or invalid token",
+    "403": "Not allowed for this caller",
+    "404": "Not found (or not yours to see)",
+    "409": "Conflicts with the current state",
+    "413": "Too large",
+    "422": "Invalid input",
+    "429": "Rate limited (see Retry-After)",
+}
+
+
+def document_errors(app: FastAPI) -> None:
+    """Every operation documents the error answers the app really gives: the JSON error body
+    of ``kit.errors`` (not FastAPI's default validation shape), for each 4xx it can send."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema and app.openapi_schema.get("x-errors-documented"):
+            return app.openapi_schema
+        schema = generate()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Error"] = ERROR_SCHEMA
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for code, description in ERRORS.items():
+                    responses[code] = {"description": description, "content": body}
+        schema["x-errors-documented"] = True
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 class AccessLifespan:
