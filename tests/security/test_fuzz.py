@@ -27,6 +27,7 @@ from schemathesis.specs.openapi.checks import (
 
 from tests.support import LiveServer, settings_for
 
+CUSTOMER_ROUTES = ("/messages", "/survey", "/wait", "{conversation_id}")
 MAX_EXAMPLES = int(os.environ.get("HYBRIDCX_FUZZ_EXAMPLES", "5"))
 CHECKS = [
     not_a_server_error,
@@ -64,8 +65,13 @@ def staff_headers(fuzz_server: LiveServer) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def _fuzz(operation: Any, mode: GenerationMode, headers: dict[str, str]) -> None:
-    @given(case=operation.as_strategy(generation_mode=mode))
+def _fuzz(
+    operation: Any,
+    mode: GenerationMode,
+    headers: dict[str, str],
+    path_parameters: dict[str, str] | None = None,
+) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
     @settings(
         max_examples=MAX_EXAMPLES,
         derandomize=True,
@@ -96,4 +102,19 @@ def test_api_answers_as_documented(fuzz_server: LiveServer, staff_headers: dict[
                 assert mode is GenerationMode.NEGATIVE, operation.label
             except (Exception, BaseExceptionGroup) as exc:  # collect them all, then report
                 failures.append(f"{operation.label} [{mode.value}]: {str(exc)[:1500]}")
+    # Again on a real conversation (so requests get past the lookup), as its customer for the
+    # customer's routes and as the admin for the rest.
+    conv = httpx.post(
+        f"{fuzz_server.url}/api/v1/conversations",
+        json={"channel": "webchat", "customer": {"email": "fuzz@example.com"}},
+    ).json()
+    customer = {"Authorization": f"Bearer {conv['customer_token']}"}
+    for operation in operations:
+        if "{conversation_id}" not in operation.path:
+            continue
+        headers = customer if operation.path.endswith(CUSTOMER_ROUTES) else staff_headers
+        try:
+            _fuzz(operation, GenerationMode.POSITIVE, headers, {"conversation_id": conv["id"]})
+        except (Exception, BaseExceptionGroup) as exc:
+            failures.append(f"{operation.label} [real conversation]: {str(exc)[:1500]}")
     assert not failures, "\n\n".join(failures)

@@ -50,7 +50,12 @@ def _when(value: str | None, name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ValueError(f"{name} must be an ISO 8601 date or time, got {value!r}") from exc
-    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed
+    if parsed.tzinfo is None:
+        return parsed
+    try:
+        return parsed.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        return datetime.min if parsed.year == 1 else datetime.max
 
 
 async def _read(settings: Any, flt: Any, workspace: str | None, limit: int) -> list[dict[str, Any]]:

@@ -39,7 +39,10 @@ class AuditPage(BaseModel):
 def _naive_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is None:
         return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+    try:
+        return value.astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:  # 0001-01-01T00:00+05:00 is before the first representable instant
+        return datetime.min if value.year == 1 else datetime.max
 
 
 def entry_read(entry: Any) -> AuditEntryRead:
