@@ -58,7 +58,7 @@ def staff_add(
     workspace: Annotated[str, typer.Option(help="Workspace slug.")],
     email: Annotated[str, typer.Option()],
     name: Annotated[str, typer.Option()],
-    role: Annotated[str, typer.Option(help="agent, supervisor or admin.")] = "agent",
+    role: Annotated[str, typer.Option(help="agent, supervisor, admin or auditor.")] = "agent",
     skills: Annotated[str, typer.Option(help="Comma-separated, e.g. general,billing.")] = "general",
     capacity: Annotated[int, typer.Option(min=1, max=50)] = 3,
     password: Annotated[

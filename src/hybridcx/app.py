@@ -34,6 +34,7 @@ from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.runtime import Runtime
+from hybridcx.security.install import AccessLifespan, access_router, install_security
 from hybridcx.web.endpoints import router as web_router
 
 log = structlog.get_logger(__name__)
@@ -63,6 +64,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.state.email = await start_email(runtime, settings)
         privacy_job = start_privacy_job(runtime)  # privacy (issue 9): retention + erasures
+        access = AccessLifespan(runtime, settings)  # access9: webhook worker, audit watchers
+        await access.start()
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -76,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if app.state.email is not None:
                 await app.state.email.stop()
             await stop_privacy_job(privacy_job)
+            await access.stop(app)  # access9
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -89,6 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)
+    install_security(app, settings)  # access9: rate limits, security headers
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -109,6 +114,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         twilio_router,  # channels: SMS and phone over Twilio
         email_router,  # channels: email drafts
         privacy_router,
+        access_router(),  # access9: /api/v1/audit, /api/v1/agents/{id}/access, /api/v1/webhooks
     ):
         app.include_router(router)
     return app

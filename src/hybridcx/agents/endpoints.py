@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from hybridcx.agents import service
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.conversations.repository import agent_loads
 from hybridcx.kit.db import transaction
 from hybridcx.models import Agent
@@ -29,6 +30,7 @@ def agent_read(agent: Agent, *, online: bool, load: int) -> dict[str, Any]:
         "name": agent.name,
         "role": agent.role,
         "skills": agent.skills,
+        "teams": list(agent.teams or []),
         "capacity": agent.capacity,
         "status": agent.status,
         "online": online,
@@ -52,12 +54,14 @@ async def _read(
 
 
 @router.get("/me")
-async def me(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def me(staff: StaffWith(Perm.STAFF_READ), runtime: RuntimeDep) -> dict[str, Any]:
     return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
 
 
 @router.put("/me/status")
-async def update_status(body: StatusUpdate, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def update_status(
+    body: StatusUpdate, staff: StaffWith(Perm.STAFF_PRESENCE), runtime: RuntimeDep
+) -> dict[str, Any]:
     """Set availability. Conversations are auto-assigned only while available *and* connected
     to the desk WebSocket."""
     async with transaction(runtime.sessions) as session:
@@ -68,6 +72,6 @@ async def update_status(body: StatusUpdate, staff: Staff, runtime: RuntimeDep) -
 
 
 @router.get("")
-async def list_agents(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def list_agents(staff: StaffWith(Perm.STAFF_READ), runtime: RuntimeDep) -> dict[str, Any]:
     """Everyone on the team with status, presence and load (e.g. to pick a transfer target)."""
     return {"items": await _read(runtime, staff.workspace_id, None)}

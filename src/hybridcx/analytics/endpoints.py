@@ -16,7 +16,8 @@ from sqlalchemy import select
 from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analytics_config
 from hybridcx.analytics.facts import ORDER
 from hybridcx.analytics.service import kpi_query, kpi_report
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.conversations import repository as conversations
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, NotFound
@@ -34,7 +35,7 @@ async def workspace_config(runtime: Runtime, workspace_id: str) -> AnalyticsConf
 
 @router.get("/kpis")
 async def kpis(
-    staff: Staff,
+    staff: StaffWith(Perm.ANALYTICS_READ),
     runtime: RuntimeDep,
     from_: Annotated[
         str | None, Query(alias="from", max_length=40, description="ISO date; default 30 days ago")
@@ -52,7 +53,6 @@ async def kpis(
 ) -> dict[str, Any]:
     """CSAT, NPS, FCR, handle time, effort, escalation, containment, tiers, cost, queue, agents,
     revenue, value by segment and the scalability ratio."""
-    staff.require("supervisor", "admin")
     query = kpi_query(
         from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id, team=team
     )

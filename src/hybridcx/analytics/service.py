@@ -73,10 +73,15 @@ REQUEST_CATCH_UP_SEQS = 200_000
 
 
 async def team_agent_ids(session: AsyncSession, workspace_id: str, team: str) -> frozenset[str]:
-    """A team's members: the workspace's staff with that skill (skill groups are the teams)."""
-    stmt = select(Agent.id, Agent.skills).where(Agent.workspace_id == workspace_id)
+    """A team's members: the workspace's staff in that team, or with that skill (skill
+    groups work as teams too)."""
+    stmt = select(Agent.id, Agent.teams, Agent.skills).where(Agent.workspace_id == workspace_id)
     rows = (await session.execute(stmt)).all()
-    return frozenset(agent_id for agent_id, skills in rows if team in (skills or []))
+    return frozenset(
+        agent_id
+        for agent_id, teams, skills in rows
+        if team in (teams or []) or team in (skills or [])
+    )
 
 
 async def kpi_report(

@@ -6,7 +6,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
 from hybridcx.assist.service import AssistService
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["assist"])
 
@@ -18,7 +19,9 @@ class ActionRequest(BaseModel):
 
 
 @router.get("/{conversation_id}/assist")
-async def assist(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def assist(
+    conversation_id: str, staff: StaffWith(Perm.CONVERSATIONS_HANDLE), runtime: RuntimeDep
+) -> dict[str, Any]:
     """Suggested knowledge, similar past cases, a grounded draft, next-best actions, summary.
     The agent WebSocket also pushes this (`assist.updated`) on every new customer message."""
     return await AssistService(runtime).for_conversation(conversation_id, staff)
@@ -26,7 +29,10 @@ async def assist(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dic
 
 @router.post("/{conversation_id}/assist/actions")
 async def run_action(
-    conversation_id: str, body: ActionRequest, staff: Staff, runtime: RuntimeDep
+    conversation_id: str,
+    body: ActionRequest,
+    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Run a next-best action (e.g. send_password_reset) for this conversation's customer."""
     return await AssistService(runtime).run_action(conversation_id, staff, body.action)

@@ -9,12 +9,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.assist.summary import summarize_conversation
+from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.flows.actions import describe_order, mask_email, slot_label
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import ConversationClosed, InvalidInput, NotFound
+from hybridcx.kit.errors import ConversationClosed, Forbidden, InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Case, Conversation, Customer
@@ -59,7 +60,7 @@ class AssistService:
 
     async def for_conversation(self, conversation_id: str, staff: StaffPrincipal) -> dict[str, Any]:
         async with self.rt.sessions() as session:
-            conv = await _conversation(session, conversation_id, staff.workspace_id)
+            conv = await _conversation(session, conversation_id, staff)
             return await self.build(session, conv)
 
     async def build(self, session: AsyncSession, conv: Conversation) -> dict[str, Any]:
@@ -160,9 +161,11 @@ class AssistService:
             raise InvalidInput(f"Unknown action {action!r}; one of {sorted(ACTION_LABELS)}.")
         outbox = Outbox()
         async with transaction(self.rt.sessions) as session:
-            conv = await _conversation(session, conversation_id, staff.workspace_id)
+            conv = await _conversation(session, conversation_id, staff)
             if conv.status == "resolved":
                 raise ConversationClosed("This conversation is resolved.")
+            if not permissions.can_handle(staff, conv):
+                raise Forbidden("Accept this conversation before running actions on it.")
             customer = await repo.get_customer(session, conv.customer_id)
             backend = self.rt.backend_factory(session, conv.workspace_id)
             if not customer.email:  # known only by phone (SMS, calls)
@@ -247,9 +250,7 @@ async def _execute(action: str, backend: Any, email: str) -> tuple[str, str | No
 
 
 async def _conversation(
-    session: AsyncSession, conversation_id: str, workspace_id: str
+    session: AsyncSession, conversation_id: str, staff: StaffPrincipal
 ) -> Conversation:
-    conv = await repo.get_conversation(session, conversation_id, workspace_id=workspace_id)
-    if conv is None:
-        raise NotFound("Conversation not found.")
-    return conv
+    conv = await repo.get_conversation(session, conversation_id, workspace_id=staff.workspace_id)
+    return permissions.check_conversation(staff, conv)

@@ -13,7 +13,7 @@ from hybridcx.kit.ids import hash_token, new_token, utcnow
 from hybridcx.kit.security import verify_password
 from hybridcx.models import Agent, StaffToken
 
-STAFF_ROLES = ("agent", "supervisor", "admin")
+STAFF_ROLES = ("agent", "supervisor", "admin", "auditor")
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class StaffPrincipal:
     workspace_id: str
     role: str
     name: str
+    teams: tuple[str, ...] = ()
 
     @property
     def is_supervisor(self) -> bool:
@@ -40,6 +41,13 @@ class CustomerPrincipal:
 
 
 async def sign_in(session: AsyncSession, email: str, password: str, *, hours: int) -> str:
+    token, _agent = await sign_in_agent(session, email, password, hours=hours)
+    return token
+
+
+async def sign_in_agent(
+    session: AsyncSession, email: str, password: str, *, hours: int
+) -> tuple[str, Agent]:
     agent = (
         await session.execute(select(Agent).where(Agent.email == email.strip().lower()))
     ).scalar_one_or_none()
@@ -53,7 +61,7 @@ async def sign_in(session: AsyncSession, email: str, password: str, *, hours: in
             token_hash=hash_token(token), agent_id=agent.id, expires_at=now + timedelta(hours=hours)
         )
     )
-    return token
+    return token, agent
 
 
 async def staff_from_token(session: AsyncSession, token: str) -> StaffPrincipal | None:
@@ -66,5 +74,9 @@ async def staff_from_token(session: AsyncSession, token: str) -> StaffPrincipal 
     if agent is None:
         return None
     return StaffPrincipal(
-        agent_id=agent.id, workspace_id=agent.workspace_id, role=agent.role, name=agent.name
+        agent_id=agent.id,
+        workspace_id=agent.workspace_id,
+        role=agent.role,
+        name=agent.name,
+        teams=tuple(agent.teams or ()),
     )

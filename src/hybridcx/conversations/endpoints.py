@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 
-from hybridcx.auth.deps import AnyPrincipal, RuntimeDep, Staff
+from hybridcx.auth.deps import AnyPrincipal, RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.conversations.schemas import (
     ConversationCreate,
     ConversationCreated,
@@ -19,19 +20,23 @@ from hybridcx.conversations.schemas import (
     TurnRead,
 )
 from hybridcx.conversations.service import ConversationService
+from hybridcx.security.middleware import limit_customer
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
 @router.post("", status_code=201, response_model=ConversationCreated)
-async def start_conversation(body: ConversationCreate, runtime: RuntimeDep) -> dict[str, Any]:
+async def start_conversation(
+    body: ConversationCreate, runtime: RuntimeDep, request: Request
+) -> dict[str, Any]:
     """Start a conversation as a customer. Keep `customer_token`: it opens this conversation only."""
+    await limit_customer(request.app.state, str(body.customer.email).strip().lower())
     return await ConversationService(runtime).start(body)
 
 
 @router.get("", summary="List conversations (staff)")
 async def list_conversations(
-    staff: Staff,
+    staff: StaffWith(Perm.CONVERSATIONS_READ),
     runtime: RuntimeDep,
     status: Annotated[Literal["bot", "queued", "assigned", "resolved"] | None, Query()] = None,
 ) -> dict[str, Any]:
@@ -64,20 +69,27 @@ async def post_message(
 
 
 @router.post("/{conversation_id}/accept", response_model=ConversationState)
-async def accept(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def accept(
+    conversation_id: str, staff: StaffWith(Perm.CONVERSATIONS_HANDLE), runtime: RuntimeDep
+) -> dict[str, Any]:
     """Claim a queued conversation. Exactly one of several concurrent accepts succeeds (409 else)."""
     return await ConversationService(runtime).accept(conversation_id, staff)
 
 
 @router.post("/{conversation_id}/takeover", response_model=ConversationState)
-async def take_over(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def take_over(
+    conversation_id: str, staff: StaffWith(Perm.CONVERSATIONS_TAKEOVER), runtime: RuntimeDep
+) -> dict[str, Any]:
     """Supervisor: take a conversation from the AI, the queue or another agent."""
     return await ConversationService(runtime).take_over(conversation_id, staff)
 
 
 @router.post("/{conversation_id}/replies", response_model=MessageRead)
 async def reply(
-    conversation_id: str, body: ReplyCreate, staff: Staff, runtime: RuntimeDep
+    conversation_id: str,
+    body: ReplyCreate,
+    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """An agent reply, or with `internal: true` a note only staff see."""
     return await ConversationService(runtime).reply(
@@ -87,7 +99,10 @@ async def reply(
 
 @router.post("/{conversation_id}/transfer", response_model=ConversationState)
 async def transfer(
-    conversation_id: str, staff: Staff, runtime: RuntimeDep, body: TransferRequest | None = None
+    conversation_id: str,
+    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    runtime: RuntimeDep,
+    body: TransferRequest | None = None,
 ) -> dict[str, Any]:
     """Hand to another agent (`agent_id`) or back to the queue (optionally for a `skill`/`tier`)."""
     return await ConversationService(runtime).transfer(
@@ -96,5 +111,7 @@ async def transfer(
 
 
 @router.post("/{conversation_id}/resolve", response_model=ConversationState)
-async def resolve(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def resolve(
+    conversation_id: str, staff: StaffWith(Perm.CONVERSATIONS_HANDLE), runtime: RuntimeDep
+) -> dict[str, Any]:
     return await ConversationService(runtime).resolve(conversation_id, staff)

@@ -185,13 +185,20 @@ async def agent_loads(session: AsyncSession, workspace_id: str) -> dict[str, int
 
 
 async def list_conversations(
-    session: AsyncSession, workspace_id: str, *, status: str | None, limit: int = 200
+    session: AsyncSession,
+    workspace_id: str,
+    *,
+    status: str | None,
+    limit: int = 200,
+    scope: Any = None,
 ) -> Sequence[tuple[Conversation, Customer]]:
     stmt = (
         select(Conversation, Customer)
         .join(Customer, Customer.id == Conversation.customer_id)
         .where(Conversation.workspace_id == workspace_id)
     )
+    if scope is not None:  # an object-level filter from auth.permissions
+        stmt = stmt.where(scope)
     if status:
         stmt = stmt.where(Conversation.status == status)
     stmt = stmt.order_by(Conversation.updated_at.desc()).limit(limit)

@@ -19,6 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.assist.cases import case_from
 from hybridcx.assist.summary import Summary, summarize_conversation
+from hybridcx.audit import record as audit
+from hybridcx.auth import permissions
+from hybridcx.auth.permissions import Perm
 from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import (
@@ -164,6 +167,7 @@ class ConversationService:
             thread_key=thread_key,
             channel_meta=dict(channel_meta or {}),
             created_at=utcnow(),
+            team=inbox.team,  # access: the inbox's team serves it
         )
         session.add(conv)
         await session.flush()
@@ -466,11 +470,7 @@ class ConversationService:
         self, session: AsyncSession, conversation_id: str, principal: CustomerPrincipal
     ) -> Conversation:
         conv = await repo.get_conversation(session, conversation_id)
-        if conv is None:
-            raise NotFound(NOT_FOUND)
-        if conv.customer_token_hash != hash_token(principal.token):
-            raise Forbidden("This token does not open this conversation.")
-        return conv
+        return permissions.customer_owns(principal, conv)
 
     async def _state(self, session: AsyncSession, conv: Conversation) -> dict[str, Any]:
         agent = None
@@ -493,6 +493,7 @@ class ConversationService:
     ) -> dict[str, Any]:
         async with self.rt.sessions() as session:
             if isinstance(principal, StaffPrincipal):
+                permissions.check(principal, Perm.CONVERSATIONS_READ)
                 conv = await self._staff_conversation(session, conversation_id, principal)
             else:
                 conv = await self._customer_conversation(session, conversation_id, principal)
@@ -502,7 +503,7 @@ class ConversationService:
             names = await self._agent_names(session, conv.workspace_id, messages)
             state = await self._state(session, conv)
             customer = await repo.get_customer(session, conv.customer_id)
-            return {
+            read = {
                 **state,
                 "channel": conv.channel,
                 "created_at": event_read(events[0], full=False)["created_at"] if events else None,
@@ -512,6 +513,17 @@ class ConversationService:
                 "messages": [message_read(m, names) for m in messages],
                 "events": [event_read(e, full=staff) for e in events],
             }
+        if isinstance(principal, StaffPrincipal):  # staff reading a customer's conversation
+            async with transaction(self.rt.sessions) as session:
+                audit(
+                    session,
+                    action="conversation.read",
+                    actor=principal,
+                    target_type="conversation",
+                    target_id=conversation_id,
+                    details={"customer_id": conv.customer_id},
+                )
+        return read
 
     async def _agent_names(
         self, session: AsyncSession, workspace_id: str, messages: Sequence[Message]
@@ -527,7 +539,12 @@ class ConversationService:
         self, principal: StaffPrincipal, status: str | None
     ) -> list[dict[str, Any]]:
         async with self.rt.sessions() as session:
-            rows = await repo.list_conversations(session, principal.workspace_id, status=status)
+            rows = await repo.list_conversations(
+                session,
+                principal.workspace_id,
+                status=status,
+                scope=permissions.visible_conversations(principal),
+            )
             return [
                 {
                     **conversation_state(conv),
@@ -553,9 +570,7 @@ class ConversationService:
         conv = await repo.get_conversation(
             session, conversation_id, workspace_id=principal.workspace_id
         )
-        if conv is None:
-            raise NotFound(NOT_FOUND)
-        return conv
+        return permissions.check_conversation(principal, conv)
 
     async def _me(self, session: AsyncSession, principal: StaffPrincipal) -> Agent:
         agent = await repo.get_agent(
@@ -573,7 +588,7 @@ class ConversationService:
 
     async def take_over(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
         """A supervisor takes a conversation from the AI, the queue or another agent."""
-        principal.require("supervisor", "admin")
+        permissions.check(principal, Perm.CONVERSATIONS_TAKEOVER)
         return await self._claim(
             conversation_id, principal, via="takeover", from_statuses=("bot", "queued", "assigned")
         )
@@ -602,6 +617,14 @@ class ConversationService:
             ):
                 raise AlreadyClaimed("Someone else claimed this conversation first.")
             if via == "takeover":
+                audit(
+                    session,
+                    action="conversation.takeover",
+                    actor=principal,
+                    target_type="conversation",
+                    target_id=conv.id,
+                    details={"from_status": previous[0], "from_agent_id": previous[1]},
+                )
                 repo.add_event(
                     session,
                     conv,
@@ -632,7 +655,7 @@ class ConversationService:
     def _require_handler(self, conv: Conversation, principal: StaffPrincipal) -> None:
         if conv.status == "resolved":
             raise ConversationClosed("This conversation is resolved.")
-        if conv.assigned_agent_id == principal.agent_id or principal.is_supervisor:
+        if permissions.can_handle(principal, conv):
             return
         if conv.status == "assigned":
             raise Forbidden("This conversation is assigned to another agent.")
@@ -687,6 +710,14 @@ class ConversationService:
             conv = await self._staff_conversation(session, conversation_id, principal)
             self._require_handler(conv, principal)
             from_agent = conv.assigned_agent_id
+            audit(
+                session,
+                action="conversation.transfer",
+                actor=principal,
+                target_type="conversation",
+                target_id=conv.id,
+                details={"from_agent_id": from_agent, "to_agent_id": body.agent_id},
+            )
             if body.note:
                 repo.add_message(
                     session,
@@ -709,6 +740,12 @@ class ConversationService:
                 )
                 if target is None:
                     raise NotFound("No such agent in this workspace.")
+                if target.role not in permissions.HANDLING_ROLES or (
+                    conv.team is not None
+                    and target.role == "agent"
+                    and conv.team not in (target.teams or [])
+                ):
+                    raise Conflict(f"{target.name} cannot take this conversation (role or team).")
                 if target.id == from_agent:
                     raise Conflict("The conversation is already with that agent.")
                 conv.status, conv.assigned_agent_id, conv.assigned_at = (

@@ -5,7 +5,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.audit import record as audit
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.conversations.schemas import customer_read
 from hybridcx.customers.repository import get_by_email, normalize_email
 from hybridcx.kit.db import transaction
@@ -27,17 +29,22 @@ class CustomerUpsert(BaseModel):
     human_only: bool | None = Field(default=None, description="Opted out of AI: people only.")
 
 
-@router.post("", status_code=201)
+@router.post(
+    "", status_code=201, responses={200: {"description": "An existing customer was updated."}}
+)
 async def upsert_customer(
-    body: CustomerUpsert, staff: Staff, runtime: RuntimeDep, response: Response
+    body: CustomerUpsert,
+    staff: StaffWith(Perm.CUSTOMERS_WRITE),
+    runtime: RuntimeDep,
+    response: Response,
 ) -> dict[str, Any]:
     """Create or update (by email) a customer of your workspace. Admins only.
 
     Returns 201 when created, 200 when an existing customer was updated."""
-    staff.require("admin")
     fields = body.model_dump(exclude_unset=True, exclude={"email"})
     async with transaction(runtime.sessions) as session:
         customer = await get_by_email(session, staff.workspace_id, str(body.email))
+        created = customer is None
         if customer is None:
             customer = Customer(
                 id=new_id(),
@@ -54,4 +61,12 @@ async def upsert_customer(
         if customer.name is None:
             customer.name = ""
         await session.flush()
+        audit(
+            session,
+            action="customer.updated",
+            actor=staff,
+            target_type="customer",
+            target_id=customer.id,
+            details={"fields": sorted(fields), "created": created},
+        )
         return customer_read(customer)

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Query
 from sqlalchemy import select
 
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.kit.time import iso
 from hybridcx.models import DemoOutbox
 
@@ -16,12 +17,11 @@ router = APIRouter(prefix="/api/v1/demo", tags=["demo"])
 
 @router.get("/outbox")
 async def demo_outbox(
-    staff: Staff,
+    staff: StaffWith(Perm.DEMO_OUTBOX),
     runtime: RuntimeDep,
     to: str | None = Query(default=None, description="Filter by email."),
 ) -> dict[str, Any]:
     """Newest first. Lets you read the one-time code or reset link a demo flow sent (admins and supervisors)."""
-    staff.require("admin", "supervisor")
     async with runtime.sessions() as session:
         stmt = select(DemoOutbox).where(DemoOutbox.workspace_id == staff.workspace_id)
         if to:

@@ -72,6 +72,8 @@ STAFF = (
     StaffSeed(
         "diego@example.com", "demo-agent", "Diego Orders", "agent", ("general", "orders", "es")
     ),
+    # access9: reads the audit log and the analytics; never a transcript; takes no conversations.
+    StaffSeed("auditor@example.com", "demo-auditor", "Avery Auditor", "auditor", (), 0),
 )
 
 FIRST = [

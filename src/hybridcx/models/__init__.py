@@ -4,6 +4,9 @@ from hybridcx.models.agent import Agent
 from hybridcx.models.agent_presence import AgentPresence
 from hybridcx.models.agent_shift import AgentShift
 from hybridcx.models.article import Article
+
+# access9: audit log and outbound webhooks
+from hybridcx.models.audit_entry import AuditEntry  # noqa: E402
 from hybridcx.models.base import Base
 from hybridcx.models.case import Case
 from hybridcx.models.conversation import Conversation
@@ -18,6 +21,8 @@ from hybridcx.models.erasure_request import ErasureRequest  # privacy (issue 9)
 from hybridcx.models.inbox import Inbox
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
+from hybridcx.models.webhook_delivery import WebhookDelivery  # noqa: E402
+from hybridcx.models.webhook_endpoint import WebhookEndpoint  # noqa: E402
 from hybridcx.models.workspace import Workspace
 
 __all__ = [
@@ -41,4 +46,7 @@ __all__ = [
     "StaffToken",
     "Workspace",
     "ErasureRequest",
+    "AuditEntry",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

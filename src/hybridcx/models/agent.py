@@ -24,3 +24,5 @@ class Agent(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="away")
     # When the agent last became free; the longest-idle strategy picks the oldest.
     idle_since: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # Teams (access9): an agent sees the conversations of these teams, plus those without one.
+    teams: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")

@@ -41,3 +41,5 @@ class Conversation(IdMixin, TimestampMixin, Base):
     queued_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # Copied from the inbox when the conversation starts (access9): who may see it.
+    team: Mapped[str | None] = mapped_column(String(64), default=None)

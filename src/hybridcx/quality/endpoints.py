@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from hybridcx.analytics.service import kpi_query
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.conversations import repository as conversations
 from hybridcx.models import Agent
 from hybridcx.quality.rubric import RubricConfig, load_rubric, rubric_path
@@ -30,9 +31,8 @@ async def workspace_rubric(runtime: Runtime, workspace_id: str) -> RubricConfig:
 
 @router.get("/conversations/{conversation_id}")
 async def conversation_quality(
-    conversation_id: str, staff: Staff, runtime: RuntimeDep
+    conversation_id: str, staff: StaffWith(Perm.QUALITY_CONVERSATION), runtime: RuntimeDep
 ) -> dict[str, Any]:
-    staff.require("supervisor", "admin")
     rubric = await workspace_rubric(runtime, staff.workspace_id)
     async with runtime.sessions() as session:
         return await score_one(session, staff.workspace_id, conversation_id, rubric)
@@ -40,12 +40,11 @@ async def conversation_quality(
 
 @router.get("/agents")
 async def agents_quality(
-    staff: Staff,
+    staff: StaffWith(Perm.ANALYTICS_READ),
     runtime: RuntimeDep,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    staff.require("supervisor", "admin")
     query = kpi_query(from_, to)
     rubric = await workspace_rubric(runtime, staff.workspace_id)
     async with runtime.sessions() as session:

@@ -4,7 +4,8 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith, can_see_conversation
 from hybridcx.conversations import repository as repo
 from hybridcx.queue.service import queue_entries, queue_item
 
@@ -12,9 +13,10 @@ router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
 
 
 @router.get("")
-async def read_queue(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def read_queue(staff: StaffWith(Perm.QUEUE_READ), runtime: RuntimeDep) -> dict[str, Any]:
     """Queued conversations across channels, highest priority first, each with its handoff."""
     async with runtime.sessions() as session:
         ws = await repo.get_workspace(session, staff.workspace_id)
         entries = await queue_entries(session, ws.id, runtime.policies.policy(ws.slug).queue)
+        entries = [e for e in entries if can_see_conversation(staff, e.conversation)]
         return {"items": [queue_item(e, i) for i, e in enumerate(entries, start=1)]}

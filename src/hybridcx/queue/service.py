@@ -10,6 +10,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.auth.permissions import HANDLING_ROLES
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import agent_ref, conversation_state, message_read
 from hybridcx.kit.db import transaction
@@ -101,7 +102,10 @@ async def online_candidates(
     fresh = utcnow() - timedelta(seconds=presence_timeout_seconds)
     online = select(AgentPresence.agent_id).where(AgentPresence.heartbeat_at >= fresh)
     stmt = select(Agent).where(
-        Agent.workspace_id == workspace_id, Agent.status == "available", Agent.id.in_(online)
+        Agent.workspace_id == workspace_id,
+        Agent.status == "available",
+        Agent.id.in_(online),
+        Agent.role.in_(HANDLING_ROLES),  # auditors never receive conversations
     )
     agents = (await session.execute(stmt)).scalars().all()
     loads = await repo.agent_loads(session, workspace_id)
@@ -187,11 +191,13 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
         if not candidates:
             return 0
         by_id = {c.id: c for c in candidates}
+        teams = await _candidate_teams(session, list(by_id))
         for entry in await queue_entries(session, workspace_id, weights):
             conv = entry.conversation
             declined = tuple((conv.handoff or {}).get("declined_by", []))
             work = QueuedWork(conv.id, conv.tier, conv.required_skill, conv.channel, declined)
-            choice = runtime.strategy.choose(work, list(by_id.values()))
+            eligible = [c for c in by_id.values() if _in_team(conv, teams.get(c.id))]
+            choice = runtime.strategy.choose(work, eligible)
             if choice is None:
                 continue
             agent = await repo.get_agent(session, choice.id, workspace_id=workspace_id)
@@ -214,6 +220,23 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
         for conversation_id in assigned_ids:
             await deliver_status(runtime, conversation_id)
     return assigned
+
+
+async def _candidate_teams(
+    session: AsyncSession, agent_ids: list[str]
+) -> dict[str, tuple[str, tuple[str, ...]]]:
+    rows = await session.execute(
+        select(Agent.id, Agent.role, Agent.teams).where(Agent.id.in_(agent_ids))
+    )
+    return {a_id: (role, tuple(teams or ())) for a_id, role, teams in rows.all()}
+
+
+def _in_team(conv: Conversation, role_teams: tuple[str, tuple[str, ...]] | None) -> bool:
+    """A team's conversation goes to that team's agents (supervisors and admins serve all)."""
+    if conv.team is None or role_teams is None:
+        return conv.team is None
+    role, teams = role_teams
+    return role != "agent" or conv.team in teams
 
 
 async def default_workspace_ids(session: AsyncSession) -> list[str]:

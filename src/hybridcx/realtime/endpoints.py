@@ -11,6 +11,7 @@ import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from hybridcx.agents import service as agents
+from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal, staff_from_token
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
@@ -77,6 +78,9 @@ async def agent_socket(ws: WebSocket, token: str = "") -> None:
     if staff is None:
         await ws.close(code=4401, reason="missing or invalid staff token")
         return
+    if not permissions.can(staff, permissions.Perm.CONVERSATIONS_READ):
+        await ws.close(code=4403, reason=f"the {staff.role} role has no desk")
+        return
     await ws.accept()
     connection_id = new_id()
     sub = runtime.bus.hub.subscribe([staff_channel(staff.workspace_id)])
@@ -95,7 +99,7 @@ async def agent_socket(ws: WebSocket, token: str = "") -> None:
         async def on_message(data: dict[str, Any]) -> None:
             await _agent_command(runtime, ws, staff, data)
 
-        await _pump(ws, sub, on_message=on_message)
+        await _pump(ws, sub, on_message=on_message, allow=_team_filter(runtime, staff))
     finally:
         heartbeat.cancel()
         sub.close()
@@ -133,12 +137,36 @@ async def _heartbeat(runtime: Runtime, connection_id: str) -> None:
             log.warning("presence.heartbeat_failed", error=str(exc))
 
 
-async def _pump(ws: WebSocket, sub: Subscription, *, on_message: Any) -> None:
+def _team_filter(runtime: Runtime, staff: StaffPrincipal) -> Any:
+    """For an agent limited to teams: drop events of conversations of other teams."""
+    if permissions.can(staff, permissions.Perm.CONVERSATIONS_SUPERVISE):
+        return None
+    teams: dict[str, str | None] = {}  # a conversation's team never changes
+
+    async def allow(event: dict[str, Any]) -> bool:
+        conv_id = event.get("conversation_id") or (event.get("conversation") or {}).get("id")
+        if not isinstance(conv_id, str):
+            return True
+        if conv_id not in teams:
+            async with runtime.sessions() as session:
+                conv = await repo.get_conversation(
+                    session, conv_id, workspace_id=staff.workspace_id
+                )
+            teams[conv_id] = conv.team if conv else "\0gone"
+        team = teams[conv_id]
+        return team is None or team in staff.teams
+
+    return allow
+
+
+async def _pump(ws: WebSocket, sub: Subscription, *, on_message: Any, allow: Any = None) -> None:
     """Forward bus events to the socket and client commands to ``on_message`` until either ends."""
 
     async def outbound() -> None:
         while True:
-            await ws.send_json(await sub.get())
+            event = await sub.get()
+            if allow is None or await allow(event):
+                await ws.send_json(event)
 
     async def inbound() -> None:
         while True:

@@ -19,13 +19,16 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hybridcx.agents.service import online_agent_ids
-from hybridcx.auth.deps import AnyPrincipal, RuntimeDep, Staff
+from hybridcx.audit import record as audit
+from hybridcx.auth import permissions
+from hybridcx.auth.deps import AnyPrincipal, RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.auth.service import CustomerPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import clean_text, customer_read, message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
-from hybridcx.kit.ids import hash_token, utcnow
+from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.queue.service import queue_entries, queue_position
@@ -60,11 +63,9 @@ async def submit_survey(
     if not isinstance(principal, CustomerPrincipal):
         raise Forbidden("Only the customer answers the survey.")
     async with transaction(runtime.sessions) as session:
-        conv = await repo.get_conversation(session, conversation_id, lock=True)
-        if conv is None:
-            raise NotFound("Conversation not found.")
-        if conv.customer_token_hash != hash_token(principal.token):
-            raise Forbidden("This token does not open this conversation.")
+        conv = permissions.customer_owns(
+            principal, await repo.get_conversation(session, conversation_id, lock=True)
+        )
         if conv.status != "resolved":
             raise Conflict("The survey opens once the conversation is resolved.")
         if await queries.has_survey(session, conv.id):
@@ -105,7 +106,10 @@ class AskCreate(BaseModel):
 
 @router.post("/conversations/{conversation_id}/ask", status_code=201)
 async def ask_for_help(
-    conversation_id: str, body: AskCreate, staff: Staff, runtime: RuntimeDep
+    conversation_id: str,
+    body: AskCreate,
+    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Ask a supervisor or a teammate about this conversation. The question is stored as an
     internal note (so it stays in the transcript) with a ``collaboration.asked`` event, and the
@@ -115,11 +119,10 @@ async def ask_for_help(
         raise InvalidInput("Write your question first.")
     outbox = Outbox()
     async with transaction(runtime.sessions) as session:
-        conv = await repo.get_conversation(
-            session, conversation_id, workspace_id=staff.workspace_id
+        conv = permissions.check_conversation(
+            staff,
+            await repo.get_conversation(session, conversation_id, workspace_id=staff.workspace_id),
         )
-        if conv is None:
-            raise NotFound("Conversation not found.")
         if conv.status == "resolved":
             raise Conflict("This conversation is resolved.")
         target = await repo.get_agent(session, body.to_agent_id, workspace_id=staff.workspace_id)
@@ -170,7 +173,9 @@ async def ask_for_help(
 
 
 @router.get("/questions")
-async def my_questions(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def my_questions(
+    staff: StaffWith(Perm.CONVERSATIONS_HANDLE), runtime: RuntimeDep
+) -> dict[str, Any]:
     """Questions teammates asked me in the last day on conversations still open, newest first;
     ``answered`` once I wrote an internal note there after the question."""
     async with runtime.sessions() as session:
@@ -189,11 +194,9 @@ async def wait_estimate(
     if not isinstance(principal, CustomerPrincipal):
         raise Forbidden("This is the customer's view of their place in line.")
     async with runtime.sessions() as session:
-        conv = await repo.get_conversation(session, conversation_id)
-        if conv is None:
-            raise NotFound("Conversation not found.")
-        if conv.customer_token_hash != hash_token(principal.token):
-            raise Forbidden("This token does not open this conversation.")
+        conv = permissions.customer_owns(
+            principal, await repo.get_conversation(session, conversation_id)
+        )
         ws = await repo.get_workspace(session, conv.workspace_id)
         position = await queue_position(session, conv, runtime.policies.policy(ws.slug).queue)
         waits = await queries.recent_waits(session, ws.id, since=utcnow() - timedelta(days=1))
@@ -212,12 +215,22 @@ async def wait_estimate(
 
 
 @router.get("/customers/{customer_id}/overview")
-async def customer_overview(customer_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
-    """Profile, value, orders, appointments and previous conversations of one customer."""
-    async with runtime.sessions() as session:
+async def customer_overview(
+    customer_id: str, staff: StaffWith(Perm.CUSTOMERS_READ), runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Profile, value, orders, appointments and previous conversations of one customer.
+    Agents see customers who have a conversation they can see; each read is audited."""
+    async with transaction(runtime.sessions) as session:
         customer = await queries.customer_in_workspace(session, staff.workspace_id, customer_id)
-        if customer is None:
+        if customer is None or not await queries.customer_visible_to(session, staff, customer.id):
             raise NotFound("No such customer in this workspace.")
+        audit(
+            session,
+            action="customer.read",
+            actor=staff,
+            target_type="customer",
+            target_id=customer.id,
+        )
         return {
             "customer": {**customer_read(customer), "since": iso(customer.created_at)},
             "orders": await queries.customer_orders(session, customer),
@@ -228,12 +241,11 @@ async def customer_overview(customer_id: str, staff: Staff, runtime: RuntimeDep)
 
 @router.get("/dashboard")
 async def dashboard(
-    staff: Staff,
+    staff: StaffWith(Perm.ANALYTICS_READ),
     runtime: RuntimeDep,
     hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
 ) -> dict[str, Any]:
     """Volume, AI containment, escalation reasons, queue, agent states and CSAT for the window."""
-    staff.require("supervisor", "admin")
     now = utcnow()
     async with runtime.sessions() as session:
         ws = await repo.get_workspace(session, staff.workspace_id)

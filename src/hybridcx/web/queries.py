@@ -59,6 +59,20 @@ async def customer_in_workspace(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+async def customer_visible_to(session: AsyncSession, staff: Any, customer_id: str) -> bool:
+    """Object-level check (access9): the customer has a conversation this staff member sees."""
+    from hybridcx.auth.permissions import Perm, can, visible_conversations
+
+    if can(staff, Perm.CONVERSATIONS_SUPERVISE):
+        return True
+    stmt = (
+        select(Conversation.id)
+        .where(Conversation.customer_id == customer_id, visible_conversations(staff))
+        .limit(1)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
 async def customer_orders(session: AsyncSession, customer: Customer) -> list[dict[str, Any]]:
     stmt = (
         select(DemoOrder)
@@ -263,7 +277,9 @@ async def agent_states(
 ) -> dict[str, int]:
     agents = (
         await session.execute(
-            select(Agent.id, Agent.status).where(Agent.workspace_id == workspace_id)
+            select(Agent.id, Agent.status).where(
+                Agent.workspace_id == workspace_id, Agent.role != "auditor"
+            )
         )
     ).all()
     online = [a for a in agents if a.id in online_ids]

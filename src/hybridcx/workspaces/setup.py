@@ -15,7 +15,7 @@ from hybridcx.kit.security import hash_password
 from hybridcx.models import Agent, Inbox, Workspace
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-ROLES = ("agent", "supervisor", "admin")
+ROLES = ("agent", "supervisor", "admin", "auditor")
 
 
 @dataclass(frozen=True)
@@ -92,4 +92,15 @@ async def add_staff(
     )
     session.add(agent)
     await session.flush()
+    from hybridcx.audit import record  # access9: staff accounts and roles are audited
+
+    record(
+        session,
+        action="staff.created",
+        actor_type="cli",
+        workspace_id=ws.id,
+        target_type="staff",
+        target_id=agent.id,
+        details={"email": email, "role": role},
+    )
     return agent.id

@@ -1,0 +1,64 @@
+"""The append-only audit log of sensitive actions.
+
+``record(session, ...)`` adds one entry inside the caller's transaction, so the entry commits
+with the action it describes (or not at all). There is no update or delete function here, and
+the database refuses both (triggers from migration 0008).
+
+Actions recorded today (see docs/security-access.md): ``auth.login``, ``auth.login_failed``,
+``conversation.read``, ``customer.read``, ``customer.updated``, ``conversation.takeover``,
+``conversation.transfer``, ``staff.access_changed``, ``staff.created``, ``model.deployed``,
+``policy.changed``, ``webhook.created``, ``webhook.deleted``; data export and erasure call
+``record`` with ``customer.exported`` and ``customer.erased``.
+"""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
+from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.models import AuditEntry
+
+# Set per request by the security middleware, so callers need not thread the Request through.
+client_ip: ContextVar[str | None] = ContextVar("hybridcx_client_ip", default=None)
+
+
+def record(
+    session: AsyncSession,
+    *,
+    action: str,
+    actor: StaffPrincipal | CustomerPrincipal | None = None,
+    actor_type: str | None = None,
+    actor_id: str | None = None,
+    workspace_id: str | None = None,
+    target_type: str | None = None,
+    target_id: str | None = None,
+    ip: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append one entry. ``actor`` fills actor type, id and workspace from a principal."""
+    if isinstance(actor, StaffPrincipal):
+        actor_type, actor_id = actor_type or "staff", actor_id or actor.agent_id
+        workspace_id = workspace_id or actor.workspace_id
+    elif isinstance(actor, CustomerPrincipal):
+        actor_type = actor_type or "customer"
+    entry = AuditEntry(
+        id=new_id(),
+        at=utcnow(),
+        workspace_id=workspace_id,
+        actor_type=actor_type or "system",
+        actor_id=actor_id,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        ip=ip if ip is not None else client_ip.get(),
+        details=details or {},
+    )
+    session.add(entry)
+    return entry
+
+
+__all__ = ["client_ip", "record"]

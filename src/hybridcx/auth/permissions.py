@@ -1,0 +1,162 @@
+"""Who may do what: the one place that maps roles to permissions and checks objects.
+
+Endpoints ask for a permission (``require(Perm.X)`` as a dependency, or ``check``), never for a
+role, and object-level checks (``can_see_conversation``, ``visible_conversations``) go through
+here too. The matrix is documented in docs/security-access.md and enforced route by route by
+tests/security/test_matrix.py.
+
+Teams: an inbox may belong to a team and its conversations inherit it (``Conversation.team``).
+An agent sees a conversation of their workspace when it has no team, is of one of their teams,
+or is assigned to them. Supervisors and admins see every conversation of their workspace.
+Auditors never see conversations' content: they read the audit log and aggregate analytics.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import Depends
+from sqlalchemy import false, or_
+
+from hybridcx.auth.deps import staff_principal
+from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
+from hybridcx.kit.errors import Forbidden, NotFound
+from hybridcx.kit.ids import hash_token
+from hybridcx.models import Conversation
+
+
+class Perm(StrEnum):
+    CONVERSATIONS_READ = "conversations.read"  # list and read (content), within their scope
+    CONVERSATIONS_HANDLE = "conversations.handle"  # accept, reply, transfer, resolve, ask, assist
+    CONVERSATIONS_SUPERVISE = "conversations.supervise"  # act on anyone's; see every team
+    CONVERSATIONS_TAKEOVER = "conversations.takeover"
+    QUEUE_READ = "queue.read"
+    CUSTOMERS_READ = "customers.read"
+    CUSTOMERS_WRITE = "customers.write"
+    STAFF_READ = "staff.read"  # the team list, my own profile
+    STAFF_PRESENCE = "staff.presence"  # go available and receive conversations
+    STAFF_MANAGE = "staff.manage"  # change roles and teams
+    ARTICLES_READ = "articles.read"
+    ARTICLES_WRITE = "articles.write"
+    ANALYTICS_READ = "analytics.read"  # KPIs, dashboard, per-agent quality (aggregates)
+    QUALITY_CONVERSATION = "quality.conversation"  # one conversation's score, with evidence
+    AUDIT_READ = "audit.read"
+    WEBHOOKS_MANAGE = "webhooks.manage"
+    DEMO_OUTBOX = "demo.outbox"
+
+
+_AGENT = {
+    Perm.CONVERSATIONS_READ,
+    Perm.CONVERSATIONS_HANDLE,
+    Perm.QUEUE_READ,
+    Perm.CUSTOMERS_READ,
+    Perm.STAFF_READ,
+    Perm.STAFF_PRESENCE,
+    Perm.ARTICLES_READ,
+}
+_SUPERVISOR = _AGENT | {
+    Perm.CONVERSATIONS_SUPERVISE,
+    Perm.CONVERSATIONS_TAKEOVER,
+    Perm.ARTICLES_WRITE,
+    Perm.ANALYTICS_READ,
+    Perm.QUALITY_CONVERSATION,
+    Perm.DEMO_OUTBOX,
+}
+_ADMIN = _SUPERVISOR | {
+    Perm.CUSTOMERS_WRITE,
+    Perm.STAFF_MANAGE,
+    Perm.AUDIT_READ,
+    Perm.WEBHOOKS_MANAGE,
+}
+# Least privilege: the auditor reads the trail and the numbers, never a transcript or a profile,
+# and cannot act on anything.
+_AUDITOR = {Perm.STAFF_READ, Perm.ARTICLES_READ, Perm.ANALYTICS_READ, Perm.AUDIT_READ}
+
+GRANTS: dict[str, frozenset[Perm]] = {
+    "agent": frozenset(_AGENT),
+    "supervisor": frozenset(_SUPERVISOR),
+    "admin": frozenset(_ADMIN),
+    "auditor": frozenset(_AUDITOR),
+}
+ROLES = tuple(GRANTS)
+# Roles that serve customers: only they can be assigned conversations.
+HANDLING_ROLES = ("agent", "supervisor", "admin")
+
+
+def can(staff: StaffPrincipal, perm: Perm) -> bool:
+    return perm in GRANTS.get(staff.role, frozenset())
+
+
+def check(staff: StaffPrincipal, perm: Perm) -> None:
+    if not can(staff, perm):
+        roles = " or ".join(r for r, grants in GRANTS.items() if perm in grants)
+        raise Forbidden(
+            f"This needs the {roles} role ({perm.value}); you are signed in as {staff.role}."
+        )
+
+
+def require(perm: Perm) -> Callable[..., Awaitable[StaffPrincipal]]:
+    """A FastAPI dependency: the signed-in staff member, if their role grants ``perm``."""
+
+    async def dependency(
+        staff: Annotated[StaffPrincipal, Depends(staff_principal)],
+    ) -> StaffPrincipal:
+        check(staff, perm)
+        return staff
+
+    dependency.__name__ = f"require_{perm.name.lower()}"
+    return dependency
+
+
+def StaffWith(perm: Perm) -> Any:  # noqa: N802 (reads as a type in signatures)
+    return Annotated[StaffPrincipal, Depends(require(perm))]
+
+
+# ---- object level -----------------------------------------------------------------------
+
+
+def can_see_conversation(staff: StaffPrincipal, conv: Conversation) -> bool:
+    if conv.workspace_id != staff.workspace_id or not can(staff, Perm.CONVERSATIONS_READ):
+        return False
+    if can(staff, Perm.CONVERSATIONS_SUPERVISE):
+        return True
+    return conv.team is None or conv.team in staff.teams or conv.assigned_agent_id == staff.agent_id
+
+
+def check_conversation(staff: StaffPrincipal, conv: Conversation | None) -> Conversation:
+    """The conversation if this staff member may see it; 404 otherwise (no existence leak)."""
+    if conv is None or not can_see_conversation(staff, conv):
+        raise NotFound("Conversation not found.")
+    return conv
+
+
+def visible_conversations(staff: StaffPrincipal) -> Any:
+    """A WHERE clause for conversation queries: what ``can_see_conversation`` lets through."""
+    clause = Conversation.workspace_id == staff.workspace_id
+    if can(staff, Perm.CONVERSATIONS_SUPERVISE):
+        return clause
+    teams = list(staff.teams)
+    scope = or_(
+        Conversation.team.is_(None),
+        Conversation.team.in_(teams) if teams else false(),
+        Conversation.assigned_agent_id == staff.agent_id,
+    )
+    return clause & scope
+
+
+def customer_owns(principal: CustomerPrincipal, conv: Conversation | None) -> Conversation:
+    """A customer token opens exactly its own conversation."""
+    if conv is None:
+        raise NotFound("Conversation not found.")
+    if conv.customer_token_hash != hash_token(principal.token):
+        raise Forbidden("This token does not open this conversation.")
+    return conv
+
+
+def can_handle(staff: StaffPrincipal, conv: Conversation) -> bool:
+    """Act on a conversation: its assignee, or a supervisor/admin."""
+    return can(staff, Perm.CONVERSATIONS_SUPERVISE) or (
+        can(staff, Perm.CONVERSATIONS_HANDLE) and conv.assigned_agent_id == staff.agent_id
+    )

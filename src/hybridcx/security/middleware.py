@@ -1,0 +1,210 @@
+"""Pure ASGI middleware: security headers on every response, rate limits on public endpoints.
+
+No cookies are used for authentication anywhere (staff and customers send bearer tokens in the
+``Authorization`` header, which browsers never attach on their own), so cross-site request
+forgery has nothing to ride on; see docs/security-access.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi.responses import JSONResponse
+
+from hybridcx.audit import client_ip
+from hybridcx.kit.errors import AppError
+from hybridcx.security.ratelimit import RateLimiter, retry_after_header
+
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
+HSTS = "max-age=31536000; includeSubDomains"
+# Swagger UI and ReDoc load their bundle from a CDN with an inline bootstrap script.
+DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
+
+
+def _client_ip(scope: dict[str, Any]) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
+
+
+class SecurityHeaders:
+    """Adds what a response lacks: nosniff, Referrer-Policy, Permissions-Policy, framing rules
+    (``X-Frame-Options: DENY`` unless the page's own CSP lets any site frame it, as the chat
+    page does for the widget), a locked-down CSP for API responses, and HSTS over https."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        token = client_ip.set(_client_ip(scope))
+        https = scope.get("scheme") == "https"
+        docs = scope.get("path") in DOCS_PATHS
+
+        async def with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers") or [])
+                have = {k.lower() for k, _ in headers}
+                csp = next((v for k, v in headers if k.lower() == b"content-security-policy"), b"")
+
+                def add(name: bytes, value: str) -> None:
+                    if name not in have:
+                        headers.append((name, value.encode()))
+
+                add(b"x-content-type-options", "nosniff")
+                add(b"referrer-policy", "same-origin")
+                add(b"permissions-policy", PERMISSIONS_POLICY)
+                if b"frame-ancestors *" not in csp:
+                    add(b"x-frame-options", "DENY")
+                if not docs:
+                    add(b"content-security-policy", API_CSP)
+                if https:
+                    add(b"strict-transport-security", HSTS)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_headers)
+        finally:
+            client_ip.reset(token)
+
+
+@dataclass(frozen=True)
+class RateRule:
+    """Requests matching ``methods`` and ``pattern`` count against the limits named."""
+
+    name: str
+    methods: frozenset[str]
+    pattern: re.Pattern[str]
+    per_ip: int
+    per_token: int | None = None
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    window_seconds: float
+    per_ip: int
+    per_token: int
+    per_customer: int
+    login_per_ip: int
+
+    def rules(self) -> list[RateRule]:
+        any_method = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE"})
+        conv = r"^/api/v1/conversations/[^/]+/"
+        return [
+            RateRule(
+                "login", frozenset({"POST"}), re.compile(r"^/api/v1/auth/token$"), self.login_per_ip
+            ),
+            RateRule(
+                "start", frozenset({"POST"}), re.compile(r"^/api/v1/conversations$"), self.per_ip
+            ),
+            RateRule(
+                "customer",
+                any_method,
+                re.compile(conv + r"(messages|survey|wait)$"),
+                self.per_ip,
+                self.per_token,
+            ),
+            RateRule(
+                "selfservice",
+                any_method,
+                re.compile(r"^/api/v1/help/"),
+                self.per_ip,
+                self.per_token,
+            ),
+            # Inbound webhooks of channels (SMS, voice, email providers) and the like.
+            RateRule(
+                "webhook",
+                frozenset({"POST"}),
+                re.compile(r"^/(api/v1/)?(channels|webhooks/inbound|hooks)/"),
+                self.per_ip,
+            ),
+        ]
+
+
+def too_many(retry_after: float, what: str) -> JSONResponse:
+    seconds = retry_after_header(retry_after)
+    return JSONResponse(
+        {
+            "detail": f"Too many requests ({what}); try again in {seconds} seconds.",
+            "code": "rate_limited",
+            "retry_after": int(seconds),
+        },
+        status_code=429,
+        headers={"Retry-After": seconds},
+    )
+
+
+class RateLimit:
+    """Per-IP and per-token limits on the public endpoints (before any work is done)."""
+
+    def __init__(self, app: Any, *, limits: RateLimits, limiter: RateLimiter) -> None:
+        self.app = app
+        self.limits = limits
+        self.limiter = limiter
+        self.rules = limits.rules()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path, method = scope.get("path", ""), scope.get("method", "GET")
+        for rule in self.rules:
+            if method in rule.methods and rule.pattern.match(path):
+                refused = await self._check(rule, scope)
+                if refused is not None:
+                    await refused(scope, receive, send)
+                    return
+                break
+        await self.app(scope, receive, send)
+
+    async def _check(self, rule: RateRule, scope: dict[str, Any]) -> JSONResponse | None:
+        window = self.limits.window_seconds
+        verdict = await self.limiter.hit(
+            f"ip:{rule.name}:{_client_ip(scope)}", limit=rule.per_ip, window=window
+        )
+        if not verdict.allowed:
+            return too_many(verdict.retry_after, "per address")
+        token = _bearer(scope)
+        if rule.per_token is not None and token:
+            digest = hashlib.sha256(token.encode()).hexdigest()[:32]
+            verdict = await self.limiter.hit(f"token:{digest}", limit=rule.per_token, window=window)
+            if not verdict.allowed:
+                return too_many(verdict.retry_after, "per token")
+        return None
+
+
+async def limit_customer(app_state: Any, key: str) -> None:
+    """Per-customer limit, called by endpoints that know the customer (e.g. by email)."""
+    limiter: RateLimiter | None = getattr(app_state, "rate_limiter", None)
+    limits: RateLimits | None = getattr(app_state, "rate_limits", None)
+    if limiter is None or limits is None:
+        return
+    verdict = await limiter.hit(
+        f"customer:{key}", limit=limits.per_customer, window=limits.window_seconds
+    )
+    if not verdict.allowed:
+        raise RateLimited(verdict.retry_after)
+
+
+def _bearer(scope: dict[str, Any]) -> str:
+    for name, value in scope.get("headers") or []:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return ""
+
+
+class RateLimited(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after: float) -> None:
+        self.retry_after = retry_after
+        seconds = retry_after_header(retry_after)
+        super().__init__(f"Too many requests (per customer); try again in {seconds} seconds.")

@@ -1,0 +1,1 @@
+"""Outbound webhooks (Standard Webhooks): subscriptions per workspace, signed, retried."""

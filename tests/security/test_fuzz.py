@@ -1,0 +1,120 @@
+"""schemathesis fuzzes the whole HTTP API from its OpenAPI schema, as a signed-in admin.
+
+Every operation gets generated requests (valid and invalid); every answer must be a non-5xx,
+with a status code, content type and body that the schema documents. Deterministic
+(``derandomize``) and bounded (a few examples per operation).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis.checks import not_a_server_error
+from schemathesis.generation.modes import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.support import LiveServer, settings_for
+
+CUSTOMER_ROUTES = ("/messages", "/survey", "/wait", "{conversation_id}")
+MAX_EXAMPLES = int(os.environ.get("HYBRIDCX_FUZZ_EXAMPLES", "5"))
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture(scope="module")
+def fuzz_server(
+    tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path
+) -> Iterator[LiveServer]:
+    """Its own server and database (the fuzzer edits and deletes), without rate limits."""
+    data_dir = tmp_path_factory.mktemp("fuzz")
+    settings = settings_for(
+        "sqlite",
+        data_dir,
+        nlu_model_dir=nlu_model_dir,
+        rate_limit_enabled=False,
+        webhooks_enabled=False,
+    )
+    live = LiveServer(settings).start()
+    live.reset()
+    yield live
+    live.stop()
+
+
+@pytest.fixture(scope="module")
+def staff_headers(fuzz_server: LiveServer) -> dict[str, str]:
+    r = httpx.post(
+        f"{fuzz_server.url}/api/v1/auth/token",
+        json={"email": "admin@example.com", "password": "demo-admin"},
+    )
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
+def _fuzz(
+    operation: Any,
+    mode: GenerationMode,
+    headers: dict[str, str],
+    path_parameters: dict[str, str] | None = None,
+) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode, path_parameters=path_parameters))
+    @settings(
+        max_examples=MAX_EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+        phases=[Phase.explicit, Phase.generate],  # no shrinking: report, don't minimise
+    )
+    def run(case: Any) -> None:
+        case.call_and_validate(headers=headers, checks=CHECKS)
+
+    run()
+
+
+@pytest.mark.slow
+def test_api_answers_as_documented(fuzz_server: LiveServer, staff_headers: dict[str, str]) -> None:
+    schema = schemathesis.openapi.from_url(f"{fuzz_server.url}/openapi.json")
+    failures: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations()]
+    assert len(operations) > 40
+    for operation in operations:
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            try:
+                _fuzz(operation, mode, staff_headers)
+            except Unsatisfiable:
+                # Nothing to make invalid: e.g. only a string path parameter, and every
+                # string is a valid string. The positive run covered the operation.
+                assert mode is GenerationMode.NEGATIVE, operation.label
+            except (Exception, BaseExceptionGroup) as exc:  # collect them all, then report
+                failures.append(f"{operation.label} [{mode.value}]: {str(exc)[:1500]}")
+    # Again on a real conversation (so requests get past the lookup), as its customer for the
+    # customer's routes and as the admin for the rest.
+    conv = httpx.post(
+        f"{fuzz_server.url}/api/v1/conversations",
+        json={"channel": "webchat", "customer": {"email": "fuzz@example.com"}},
+    ).json()
+    customer = {"Authorization": f"Bearer {conv['customer_token']}"}
+    for operation in operations:
+        if "{conversation_id}" not in operation.path:
+            continue
+        headers = customer if operation.path.endswith(CUSTOMER_ROUTES) else staff_headers
+        try:
+            _fuzz(operation, GenerationMode.POSITIVE, headers, {"conversation_id": conv["id"]})
+        except (Exception, BaseExceptionGroup) as exc:
+            failures.append(f"{operation.label} [real conversation]: {str(exc)[:1500]}")
+    assert not failures, "\n\n".join(failures)
