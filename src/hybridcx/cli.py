@@ -9,9 +9,9 @@ import typer
 
 from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
+from hybridcx.audit.cli import audit_app
 from hybridcx.channels.cli import channels_app  # channels: SMS and phone (issue 8)
 from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: email-*)
-from hybridcx.audit.cli import audit_app
 from hybridcx.config import Settings
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app

@@ -17,10 +17,10 @@ from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analyti
 from hybridcx.analytics.facts import ORDER
 from hybridcx.analytics.service import kpi_query, kpi_report
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import Perm, StaffWith, check_conversation
 from hybridcx.conversations import repository as conversations
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import Conflict, NotFound
+from hybridcx.kit.errors import Conflict
 from hybridcx.models import ConversationEvent
 from hybridcx.runtime import Runtime
 
@@ -74,15 +74,17 @@ class OrderAttribution(BaseModel):
 
 @orders_router.post("/conversations/{conversation_id}/orders", status_code=201)
 async def attribute_order(
-    conversation_id: str, body: OrderAttribution, staff: Staff, runtime: RuntimeDep
+    conversation_id: str,
+    body: OrderAttribution,
+    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Record that this conversation led to an order; the same order id counts once (409)."""
     async with transaction(runtime.sessions) as session:
         conv = await conversations.get_conversation(
             session, conversation_id, workspace_id=staff.workspace_id, lock=True
         )
-        if conv is None:
-            raise NotFound("Conversation not found.")
+        conv = check_conversation(staff, conv)  # 404 outside the agent's teams too
         stmt = select(ConversationEvent.data).where(
             ConversationEvent.conversation_id == conv.id, ConversationEvent.type == ORDER
         )
