@@ -10,6 +10,7 @@ import typer
 from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
 from hybridcx.config import Settings
+from hybridcx.fairness.cli import audit_app  # safety9: `hybridcx audit fairness`
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.simulate.cli import simulate
@@ -27,6 +28,7 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
+app.add_typer(audit_app, name="audit")  # safety9; other audit commands join audit_app
 app.command("simulate")(simulate)
 
 

@@ -92,6 +92,7 @@ async def check_code(ctx: ActionContext) -> ActionResult:
     code = re.sub(r"\D", "", str(ctx.value))
     if await ctx.backend.check_verification_code(ctx.turn.email, code):
         ctx.slots["verified"] = True
+        ctx.turn.verified_by_code = True
         return ActionResult(value=code, say=["Thanks, you're verified."])
     return ActionResult(
         ok=False, say=["That code doesn't match. Please check the email and try again."]
@@ -229,7 +230,35 @@ async def move_appointment(ctx: ActionContext) -> ActionResult:
     )
 
 
+# ---- cancel an order and refund it (a consequential action) ---------------------------------
+
+
+async def quote_refund(ctx: ActionContext) -> ActionResult:
+    found = await ctx.backend.order(str(ctx.slots["order_number"]))
+    if found is None or found[1].lower() != ctx.turn.email.lower():
+        return ActionResult(fail=True, say=["I couldn't find that order any more."])
+    order = found[0]
+    if order.status not in ("processing", "shipped"):
+        return ActionResult(
+            fail=True, say=[f"Order {order.number} is {order.status}, so I can't cancel it here."]
+        )
+    ctx.slots["refund_amount"] = f"{order.total:.2f}"
+    return ActionResult()
+
+
+async def cancel_and_refund(ctx: ActionContext) -> ActionResult:
+    from hybridcx.flows.consequential import request
+
+    number = str(ctx.slots["order_number"])
+    amount = float(ctx.slots["refund_amount"])
+    params = {"order_number": number, "email": ctx.turn.email.lower(), "amount": amount}
+    summary = f"cancel order {number} and refund ${amount:.2f}"
+    return await request(ctx, "cancel_and_refund", params, amount=amount, summary=summary)
+
+
 ACTIONS: dict[str, Action] = {
+    "quote_refund": quote_refund,
+    "cancel_and_refund": cancel_and_refund,
     "find_customer_order": find_customer_order,
     "check_order_owner": check_order_owner,
     "report_order": report_order,

@@ -2,6 +2,7 @@
 
 from hybridcx.models.agent import Agent
 from hybridcx.models.agent_presence import AgentPresence
+from hybridcx.models.approval import Approval  # safety9: held consequential AI actions
 from hybridcx.models.article import Article
 from hybridcx.models.base import Base
 from hybridcx.models.case import Case
@@ -16,6 +17,7 @@ from hybridcx.models.workspace import Workspace
 
 __all__ = [
     "Agent",
+    "Approval",
     "Article",
     "DemoOutbox",
     "AgentPresence",
