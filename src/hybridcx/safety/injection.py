@@ -80,7 +80,11 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
         re.compile(r"\b(someone|somebody) else'?s\b", _I),
         re.compile(r"\b(database|db) (dump|contents|tables?|records)\b|\bselect \* from\b", _I),
         re.compile(
-            r"\b(api[ _-]?keys?|access tokens?|secret keys?|credentials|passwords? of)\b", _I
+            re.compile(
+                r"\b(api[ _-]?keys?|access tokens?|secret keys?|(admin|staff|agent|database) "
+                r"(credentials|passwords?|logins?)|passwords? (of|for) (other|another|all|every))\b",
+                _I,
+            ),
         ),
         re.compile(r"\border\s+#?\d{3,}\b[^.?!\n]{0,40}\b(belong|owner|who (placed|ordered))", _I),
     ],
