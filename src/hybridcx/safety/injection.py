@@ -58,6 +58,11 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
             _I,
         ),
         re.compile(r"\b(words|text|everything|all) (above|before) (this|my message)\b", _I),
+        re.compile(
+            r"\b(repeat|print|output|show|copy|recite)\b[^.?!\n]{0,20}"
+            r"\b(words|text|everything|lines?|messages?|content) (above|before)\b",
+            _I,
+        ),
         re.compile(r"\bhow (were|are) you (programmed|instructed|configured|prompted)\b", _I),
     ],
     "data_exfiltration": [
