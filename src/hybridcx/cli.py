@@ -9,8 +9,9 @@ import typer
 
 from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
+from hybridcx.compliance.cli import compliance_records  # safety9
 from hybridcx.config import Settings
-from hybridcx.fairness.cli import audit_app  # safety9: `hybridcx audit fairness`
+from hybridcx.fairness.cli import fairness  # safety9
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.simulate.cli import simulate
@@ -28,7 +29,11 @@ app.add_typer(nlu_app, name="nlu")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
-app.add_typer(audit_app, name="audit")  # safety9; other audit commands join audit_app
+# `hybridcx audit ...`: one group; each audit registers its command on it.
+audit_app = typer.Typer(help="Audits: fairness, compliance records.", no_args_is_help=True)
+audit_app.command("fairness")(fairness)  # safety9
+audit_app.command("compliance")(compliance_records)  # safety9
+app.add_typer(audit_app, name="audit")
 app.command("simulate")(simulate)
 
 

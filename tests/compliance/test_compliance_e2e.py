@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from typer.testing import CliRunner
+
+from hybridcx.cli import app
 from tests.compliance.conftest import EXAMPLES
-from tests.support import Api
+from tests.support import Api, LiveServer
 
 SECRET = "demo-widget-secret"
 
@@ -104,3 +109,26 @@ def test_without_rules_nothing_is_recorded(api: Api) -> None:
     assert not record["regulated"] and record["events"] == []
     missing = api.staff(sup, "GET", "/api/v1/compliance/conversations/nope")
     assert missing.status_code == 404
+
+
+def test_cli_prints_the_records_the_api_lists(
+    api: Api,
+    server: LiveServer,
+    workspace_policy: Callable[[str], None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    workspace_policy((EXAMPLES / "finance.yaml").read_text())
+    conv = api.start()
+    say(api, conv, "Should I move my pension into crypto?")
+    monkeypatch.setenv("HYBRIDCX_DATA_DIR", str(server.settings.data_dir))
+    monkeypatch.setenv("HYBRIDCX_DATABASE_URL", server.settings.effective_database_url)
+    result = CliRunner().invoke(app, ["audit", "compliance"])
+    assert result.exit_code == 0, result.output
+    [record] = json.loads(result.output)["records"]
+    assert record["conversation_id"] == conv["id"]
+    assert record["rules"][0]["name"] == "investment_information"
+    assert record["disclosures"][0]["text"] == "This is not financial advice."
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    assert api.staff(sup, "GET", "/api/v1/compliance/records").json()["records"] == [record]
+    bad = CliRunner().invoke(app, ["audit", "compliance", "--from", "yesterday"])
+    assert bad.exit_code == 2

@@ -1,7 +1,7 @@
 """`hybridcx audit fairness`: the fairness audit from the terminal.
 
-``audit_app`` is the `hybridcx audit` group; other audit commands (e.g. an access log) register
-on the same Typer app."""
+``fairness`` is a plain Typer command function; hybridcx/cli.py registers it on the shared
+`hybridcx audit` group (``audit_app.command("fairness")(fairness)``), next to other audits."""
 
 from __future__ import annotations
 
