@@ -119,3 +119,26 @@ def test_approvals_are_scoped_and_validated(api: Api) -> None:
     assert api.staff(sup, "POST", "/api/v1/approvals/nope/approve").status_code == 404
     assert api.staff(sup, "GET", "/api/v1/approvals?status=bogus").status_code == 422
     assert api.http.get("/api/v1/approvals").status_code == 401
+
+
+def test_an_account_change_waits_for_approval_then_applies(
+    api: Api, workspace_policy: Callable[[str], None]
+) -> None:
+    workspace_policy("human_intents:\n  update_contact_details: null\n")
+    conv = verified(api)
+    body = say(api, conv, "I need to update my phone number")
+    assert body["messages"][-1]["buttons"] == ["Phone number", "Name"]
+    say(api, conv, "Phone number")
+    assert "+1 415 555 0100" in say(api, conv, "+1 415 555 0100")["messages"][-1]["text"]
+    held = say(api, conv, "yes")["messages"][-1]["text"]
+    assert "awaiting review" in held and "phone number on your account" in held
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    before = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()["customer"]
+    assert before["phone"] != "+1 415 555 0100"
+    [pending] = api.staff(sup, "GET", "/api/v1/approvals?status=pending").json()
+    assert pending["action"] == "change_contact_detail" and pending["amount"] is None
+    done = api.staff(sup, "POST", f"/api/v1/approvals/{pending['id']}/approve").json()
+    assert done["status"] == "executed"
+    after = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()
+    assert after["customer"]["phone"] == "+1 415 555 0100"
+    assert "is now +1 415 555 0100" in after["messages"][-1]["text"]

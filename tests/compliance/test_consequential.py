@@ -143,3 +143,59 @@ def test_without_the_policy_gate_the_action_follows_the_limits_only(backend: Mem
     assert not done.ok and backend.orders["2002"][0].status == "processing"  # not alex's order
     unknown = asyncio.run(execute(backend, "wire_money", {}))
     assert not unknown.ok
+
+
+def run_change(
+    engine: FlowEngine, limits: dict[str, Any]
+) -> tuple[FlowOutcome, list[dict[str, Any]]]:
+    async def go() -> tuple[FlowOutcome, list[dict[str, Any]]]:
+        turns = [
+            turn("update my details", verified=True, limits=limits),
+            turn("Phone number", verified=True, limits=limits),
+            turn("+1 415 555 0100", verified=True, limits=limits),
+            turn("yes", verified=True, limits=limits),
+        ]
+        outcome = await engine.start("update_contact_details", turns[0])
+        assert outcome.buttons == ["Phone number", "Name"]
+        for t in turns[1:]:
+            assert outcome.state is not None, outcome.replies
+            outcome = await engine.reply(outcome.state, t)
+        return outcome, [r for t in turns for r in t.requests]
+
+    return asyncio.run(go())
+
+
+def test_every_account_change_waits_for_approval(backend: MemoryBackend) -> None:
+    engine = FlowEngine(load_flows(), ACTIONS, backend)
+    outcome, [held] = run_change(engine, LIMITS)
+    assert "awaiting review" in outcome.replies[-1] and backend.contacts == {}
+    assert held["status"] == "pending" and held["action"] == "change_contact_detail"
+    assert held["params"] == {
+        "email": "alex@example.com",
+        "field": "phone",
+        "value": "+1 415 555 0100",
+    }
+
+
+def test_account_changes_run_at_once_when_the_policy_allows(backend: MemoryBackend) -> None:
+    engine = FlowEngine(load_flows(), ACTIONS, backend)
+    outcome, [done] = run_change(engine, {**LIMITS, "account_changes": False})
+    assert "phone number on your account is now +1 415 555 0100" in outcome.replies[-1]
+    assert backend.contacts == {"alex@example.com": {"phone": "+1 415 555 0100"}}
+    assert done["status"] == "executed"
+
+
+def test_a_bad_phone_number_is_asked_again(backend: MemoryBackend) -> None:
+    engine = FlowEngine(load_flows(), ACTIONS, backend)
+
+    async def go() -> FlowOutcome:
+        first = await engine.start("update_contact_details", turn("x", verified=True))
+        assert first.state is not None
+        second = await engine.reply(first.state, turn("phone", verified=True))
+        assert second.state is not None
+        return await engine.reply(second.state, turn("call me maybe", verified=True))
+
+    outcome = asyncio.run(go())
+    assert (
+        outcome.replies == ["That doesn't look like a phone number."] and outcome.state is not None
+    )

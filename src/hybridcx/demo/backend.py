@@ -186,6 +186,13 @@ class DemoBackend:
         )
         return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
 
+    async def update_contact(self, email: str, field: str, value: str) -> bool:
+        customer = await self._customer(email)
+        if customer is None or field not in ("phone", "name"):
+            return False
+        setattr(customer, field, value)
+        return True
+
     async def refund(self, number: str, email: str, amount: float) -> str:
         reference = f"RF-{secrets.token_hex(4).upper()}"
         self._send(

@@ -256,7 +256,52 @@ async def cancel_and_refund(ctx: ActionContext) -> ActionResult:
     return await request(ctx, "cancel_and_refund", params, amount=amount, summary=summary)
 
 
+# ---- change a contact detail on the account (a consequential action) -------------------------
+
+CONTACT_DETAILS = {"phone number": "phone", "name": "name"}
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+
+
+async def offer_details(ctx: ActionContext) -> ActionResult:
+    ctx.slots["detail_options"] = [label.capitalize() for label in CONTACT_DETAILS]
+    return ActionResult()
+
+
+async def pick_detail(ctx: ActionContext) -> ActionResult:
+    text = str(ctx.value).strip().lower()
+    for label, field in CONTACT_DETAILS.items():
+        if label in text or field in text:
+            ctx.slots["detail_label"] = label
+            return ActionResult(value=field)
+    return ActionResult(
+        ok=False, say=["I can change your phone number or your name here. Which one?"]
+    )
+
+
+async def check_new_value(ctx: ActionContext) -> ActionResult:
+    value = " ".join(str(ctx.value).split())
+    if ctx.slots.get("detail") == "phone":
+        if not _PHONE.match(value) or not 7 <= sum(c.isdigit() for c in value) <= 15:
+            return ActionResult(ok=False, say=["That doesn't look like a phone number."])
+    elif not (1 <= len(value) <= 200) or not any(c.isalpha() for c in value):
+        return ActionResult(ok=False, say=["That doesn't look like a name."])
+    return ActionResult(value=value)
+
+
+async def change_contact_detail(ctx: ActionContext) -> ActionResult:
+    from hybridcx.flows.consequential import request
+
+    field, value = str(ctx.slots["detail"]), str(ctx.slots["new_value"])
+    params = {"email": ctx.turn.email.lower(), "field": field, "value": value}
+    summary = f"change the {ctx.slots.get('detail_label', field)} on your account to {value}"
+    return await request(ctx, "change_contact_detail", params, amount=None, summary=summary)
+
+
 ACTIONS: dict[str, Action] = {
+    "offer_details": offer_details,
+    "pick_detail": pick_detail,
+    "check_new_value": check_new_value,
+    "change_contact_detail": change_contact_detail,
     "quote_refund": quote_refund,
     "cancel_and_refund": cancel_and_refund,
     "find_customer_order": find_customer_order,

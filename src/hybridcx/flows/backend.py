@@ -74,6 +74,10 @@ class CompanyBackend(Protocol):
         """Cancel an open order of this customer; False if it is not theirs or not open."""
         ...
 
+    async def update_contact(self, email: str, field: str, value: str) -> bool:
+        """Change the customer's ``phone`` or ``name``; False if there is no such customer."""
+        ...
+
     async def refund(self, number: str, email: str, amount: float) -> str:
         """Refund ``amount`` for the order to the customer; returns the refund reference."""
         ...

@@ -43,9 +43,20 @@ async def _cancel_and_refund(backend: CompanyBackend, params: Mapping[str, Any])
     )
 
 
-RUNNERS: dict[str, Runner] = {"cancel_and_refund": _cancel_and_refund}
+async def _change_contact_detail(backend: CompanyBackend, params: Mapping[str, Any]) -> Executed:
+    field, value = str(params["field"]), str(params["value"])
+    if not await backend.update_contact(str(params["email"]), field, value):
+        return Executed(False, "I couldn't find your account to update.", {})
+    label = "phone number" if field == "phone" else field
+    return Executed(True, f"The {label} on your account is now {value}.", {"field": field})
+
+
+RUNNERS: dict[str, Runner] = {
+    "cancel_and_refund": _cancel_and_refund,
+    "change_contact_detail": _change_contact_detail,
+}
 # Which approval limit applies to each action: a money amount, or every account change.
-KIND = {"cancel_and_refund": "refund"}
+KIND = {"cancel_and_refund": "refund", "change_contact_detail": "account_change"}
 
 
 async def execute(backend: CompanyBackend, action: str, params: Mapping[str, Any]) -> Executed:

@@ -17,6 +17,7 @@ class MemoryBackend:
     sent: list[tuple[str, str]] = field(default_factory=list)  # (email, kind)
     next_code: str = "123456"
     refunds: list[tuple[str, str, float]] = field(default_factory=list)  # (number, email, amount)
+    contacts: dict[str, dict[str, str]] = field(default_factory=dict)  # email -> changed fields
 
     async def orders_for(self, email: str) -> list[Order]:
         return [o for o, owner in self.orders.values() if owner == email.lower()]
@@ -75,6 +76,12 @@ class MemoryBackend:
         if found is None or found[1] != email.lower() or found[0].status not in OPEN:
             return False
         self.orders[number] = (replace(found[0], status="cancelled"), found[1])
+        return True
+
+    async def update_contact(self, email: str, field: str, value: str) -> bool:
+        if email.lower() not in self.accounts or field not in ("phone", "name"):
+            return False
+        self.contacts.setdefault(email.lower(), {})[field] = value
         return True
 
     async def refund(self, number: str, email: str, amount: float) -> str:
