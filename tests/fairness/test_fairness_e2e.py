@@ -152,3 +152,28 @@ def test_cli_prints_the_same_flags(api: Api, server: LiveServer, sam: str, env: 
     text = CliRunner().invoke(app, args)
     assert text.exit_code == 1  # a flagged disparity
     assert "FLAG language=es: escalation_rate 0.3 vs 0.1" in text.output
+
+
+def test_operator_defined_attributes_are_segments(api: Api, sam: str) -> None:
+    admin = api.login("admin@example.com", "demo-admin")
+    r = api.staff(
+        admin,
+        "POST",
+        "/api/v1/customers",
+        json={"email": "nina@example.com", "attributes": {"region": "north", "language": "de"}},
+    )
+    assert r.status_code == 201 and r.json()["attributes"] == {"region": "north", "language": "de"}
+    api.start("nina@example.com", "Nina")
+    api.start()  # alex: no region attribute
+    report = api.staff(
+        sam, "GET", "/api/v1/analytics/fairness", params={"segment": "region"}
+    ).json()
+    [dim] = report["dimensions"]
+    assert dim["dimension"] == "region"
+    assert dim["segments"]["north"]["conversations"] == 1
+    assert dim["segments"]["unknown"]["conversations"] == 1
+    assert dim["tests"] == []  # too small to test: reported, not flagged
+    too_many = api.staff(
+        admin, "POST", "/api/v1/customers", json={"email": "x@example.com", "attributes": "es"}
+    )
+    assert too_many.status_code == 422
