@@ -17,14 +17,17 @@ from hybridcx import __version__
 from hybridcx.agents.endpoints import router as agents_router
 from hybridcx.analytics.api import router as analytics_router
 from hybridcx.analytics.background import rollup_loop
+from hybridcx.approvals.endpoints import router as approvals_router  # safety9
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
 from hybridcx.channels.email.endpoints import router as email_router
 from hybridcx.channels.twilio.endpoints import router as twilio_router  # channels: SMS, phone
+from hybridcx.compliance.endpoints import router as compliance_router  # safety9
 from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
 from hybridcx.demo.endpoints import router as demo_router
+from hybridcx.fairness.endpoints import router as fairness_router  # safety9
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
@@ -115,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         email_router,  # channels: email drafts
         privacy_router,
         access_router(),  # access9: /api/v1/audit, /api/v1/agents/{id}/access, /api/v1/webhooks
+        approvals_router,  # safety9
+        compliance_router,  # safety9
+        fairness_router,  # safety9
     ):
         app.include_router(router)
     return app

@@ -12,7 +12,9 @@ from hybridcx.analytics.cli import analytics_app
 from hybridcx.audit.cli import audit_app
 from hybridcx.channels.cli import channels_app  # channels: SMS and phone (issue 8)
 from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: email-*)
+from hybridcx.compliance.cli import compliance_records  # safety9
 from hybridcx.config import Settings
+from hybridcx.fairness.cli import fairness  # safety9
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.privacy.cli import keys_app, privacy_app
@@ -35,6 +37,9 @@ app.add_typer(analytics_app, name="analytics")
 app.add_typer(voice_app, name="voice")  # local speech (issue 8)
 app.add_typer(channels_app, name="channels")  # channels: SMS and phone (issue 8)
 app.add_typer(audit_app, name="audit")  # access9
+# `hybridcx audit ...`: the audit log (access9), fairness and compliance records (safety9).
+audit_app.command("fairness")(fairness)  # safety9
+audit_app.command("compliance")(compliance_records)  # safety9
 app.command("simulate")(simulate)
 # Privacy (issue 9): encryption keys and the retention/erasure job.
 app.add_typer(keys_app, name="keys")

@@ -61,7 +61,9 @@ def test_grounded_prompt_numbers_passages_and_asks_for_citations() -> None:
     assert "[1]" in system["content"] and "NO_ANSWER" in system["content"]
     assert "[1] Resetting your password — Help\nClick" in user["content"]
     assert "[2] Shipping times" in user["content"]
-    assert user["content"].endswith("Question: How do I reset my password?")
+    assert user["content"].endswith(
+        "Question:\n<<<CUSTOMER_QUESTION\nHow do I reset my password?\nCUSTOMER_QUESTION>>>"
+    )
 
 
 class _Scripted:

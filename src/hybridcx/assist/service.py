@@ -21,6 +21,7 @@ from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Case, Conversation, Customer
 from hybridcx.pipeline.base import TranscriptLine
 from hybridcx.runtime import Runtime
+from hybridcx.safety.repository import guarded_answer
 
 # What an agent can do in one click, by the intent the AI recognised.
 ACTIONS_BY_INTENT: dict[str, list[str]] = {
@@ -139,7 +140,8 @@ class AssistService:
     ) -> dict[str, Any]:
         """A reply grounded in public knowledge, for the agent to edit; says so when it is not."""
         first = customer.name.split()[0] if customer.name.strip() else "there"
-        found = await self.rt.knowledge.answer(session, conv.workspace_id, query)
+        # safety9: an injection in the customer's text drafts nothing from the LLM.
+        found = await guarded_answer(self.rt.knowledge, session, conv.workspace_id, query)
         if found.answered:
             return {
                 "text": f"Hi {first}, {found.text}",

@@ -191,6 +191,7 @@ def customer_read(customer: Customer) -> dict[str, Any]:
         "vip": customer.vip,
         "lifetime_value": customer.lifetime_value,
         "human_only": customer.human_only,
+        "attributes": dict(customer.attributes or {}),
     }
 
 

@@ -17,12 +17,14 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.approvals.service import record_action_requests
 from hybridcx.assist.cases import case_from
 from hybridcx.assist.summary import Summary, summarize_conversation
 from hybridcx.audit import record as audit
 from hybridcx.auth import permissions
 from hybridcx.auth.permissions import Perm
 from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
+from hybridcx.compliance.records import record_turn
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import (
     ConversationCreate,
@@ -58,6 +60,7 @@ from hybridcx.privacy.pii import redact_fast as mask_pii
 from hybridcx.queue.service import assign, dispatch, queue_position
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
+from hybridcx.safety.repository import load_protected
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +86,8 @@ def profile_of(customer: Customer, conv: Conversation) -> CustomerProfile:
         vip=customer.vip,
         lifetime_value=customer.lifetime_value,
         human_only=customer.human_only,
-        verified=conv.identity_verified,
+        # Signed widget identity, or a one-time code checked by a flow earlier in this chat.
+        verified=conv.identity_verified or bool((conv.ai_state or {}).get("identity_verified")),
     )
 
 
@@ -383,6 +387,7 @@ class ConversationService:
             services=TurnServices(
                 backend=self.rt.backend_factory(session, conv.workspace_id),
                 knowledge=ArticleKnowledge(session, conv.workspace_id, self.rt.knowledge),
+                protected=await load_protected(session, conv, customer),  # safety9
             ),
             now=now,
             prior_contacts=await repo.recent_contacts(session, conv, since=now - timedelta(days=7)),
@@ -405,6 +410,10 @@ class ConversationService:
             ctx.ai_state["topic"] = decision.intent  # why the customer got in touch, for people
         conv.ai_state = dict(ctx.ai_state)
         conv.routing = decision.to_dict()
+        # safety9: compliance record, safety events, held consequential actions.
+        await session.flush()
+        record_turn(session, conv, ctx, created, policy, turn_id=turn_id)
+        record_action_requests(session, outbox, conv, ctx.action_requests, turn_id=turn_id)
         # The handoff names the customer's issue, not the "get me a person" of the last turn.
         about = dataclasses.replace(decision, intent=topic_of(conv))
         repo.add_event(

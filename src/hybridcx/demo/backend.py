@@ -167,6 +167,42 @@ class DemoBackend:
         )
         return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
 
+    async def cancel_order(self, number: str, email: str) -> bool:
+        customer = await self._customer(email)
+        if customer is None:
+            return False
+        result = await self.session.execute(
+            update(DemoOrder)
+            .where(
+                DemoOrder.workspace_id == self.workspace_id,
+                DemoOrder.number == number,
+                DemoOrder.customer_id == customer.id,
+                DemoOrder.status.in_(("processing", "shipped")),
+            )
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
+        return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+    async def update_contact(self, email: str, field: str, value: str) -> bool:
+        customer = await self._customer(email)
+        if customer is None or field not in ("phone", "name"):
+            return False
+        setattr(customer, field, value)
+        return True
+
+    async def refund(self, number: str, email: str, amount: float) -> str:
+        reference = f"RF-{secrets.token_hex(4).upper()}"
+        self._send(
+            email,
+            "refund",
+            f"We have refunded ${amount:.2f} for order {number} (reference {reference}). "
+            "It reaches your account in 3-5 business days.",
+            secret=reference,
+            ttl=timedelta(days=365),
+        )
+        return reference
+
     def _send(self, email: str, kind: str, body: str, *, secret: str, ttl: timedelta) -> None:
         now = utcnow()
         self.session.add(
@@ -184,7 +220,15 @@ class DemoBackend:
 
 
 def _order(o: DemoOrder) -> Order:
-    return Order(o.number, o.status, o.carrier, o.tracking_number, o.expected_delivery, o.placed_at)
+    return Order(
+        o.number,
+        o.status,
+        o.carrier,
+        o.tracking_number,
+        o.expected_delivery,
+        o.placed_at,
+        total=o.total,
+    )
 
 
 def _slot(s: DemoAppointmentSlot) -> Slot:

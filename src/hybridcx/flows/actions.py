@@ -92,6 +92,7 @@ async def check_code(ctx: ActionContext) -> ActionResult:
     code = re.sub(r"\D", "", str(ctx.value))
     if await ctx.backend.check_verification_code(ctx.turn.email, code):
         ctx.slots["verified"] = True
+        ctx.turn.verified_by_code = True
         return ActionResult(value=code, say=["Thanks, you're verified."])
     return ActionResult(
         ok=False, say=["That code doesn't match. Please check the email and try again."]
@@ -247,7 +248,80 @@ def _email_required(action: Action) -> Action:
     return guarded
 
 
+# ---- cancel an order and refund it (a consequential action) ---------------------------------
+
+
+async def quote_refund(ctx: ActionContext) -> ActionResult:
+    found = await ctx.backend.order(str(ctx.slots["order_number"]))
+    if found is None or found[1].lower() != ctx.turn.email.lower():
+        return ActionResult(fail=True, say=["I couldn't find that order any more."])
+    order = found[0]
+    if order.status not in ("processing", "shipped"):
+        return ActionResult(
+            fail=True, say=[f"Order {order.number} is {order.status}, so I can't cancel it here."]
+        )
+    ctx.slots["refund_amount"] = f"{order.total:.2f}"
+    return ActionResult()
+
+
+async def cancel_and_refund(ctx: ActionContext) -> ActionResult:
+    from hybridcx.flows.consequential import request
+
+    number = str(ctx.slots["order_number"])
+    amount = float(ctx.slots["refund_amount"])
+    params = {"order_number": number, "email": ctx.turn.email.lower(), "amount": amount}
+    summary = f"cancel order {number} and refund ${amount:.2f}"
+    return await request(ctx, "cancel_and_refund", params, amount=amount, summary=summary)
+
+
+# ---- change a contact detail on the account (a consequential action) -------------------------
+
+CONTACT_DETAILS = {"phone number": "phone", "name": "name"}
+_PHONE = re.compile(r"^\+?[\d\s().-]{7,20}$")
+
+
+async def offer_details(ctx: ActionContext) -> ActionResult:
+    ctx.slots["detail_options"] = [label.capitalize() for label in CONTACT_DETAILS]
+    return ActionResult()
+
+
+async def pick_detail(ctx: ActionContext) -> ActionResult:
+    text = str(ctx.value).strip().lower()
+    for label, field in CONTACT_DETAILS.items():
+        if label in text or field in text:
+            ctx.slots["detail_label"] = label
+            return ActionResult(value=field)
+    return ActionResult(
+        ok=False, say=["I can change your phone number or your name here. Which one?"]
+    )
+
+
+async def check_new_value(ctx: ActionContext) -> ActionResult:
+    value = " ".join(str(ctx.value).split())
+    if ctx.slots.get("detail") == "phone":
+        if not _PHONE.match(value) or not 7 <= sum(c.isdigit() for c in value) <= 15:
+            return ActionResult(ok=False, say=["That doesn't look like a phone number."])
+    elif not (1 <= len(value) <= 200) or not any(c.isalpha() for c in value):
+        return ActionResult(ok=False, say=["That doesn't look like a name."])
+    return ActionResult(value=value)
+
+
+async def change_contact_detail(ctx: ActionContext) -> ActionResult:
+    from hybridcx.flows.consequential import request
+
+    field, value = str(ctx.slots["detail"]), str(ctx.slots["new_value"])
+    params = {"email": ctx.turn.email.lower(), "field": field, "value": value}
+    summary = f"change the {ctx.slots.get('detail_label', field)} on your account to {value}"
+    return await request(ctx, "change_contact_detail", params, amount=None, summary=summary)
+
+
 ACTIONS: dict[str, Action] = {
+    "offer_details": offer_details,
+    "pick_detail": pick_detail,
+    "check_new_value": check_new_value,
+    "change_contact_detail": change_contact_detail,
+    "quote_refund": quote_refund,
+    "cancel_and_refund": cancel_and_refund,
     "find_customer_order": find_customer_order,
     "check_order_owner": _email_required(check_order_owner),
     "report_order": report_order,

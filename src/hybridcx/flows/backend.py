@@ -19,6 +19,7 @@ class Order:
     tracking_number: str | None
     expected_delivery: date | None
     placed_at: datetime
+    total: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -68,3 +69,15 @@ class CompanyBackend(Protocol):
         ...
 
     async def cancel(self, slot_id: str, email: str) -> bool: ...
+
+    async def cancel_order(self, number: str, email: str) -> bool:
+        """Cancel an open order of this customer; False if it is not theirs or not open."""
+        ...
+
+    async def update_contact(self, email: str, field: str, value: str) -> bool:
+        """Change the customer's ``phone`` or ``name``; False if there is no such customer."""
+        ...
+
+    async def refund(self, number: str, email: str, amount: float) -> str:
+        """Refund ``amount`` for the order to the customer; returns the refund reference."""
+        ...

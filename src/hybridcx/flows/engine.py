@@ -67,6 +67,12 @@ class FlowTurn:
     name: str
     verified: bool
     now: datetime
+    # From the workspace's compliance policy: approval limits and which consequential actions
+    # need a verified customer (see hybridcx.flows.consequential).
+    limits: Mapping[str, Any] = field(default_factory=dict)
+    # Filled in by actions: a one-time code was checked, consequential actions requested.
+    verified_by_code: bool = False
+    requests: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass

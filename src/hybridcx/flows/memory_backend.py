@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from hybridcx.flows.backend import Account, Order, Slot, SlotTaken
@@ -16,6 +16,8 @@ class MemoryBackend:
     codes: dict[str, str] = field(default_factory=dict)
     sent: list[tuple[str, str]] = field(default_factory=list)  # (email, kind)
     next_code: str = "123456"
+    refunds: list[tuple[str, str, float]] = field(default_factory=list)  # (number, email, amount)
+    contacts: dict[str, dict[str, str]] = field(default_factory=dict)  # email -> changed fields
 
     async def orders_for(self, email: str) -> list[Order]:
         return [o for o, owner in self.orders.values() if owner == email.lower()]
@@ -68,3 +70,24 @@ class MemoryBackend:
             return False
         self.slots[slot_id] = (slot, None)
         return True
+
+    async def cancel_order(self, number: str, email: str) -> bool:
+        found = self.orders.get(number)
+        if found is None or found[1] != email.lower() or found[0].status not in OPEN:
+            return False
+        self.orders[number] = (replace(found[0], status="cancelled"), found[1])
+        return True
+
+    async def update_contact(self, email: str, field: str, value: str) -> bool:
+        if email.lower() not in self.accounts or field not in ("phone", "name"):
+            return False
+        self.contacts.setdefault(email.lower(), {})[field] = value
+        return True
+
+    async def refund(self, number: str, email: str, amount: float) -> str:
+        self.refunds.append((number, email.lower(), amount))
+        self.sent.append((email.lower(), "refund"))
+        return f"RF-{len(self.refunds):04d}"
+
+
+OPEN = ("processing", "shipped")

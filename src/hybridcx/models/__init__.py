@@ -3,6 +3,7 @@
 from hybridcx.models.agent import Agent
 from hybridcx.models.agent_presence import AgentPresence
 from hybridcx.models.agent_shift import AgentShift
+from hybridcx.models.approval import Approval  # safety9: held consequential AI actions
 from hybridcx.models.article import Article
 
 # access9: audit log and outbound webhooks
@@ -27,6 +28,7 @@ from hybridcx.models.workspace import Workspace
 
 __all__ = [
     "Agent",
+    "Approval",
     "Article",
     "DemoOutbox",
     "AgentPresence",

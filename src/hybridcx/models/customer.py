@@ -35,6 +35,9 @@ class Customer(IdMixin, TimestampMixin, Base):
     lifetime_value: Mapped[float] = mapped_column(Float, default=0.0)
     human_only: Mapped[bool] = mapped_column(default=False)
     consents: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Operator-defined segment attributes (language, region, plan, ...): fairness audits group by
+    # them (hybridcx.fairness). Added by migration 0009.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -72,6 +72,9 @@ class TurnServices:
 
     backend: Any = None  # hybridcx.flows.backend.CompanyBackend
     knowledge: KnowledgeSource | None = None
+    # What must never reach the customer (internal notes, internal articles, other customers'
+    # identifiers): a hybridcx.safety.output.ProtectedData, loaded per turn by the service.
+    protected: Any = None
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,13 @@ class TurnContext:
     # Knowledge this turn's answer used: [{"id": article id, "version": n}] (recorded on the
     # turn's routing.decided event).
     knowledge_used: list[dict[str, Any]] = field(default_factory=list)
+    # Compliance and safety (hybridcx.compliance, hybridcx.safety):
+    compliance_rules: list[str] = field(default_factory=list)  # rules that applied this turn
+    safety_flags: list[str] = field(default_factory=list)  # why this input looked adversarial
+    # Consequential actions a flow asked for this turn (held for approval or already done).
+    action_requests: list[dict[str, Any]] = field(default_factory=list)
+    # What the output filter blocked this turn (reason per blocked reply).
+    blocked_outputs: list[str] = field(default_factory=list)
 
     @property
     def is_opening(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hybridcx.compliance.steps import ComplianceRuleStep, DisclosureStep
 from hybridcx.flows.spec import FlowsFile
 from hybridcx.pipeline.base import Pipeline, Step
 from hybridcx.pipeline.policy import RoutingPolicy
@@ -22,6 +23,7 @@ from hybridcx.pipeline.steps.rules import (
     VipRule,
 )
 from hybridcx.pipeline.steps.understand import Understander, UnderstandStep
+from hybridcx.safety.steps import InputGuardStep, OutputFilterStep, SafetyReplyStep
 
 
 def build_pipeline(
@@ -31,11 +33,12 @@ def build_pipeline(
     sentiment: SentimentScorer | None = None,
     flows: FlowsFile | None = None,
 ) -> Pipeline:
-    """redact -> understand -> assess -> act (flows) -> decide -> respond.
+    """guard -> understand -> assess -> comply -> act (flows) -> decide -> respond -> filter.
 
     Without an understander or flows the pipeline still applies the model-free rules."""
     steps: list[Step] = [
         PaymentDataGuard(),  # privacy (issue 9): cards/CVVs out, secure payment offered
+        InputGuardStep(),
         HumanOnlyRule(),
         CustomerRequestRule(policy.customer_request_commands, policy.customer_request_phrases),
     ]
@@ -54,11 +57,29 @@ def build_pipeline(
             ComplexityStep(policy.complexity, high_value_lifetime=policy.high_value_lifetime)
         )
     steps.append(VipRule())
+    rules = policy.compliance.rules
+    steps.append(ComplianceRuleStep(rules, confidence_threshold=policy.confidence_threshold))
     if flows is not None and understander is not None:
+        approvals = policy.compliance.approvals
+        limits = {
+            "refund_over": approvals.refund_over,
+            "account_changes": approvals.account_changes,
+            "verify_before_actions": list(policy.compliance.verify_before_actions),
+        }
         steps.append(
             FlowStep(
-                flows, confidence_threshold=policy.confidence_threshold, smalltalk=policy.smalltalk
+                flows,
+                confidence_threshold=policy.confidence_threshold,
+                smalltalk=policy.smalltalk,
+                human_intents=policy.human_intents,
+                limits=limits,
             )
         )
-    steps += [RoutingPolicyStep(policy), ResponderStep()]
+    steps += [
+        SafetyReplyStep(),
+        RoutingPolicyStep(policy),
+        ResponderStep(),
+        OutputFilterStep(),
+        DisclosureStep(rules),
+    ]
     return Pipeline(steps)

@@ -58,6 +58,43 @@ class EmailPolicy(BaseModel):
     auto_send_intents: list[str] = Field(default_factory=list)
 
 
+class ComplianceRule(BaseModel):
+    """A regulated topic: recognised by intent or by pattern; what the AI must say about it,
+    and whether the AI may handle it at all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    intents: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list, description="Regular expressions.")
+    # Appended to every AI answer on a turn where the rule applies (and checked by the rubric).
+    disclosures: list[str] = Field(default_factory=list)
+    # False: the AI never handles it alone; the conversation goes to ``tier`` with the reason.
+    ai_allowed: bool = True
+    tier: int = Field(default=3, ge=1, le=3)
+    reason: str = ""
+
+
+class ApprovalPolicy(BaseModel):
+    """Consequential AI actions held for a person's approval above these limits."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refund_over: float | None = Field(
+        default=50.0, ge=0, description="Refunds above this amount wait for approval; null: none."
+    )
+    account_changes: bool = Field(default=True, description="Every account change waits.")
+    approver_roles: list[str] = Field(default_factory=lambda: ["supervisor", "admin"])
+
+
+class CompliancePolicy(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: dict[str, ComplianceRule] = Field(default_factory=dict)
+    # Flows whose actions change an account: they refuse to act until the customer is verified.
+    verify_before_actions: list[str] = Field(default_factory=list)
+    approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
+
+
 class RoutingPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,6 +125,8 @@ class RoutingPolicy(BaseModel):
     email: EmailPolicy = Field(default_factory=EmailPolicy)
     # Privacy (issue 9): how long transcripts and past cases are kept (see privacy/policy.py).
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
+    # Regulated-industry rules: disclosures, human-only topics, verification, approvals.
+    compliance: CompliancePolicy = Field(default_factory=CompliancePolicy)
 
     def tier_for(self, reason: str, default: int = 2) -> int:
         return self.reason_tiers.get(reason, default)

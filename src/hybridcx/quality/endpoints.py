@@ -14,6 +14,7 @@ from sqlalchemy import select
 from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.compliance.rubric import with_policy_disclosures
 from hybridcx.conversations import repository as conversations
 from hybridcx.models import Agent
 from hybridcx.quality.rubric import RubricConfig, load_rubric, rubric_path
@@ -26,7 +27,9 @@ router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 async def workspace_rubric(runtime: Runtime, workspace_id: str) -> RubricConfig:
     async with runtime.sessions() as session:
         ws = await conversations.get_workspace(session, workspace_id)
-    return load_rubric(rubric_path(runtime.policies.policy_dir, ws.slug))
+    rubric = load_rubric(rubric_path(runtime.policies.policy_dir, ws.slug))
+    # safety9: the policy's required disclosures are regulated wording too.
+    return with_policy_disclosures(rubric, runtime.policies.policy(ws.slug))
 
 
 @router.get("/conversations/{conversation_id}")

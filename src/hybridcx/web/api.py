@@ -32,6 +32,7 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.queue.service import queue_entries, queue_position
+from hybridcx.safety.repository import guarded_answer
 from hybridcx.web import queries, search
 
 router = APIRouter(prefix="/api/v1", tags=["web"])
@@ -310,7 +311,8 @@ async def search_articles(
             found = await queries.public_articles(session, workspace_id)
             return {"query": q, "answer": None, "items": [_listing(a) for a in found]}
         hits = await runtime.knowledge.search(session, workspace_id, query, k=8, audience="public")
-        answer = await runtime.knowledge.answer(session, workspace_id, query)
+        # safety9: no answer to an injection, none that leaks protected text.
+        answer = await guarded_answer(runtime.knowledge, session, workspace_id, query)
     return {
         "query": q,
         "answer": search.answer_read(answer, query),

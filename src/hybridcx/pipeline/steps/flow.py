@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from hybridcx.flows.actions import ACTIONS
 from hybridcx.flows.engine import (
@@ -21,7 +22,15 @@ from hybridcx.pipeline.base import Reply, TurnContext
 _WORDS = re.compile(r"[^\W\d_]{2,}")
 # Reasons that take a conversation away from the AI at once: no flow runs on such a turn.
 ESCALATING = frozenset(
-    {"customer_request", "human_only", "vip", "legal_compliance", "negative_sentiment"}
+    {
+        "customer_request",
+        "human_only",
+        "vip",
+        "legal_compliance",
+        "negative_sentiment",
+        "compliance_rule",
+        "suspicious_input",
+    }
 )
 
 
@@ -40,10 +49,15 @@ class FlowStep:
         *,
         confidence_threshold: float,
         smalltalk: Mapping[str, str],
+        human_intents: Iterable[str] = (),
+        limits: Mapping[str, Any] | None = None,
     ) -> None:
         self.flows = flows
         self.threshold = confidence_threshold
         self.smalltalk = dict(smalltalk)
+        # Intents people handle: no flow starts for them even if one is defined.
+        self.human_intents = frozenset(human_intents)
+        self.limits = dict(limits or {})
 
     async def __call__(self, ctx: TurnContext) -> None:
         if ctx.text is None or ctx.with_humans:
@@ -51,6 +65,8 @@ class FlowStep:
         if ESCALATING & set(ctx.reasons):
             ctx.ai_state.pop("flow", None)  # a person takes over; the flow is dropped
             return
+        if ctx.safety_flags:
+            return  # an adversarial turn never advances a flow (the safety guard answered)
         engine = FlowEngine(self.flows, ACTIONS, ctx.services.backend)
         turn = FlowTurn(
             text=ctx.text,
@@ -59,6 +75,7 @@ class FlowStep:
             name=ctx.customer.name,
             verified=ctx.customer.verified,
             now=ctx.now or datetime.now(),
+            limits=self.limits,
         )
         failures_before = int(ctx.ai_state.get("failures", 0))
         active = ctx.ai_state.get("flow")
@@ -69,6 +86,9 @@ class FlowStep:
             outcome = await self._start(ctx, engine, turn)
         if outcome is not None:
             self._apply(ctx, outcome)
+        if turn.verified_by_code:
+            ctx.ai_state["identity_verified"] = "one_time_code"
+        ctx.action_requests.extend(turn.requests)
         if not ctx.handled:
             ctx.ai_state["failures"] = failures_before + 1  # once per turn, however it failed
 
@@ -82,6 +102,8 @@ class FlowStep:
     ) -> FlowOutcome | None:
         confident = self._confident(ctx)
         flow = engine.flow_for_intent(ctx.intent) if confident else None
+        if ctx.intent in self.human_intents:
+            flow = None
         if flow:
             return await engine.start(flow, turn)
         if (
@@ -110,7 +132,7 @@ class FlowStep:
         ):
             # A confident, different request mid-flow: a digression, then back to the flow.
             other = engine.flow_for_intent(ctx.intent)
-            if other:
+            if other and ctx.intent not in self.human_intents:
                 return await engine.start(other, turn, paused=engine.pause(state))
             answer = await self._answer(ctx)
             if answer:

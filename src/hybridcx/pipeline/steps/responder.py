@@ -77,11 +77,20 @@ HANDOFF_TEXT = {
     "repeated_failure": "I'm clearly not getting this right, so I'm bringing in a person to help you.",
     "human_intent": "A member of our team is best placed to help with this; I'm connecting you now.",
     "complex": "That's one for a member of our team; I'm connecting you now with everything so far.",
+    "compliance_rule": (
+        "This is something only our specialist team can handle, so I'm passing your conversation "
+        "to them now; they'll see everything so far."
+    ),
+    "suspicious_input": (
+        "I can't continue with this here, so I'm passing the conversation to a member of our team."
+    ),
 }
 HANDOFF_TEXT_ORDER = (
     "customer_request",
     "human_only",
+    "suspicious_input",
     "legal_compliance",
+    "compliance_rule",
     "negative_sentiment",
     "repeated_failure",
     "human_intent",

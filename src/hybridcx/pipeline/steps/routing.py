@@ -29,6 +29,8 @@ class RoutingPolicyStep:
         tier = ctx.tier
         for reason in ctx.reasons:
             tier = max(tier, policy.tier_for(reason))
+        if "compliance_rule" in ctx.reasons:
+            tier = max(tier, int(ctx.scores.get("compliance_tier", 0)))
         if "human_intent" in ctx.reasons and ctx.intent:
             tier = max(tier, policy.human_intents.get(ctx.intent, 2))
         scores = dict(ctx.scores)

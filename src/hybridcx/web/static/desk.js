@@ -1,6 +1,7 @@
 // The agent desk: presence, the live queue, my conversations, and the conversation view.
 import { api, clear, duration, h, humanize } from "./common.js";
 import { ConversationView, signIn, staffSocket } from "./staff.js";
+import { ApprovalsPanel } from "./approvals.js";
 
 const $ = (id) => document.getElementById(id);
 const QUEUE_EVENTS = new Set([
@@ -12,12 +13,14 @@ const { token, me } = await signIn();
 $("desk").hidden = false;
 
 const view = new ConversationView($("workspace"), { token, me, onChange: () => refresh() });
+const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 let queue = [];
 let unseen = 0;
 const baseTitle = document.title;
 
 const socket = staffSocket(token, (event) => {
   view.onEvent(event);
+  approvals.onEvent(event);
   if (event.type === "collaboration.asked" && event.to_agent_id === me.id) {
     addQuestion(event.question);
     announce();
@@ -89,6 +92,7 @@ async function refresh() {
   renderQueue();
   renderMine(mine.items.filter((c) => c.assigned_agent_id === me.id));
   renderTeam(team.items);
+  await approvals.refresh();
 }
 
 function renderQueue() {

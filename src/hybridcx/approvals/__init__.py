@@ -1,0 +1,1 @@
+"""Human approval for consequential AI actions (refunds, account changes) above policy limits."""
