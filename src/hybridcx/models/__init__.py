@@ -10,8 +10,12 @@ from hybridcx.models.conversation_event import ConversationEvent
 from hybridcx.models.customer import Customer
 from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
 from hybridcx.models.inbox import Inbox
+
+# issue 10, learning from human resolutions
+from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
+from hybridcx.models.training_example import TrainingExample
 from hybridcx.models.workspace import Workspace
 
 __all__ = [
@@ -28,7 +32,9 @@ __all__ = [
     "DemoAppointmentSlot",
     "DemoOrder",
     "Inbox",
+    "IntentCluster",
     "Message",
     "StaffToken",
+    "TrainingExample",
     "Workspace",
 ]
