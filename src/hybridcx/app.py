@@ -21,6 +21,8 @@ from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
 from hybridcx.demo.endpoints import router as demo_router
+from hybridcx.improvement.endpoints import router as improvement_router
+from hybridcx.improvement.scheduler import retrain_schedule
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
@@ -52,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             redis=bool(settings.redis_url),
         )
         try:
-            yield
+            async with retrain_schedule(runtime):  # issue 10: scheduled `nlu retrain`, if on
+                yield
         finally:
             await runtime.bus.stop()
             await runtime.engine.dispose()
@@ -84,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         realtime_router,
         web_router,
         analytics_router,
+        improvement_router,  # issue 10: learning from human resolutions
     ):
         app.include_router(router)
     return app

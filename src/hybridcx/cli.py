@@ -10,6 +10,7 @@ import typer
 from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
 from hybridcx.config import Settings
+from hybridcx.improvement.cli import register_learning_commands
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.simulate.cli import simulate
@@ -24,6 +25,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(staff_app, name="staff")
 app.add_typer(nlu_app, name="nlu")
+register_learning_commands(nlu_app)  # issue 10: nlu discover/examples/retrain/models/rollback
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")

@@ -45,6 +45,24 @@ class ComplexityPolicy(BaseModel):
     second_intent_min: float = Field(default=0.2, ge=0.0, le=1.0)
 
 
+# ---- issue 10, learning from human resolutions ----
+class LearningPolicy(BaseModel):
+    """What the learning loop may use, and how intent discovery groups messages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A customer's conversations become training examples only with consents["training"]
+    # truthy; false lets conversations without any recorded choice in (an explicit
+    # consents["training"]: false always keeps a conversation out).
+    require_training_consent: bool = True
+    # Intent discovery: cosine distance under which messages join one cluster (average linkage).
+    discovery_distance: float = Field(default=0.45, gt=0.0, lt=2.0)
+    discovery_min_size: int = Field(default=3, ge=2)
+    discovery_days: int = Field(default=30, ge=1)
+    # A cluster this close (cosine) to an existing intent's examples is "more examples for it".
+    existing_intent_similarity: float = Field(default=0.6, ge=0.0, le=1.0)
+
+
 class RoutingPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -71,6 +89,8 @@ class RoutingPolicy(BaseModel):
     max_ai_failures: int = Field(default=2, ge=1)
     # Canned answers for small talk intents.
     smalltalk: dict[str, str] = Field(default_factory=dict)
+    # issue 10: training consent and intent discovery
+    learning: LearningPolicy = Field(default_factory=LearningPolicy)
 
     def tier_for(self, reason: str, default: int = 2) -> int:
         return self.reason_tiers.get(reason, default)
