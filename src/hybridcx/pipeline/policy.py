@@ -56,7 +56,7 @@ class LearningPolicy(BaseModel):
     # consents["training"]: false always keeps a conversation out).
     require_training_consent: bool = True
     # Intent discovery: cosine distance under which messages join one cluster (average linkage).
-    discovery_distance: float = Field(default=0.45, gt=0.0, lt=2.0)
+    discovery_distance: float = Field(default=0.65, gt=0.0, lt=2.0)
     discovery_min_size: int = Field(default=3, ge=2)
     discovery_days: int = Field(default=30, ge=1)
     # A cluster this close (cosine) to an existing intent's examples is "more examples for it".
