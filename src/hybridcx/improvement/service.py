@@ -307,11 +307,12 @@ class ImprovementService:
                 raise NotFound("Intent cluster not found.")
             if cluster.status != "suggested":
                 raise Conflict(f"This cluster was already {cluster.status}.")
+            # Before this cluster counts as decided (its own messages would look known).
+            known = await repo.known_message_ids(session, principal.workspace_id)
             cluster.status = "accepted" if accept else "rejected"
             cluster.decided_by, cluster.decided_at = principal.agent_id, utcnow()
             if accept:
                 cluster.accepted_intent = intent or cluster.label
-                known = await repo.known_message_ids(session, principal.workspace_id)
                 for e in cluster.examples:
                     if e["message_id"] in known:
                         continue
