@@ -167,3 +167,11 @@ def test_retrain_over_http_trains_on_accepted_examples(
     models = api.staff(admin, "GET", "/api/v1/improvement/models").json()
     assert models["items"][0]["id"] == version["id"]
     assert models["serving"] == models["active"] == registry.active_id()
+
+
+def test_empty_registry_commands_explain_themselves(tmp_path: Path) -> None:
+    env = {"HYBRIDCX_NLU_REGISTRY_DIR": str(tmp_path / "registry")}
+    result = CliRunner().invoke(cli_app, ["nlu", "models"], env=env)
+    assert result.exit_code == 0 and "is empty: run `hybridcx nlu retrain`" in result.output
+    result = CliRunner().invoke(cli_app, ["nlu", "rollback"], env=env)
+    assert result.exit_code == 2 and "no active model yet" in result.output

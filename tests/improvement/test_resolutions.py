@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.support import Api
+from hybridcx.demo.seed import DEMO_WORKSPACE_SLUG
+from tests.support import Api, LiveServer
 
 EMAIL = "alex.morgan.home@gmail.com"
 CARD = "4111 1111 1111 1111"
@@ -124,3 +125,20 @@ def test_intent_correction_rejects_bad_input(api: Api) -> None:
         headers={"Authorization": f"Bearer {conv['customer_token']}"},
     )
     assert r.status_code == 401
+
+
+def test_workspace_policy_can_let_conversations_without_a_recorded_choice_in(
+    api: Api, server: LiveServer
+) -> None:
+    policy = server.settings.policy_dir / f"{DEMO_WORKSPACE_SLUG}.yaml"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text("learning:\n  require_training_consent: false\n")
+    try:
+        agent = api.login("agent@example.com", "demo-agent")
+        conv = _to_person(api, "another.person@example.org", "I was charged twice for my order")
+        _handle_and_resolve(api, agent, conv, intent="refund_status")
+        admin = api.login("admin@example.com", "demo-admin")
+        [example] = [e for e in _examples(api, admin) if e["conversation_id"] == conv["id"]]
+        assert example["intent"] == "refund_status"
+    finally:
+        policy.unlink()
