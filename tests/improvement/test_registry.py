@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -175,3 +176,29 @@ def test_empty_registry_commands_explain_themselves(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "is empty: run `hybridcx nlu retrain`" in result.output
     result = CliRunner().invoke(cli_app, ["nlu", "rollback"], env=env)
     assert result.exit_code == 2 and "no active model yet" in result.output
+
+
+@pytest.mark.slow  # a server of its own and one training
+def test_scheduled_retrain_runs_in_the_server(
+    tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path
+) -> None:
+    settings = settings_for(
+        "sqlite",
+        tmp_path_factory.mktemp("scheduled"),
+        nlu_model_dir=nlu_model_dir,
+        nlu_reload_check_seconds=0,
+        nlu_retrain_interval_hours=1 / 3600,  # every second
+    )
+    live = LiveServer(settings).start()
+    try:
+        live.reset()  # the demo workspace the job learns for
+        registry = ModelRegistry(settings.effective_nlu_registry_dir)
+        deadline = time.monotonic() + 90
+        while registry.active_id() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        active = registry.active()
+        assert active is not None and active.note.startswith("baseline")
+        assert live.runtime.live_model.refresh(force=True) is not None
+        assert live.runtime.live_model.version == active.id
+    finally:
+        live.stop()
