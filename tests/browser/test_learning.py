@@ -42,8 +42,8 @@ def test_agent_corrects_the_ai_intent_in_the_desk(api: Api, open_tab: Callable[.
 def test_admin_accepts_a_discovered_intent_in_the_console(
     api: Api, open_tab: Callable[..., Tab]
 ) -> None:
-    for i, text in enumerate(BLOG):
-        conv = api.start(f"blogger{i}@example.com", "Blogger")
+    for text in BLOG:
+        conv = api.start("priya.patel@example.com", "Priya Patel")
         api.say(conv, text)
 
     console = open_tab("/supervisor")

@@ -94,8 +94,8 @@ def test_a_group_like_an_existing_intent_is_suggested_as_more_examples(centroids
 
 def test_discovery_over_http_finds_the_unhandled_messages(api: Api) -> None:
     flagged: list[str] = []
-    for i, text in enumerate(BLOG + UNRELATED):
-        conv = api.start(f"discover{i}@example.com", "Someone")
+    for text in BLOG + UNRELATED:
+        conv = api.start("alex@example.com", "Alex")  # a demo customer: consented to training
         r = api.say(conv, text)
         assert r.status_code == 200, r.text
         if "low_confidence" in r.json()["conversation"]["routing"]["reasons"]:
@@ -127,3 +127,12 @@ def test_discovery_over_http_finds_the_unhandled_messages(api: Api) -> None:
     # Discovering again does not suggest what was already decided.
     again = api.staff(admin, "POST", "/api/v1/improvement/discover").json()["items"]
     assert not any({e["text"] for e in c["examples"]} & set(planted) for c in again)
+
+
+def test_discovery_leaves_out_customers_without_training_consent(api: Api) -> None:
+    for i, text in enumerate(BLOG):
+        conv = api.start(f"no.consent{i}@example.org", "Someone")
+        assert api.say(conv, text).status_code == 200
+    admin = api.login("admin@example.com", "demo-admin")
+    r = api.staff(admin, "POST", "/api/v1/improvement/discover")
+    assert r.status_code == 200 and r.json()["items"] == []

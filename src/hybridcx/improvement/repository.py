@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.models import ConversationEvent, IntentCluster, Message, TrainingExample, Workspace
+from hybridcx.models import (
+    Conversation,
+    ConversationEvent,
+    Customer,
+    IntentCluster,
+    Message,
+    TrainingExample,
+    Workspace,
+)
 
 #: Reasons on a turn's routing decision that mean the AI could not handle the message.
 UNHANDLED_REASONS = frozenset({"low_confidence", "repeated_failure"})
@@ -93,9 +102,10 @@ async def known_message_ids(session: AsyncSession, workspace_id: str) -> set[str
 
 async def unhandled_messages(
     session: AsyncSession, workspace_id: str, *, since: datetime
-) -> list[Message]:
+) -> list[tuple[Message, dict[str, Any]]]:
     """Customer messages on whose turn the AI, still in charge, was not confident enough (or
-    out of scope) or failed again: the routing.decided event of that turn says why."""
+    out of scope) or failed again (the routing.decided event of that turn says why), each with
+    its customer's consents."""
     events = (
         await session.execute(
             select(ConversationEvent)
@@ -119,14 +129,17 @@ async def unhandled_messages(
             turn_ids.append(str(data["turn_id"]))
     if not turn_ids:
         return []
-    messages = await session.execute(
-        select(Message).where(
+    rows = await session.execute(
+        select(Message, Customer.consents)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .where(
             Message.id.in_(turn_ids),
             Message.author == "customer",
             Message.workspace_id == workspace_id,
         )
     )
-    return sorted(messages.scalars(), key=lambda m: m.seq)
+    return sorted(((m, dict(c or {})) for m, c in rows.tuples()), key=lambda r: r[0].seq)
 
 
 async def list_clusters(

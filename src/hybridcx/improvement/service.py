@@ -248,10 +248,13 @@ class ImprovementService:
             learning = self.rt.policies.policy(ws.slug).learning
             since = utcnow() - timedelta(days=learning.discovery_days)
             known = await repo.known_message_ids(session, workspace_id)
+            # Accepted clusters become training data: the same consent rule applies.
             messages = [
                 m
-                for m in await repo.unhandled_messages(session, workspace_id, since=since)
-                if m.id not in known and len(m.text.split()) >= 2
+                for m, consents in await repo.unhandled_messages(session, workspace_id, since=since)
+                if m.id not in known
+                and len(m.text.split()) >= 2
+                and has_training_consent(consents, required=learning.require_training_consent)
             ]
         texts = [redact_for_training(m.text)[:1000] for m in messages]
         found = await asyncio.to_thread(_cluster, live, texts, learning)
