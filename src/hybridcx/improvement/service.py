@@ -29,6 +29,8 @@ from hybridcx.runtime import Runtime
 log = structlog.get_logger(__name__)
 
 AGENT_SOURCES = ("agent_confirmed", "agent_corrected")
+# Intents about the conversation itself, not the customer's issue (as in conversations/service).
+META_INTENTS = frozenset({"human_agent"})
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _WORDS = re.compile(r"[^\w\s]")
 
@@ -63,6 +65,20 @@ def _normalize(text: str) -> str:
 def _resolution(messages: Sequence[Message]) -> str:
     answers = [m.text for m in messages if m.author == "agent" and not m.internal]
     return redact_for_training(" ".join(answers[-3:]))[:2000]
+
+
+def ai_intent_of(conv: Conversation) -> str | None:
+    """What the AI understood the customer wanted: its confident topic, else the intent in the
+    handoff, else the last turn's intent unless that is only "get me a person"."""
+    state = conv.ai_state or {}
+    if "ai_topic" in state:
+        return state["ai_topic"]  # type: ignore[no-any-return]
+    routed = (conv.routing or {}).get("intent")
+    return (
+        state.get("topic")
+        or (conv.handoff or {}).get("intent")
+        or (routed if routed not in META_INTENTS else None)
+    )
 
 
 async def _turn_confidence(session: AsyncSession, conv: Conversation, turn_id: str) -> Any:
@@ -103,7 +119,7 @@ async def record_resolution(
         text=redact_for_training(request.text)[:1000],
         intent=str(intent),
         intent_source=state.get("agent_intent_source") or "ai",
-        ai_intent=state.get("ai_topic", state.get("topic")),
+        ai_intent=ai_intent_of(conv),
         ai_confidence=await _turn_confidence(session, conv, request.id),
         resolution=_resolution(messages),
         outcome="resolved",
