@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -30,10 +31,15 @@ def _run(work: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
         finally:
             await runtime.engine.dispose()
 
+    from hybridcx.nlu.errors import NLUError
+
     try:
         return asyncio.run(go())
     except AppError as exc:
         typer.echo(f"error: {exc.message}", err=True)
+        raise typer.Exit(2) from exc
+    except NLUError as exc:  # bad training data
+        typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
 
 
@@ -126,12 +132,23 @@ def _print_outcome(result: dict[str, Any]) -> None:
     typer.echo(f"PROMOTED {v['id']}: now active" if result["promoted"] else f"REFUSED {v['id']}")
 
 
-def retrain(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+def retrain(
+    workspace: WorkspaceOption = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="Base intent examples (.yaml or .csv); default HYBRIDCX_NLU_TRAINING_DATA, "
+            "else the demo intents."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
     """Train a candidate (base intents + the workspace's accepted examples), gate it against the
-    active model on the frozen evaluation set and recent labelled traffic, promote or refuse."""
+    active model on the frozen evaluation set and recent labelled traffic, promote or refuse.
+    Exit status 1 when the gate refuses the candidate."""
 
     async def work(service: Any) -> Any:
-        return await service.retrain(workspace)
+        return await service.retrain(workspace, base_data=data)
 
     result = _run(work)
     if as_json:

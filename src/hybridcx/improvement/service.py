@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -67,18 +68,19 @@ def _resolution(messages: Sequence[Message]) -> str:
     return redact_for_training(" ".join(answers[-3:]))[:2000]
 
 
-def ai_intent_of(conv: Conversation) -> str | None:
-    """What the AI understood the customer wanted: its confident topic, else the intent in the
-    handoff, else the last turn's intent unless that is only "get me a person"."""
+async def ai_intent_of(session: AsyncSession, conv: Conversation) -> str | None:
+    """What the AI understood the customer wanted: its confident topic, else the first intent
+    its turns decided on other than "get me a person" (even an unconfident one)."""
     state = conv.ai_state or {}
     if "ai_topic" in state:
         return state["ai_topic"]  # type: ignore[no-any-return]
-    routed = (conv.routing or {}).get("intent")
-    return (
-        state.get("topic")
-        or (conv.handoff or {}).get("intent")
-        or (routed if routed not in META_INTENTS else None)
-    )
+    if state.get("topic"):
+        return str(state["topic"])
+    for event in await conv_repo.list_events(session, conv.id):
+        intent = (event.data or {}).get("intent") if event.type == "routing.decided" else None
+        if intent and intent not in META_INTENTS:
+            return str(intent)
+    return None
 
 
 async def _turn_confidence(session: AsyncSession, conv: Conversation, turn_id: str) -> Any:
@@ -119,7 +121,7 @@ async def record_resolution(
         text=redact_for_training(request.text)[:1000],
         intent=str(intent),
         intent_source=state.get("agent_intent_source") or "ai",
-        ai_intent=ai_intent_of(conv),
+        ai_intent=await ai_intent_of(session, conv),
         ai_confidence=await _turn_confidence(session, conv, request.id),
         resolution=_resolution(messages),
         outcome="resolved",
@@ -197,9 +199,7 @@ class ImprovementService:
             if conv is None:
                 raise NotFound("Conversation not found.")
             state = dict(conv.ai_state or {})
-            ai_intent = state.get(
-                "ai_topic", state.get("topic") or (conv.routing or {}).get("intent")
-            )
+            ai_intent = await ai_intent_of(session, conv)
             source = "agent_confirmed" if intent == ai_intent else "agent_corrected"
             state.setdefault("ai_topic", ai_intent)
             state.update(topic=intent, agent_intent=intent, agent_intent_source=source)
@@ -367,7 +367,11 @@ class ImprovementService:
         }
 
     async def retrain(
-        self, workspace_slug: str | None = None, *, workspace_id: str | None = None
+        self,
+        workspace_slug: str | None = None,
+        *,
+        workspace_id: str | None = None,
+        base_data: Path | None = None,
     ) -> dict[str, Any]:
         """Retrain on one workspace's accepted examples (by slug from the CLI and the scheduled
         job, by id from an admin's request: never another workspace's data)."""
@@ -388,7 +392,7 @@ class ImprovementService:
                 intent_sources=AGENT_SOURCES,
                 since=utcnow() - timedelta(days=cfg.traffic_days),
             )
-        base = load_examples(cfg.base_data or DEMO_INTENTS_PATH)
+        base = load_examples(base_data or cfg.base_data or DEMO_INTENTS_PATH)
         outcome = await asyncio.to_thread(
             retrain,
             cfg.registry,
