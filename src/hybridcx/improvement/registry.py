@@ -148,12 +148,14 @@ class ModelRegistry:
         )
 
     def previous_active(self) -> str | None:
-        """The version that was active before the current one (what `rollback` restores)."""
-        current = self.active_id()
-        history = self.history()
-        # A version someone rolled back from is not what a later rollback should bring back.
-        abandoned = {e.get("from") for e in history if e.get("from")}
-        for entry in reversed(history):
-            if entry["version"] != current and entry["version"] not in abandoned:
+        """What `rollback` restores: the version the active one was gated against (its parent),
+        else the last other version that was active."""
+        current = self.active()
+        if current is None:
+            return None
+        if current.parent and current.parent != current.id:
+            return current.parent
+        for entry in reversed(self.history()):
+            if entry["version"] != current.id:
                 return str(entry["version"])
         return None
