@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from hybridcx.demo.seed import DEMO_WORKSPACE_SLUG
+from tests.e2e.test_isolation import _second_workspace
 from tests.support import Api, LiveServer
 
 EMAIL = "alex.morgan.home@gmail.com"
@@ -142,3 +145,29 @@ def test_workspace_policy_can_let_conversations_without_a_recorded_choice_in(
         assert example["intent"] == "refund_status"
     finally:
         policy.unlink()
+
+
+@pytest.fixture
+def other_admin(api: Api, server: LiveServer) -> str:
+    """The staff token of an admin of a second company."""
+    server.call(_second_workspace(server))
+    return api.login("olga@other.example", "other-admin")
+
+
+def test_staff_of_another_workspace_can_neither_label_nor_review(
+    api: Api, other_admin: str
+) -> None:
+    agent = api.login("agent@example.com", "demo-agent")
+    conv = _to_person(api, "alex@example.com", "I was charged twice for my order")
+    _handle_and_resolve(api, agent, conv, intent="refund_status")
+    olga = other_admin
+    r = api.staff(
+        olga, "PUT", f"/api/v1/conversations/{conv['id']}/intent", json={"intent": "greeting"}
+    )
+    assert r.status_code == 404
+    assert _examples(api, olga) == []
+    admin = api.login("admin@example.com", "demo-admin")
+    [example] = _examples(api, admin)
+    assert example["intent"] == "refund_status"
+    r = api.staff(olga, "POST", f"/api/v1/improvement/examples/{example['id']}/accept")
+    assert r.status_code == 404
