@@ -65,7 +65,7 @@ class CachingEmbedder:
     """Wraps the MiniLM embedder and remembers vectors by text: retraining on data that is
     mostly unchanged then embeds only the new examples (the model id is the wrapped one's)."""
 
-    MAX_ENTRIES = 100_000
+    MAX_ENTRIES = 20_000  # about 30 MB of float32 vectors
 
     def __init__(self, inner: Any) -> None:
         self.inner = inner
