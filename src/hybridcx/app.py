@@ -28,6 +28,8 @@ from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
 from hybridcx.demo.endpoints import router as demo_router
 from hybridcx.fairness.endpoints import router as fairness_router  # safety9
+from hybridcx.improvement.endpoints import router as improvement_router
+from hybridcx.improvement.scheduler import retrain_schedule
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
@@ -75,7 +77,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             redis=bool(settings.redis_url),
         )
         try:
-            yield
+            async with retrain_schedule(runtime):  # issue 10: scheduled `nlu retrain`, if on
+                yield
         finally:
             if rollup_task is not None:
                 rollup_task.cancel()
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         approvals_router,  # safety9
         compliance_router,  # safety9
         fairness_router,  # safety9
+        improvement_router,  # issue 10: learning from human resolutions
     ):
         app.include_router(router)
     return app

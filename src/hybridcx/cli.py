@@ -15,6 +15,7 @@ from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: 
 from hybridcx.compliance.cli import compliance_records  # safety9
 from hybridcx.config import Settings
 from hybridcx.fairness.cli import fairness  # safety9
+from hybridcx.improvement.cli import register_learning_commands
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.privacy.cli import keys_app, privacy_app
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(staff_app, name="staff")
 app.add_typer(nlu_app, name="nlu")
+register_learning_commands(nlu_app)  # issue 10: nlu discover/examples/retrain/models/rollback
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")

@@ -46,6 +46,26 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
     assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
+    # ---- issue 10: learning from human resolutions (model registry, retraining, quality gate)
+    nlu_registry_dir: Path | None = Field(
+        default=None, description="Versioned intent models; defaults to <data_dir>/nlu-registry."
+    )
+    nlu_reload_check_seconds: float = Field(
+        default=2.0, ge=0, description="How often a server looks for a newly promoted model."
+    )
+    nlu_retrain_interval_hours: float = Field(
+        default=0.0, ge=0, description="Scheduled `nlu retrain` in the server; 0 = off."
+    )
+    nlu_retrain_workspace: str | None = Field(
+        default=None,
+        description="Workspace slug whose accepted examples and labelled traffic retraining "
+        "uses; defaults to the default workspace.",
+    )
+    nlu_gate_accuracy_margin: float = Field(default=0.01, ge=0, le=1)
+    nlu_gate_oos_recall_margin: float = Field(default=0.02, ge=0, le=1)
+    nlu_gate_ece_margin: float = Field(default=0.02, ge=0, le=1)
+    nlu_gate_min_traffic: int = Field(default=10, ge=1)
+    nlu_traffic_days: int = Field(default=30, ge=1)
     log_level: str = "info"
 
     # ---- privacy (issue 9): encryption at rest, PII model, retention ----
@@ -191,6 +211,10 @@ class Settings(BaseSettings):
     @property
     def effective_nlu_model_dir(self) -> Path:
         return self.nlu_model_dir or self.data_dir / "nlu"
+
+    @property
+    def effective_nlu_registry_dir(self) -> Path:
+        return self.nlu_registry_dir or self.data_dir / "nlu-registry"
 
     @property
     def policy_dir(self) -> Path:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
+from hybridcx.improvement.config import LearningConfig
 from hybridcx.kit.db import create_engine, session_factory
 from hybridcx.knowledge.engine.answer import Answerer
 from hybridcx.knowledge.service import KnowledgeService
@@ -42,6 +43,9 @@ class Runtime:
     backend_factory: Callable[[AsyncSession, str], Any] = DemoBackend
     # Channel adapters (hybridcx.channels) read their provider settings (Twilio, SMTP) here.
     settings: Settings | None = None
+    # issue 10: the model the server answers with (follows the registry) and the loop's settings
+    live_model: Any = None  # hybridcx.improvement.live.LiveModel, None when the NLU is off
+    learning: Any = None  # hybridcx.improvement.config.LearningConfig
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -49,7 +53,8 @@ class Runtime:
         engine = create_engine(settings.effective_database_url, keyring=keyring)
         set_default_keyring(keyring)
         configure_pii(model_dir=settings.pii_model_dir)
-        policies = PolicyStore(settings.policy_dir, _pipeline_builder(settings))
+        live_model, build = _pipeline_builder(settings)
+        policies = PolicyStore(settings.policy_dir, build)
         return cls(
             engine=engine,
             sessions=session_factory(engine),
@@ -64,6 +69,8 @@ class Runtime:
             retention_interval_seconds=settings.retention_interval_seconds,
             knowledge=KnowledgeService(answerer=_answerer(settings)),
             settings=settings,
+            live_model=live_model,
+            learning=LearningConfig.from_settings(settings),
         )
 
 
@@ -76,14 +83,20 @@ def _strategy(name: str) -> AssignmentStrategy:
         ) from None
 
 
-def _pipeline_builder(settings: Settings) -> Callable[[RoutingPolicy], Pipeline]:
+def _pipeline_builder(settings: Settings) -> tuple[Any, Callable[[RoutingPolicy], Pipeline]]:
     """The pipeline each workspace policy gets: with the NLU brain and Tier 1 flows when on."""
     if not settings.nlu_enabled:
-        return build_pipeline
-    from hybridcx.brain import load_brain
+        return None, build_pipeline
     from hybridcx.flows.spec import load_flows
+    from hybridcx.improvement.live import load_live_brain
 
-    brain = load_brain(settings.effective_nlu_model_dir, training_data=settings.nlu_training_data)
+    # issue 10: the brain answers with the registry's active model when there is one.
+    brain, live_model = load_live_brain(
+        settings.effective_nlu_model_dir,
+        registry_dir=settings.effective_nlu_registry_dir,
+        training_data=settings.nlu_training_data,
+        check_seconds=settings.nlu_reload_check_seconds,
+    )
     flows = load_flows()
 
     def build(policy: RoutingPolicy) -> Pipeline:
@@ -91,7 +104,7 @@ def _pipeline_builder(settings: Settings) -> Callable[[RoutingPolicy], Pipeline]
             policy, understander=brain.understander, sentiment=brain.sentiment, flows=flows
         )
 
-    return build
+    return live_model, build
 
 
 def _answerer(settings: Settings) -> Answerer | None:

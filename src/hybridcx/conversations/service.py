@@ -36,6 +36,7 @@ from hybridcx.conversations.schemas import (
     message_read,
 )
 from hybridcx.customers.repository import find_or_create_customer
+from hybridcx.improvement.service import record_resolution
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
     AlreadyClaimed,
@@ -916,6 +917,7 @@ class ConversationService:
             now = utcnow()
             conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now
             summary = await self._learn_from(session, conv)
+            await record_resolution(session, self.rt, conv)  # issue 10: a training example
             repo.add_event(
                 session,
                 conv,

@@ -217,9 +217,10 @@ def _seed_articles(session: AsyncSession, ws_id: str) -> None:
 
 
 def _customer(session: AsyncSession, ws_id: str, email: str, name: str, **kw: object) -> Customer:
-    c = Customer(
-        id=new_id(), workspace_id=ws_id, email=email, name=name, consents={"marketing": False}, **kw
-    )
+    # The demo customers agreed to their conversations training the AI (issue 10: the learning
+    # loop needs consents["training"]; customers created by a chat have no consent recorded).
+    consents = {"marketing": False, "training": True}
+    c = Customer(id=new_id(), workspace_id=ws_id, email=email, name=name, consents=consents, **kw)
     session.add(c)
     return c
 

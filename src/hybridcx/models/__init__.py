@@ -20,8 +20,12 @@ from hybridcx.models.email_draft import EmailDraft
 from hybridcx.models.email_message import EmailRecord
 from hybridcx.models.erasure_request import ErasureRequest  # privacy (issue 9)
 from hybridcx.models.inbox import Inbox
+
+# issue 10, learning from human resolutions
+from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
+from hybridcx.models.training_example import TrainingExample
 from hybridcx.models.webhook_delivery import WebhookDelivery  # noqa: E402
 from hybridcx.models.webhook_endpoint import WebhookEndpoint  # noqa: E402
 from hybridcx.models.workspace import Workspace
@@ -44,8 +48,10 @@ __all__ = [
     "EmailDraft",
     "EmailRecord",
     "Inbox",
+    "IntentCluster",
     "Message",
     "StaffToken",
+    "TrainingExample",
     "Workspace",
     "ErasureRequest",
     "AuditEntry",

@@ -95,6 +95,24 @@ class CompliancePolicy(BaseModel):
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
 
 
+# ---- issue 10, learning from human resolutions ----
+class LearningPolicy(BaseModel):
+    """What the learning loop may use, and how intent discovery groups messages."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A customer's conversations become training examples only with consents["training"]
+    # truthy; false lets conversations without any recorded choice in (an explicit
+    # consents["training"]: false always keeps a conversation out).
+    require_training_consent: bool = True
+    # Intent discovery: cosine distance under which messages join one cluster (average linkage).
+    discovery_distance: float = Field(default=0.65, gt=0.0, lt=2.0)
+    discovery_min_size: int = Field(default=3, ge=2)
+    discovery_days: int = Field(default=30, ge=1)
+    # A cluster this close (cosine) to an existing intent's examples is "more examples for it".
+    existing_intent_similarity: float = Field(default=0.6, ge=0.0, le=1.0)
+
+
 class RoutingPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -127,6 +145,8 @@ class RoutingPolicy(BaseModel):
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
     # Regulated-industry rules: disclosures, human-only topics, verification, approvals.
     compliance: CompliancePolicy = Field(default_factory=CompliancePolicy)
+    # issue 10: training consent and intent discovery
+    learning: LearningPolicy = Field(default_factory=LearningPolicy)
 
     def tier_for(self, reason: str, default: int = 2) -> int:
         return self.reason_tiers.get(reason, default)

@@ -1,6 +1,7 @@
 // Pieces shared by the desk and the supervisor console: sign-in and the conversation view.
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
 import { DraftsPanel, attachmentList } from "./email-drafts.js";
+import { intentPanel } from "./intent.js";
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -187,6 +188,7 @@ export class ConversationView {
     for (const m of c.messages) this.addMessage(m);
     this.renderHead();
     if (c.handoff) side.append(this.handoffPanel(c.handoff));
+    side.append(intentPanel(c, { token: this.token })); // issue 10: correct the AI's intent
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();

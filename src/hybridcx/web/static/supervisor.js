@@ -1,6 +1,7 @@
 // The supervisor console: every open conversation (AI-handled ones too), take over or whisper,
 // and a live dashboard refreshed from the workspace's WebSocket events.
 import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
+import { mountLearning } from "./learning.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
 
 const $ = (id) => document.getElementById(id);
@@ -8,6 +9,7 @@ const SVG = "http://www.w3.org/2000/svg";
 
 const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
+mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 
 let timer = null;
