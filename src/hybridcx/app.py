@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -21,6 +22,7 @@ from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
 from hybridcx.demo.endpoints import router as demo_router
+from hybridcx.experiments.endpoints import router as experiments_router  # issue 10
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade(runtime.engine)
         await runtime.bus.start()
         app.state.runtime = runtime
+        watcher = _experiments_watcher(runtime, settings)  # issue 10: guardrails and rollouts
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -54,6 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if watcher is not None:
+                watcher.cancel()
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -84,9 +89,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         realtime_router,
         web_router,
         analytics_router,
+        experiments_router,
     ):
         app.include_router(router)
     return app
+
+
+def _experiments_watcher(runtime: Runtime, settings: Settings) -> asyncio.Task[None] | None:
+    if settings.experiments_check_seconds <= 0:
+        return None
+    from hybridcx.experiments.service import watch
+
+    return asyncio.create_task(watch(runtime.sessions, settings.experiments_check_seconds))
 
 
 def _describe(error: Any) -> dict[str, str]:

@@ -10,8 +10,10 @@ import typer
 from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
 from hybridcx.config import Settings
+from hybridcx.experiments.cli import experiments_app  # issue 10
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
+from hybridcx.routing.cli import routing_app  # issue 10
 from hybridcx.simulate.cli import simulate
 
 app = typer.Typer(
@@ -28,6 +30,8 @@ app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
 app.command("simulate")(simulate)
+app.add_typer(experiments_app, name="experiments")  # issue 10
+app.add_typer(routing_app, name="routing")  # issue 10
 
 
 @db_app.command("upgrade")

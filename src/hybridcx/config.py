@@ -43,6 +43,30 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
     assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
+    # ---- predictive routing and experiments (issue 10) ----
+    routing_model_dir: Path | None = Field(
+        default=None, description="Outcome models per workspace; defaults to <data_dir>/routing."
+    )
+    routing_model_max_age_hours: float = Field(
+        default=168.0, gt=0, description="An older model is stale: the baseline routes instead."
+    )
+    routing_decision_budget_ms: float = Field(
+        default=20.0, ge=0, description="A predictive decision over this falls back."
+    )
+    routing_max_wait_seconds: float = Field(
+        default=120.0, ge=0, description="A contact waiting this long goes to the baseline."
+    )
+    routing_max_idle_seconds: float = Field(
+        default=600.0, ge=0, description="Agents idle this long are served first."
+    )
+    routing_weight_resolution: float = Field(default=1.0, ge=0)
+    routing_weight_handle_time: float = Field(default=0.25, ge=0)
+    routing_weight_csat: float = Field(default=0.2, ge=0)
+    routing_weight_load: float = Field(default=0.1, ge=0)
+    experiments_check_seconds: float = Field(
+        default=60.0, ge=0, description="How often guardrails and rollouts are checked; 0: off."
+    )
+    # ---- end of issue 10 settings ----
     log_level: str = "info"
     migrate_on_start: bool = True
 
@@ -55,6 +79,10 @@ class Settings(BaseSettings):
     @property
     def effective_nlu_model_dir(self) -> Path:
         return self.nlu_model_dir or self.data_dir / "nlu"
+
+    @property
+    def effective_routing_model_dir(self) -> Path:
+        return self.routing_model_dir or self.data_dir / "routing"
 
     @property
     def policy_dir(self) -> Path:

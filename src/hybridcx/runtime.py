@@ -35,6 +35,8 @@ class Runtime:
     knowledge: KnowledgeService = field(default_factory=KnowledgeService)
     # The company's systems for Tier 1 flows, per turn (shares the turn's session).
     backend_factory: Callable[[AsyncSession, str], Any] = DemoBackend
+    # Every assignment strategy by name, for experiment arms that set one (issue 10).
+    strategies: dict[str, AssignmentStrategy] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -45,16 +47,21 @@ class Runtime:
             sessions=session_factory(engine),
             bus=create_bus(settings.redis_url),
             policies=policies,
-            strategy=_strategy(settings.assignment_strategy),
+            strategy=_strategy(settings.assignment_strategy, settings),
             max_message_chars=settings.max_message_chars,
             staff_token_hours=settings.staff_token_hours,
             presence_timeout_seconds=settings.presence_timeout_seconds,
             redis_url=settings.redis_url,
             knowledge=KnowledgeService(answerer=_answerer(settings)),
+            strategies={name: _strategy(name, settings) for name in STRATEGIES},
         )
 
 
-def _strategy(name: str) -> AssignmentStrategy:
+def _strategy(name: str, settings: Settings | None = None) -> AssignmentStrategy:
+    if name == "predictive" and settings is not None:  # predictive routing (issue 10)
+        from hybridcx.routing.strategy import predictive_from_settings
+
+        return predictive_from_settings(settings)
     try:
         return STRATEGIES[name]()
     except KeyError:

@@ -9,6 +9,10 @@ from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
 from hybridcx.models.customer import Customer
 from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
+
+# experiments and rollout (issue 10)
+from hybridcx.models.experiment import Experiment
+from hybridcx.models.experiment_assignment import ExperimentAssignment
 from hybridcx.models.inbox import Inbox
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
@@ -27,6 +31,8 @@ __all__ = [
     "DemoAccount",
     "DemoAppointmentSlot",
     "DemoOrder",
+    "Experiment",
+    "ExperimentAssignment",
     "Inbox",
     "Message",
     "StaffToken",

@@ -39,6 +39,8 @@ class SurveyCreate(BaseModel):
 
     rating: int = Field(ge=1, le=5, description="1 (very unhappy) to 5 (very happy).")
     comment: str = Field(default="", max_length=2000)
+    # "Was your issue resolved?" (optional): predictive routing learns resolution from it.
+    resolved: bool | None = None
 
     @field_validator("comment")
     @classmethod
@@ -64,6 +66,8 @@ async def submit_survey(
         if await queries.has_survey(session, conv.id):
             raise Conflict("Thanks, we already have your feedback for this conversation.")
         data = {"rating": body.rating, "comment": body.comment, "agent_id": conv.assigned_agent_id}
+        if body.resolved is not None:
+            data["resolved"] = body.resolved
         repo.add_event(
             session,
             conv,
