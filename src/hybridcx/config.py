@@ -57,7 +57,7 @@ class Settings(BaseSettings):
         default=120.0, ge=0, description="A contact waiting this long goes to the baseline."
     )
     routing_max_idle_seconds: float = Field(
-        default=600.0, ge=0, description="Agents idle this long are served first."
+        default=1800.0, ge=0, description="Agents idle this long are served first."
     )
     routing_weight_resolution: float = Field(default=1.0, ge=0)
     routing_weight_handle_time: float = Field(default=0.25, ge=0)

@@ -4,12 +4,14 @@ A hierarchical, additive estimate with empirical-Bayes style shrinkage, one per 
 
     intent mean        mu_i  = (sum_i y + k * global) / (n_i + k)
     agent offset       a_j   = sum_j (y - mu_i) / (n_j + k)
-    agent x intent     mu_ij = (sum_ij y + k * (mu_i + a_j)) / (n_ij + k)
+    agent x team       t_jg  = sum_jg (y - mu_i - a_j) / (n_jg + k)    g = the intent's team skill
+    agent x intent     mu_ij = (sum_ij y + k * (mu_i + a_j + t_jg)) / (n_ij + k)
     agent x context    c_jfv = sum_jfv (y - mu_ij) / (n_jfv + k)     f in channel, mood, value, daypart
 
-so an agent with little history on an intent is predicted from their overall performance, and an
-agent with no history from the intent's mean; each level only moves away from the level above as
-its own evidence (n) grows against the prior strength k. Resolution is a 0/1 outcome (its mean is
+so an agent with little history on an intent is predicted from their record on the intent's team
+(orders, billing, tech, general: ``INTENT_SKILLS``), then their overall performance, and an agent
+with no history from the intent's mean; each level only moves away from the level above as its
+own evidence (n) grows against the prior strength k. Resolution is a 0/1 outcome (its mean is
 a probability), handle time is modelled on log seconds, CSAT on the 1-5 scale.
 
 Saved as JSON (never pickle) with a content version, the training-data fingerprint and
@@ -100,6 +102,12 @@ class Prediction:
         }
 
 
+def team_of(intent: str | None) -> str:
+    from hybridcx.routing.strategy import INTENT_SKILLS
+
+    return INTENT_SKILLS.get(intent or "", "general")
+
+
 def _mean_n(values: Sequence[float]) -> tuple[float, int]:
     return (sum(values) / len(values), len(values)) if values else (0.0, 0)
 
@@ -112,6 +120,7 @@ class MetricModel:
         self.samples: int = data["samples"]
         self.intent: dict[str, list[float]] = dict(data["intent"])
         self.agent: dict[str, list[float]] = dict(data["agent"])
+        self.agent_team: dict[str, dict[str, list[float]]] = dict(data["agent_team"])
         self.agent_intent: dict[str, dict[str, list[float]]] = dict(data["agent_intent"])
         self.context: dict[str, dict[str, dict[str, list[float]]]] = dict(data["context"])
 
@@ -134,10 +143,23 @@ class MetricModel:
             res_agent[o.agent_id].append(y - mu_i(o))
             cells[o.agent_id][o.features.intent or UNKNOWN_INTENT].append(y)
         agent = {a: [sum(v) / (len(v) + k), len(v)] for a, v in sorted(res_agent.items())}
+        res_team: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for o, y in rows:
+            res_team[o.agent_id][team_of(o.features.intent)].append(
+                y - mu_i(o) - agent[o.agent_id][0]
+            )
+        agent_team = {
+            a: {g: [sum(v) / (len(v) + k), len(v)] for g, v in sorted(by.items())}
+            for a, by in sorted(res_team.items())
+        }
         agent_intent: dict[str, dict[str, list[float]]] = {}
         for a, by in sorted(cells.items()):
             agent_intent[a] = {
-                i: [(sum(v) + k * (intent[i][0] + agent[a][0])) / (len(v) + k), len(v)]
+                i: [
+                    (sum(v) + k * (intent[i][0] + agent[a][0] + agent_team[a][team_of(i)][0]))
+                    / (len(v) + k),
+                    len(v),
+                ]
                 for i, v in sorted(by.items())
             }
         ctx_res: dict[str, dict[str, dict[str, list[float]]]] = defaultdict(
@@ -160,6 +182,7 @@ class MetricModel:
                 "samples": n,
                 "intent": intent,
                 "agent": agent,
+                "agent_team": agent_team,
                 "agent_intent": agent_intent,
                 "context": context,
             }
@@ -173,7 +196,8 @@ class MetricModel:
         if cell is not None:
             estimate, n = cell[0], int(cell[1])
         else:
-            estimate, n = base + self.agent.get(agent_id, [0.0, 0])[0], 0
+            team = self.agent_team.get(agent_id, {}).get(team_of(i), [0.0, 0])[0]
+            estimate, n = base + self.agent.get(agent_id, [0.0, 0])[0] + team, 0
         ctx = self.context.get(agent_id, {})
         for f, v in features.context().items():
             estimate += ctx.get(f, {}).get(v, [0.0, 0])[0]
@@ -185,6 +209,7 @@ class MetricModel:
             "samples": self.samples,
             "intent": self.intent,
             "agent": self.agent,
+            "agent_team": self.agent_team,
             "agent_intent": self.agent_intent,
             "context": self.context,
         }

@@ -141,7 +141,7 @@ class PredictiveStrategy:
         max_age: timedelta = timedelta(days=7),
         budget_ms: float = 20.0,
         max_wait_seconds: float = 120.0,
-        max_idle_seconds: float = 600.0,
+        max_idle_seconds: float = 1800.0,
         high_value: float = 10_000.0,
         baseline: AssignmentStrategy | None = None,
         clock: Callable[[], float] = time.perf_counter,
