@@ -7,6 +7,7 @@ A hierarchical, additive estimate with empirical-Bayes style shrinkage, one per 
     agent x team       t_jg  = sum_jg (y - mu_i - a_j) / (n_jg + k)    g = the intent's team skill
     agent x intent     mu_ij = (sum_ij y + k * (mu_i + a_j + t_jg)) / (n_ij + k)
     agent x context    c_jfv = sum_jfv (y - mu_ij) / (n_jfv + k)     f in channel, mood, value, daypart
+    prediction         mu_ij + mean over f of c_jf(value of f)
 
 so an agent with little history on an intent is predicted from their record on the intent's team
 (orders, billing, tech, general: ``INTENT_SKILLS``), then their overall performance, and an agent
@@ -199,9 +200,9 @@ class MetricModel:
             team = self.agent_team.get(agent_id, {}).get(team_of(i), [0.0, 0])[0]
             estimate, n = base + self.agent.get(agent_id, [0.0, 0])[0] + team, 0
         ctx = self.context.get(agent_id, {})
-        for f, v in features.context().items():
-            estimate += ctx.get(f, {}).get(v, [0.0, 0])[0]
-        return estimate, n
+        # The mean of the context offsets, not their sum: each is fitted on the same residuals.
+        offsets = [ctx.get(f, {}).get(v, [0.0, 0])[0] for f, v in features.context().items()]
+        return estimate + sum(offsets) / len(offsets), n
 
     def to_dict(self) -> dict[str, Any]:
         return {
