@@ -2,6 +2,7 @@
 // and a live dashboard refreshed from the workspace's WebSocket events.
 import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
+import { experimentsPanel } from "./experiments.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -234,3 +235,4 @@ setInterval(() => {
 }, 1000);
 setInterval(refresh, 30000);
 refresh();
+experimentsPanel($("experiment-list"), token); // issue 10
