@@ -61,6 +61,17 @@ def test_a_guardrail_breach_rolls_the_rollout_back(api: Api) -> None:
     assert ev["breached"][0]["metric"] == "escalation_rate"
     assert ev["comparisons"]["treatment"]["containment"]["p_value"] < 0.05
 
+    # The full analytics KPIs, cut by arm.
+    r = api.staff(sup, "GET", f"/api/v1/experiments/{exp['id']}/kpis", params={"arm": "treatment"})
+    assert r.status_code == 200, r.text
+    kpis = r.json()
+    assert kpis["volume"]["conversations"] == list(arms.values()).count("treatment")
+    assert kpis["customer_experience"]["escalation"]["reasons"] == {
+        "negative_sentiment": kpis["volume"]["conversations"]
+    }
+    r = api.staff(sup, "GET", f"/api/v1/experiments/{exp['id']}/kpis", params={"arm": "nope"})
+    assert r.status_code == 404
+
     # Rolled back: a customer who was in the treatment is served by the default policy.
     treated = next(e for e, a in arms.items() if a == "treatment")
     conv = api.start(treated, "Shopper")

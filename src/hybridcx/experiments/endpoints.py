@@ -4,15 +4,16 @@
 - ``POST /api/v1/experiments``: start an A/B experiment or a rollout.
 - ``GET /api/v1/experiments/{id}``: one experiment, evaluated now (metrics per arm, tests,
   guardrails; a breach stops it or rolls it back, a healthy rollout steps up).
+- ``GET /api/v1/experiments/{id}/kpis?arm=``: the analytics KPI report of one arm.
 - ``POST /api/v1/experiments/{id}/stop``: stop it (everyone gets the defaults again).
 - ``POST /api/v1/experiments/{id}/rollback``: roll a rollout back (treatment share 0).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.auth.deps import RuntimeDep, Staff
@@ -55,6 +56,20 @@ async def read_experiment(experiment_id: str, staff: Staff, runtime: RuntimeDep)
         exp = await service.get(session, staff.workspace_id, experiment_id)
         await service.evaluate(session, exp)
         return service.experiment_read(exp)
+
+
+@router.get("/{experiment_id}/kpis")
+async def experiment_arm_kpis(
+    experiment_id: str,
+    staff: Staff,
+    runtime: RuntimeDep,
+    arm: Annotated[str, Query(min_length=1, max_length=40)],
+) -> dict[str, Any]:
+    """Every KPI (as ``/api/v1/analytics/kpis``) for the conversations of one arm."""
+    staff.require("supervisor", "admin")
+    async with runtime.sessions() as session:
+        exp = await service.get(session, staff.workspace_id, experiment_id)
+        return await service.arm_kpis(session, exp, arm)
 
 
 @router.post("/{experiment_id}/stop")

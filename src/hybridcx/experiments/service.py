@@ -249,6 +249,19 @@ async def evaluate(
     return action
 
 
+async def arm_kpis(session: AsyncSession, exp: Experiment, arm: str) -> dict[str, Any]:
+    """The full analytics KPI report of one arm's conversations."""
+    names = [a["name"] for a in exp.arms]
+    if arm not in names:
+        raise NotFound(f"No arm {arm!r}: the arms are {', '.join(names)}.")
+    arm_of, events = await _experiment_events(session, exp)
+    now = utcnow()
+    metrics = arm_metrics(
+        events, arm_of, arms=[arm], start=exp.started_at or exp.created_at, now=now
+    )
+    return {"experiment_id": exp.id, "arm": arm, **metrics[arm]["kpis"]}
+
+
 async def check_all(sessions: Any, workspace_id: str | None = None) -> list[tuple[str, str]]:
     """Evaluate every running experiment (of a workspace, or all); what was done to which."""
     from hybridcx.kit.db import transaction
