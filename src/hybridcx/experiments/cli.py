@@ -20,10 +20,17 @@ WorkspaceOpt = Annotated[
 
 
 def _run(work: Callable[[Any, str], Awaitable[Any]], workspace: str | None) -> Any:
+    import sys
+
+    import structlog
+
     from hybridcx.analytics.repository import workspace_by_slug
     from hybridcx.config import Settings
     from hybridcx.kit.db import create_engine, session_factory, transaction, upgrade
     from hybridcx.kit.errors import AppError
+
+    # Logs (a guardrail stopping an experiment) go to stderr: stdout is the command's output.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 
     async def main() -> Any:
         engine = create_engine(Settings().effective_database_url)
@@ -57,9 +64,8 @@ def list_cmd(workspace: WorkspaceOpt = None) -> None:
         return [service.experiment_read(e) for e in await service.list_all(session, ws)]
 
     for e in _run(work, workspace):
-        share = "" if e["treatment_share"] is None else f" treatment {e['treatment_share']:.0%}"
         arms = ", ".join(f"{a['name']} {a['share']:.0%}" for a in e["arms"])
-        typer.echo(f"{e['name']:<28} {e['kind']:<8} {e['status']:<12} {arms}{share}")
+        typer.echo(f"{e['name']:<28} {e['kind']:<8} {e['status']:<12} {arms}")
 
 
 @experiments_app.command("create")

@@ -143,7 +143,7 @@ def guardrail_check(
     else:
         var = _mean_var(c) + _mean_var(t)
     breached, p = harm_beyond_bound(harm, var, bound=bound, alpha=alpha, tau=TAU[metric])
-    result.update(breached=breached, p_value=round(p, 6), status="breached" if breached else "ok")
+    result.update(breached=breached, p_value=p, status="breached" if breached else "ok")
     return result
 
 

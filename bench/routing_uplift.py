@@ -3,7 +3,7 @@
 Runs `hybridcx simulate --compare-routing` over several seeds and prints the table (and the JSON
 with --json). The numbers in docs/benchmarks.md ("Predictive routing uplift") come from:
 
-    .venv/bin/python benchmarks/routing_uplift.py --seeds 1,2,3 --contacts 2000 --agents 8
+    .venv/bin/python bench/routing_uplift.py --seeds 1,2,3 --contacts 2000 --agents 8
 
 Each seed: a warm-up day of other traffic under longest-idle routing (the model's only history),
 then the seed's day with the three strategies alternating in 30-minute slices."""
