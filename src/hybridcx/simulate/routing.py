@@ -118,7 +118,8 @@ def routed(sim: Simulation, seed: int, slice_seconds: float) -> list[Routed]:
         if not cfg.open_hour <= (c.queued_at / 3600.0) % 24 < cfg.close_hour:
             continue
         answered = c.assigned_at is not None
-        wait = (c.assigned_at if answered else c.ended_at or c.queued_at) - c.queued_at
+        until = c.assigned_at if c.assigned_at is not None else (c.ended_at or c.queued_at)
+        wait = until - c.queued_at
         out.append(
             Routed(
                 seed=seed,
