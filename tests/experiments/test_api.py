@@ -132,3 +132,43 @@ def test_ab_experiment_create_stop_and_bad_input(api: Api) -> None:
     r = api.staff(sup, "POST", f"/api/v1/experiments/{exp['id']}/stop", json={"reason": "done"})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "stopped" and r.json()["stop_reason"].startswith("done")
+
+
+def test_an_arm_can_set_the_assignment_strategy(api: Api) -> None:
+    """Dispatch routes the treatment arm's conversations with the predictive strategy (no
+    model in this server: it falls back and records why) and control's with the default."""
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    body = {
+        "name": "predictive-routing",
+        "arms": [
+            {"name": "control", "share": 0.5},
+            {
+                "name": "predictive",
+                "share": 0.5,
+                "overrides": {"assignment_strategy": "predictive"},
+            },
+        ],
+    }
+    assert api.staff(sup, "POST", "/api/v1/experiments", json=body).status_code == 201
+    alice = api.login("agent@example.com", "demo-agent")
+    desk = api.agent_ws(alice)
+    try:
+        api.staff(alice, "PUT", "/api/v1/agents/me/status", json={"status": "available"})
+        seen = set()
+        for i in range(12):
+            conv = api.start(f"routed{i:02d}@example.com", "Shopper")
+            assert api.say(conv, "agent").is_success
+            read = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()
+            assert read["status"] == "assigned"  # dispatched before the answer returned
+            events = read["events"]
+            [arm] = [e["data"]["arm"] for e in events if e["type"] == "experiment.assigned"]
+            decided = [e["data"] for e in events if e["type"] == "assignment.decided"]
+            if arm == "predictive":
+                assert len(decided) == 1 and decided[0]["fallback_reason"] == "model_missing"
+            else:
+                assert decided == []
+            seen.add(arm)
+            api.staff(alice, "POST", f"/api/v1/conversations/{conv['id']}/resolve")
+        assert seen == {"control", "predictive"}
+    finally:
+        desk.close()

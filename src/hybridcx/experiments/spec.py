@@ -92,7 +92,7 @@ class ExperimentCreate(BaseModel):
     description: str = Field(default="", max_length=2000)
     kind: Literal["ab", "rollout"] = "ab"
     arms: list[Arm] | None = Field(
-        default=None, description="A/B: the arms, control first; shares sum to 1."
+        default=None, max_length=10, description="A/B: the arms, control first; shares sum to 1."
     )
     treatment: dict[str, Any] | None = Field(
         default=None, description="Rollout: the overrides being rolled out."
