@@ -27,6 +27,7 @@ from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
 from hybridcx.demo.endpoints import router as demo_router
+from hybridcx.experiments.endpoints import router as experiments_router  # issue 10
 from hybridcx.fairness.endpoints import router as fairness_router  # safety9
 from hybridcx.improvement.endpoints import router as improvement_router
 from hybridcx.improvement.scheduler import retrain_schedule
@@ -71,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         privacy_job = start_privacy_job(runtime)  # privacy (issue 9): retention + erasures
         access = AccessLifespan(runtime, settings)  # access9: webhook worker, audit watchers
         await access.start()
+        watcher = _experiments_watcher(runtime, settings)  # issue 10: guardrails and rollouts
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await app.state.email.stop()
             await stop_privacy_job(privacy_job)
             await access.stop(app)  # access9
+            if watcher is not None:
+                watcher.cancel()
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -125,9 +129,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         compliance_router,  # safety9
         fairness_router,  # safety9
         improvement_router,  # issue 10: learning from human resolutions
+        experiments_router,
     ):
         app.include_router(router)
     return app
+
+
+def _experiments_watcher(runtime: Runtime, settings: Settings) -> asyncio.Task[None] | None:
+    if settings.experiments_check_seconds <= 0:
+        return None
+    from hybridcx.experiments.service import watch
+
+    return asyncio.create_task(watch(runtime.sessions, settings.experiments_check_seconds))
 
 
 def _describe(error: Any) -> dict[str, str]:

@@ -14,11 +14,13 @@ from hybridcx.channels.cli import channels_app  # channels: SMS and phone (issue
 from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: email-*)
 from hybridcx.compliance.cli import compliance_records  # safety9
 from hybridcx.config import Settings
+from hybridcx.experiments.cli import experiments_app  # issue 10
 from hybridcx.fairness.cli import fairness  # safety9
 from hybridcx.improvement.cli import register_learning_commands
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.privacy.cli import keys_app, privacy_app
+from hybridcx.routing.cli import routing_app  # issue 10
 from hybridcx.simulate.cli import simulate
 from hybridcx.speech.cli import voice_app  # local speech (issue 8)
 
@@ -56,6 +58,10 @@ def _main() -> None:
     from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
 
     set_default_keyring(loader=lambda: keyring_from_settings(Settings()))
+
+
+app.add_typer(experiments_app, name="experiments")  # issue 10
+app.add_typer(routing_app, name="routing")  # issue 10
 
 
 @db_app.command("upgrade")

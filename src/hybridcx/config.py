@@ -66,6 +66,30 @@ class Settings(BaseSettings):
     nlu_gate_ece_margin: float = Field(default=0.02, ge=0, le=1)
     nlu_gate_min_traffic: int = Field(default=10, ge=1)
     nlu_traffic_days: int = Field(default=30, ge=1)
+    # ---- predictive routing and experiments (issue 10) ----
+    routing_model_dir: Path | None = Field(
+        default=None, description="Outcome models per workspace; defaults to <data_dir>/routing."
+    )
+    routing_model_max_age_hours: float = Field(
+        default=168.0, gt=0, description="An older model is stale: the baseline routes instead."
+    )
+    routing_decision_budget_ms: float = Field(
+        default=20.0, ge=0, description="A predictive decision over this falls back."
+    )
+    routing_max_wait_seconds: float = Field(
+        default=120.0, ge=0, description="A contact waiting this long goes to the baseline."
+    )
+    routing_max_idle_seconds: float = Field(
+        default=1800.0, ge=0, description="Agents idle this long are served first."
+    )
+    routing_weight_resolution: float = Field(default=1.0, ge=0)
+    routing_weight_handle_time: float = Field(default=0.25, ge=0)
+    routing_weight_csat: float = Field(default=0.2, ge=0)
+    routing_weight_load: float = Field(default=0.1, ge=0)
+    experiments_check_seconds: float = Field(
+        default=60.0, ge=0, description="How often guardrails and rollouts are checked; 0: off."
+    )
+    # ---- end of issue 10 settings ----
     log_level: str = "info"
 
     # ---- privacy (issue 9): encryption at rest, PII model, retention ----
@@ -215,6 +239,9 @@ class Settings(BaseSettings):
     @property
     def effective_nlu_registry_dir(self) -> Path:
         return self.nlu_registry_dir or self.data_dir / "nlu-registry"
+
+    def effective_routing_model_dir(self) -> Path:
+        return self.routing_model_dir or self.data_dir / "routing"
 
     @property
     def policy_dir(self) -> Path:

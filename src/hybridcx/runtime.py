@@ -46,6 +46,8 @@ class Runtime:
     # issue 10: the model the server answers with (follows the registry) and the loop's settings
     live_model: Any = None  # hybridcx.improvement.live.LiveModel, None when the NLU is off
     learning: Any = None  # hybridcx.improvement.config.LearningConfig
+    # Every assignment strategy by name, for experiment arms that set one (issue 10).
+    strategies: dict[str, AssignmentStrategy] = field(default_factory=dict)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -60,7 +62,7 @@ class Runtime:
             sessions=session_factory(engine),
             bus=create_bus(settings.redis_url),
             policies=policies,
-            strategy=_strategy(settings.assignment_strategy),
+            strategy=_strategy(settings.assignment_strategy, settings),
             max_message_chars=settings.max_message_chars,
             staff_token_hours=settings.staff_token_hours,
             presence_timeout_seconds=settings.presence_timeout_seconds,
@@ -71,10 +73,15 @@ class Runtime:
             settings=settings,
             live_model=live_model,
             learning=LearningConfig.from_settings(settings),
+            strategies={name: _strategy(name, settings) for name in STRATEGIES},
         )
 
 
-def _strategy(name: str) -> AssignmentStrategy:
+def _strategy(name: str, settings: Settings | None = None) -> AssignmentStrategy:
+    if name == "predictive" and settings is not None:  # predictive routing (issue 10)
+        from hybridcx.routing.strategy import predictive_from_settings
+
+        return predictive_from_settings(settings)
     try:
         return STRATEGIES[name]()
     except KeyError:

@@ -36,6 +36,7 @@ from hybridcx.conversations.schemas import (
     message_read,
 )
 from hybridcx.customers.repository import find_or_create_customer
+from hybridcx.experiments.variants import turn_policy
 from hybridcx.improvement.service import record_resolution
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
@@ -367,8 +368,8 @@ class ConversationService:
         turn_id: str | None,
     ) -> list[Message]:
         ws = await repo.get_workspace(session, conv.workspace_id)
-        policy = self.rt.policies.policy(ws.slug)
-        pipeline = self.rt.policies.pipeline(ws.slug)
+        # The workspace's policy, with the overrides of this conversation's experiment arms.
+        policy, pipeline = await turn_policy(self.rt, session, conv, ws.slug)
         history = await repo.list_messages(session, conv.id, include_internal=False)
         transcript = [TranscriptLine(m.author, m.text) for m in history]  # type: ignore[arg-type]
         profile = profile_of(customer, conv)

@@ -19,6 +19,10 @@ from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoO
 from hybridcx.models.email_draft import EmailDraft
 from hybridcx.models.email_message import EmailRecord
 from hybridcx.models.erasure_request import ErasureRequest  # privacy (issue 9)
+
+# experiments and rollout (issue 10)
+from hybridcx.models.experiment import Experiment
+from hybridcx.models.experiment_assignment import ExperimentAssignment
 from hybridcx.models.inbox import Inbox
 
 # issue 10, learning from human resolutions
@@ -47,6 +51,8 @@ __all__ = [
     "DemoOrder",
     "EmailDraft",
     "EmailRecord",
+    "Experiment",
+    "ExperimentAssignment",
     "Inbox",
     "IntentCluster",
     "Message",

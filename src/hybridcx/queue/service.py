@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.auth.permissions import HANDLING_ROLES
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import agent_ref, conversation_state, message_read
+from hybridcx.experiments.variants import assignment_strategies
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
@@ -20,6 +21,7 @@ from hybridcx.models import Agent, AgentPresence, Conversation, Customer, Worksp
 from hybridcx.pipeline.policy import QueuePriority
 from hybridcx.queue.priority import priority
 from hybridcx.queue.strategy import AgentCandidate, QueuedWork
+from hybridcx.routing.strategy import decide
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -192,12 +194,18 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
             return 0
         by_id = {c.id: c for c in candidates}
         teams = await _candidate_teams(session, list(by_id))
-        for entry in await queue_entries(session, workspace_id, weights):
+        entries = await queue_entries(session, workspace_id, weights)
+        # Experiments (issue 10): a conversation in an arm that sets the assignment strategy.
+        arm_strategies = await assignment_strategies(
+            session, runtime, workspace_id, [e.conversation.id for e in entries]
+        )
+        for entry in entries:
             conv = entry.conversation
-            declined = tuple((conv.handoff or {}).get("declined_by", []))
-            work = QueuedWork(conv.id, conv.tier, conv.required_skill, conv.channel, declined)
+            work = queued_work(entry)
+            strategy = arm_strategies.get(conv.id, runtime.strategy)
+            # Teams (access): a team's conversation goes to that team's agents.
             eligible = [c for c in by_id.values() if _in_team(conv, teams.get(c.id))]
-            choice = runtime.strategy.choose(work, eligible)
+            choice, decision = decide(strategy, work, eligible)
             if choice is None:
                 continue
             agent = await repo.get_agent(session, choice.id, workspace_id=workspace_id)
@@ -206,6 +214,14 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
             if await assign(session, outbox, conv, agent, via="auto", from_statuses=("queued",)):
                 assigned += 1
                 assigned_ids.append(conv.id)
+                if decision is not None:  # predictive routing's audit record (issue 10)
+                    repo.add_event(
+                        session,
+                        conv,
+                        "assignment.decided",
+                        actor="system",
+                        data=decision.to_event(),
+                    )
                 by_id[choice.id] = AgentCandidate(
                     **{**choice.__dict__, "load": choice.load + 1, "idle_since": utcnow()}
                 )
@@ -237,6 +253,27 @@ def _in_team(conv: Conversation, role_teams: tuple[str, tuple[str, ...]] | None)
         return conv.team is None
     role, teams = role_teams
     return role != "agent" or conv.team in teams
+
+
+def queued_work(entry: QueueEntry, *, now: datetime | None = None) -> QueuedWork:
+    """What a strategy knows about a queued conversation (predictive routing reads it all)."""
+    conv, customer = entry.conversation, entry.customer
+    routing = conv.routing or {}
+    sentiment = routing.get("sentiment")
+    return QueuedWork(
+        conv.id,
+        conv.tier,
+        conv.required_skill,
+        conv.channel,
+        tuple((conv.handoff or {}).get("declined_by", [])),
+        workspace_id=conv.workspace_id,
+        intent=(conv.ai_state or {}).get("topic") or routing.get("intent"),
+        vip=customer.vip,
+        lifetime_value=float(customer.lifetime_value or 0.0),
+        sentiment=float(sentiment) if isinstance(sentiment, int | float) else None,
+        waiting_seconds=float(entry.waiting_seconds),
+        now=now or utcnow(),
+    )
 
 
 async def default_workspace_ids(session: AsyncSession) -> list[str]:

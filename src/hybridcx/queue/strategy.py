@@ -25,6 +25,14 @@ class QueuedWork:
     required_skill: str | None
     channel: str
     excluded_agents: tuple[str, ...] = ()
+    # What predictive routing reads (issue 10); the baseline strategies ignore these.
+    workspace_id: str | None = None
+    intent: str | None = None
+    vip: bool = False
+    lifetime_value: float = 0.0
+    sentiment: float | None = None
+    waiting_seconds: float = 0.0
+    now: datetime | None = None
 
 
 class AssignmentStrategy(Protocol):
@@ -62,5 +70,24 @@ class LongestIdleStrategy:
         return min(eligible, key=lambda a: (a.load, a.idle_since or datetime.min, a.id))
 
 
+def _skills() -> AssignmentStrategy:
+    from hybridcx.routing.strategy import SkillsBasedStrategy
+
+    return SkillsBasedStrategy()
+
+
+def _predictive() -> AssignmentStrategy:
+    # Without settings there is no model directory: every decision falls back (and says so).
+    # Runtime.from_settings builds it with the configured model store and budgets.
+    from hybridcx.routing.store import StaticModelStore
+    from hybridcx.routing.strategy import PredictiveStrategy
+
+    return PredictiveStrategy(StaticModelStore(None))
+
+
 # Registry of assignment strategies, chosen with HYBRIDCX_ASSIGNMENT_STRATEGY.
-STRATEGIES: dict[str, Callable[[], AssignmentStrategy]] = {"longest_idle": LongestIdleStrategy}
+STRATEGIES: dict[str, Callable[[], AssignmentStrategy]] = {
+    "longest_idle": LongestIdleStrategy,
+    "skills": _skills,  # predictive routing (issue 10)
+    "predictive": _predictive,  # predictive routing (issue 10)
+}

@@ -6,7 +6,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -45,6 +45,27 @@ def simulate(
             help="Intent model directory (default: the configured one; trained if missing)."
         ),
     ] = None,
+    # ---- predictive routing (issue 10) ----
+    compare_routing: Annotated[
+        bool,
+        typer.Option(
+            "--compare-routing",
+            help="Predictive vs longest-idle vs skills-based routing, interleaved, with CIs.",
+        ),
+    ] = False,
+    seeds: Annotated[
+        str | None, typer.Option(help="--compare-routing: seeds, e.g. 1,2,3 (default --seed).")
+    ] = None,
+    warmup_contacts: Annotated[
+        int | None,
+        typer.Option(min=1, help="--compare-routing: contacts of the warm-up day (history)."),
+    ] = None,
+    skill_spread: Annotated[
+        float, typer.Option(min=0, help="How much agents differ by intent (0: identical).")
+    ] = 0.0,
+    slice_minutes: Annotated[
+        float, typer.Option(min=1, help="--compare-routing: interleaving slice length.")
+    ] = 30.0,
 ) -> None:
     """Simulate a day of contacts through the real AI pipeline, queue and assignment strategy."""
     from hybridcx.brain import load_brain
@@ -65,8 +86,22 @@ def simulate(
             err=True,
         )
         raise typer.Exit(2)
+    if compare_routing:
+        _compare_routing(
+            config_kw={"contacts": contacts, "agents": agents, "hours": hours, "seed": seed},
+            seeds=seeds,
+            warmup_contacts=warmup_contacts,
+            skill_spread=skill_spread or 1.0,
+            slice_minutes=slice_minutes,
+            policy=policy,
+            model_dir=model_dir,
+            as_json=as_json,
+        )
+        return
     try:
-        config = SimConfig(contacts=contacts, agents=agents, hours=hours, seed=seed)
+        config = SimConfig(
+            contacts=contacts, agents=agents, hours=hours, seed=seed, skill_spread=skill_spread
+        )
         policy_a = policy_from(policy)
         policy_b = policy_from(compare) if compare is not None else None
         said = load_utterances(utterances)
@@ -102,3 +137,43 @@ def simulate(
         f"(understanding computed {stats.misses} times, reused {stats.hits})",
         file=sys.stderr,
     )
+
+
+def _compare_routing(
+    *,
+    config_kw: dict[str, Any],
+    seeds: str | None,
+    warmup_contacts: int | None,
+    skill_spread: float,
+    slice_minutes: float,
+    policy: Path | None,
+    model_dir: Path | None,
+    as_json: bool,
+) -> None:
+    """`simulate --compare-routing`: the uplift table of predictive routing (issue 10)."""
+    from hybridcx.brain import load_brain
+    from hybridcx.config import Settings
+    from hybridcx.pipeline.policy import PolicyError
+    from hybridcx.simulate.config import SimConfig
+    from hybridcx.simulate.routing import compare_routing, render_routing
+    from hybridcx.simulate.runner import Engine, policy_from
+
+    started = time.perf_counter()
+    try:
+        seed_list = [int(s) for s in seeds.split(",")] if seeds else [config_kw["seed"]]
+        config = SimConfig(**config_kw, skill_spread=skill_spread)
+        routing_policy = policy_from(policy)
+    except (ValueError, FileNotFoundError, PolicyError) as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    engine = Engine.from_brain(load_brain(model_dir or Settings().effective_nlu_model_dir))
+    result = compare_routing(
+        engine,
+        routing_policy,
+        seeds=seed_list,
+        config=config,
+        warmup_contacts=warmup_contacts,
+        slice_minutes=slice_minutes,
+    )
+    typer.echo(json.dumps(result, indent=2) if as_json else render_routing(result))
+    print(f"compared in {time.perf_counter() - started:.1f} s wall time", file=sys.stderr)

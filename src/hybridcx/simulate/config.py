@@ -95,6 +95,12 @@ class SimConfig:
     human_unsolved_share: float = 0.1
     # A person hands this share of tier 2 conversations on to a specialist (tier 3) part-way.
     transfer_share: float = 0.05
+    # Agent skill (issue 10, see simulate/skills.py): 0 keeps every agent identical and the
+    # outcome of a human contact unmodelled (the default); above 0 agents differ by intent in
+    # resolution and handle time, and customers answer a survey (CSAT, "resolved?").
+    skill_spread: float = 0.0
+    skill_seed: int | None = None  # whose agents: defaults to ``seed`` (warm-up runs share it)
+    survey_response_share: float = 0.7
 
     def __post_init__(self) -> None:
         if self.contacts < 1 or self.agents < 0 or self.hours <= 0:

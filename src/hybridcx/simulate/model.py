@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import random
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,11 +31,14 @@ from hybridcx.pipeline.base import (
 from hybridcx.pipeline.policy import RoutingPolicy
 from hybridcx.queue.priority import priority
 from hybridcx.queue.strategy import AgentCandidate, AssignmentStrategy, QueuedWork
+from hybridcx.routing.strategy import decide
 from hybridcx.simulate.config import T0, SimConfig
 from hybridcx.simulate.engine import EventLoop
+from hybridcx.simulate.skills import SkillModel
 from hybridcx.simulate.traffic import Contact, Issue, Utterances
 
 MAX_TURNS = 12
+META = frozenset({"greeting", "goodbye", "thanks", "human_agent"})
 THANKS = ("thanks!", "thank you", "great, thanks", "thanks a lot")
 YES = ("yes", "yes please", "ok", "sure")
 SLOT_PICKS = ("1", "2", "the first one", "option 2", "3")
@@ -69,6 +72,13 @@ class SimConversation:
     outcome: str = "open"  # ai_resolved | ai_unresolved | human_resolved | abandoned
     attempt: int = 0  # 0 for the first contact about these issues, 1 for a re-contact
     transferred: bool = False
+    # What routing sees (the AI's reading, not the hidden truth) and the interleaving arm.
+    ai_intent: str | None = None
+    sentiment: float | None = None
+    arm: str | None = None
+    handle_seconds: float | None = None
+    resolved: bool | None = None  # the hidden outcome of a human contact (skill model on)
+    csat: int | None = None
 
     @property
     def vip(self) -> bool:
@@ -141,6 +151,8 @@ class Simulation:
         knowledge: KnowledgeSource | None,
         strategy: AssignmentStrategy,
         known_intents: Iterable[str] = (),
+        arms: Mapping[str, AssignmentStrategy] | None = None,
+        slice_seconds: float = 1800.0,
     ) -> None:
         self.config = config
         self.contacts = contacts
@@ -151,6 +163,11 @@ class Simulation:
         self.services = TurnServices(backend=backend, knowledge=knowledge)
         self.flow_engine = FlowEngine(flows, ACTIONS, backend)
         self.strategy = strategy
+        # ON/OFF interleaving: the strategy in force rotates every ``slice_seconds`` of queue
+        # time; a contact is routed by the arm of the slice it was queued in.
+        self.arms = dict(arms or {})
+        self.slice_seconds = slice_seconds
+        self.decisions: Counter[str] = Counter()
         self.known_intents = set(known_intents)
         self.loop = EventLoop()
         self.events: list[EventRow] = []
@@ -161,6 +178,13 @@ class Simulation:
         self.last_work_at = 0.0
         self.days = math.ceil(config.hours / 24.0) + 1  # one more day drains overnight work
         self.agents = build_agents(config, self.days)
+        self.skills = SkillModel(
+            config.seed if config.skill_seed is None else config.skill_seed,
+            config.skill_spread,
+            utterances.labels,
+        )
+        for agent in self.agents:
+            agent.skills = agent.skills + self.skills.declared(agent.id)
 
     # ---- running -------------------------------------------------------------------------
 
@@ -259,6 +283,11 @@ class Simulation:
             self.turns += 1
             turn_id = f"{conv.id}-t{conv.turns}"
         self.reasons.update(decision.reasons)
+        if text is not None:
+            if conv.ai_intent is None and decision.intent and decision.intent not in META:
+                conv.ai_intent = decision.intent
+            if decision.sentiment is not None:
+                conv.sentiment = decision.sentiment
         self._emit(conv, "routing.decided", **decision.to_dict(), turn_id=turn_id)
         if decision.handoff and conv.status == "bot":
             self._enqueue(conv, decision)
@@ -367,7 +396,13 @@ class Simulation:
 
     def _after_contact(self, conv: SimConversation) -> None:
         rng, cfg = conv.rng, self.config
-        if conv.outcome in self.SURVEY_MEANS and rng.random() < cfg.survey_share:
+        # With the skill model on (issue 10), _outcome already surveyed people's contacts.
+        surveyed_by_skill_model = conv.outcome == "human_resolved" and cfg.skill_spread > 0
+        if (
+            conv.outcome in self.SURVEY_MEANS
+            and not surveyed_by_skill_model
+            and rng.random() < cfg.survey_share
+        ):
             mean = self.SURVEY_MEANS[conv.outcome]
             if conv.outcome == "human_resolved" and conv.queued_at is not None:
                 waited = (conv.assigned_at or conv.queued_at) - conv.queued_at
@@ -377,9 +412,13 @@ class Simulation:
             rating = min(5, max(1, round(rng.gauss(mean, 0.8))))
             nps = min(10, max(0, round(rng.gauss(2.2 * rating - 1.0, 1.2))))
             self.loop.after(rng.uniform(30.0, 300.0), self._survey, conv, rating, nps)
-        unsolved = conv.outcome in ("ai_unresolved", "abandoned") or (
-            conv.outcome == "human_resolved" and rng.random() < cfg.human_unsolved_share
-        )
+        if conv.outcome == "human_resolved" and conv.resolved is not None:
+            human_unsolved = not conv.resolved  # the skill model's hidden outcome
+        else:
+            human_unsolved = (
+                conv.outcome == "human_resolved" and rng.random() < cfg.human_unsolved_share
+            )
+        unsolved = conv.outcome in ("ai_unresolved", "abandoned") or human_unsolved
         if unsolved and conv.attempt == 0 and rng.random() < cfg.recontact_share:
             delay = min(24 * 3600.0, 3600.0 + rng.expovariate(1.0 / (3 * 3600.0)))
             again = SimConversation(
@@ -403,6 +442,9 @@ class Simulation:
         conv.reasons = list(decision.reasons)
         conv.required_skill = self.policy.skill_by_tier.get(decision.tier)
         conv.queued_at = self.loop.now
+        if self.arms:
+            names = list(self.arms)
+            conv.arm = names[int(self.loop.now // self.slice_seconds) % len(names)]
         self._emit(
             conv,
             "conversation.queued",
@@ -430,16 +472,35 @@ class Simulation:
             return (-p, c.queued_at or 0.0, c.id)
 
         for conv in sorted(self.queue.values(), key=order):
-            work = QueuedWork(conv.id, conv.tier, conv.required_skill, conv.contact.channel)
-            choice = self.strategy.choose(work, [a.candidate() for a in by_id.values()])
+            work = self._work(conv, now)
+            strategy = self.arms.get(conv.arm or "", self.strategy)
+            choice, decision = decide(strategy, work, [a.candidate() for a in by_id.values()])
             if choice is None:
                 continue
             agent = by_id[choice.id]
             self._assign(conv, agent)
+            if decision is not None:
+                self.decisions[decision.fallback_reason or decision.used] += 1
+                self._emit(conv, "assignment.decided", **decision.to_event())
             if agent.load >= agent.capacity:
                 del by_id[agent.id]
             if not by_id:
                 return
+
+    def _work(self, conv: SimConversation, now: datetime) -> QueuedWork:
+        contact = conv.contact
+        return QueuedWork(
+            conv.id,
+            conv.tier,
+            conv.required_skill,
+            contact.channel,
+            intent=conv.ai_intent,
+            vip=conv.vip,
+            lifetime_value=contact.lifetime_value,
+            sentiment=conv.sentiment,
+            waiting_seconds=self.loop.now - (conv.queued_at or self.loop.now),
+            now=now,
+        )
 
     def _assign(self, conv: SimConversation, agent: SimAgent) -> None:
         del self.queue[conv.id]
@@ -454,6 +515,9 @@ class Simulation:
         mean *= cfg.handle_channel_factor.get(conv.contact.channel, 1.0)
         mu = math.log(mean) - cfg.handle_sigma**2 / 2.0
         handle = math.exp(mu + cfg.handle_sigma * conv.contact.handle_z)
+        if cfg.skill_spread > 0:
+            handle *= self.skills.handle_factor(agent.id, conv.contact.issues[0].label)
+        conv.handle_seconds = handle
         self.loop.after(handle, self._release, conv, agent)
 
     def _release(self, conv: SimConversation, agent: SimAgent) -> None:
@@ -473,6 +537,8 @@ class Simulation:
         agent.busy.append((conv.assigned_at or self.loop.now, self.loop.now))
         self.last_work_at = max(self.last_work_at, self.loop.now)
         self._emit(conv, "conversation.resolved", agent_id=agent.id, category="simulated")
+        if self.config.skill_spread > 0:
+            self._outcome(conv, agent)  # the skill model decides resolution and the survey
         self._after_contact(conv)
         self._dispatch()
 
@@ -492,6 +558,21 @@ class Simulation:
         )
         self.queue[conv.id] = conv
         self._dispatch()
+
+    def _outcome(self, conv: SimConversation, agent: SimAgent) -> None:
+        """Whether the person resolved the issue (hidden truth from the skill model) and the
+        customer's survey: CSAT from the outcome and the wait, and "was it resolved?"."""
+        rng = random.Random(f"hybridcx-sim:{self.config.seed}:outcome:{conv.contact.index}")
+        p = self.skills.resolution(agent.id, conv.contact.issues[0].label)
+        conv.resolved = rng.random() < p
+        waited = (conv.assigned_at or 0.0) - (conv.queued_at or 0.0)
+        score = (4.6 if conv.resolved else 2.2) - min(1.5, waited / 600.0) + rng.gauss(0.0, 0.6)
+        conv.csat = max(1, min(5, round(score)))
+        if rng.random() < self.config.survey_response_share:
+            self._emit(
+                conv, "survey.submitted", rating=conv.csat, resolved=conv.resolved,
+                agent_id=agent.id,
+            )  # fmt: skip
 
     def _abandon(self, conv: SimConversation) -> None:
         if conv.status != "queued":

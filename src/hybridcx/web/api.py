@@ -49,6 +49,8 @@ class SurveyCreate(BaseModel):
         description="How likely to recommend us, 0 (not at all) to 10 (extremely); optional.",
     )
     comment: str = Field(default="", max_length=2000)
+    # "Was your issue resolved?" (optional): predictive routing learns resolution from it.
+    resolved: bool | None = None
 
     @field_validator("comment")
     @classmethod
@@ -77,6 +79,8 @@ async def submit_survey(
             "comment": body.comment,
             "agent_id": conv.assigned_agent_id,
         }
+        if body.resolved is not None:
+            data["resolved"] = body.resolved
         repo.add_event(
             session,
             conv,

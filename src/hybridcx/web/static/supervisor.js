@@ -3,6 +3,7 @@
 import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
 import { mountLearning } from "./learning.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
+import { experimentsPanel } from "./experiments.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -238,3 +239,4 @@ setInterval(() => {
 }, 1000);
 setInterval(refresh, 30000);
 refresh();
+experimentsPanel($("experiment-list"), token); // issue 10
