@@ -441,3 +441,53 @@ async def _tamper_path(server: LiveServer, message_id: str, path: str) -> None:
         email = dict(meta["email"])
         email["attachments"] = [{**a, "path": path} for a in email["attachments"]]
         msg.channel_meta = {**meta, "email": email}
+
+
+def test_a_reply_to_a_resolved_conversation_starts_a_new_one_in_the_same_thread(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    first = make_mail("I want to make a complaint.", subject="Complaint")
+    smtp_send(email_server, first)
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    assert mail.staff(sup, "POST", f"/api/v1/conversations/{conv['id']}/takeover").is_success
+    r = mail.staff(
+        sup, "POST", f"/api/v1/conversations/{conv['id']}/replies", json={"text": "Sorted."}
+    )
+    assert r.is_success
+    ours = mail_sink.wait_for().message
+    assert mail.staff(sup, "POST", f"/api/v1/conversations/{conv['id']}/resolve").is_success
+    mail_sink.clear()
+    later = make_mail(
+        "What are your opening hours?", subject="Re: Complaint", in_reply_to=str(ours["Message-ID"])
+    )
+    smtp_send(email_server, later)
+    answer = mail_sink.wait_for().message
+    assert str(answer["In-Reply-To"]) == later["Message-ID"]
+    convs = email_conversations(mail, sup)
+    assert len(convs) == 2
+    reopened = next(c for c in convs if c["id"] != conv["id"])
+    assert reopened["status"] == "bot"
+    assert reopened["customer"]["id"] == conv["customer"]["id"]
+
+
+def test_email_send_command_writes_to_the_receiver(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink, tmp_path: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from hybridcx.cli import app
+
+    note = tmp_path / "receipt.txt"
+    note.write_text("order 1001")
+    args = ["channels", "email-send", "What are your opening hours?", "--from", CUSTOMER]
+    args += ["--port", str(email_server.settings.smtp_inbound_port), "--to", SUPPORT]
+    args += ["--subject", "Hours", "--attach", str(note)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"to {SUPPORT}" in result.output
+    assert str(mail_sink.wait_for().message["Subject"]) == "Re: Hours"
+    refused = CliRunner().invoke(
+        app, [*args[:5], "--port", str(email_server.settings.smtp_inbound_port), "--to", "x@y.z"]
+    )
+    assert refused.exit_code == 1 and "550" in refused.output
