@@ -491,3 +491,51 @@ def test_email_send_command_writes_to_the_receiver(
         app, [*args[:5], "--port", str(email_server.settings.smtp_inbound_port), "--to", "x@y.z"]
     )
     assert refused.exit_code == 1 and "550" in refused.output
+
+
+def test_a_retried_mail_whose_first_delivery_never_finished_is_answered_once(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    """The first delivery stored the message and then died before answering (simulated by
+    storing it without an AI turn, minutes ago); the sender's retry gets it answered."""
+    from hybridcx.channels.ingest import ingest_inbound
+
+    msg = make_mail("What are your opening hours?")
+    first = email_server.call(
+        ingest_inbound(
+            email_server.runtime,
+            channel="email",
+            text="What are your opening hours?",
+            email=CUSTOMER,
+            external_id=msg["Message-ID"],
+            thread_key=msg["Message-ID"],
+            answer=False,
+        )
+    )
+    email_server.call(_age_message(email_server, first.message_id, minutes=10))
+    smtp_send(email_server, msg)
+    reply = mail_sink.wait_for().message
+    assert str(reply["In-Reply-To"]) == msg["Message-ID"]
+    smtp_send(email_server, msg)  # and a further retry is a plain duplicate
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    full = conversation(mail, sup, conv["id"])
+    assert [m["author"] for m in full["messages"]].count("customer") == 1
+    assert len(mail_sink.sent()) == 1
+
+
+async def _age_message(server: LiveServer, message_id: str, *, minutes: int) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from hybridcx.kit.db import transaction
+    from hybridcx.kit.ids import utcnow
+    from hybridcx.models import Message
+
+    async with transaction(server.runtime.sessions) as session:
+        await session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(created_at=utcnow() - timedelta(minutes=minutes))
+        )
