@@ -350,6 +350,23 @@ def test_auto_replies_and_bounces_are_recorded_and_never_answered(
     ignored = [e for e in full["events"] if e["type"] == "email.ignored"]
     kinds = sorted(e["data"]["kind"] for e in ignored)
     assert kinds == ["auto_reply", "bounce"]
+    # All four are in the inbound mail log with why (supervisors only).
+    r = mail.staff(sup, "GET", "/api/v1/email/inbound?status=ignored")
+    assert r.status_code == 200, r.text
+    logged = {i["message_id"]: i for i in r.json()["items"]}
+    assert {logged[m["Message-ID"]]["kind"] for m in (out_of_office, bulk, own)} == {
+        "auto_reply",
+        "bulk",
+        "own_message",
+    }
+    assert logged[bounce["Message-ID"]]["kind"] == "bounce"
+    assert logged[out_of_office["Message-ID"]]["conversation_id"] == conv["id"]
+    assert logged[bulk["Message-ID"]]["conversation_id"] is None
+    processed = mail.staff(sup, "GET", "/api/v1/email/inbound?status=processed").json()["items"]
+    assert [i["message_id"] for i in processed] == [first["Message-ID"]]
+    agent = staff_token(mail)
+    assert mail.staff(agent, "GET", "/api/v1/email/inbound").status_code == 403
+    assert mail.staff(sup, "GET", "/api/v1/email/inbound?status=nope").status_code == 422
 
 
 def test_html_only_mail_with_attachments_over_the_limits(
@@ -539,3 +556,27 @@ async def _age_message(server: LiveServer, message_id: str, *, minutes: int) -> 
             .where(Message.id == message_id)
             .values(created_at=utcnow() - timedelta(minutes=minutes))
         )
+
+
+def test_a_relay_that_refuses_is_recorded_and_nothing_is_lost(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    import dataclasses
+
+    from hybridcx.channels.email.config import EmailConfig
+    from hybridcx.channels.email.service import EmailChannel
+    from hybridcx.channels.email.smtp import SmtpRelay
+    from tests.support import free_port
+
+    config = EmailConfig.from_settings(email_server.settings)
+    assert config is not None
+    down = dataclasses.replace(config, relay=SmtpRelay(host="127.0.0.1", port=free_port()))
+    msg = make_mail("What are your opening hours?")
+    outcome = email_server.call(EmailChannel(email_server.runtime, down).receive(msg.as_bytes()))
+    assert outcome.status == "processed" and outcome.replied is False
+    sup = staff_token(mail, "supervisor")
+    full = conversation(mail, sup, outcome.conversation_id)
+    ai = [m for m in full["messages"] if m["author"] == "ai"]
+    assert ai and all(m["channel_meta"]["delivery"]["status"] == "failed" for m in ai)
+    assert "SMTP relay 127.0.0.1" in ai[0]["channel_meta"]["delivery"]["error"]
+    assert mail_sink.sent() == []

@@ -20,7 +20,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 
-from hybridcx.channels.base import DeliveryError, adapter_for, degrade
+from hybridcx.channels.base import DeliveryError, degrade
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.email.adapter import EMAIL_CAPABILITIES, EmailAdapter
 from hybridcx.channels.email.attachments import store_attachments
@@ -235,9 +235,7 @@ class EmailChannel:
 
     async def send_ai_messages(self, conv: Conversation, messages: list[dict[str, Any]]) -> bool:
         """One mail for the AI's messages of a turn (greeting and answer together)."""
-        adapter = adapter_for(self.rt, CHANNEL)
-        if not isinstance(adapter, EmailAdapter):
-            adapter = EmailAdapter(self.config)
+        adapter = EmailAdapter(self.config)
         text = "\n\n".join(
             degrade(m["text"], m.get("buttons") or [], EMAIL_CAPABILITIES) for m in messages
         )
