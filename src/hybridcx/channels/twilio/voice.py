@@ -43,11 +43,22 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
 def greeting(name: str | None) -> str:
-    hello = f"Hello {name.split()[0]}!" if name else "Hello!"
+    """What a caller hears when the AI answers (the chat's disclosure, for the ear)."""
+    hello = f"Hi {name.split()[0]}!" if name else "Hi!"
     return (
-        f"{hello} You're speaking with our AI assistant, and this call is transcribed. "
-        "How can I help you today? You can say agent at any time to talk to a person."
+        f"{hello} You're speaking with our AI assistant. How can I help you today? "
+        "You can say agent at any time to talk to a person."
     )
+
+
+def opening_words(result: InboundResult, name: str | None) -> list[str]:
+    """The opening turn's messages as spoken (the stored transcript and what the caller hears
+    agree); a caller going straight to people hears the disclosure, not an invitation to talk."""
+    if result.status == "bot":
+        return [spoken(m) for m in result.ai_messages] or [greeting(name)]
+    system = [spoken(m) for m in result.ai_messages if m["author"] == "system"]
+    hello = f"Hi {name.split()[0]}!" if name else "Hi!"
+    return system or [f"{hello} You're speaking with our AI assistant."]
 
 
 def spoken(message: dict[str, Any]) -> str:
@@ -55,6 +66,7 @@ def spoken(message: dict[str, Any]) -> str:
     text = re.sub(r"\n*Source: [^\n]*", "", message["text"])
     text = re.sub(r"\s*\(/[^)]*\)", "", text)
     text = text.replace('type "agent"', "say agent").replace("just type", "just say")
+    text = text.replace("You're chatting with", "You're speaking with")
     buttons = list(message.get("buttons") or [])
     if buttons and not all(b in text for b in buttons):
         options = " or ".join(
@@ -156,11 +168,12 @@ async def incoming_call(request: Request, inbox: str | None = None) -> Response:
         },
     )
     name = await _customer_name(rt, result)
+    words = opening_words(result, name)
     response = VoiceResponse()
     if result.status in ("queued", "assigned"):  # a VIP or human-only caller: people at once
-        await _transfer(response, rt, result.conversation_id, [greeting(name)])
+        await _transfer(response, rt, result.conversation_id, words)
     else:
-        _gather(response, rt, inbox, [greeting(name)])
+        _gather(response, rt, inbox, words)
     return twiml(str(response))
 
 
