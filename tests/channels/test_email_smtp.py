@@ -580,3 +580,20 @@ def test_a_relay_that_refuses_is_recorded_and_nothing_is_lost(
     assert ai and all(m["channel_meta"]["delivery"]["status"] == "failed" for m in ai)
     assert "SMTP relay 127.0.0.1" in ai[0]["channel_meta"]["delivery"]["error"]
     assert mail_sink.sent() == []
+
+
+def test_with_tier1_auto_send_off_the_ai_answer_waits_as_a_draft(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    policy = email_server.settings.policy_dir / "default.yaml"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text("email:\n  auto_send_tier1: false\n")
+    try:
+        smtp_send(email_server, make_mail("What are your opening hours?"))
+    finally:
+        policy.unlink()
+    assert mail_sink.sent() == []
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    [draft] = mail.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}/drafts").json()["items"]
+    assert draft["status"] == "pending" and "Monday to Friday" in draft["text"]

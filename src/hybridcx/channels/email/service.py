@@ -228,7 +228,9 @@ class EmailChannel:
             )
         if result.status == "resolved":
             return
-        draft = await write_draft(self.rt, conv, reply_to_message_id=result.message_id)
+        # With auto_send_tier1 off, the AI's own answer is the draft.
+        answer = _combined(ai) if result.status == "bot" and ai else None
+        draft = await write_draft(self.rt, conv, reply_to_message_id=result.message_id, text=answer)
         outcome.draft_id = draft["id"]
         if _may_auto_send(conv, policy.auto_send_intents):
             outcome.replied = await auto_send_draft(self.rt, conv, draft["id"])
@@ -236,9 +238,7 @@ class EmailChannel:
     async def send_ai_messages(self, conv: Conversation, messages: list[dict[str, Any]]) -> bool:
         """One mail for the AI's messages of a turn (greeting and answer together)."""
         adapter = EmailAdapter(self.config)
-        text = "\n\n".join(
-            degrade(m["text"], m.get("buttons") or [], EMAIL_CAPABILITIES) for m in messages
-        )
+        text = _combined(messages)
         combined = {"id": messages[0]["id"], "author": "ai", "text": text, "buttons": []}
         try:
             sent_meta = await adapter.send(self.rt, conv, combined)
@@ -308,6 +308,13 @@ class EmailChannel:
             "source": source,
             "attachments": attachments,
         }
+
+
+def _combined(messages: list[dict[str, Any]]) -> str:
+    """A turn's messages as one mail body; quick replies become numbered options."""
+    return "\n\n".join(
+        degrade(m["text"], m.get("buttons") or [], EMAIL_CAPABILITIES) for m in messages
+    )
 
 
 # A customer who asked for a person, or mail people must handle, never gets an unapproved
