@@ -2,11 +2,11 @@
 the latency from the end of a caller's utterance to the first audio of the bot's answer.
 
     .venv/bin/python bench/speech_bench.py [--utterances bench/speech_utterances.yaml]
-        [--caller-engine espeak-ng|piper] [--caller-rate 165] [--beam-size 1] [--json]
+        [--caller-engine espeak-ng|piper] [--caller-rate 165] [--beam-size 5] [--json]
 
 WER: every utterance is spoken by the caller voice (espeak-ng, 165 words per minute: the
 product's default TTS settings) and transcribed by the default STT (faster-whisper, Whisper base
-int8, VAD on, beam 1); the transcript is scored against the text with ``hybridcx.speech.wer``
+int8, VAD on, beam 5); the transcript is scored against the text with ``hybridcx.speech.wer``
 (corpus WER: all errors over all reference words). The demo intent model is run on the text
 and on the transcript, to show what the errors cost the AI.
 
@@ -144,7 +144,7 @@ def main() -> None:
     p.add_argument("--utterances", type=Path, default=DEFAULT_UTTERANCES)
     p.add_argument("--caller-engine", default="espeak-ng", help="voice of the simulated caller")
     p.add_argument("--caller-rate", type=int, default=165, help="espeak-ng words per minute")
-    p.add_argument("--beam-size", type=int, default=1)
+    p.add_argument("--beam-size", type=int, default=5)
     p.add_argument("--model", type=Path, help="intent model dir (default: trained in --cache)")
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hybridcx-bench")
     p.add_argument("--skip-latency", action="store_true")

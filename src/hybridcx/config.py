@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     )
     smtp_url: str | None = Field(
         default=None,
+        pattern=r"^smtps?://[^/?#]+",
         description="Outbound relay: smtp://[user:pass@]host:port, or smtps:// for implicit TLS.",
     )
     smtp_starttls: bool = Field(default=False, description="Upgrade smtp:// with STARTTLS.")
@@ -102,6 +103,7 @@ class Settings(BaseSettings):
     support_email_name: str = Field(default="Support", description="From display name.")
     imap_url: str | None = Field(
         default=None,
+        pattern=r"^imaps?://[^/?#]+@[^/?#]+",
         description="Mailbox to poll: imaps://user:pass@host[:port]/INBOX (imap:// = plain).",
     )
     imap_poll_seconds: float = Field(default=60.0, gt=0)
@@ -126,7 +128,7 @@ class Settings(BaseSettings):
     )
     stt_compute_type: str = Field(default="int8", description="CTranslate2 compute type.")
     stt_language: str | None = Field(default="en", description="Spoken language; None: detect.")
-    stt_beam_size: int = Field(default=1, ge=1, le=10)
+    stt_beam_size: int = Field(default=5, ge=1, le=10, description="Beam search width.")
     tts_engine: str = Field(default="espeak-ng", description="Text-to-speech: espeak-ng | piper.")
     tts_voice: str | None = Field(
         default=None,
