@@ -95,6 +95,11 @@ class Settings(BaseSettings):
         description="Outbound relay: smtp://[user:pass@]host:port, or smtps:// for implicit TLS.",
     )
     smtp_starttls: bool = Field(default=False, description="Upgrade smtp:// with STARTTLS.")
+    email_ca_file: Path | None = Field(
+        default=None,
+        description="Extra CA certificate (PEM) trusted for the SMTP relay and the IMAP server, "
+        "for a private mail server; public certificates are trusted anyway.",
+    )
     support_email: str | None = Field(
         default=None,
         description="The address customers write to (the only recipient accepted) and that "
