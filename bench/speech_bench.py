@@ -3,6 +3,7 @@ the latency from the end of a caller's utterance to the first audio of the bot's
 
     .venv/bin/python bench/speech_bench.py [--utterances bench/speech_utterances.yaml]
         [--caller-engine espeak-ng|piper] [--caller-rate 165] [--beam-size 5] [--json]
+        [--skip-latency] [--compare-beams N]
 
 WER: every utterance is spoken by the caller voice (espeak-ng, 165 words per minute: the
 product's default TTS settings) and transcribed by the default STT (faster-whisper, Whisper base
@@ -88,6 +89,21 @@ def measure_wer(utterances: list[dict[str, Any]], stt: Any, caller: Any, brain: 
     }
 
 
+def compare_beams(utterances: list[dict[str, Any]], cache: Path, caller: Any, n: int) -> dict:
+    """Beam 1 against beam 5 on the same clips, interleaved, so both see the same CPU load."""
+    engines = {b: build_stt(SpeechConfig(cache_dir=cache, stt_beam_size=b)) for b in (1, 5)}
+    clips = [read_wav(caller.synthesize(u["text"])) for u in utterances[:n]]
+    times: dict[int, list[float]] = {1: [], 5: []}
+    for clip in clips:
+        for beam, stt in engines.items():
+            t0 = time.perf_counter()
+            stt.transcribe(clip)
+            times[beam].append(time.perf_counter() - t0)
+    return {
+        f"beam_{b}_stt_seconds_median": round(statistics.median(t), 3) for b, t in times.items()
+    }
+
+
 def _accuracy(rows: list[dict[str, Any]], key: str) -> float | None:
     return round(sum(r[key] == r["intent"] for r in rows) / len(rows), 4) if rows else None
 
@@ -148,6 +164,7 @@ def main() -> None:
     p.add_argument("--model", type=Path, help="intent model dir (default: trained in --cache)")
     p.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "hybridcx-bench")
     p.add_argument("--skip-latency", action="store_true")
+    p.add_argument("--compare-beams", type=int, metavar="N", help="time beam 1 vs 5 on N clips")
     p.add_argument("--json", action="store_true", help="print everything, per utterance too")
     args = p.parse_args()
 
@@ -178,6 +195,8 @@ def main() -> None:
         "tts": "espeak-ng (default settings)",
         "wer": measure_wer(utterances, stt, caller, brain),
     }
+    if args.compare_beams:
+        report["beams"] = compare_beams(utterances, cache, caller, args.compare_beams)
     if not args.skip_latency:
         report["latency"] = asyncio.run(measure_latency(utterances, stt, tts, caller, model_dir))
     if not args.json:
