@@ -84,7 +84,7 @@ def test_call_prints_the_transcript_and_writes_the_answers(
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert lines[0].startswith("call local-")
-    assert lines[1].startswith("bot:    Hello Alex! You're speaking with our AI assistant")
+    assert lines[1].startswith("bot:    Hi Alex! You're speaking with our AI assistant.")
     assert lines[2] == "caller: Where is my order?"
     assert "order number" in lines[3]
     assert lines[4].startswith("caller: ")
