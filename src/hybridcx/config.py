@@ -161,9 +161,15 @@ class Settings(BaseSettings):
     )
     smtp_url: str | None = Field(
         default=None,
+        pattern=r"^smtps?://[^/?#]+",
         description="Outbound relay: smtp://[user:pass@]host:port, or smtps:// for implicit TLS.",
     )
     smtp_starttls: bool = Field(default=False, description="Upgrade smtp:// with STARTTLS.")
+    email_ca_file: Path | None = Field(
+        default=None,
+        description="Extra CA certificate (PEM) trusted for the SMTP relay and the IMAP server, "
+        "for a private mail server; public certificates are trusted anyway.",
+    )
     support_email: str | None = Field(
         default=None,
         description="The address customers write to (the only recipient accepted) and that "
@@ -172,6 +178,7 @@ class Settings(BaseSettings):
     support_email_name: str = Field(default="Support", description="From display name.")
     imap_url: str | None = Field(
         default=None,
+        pattern=r"^imaps?://[^/?#]+@[^/?#]+",
         description="Mailbox to poll: imaps://user:pass@host[:port]/INBOX (imap:// = plain).",
     )
     imap_poll_seconds: float = Field(default=60.0, gt=0)
@@ -196,7 +203,7 @@ class Settings(BaseSettings):
     )
     stt_compute_type: str = Field(default="int8", description="CTranslate2 compute type.")
     stt_language: str | None = Field(default="en", description="Spoken language; None: detect.")
-    stt_beam_size: int = Field(default=1, ge=1, le=10)
+    stt_beam_size: int = Field(default=5, ge=1, le=10, description="Beam search width.")
     tts_engine: str = Field(default="espeak-ng", description="Text-to-speech: espeak-ng | piper.")
     tts_voice: str | None = Field(
         default=None,

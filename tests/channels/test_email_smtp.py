@@ -350,6 +350,23 @@ def test_auto_replies_and_bounces_are_recorded_and_never_answered(
     ignored = [e for e in full["events"] if e["type"] == "email.ignored"]
     kinds = sorted(e["data"]["kind"] for e in ignored)
     assert kinds == ["auto_reply", "bounce"]
+    # All four are in the inbound mail log with why (supervisors only).
+    r = mail.staff(sup, "GET", "/api/v1/email/inbound?status=ignored")
+    assert r.status_code == 200, r.text
+    logged = {i["message_id"]: i for i in r.json()["items"]}
+    assert {logged[m["Message-ID"]]["kind"] for m in (out_of_office, bulk, own)} == {
+        "auto_reply",
+        "bulk",
+        "own_message",
+    }
+    assert logged[bounce["Message-ID"]]["kind"] == "bounce"
+    assert logged[out_of_office["Message-ID"]]["conversation_id"] == conv["id"]
+    assert logged[bulk["Message-ID"]]["conversation_id"] is None
+    processed = mail.staff(sup, "GET", "/api/v1/email/inbound?status=processed").json()["items"]
+    assert [i["message_id"] for i in processed] == [first["Message-ID"]]
+    agent = staff_token(mail)
+    assert mail.staff(agent, "GET", "/api/v1/email/inbound").status_code == 403
+    assert mail.staff(sup, "GET", "/api/v1/email/inbound?status=nope").status_code == 422
 
 
 def test_html_only_mail_with_attachments_over_the_limits(
@@ -441,3 +458,142 @@ async def _tamper_path(server: LiveServer, message_id: str, path: str) -> None:
         email = dict(meta["email"])
         email["attachments"] = [{**a, "path": path} for a in email["attachments"]]
         msg.channel_meta = {**meta, "email": email}
+
+
+def test_a_reply_to_a_resolved_conversation_starts_a_new_one_in_the_same_thread(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    first = make_mail("I want to make a complaint.", subject="Complaint")
+    smtp_send(email_server, first)
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    assert mail.staff(sup, "POST", f"/api/v1/conversations/{conv['id']}/takeover").is_success
+    r = mail.staff(
+        sup, "POST", f"/api/v1/conversations/{conv['id']}/replies", json={"text": "Sorted."}
+    )
+    assert r.is_success
+    ours = mail_sink.wait_for().message
+    assert mail.staff(sup, "POST", f"/api/v1/conversations/{conv['id']}/resolve").is_success
+    mail_sink.clear()
+    later = make_mail(
+        "What are your opening hours?", subject="Re: Complaint", in_reply_to=str(ours["Message-ID"])
+    )
+    smtp_send(email_server, later)
+    answer = mail_sink.wait_for().message
+    assert str(answer["In-Reply-To"]) == later["Message-ID"]
+    convs = email_conversations(mail, sup)
+    assert len(convs) == 2
+    reopened = next(c for c in convs if c["id"] != conv["id"])
+    assert reopened["status"] == "bot"
+    assert reopened["customer"]["id"] == conv["customer"]["id"]
+
+
+def test_email_send_command_writes_to_the_receiver(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink, tmp_path: Any
+) -> None:
+    from typer.testing import CliRunner
+
+    from hybridcx.cli import app
+
+    note = tmp_path / "receipt.txt"
+    note.write_text("order 1001")
+    args = ["channels", "email-send", "What are your opening hours?", "--from", CUSTOMER]
+    args += ["--port", str(email_server.settings.smtp_inbound_port), "--to", SUPPORT]
+    args += ["--subject", "Hours", "--attach", str(note)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert f"to {SUPPORT}" in result.output
+    assert str(mail_sink.wait_for().message["Subject"]) == "Re: Hours"
+    refused = CliRunner().invoke(
+        app, [*args[:5], "--port", str(email_server.settings.smtp_inbound_port), "--to", "x@y.z"]
+    )
+    assert refused.exit_code == 1 and "550" in refused.output
+
+
+def test_a_retried_mail_whose_first_delivery_never_finished_is_answered_once(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    """The first delivery stored the message and then died before answering (simulated by
+    storing it without an AI turn, minutes ago); the sender's retry gets it answered."""
+    from hybridcx.channels.ingest import ingest_inbound
+
+    msg = make_mail("What are your opening hours?")
+    first = email_server.call(
+        ingest_inbound(
+            email_server.runtime,
+            channel="email",
+            text="What are your opening hours?",
+            email=CUSTOMER,
+            external_id=msg["Message-ID"],
+            thread_key=msg["Message-ID"],
+            answer=False,
+        )
+    )
+    email_server.call(_age_message(email_server, first.message_id, minutes=10))
+    smtp_send(email_server, msg)
+    reply = mail_sink.wait_for().message
+    assert str(reply["In-Reply-To"]) == msg["Message-ID"]
+    smtp_send(email_server, msg)  # and a further retry is a plain duplicate
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    full = conversation(mail, sup, conv["id"])
+    assert [m["author"] for m in full["messages"]].count("customer") == 1
+    assert len(mail_sink.sent()) == 1
+
+
+async def _age_message(server: LiveServer, message_id: str, *, minutes: int) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from hybridcx.kit.db import transaction
+    from hybridcx.kit.ids import utcnow
+    from hybridcx.models import Message
+
+    async with transaction(server.runtime.sessions) as session:
+        await session.execute(
+            update(Message)
+            .where(Message.id == message_id)
+            .values(created_at=utcnow() - timedelta(minutes=minutes))
+        )
+
+
+def test_a_relay_that_refuses_is_recorded_and_nothing_is_lost(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    import dataclasses
+
+    from hybridcx.channels.email.config import EmailConfig
+    from hybridcx.channels.email.service import EmailChannel
+    from hybridcx.channels.email.smtp import SmtpRelay
+    from tests.support import free_port
+
+    config = EmailConfig.from_settings(email_server.settings)
+    assert config is not None
+    down = dataclasses.replace(config, relay=SmtpRelay(host="127.0.0.1", port=free_port()))
+    msg = make_mail("What are your opening hours?")
+    outcome = email_server.call(EmailChannel(email_server.runtime, down).receive(msg.as_bytes()))
+    assert outcome.status == "processed" and outcome.replied is False
+    sup = staff_token(mail, "supervisor")
+    full = conversation(mail, sup, outcome.conversation_id)
+    ai = [m for m in full["messages"] if m["author"] == "ai"]
+    assert ai and all(m["channel_meta"]["delivery"]["status"] == "failed" for m in ai)
+    assert "SMTP relay 127.0.0.1" in ai[0]["channel_meta"]["delivery"]["error"]
+    assert mail_sink.sent() == []
+
+
+def test_with_tier1_auto_send_off_the_ai_answer_waits_as_a_draft(
+    email_server: LiveServer, mail: Api, mail_sink: MailSink
+) -> None:
+    policy = email_server.settings.policy_dir / "default.yaml"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text("email:\n  auto_send_tier1: false\n")
+    try:
+        smtp_send(email_server, make_mail("What are your opening hours?"))
+    finally:
+        policy.unlink()
+    assert mail_sink.sent() == []
+    sup = staff_token(mail, "supervisor")
+    [conv] = email_conversations(mail, sup)
+    [draft] = mail.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}/drafts").json()["items"]
+    assert draft["status"] == "pending" and "Monday to Friday" in draft["text"]

@@ -261,3 +261,32 @@ def test_auto_assignment_tells_the_texter_who_joined(
         ]
     finally:
         desk.close()
+
+
+def test_a_picture_is_kept_and_a_text_after_resolve_starts_a_new_conversation(
+    server: LiveServer, api: Api
+) -> None:
+    params = sms_params(
+        CUSTOMER,
+        "",
+        NumMedia="1",
+        MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1",
+        MediaContentType0="image/jpeg",
+    )
+    assert sms_replies(twilio_post(api, "/channels/sms/twilio", params))
+    [conv] = conversations_of(api, "sms")
+    view = staff_get(api, f"/api/v1/conversations/{conv['id']}")
+    [pic] = [m for m in view["messages"] if m["author"] == "customer"]
+    assert pic["text"] == "[picture or file]"
+    assert pic["channel_meta"]["media"] == [params["MediaUrl0"]]
+    token = api.login("supervisor@example.com", "demo-supervisor")
+    assert (
+        api.staff(token, "POST", f"/api/v1/conversations/{conv['id']}/takeover").status_code == 200
+    )
+    assert (
+        api.staff(token, "POST", f"/api/v1/conversations/{conv['id']}/resolve").status_code == 200
+    )
+    sms_replies(send_sms(api, CUSTOMER, "hello again"))
+    convs = conversations_of(api, "sms")
+    assert len(convs) == 2 and {c["status"] for c in convs} == {"resolved", "bot"}
+    assert len({c["customer"]["id"] for c in convs}) == 1

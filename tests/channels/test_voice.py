@@ -74,7 +74,7 @@ def test_incoming_call_greets_with_the_ai_disclosure_and_gathers_speech(
     assert gather.get("input") == "speech"
     assert gather.get("action") == f"{BASE}/gather" and gather.get("method") == "POST"
     [greeting] = [el.text or "" for el in gather.findall("Say")]
-    assert "AI assistant" in greeting and "agent" in greeting
+    assert "You're speaking with our AI assistant" in greeting and "say agent" in greeting
     # after a silent Gather the call says goodbye and hangs up instead of looping forever
     assert [child.tag for child in root] == ["Gather", "Say", "Hangup"]
     view = call_conversation(api)
@@ -289,8 +289,15 @@ def test_a_customer_who_wrote_by_email_and_calls_is_one_customer(
 ) -> None:
     chat = api.start("alex@example.com", "Alex Morgan")
     root = incoming(api, new_sid(), caller="+12025550100")  # the phone on Alex's record
-    assert "Hello Alex!" in said(root)[0]
+    assert said(root)[0].startswith("Hi Alex! You're speaking with our AI assistant.")
     view = call_conversation(api)
     chat_view = staff_get(api, f"/api/v1/conversations/{chat['id']}")
     assert view["customer"]["id"] == chat_view["customer"]["id"]
     assert view["customer"]["email"] == "alex@example.com"
+
+
+def test_human_only_caller_hears_why_and_is_transferred(server: LiveServer, api: Api) -> None:
+    root = incoming(api, new_sid(), caller="+12025550102")  # human@example.com: people only
+    assert root.find("Gather") is None and root.find("Enqueue") is not None
+    assert "served by our team only" in said(root)[0]
+    assert "AI assistant" not in said(root)[0]

@@ -61,7 +61,7 @@ def test_an_order_tracking_call_gets_the_order_flows_answer(
     assert "Order 1001 is shipped with UPS" in second.answers[0].text
     assert result.status == "bot"
     lines = result.transcript_lines()
-    assert lines[0].startswith("bot:    Hello Alex! You're speaking with our AI assistant")
+    assert lines[0].startswith("bot:    Hi Alex! You're speaking with our AI assistant.")
     assert lines[1] == f"caller: {first.transcript.text}"
     # every answer is a WAV file with speech in it, in the order it was said
     files = [s.file for s in result.greeting] + [s.file for t in result.turns for s in t.answers]

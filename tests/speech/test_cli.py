@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hybridcx.cli import app
-from hybridcx.speech.audio import read_wav, to_wav_bytes
+from hybridcx.speech.audio import read_wav, split_utterances, to_wav_bytes
 from hybridcx.speech.base import TextToSpeech
 from hybridcx.speech.call import record_script
 from tests.speech.conftest import need_espeak
@@ -36,6 +36,11 @@ def test_say_writes_a_wav(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
     assert r.exit_code == 0, r.output
     assert r.output.startswith(f"wrote {out} (")
     assert 1.0 < read_wav(out).duration < 5.0
+    caller = tmp_path / "caller.wav"
+    lines = ["Where is my order?", "It is order one zero zero one.", "Thanks, goodbye."]
+    r = runner.invoke(app, ["voice", "say", *lines, "--out", str(caller)])
+    assert r.exit_code == 0, r.output
+    assert len(split_utterances(read_wav(caller))) == 3  # one utterance per text
     bad = runner.invoke(app, ["voice", "say", "hi", "--out", str(out), "--engine", "festival"])
     assert bad.exit_code == 2
     assert (
@@ -84,7 +89,7 @@ def test_call_prints_the_transcript_and_writes_the_answers(
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert lines[0].startswith("call local-")
-    assert lines[1].startswith("bot:    Hello Alex! You're speaking with our AI assistant")
+    assert lines[1].startswith("bot:    Hi Alex! You're speaking with our AI assistant.")
     assert lines[2] == "caller: Where is my order?"
     assert "order number" in lines[3]
     assert lines[4].startswith("caller: ")

@@ -140,3 +140,36 @@ def test_bad_input_is_refused_before_any_decoding(stt: SpeechToText, tmp_path: P
     mp3.write_bytes(b"ID3\x04\x00\x00 not really a wave file" + os.urandom(64))
     with pytest.raises(AudioInputError, match="not a WAV file"):
         stt.transcribe(mp3)
+
+
+def test_missing_engine_packages_are_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Without the optional packages: a one-line error that says what to install."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "faster_whisper", None)  # import fails as if absent
+    monkeypatch.setitem(sys.modules, "piper", None)
+    (tmp_path / "model.bin").write_bytes(b"x")
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(SpeechEngineUnavailable, match=r"pip install 'hybridcx\[voice\]'"):
+        build_stt(SpeechConfig(stt_model_dir=tmp_path))
+    with pytest.raises(SpeechEngineUnavailable, match=r"pip install 'hybridcx\[piper\]'"):
+        from hybridcx.speech.engines import build_tts
+
+        build_tts(SpeechConfig(tts_engine="piper"))
+
+
+def test_the_cli_and_the_app_load_without_the_speech_packages(tmp_path: Path) -> None:
+    """The server and `hybridcx --help` never import an engine package."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "for m in ('faster_whisper', 'ctranslate2', 'piper'): sys.modules[m] = None\n"
+        "import hybridcx.cli, hybridcx.app\n"
+        "from hybridcx.config import Settings\n"
+        f"hybridcx.app.create_app(Settings(_env_file=None, nlu_enabled=False, data_dir={str(tmp_path)!r}))\n"
+        "print('ok')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip().endswith("ok"), done.stderr

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from hybridcx.kit.errors import AppError, InvalidInput
+
+if TYPE_CHECKING:
+    from hybridcx.speech.audio import Audio
 
 
 class SpeechError(AppError):
@@ -85,11 +88,12 @@ AudioSource = bytes | str | Path
 
 @runtime_checkable
 class SpeechToText(Protocol):
-    """Turns a recording into text. ``audio`` is WAV bytes or the path of a WAV file."""
+    """Turns a recording into text. ``audio`` is WAV bytes, the path of a WAV file, or samples
+    already read (``speech.audio.Audio``)."""
 
     name: str
 
-    def transcribe(self, audio: AudioSource) -> Transcript: ...
+    def transcribe(self, audio: AudioSource | Audio) -> Transcript: ...
 
 
 @runtime_checkable

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from hybridcx.channels.ingest import ingest_inbound, open_inbound_thread
-from hybridcx.channels.twilio.voice import HOLD_MESSAGE, REPROMPT, greeting, pick_spoken, spoken
+from hybridcx.channels.twilio.voice import (
+    HOLD_MESSAGE,
+    REPROMPT,
+    opening_words,
+    pick_spoken,
+    spoken,
+)
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.ids import new_id
 from hybridcx.runtime import Runtime
@@ -181,7 +187,8 @@ async def run_call(
         conversation_meta={"call_sid": call_id, "customer_number": phone, "source": "local"},
     )
     status = opened.status
-    hello = [await voice.say(greeting(await _customer_name(rt, opened.customer_id)), "greeting")]
+    name = await _customer_name(rt, opened.customer_id)
+    hello = [await voice.say(words, "greeting") for words in opening_words(opened, name)]
     if status in PEOPLE:
         hello.append(await voice.say(HOLD_MESSAGE, "hold"))
     buttons: list[str] = []

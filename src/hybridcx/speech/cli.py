@@ -94,18 +94,29 @@ def transcribe(
 
 @voice_app.command()
 def say(
-    text: Annotated[str, typer.Argument(help="What to say.")],
+    text: Annotated[
+        list[str], typer.Argument(help="What to say; several texts become a caller recording.")
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="The WAV file to write.")],
     engine: Annotated[
         str | None, typer.Option(help="espeak-ng or piper; defaults to HYBRIDCX_TTS_ENGINE.")
     ] = None,
+    pause: Annotated[
+        float, typer.Option(min=0.8, max=10.0, help="Seconds of silence between texts.")
+    ] = 1.2,
 ) -> None:
-    """Speak TEXT into a WAV file."""
-    from hybridcx.speech.audio import read_wav
+    """Speak TEXT into a WAV file. Several TEXTs are spoken one after another with pauses, as a
+    caller for `hybridcx voice call`."""
+    from hybridcx.speech.audio import read_wav, to_wav_bytes
+    from hybridcx.speech.call import record_script
     from hybridcx.speech.engines import build_tts
 
     try:
-        wav = build_tts(speech_config(Settings(), tts_engine=engine)).synthesize(text)
+        tts = build_tts(speech_config(Settings(), tts_engine=engine))
+        if len(text) == 1:
+            wav = tts.synthesize(text[0])
+        else:
+            wav = to_wav_bytes(record_script(tts, text, pause=pause))
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(wav)
     except AppError as exc:

@@ -21,7 +21,7 @@ class SpeechConfig:
     stt_model_sha256: str | None = None
     stt_compute_type: str = "int8"
     stt_language: str | None = "en"
-    stt_beam_size: int = 1
+    stt_beam_size: int = 5
     tts_engine: str = "espeak-ng"
     tts_voice: str | None = None
     tts_rate: int = 165

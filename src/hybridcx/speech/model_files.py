@@ -92,7 +92,7 @@ def assemble_whisper_base(
         with (tmp / "model.bin").open("wb") as out:
             for piece in (part1 / "model.bin.part1", part2 / "model.bin.part2"):
                 with piece.open("rb") as fh:
-                    for chunk in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                    while chunk := fh.read(1 << 20):
                         digest.update(chunk)
                         out.write(chunk)
             out.flush()

@@ -28,7 +28,7 @@ class FasterWhisperSTT:
         *,
         compute_type: str = "int8",
         language: str | None = "en",
-        beam_size: int = 1,
+        beam_size: int = 5,
         cpu_threads: int = 0,
         vad_filter: bool = True,
     ) -> None:

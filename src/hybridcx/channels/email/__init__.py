@@ -75,7 +75,10 @@ async def start_email(rt: Runtime, settings: Settings) -> EmailServices | None:
 
         services.poller = ImapPoller(
             services.channel,
-            ImapMailbox.from_url(settings.imap_url),
+            ImapMailbox.from_url(
+                settings.imap_url,
+                ca_file=str(settings.email_ca_file) if settings.email_ca_file else None,
+            ),
             interval=settings.imap_poll_seconds,
         ).start()
     return services

@@ -31,7 +31,11 @@ class EmailConfig:
         if not settings.support_email:
             return None
         relay = (
-            SmtpRelay.from_url(settings.smtp_url, starttls=settings.smtp_starttls)
+            SmtpRelay.from_url(
+                settings.smtp_url,
+                starttls=settings.smtp_starttls,
+                ca_file=str(settings.email_ca_file) if settings.email_ca_file else None,
+            )
             if settings.smtp_url
             else None
         )

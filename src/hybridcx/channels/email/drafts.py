@@ -60,21 +60,25 @@ def _event(d: EmailDraft) -> dict[str, Any]:
 
 
 async def write_draft(
-    rt: Runtime, conv: Conversation, *, reply_to_message_id: str | None
+    rt: Runtime, conv: Conversation, *, reply_to_message_id: str | None, text: str | None = None
 ) -> dict[str, Any]:
-    """The AI's proposed reply to the customer's latest mail (grounded in public articles when
-    it can be), replacing any older pending draft of the conversation."""
+    """The AI's proposed reply to the customer's latest mail: ``text`` when given (the AI's
+    own Tier 1 answer), else the reply agent assist suggests (grounded in public articles when
+    it can be). Replaces any older pending draft of the conversation."""
     outbox = Outbox()
     async with transaction(rt.sessions) as session:
         fresh = await repo.get_conversation(session, conv.id)
         assert fresh is not None
-        assist = await AssistService(rt).build(session, fresh)
-        proposal = assist.get("draft") or {}
-        customer = await repo.get_customer(session, fresh.customer_id)
-        first = customer.name.split()[0] if customer.name.strip() else "there"
-        text = proposal.get("text") or (
-            f"Hi {first}, thanks for your email. I'm looking into this for you now."
-        )
+        proposal: dict[str, Any] = {}
+        if text is None:
+            proposal = (await AssistService(rt).build(session, fresh)).get("draft") or {}
+            customer = await repo.get_customer(session, fresh.customer_id)
+            first = customer.name.split()[0] if customer.name.strip() else "there"
+            text = proposal.get("text") or (
+                f"Hi {first}, thanks for your email. I'm looking into this for you now."
+            )
+        grounded = bool(proposal.get("grounded"))
+        sources = list(proposal.get("sources") or [])
         await erepo.supersede_pending(session, fresh.id)
         draft = EmailDraft(
             workspace_id=fresh.workspace_id,
@@ -85,8 +89,8 @@ async def write_draft(
             original_text=text,
             intent=topic_of(fresh),
             tier=fresh.tier,
-            grounded=bool(proposal.get("grounded")),
-            sources=list(proposal.get("sources") or []),
+            grounded=grounded,
+            sources=sources,
         )
         session.add(draft)
         await session.flush()

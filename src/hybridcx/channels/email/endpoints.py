@@ -1,17 +1,21 @@
-"""Email drafts in the desk: list, read, edit, approve & send, discard (staff only)."""
+"""Email in the desk: drafts (list, read, edit, approve & send, discard), attachments, and
+the inbound mail log (staff only)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.email.drafts import DraftService, attachment_file
+from hybridcx.kit.time import iso
 
-router = APIRouter(prefix="/api/v1/conversations", tags=["email"])
+drafts_router = APIRouter(prefix="/api/v1/conversations", tags=["email"])
+mail_router = APIRouter(prefix="/api/v1/email", tags=["email"])
 
 
 class DraftEdit(BaseModel):
@@ -28,26 +32,26 @@ class DraftApprove(BaseModel):
     )
 
 
-@router.get("/{conversation_id}/drafts", summary="AI drafts of an email conversation")
+@drafts_router.get("/{conversation_id}/drafts", summary="AI drafts of an email conversation")
 async def list_drafts(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
     return {"items": await DraftService(runtime).list(conversation_id, staff)}
 
 
-@router.get("/{conversation_id}/drafts/{draft_id}")
+@drafts_router.get("/{conversation_id}/drafts/{draft_id}")
 async def read_draft(
     conversation_id: str, draft_id: str, staff: Staff, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).get(conversation_id, draft_id, staff)
 
 
-@router.patch("/{conversation_id}/drafts/{draft_id}", summary="Edit a pending draft")
+@drafts_router.patch("/{conversation_id}/drafts/{draft_id}", summary="Edit a pending draft")
 async def edit_draft(
     conversation_id: str, draft_id: str, body: DraftEdit, staff: Staff, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).edit(conversation_id, draft_id, staff, body.text)
 
 
-@router.post(
+@drafts_router.post(
     "/{conversation_id}/drafts/{draft_id}/approve",
     summary="Approve a draft: it goes out by email as your reply",
 )
@@ -62,14 +66,14 @@ async def approve_draft(
     return await DraftService(runtime).approve(conversation_id, draft_id, staff, text)
 
 
-@router.post("/{conversation_id}/drafts/{draft_id}/discard", summary="Discard a draft")
+@drafts_router.post("/{conversation_id}/drafts/{draft_id}/discard", summary="Discard a draft")
 async def discard_draft(
     conversation_id: str, draft_id: str, staff: Staff, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).discard(conversation_id, draft_id, staff)
 
 
-@router.get(
+@drafts_router.get(
     "/{conversation_id}/messages/{message_id}/attachments/{attachment_id}",
     summary="Download an attachment of a customer's email (staff)",
     response_class=FileResponse,
@@ -92,3 +96,38 @@ async def download_attachment(
         filename=filename,
         headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
     )
+
+
+@mail_router.get("/inbound", summary="Recent inbound mail, with what became of it (supervisors)")
+async def inbound_log(
+    staff: Staff,
+    runtime: RuntimeDep,
+    status: Annotated[Literal["processed", "ignored"] | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> dict[str, Any]:
+    """Every received mail by Message-ID: ``processed`` (the conversation it went to) or
+    ``ignored`` (auto-replies, bounces, list mail, our own mail) with the reason."""
+    staff.require("supervisor", "admin")
+    async with runtime.sessions() as session:
+        rows = await erepo.recent_inbound(session, staff.workspace_id, status=status, limit=limit)
+    return {
+        "items": [
+            {
+                "message_id": r.rfc_message_id,
+                "status": r.status,
+                "reason": r.reason,
+                "kind": (r.meta or {}).get("kind"),
+                "from": r.from_addr,
+                "subject": r.subject,
+                "conversation_id": r.conversation_id,
+                "received_at": iso(r.created_at),
+            }
+            for r in rows
+        ]
+    }
+
+
+# What app.py includes: the drafts and attachments, and the inbound mail log.
+router = APIRouter()
+router.include_router(drafts_router)
+router.include_router(mail_router)

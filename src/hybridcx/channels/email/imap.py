@@ -8,13 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import imaplib
-import ssl
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
 import structlog
 
 from hybridcx.channels.email.service import EmailChannel
+from hybridcx.channels.email.smtp import tls_context
 
 log = structlog.get_logger(__name__)
 
@@ -33,9 +33,10 @@ class ImapMailbox:
     tls: bool = True
     starttls: bool = False
     timeout: float = 30.0
+    ca_file: str | None = None  # a private server's CA, trusted besides the system's
 
     @classmethod
-    def from_url(cls, url: str) -> ImapMailbox:
+    def from_url(cls, url: str, *, ca_file: str | None = None) -> ImapMailbox:
         """``imaps://user:pass@host[:993]/INBOX``; ``imap://`` is plain (``?starttls=1`` to
         upgrade). User and password are URL-encoded (``%40`` for an @ in a login)."""
         parts = urlsplit(url)
@@ -53,18 +54,20 @@ class ImapMailbox:
             mailbox=unquote(parts.path.lstrip("/")) or "INBOX",
             tls=tls,
             starttls=not tls and "starttls=1" in parts.query,
+            ca_file=ca_file,
         )
 
     def connect(self) -> imaplib.IMAP4:
         conn: imaplib.IMAP4
+        context = tls_context(self.ca_file)
         if self.tls:
             conn = imaplib.IMAP4_SSL(
-                self.host, self.port, ssl_context=ssl.create_default_context(), timeout=self.timeout
+                self.host, self.port, ssl_context=context, timeout=self.timeout
             )
         else:
             conn = imaplib.IMAP4(self.host, self.port, timeout=self.timeout)
             if self.starttls:
-                conn.starttls(ssl.create_default_context())
+                conn.starttls(context)
         conn.login(self.username, self.password)
         typ, data = conn.select(_quote(self.mailbox))
         if typ != "OK":

@@ -129,3 +129,15 @@ async def claim_draft(
         .values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def recent_inbound(
+    session: AsyncSession, workspace_id: str, *, status: str | None, limit: int
+) -> Sequence[EmailRecord]:
+    stmt = select(EmailRecord).where(
+        EmailRecord.workspace_id == workspace_id, EmailRecord.direction == "in"
+    )
+    if status is not None:
+        stmt = stmt.where(EmailRecord.status == status)
+    stmt = stmt.order_by(EmailRecord.created_at.desc(), EmailRecord.id).limit(limit)
+    return (await session.execute(stmt)).scalars().all()

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy import select
 
-from hybridcx.channels.base import DeliveryError, adapter_for, degrade
+from hybridcx.channels.base import DeliveryError, degrade
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.email.adapter import EMAIL_CAPABILITIES, EmailAdapter
 from hybridcx.channels.email.attachments import store_attachments
@@ -30,16 +32,20 @@ from hybridcx.channels.ingest import InboundResult, ingest_inbound
 from hybridcx.channels.outbound import record_delivery
 from hybridcx.channels.repository import find_channel_inbox
 from hybridcx.conversations import repository as repo
+from hybridcx.conversations.service import ConversationService
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import Conversation, EmailRecord
+from hybridcx.models import Conversation, EmailRecord, Message
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
 CHANNEL = "email"
+# A redelivered mail whose first delivery stored the message this long ago without finishing
+# is answered now (see EmailChannel._unfinished).
+RESUME_AFTER_SECONDS = 120
 
 
 @dataclass
@@ -139,9 +145,11 @@ class EmailChannel:
                 )
             return InboundOutcome("ignored", reason=exc.message, kind="empty")
         if result.duplicate:
-            return InboundOutcome(
-                "duplicate", conversation_id=result.conversation_id, reason="already stored"
-            )
+            result = await self._unfinished(result)
+            if result.duplicate:
+                return InboundOutcome(
+                    "duplicate", conversation_id=result.conversation_id, reason="already stored"
+                )
         async with transaction(self.rt.sessions) as session:
             session.add(
                 EmailRecord(
@@ -175,6 +183,30 @@ class EmailChannel:
         )
         return outcome
 
+    async def _unfinished(self, result: InboundResult) -> InboundResult:
+        """The Message-ID was stored by an earlier delivery that never got as far as recording
+        the mail (the AI turn failed, the process died) and the sender retried: finish it.
+        A delivery younger than ``RESUME_AFTER_SECONDS`` may still be in flight: left alone."""
+        async with self.rt.sessions() as session:
+            stmt = select(Message).where(Message.id == result.message_id)
+            stored = (await session.execute(stmt)).scalar_one_or_none()
+        cutoff = utcnow() - timedelta(seconds=RESUME_AFTER_SECONDS)
+        if stored is None or stored.created_at > cutoff:
+            return result
+        response = await ConversationService(self.rt).answer_message(
+            result.conversation_id, stored.id
+        )
+        log.info("email.resumed", conversation_id=result.conversation_id, message_id=stored.id)
+        return InboundResult(
+            conversation_id=result.conversation_id,
+            customer_id=result.customer_id,
+            duplicate=False,
+            status=response["conversation"]["status"],
+            tier=response["conversation"]["tier"],
+            message_id=stored.id,
+            ai_messages=[m for m in response["messages"] if m["author"] != "customer"],
+        )
+
     # ---- answering -----------------------------------------------------------------------
 
     async def _respond(self, result: InboundResult, outcome: InboundOutcome) -> None:
@@ -196,19 +228,17 @@ class EmailChannel:
             )
         if result.status == "resolved":
             return
-        draft = await write_draft(self.rt, conv, reply_to_message_id=result.message_id)
+        # With auto_send_tier1 off, the AI's own answer is the draft.
+        answer = _combined(ai) if result.status == "bot" and ai else None
+        draft = await write_draft(self.rt, conv, reply_to_message_id=result.message_id, text=answer)
         outcome.draft_id = draft["id"]
         if _may_auto_send(conv, policy.auto_send_intents):
             outcome.replied = await auto_send_draft(self.rt, conv, draft["id"])
 
     async def send_ai_messages(self, conv: Conversation, messages: list[dict[str, Any]]) -> bool:
         """One mail for the AI's messages of a turn (greeting and answer together)."""
-        adapter = adapter_for(self.rt, CHANNEL)
-        if not isinstance(adapter, EmailAdapter):
-            adapter = EmailAdapter(self.config)
-        text = "\n\n".join(
-            degrade(m["text"], m.get("buttons") or [], EMAIL_CAPABILITIES) for m in messages
-        )
+        adapter = EmailAdapter(self.config)
+        text = _combined(messages)
         combined = {"id": messages[0]["id"], "author": "ai", "text": text, "buttons": []}
         try:
             sent_meta = await adapter.send(self.rt, conv, combined)
@@ -278,6 +308,13 @@ class EmailChannel:
             "source": source,
             "attachments": attachments,
         }
+
+
+def _combined(messages: list[dict[str, Any]]) -> str:
+    """A turn's messages as one mail body; quick replies become numbered options."""
+    return "\n\n".join(
+        degrade(m["text"], m.get("buttons") or [], EMAIL_CAPABILITIES) for m in messages
+    )
 
 
 # A customer who asked for a person, or mail people must handle, never gets an unapproved

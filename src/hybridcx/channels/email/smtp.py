@@ -13,6 +13,14 @@ from urllib.parse import unquote, urlsplit
 from hybridcx.channels.base import DeliveryError
 
 
+def tls_context(ca_file: str | None) -> ssl.SSLContext:
+    """Verifying TLS with the system's CAs, plus ``ca_file`` (a private mail server's CA)."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
 @dataclass(frozen=True)
 class SmtpRelay:
     """Where replies go: ``smtp://[user:pass@]host[:port]`` (STARTTLS optional) or
@@ -25,9 +33,17 @@ class SmtpRelay:
     implicit_tls: bool = False
     starttls: bool = False
     timeout: float = 30.0
+    ca_file: str | None = None  # a private relay's CA, trusted besides the system's
 
     @classmethod
-    def from_url(cls, url: str, *, starttls: bool = False, timeout: float = 30.0) -> SmtpRelay:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        starttls: bool = False,
+        timeout: float = 30.0,
+        ca_file: str | None = None,
+    ) -> SmtpRelay:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
             raise ValueError(
@@ -43,10 +59,11 @@ class SmtpRelay:
             implicit_tls=implicit,
             starttls=starttls and not implicit,
             timeout=timeout,
+            ca_file=ca_file,
         )
 
     def _send_sync(self, msg: EmailMessage, sender: str, recipients: list[str]) -> None:
-        context = ssl.create_default_context()
+        context = tls_context(self.ca_file)
         smtp: smtplib.SMTP
         if self.implicit_tls:
             smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)

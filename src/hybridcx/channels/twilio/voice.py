@@ -43,11 +43,22 @@ NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
 def greeting(name: str | None) -> str:
-    hello = f"Hello {name.split()[0]}!" if name else "Hello!"
+    """What a caller hears when the AI answers (the chat's disclosure, for the ear)."""
+    hello = f"Hi {name.split()[0]}!" if name else "Hi!"
     return (
-        f"{hello} You're speaking with our AI assistant, and this call is transcribed. "
-        "How can I help you today? You can say agent at any time to talk to a person."
+        f"{hello} You're speaking with our AI assistant. How can I help you today? "
+        "You can say agent at any time to talk to a person."
     )
+
+
+def opening_words(result: InboundResult, name: str | None) -> list[str]:
+    """The opening turn's messages as spoken (the stored transcript and what the caller hears
+    agree); a caller going straight to people hears the disclosure, not an invitation to talk."""
+    if result.status == "bot":
+        return [spoken(m) for m in result.ai_messages] or [greeting(name)]
+    system = [spoken(m) for m in result.ai_messages if m["author"] == "system"]
+    hello = f"Hi {name.split()[0]}!" if name else "Hi!"
+    return system or [f"{hello} You're speaking with our AI assistant."]
 
 
 def spoken(message: dict[str, Any]) -> str:
@@ -55,6 +66,7 @@ def spoken(message: dict[str, Any]) -> str:
     text = re.sub(r"\n*Source: [^\n]*", "", message["text"])
     text = re.sub(r"\s*\(/[^)]*\)", "", text)
     text = text.replace('type "agent"', "say agent").replace("just type", "just say")
+    text = text.replace("You're chatting with", "You're speaking with")
     buttons = list(message.get("buttons") or [])
     if buttons and not all(b in text for b in buttons):
         options = " or ".join(
@@ -156,11 +168,12 @@ async def incoming_call(request: Request, inbox: str | None = None) -> Response:
         },
     )
     name = await _customer_name(rt, result)
+    words = opening_words(result, name)
     response = VoiceResponse()
     if result.status in ("queued", "assigned"):  # a VIP or human-only caller: people at once
-        await _transfer(response, rt, result.conversation_id, [greeting(name)])
+        await _transfer(response, rt, result.conversation_id, words)
     else:
-        _gather(response, rt, inbox, [greeting(name)])
+        _gather(response, rt, inbox, words)
     return twiml(str(response))
 
 
@@ -182,7 +195,7 @@ async def gathered_speech(request: Request, inbox: str | None = None) -> Respons
     if not speech:
         _gather(response, rt, inbox, [REPROMPT])
         return twiml(str(response))
-    buttons = await _pending_choices(rt, sid)
+    buttons = await _pending_choices(rt, sid, inbox)
     picked = pick_spoken(speech, buttons)
     meta: dict[str, Any] = {"call_sid": sid, "source": "gather", "confidence": _float(form)}
     if picked != speech:
@@ -211,22 +224,22 @@ def _float(form: dict[str, str]) -> float | None:
         return None
 
 
-async def _pending_choices(rt: Runtime, call_sid: str) -> list[str]:
+async def _pending_choices(rt: Runtime, call_sid: str, inbox: str | None) -> list[str]:
     async with rt.sessions() as session:
-        conv = await _call_conversation(session, call_sid)
+        conv = await _call_conversation(session, call_sid, inbox)
         return await chrepo.last_ai_buttons(session, conv.id) if conv else []
 
 
-async def _call_conversation(session: Any, call_sid: str) -> Conversation | None:
-    from sqlalchemy import select
-
-    stmt = (
-        select(Conversation)
-        .where(Conversation.channel == "voice", Conversation.thread_key == call_sid)
-        .order_by(Conversation.created_at.desc())
-        .limit(1)
+async def _call_conversation(
+    session: Any, call_sid: str, inbox: str | None = None
+) -> Conversation | None:
+    """The call's conversation, in the workspace of the webhook's voice inbox."""
+    found = await chrepo.find_channel_inbox(session, "voice", inbox)
+    if found is None or not call_sid:
+        return None
+    return await chrepo.find_thread(
+        session, found.workspace_id, channel="voice", thread_key=call_sid
     )
-    return (await session.execute(stmt)).scalar_one_or_none()  # type: ignore[no-any-return]
 
 
 @router.post(f"{BASE}/transcript", status_code=204, response_class=Response)
@@ -260,7 +273,7 @@ async def live_transcript(request: Request, inbox: str | None = None) -> Respons
     if not sid or not text.strip():
         raise InvalidInput("A transcript callback needs CallSid and the transcribed text.")
     async with rt.sessions() as session:
-        conv = await _call_conversation(session, sid)
+        conv = await _call_conversation(session, sid, inbox)
     if conv is None:
         raise InvalidInput(f"No call {sid!r} is known here.")
     async with rt.sessions() as session:
@@ -284,7 +297,7 @@ async def live_transcript(request: Request, inbox: str | None = None) -> Respons
 
 
 @router.post(f"{BASE}/status", status_code=204, response_class=Response)
-async def call_status(request: Request) -> Response:
+async def call_status(request: Request, inbox: str | None = None) -> Response:
     """Call progress. When the call has ended: the AI summary and category (intent, outcome)
     are saved to the conversation, which is resolved unless an agent still has it to wrap up."""
     rt: Runtime = request.app.state.runtime
@@ -292,7 +305,7 @@ async def call_status(request: Request) -> Response:
     sid = form.get("CallSid", "")
     status = form.get("CallStatus", "")
     async with transaction(rt.sessions) as session:
-        conv = await _call_conversation(session, sid)
+        conv = await _call_conversation(session, sid, inbox)
         if conv is None:
             return Response(status_code=204)  # a call that never reached the bot
         conv.channel_meta = {**(conv.channel_meta or {}), "call_status": status}

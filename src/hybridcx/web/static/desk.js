@@ -186,7 +186,7 @@ function renderQuestions() {
       h(
         "li",
         { class: `question${q.answered ? " answered" : ""}`, "data-conversation": q.conversation_id },
-        h("div", { class: "who", id: label, text: `${q.from_agent.name} asks about ${q.customer.name || q.customer.email}` }),
+        h("div", { class: "who", id: label, text: `${q.from_agent.name} asks about ${q.customer.name || q.customer.email || q.customer.phone}` }),
         h("p", { class: "question-text", text: q.text }),
         h(
           "div",

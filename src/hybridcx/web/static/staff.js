@@ -148,6 +148,8 @@ export class ConversationView {
     if (!this.conv) return;
     if (event.type === "message.created" && event.conversation_id === this.conv.id) {
       this.addMessage(event.message);
+    } else if (event.type === "message.updated" && event.conversation_id === this.conv.id) {
+      this.updateMessage(event.message); // channels: a delivery outcome arrived
     } else if (event.type === "email.draft" && event.conversation_id === this.conv.id) {
       if (this.drafts) this.drafts.onDraft(event.draft);
     } else if (event.type === "assist.updated" && event.conversation_id === this.conv.id) {
@@ -167,6 +169,14 @@ export class ConversationView {
     if (this.conv.channel === "email") item.append(attachmentList(msg, this.conv.id, this.token) || "");
     this.transcript.append(item);
     item.scrollIntoView({ block: "nearest" });
+  }
+
+  updateMessage(msg) {
+    const old = this.transcript && this.transcript.querySelector(`li[data-id="${CSS.escape(msg.id)}"]`);
+    if (!old) return this.addMessage(msg);
+    const item = messageItem(msg);
+    if (this.conv.channel === "email") item.append(attachmentList(msg, this.conv.id, this.token) || "");
+    old.replaceWith(item);
   }
 
   render() {
