@@ -48,6 +48,18 @@ def learning_api(learning_server: LiveServer) -> Iterator[Api]:
     client.close()
 
 
+async def _withdraw_training_consent(sessions: Any, email: str) -> None:
+    from sqlalchemy import update
+
+    from hybridcx.kit.db import transaction
+    from hybridcx.models import Customer
+
+    async with transaction(sessions) as session:
+        await session.execute(
+            update(Customer).where(Customer.email == email).values(consents={"training": False})
+        )
+
+
 def _answered_intent(api: Api, text: str) -> Any:
     conv = api.start("alex@example.com", "Alex")
     r = api.say(conv, text)
@@ -140,10 +152,19 @@ def test_retrain_over_http_trains_on_accepted_examples(
         body = {"intent": "product_availability"}
         assert api.staff(agent, "PUT", f"/api/v1/conversations/{cid}/intent", json=body).is_success
         assert api.staff(agent, "POST", f"/api/v1/conversations/{cid}/resolve").status_code == 200
+    # A third customer consents, is labelled, accepted, then withdraws consent before retraining.
+    conv = api.start("jordan.reed@example.com", "Jordan")
+    api.say(conv, "Can I hire a canoe for my scout group?")
+    api.say(conv, "agent")
+    assert api.staff(agent, "POST", f"/api/v1/conversations/{conv['id']}/accept").is_success
+    assert api.staff(agent, "POST", f"/api/v1/conversations/{conv['id']}/resolve").is_success
     examples = api.staff(admin, "GET", "/api/v1/improvement/examples").json()["items"]
-    assert len(examples) == 2
+    assert len(examples) == 3
     for e in examples:
         assert api.staff(admin, "POST", f"/api/v1/improvement/examples/{e['id']}/accept").is_success
+    learning_server.call(
+        _withdraw_training_consent(learning_server.runtime.sessions, "jordan.reed@example.com")
+    )
 
     r = api.staff(admin, "POST", "/api/v1/improvement/retrain")
     assert r.status_code == 200, r.text
@@ -161,10 +182,11 @@ def test_retrain_over_http_trains_on_accepted_examples(
         "product_availability",
     ] in rows
     assert "555-201-4477" not in csv_text
+    assert "canoe" not in csv_text  # consent withdrawn: left out
     statuses = {
         e["status"] for e in api.staff(admin, "GET", "/api/v1/improvement/examples").json()["items"]
     }
-    assert statuses == ({"used"} if outcome["promoted"] else {"accepted"})
+    assert statuses == ({"used", "accepted"} if outcome["promoted"] else {"accepted"})
     models = api.staff(admin, "GET", "/api/v1/improvement/models").json()
     assert models["items"][0]["id"] == version["id"]
     assert models["serving"] == models["active"] == registry.active_id()

@@ -166,3 +166,17 @@ async def drop_suggested_clusters(session: AsyncSession, workspace_id: str) -> N
             IntentCluster.workspace_id == workspace_id, IntentCluster.status == "suggested"
         )
     )
+
+
+async def consents_by_conversation(
+    session: AsyncSession, conversation_ids: Sequence[str]
+) -> dict[str, dict[str, Any]]:
+    """The current consents of each conversation's customer (consent can be withdrawn)."""
+    if not conversation_ids:
+        return {}
+    rows = await session.execute(
+        select(Conversation.id, Customer.consents)
+        .join(Customer, Customer.id == Conversation.customer_id)
+        .where(Conversation.id.in_(list(set(conversation_ids))))
+    )
+    return {cid: dict(consents or {}) for cid, consents in rows.tuples()}

@@ -392,6 +392,20 @@ class ImprovementService:
                 intent_sources=AGENT_SOURCES,
                 since=utcnow() - timedelta(days=cfg.traffic_days),
             )
+            # Consent is checked again now: a customer may have withdrawn it since.
+            required = self.rt.policies.policy(ws.slug).learning.require_training_consent
+            consents = await repo.consents_by_conversation(
+                session, [e.conversation_id for e in overlay + traffic if e.conversation_id]
+            )
+            overlay, traffic = (
+                [
+                    e
+                    for e in rows
+                    if e.conversation_id is None
+                    or has_training_consent(consents.get(e.conversation_id), required=required)
+                ]
+                for rows in (overlay, traffic)
+            )
         base = load_examples(base_data or cfg.base_data or DEMO_INTENTS_PATH)
         outcome = await asyncio.to_thread(
             retrain,
@@ -405,8 +419,10 @@ class ImprovementService:
         )
         if outcome.promoted:
             async with transaction(self.rt.sessions) as session:
+                trained = {e.id for e in overlay}
                 for e in await repo.list_examples(session, ws.id, statuses=["accepted"]):
-                    e.status = "used"
+                    if e.id in trained:
+                        e.status = "used"
         if self.rt.live_model is not None:
             self.rt.live_model.refresh(force=True)
         return outcome_read(outcome)
