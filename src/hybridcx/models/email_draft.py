@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.models.base import Base
+from hybridcx.privacy.fields import EncryptedText
 
 
 class EmailDraft(Base):
@@ -24,8 +25,9 @@ class EmailDraft(Base):
     status: Mapped[str] = mapped_column(
         String(20), default="pending"
     )  # pending|sent|discarded|superseded
-    text: Mapped[str] = mapped_column(Text)
-    original_text: Mapped[str] = mapped_column(Text)
+    # Sealed at rest like message text (privacy, issue 9).
+    text: Mapped[str] = mapped_column(EncryptedText)
+    original_text: Mapped[str] = mapped_column(EncryptedText)
     intent: Mapped[str | None] = mapped_column(String(100), default=None)
     tier: Mapped[int] = mapped_column(default=1)
     grounded: Mapped[bool] = mapped_column(default=False)

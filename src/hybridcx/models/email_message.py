@@ -3,11 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
+from sqlalchemy import DateTime, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.models.base import Base
+from hybridcx.privacy.fields import EncryptedJSON, EncryptedText
 
 
 class EmailRecord(Base):
@@ -33,8 +34,9 @@ class EmailRecord(Base):
     # in: processed|duplicate|ignored; out: sent|failed
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(String(300), default=None)
-    from_addr: Mapped[str] = mapped_column(String(320), default="")
+    # The sender's address and the subject are personal data: sealed at rest (issue 9).
+    from_addr: Mapped[str] = mapped_column(EncryptedText, default="")
     to_addr: Mapped[str] = mapped_column(String(320), default="")
-    subject: Mapped[str] = mapped_column(String(500), default="")
-    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    subject: Mapped[str] = mapped_column(EncryptedText, default="")
+    meta: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -28,10 +28,11 @@ def upgrade() -> None:
         sa.Column("thread_key", sa.String(length=255), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=True),
-        sa.Column("from_addr", sa.String(length=320), nullable=False),
+        # Sealed at rest (hybridcx.privacy.fields.EncryptedText): text columns.
+        sa.Column("from_addr", sa.Text(), nullable=False),
         sa.Column("to_addr", sa.String(length=320), nullable=False),
-        sa.Column("subject", sa.String(length=500), nullable=False),
-        sa.Column("meta", sa.JSON(), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("meta", sa.Text(), nullable=False),  # sealed JSON
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
