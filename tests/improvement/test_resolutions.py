@@ -171,3 +171,21 @@ def test_staff_of_another_workspace_can_neither_label_nor_review(
     assert example["intent"] == "refund_status"
     r = api.staff(olga, "POST", f"/api/v1/improvement/examples/{example['id']}/accept")
     assert r.status_code == 404
+
+
+def test_erasing_a_customer_removes_their_training_examples(api: Api) -> None:
+    """Privacy (issue 9): the training set is part of what an erasure cascades to."""
+    from tests.privacy.test_gdpr import _wait_done
+
+    agent = api.login("agent@example.com", "demo-agent")
+    admin = api.login("admin@example.com", "demo-admin")
+    conv = _to_person(api, "alex@example.com", "I was charged twice for my tent")
+    _handle_and_resolve(api, agent, conv, intent="refund_status")
+    assert [e["conversation_id"] for e in _examples(api, admin)] == [conv["id"]]
+    cid = api.staff(agent, "GET", f"/api/v1/conversations/{conv['id']}").json()["customer"]["id"]
+    r = api.staff(admin, "DELETE", f"/api/v1/customers/{cid}")
+    assert r.status_code == 202, r.text
+    done = _wait_done(api, admin, r.json()["id"])
+    steps = {s["step"]: s["count"] for s in done["steps"]}
+    assert "hook:training_data" in steps
+    assert _examples(api, admin) == []

@@ -466,3 +466,6 @@ def _cluster(live: Any, texts: list[str], learning: Any) -> list[Any]:
         existing_similarity=learning.existing_intent_similarity,
         oos_label=model.config.oos_label,
     )
+
+
+from hybridcx.improvement import erasure as _erasure  # noqa: E402,F401  (registers the hook)

@@ -52,7 +52,8 @@ _HOOKS: dict[str, ErasureHook] = {}
 
 def register(name: str, fn: ErasureHook) -> None:
     """Add a step to every erasure: ``async fn(session, runtime, customer_id)``, run inside the
-    erasure's transaction before the customer row goes (return a count or a note, or None).
+    erasure's transaction before anything else is erased, so the customer's conversations still
+    carry their id (return a count or a note, or None).
     Registering a name again replaces the step (module reloads stay idempotent)."""
     _HOOKS[name] = fn
 
@@ -251,6 +252,9 @@ async def _erase(
     session.add(tombstone)
     await session.flush()
 
+    # Hooks first, while the customer's conversations still name them (training sets...).
+    for name, hook in registered().items():
+        done(f"hook:{name}", await hook(session, rt, customer_id))
     result = await session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids)))
     done("messages", result.rowcount)  # type: ignore[attr-defined]
     result = await session.execute(delete(Case).where(Case.conversation_id.in_(conv_ids)))
@@ -270,8 +274,6 @@ async def _erase(
     done("conversations", result.rowcount)  # type: ignore[attr-defined]
     done("analytics_facts", await _pseudonymise_facts(session, customer_id, pseudonym))
     done("company_records", await _demo_records(session, customer))
-    for name, hook in registered().items():
-        done(f"hook:{name}", await hook(session, rt, customer_id))
     # Nothing of this process caches customer data by id (no Redis keys; the case index
     # resyncs from the table right after the commit).
     done("caches", "case index resync")
