@@ -169,11 +169,14 @@ def redact_for_training(text: str) -> str:
 
 
 def redact_values(value: Any, redactor: Callable[[str], str] = redact) -> Any:
-    """Every string in a JSON-like value redacted (dict keys kept)."""
+    """Every string in a JSON-like value redacted, dict keys too (reports key rows by intent)."""
     if isinstance(value, str):
         return redactor(value)
     if isinstance(value, dict):
-        return {k: redact_values(v, redactor) for k, v in value.items()}
+        return {
+            (redactor(k) if isinstance(k, str) else k): redact_values(v, redactor)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact_values(v, redactor) for v in value]
     return value
