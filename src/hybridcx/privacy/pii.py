@@ -130,7 +130,7 @@ def _load() -> Any:
             path, exclude=["parser", "tagger", "senter", "attribute_ruler", "lemmatizer"]
         )
         engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(path)}])
-        engine.nlp = {"en": nlp}
+        engine.nlp = {"en": nlp}  # type: ignore[assignment]
         _analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
         log.info("privacy.pii_model_loaded", path=str(path))
         return _analyzer
