@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from hybridcx.kit.db import create_engine, session_factory, upgrade
+from hybridcx.privacy.keys import load_keyring
 from tests.support import (
     IN_CI,
     POSTGRES_URL,
@@ -29,8 +30,10 @@ from tests.support import (
 pytestmark = pytest.mark.slow
 
 
-async def _prepare(url: str) -> None:
-    engine = create_engine(url)
+async def _prepare(url: str, data_dir: Path) -> None:
+    # The servers below read their encryption keys from the same data dir (keys.json).
+    ring = load_keyring(keys=None, index_key=None, key_file=None, data_dir=data_dir)
+    engine = create_engine(url, keyring=ring)
     try:
         await upgrade(engine)
         await reset_database(session_factory(engine))
@@ -63,7 +66,7 @@ def two_servers(tmp_path: Path) -> Iterator[tuple[Api, Api]]:
             "the two-process test needs Redis: set HYBRIDCX_TEST_REDIS_URL (see DEVELOPERS.md)"
         )
     db_url = POSTGRES_URL or f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}"
-    asyncio.run(_prepare(db_url))
+    asyncio.run(_prepare(db_url, tmp_path))
     env = {
         **os.environ,
         "HYBRIDCX_DATABASE_URL": db_url,

@@ -237,6 +237,11 @@ async def _legacy_database(backend: str, data_dir: Path) -> dict[str, str]:
         return raw
     finally:
         await engine.dispose()
+        if backend == "postgres":
+            admin = create_async_engine(POSTGRES_URL)  # type: ignore[arg-type]
+            async with admin.begin() as conn:
+                await conn.execute(text(f"DROP SCHEMA IF EXISTS {LEGACY_SCHEMA} CASCADE"))
+            await admin.dispose()
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hybridcx.conversations import repository as repo
+from hybridcx.kit.db import transaction
 from tests.privacy.helpers import CARD, CARD_DIGITS, accepted, raw_database
 from tests.support import Api, LiveServer, is_message, recv_until
 
@@ -84,3 +86,26 @@ def test_pay_page_sends_nothing_anywhere(api: Api) -> None:
     assert 'autocomplete="cc-number"' in r.text and "<form" in r.text and "action=" not in r.text
     js = api.http.get("/web/static/pay.js").text
     assert "fetch(" not in js and "luhnValid" in js
+
+
+def test_any_author_or_channel_goes_through_the_same_masking(api: Api, server: LiveServer) -> None:
+    """System messages and future channels (email, SMS, voice transcripts) all store messages
+    through repository.add_message, so they are masked the same way."""
+    conv = api.start("card.system@example.com")
+
+    async def add_as(author: str) -> tuple[str, dict]:
+        async with transaction(server.runtime.sessions) as s:
+            c = await repo.get_conversation(s, conv["id"])
+            assert c is not None
+            msg = repo.add_message(s, c, author=author, text=f"heard: {CARD} security code 456")
+            event = repo.add_event(
+                s, c, "voice.transcribed", actor="system", data={"text": f"heard {CARD}"}
+            )
+            await s.flush()
+            return msg.text, event.data
+
+    for author in ("system", "customer", "agent", "ai"):
+        text, data = server.call(add_as(author))
+        assert text == "heard: [CARD] security code [CVV]"
+        assert data == {"text": "heard [CARD]"}
+    assert CARD.encode() not in raw_database(server)

