@@ -206,7 +206,11 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
                 assigned += 1
                 if decision is not None:  # predictive routing's audit record (issue 10)
                     repo.add_event(
-                        session, conv, "assignment.decided", actor="system", data=decision.to_event()
+                        session,
+                        conv,
+                        "assignment.decided",
+                        actor="system",
+                        data=decision.to_event(),
                     )
                 by_id[choice.id] = AgentCandidate(
                     **{**choice.__dict__, "load": choice.load + 1, "idle_since": utcnow()}
