@@ -85,3 +85,24 @@ def test_the_warm_up_model_learns_from_the_event_log_not_the_truth(engine: Engin
     assert set(model.summary()["agents"]) == handled
     f = ContactFeatures(intent="order_status")
     assert all(0 < model.predict(a, f).resolution < 1 for a in handled)
+
+
+@pytest.mark.slow
+def test_cli_compare_routing(nlu_model_dir: Path) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from hybridcx.cli import app
+
+    args = ["simulate", "--compare-routing", "--contacts", "150", "--warmup-contacts", "200"]
+    args += ["--agents", "4", "--seeds", "3", "--json", "--model-dir", str(nlu_model_dir)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.stdout)
+    assert out["simulation"]["strategies"] == ["predictive", "longest_idle", "skills"]
+    assert set(out["uplift"]) == {"longest_idle", "skills"}
+    for table in out["uplift"].values():
+        assert set(table) == {"resolution", "handle_seconds", "wait_seconds", "abandonment"}
+    bad = CliRunner().invoke(app, ["simulate", "--compare-routing", "--seeds", "x"])
+    assert bad.exit_code == 2 and "Error" in bad.output

@@ -53,7 +53,7 @@ async def create_experiment(
 async def read_experiment(experiment_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
     staff.require("supervisor", "admin")
     async with transaction(runtime.sessions) as session:
-        exp = await service.get(session, staff.workspace_id, experiment_id)
+        exp = await service.get(session, staff.workspace_id, experiment_id, lock=True)
         await service.evaluate(session, exp)
         return service.experiment_read(exp)
 
@@ -78,7 +78,7 @@ async def stop_experiment(
 ) -> dict[str, Any]:
     staff.require("supervisor", "admin")
     async with transaction(runtime.sessions) as session:
-        exp = await service.get(session, staff.workspace_id, experiment_id)
+        exp = await service.get(session, staff.workspace_id, experiment_id, lock=True)
         service.stop(exp, reason=service.check_stop_reason(f"{body.reason} ({staff.name})"))
         return service.experiment_read(exp)
 
@@ -89,7 +89,7 @@ async def rollback_experiment(
 ) -> dict[str, Any]:
     staff.require("supervisor", "admin")
     async with transaction(runtime.sessions) as session:
-        exp = await service.get(session, staff.workspace_id, experiment_id)
+        exp = await service.get(session, staff.workspace_id, experiment_id, lock=True)
         if exp.kind != "rollout":
             raise InvalidInput("Only a rollout is rolled back; stop an A/B experiment instead.")
         service.stop(exp, reason=f"{body.reason} ({staff.name})", status="rolled_back")

@@ -62,10 +62,16 @@ async def create(
     return exp
 
 
-async def get(session: AsyncSession, workspace_id: str, experiment_id: str) -> Experiment:
+async def get(
+    session: AsyncSession, workspace_id: str, experiment_id: str, *, lock: bool = False
+) -> Experiment:
+    """``lock``: hold the row for this transaction, so two evaluations (the timer of another
+    process, a supervisor's read) cannot both step a rollout up."""
     stmt = select(Experiment).where(
         Experiment.id == experiment_id, Experiment.workspace_id == workspace_id
     )
+    if lock:
+        stmt = stmt.with_for_update()
     exp = (await session.execute(stmt)).scalar_one_or_none()
     if exp is None:
         raise NotFound(NOT_FOUND)
