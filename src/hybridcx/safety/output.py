@@ -63,7 +63,7 @@ class ProtectedData:
         for kind, (shingles, short) in self._compiled().items():
             if mine & shingles or any(s in joined for s in short):
                 return kind
-        own = self.customer_email.lower()
+        own = (self.customer_email or "").lower()  # phone-only customers have none
         for email in EMAIL.findall(text):
             if email.lower() != own and email.lower() not in self.allowed_emails:
                 return "other_customer_identifier"

@@ -39,7 +39,9 @@ async def load_protected(
     session: AsyncSession, conv: Conversation, customer: Customer
 ) -> ProtectedData:
     """For one conversation's turn: the workspace's secrets plus its internal notes."""
-    protected = await workspace_protected(session, conv.workspace_id, customer_email=customer.email)
+    protected = await workspace_protected(
+        session, conv.workspace_id, customer_email=customer.email or ""
+    )
     notes = await session.execute(
         select(Message.text).where(Message.conversation_id == conv.id, Message.internal.is_(True))
     )

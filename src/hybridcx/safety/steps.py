@@ -66,7 +66,7 @@ class OutputFilterStep:
     def __call__(self, ctx: TurnContext) -> Awaitable[None] | None:
         protected = ctx.services.protected
         if not isinstance(protected, ProtectedData):
-            protected = ProtectedData(customer_email=ctx.customer.email)
+            protected = ProtectedData(customer_email=ctx.customer.email or "")
         for i, reply in enumerate(ctx.replies):
             if reply.author == "ai":
                 reason = protected.leaked(reply.text)
