@@ -261,10 +261,13 @@ def main() -> None:
     parser.add_argument(
         "--reuse", action="store_true", help="measure an earlier run's databases without loading"
     )
+    parser.add_argument(
+        "--postgres-only", action="store_true", help="only HYBRIDCX_TEST_POSTGRES_URL's database"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_path = args.sqlite_path or Path(tmp) / "bench.db"
-        urls = [f"sqlite+aiosqlite:///{sqlite_path.resolve()}"]
+        urls = [] if args.postgres_only else [f"sqlite+aiosqlite:///{sqlite_path.resolve()}"]
         if os.environ.get("HYBRIDCX_TEST_POSTGRES_URL"):
             urls.append(os.environ["HYBRIDCX_TEST_POSTGRES_URL"])
         for url in urls:
