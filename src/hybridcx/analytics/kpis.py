@@ -7,6 +7,7 @@ the CLI, the benchmark and a unit test on a hand-built log. ``compute_kpis`` is 
 from __future__ import annotations
 
 import statistics
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -94,15 +95,25 @@ def first_contact_resolution(
     for f in everyone:
         if f.customer_id:
             starts[f.customer_id].append((f.created_at, f.channel, f.intent))
+    times: dict[str, list[datetime]] = {}
+    for customer, rows in starts.items():
+        rows.sort(key=lambda r: r[0])
+        times[customer] = [r[0] for r in rows]
     window = timedelta(days=days)
     finished = [f for f in cohort if not f.open]
     recontacted = switched = 0
     for f in finished:
+        rows = starts.get(f.customer_id or "")
+        if not rows:
+            continue
+        at_ = times[f.customer_id or ""]
+        # Only the customer's conversations started in (created_at, created_at + window].
+        first = bisect_right(at_, f.created_at)
+        last = bisect_right(at_, f.created_at + window)
         later = [
             ch
-            for at, ch, intent in starts.get(f.customer_id or "", [])
-            if f.created_at < at <= f.created_at + window
-            and (not same_issue or intent is None or f.intent is None or intent == f.intent)
+            for _, ch, intent in rows[first:last]
+            if not same_issue or intent is None or f.intent is None or intent == f.intent
         ]
         if later:
             recontacted += 1
@@ -322,8 +333,11 @@ def value_by_segment(
 ) -> dict[str, Any]:
     """Per customer segment (VIP or standard) and value tier: volume, revenue, cost, outcomes."""
 
+    per_tier = {t: config.cost.per_tier(t) for t in (1, 2, 3)}
+
     def summary(group: list[ConversationFacts]) -> dict[str, Any]:
-        spent = sum(config.cost.per_tier(f.tier) for f in group)
+        tiers = Counter(f.tier for f in group)
+        spent = sum(per_tier.get(t, config.cost.per_tier(t)) * n for t, n in tiers.items())
         earned = sum(f.revenue for f in group)
         return {
             "conversations": len(group),

@@ -246,6 +246,26 @@ async def _save(
         await conn.execute(t.insert(), [_row(workspace_id, f) for f in facts])
 
 
+# A report replays up to this much of the log past the watermark in memory instead of writing
+# to the rollup itself (the server's background task moves the watermark).
+TAIL_MAX_SEQS = 20_000
+
+
+async def _current_mark(session: AsyncSession, workspace_id: str, meta: str) -> int | None:
+    """The workspace's watermark, read without locking; None when missing or built with other
+    meta intents."""
+    conn = await session.connection()
+    w = kpi_watermarks
+    row = (
+        await conn.execute(
+            select(w.c.next_seq, w.c.meta_intents).where(w.c.workspace_id == workspace_id)
+        )
+    ).one_or_none()
+    if row is None or row.meta_intents != meta:
+        return None
+    return int(row.next_seq)
+
+
 async def _watermark(session: AsyncSession, workspace_id: str, meta: str, now: datetime) -> int:
     """The workspace's watermark, locked for this transaction (created at 0 if missing)."""
     conn = await session.connection()
@@ -339,11 +359,18 @@ async def window_facts(
     after deploying on a long history, before ``hybridcx analytics rollup`` or the server's
     background catch-up has built it): the caller then replays the window's events instead."""
     meta = frozenset(meta_intents)
-    mark, stable = await catch_up(
-        session, workspace_id, meta_intents=meta, now=now, max_seqs=max_catch_up_seqs
-    )
-    if mark < stable:
-        return None
+    mark = await _current_mark(session, workspace_id, json.dumps(sorted(meta)))
+    stable = await seq_at(session, now - CLOCK_SLACK)
+    if mark is None or stable - mark > TAIL_MAX_SEQS:
+        # Too far behind to replay the rest in memory (or never built, or built with other
+        # meta intents): catch up now, within the request's budget.
+        mark, stable = await catch_up(
+            session, workspace_id, meta_intents=meta, now=now, max_seqs=max_catch_up_seqs
+        )
+        if mark < stable:
+            return None
+    # Otherwise the background task keeps the rollup current: no write in the request; the
+    # few events past the watermark are replayed in memory below.
     t = conversation_facts
     stmt = select(*_REPORT_COLUMNS).where(
         t.c.workspace_id == workspace_id, t.c.created_at >= start, t.c.created_at < end
