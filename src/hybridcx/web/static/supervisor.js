@@ -2,6 +2,7 @@
 // and a live dashboard refreshed from the workspace's WebSocket events.
 import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
+import { ApprovalsPanel } from "./approvals.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -9,6 +10,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
+const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 
 let timer = null;
 function schedule() {
@@ -18,6 +20,7 @@ function schedule() {
 
 staffSocket(token, (event) => {
   view.onEvent(event);
+  approvals.onEvent(event);
   if (event.type !== "pong") {
     schedule();
     kpisSoon();
@@ -46,6 +49,7 @@ async function refresh() {
   const names = new Map(team.items.map((a) => [a.id, a.name]));
   renderLive([...queued.items, ...assigned.items, ...bot.items], waits, names);
   renderDashboard(dash);
+  approvals.refresh();
 }
 
 function renderLive(items, waits, names) {
