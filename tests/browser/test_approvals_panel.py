@@ -60,3 +60,31 @@ def test_an_agent_sees_held_actions_but_cannot_decide(
         expect(item.get_by_role("button", name="Approve")).to_have_count(0)
     finally:
         policy.unlink(missing_ok=True)
+
+
+def test_supervisor_console_rejects_a_held_refund(
+    api: Api, server: LiveServer, open_tab: Callable[..., Tab]
+) -> None:
+    policy = server.settings.policy_dir / "default.yaml"
+    policy.parent.mkdir(parents=True, exist_ok=True)
+    policy.write_text(AI_CANCELS)
+    stamp = time.time() + 7000
+    os.utime(policy, (stamp, stamp))
+    try:
+        conv = verified(api)
+        console = open_tab("/supervisor")
+        sign_in(console, "supervisor@example.com", "demo-supervisor")
+        expect(console.page.locator("#approvals-box")).to_be_hidden()
+        request_refund(api, conv, with_code=False)  # arrives live over the WebSocket
+        item = console.page.locator(".approval-item")
+        expect(item).to_contain_text("cancel order 1001 and refund $113.50")
+        console.shot("supervisor-approvals")
+        item.get_by_role("button", name="Reject").click()
+        expect(console.page.locator("#approvals-box")).to_be_hidden()
+        read = api.http.get(
+            f"/api/v1/conversations/{conv['id']}",
+            headers={"Authorization": f"Bearer {conv['customer_token']}"},
+        ).json()
+        assert "could not approve it" in read["messages"][-1]["text"]
+    finally:
+        policy.unlink(missing_ok=True)

@@ -124,11 +124,17 @@ PATTERNS: dict[str, list[re.Pattern[str]]] = {
             _I,
         ),
     ],
+    # Abuse aimed at the assistant or the staff, and threats. Swearing about a product or at
+    # oneself ("I'm such an idiot") is frustration, which the sentiment rules handle.
     "abuse": [
         re.compile(
-            r"\b(fuck\w*|shit\w*|bitch\w*|bastard|cunt|dickhead|asshole|motherfucker|retard\w*|"
-            r"moron|idiot|stupid (bot|ai|machine))\b",
+            r"\b(you|you're|youre|ur|u)\s+(\w+\s+){0,2}(idiot|moron|bastard|bitch|cunt|dickhead|"
+            r"asshole|retard\w*|piece of (shit|garbage))\b",
             _I,
+        ),
+        re.compile(r"\bfuck (you|off|u)\b|\bmotherfucker\b", _I),
+        re.compile(
+            r"\b(stupid|useless|dumb|worthless|pathetic) (bot|ai|machine|assistant|robot)\b", _I
         ),
         re.compile(r"\b(kill|hurt|find|burn) (you|your family|yourself|your staff)\b", _I),
         re.compile(r"\bi know where (you|your staff|your agents) (live|work)\b", _I),

@@ -35,14 +35,24 @@ class ProtectedData:
     customer_email: str = ""
     secrets: dict[str, list[str]] = field(default_factory=dict)  # kind -> texts
     allowed_emails: set[str] = field(default_factory=set)  # e.g. addresses in public articles
+    # Shared, already-indexed data (the workspace's), checked before this object's own texts.
+    parent: ProtectedData | None = None
+    # Word runs of public text (public articles): never a leak, even when a note quotes them.
+    public: set[tuple[str, ...]] = field(default_factory=set)
     _index: dict[str, tuple[set[tuple[str, ...]], list[str]]] = field(default_factory=dict)
 
     def add(self, kind: str, texts: Iterable[str]) -> None:
         self.secrets.setdefault(kind, []).extend(t for t in texts if t and t.strip())
         self._index.clear()
 
+    def add_public(self, texts: Iterable[str]) -> None:
+        for text in texts:
+            self.public |= _shingles(_words(text), SHINGLE)
+        self._index.clear()
+
     def _compiled(self) -> dict[str, tuple[set[tuple[str, ...]], list[str]]]:
         if not self._index:
+            public = self.public | (self.parent.public if self.parent is not None else set())
             for kind, texts in self.secrets.items():
                 shingles: set[tuple[str, ...]] = set()
                 short: list[str] = []
@@ -52,7 +62,7 @@ class ProtectedData:
                         shingles |= _shingles(words, SHINGLE)
                     elif len(" ".join(words)) >= 12:
                         short.append(" ".join(words))
-                self._index[kind] = (shingles, short)
+                self._index[kind] = (shingles - public, short)
         return self._index
 
     def leaked(self, text: str) -> str | None:
@@ -60,12 +70,15 @@ class ProtectedData:
         words = _words(text)
         joined = " ".join(words)
         mine = _shingles(words, SHINGLE)
-        for kind, (shingles, short) in self._compiled().items():
-            if mine & shingles or any(s in joined for s in short):
-                return kind
+        layers = [self, self.parent] if self.parent is not None else [self]
+        for layer in layers:
+            for kind, (shingles, short) in layer._compiled().items():
+                if mine & shingles or any(s in joined for s in short):
+                    return kind
+        allowed = self.allowed_emails | (self.parent.allowed_emails if self.parent else set())
         own = (self.customer_email or "").lower()  # phone-only customers have none
         for email in EMAIL.findall(text):
-            if email.lower() != own and email.lower() not in self.allowed_emails:
+            if email.lower() != own and email.lower() not in allowed:
                 return "other_customer_identifier"
         return None
 

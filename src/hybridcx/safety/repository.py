@@ -3,7 +3,7 @@ knowledge answers customer text reaches outside the pipeline (help-centre search
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.knowledge.engine.answer import Answer
@@ -16,11 +16,32 @@ from hybridcx.safety.output import EMAIL, ProtectedData
 NO_ANSWER = Answer(text="", sources=(), confidence=0.0, answered=False)
 
 
-async def workspace_protected(
-    session: AsyncSession, workspace_id: str, *, customer_email: str = ""
-) -> ProtectedData:
-    """The system prompt and internal articles; emails of public articles are allowed."""
-    protected = ProtectedData(customer_email=customer_email)
+# Per workspace: (articles signature, indexed ProtectedData). Rebuilt only when articles change.
+_CACHE: dict[str, tuple[tuple[object, ...], ProtectedData]] = {}
+
+
+async def workspace_protected(session: AsyncSession, workspace_id: str) -> ProtectedData:
+    """The system prompt and internal articles; emails of public articles are allowed. Cached
+    per workspace until an article changes (a cheap signature query per turn)."""
+    signature = tuple(
+        (
+            await session.execute(
+                select(func.count(), func.max(Article.updated_at), func.sum(Article.version)).where(
+                    Article.workspace_id == workspace_id
+                )
+            )
+        ).one()
+    )
+    cached = _CACHE.get(workspace_id)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    protected = await _load_workspace(session, workspace_id)
+    _CACHE[workspace_id] = (signature, protected)
+    return protected
+
+
+async def _load_workspace(session: AsyncSession, workspace_id: str) -> ProtectedData:
+    protected = ProtectedData()
     protected.add("system_prompt", [SYSTEM_PROMPT])
     articles = await session.execute(
         select(Article.audience, Article.body).where(Article.workspace_id == workspace_id)
@@ -29,6 +50,7 @@ async def workspace_protected(
     for audience, body in articles:
         if audience == "public":
             protected.allowed_emails |= {e.lower() for e in EMAIL.findall(body)}
+            protected.add_public([body])
         else:
             internal.append(body)
     protected.add("internal_article", internal)
@@ -39,8 +61,9 @@ async def load_protected(
     session: AsyncSession, conv: Conversation, customer: Customer
 ) -> ProtectedData:
     """For one conversation's turn: the workspace's secrets plus its internal notes."""
-    protected = await workspace_protected(
-        session, conv.workspace_id, customer_email=customer.email or ""
+    protected = ProtectedData(
+        customer_email=customer.email or "",
+        parent=await workspace_protected(session, conv.workspace_id),
     )
     notes = await session.execute(
         select(Message.text).where(Message.conversation_id == conv.id, Message.internal.is_(True))

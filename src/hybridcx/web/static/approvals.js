@@ -45,9 +45,14 @@ export class ApprovalsPanel {
           h("div", { class: "who", text: item.summary }),
           h("div", { class: "meta", text: item.amount !== null ? `$${Number(item.amount).toFixed(2)} · ${item.action}` : item.action }),
           h("button", { type: "button", class: "link", text: "Open conversation", onclick: () => this.onOpen(item.conversation_id) }),
-          canDecide ? h("button", { type: "button", class: "primary", text: "Approve", onclick: decide("approve") }) : null,
-          canDecide ? h("button", { type: "button", text: "Reject", onclick: decide("reject") }) : null,
-          canDecide ? null : h("div", { class: "meta", text: "Waiting for a supervisor." }),
+          canDecide
+            ? h(
+                "div",
+                { class: "approval-actions" },
+                h("button", { type: "button", class: "primary", text: "Approve", onclick: decide("approve") }),
+                h("button", { type: "button", text: "Reject", onclick: decide("reject") }),
+              )
+            : h("div", { class: "meta", text: "Waiting for a supervisor." }),
           status,
         ),
       );

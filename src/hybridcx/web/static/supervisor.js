@@ -4,6 +4,7 @@ import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
 import { mountLearning } from "./learning.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
 import { experimentsPanel } from "./experiments.js";
+import { ApprovalsPanel } from "./approvals.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -12,6 +13,7 @@ const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
 mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
+const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 
 let timer = null;
 function schedule() {
@@ -21,6 +23,7 @@ function schedule() {
 
 staffSocket(token, (event) => {
   view.onEvent(event);
+  approvals.onEvent(event);
   if (event.type !== "pong") {
     schedule();
     kpisSoon();
@@ -49,6 +52,7 @@ async function refresh() {
   const names = new Map(team.items.map((a) => [a.id, a.name]));
   renderLive([...queued.items, ...assigned.items, ...bot.items], waits, names);
   renderDashboard(dash);
+  approvals.refresh();
 }
 
 function renderLive(items, waits, names) {
