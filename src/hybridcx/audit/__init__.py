@@ -4,7 +4,7 @@
 with the action it describes (or not at all). There is no update or delete function here, and
 the database refuses both (triggers from migration 0008).
 
-Actions recorded today (see docs/security-access.md): ``auth.login``, ``auth.login_failed``,
+Actions recorded today (see docs/security.md): ``auth.login``, ``auth.login_failed``,
 ``conversation.read``, ``customer.read``, ``customer.updated``, ``conversation.takeover``,
 ``conversation.transfer``, ``staff.access_changed``, ``staff.created``, ``model.deployed``,
 ``policy.changed``, ``webhook.created``, ``webhook.deleted``; data export and erasure call

@@ -2,7 +2,7 @@
 
 Endpoints ask for a permission (``require(Perm.X)`` as a dependency, or ``check``), never for a
 role, and object-level checks (``can_see_conversation``, ``visible_conversations``) go through
-here too. The matrix is documented in docs/security-access.md and enforced route by route by
+here too. The matrix is documented in docs/security.md and enforced route by route by
 tests/security/test_matrix.py.
 
 Teams: an inbox may belong to a team and its conversations inherit it (``Conversation.team``).

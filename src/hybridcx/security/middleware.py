@@ -2,7 +2,7 @@
 
 No cookies are used for authentication anywhere (staff and customers send bearer tokens in the
 ``Authorization`` header, which browsers never attach on their own), so cross-site request
-forgery has nothing to ride on; see docs/security-access.md.
+forgery has nothing to ride on; see docs/security.md.
 """
 
 from __future__ import annotations
