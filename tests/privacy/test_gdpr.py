@@ -71,28 +71,35 @@ def test_consents_are_recorded_per_purpose_with_time_and_source(
     assert server.call(trainable()) is False
 
 
-def test_only_supervisors_and_admins_export_or_erase(api: Api) -> None:
+def test_only_admins_export_or_erase(api: Api) -> None:
     conv = api.start("guarded@example.com", "Gus")
     agent = api.login("agent@example.com", "demo-agent")
     sam = api.login("supervisor@example.com", "demo-supervisor")
+    admin = api.login("admin@example.com", "demo-admin")
     cid = _customer_id(api, sam, conv)
-    assert api.staff(agent, "GET", f"/api/v1/customers/{cid}/export").status_code == 403
-    assert api.staff(agent, "DELETE", f"/api/v1/customers/{cid}").status_code == 403
+    for token in (agent, sam):
+        assert api.staff(token, "GET", f"/api/v1/customers/{cid}/export").status_code == 403
+        assert api.staff(token, "DELETE", f"/api/v1/customers/{cid}").status_code == 403
+        assert api.staff(token, "GET", "/api/v1/privacy/erasures").status_code == 403
     assert api.staff(agent, "GET", f"/api/v1/customers/{cid}/consents").status_code == 403
     assert api.http.get(f"/api/v1/customers/{cid}/export").status_code == 401
-    assert api.staff(sam, "GET", "/api/v1/customers/nope/export").status_code == 404
-    assert api.staff(sam, "DELETE", "/api/v1/customers/nope").status_code == 404
+    assert api.staff(admin, "GET", "/api/v1/customers/nope/export").status_code == 404
+    assert api.staff(admin, "DELETE", "/api/v1/customers/nope").status_code == 404
 
 
 def test_export_contains_everything_about_the_customer(api: Api) -> None:
     conv, alice, cid = _history(api)
-    sam = api.login("supervisor@example.com", "demo-supervisor")
+    sam = api.login("admin@example.com", "demo-admin")  # export is for admins
     api.staff(
         sam, "PUT", f"/api/v1/customers/{cid}/consents", json={"consents": {"marketing": True}}
     )
     r = api.staff(sam, "GET", f"/api/v1/customers/{cid}/export")
     assert r.status_code == 200, r.text
     data = r.json()
+    [audited] = api.staff(
+        sam, "GET", f"/api/v1/audit?action=customer.exported&target={cid}"
+    ).json()["items"]
+    assert audited["actor_type"] == "staff" and audited["target_type"] == "customer"
     assert data["profile"]["email"] == "alex@example.com" and data["profile"]["id"] == cid
     assert {c["purpose"]: c["granted"] for c in data["consents"]}["marketing"] is True
     [c] = [c for c in data["conversations"] if c["id"] == conv["id"]]
@@ -135,7 +142,7 @@ def test_erasure_leaves_nothing_identifying_and_keeps_the_counts(
     try:
         conv, alice, cid = _history(api)
         other = escalate(api, "jordan.reed@example.com", "Jordan")  # someone else's data stays
-        sam = api.login("supervisor@example.com", "demo-supervisor")
+        sam = api.login("admin@example.com", "demo-admin")  # erasure is for admins
         before = _kpis(api, sam)
 
         async def blind_index() -> str:
@@ -149,6 +156,8 @@ def test_erasure_leaves_nothing_identifying_and_keeps_the_counts(
         assert r.status_code == 202, r.text
         req = r.json()
         assert req["status"] == "pending" and req["due_at"] > req["requested_at"]
+        audit = api.staff(sam, "GET", "/api/v1/audit?action=customer.erased").json()["items"]
+        assert [(a["target_id"], a["details"]["request_id"]) for a in audit] == [(cid, req["id"])]
         done = _wait_done(api, sam, req["id"])
     finally:
         erasure._HOOKS.pop("test_training_set", None)

@@ -88,7 +88,7 @@ def test_the_server_job_runs_pending_erasures(tmp_path: Path) -> None:
         live.call(reset_database(live.runtime.sessions))
         client = Api(live.url, live.ws_url)
         conv = client.start("scheduled@example.com", "Sky")
-        sam = client.login("supervisor@example.com", "demo-supervisor")
+        sam = client.login("admin@example.com", "demo-admin")  # erasure requests: admins
         cid = client.staff(sam, "GET", f"/api/v1/conversations/{conv['id']}").json()["customer"][
             "id"
         ]

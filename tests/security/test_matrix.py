@@ -18,16 +18,31 @@ blue team's inbox and assigned to Alice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import itertools
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
+from twilio.request_validator import RequestValidator
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from hybridcx.app import create_app
 from hybridcx.config import Settings
+from hybridcx.conversations import repository as conv_repo
+from hybridcx.demo.seed import DEMO_WORKSPACE_SLUG
+from hybridcx.kit.db import transaction
+from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.models import (
+    Approval,
+    Conversation,
+    EmailDraft,
+    IntentCluster,
+    TrainingExample,
+    Workspace,
+)
 from tests.security.world import World, build_world
 from tests.support import Api, LiveServer, recv
 
@@ -312,6 +327,381 @@ MATRIX: dict[tuple[str, str], Case] = {
 }
 
 
+# ---- routes of the merged features (channels, privacy, safety, improvement, experiments) ----
+# Kept in their own table, merged into MATRIX below, so that the table above can change
+# independently. The objects these routes act on (drafts, approvals, training examples...) are
+# put in the database directly where no public route creates them.
+
+_merged_seq = itertools.count(1)
+
+
+def _db(world: World, work: Callable[[Any], Awaitable[Any]]) -> Any:
+    """Run ``work(session)`` in one transaction on the live server's loop."""
+    server = world.server
+    assert server is not None
+
+    async def run() -> Any:
+        async with transaction(server.runtime.sessions) as session:
+            return await work(session)
+
+    return server.call(run())
+
+
+def _demo_workspace_id(world: World) -> str:
+    async def work(session: Any) -> str:
+        stmt = select(Workspace.id).where(Workspace.slug == DEMO_WORKSPACE_SLUG)
+        return str((await session.execute(stmt)).scalar_one())
+
+    return str(_db(world, work))
+
+
+def _with_row(make: Callable[[Conversation], Any]) -> Callable[[World], dict[str, Any]]:
+    """A blue-team conversation assigned to Alice, and a row about it (``row_id``)."""
+
+    def setup(world: World) -> dict[str, Any]:
+        ctx = world.conversation()
+
+        async def work(session: Any) -> str:
+            conv = await session.get(Conversation, ctx["id"])
+            row = make(conv)
+            session.add(row)
+            await session.flush()
+            return str(row.id)
+
+        ctx["row_id"] = _db(world, work)
+        return ctx
+
+    return setup
+
+
+def _draft(conv: Conversation) -> EmailDraft:
+    text = "Hi, thanks for your email: here is what happens next."
+    return EmailDraft(
+        workspace_id=conv.workspace_id,
+        conversation_id=conv.id,
+        status="pending",
+        text=text,
+        original_text=text,
+    )
+
+
+def _approval(conv: Conversation) -> Approval:
+    # An action no backend runs: approving it is recorded as "failed", and nothing changes.
+    return Approval(
+        id=new_id(),
+        workspace_id=conv.workspace_id,
+        conversation_id=conv.id,
+        customer_id=conv.customer_id,
+        action="matrix_noop",
+        params={},
+        amount=60.0,
+        summary="Matrix check",
+        status="pending",
+        result={},
+        created_at=utcnow(),
+    )
+
+
+def _attachment(world: World) -> dict[str, Any]:
+    """A customer's email message on a blue conversation, with one stored attachment."""
+    ctx = world.conversation()
+    assert world.server is not None and world.server.settings is not None
+    name = f"matrix-{new_id()}.txt"
+    folder = world.server.settings.data_dir / "email" / "attachments"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text("attached")
+    meta = {
+        "email": {
+            "attachments": [
+                {
+                    "id": "att-1",
+                    "status": "stored",
+                    "path": f"email/attachments/{name}",
+                    "filename": "note.txt",
+                }
+            ]
+        }
+    }
+
+    async def work(session: Any) -> str:
+        conv = await session.get(Conversation, ctx["id"])
+        msg = conv_repo.add_message(
+            session, conv, author="customer", text="See attached.", channel_meta=meta
+        )
+        await session.flush()
+        return str(msg.id)
+
+    ctx["message_id"] = _db(world, work)
+    return ctx
+
+
+def _example(world: World) -> dict[str, Any]:
+    ws = _demo_workspace_id(world)
+
+    async def work(session: Any) -> str:
+        row = TrainingExample(
+            id=new_id(),
+            workspace_id=ws,
+            text=f"Matrix example {next(_merged_seq)}",
+            intent="order_status",
+            status="candidate",
+            created_at=utcnow(),
+        )
+        session.add(row)
+        await session.flush()
+        return row.id
+
+    return {"row_id": _db(world, work)}
+
+
+def _cluster(world: World) -> dict[str, Any]:
+    ws = _demo_workspace_id(world)
+
+    async def work(session: Any) -> str:
+        row = IntentCluster(
+            id=new_id(),
+            workspace_id=ws,
+            status="suggested",
+            suggestion="new_intent",
+            label=f"matrix_intent_{next(_merged_seq)}",
+            examples=[],
+            created_at=utcnow(),
+        )
+        session.add(row)
+        await session.flush()
+        return row.id
+
+    return {"row_id": _db(world, work)}
+
+
+def _nothing_accepted(world: World) -> dict[str, Any]:
+    """Retraining is refused (409) without accepted examples: the matrix never trains a model."""
+    ws = _demo_workspace_id(world)
+
+    async def work(session: Any) -> None:
+        await session.execute(
+            update(TrainingExample)
+            .where(TrainingExample.workspace_id == ws, TrainingExample.status == "accepted")
+            .values(status="rejected")
+        )
+
+    _db(world, work)
+    return {}
+
+
+def _rollback_target(world: World) -> dict[str, Any]:
+    """The active model itself: a rollback to it is a 409, so the serving model never moves."""
+    r = world.as_("admin", "GET", "/api/v1/improvement/models")
+    assert r.status_code == 200, r.text
+    return {"version": r.json()["active"]}
+
+
+def _intent(world: World) -> dict[str, Any]:
+    ctx = world.conversation()
+    r = world.as_("admin", "GET", "/api/v1/improvement/intents")
+    assert r.status_code == 200, r.text
+    ctx["intent"] = r.json()["items"][0]
+    return ctx
+
+
+def _experiment(kind: str = "ab") -> Callable[[World], dict[str, Any]]:
+    def setup(world: World) -> dict[str, Any]:
+        r = world.as_("admin", "POST", "/api/v1/experiments", json=_experiment_body(kind))
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    return setup
+
+
+def _experiment_body(kind: str = "ab") -> dict[str, Any]:
+    name = f"matrix-{kind}-{next(_merged_seq)}"
+    if kind == "rollout":  # the default threshold, rolled out: no behaviour changes
+        return {"name": name, "kind": "rollout", "treatment": {"confidence_threshold": 0.55}}
+    arms = [{"name": "control", "share": 0.5}, {"name": "treatment", "share": 0.5}]
+    return {"name": name, "kind": "ab", "arms": arms}
+
+
+def _erasure(world: World) -> dict[str, Any]:
+    ctx = world.conversation()
+    r = world.as_("admin", "DELETE", f"/api/v1/customers/{ctx['customer_id']}")
+    assert r.status_code == 202, r.text
+    return r.json()
+
+
+def cust_path(suffix: str = "") -> Callable[[World, dict[str, Any]], str]:
+    return lambda w, c: f"/api/v1/customers/{c['customer_id']}{suffix}"
+
+
+def draft_path(suffix: str = "") -> Callable[[World, dict[str, Any]], str]:
+    return lambda w, c: f"/api/v1/conversations/{c['id']}/drafts/{c['row_id']}{suffix}"
+
+
+# Twilio's webhooks are authenticated by X-Twilio-Signature, never by a token: an unsigned
+# request is a 403 whoever sends it (test_twilio_webhooks_need_a_signature_not_a_token checks
+# that a signed one gets through).
+TWILIO_SIGNED_ONLY = dict.fromkeys(CALLERS, 403)
+TWILIO_WEBHOOKS = (
+    "/channels/sms/twilio",
+    "/channels/voice/twilio/incoming",
+    "/channels/voice/twilio/gather",
+    "/channels/voice/twilio/transcript",
+    "/channels/voice/twilio/status",
+)
+
+MERGED_ROUTES: dict[tuple[str, str], Case] = {
+    # ---- privacy: export and erasure are admins', consents supervisors' and admins' ----
+    ("GET", "/api/v1/customers/{customer_id}/export"): Case(
+        staff_only(ADMINS), setup=conv(), path=cust_path("/export")
+    ),
+    ("DELETE", "/api/v1/customers/{customer_id}"): Case(
+        staff_only(ADMINS), setup=conv(), path=cust_path()
+    ),
+    ("GET", "/api/v1/customers/{customer_id}/consents"): Case(
+        staff_only(SUPERVISORS), setup=conv(), path=cust_path("/consents")
+    ),
+    ("PUT", "/api/v1/customers/{customer_id}/consents"): Case(
+        staff_only(SUPERVISORS),
+        setup=conv(),
+        path=cust_path("/consents"),
+        body=lambda w, c: {"consents": {"marketing": True}, "source": "matrix"},
+    ),
+    ("GET", "/api/v1/privacy/erasures"): Case(staff_only(ADMINS)),
+    ("GET", "/api/v1/privacy/erasures/{request_id}"): Case(
+        staff_only(ADMINS), setup=_erasure, path=lambda w, c: f"/api/v1/privacy/erasures/{c['id']}"
+    ),
+    ("GET", "/pay"): Case(PUBLIC_ALL),
+    # ---- email: drafts and attachments are the conversation's (its team; not auditors) ----
+    ("GET", "/api/v1/conversations/{conversation_id}/drafts"): Case(
+        staff_only(HANDLERS, "team"), setup=_with_row(_draft), path=c_path("/drafts")
+    ),
+    ("GET", "/api/v1/conversations/{conversation_id}/drafts/{draft_id}"): Case(
+        staff_only(HANDLERS, "team"), setup=_with_row(_draft), path=draft_path()
+    ),
+    ("PATCH", "/api/v1/conversations/{conversation_id}/drafts/{draft_id}"): Case(
+        staff_only(HANDLERS, "team"),
+        setup=_with_row(_draft),
+        path=draft_path(),
+        body=lambda w, c: {"text": "Edited in the matrix."},
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/drafts/{draft_id}/approve"): Case(
+        staff_only(HANDLERS, "team"), setup=_with_row(_draft), path=draft_path("/approve")
+    ),
+    ("POST", "/api/v1/conversations/{conversation_id}/drafts/{draft_id}/discard"): Case(
+        staff_only(HANDLERS, "team"), setup=_with_row(_draft), path=draft_path("/discard")
+    ),
+    (
+        "GET",
+        "/api/v1/conversations/{conversation_id}/messages/{message_id}/attachments/{attachment_id}",
+    ): Case(
+        staff_only(HANDLERS, "team"),
+        setup=_attachment,
+        path=lambda w, c: (
+            f"/api/v1/conversations/{c['id']}/messages/{c['message_id']}/attachments/att-1"
+        ),
+    ),
+    ("GET", "/api/v1/email/inbound"): Case(staff_only(SUPERVISORS)),
+    # ---- analytics: orders attributed by whoever handles the conversation ----
+    ("POST", "/api/v1/conversations/{conversation_id}/orders"): Case(
+        staff_only(HANDLERS, "team"),
+        setup=conv(),
+        path=c_path("/orders"),
+        body=lambda w, c: {"order_id": "M-1", "amount": 25.0},
+    ),
+    # ---- approvals: seen with the conversation, decided by the policy's approver roles ----
+    ("GET", "/api/v1/approvals"): Case(staff_only(HANDLERS)),
+    ("GET", "/api/v1/approvals/{approval_id}"): Case(
+        staff_only(HANDLERS, "team"),
+        setup=_with_row(_approval),
+        path=lambda w, c: f"/api/v1/approvals/{c['row_id']}",
+    ),
+    ("POST", "/api/v1/approvals/{approval_id}/approve"): Case(
+        staff_only(SUPERVISORS, "team"),
+        setup=_with_row(_approval),
+        path=lambda w, c: f"/api/v1/approvals/{c['row_id']}/approve",
+    ),
+    ("POST", "/api/v1/approvals/{approval_id}/reject"): Case(
+        staff_only(SUPERVISORS, "team"),
+        setup=_with_row(_approval),
+        path=lambda w, c: f"/api/v1/approvals/{c['row_id']}/reject",
+        body=lambda w, c: {"note": "Matrix"},
+    ),
+    # ---- compliance records and the fairness audit: supervisors, admins, auditors ----
+    ("GET", "/api/v1/compliance/conversations/{conversation_id}"): Case(
+        staff_only(ANALYSTS, "team"),
+        setup=conv(),
+        path=lambda w, c: f"/api/v1/compliance/conversations/{c['id']}",
+    ),
+    ("GET", "/api/v1/compliance/records"): Case(staff_only(ANALYSTS)),
+    ("GET", "/api/v1/analytics/fairness"): Case(staff_only(ANALYSTS)),
+    # ---- experiments: supervisors and admins ----
+    ("GET", "/api/v1/experiments"): Case(staff_only(SUPERVISORS)),
+    ("POST", "/api/v1/experiments"): Case(
+        staff_only(SUPERVISORS), body=lambda w, c: _experiment_body()
+    ),
+    ("GET", "/api/v1/experiments/{experiment_id}"): Case(
+        staff_only(SUPERVISORS),
+        setup=_experiment(),
+        path=lambda w, c: f"/api/v1/experiments/{c['id']}",
+    ),
+    ("GET", "/api/v1/experiments/{experiment_id}/kpis"): Case(
+        staff_only(SUPERVISORS),
+        setup=_experiment(),
+        path=lambda w, c: f"/api/v1/experiments/{c['id']}/kpis?arm=control",
+    ),
+    ("POST", "/api/v1/experiments/{experiment_id}/stop"): Case(
+        staff_only(SUPERVISORS),
+        setup=_experiment(),
+        path=lambda w, c: f"/api/v1/experiments/{c['id']}/stop",
+        body=lambda w, c: {"reason": "matrix"},
+    ),
+    ("POST", "/api/v1/experiments/{experiment_id}/rollback"): Case(
+        staff_only(SUPERVISORS),
+        setup=_experiment("rollout"),
+        path=lambda w, c: f"/api/v1/experiments/{c['id']}/rollback",
+        body=lambda w, c: {"reason": "matrix"},
+    ),
+    # ---- the learning loop: agents correct intents; the rest is supervisors' and admins' ----
+    ("PUT", "/api/v1/conversations/{conversation_id}/intent"): Case(
+        staff_only(HANDLERS, "team"),
+        setup=_intent,
+        path=c_path("/intent"),
+        body=lambda w, c: {"intent": c["intent"]},
+    ),
+    ("GET", "/api/v1/improvement/intents"): Case(staff_only(HANDLERS)),
+    ("GET", "/api/v1/improvement/examples"): Case(staff_only(SUPERVISORS)),
+    ("POST", "/api/v1/improvement/examples/{example_id}/accept"): Case(
+        staff_only(ADMINS),
+        setup=_example,
+        path=lambda w, c: f"/api/v1/improvement/examples/{c['row_id']}/accept",
+    ),
+    ("POST", "/api/v1/improvement/examples/{example_id}/reject"): Case(
+        staff_only(ADMINS),
+        setup=_example,
+        path=lambda w, c: f"/api/v1/improvement/examples/{c['row_id']}/reject",
+    ),
+    ("GET", "/api/v1/improvement/clusters"): Case(staff_only(SUPERVISORS)),
+    ("POST", "/api/v1/improvement/clusters/{cluster_id}/accept"): Case(
+        staff_only(ADMINS),
+        setup=_cluster,
+        path=lambda w, c: f"/api/v1/improvement/clusters/{c['row_id']}/accept",
+    ),
+    ("POST", "/api/v1/improvement/clusters/{cluster_id}/reject"): Case(
+        staff_only(ADMINS),
+        setup=_cluster,
+        path=lambda w, c: f"/api/v1/improvement/clusters/{c['row_id']}/reject",
+    ),
+    ("POST", "/api/v1/improvement/discover"): Case(staff_only(SUPERVISORS)),
+    ("GET", "/api/v1/improvement/models"): Case(staff_only(SUPERVISORS)),
+    ("POST", "/api/v1/improvement/retrain"): Case(staff_only(ADMINS), setup=_nothing_accepted),
+    ("POST", "/api/v1/improvement/models/rollback"): Case(
+        staff_only(ADMINS), setup=_rollback_target, body=lambda w, c: c
+    ),
+    # ---- Twilio webhooks ----
+    **{("POST", path): Case(TWILIO_SIGNED_ONLY) for path in TWILIO_WEBHOOKS},
+}
+MATRIX.update(MERGED_ROUTES)
+
+
 def app_routes() -> set[tuple[str, str]]:
     """Every (method, path) the app serves, walking included routers."""
     app = create_app(Settings(_env_file=None))
@@ -396,3 +786,20 @@ def test_access(world: World, key: tuple[str, str]) -> None:
             headers = {"Authorization": f"Bearer {ctx['customer_token']}"}
         r = world.api.http.request(method, path, headers=headers, json=case.body(world, ctx))
         _check(key, who, case.expect[who], r.status_code, r.text)
+
+
+def test_twilio_webhooks_need_a_signature_not_a_token(world: World) -> None:
+    """The other side of TWILIO_SIGNED_ONLY: a request signed with the auth token gets past the
+    check (then answers for its fields), and a staff token with a wrong signature does not."""
+    assert world.server is not None and world.server.settings is not None
+    token = world.server.settings.twilio_auth_token
+    assert token
+    params = {"CallSid": f"CA{new_id().replace('-', '')}", "CallStatus": "completed"}
+    for path in TWILIO_WEBHOOKS:
+        url = world.api.http.base_url.join(path)
+        signature = RequestValidator(token).compute_signature(str(url), params)
+        r = world.api.http.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        assert r.status_code != 403 and r.status_code < 500, f"{path}: {r.status_code} {r.text}"
+        forged = {"X-Twilio-Signature": "bm9wZQ==", **world.headers("admin")}
+        r = world.api.http.post(path, data=params, headers=forged)
+        assert r.status_code == 403, f"{path}: {r.status_code} {r.text}"

@@ -57,6 +57,7 @@ class World:
     api: Api
     tokens: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
+    server: LiveServer | None = None  # for setups that put rows in the database directly
 
     def headers(self, who: str) -> dict[str, str]:
         token = self.tokens.get(who)
@@ -83,7 +84,7 @@ class World:
 def build_world(server: LiveServer, api: Api) -> World:
     server.reset()
     server.call(_setup(server.runtime.sessions))
-    world = World(api)
+    world = World(api, server=server)
     logins = {
         "agent": ("agent@example.com", "demo-agent"),
         "agent_other_team": ("bob@example.com", "demo-agent"),

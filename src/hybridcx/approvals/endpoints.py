@@ -14,9 +14,16 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.approvals.service import ApprovalService
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
+
+# Reading held actions is reading their conversations (within the caller's teams; never an
+# auditor, who reads the compliance records instead). Deciding also needs one of the policy's
+# ``approver_roles``, and a role that may act on conversations at all.
+Reader = StaffWith(Perm.CONVERSATIONS_READ)
+Decider = StaffWith(Perm.CONVERSATIONS_HANDLE)
 
 Status = Literal["pending", "executed", "failed", "rejected"]
 
@@ -29,19 +36,19 @@ class Decision(BaseModel):
 
 @router.get("")
 async def list_approvals(
-    staff: Staff, runtime: RuntimeDep, status: Annotated[Status | None, Query()] = None
+    staff: Reader, runtime: RuntimeDep, status: Annotated[Status | None, Query()] = None
 ) -> list[dict[str, Any]]:
     return await ApprovalService(runtime).list(staff, status)
 
 
 @router.get("/{approval_id}")
-async def get_approval(approval_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def get_approval(approval_id: str, staff: Reader, runtime: RuntimeDep) -> dict[str, Any]:
     return await ApprovalService(runtime).get(staff, approval_id)
 
 
 @router.post("/{approval_id}/approve")
 async def approve(
-    approval_id: str, staff: Staff, runtime: RuntimeDep, body: Decision | None = None
+    approval_id: str, staff: Decider, runtime: RuntimeDep, body: Decision | None = None
 ) -> dict[str, Any]:
     note = body.note if body else None
     return await ApprovalService(runtime).decide(staff, approval_id, approve=True, note=note)
@@ -49,7 +56,7 @@ async def approve(
 
 @router.post("/{approval_id}/reject")
 async def reject(
-    approval_id: str, staff: Staff, runtime: RuntimeDep, body: Decision | None = None
+    approval_id: str, staff: Decider, runtime: RuntimeDep, body: Decision | None = None
 ) -> dict[str, Any]:
     note = body.note if body else None
     return await ApprovalService(runtime).decide(staff, approval_id, approve=False, note=note)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
@@ -92,7 +93,15 @@ class ApprovalService:
 
     async def list(self, principal: StaffPrincipal, status: str | None) -> list[dict[str, Any]]:
         async with self.rt.sessions() as session:
-            stmt = select(Approval).where(Approval.workspace_id == principal.workspace_id)
+            # Only the approvals of conversations the caller may see (workspace and team).
+            stmt = (
+                select(Approval)
+                .join(Conversation, Conversation.id == Approval.conversation_id)
+                .where(
+                    Approval.workspace_id == principal.workspace_id,
+                    permissions.visible_conversations(principal),
+                )
+            )
             if status:
                 stmt = stmt.where(Approval.status == status)
             rows = (await session.execute(stmt.order_by(Approval.created_at))).scalars().all()
@@ -114,6 +123,9 @@ class ApprovalService:
         found = (await session.execute(stmt)).scalar_one_or_none()
         if found is None:
             raise NotFound("Approval not found.")
+        conv = await session.get(Conversation, found.conversation_id)
+        if conv is None or not permissions.can_see_conversation(principal, conv):
+            raise NotFound("Approval not found.")  # another team's: as if it did not exist
         return found
 
     async def decide(

@@ -45,6 +45,13 @@ class Perm(StrEnum):
     AUDIT_READ = "audit.read"
     WEBHOOKS_MANAGE = "webhooks.manage"
     DEMO_OUTBOX = "demo.outbox"
+    # merged features (privacy, safety, improvement, experiments): granted in the block below
+    PRIVACY_REQUESTS = "privacy.requests"  # export and erase a customer, erasure requests
+    CUSTOMERS_CONSENTS = "customers.consents"  # read and record a customer's consents
+    COMPLIANCE_READ = "compliance.read"  # regulators' records (one conversation, a window)
+    EXPERIMENTS_MANAGE = "experiments.manage"  # list, start, read, stop, roll back
+    TRAINING_READ = "training.read"  # training examples, discovered intents, the model registry
+    MODELS_MANAGE = "models.manage"  # review examples and clusters, retrain, roll back a model
 
 
 _AGENT = {
@@ -73,6 +80,18 @@ _ADMIN = _SUPERVISOR | {
 # Least privilege: the auditor reads the trail and the numbers, never a transcript or a profile,
 # and cannot act on anything.
 _AUDITOR = {Perm.STAFF_READ, Perm.ARTICLES_READ, Perm.ANALYTICS_READ, Perm.AUDIT_READ}
+
+# ---- merged features: privacy, compliance, experiments, the learning loop ----
+# Supervisors run experiments and read the training data; only admins act on a customer's data
+# as a whole (export, erasure) or change the model every conversation is answered with.
+_SUPERVISOR |= {
+    Perm.CUSTOMERS_CONSENTS,
+    Perm.COMPLIANCE_READ,
+    Perm.EXPERIMENTS_MANAGE,
+    Perm.TRAINING_READ,
+}
+_ADMIN |= _SUPERVISOR | {Perm.PRIVACY_REQUESTS, Perm.MODELS_MANAGE}
+_AUDITOR |= {Perm.COMPLIANCE_READ}
 
 GRANTS: dict[str, frozenset[Perm]] = {
     "agent": frozenset(_AGENT),

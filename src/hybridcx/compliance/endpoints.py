@@ -11,20 +11,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from hybridcx.analytics.service import kpi_query
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.compliance.records import conversation_record, records_in_window
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.errors import NotFound
 
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
-READERS = ("supervisor", "admin", "auditor")
+# Supervisors, admins and auditors (compliance.read): the record holds rules, disclosures and
+# decisions, never the customer's words.
+Reader = StaffWith(Perm.COMPLIANCE_READ)
 
 
 @router.get("/conversations/{conversation_id}")
 async def conversation_compliance(
-    conversation_id: str, staff: Staff, runtime: RuntimeDep
+    conversation_id: str, staff: Reader, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    staff.require(*READERS)
     async with runtime.sessions() as session:
         conv = await repo.get_conversation(
             session, conversation_id, workspace_id=staff.workspace_id
@@ -36,12 +38,11 @@ async def conversation_compliance(
 
 @router.get("/records")
 async def compliance_records(
-    staff: Staff,
+    staff: Reader,
     runtime: RuntimeDep,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,
 ) -> dict[str, Any]:
-    staff.require(*READERS)
     query = kpi_query(from_, to)
     async with runtime.sessions() as session:
         records = await records_in_window(

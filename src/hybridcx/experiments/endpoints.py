@@ -16,13 +16,15 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.experiments import service
 from hybridcx.experiments.spec import ExperimentCreate
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"])
+Manager = StaffWith(Perm.EXPERIMENTS_MANAGE)  # supervisors and admins
 
 
 class StopRequest(BaseModel):
@@ -32,8 +34,7 @@ class StopRequest(BaseModel):
 
 
 @router.get("")
-async def list_experiments(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
-    staff.require("supervisor", "admin")
+async def list_experiments(staff: Manager, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         items = await service.list_all(session, staff.workspace_id)
         return {"items": [service.experiment_read(e) for e in items]}
@@ -41,17 +42,17 @@ async def list_experiments(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
 
 @router.post("", status_code=201)
 async def create_experiment(
-    body: ExperimentCreate, staff: Staff, runtime: RuntimeDep
+    body: ExperimentCreate, staff: Manager, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    staff.require("supervisor", "admin")
     async with transaction(runtime.sessions) as session:
         exp = await service.create(session, staff.workspace_id, body, created_by=staff.agent_id)
         return service.experiment_read(exp)
 
 
 @router.get("/{experiment_id}")
-async def read_experiment(experiment_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
-    staff.require("supervisor", "admin")
+async def read_experiment(
+    experiment_id: str, staff: Manager, runtime: RuntimeDep
+) -> dict[str, Any]:
     async with transaction(runtime.sessions) as session:
         exp = await service.get(session, staff.workspace_id, experiment_id, lock=True)
         await service.evaluate(session, exp)
@@ -61,12 +62,11 @@ async def read_experiment(experiment_id: str, staff: Staff, runtime: RuntimeDep)
 @router.get("/{experiment_id}/kpis")
 async def experiment_arm_kpis(
     experiment_id: str,
-    staff: Staff,
+    staff: Manager,
     runtime: RuntimeDep,
     arm: Annotated[str, Query(min_length=1, max_length=40)],
 ) -> dict[str, Any]:
     """Every KPI (as ``/api/v1/analytics/kpis``) for the conversations of one arm."""
-    staff.require("supervisor", "admin")
     async with runtime.sessions() as session:
         exp = await service.get(session, staff.workspace_id, experiment_id)
         return await service.arm_kpis(session, exp, arm)
@@ -74,9 +74,8 @@ async def experiment_arm_kpis(
 
 @router.post("/{experiment_id}/stop")
 async def stop_experiment(
-    experiment_id: str, body: StopRequest, staff: Staff, runtime: RuntimeDep
+    experiment_id: str, body: StopRequest, staff: Manager, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    staff.require("supervisor", "admin")
     async with transaction(runtime.sessions) as session:
         exp = await service.get(session, staff.workspace_id, experiment_id, lock=True)
         service.stop(exp, reason=service.check_stop_reason(f"{body.reason} ({staff.name})"))
@@ -85,9 +84,8 @@ async def stop_experiment(
 
 @router.post("/{experiment_id}/rollback")
 async def rollback_experiment(
-    experiment_id: str, body: StopRequest, staff: Staff, runtime: RuntimeDep
+    experiment_id: str, body: StopRequest, staff: Manager, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    staff.require("supervisor", "admin")
     async with transaction(runtime.sessions) as session:
         exp = await service.get(session, staff.workspace_id, experiment_id, lock=True)
         if exp.kind != "rollout":

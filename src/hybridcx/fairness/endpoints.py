@@ -1,4 +1,4 @@
-"""``GET /api/v1/analytics/fairness``: the fairness audit (supervisors and admins)."""
+"""``GET /api/v1/analytics/fairness``: the fairness audit (supervisors, admins and auditors)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query
 
 from hybridcx.analytics.endpoints import workspace_config
 from hybridcx.analytics.service import kpi_query
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.conversations import repository as conversations
 from hybridcx.fairness.service import (
     fairness_config_path,
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 @router.get("/fairness")
 async def fairness(
-    staff: Staff,
+    staff: StaffWith(Perm.ANALYTICS_READ),
     runtime: RuntimeDep,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,
@@ -33,7 +34,6 @@ async def fairness(
 ) -> dict[str, Any]:
     """AI containment, escalation, waiting, first-contact resolution and CSAT compared across
     customer segments, with significance tests and flags."""
-    staff.require("supervisor", "admin", "auditor")
     query = kpi_query(from_, to)
     segments = parse_segments(segment)
     analytics = await workspace_config(runtime, staff.workspace_id)

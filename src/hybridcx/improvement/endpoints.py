@@ -7,10 +7,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.improvement.service import ImprovementService
 
 router = APIRouter(tags=["improvement"])
+# Correcting an intent is handling the conversation (its team); the training data and the
+# registry are read by supervisors and admins; what changes the model is for admins only.
+Handler = StaffWith(Perm.CONVERSATIONS_HANDLE)
+TrainingReader = StaffWith(Perm.TRAINING_READ)
+ModelManager = StaffWith(Perm.MODELS_MANAGE)
 
 ExampleStatus = Literal["candidate", "accepted", "rejected", "used"]
 ClusterStatus = Literal["suggested", "accepted", "rejected"]
@@ -38,7 +44,7 @@ class RollbackRequest(BaseModel):
 
 @router.put("/api/v1/conversations/{conversation_id}/intent")
 async def correct_intent(
-    conversation_id: str, body: IntentCorrection, staff: Staff, runtime: RuntimeDep
+    conversation_id: str, body: IntentCorrection, staff: Handler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Set the conversation's intent (one click in the desk): a correction of the AI, or a
     confirmation when it is the AI's own. Recorded as an `intent.corrected` event."""
@@ -46,14 +52,14 @@ async def correct_intent(
 
 
 @router.get("/api/v1/improvement/intents")
-async def intents(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def intents(staff: Handler, runtime: RuntimeDep) -> dict[str, Any]:
     """The intents of the model the server answers with (the desk's picker)."""
     return ImprovementService(runtime).intents()
 
 
 @router.get("/api/v1/improvement/examples")
 async def list_examples(
-    staff: Staff,
+    staff: TrainingReader,
     runtime: RuntimeDep,
     status: Annotated[ExampleStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
@@ -63,32 +69,37 @@ async def list_examples(
 
 
 @router.post("/api/v1/improvement/examples/{example_id}/accept")
-async def accept_example(example_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def accept_example(
+    example_id: str, staff: ModelManager, runtime: RuntimeDep
+) -> dict[str, Any]:
     return await ImprovementService(runtime).review_example(staff, example_id, accept=True)
 
 
 @router.post("/api/v1/improvement/examples/{example_id}/reject")
-async def reject_example(example_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def reject_example(
+    example_id: str, staff: ModelManager, runtime: RuntimeDep
+) -> dict[str, Any]:
     return await ImprovementService(runtime).review_example(staff, example_id, accept=False)
 
 
 @router.post("/api/v1/improvement/discover")
-async def discover(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def discover(staff: TrainingReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Cluster the messages the AI could not handle (replaces the open suggestions)."""
-    staff.require("supervisor", "admin")
     return {"items": await ImprovementService(runtime).discover(staff.workspace_id)}
 
 
 @router.get("/api/v1/improvement/clusters")
 async def list_clusters(
-    staff: Staff, runtime: RuntimeDep, status: Annotated[ClusterStatus | None, Query()] = None
+    staff: TrainingReader,
+    runtime: RuntimeDep,
+    status: Annotated[ClusterStatus | None, Query()] = None,
 ) -> dict[str, Any]:
     return {"items": await ImprovementService(runtime).list_clusters(staff, status)}
 
 
 @router.post("/api/v1/improvement/clusters/{cluster_id}/accept")
 async def accept_cluster(
-    cluster_id: str, staff: Staff, runtime: RuntimeDep, body: ClusterDecision | None = None
+    cluster_id: str, staff: ModelManager, runtime: RuntimeDep, body: ClusterDecision | None = None
 ) -> dict[str, Any]:
     intent = body.intent if body else None
     return await ImprovementService(runtime).decide_cluster(
@@ -97,29 +108,30 @@ async def accept_cluster(
 
 
 @router.post("/api/v1/improvement/clusters/{cluster_id}/reject")
-async def reject_cluster(cluster_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def reject_cluster(
+    cluster_id: str, staff: ModelManager, runtime: RuntimeDep
+) -> dict[str, Any]:
     return await ImprovementService(runtime).decide_cluster(
         staff, cluster_id, accept=False, intent=None
     )
 
 
 @router.get("/api/v1/improvement/models")
-async def models(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
-    staff.require("supervisor", "admin")
+async def models(staff: TrainingReader, runtime: RuntimeDep) -> dict[str, Any]:
     return ImprovementService(runtime).models()
 
 
 @router.post("/api/v1/improvement/retrain")
-async def retrain(staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def retrain(staff: ModelManager, runtime: RuntimeDep) -> dict[str, Any]:
     """Train a candidate on the base data plus this workspace's accepted examples; the quality
     gate promotes or refuses it."""
-    staff.require("admin")
-    return await ImprovementService(runtime).retrain(workspace_id=staff.workspace_id)
+    return await ImprovementService(runtime).retrain(
+        workspace_id=staff.workspace_id, require_examples=True
+    )
 
 
 @router.post("/api/v1/improvement/models/rollback")
 async def rollback(
-    staff: Staff, runtime: RuntimeDep, body: RollbackRequest | None = None
+    staff: ModelManager, runtime: RuntimeDep, body: RollbackRequest | None = None
 ) -> dict[str, Any]:
-    staff.require("admin")
     return ImprovementService(runtime).rollback(body.version if body else None)

@@ -14,6 +14,8 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.auth import permissions
+from hybridcx.auth.permissions import Perm
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as conv_repo
 from hybridcx.improvement import repository as repo
@@ -196,8 +198,7 @@ class ImprovementService:
             conv = await conv_repo.get_conversation(
                 session, conversation_id, workspace_id=principal.workspace_id
             )
-            if conv is None:
-                raise NotFound("Conversation not found.")
+            conv = permissions.check_conversation(principal, conv)  # 404 outside their teams
             state = dict(conv.ai_state or {})
             ai_intent = await ai_intent_of(session, conv)
             source = "agent_confirmed" if intent == ai_intent else "agent_corrected"
@@ -233,7 +234,7 @@ class ImprovementService:
     async def list_examples(
         self, principal: StaffPrincipal, status: str | None, limit: int
     ) -> list[dict[str, Any]]:
-        principal.require("supervisor", "admin")
+        permissions.check(principal, Perm.TRAINING_READ)
         async with self.rt.sessions() as session:
             rows = await repo.list_examples(
                 session, principal.workspace_id, statuses=[status] if status else None, limit=limit
@@ -243,7 +244,7 @@ class ImprovementService:
     async def review_example(
         self, principal: StaffPrincipal, example_id: str, *, accept: bool
     ) -> dict[str, Any]:
-        principal.require("admin")
+        permissions.check(principal, Perm.MODELS_MANAGE)
         async with transaction(self.rt.sessions) as session:
             example = await repo.get_example(session, principal.workspace_id, example_id)
             if example is None:
@@ -304,7 +305,7 @@ class ImprovementService:
             return [cluster_read(r) for r in rows]
 
     async def list_clusters(self, principal: StaffPrincipal, status: str | None) -> list[Any]:
-        principal.require("supervisor", "admin")
+        permissions.check(principal, Perm.TRAINING_READ)
         async with self.rt.sessions() as session:
             rows = await repo.list_clusters(session, principal.workspace_id, status=status)
         return [cluster_read(r) for r in rows]
@@ -314,7 +315,7 @@ class ImprovementService:
     ) -> dict[str, Any]:
         """Accept: the cluster's messages become accepted examples of `intent` (default: its
         suggested label) in the workspace's training data. Reject: they are not suggested again."""
-        principal.require("admin")
+        permissions.check(principal, Perm.MODELS_MANAGE)
         if intent is not None and not INTENT_NAME.match(intent):
             raise InvalidInput(
                 "An intent name is 2-64 characters: lower-case letters, digits and underscores, "
@@ -372,9 +373,12 @@ class ImprovementService:
         *,
         workspace_id: str | None = None,
         base_data: Path | None = None,
+        require_examples: bool = False,
     ) -> dict[str, Any]:
         """Retrain on one workspace's accepted examples (by slug from the CLI and the scheduled
-        job, by id from an admin's request: never another workspace's data)."""
+        job, by id from an admin's request: never another workspace's data). With
+        ``require_examples`` (an admin's request) a workspace with no accepted example is a 409:
+        there is nothing of theirs to train on, and nothing is trained."""
         from hybridcx.improvement.retrain import retrain
         from hybridcx.nlu.data import DEMO_INTENTS_PATH, load_examples
 
@@ -385,6 +389,11 @@ class ImprovementService:
             if ws is None:
                 raise NotFound(f"No workspace {slug!r}." if slug else "No default workspace.")
             overlay = await repo.list_examples(session, ws.id, statuses=["accepted", "used"])
+            if require_examples and not overlay:
+                raise Conflict(
+                    "This workspace has no accepted training examples: accept some "
+                    "(GET /api/v1/improvement/examples) before retraining."
+                )
             traffic = await repo.list_examples(
                 session,
                 ws.id,

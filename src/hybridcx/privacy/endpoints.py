@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
 import structlog
-from fastapi import APIRouter, BackgroundTasks, Depends
+from fastapi import APIRouter, BackgroundTasks
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.audit import record as audit
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
@@ -25,14 +27,10 @@ log = structlog.get_logger(__name__)
 router = APIRouter(tags=["privacy"])
 
 
-def privacy_officer(staff: Staff) -> StaffPrincipal:
-    """Who may export, erase and change consents: admins and supervisors for now (the one
-    place to change when roles are reworked)."""
-    staff.require("admin", "supervisor")
-    return staff
-
-
-PrivacyOfficer = Annotated[StaffPrincipal, Depends(privacy_officer)]
+# Export, erasure and the erasure requests: admins (``privacy.requests``); consents: supervisors
+# and admins (``customers.consents``). The roles are mapped in auth/permissions.py.
+PrivacyOfficer = StaffWith(Perm.PRIVACY_REQUESTS)
+ConsentKeeper = StaffWith(Perm.CUSTOMERS_CONSENTS)
 
 
 async def _customer(session: Any, staff: StaffPrincipal, customer_id: str) -> Customer:
@@ -47,8 +45,15 @@ async def export(customer_id: str, staff: PrivacyOfficer, runtime: RuntimeDep) -
     """Everything held about a customer of your workspace, as JSON (GDPR/CCPA access request):
     profile, consents, conversations with messages and events, past cases, attachments
     metadata, the company records and erasure requests."""
-    async with runtime.sessions() as session:
+    async with transaction(runtime.sessions) as session:
         data = await export_customer(session, staff.workspace_id, customer_id)
+        audit(
+            session,
+            action="customer.exported",
+            actor=staff,
+            target_type="customer",
+            target_id=customer_id,
+        )
     log.info("privacy.exported", customer_id=customer_id, by=staff.agent_id)
     return data
 
@@ -66,6 +71,14 @@ async def erase(
             customer_id=customer_id,
             requested_by=staff.agent_id,
             due_days=runtime.erasure_due_days,
+        )
+        audit(
+            session,
+            action="customer.erased",
+            actor=staff,
+            target_type="customer",
+            target_id=customer_id,
+            details={"request_id": req.id},
         )
         out = erasure.request_read(req)
     tasks.add_task(_run_quietly, runtime, req.id)
@@ -117,7 +130,7 @@ class ConsentUpdate(BaseModel):
 
 @router.get("/api/v1/customers/{customer_id}/consents")
 async def get_consents(
-    customer_id: str, staff: PrivacyOfficer, runtime: RuntimeDep
+    customer_id: str, staff: ConsentKeeper, runtime: RuntimeDep
 ) -> dict[str, Any]:
     async with runtime.sessions() as session:
         customer = await _customer(session, staff, customer_id)
@@ -126,7 +139,7 @@ async def get_consents(
 
 @router.put("/api/v1/customers/{customer_id}/consents")
 async def put_consents(
-    customer_id: str, body: ConsentUpdate, staff: PrivacyOfficer, runtime: RuntimeDep
+    customer_id: str, body: ConsentUpdate, staff: ConsentKeeper, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Record consents given or withdrawn (each with the time and the source)."""
     async with transaction(runtime.sessions) as session:

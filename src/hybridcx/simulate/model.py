@@ -421,6 +421,8 @@ class Simulation:
         unsolved = conv.outcome in ("ai_unresolved", "abandoned") or human_unsolved
         if unsolved and conv.attempt == 0 and rng.random() < cfg.recontact_share:
             delay = min(24 * 3600.0, 3600.0 + rng.expovariate(1.0 / (3 * 3600.0)))
+            if self.loop.now + delay > cfg.hours * 3600.0:
+                return  # they would come back after the simulated period
             again = SimConversation(
                 contact=conv.contact,
                 rng=random.Random(f"hybridcx-sim:{cfg.seed}:recontact:{conv.contact.index}"),

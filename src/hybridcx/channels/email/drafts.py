@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridcx.assist.service import AssistService
+from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.outbound import deliver
@@ -155,11 +156,7 @@ class DraftService:
     async def _load(
         self, session: Any, conversation_id: str, draft_id: str, staff: StaffPrincipal
     ) -> tuple[Conversation, EmailDraft]:
-        conv = await repo.get_conversation(
-            session, conversation_id, workspace_id=staff.workspace_id
-        )
-        if conv is None:
-            raise NotFound("Conversation not found.")
+        conv = await _conversation(session, conversation_id, staff)
         draft = await erepo.get_draft(
             session, draft_id, conversation_id=conv.id, workspace_id=staff.workspace_id
         )
@@ -180,11 +177,7 @@ class DraftService:
 
     async def list(self, conversation_id: str, staff: StaffPrincipal) -> list[dict[str, Any]]:
         async with self.rt.sessions() as session:
-            conv = await repo.get_conversation(
-                session, conversation_id, workspace_id=staff.workspace_id
-            )
-            if conv is None:
-                raise NotFound("Conversation not found.")
+            conv = await _conversation(session, conversation_id, staff)
             return [
                 draft_read(d) for d in await erepo.drafts_for(session, conv.id, conv.workspace_id)
             ]
@@ -205,6 +198,7 @@ class DraftService:
             conv, draft = await self._load(session, conversation_id, draft_id, staff)
             if conv.status == "resolved":
                 raise ConversationClosed("This conversation is resolved.")
+            _not_someone_elses(conv, staff)
             if draft.status not in EDITABLE:
                 raise Conflict(f"This draft is {draft.status}; only a pending draft can be edited.")
             draft.text = text
@@ -221,6 +215,7 @@ class DraftService:
         outbox = Outbox()
         async with transaction(self.rt.sessions) as session:
             conv, draft = await self._load(session, conversation_id, draft_id, staff)
+            _not_someone_elses(conv, staff)
             if not await erepo.claim_draft(
                 session,
                 draft.id,
@@ -309,11 +304,24 @@ class DraftService:
         return result
 
 
+async def _conversation(session: Any, conversation_id: str, staff: StaffPrincipal) -> Conversation:
+    """The conversation if this staff member may see it (workspace and team); 404 otherwise."""
+    conv = await repo.get_conversation(session, conversation_id, workspace_id=staff.workspace_id)
+    return permissions.check_conversation(staff, conv)
+
+
+def _not_someone_elses(conv: Conversation, staff: StaffPrincipal) -> None:
+    """A queued conversation's draft may be prepared by any agent who sees it; once it is
+    assigned, only its assignee (or a supervisor) changes it."""
+    if conv.status == "assigned" and not permissions.can_handle(staff, conv):
+        raise Forbidden("This conversation is assigned to another agent.")
+
+
 def _require_handler(conv: Conversation, staff: StaffPrincipal) -> None:
     """The same rule as a typed reply: the assigned agent, or a supervisor."""
     if conv.status == "resolved":
         raise ConversationClosed("This conversation is resolved.")
-    if conv.assigned_agent_id == staff.agent_id or staff.is_supervisor:
+    if permissions.can_handle(staff, conv):
         return
     if conv.status == "assigned":
         raise Forbidden("This conversation is assigned to another agent.")
@@ -335,11 +343,7 @@ async def attachment_file(
     from hybridcx.models import Message
 
     async with rt.sessions() as session:
-        conv = await repo.get_conversation(
-            session, conversation_id, workspace_id=staff.workspace_id
-        )
-        if conv is None:
-            raise NotFound("Conversation not found.")
+        conv = await _conversation(session, conversation_id, staff)
         stmt = select(Message).where(Message.id == message_id, Message.conversation_id == conv.id)
         msg = (await session.execute(stmt)).scalar_one_or_none()
     if msg is None:

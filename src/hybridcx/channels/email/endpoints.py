@@ -9,12 +9,17 @@ from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import Perm, StaffWith
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.email.drafts import DraftService, attachment_file
 from hybridcx.kit.time import iso
 
 drafts_router = APIRouter(prefix="/api/v1/conversations", tags=["email"])
+# Reading drafts and attachments is reading the conversation (its team's agents, supervisors,
+# admins; never an auditor); changing or sending a draft is handling it.
+Reader = StaffWith(Perm.CONVERSATIONS_READ)
+Handler = StaffWith(Perm.CONVERSATIONS_HANDLE)
 mail_router = APIRouter(prefix="/api/v1/email", tags=["email"])
 
 
@@ -33,20 +38,20 @@ class DraftApprove(BaseModel):
 
 
 @drafts_router.get("/{conversation_id}/drafts", summary="AI drafts of an email conversation")
-async def list_drafts(conversation_id: str, staff: Staff, runtime: RuntimeDep) -> dict[str, Any]:
+async def list_drafts(conversation_id: str, staff: Reader, runtime: RuntimeDep) -> dict[str, Any]:
     return {"items": await DraftService(runtime).list(conversation_id, staff)}
 
 
 @drafts_router.get("/{conversation_id}/drafts/{draft_id}")
 async def read_draft(
-    conversation_id: str, draft_id: str, staff: Staff, runtime: RuntimeDep
+    conversation_id: str, draft_id: str, staff: Reader, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).get(conversation_id, draft_id, staff)
 
 
 @drafts_router.patch("/{conversation_id}/drafts/{draft_id}", summary="Edit a pending draft")
 async def edit_draft(
-    conversation_id: str, draft_id: str, body: DraftEdit, staff: Staff, runtime: RuntimeDep
+    conversation_id: str, draft_id: str, body: DraftEdit, staff: Handler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).edit(conversation_id, draft_id, staff, body.text)
 
@@ -58,7 +63,7 @@ async def edit_draft(
 async def approve_draft(
     conversation_id: str,
     draft_id: str,
-    staff: Staff,
+    staff: Handler,
     runtime: RuntimeDep,
     body: DraftApprove | None = None,
 ) -> dict[str, Any]:
@@ -68,7 +73,7 @@ async def approve_draft(
 
 @drafts_router.post("/{conversation_id}/drafts/{draft_id}/discard", summary="Discard a draft")
 async def discard_draft(
-    conversation_id: str, draft_id: str, staff: Staff, runtime: RuntimeDep
+    conversation_id: str, draft_id: str, staff: Handler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).discard(conversation_id, draft_id, staff)
 
@@ -79,7 +84,7 @@ async def discard_draft(
     response_class=FileResponse,
 )
 async def download_attachment(
-    conversation_id: str, message_id: str, attachment_id: str, staff: Staff, runtime: RuntimeDep
+    conversation_id: str, message_id: str, attachment_id: str, staff: Reader, runtime: RuntimeDep
 ) -> FileResponse:
     """Always a download (``application/octet-stream``): a file a customer sent is never
     rendered by the browser in the desk's origin."""
@@ -100,14 +105,13 @@ async def download_attachment(
 
 @mail_router.get("/inbound", summary="Recent inbound mail, with what became of it (supervisors)")
 async def inbound_log(
-    staff: Staff,
+    staff: StaffWith(Perm.CONVERSATIONS_SUPERVISE),
     runtime: RuntimeDep,
     status: Annotated[Literal["processed", "ignored"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Every received mail by Message-ID: ``processed`` (the conversation it went to) or
     ``ignored`` (auto-replies, bounces, list mail, our own mail) with the reason."""
-    staff.require("supervisor", "admin")
     async with runtime.sessions() as session:
         rows = await erepo.recent_inbound(session, staff.workspace_id, status=status, limit=limit)
     return {
