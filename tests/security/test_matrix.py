@@ -803,3 +803,16 @@ def test_twilio_webhooks_need_a_signature_not_a_token(world: World) -> None:
         forged = {"X-Twilio-Signature": "bm9wZQ==", **world.headers("admin")}
         r = world.api.http.post(path, data=params, headers=forged)
         assert r.status_code == 403, f"{path}: {r.status_code} {r.text}"
+
+
+def test_approvals_list_only_the_callers_teams(world: World) -> None:
+    """The approvals list is filtered like the conversation list: Bob (team red) does not see a
+    held action of a blue conversation; Alice and the supervisor do."""
+    ctx = _with_row(_approval)(world)
+    seen = {}
+    for who in ("agent", "agent_other_team", "supervisor"):
+        r = world.as_(who, "GET", "/api/v1/approvals?status=pending")
+        assert r.status_code == 200, r.text
+        seen[who] = {a["id"] for a in r.json()}
+    assert ctx["row_id"] in seen["agent"] and ctx["row_id"] in seen["supervisor"]
+    assert ctx["row_id"] not in seen["agent_other_team"]
