@@ -1,4 +1,5 @@
-"""Approvals API (staff of the workspace; deciding needs the policy's approver roles).
+"""Approvals API (agents of the conversation's team, supervisors, admins; deciding needs the
+policy's approver roles).
 
 - ``GET /api/v1/approvals?status=pending``: the held actions, oldest first.
 - ``GET /api/v1/approvals/{id}``
