@@ -247,6 +247,7 @@ class Settings(BaseSettings):
     def effective_nlu_registry_dir(self) -> Path:
         return self.nlu_registry_dir or self.data_dir / "nlu-registry"
 
+    @property
     def effective_routing_model_dir(self) -> Path:
         return self.routing_model_dir or self.data_dir / "routing"
 

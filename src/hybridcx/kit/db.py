@@ -69,6 +69,11 @@ def alembic_config() -> Config:
 def _upgrade(connection: Connection, revision: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
+    if connection.dialect.name == "sqlite":
+        # SQLite changes a table by rebuilding it (copy, DROP, rename); with foreign keys on,
+        # dropping a table other rows reference fails. Off for the migrations (it only takes
+        # effect outside a transaction: the driver opens one for DML only), checked after.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
     command.upgrade(cfg, revision)
 
 
@@ -86,10 +91,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
             if conn.dialect.name == "sqlite":
                 from sqlalchemy import text
 
-                # A migration may switch foreign keys off to rebuild a table (0007): back on
-                # before this pooled connection serves anything else.
+                # Foreign keys were off to rebuild tables: every reference must still hold,
+                # and they go back on before this pooled connection serves anything else.
+                broken = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
                 await conn.execute(text("PRAGMA foreign_keys=ON"))
                 await conn.commit()
+                if broken:
+                    raise RuntimeError(f"Migrations left broken foreign keys: {broken[:5]}")
         finally:
             if conn.dialect.name == "postgresql":
                 from sqlalchemy import text
