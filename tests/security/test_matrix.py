@@ -43,6 +43,7 @@ from hybridcx.models import (
     TrainingExample,
     Workspace,
 )
+from hybridcx.workspaces.setup import add_staff
 from tests.security.world import World, build_world
 from tests.support import Api, LiveServer, recv
 
@@ -816,3 +817,33 @@ def test_approvals_list_only_the_callers_teams(world: World) -> None:
         seen[who] = {a["id"] for a in r.json()}
     assert ctx["row_id"] in seen["agent"] and ctx["row_id"] in seen["supervisor"]
     assert ctx["row_id"] not in seen["agent_other_team"]
+
+
+def test_another_workspaces_admin_cannot_touch_the_shared_model(world: World) -> None:
+    """The model registry serves every workspace of the server: an admin of another workspace
+    (other-co) may not read it, retrain it on their examples, or roll it back."""
+    email, password = f"other.admin.{next(_merged_seq)}@example.com", "other-admin-pass"
+
+    async def work(session: Any) -> None:
+        await add_staff(
+            session,
+            workspace_slug="other-co",
+            email=email,
+            name="Oscar Other",
+            role="admin",
+            password=password,
+            skills=["general"],
+            capacity=3,
+        )
+
+    _db(world, work)
+    token = world.api.login(email, password)
+    for method, path in (
+        ("GET", "/api/v1/improvement/models"),
+        ("POST", "/api/v1/improvement/retrain"),
+        ("POST", "/api/v1/improvement/models/rollback"),
+    ):
+        r = world.api.staff(token, method, path)
+        assert r.status_code == 403 and "default workspace" in r.json()["detail"], r.text
+    # Their own workspace's training data stays theirs to review.
+    assert world.api.staff(token, "GET", "/api/v1/improvement/examples").status_code == 200

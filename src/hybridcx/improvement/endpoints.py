@@ -118,20 +118,24 @@ async def reject_cluster(
 
 @router.get("/api/v1/improvement/models")
 async def models(staff: TrainingReader, runtime: RuntimeDep) -> dict[str, Any]:
-    return ImprovementService(runtime).models()
+    service = ImprovementService(runtime)
+    await service.check_model_owner(staff)
+    return service.models()
 
 
 @router.post("/api/v1/improvement/retrain")
 async def retrain(staff: ModelManager, runtime: RuntimeDep) -> dict[str, Any]:
     """Train a candidate on the base data plus this workspace's accepted examples; the quality
     gate promotes or refuses it."""
-    return await ImprovementService(runtime).retrain(
-        workspace_id=staff.workspace_id, require_examples=True
-    )
+    service = ImprovementService(runtime)
+    await service.check_model_owner(staff)
+    return await service.retrain(workspace_id=staff.workspace_id, require_examples=True)
 
 
 @router.post("/api/v1/improvement/models/rollback")
 async def rollback(
     staff: ModelManager, runtime: RuntimeDep, body: RollbackRequest | None = None
 ) -> dict[str, Any]:
-    return ImprovementService(runtime).rollback(body.version if body else None)
+    service = ImprovementService(runtime)
+    await service.check_model_owner(staff)
+    return service.rollback(body.version if body else None)

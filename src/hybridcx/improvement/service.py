@@ -21,7 +21,7 @@ from hybridcx.conversations import repository as conv_repo
 from hybridcx.improvement import repository as repo
 from hybridcx.improvement.redact import redact_for_training
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
+from hybridcx.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
@@ -356,6 +356,19 @@ class ImprovementService:
             return cluster_read(cluster)
 
     # ---- retraining, the registry and rollback -------------------------------------------------
+
+    async def check_model_owner(self, principal: StaffPrincipal) -> None:
+        """The registry and the model it serves are the whole server's, trained on one
+        workspace's examples (HYBRIDCX_NLU_RETRAIN_WORKSPACE, else the default workspace): only
+        that workspace's staff read or change them, never another tenant's admin."""
+        slug = self.rt.learning.retrain_workspace
+        async with self.rt.sessions() as session:
+            ws = await repo.find_workspace(session, slug=slug)
+        if ws is None or ws.id != principal.workspace_id:
+            raise Forbidden(
+                "The intent model is shared by every workspace of this server; it is managed "
+                f"from the {slug or 'default'} workspace."
+            )
 
     def models(self) -> dict[str, Any]:
         registry = self.rt.learning.registry
