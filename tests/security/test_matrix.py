@@ -35,6 +35,7 @@ from hybridcx.conversations import repository as conv_repo
 from hybridcx.demo.seed import DEMO_WORKSPACE_SLUG
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.outbox import Outbox
 from hybridcx.models import (
     Approval,
     Conversation,
@@ -45,7 +46,7 @@ from hybridcx.models import (
 )
 from hybridcx.workspaces.setup import add_staff
 from tests.security.world import World, build_world
-from tests.support import Api, LiveServer, recv
+from tests.support import Api, LiveServer, read_events_until, recv
 
 CALLERS = (
     "anon",
@@ -847,3 +848,37 @@ def test_another_workspaces_admin_cannot_touch_the_shared_model(world: World) ->
         assert r.status_code == 403 and "default workspace" in r.json()["detail"], r.text
     # Their own workspace's training data stays theirs to review.
     assert world.api.staff(token, "GET", "/api/v1/improvement/examples").status_code == 200
+
+
+def test_desk_socket_drops_another_teams_approval_events(world: World) -> None:
+    """approval.requested names its conversation inside ``approval``: Bob's desk (team red)
+    must not receive it for a blue conversation; Alice's does."""
+    ctx = _with_row(_approval)(world)
+    server = world.server
+    assert server is not None
+    event = {
+        "type": "approval.requested",
+        "approval": {"id": ctx["row_id"], "conversation_id": ctx["id"], "summary": "Matrix"},
+    }
+    sentinel = {"type": "matrix.sentinel"}
+
+    async def publish(payload: dict[str, Any]) -> None:
+        async with server.runtime.sessions() as session:
+            conv_row = await session.get(Conversation, ctx["id"])
+            workspace_id = conv_row.workspace_id
+        outbox = Outbox()
+        outbox.to_staff(workspace_id, payload)
+        await outbox.flush(server.runtime.bus)
+
+    base = world.api.ws_base + "/ws/agent?token="
+    with (
+        connect(base + world.tokens["agent"]) as alice,
+        connect(base + world.tokens["agent_other_team"]) as bob,
+    ):
+        assert recv(alice)["type"] == "ready" and recv(bob)["type"] == "ready"
+        server.call(publish(event))
+        server.call(publish(sentinel))
+        seen_by_alice = read_events_until(alice, lambda e: e["type"] == "matrix.sentinel")
+        seen_by_bob = read_events_until(bob, lambda e: e["type"] == "matrix.sentinel")
+    assert "approval.requested" in [e["type"] for e in seen_by_alice]
+    assert "approval.requested" not in [e["type"] for e in seen_by_bob]

@@ -144,7 +144,11 @@ def _team_filter(runtime: Runtime, staff: StaffPrincipal) -> Any:
     teams: dict[str, str | None] = {}  # a conversation's team never changes
 
     async def allow(event: dict[str, Any]) -> bool:
-        conv_id = event.get("conversation_id") or (event.get("conversation") or {}).get("id")
+        conv_id = (
+            event.get("conversation_id")
+            or (event.get("conversation") or {}).get("id")
+            or (event.get("approval") or {}).get("conversation_id")  # approval.requested/decided
+        )
         if not isinstance(conv_id, str):
             return True
         if conv_id not in teams:
