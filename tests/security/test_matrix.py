@@ -119,7 +119,7 @@ def article(world: World) -> dict[str, Any]:
         "admin",
         "POST",
         "/api/v1/articles",
-        json={"title": f"Matrix {world.api.http.get('/healthz').elapsed}", "body": "Text."},
+        json={"title": f"Matrix {new_id()}", "body": "Text."},  # unique slug
     )
     assert r.status_code == 201, r.text
     return r.json()
