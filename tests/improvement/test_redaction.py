@@ -54,3 +54,14 @@ def test_training_consent(
     consents: dict[str, object] | None, required: bool, allowed: bool
 ) -> None:
     assert has_training_consent(consents, required=required) is allowed
+
+
+def test_consent_in_the_privacy_modules_shape_decides() -> None:
+    from hybridcx.improvement.service import has_training_consent
+
+    withdrawn = {"training": {"granted": False, "at": "2026-11-27T09:00:00Z", "source": "api"}}
+    granted = {"training": {"granted": True, "at": "2026-11-27T09:00:00Z", "source": "api"}}
+    assert not has_training_consent(withdrawn, required=False)
+    assert has_training_consent(granted, required=True)
+    assert has_training_consent({"training": True}, required=True)
+    assert not has_training_consent({}, required=True)

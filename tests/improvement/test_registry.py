@@ -49,14 +49,22 @@ def learning_api(learning_server: LiveServer) -> Iterator[Api]:
 
 
 async def _withdraw_training_consent(sessions: Any, email: str) -> None:
-    from sqlalchemy import update
+    from sqlalchemy import select, update
 
+    from hybridcx.customers.repository import find_customer_by_email
+    from hybridcx.demo.seed import DEMO_WORKSPACE_SLUG
     from hybridcx.kit.db import transaction
-    from hybridcx.models import Customer
+    from hybridcx.models import Customer, Workspace
 
     async with transaction(sessions) as session:
+        ws = (
+            await session.execute(select(Workspace).where(Workspace.slug == DEMO_WORKSPACE_SLUG))
+        ).scalar_one()
+        # Email is sealed at rest: found through its blind index, never compared in SQL.
+        customer = await find_customer_by_email(session, ws.id, email)
+        assert customer is not None
         await session.execute(
-            update(Customer).where(Customer.email == email).values(consents={"training": False})
+            update(Customer).where(Customer.id == customer.id).values(consents={"training": False})
         )
 
 

@@ -27,6 +27,7 @@ from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, IntentCluster, Message, TrainingExample
 from hybridcx.pipeline.policy import RoutingPolicy
+from hybridcx.privacy.consent import read_consents
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -42,10 +43,12 @@ _WORDS = re.compile(r"[^\w\s]")
 
 
 def has_training_consent(consents: Mapping[str, Any] | None, *, required: bool) -> bool:
-    """consents["training"] decides when present; without it, only when consent is not required."""
+    """A recorded training consent decides (either shape the privacy module writes: a boolean,
+    or {"granted": ..., "at": ..., "source": ...}); without one, only when consent is not
+    required by the workspace's policy."""
     consents = consents or {}
     if "training" in consents:
-        return bool(consents["training"])
+        return read_consents(dict(consents))["training"].granted
     return not required
 
 
