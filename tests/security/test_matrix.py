@@ -882,3 +882,29 @@ def test_desk_socket_drops_another_teams_approval_events(world: World) -> None:
         seen_by_bob = read_events_until(bob, lambda e: e["type"] == "matrix.sentinel")
     assert "approval.requested" in [e["type"] for e in seen_by_alice]
     assert "approval.requested" not in [e["type"] for e in seen_by_bob]
+
+
+def test_a_draft_of_someone_elses_conversation_is_theirs(world: World) -> None:
+    """Alice sees the drafts of a blue conversation the supervisor took, but may not edit,
+    discard or send them (403); the supervisor may."""
+    ctx = world.conversation(accept=False)
+    r = world.as_("supervisor", "POST", f"/api/v1/conversations/{ctx['id']}/accept")
+    assert r.status_code == 200, r.text
+
+    async def work(session: Any) -> str:
+        row = _draft(await session.get(Conversation, ctx["id"]))
+        session.add(row)
+        await session.flush()
+        return str(row.id)
+
+    path = f"/api/v1/conversations/{ctx['id']}/drafts/{_db(world, work)}"
+    assert world.as_("agent", "GET", path).status_code == 200
+    for method, suffix, body in (
+        ("PATCH", "", {"text": "Mine now."}),
+        ("POST", "/discard", None),
+        ("POST", "/approve", None),
+    ):
+        r = world.as_("agent", method, path + suffix, json=body)
+        assert r.status_code == 403 and "another agent" in r.text, r.text
+    r = world.as_("supervisor", "PATCH", path, json={"text": "Edited by the supervisor."})
+    assert r.status_code == 200, r.text
