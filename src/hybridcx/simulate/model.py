@@ -434,7 +434,16 @@ class Simulation:
             self.loop.after(delay, self._arrive, again)
 
     def _survey(self, conv: SimConversation, rating: int, nps: int) -> None:
-        self._emit(conv, "survey.submitted", rating=rating, nps=nps, agent_id=conv.agent_id)
+        # "Was your issue resolved?" as the customer sees it.
+        resolved = conv.outcome in ("ai_resolved", "human_resolved")
+        self._emit(
+            conv,
+            "survey.submitted",
+            rating=rating,
+            nps=nps,
+            resolved=resolved,
+            agent_id=conv.agent_id,
+        )
 
     # ---- the queue and the agents --------------------------------------------------------------
 
