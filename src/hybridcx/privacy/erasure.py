@@ -162,6 +162,11 @@ async def run_erasure(rt: Runtime, request_id: str) -> dict[str, Any]:
             )
         log.error("privacy.erasure_failed", request_id=request_id, error=type(exc).__name__)
         raise
+    # KPI facts cached in this process drop the old customer id now (others reload within
+    # minutes: analytics.rollup.CACHE_MAX_AGE_SECONDS).
+    from hybridcx.analytics.rollup import clear_cache
+
+    clear_cache()
     # The past-case search index of this process drops the erased cases now; other processes
     # see the changed case count on their next search and resync.
     async with rt.sessions() as session:
