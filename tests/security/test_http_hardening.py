@@ -14,7 +14,7 @@ from hybridcx.auth.service import sign_in
 from hybridcx.config import Settings
 from hybridcx.kit.db import transaction
 from hybridcx.security.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from tests.support import IN_CI, REDIS_URL, LiveServer, settings_for
+from tests.support import IN_CI, REDIS_URL, Api, LiveServer, settings_for
 
 
 @pytest.fixture(scope="module")
@@ -208,3 +208,33 @@ def test_tokens_are_only_accepted_in_the_authorization_header(strict: LiveServer
             "/api/v1/articles", json=article, headers={"Authorization": f"Bearer {token}"}
         )
         assert r.status_code == 201
+
+
+def test_nul_characters_are_refused_before_any_lookup(api: Api) -> None:
+    """PostgreSQL cannot compare text holding a NUL: without this, these were 500s there."""
+    token = api.login("admin@example.com", "demo-admin")
+    for path in (
+        "/api/v1/conversations/%00",
+        "/api/v1/audit?actor=%00",
+        "/api/v1/help/articles/x?inbox=a%00",
+    ):
+        r = api.staff(token, "GET", path)
+        assert r.status_code == 422 and "NUL" in r.json()["detail"], (path, r.text)
+    r = api.http.post(
+        "/api/v1/auth/token",
+        content='{"email": "a\\u0000@example.com", "password": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    # An escaped backslash followed by "u0000" is ordinary text.
+    conv = api.start()
+    r = api.http.post(
+        f"/api/v1/conversations/{conv['id']}/messages",
+        content='{"text": "path C:\\\\u0000 here"}',
+        headers={
+            "Authorization": f"Bearer {conv['customer_token']}",
+            "Content-Type": "application/json",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["messages"][0]["text"] == "path C:\\u0000 here"

@@ -18,6 +18,7 @@ blue team's inbox and assigned to Alice.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -102,7 +103,7 @@ def article(world: World) -> dict[str, Any]:
         "admin",
         "POST",
         "/api/v1/articles",
-        json={"title": f"Matrix {world.api.http.get('/healthz').elapsed}", "body": "Text."},
+        json={"title": f"Matrix {uuid.uuid4().hex}", "body": "Text."},
     )
     assert r.status_code == 201, r.text
     return r.json()
@@ -225,7 +226,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/api/v1/articles"): Case(
         staff_only(SUPERVISORS),
-        body=lambda w, c: {"title": f"New {len(w.ids)}", "body": "Text."},
+        body=lambda w, c: {"title": f"New {uuid.uuid4().hex}", "body": "Text."},
         fresh=True,
     ),
     ("PUT", "/api/v1/articles/{article_id}"): Case(

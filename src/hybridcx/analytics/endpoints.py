@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analytics_config
 from hybridcx.analytics.service import kpi_query, kpi_report
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import AnalyticsReader
 from hybridcx.conversations import repository as conversations
 from hybridcx.runtime import Runtime
 
@@ -27,7 +27,7 @@ async def workspace_config(runtime: Runtime, workspace_id: str) -> AnalyticsConf
 
 @router.get("/kpis")
 async def kpis(
-    staff: StaffWith(Perm.ANALYTICS_READ),
+    staff: AnalyticsReader,
     runtime: RuntimeDep,
     from_: Annotated[
         str | None, Query(alias="from", max_length=40, description="ISO date; default 30 days ago")

@@ -110,8 +110,23 @@ def require(perm: Perm) -> Callable[..., Awaitable[StaffPrincipal]]:
     return dependency
 
 
-def StaffWith(perm: Perm) -> Any:  # noqa: N802 (reads as a type in signatures)
-    return Annotated[StaffPrincipal, Depends(require(perm))]
+# The signed-in staff member, if their role grants the permission (use in signatures).
+ConversationReader = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_READ))]
+ConversationHandler = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_HANDLE))]
+TakeoverStaff = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_TAKEOVER))]
+QueueReader = Annotated[StaffPrincipal, Depends(require(Perm.QUEUE_READ))]
+CustomerReader = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_READ))]
+CustomerWriter = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_WRITE))]
+StaffReader = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_READ))]
+PresenceStaff = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_PRESENCE))]
+StaffManager = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_MANAGE))]
+ArticleReader = Annotated[StaffPrincipal, Depends(require(Perm.ARTICLES_READ))]
+ArticleWriter = Annotated[StaffPrincipal, Depends(require(Perm.ARTICLES_WRITE))]
+AnalyticsReader = Annotated[StaffPrincipal, Depends(require(Perm.ANALYTICS_READ))]
+QualityReader = Annotated[StaffPrincipal, Depends(require(Perm.QUALITY_CONVERSATION))]
+AuditReader = Annotated[StaffPrincipal, Depends(require(Perm.AUDIT_READ))]
+WebhookManager = Annotated[StaffPrincipal, Depends(require(Perm.WEBHOOKS_MANAGE))]
+OutboxReader = Annotated[StaffPrincipal, Depends(require(Perm.DEMO_OUTBOX))]
 
 
 # ---- object level -----------------------------------------------------------------------

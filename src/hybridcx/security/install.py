@@ -7,7 +7,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from hybridcx.security.middleware import RateLimit, RateLimited, RateLimits, SecurityHeaders
+from hybridcx.security.middleware import (
+    CleanInput,
+    RateLimit,
+    RateLimited,
+    RateLimits,
+    SecurityHeaders,
+)
 from hybridcx.security.ratelimit import MemoryRateLimiter, RedisRateLimiter, retry_after_header
 
 
@@ -39,6 +45,7 @@ def install_security(app: FastAPI, settings: Any) -> None:
         app.state.rate_limiter = limiter
         app.state.rate_limits = limits
         app.add_middleware(RateLimit, limits=limits, limiter=limiter)
+    app.add_middleware(CleanInput)
     app.add_middleware(SecurityHeaders)
     document_errors(app)
 
