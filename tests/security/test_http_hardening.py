@@ -29,6 +29,7 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         rate_limit_per_token=3,
         rate_limit_per_customer=2,
         rate_limit_login_per_ip=3,
+        rate_limit_exempt=[],  # the tests come from 127.0.0.1, exempt by default
     )
     live = LiveServer(settings).start()
     live.reset()
@@ -99,6 +100,14 @@ def test_public_search_per_address(strict: LiveServer) -> None:
         codes = [http.get("/api/v1/help/articles").status_code for _ in range(6)]
         assert codes == [200] * 6
         assert_429(http.get("/api/v1/help/articles"), "per address")
+
+
+def test_loopback_is_exempt_by_default(server: LiveServer) -> None:
+    """The default settings: the demo and the test suite (all from 127.0.0.1) never trip."""
+    with httpx.Client(base_url=server.url) as http:
+        wrong = {"email": "agent@example.com", "password": "wrong"}
+        codes = {http.post("/api/v1/auth/token", json=wrong).status_code for _ in range(120)}
+    assert codes == {401}  # over the default 100 per minute, and still no 429
 
 
 def test_the_window_slides() -> None:

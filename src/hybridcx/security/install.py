@@ -37,6 +37,7 @@ def install_security(app: FastAPI, settings: Any) -> None:
         per_token=settings.rate_limit_per_token,
         per_customer=settings.rate_limit_per_customer,
         login_per_ip=settings.rate_limit_login_per_ip,
+        exempt=frozenset(settings.rate_limit_exempt),
     )
     if settings.rate_limit_enabled:
         limiter = (
