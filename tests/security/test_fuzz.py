@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import (
 from tests.support import IN_CI, POSTGRES_URL, LiveServer, settings_for, wipe_postgres
 
 CUSTOMER_ROUTES = ("/messages", "/survey", "/wait", "{conversation_id}")
-MAX_EXAMPLES = int(os.environ.get("HYBRIDCX_FUZZ_EXAMPLES", "5"))
+MAX_EXAMPLES = int(os.environ.get("HYBRIDCX_FUZZ_EXAMPLES", "10"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
