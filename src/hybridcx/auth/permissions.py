@@ -35,6 +35,7 @@ class Perm(StrEnum):
     QUEUE_READ = "queue.read"
     CUSTOMERS_READ = "customers.read"
     CUSTOMERS_WRITE = "customers.write"
+    CUSTOMERS_PRIVACY = "customers.privacy"  # export and erase a customer's data (GDPR/CCPA)
     STAFF_READ = "staff.read"  # the team list, my own profile
     STAFF_PRESENCE = "staff.presence"  # go available and receive conversations
     STAFF_MANAGE = "staff.manage"  # change roles and teams
@@ -66,6 +67,7 @@ _SUPERVISOR = _AGENT | {
 }
 _ADMIN = _SUPERVISOR | {
     Perm.CUSTOMERS_WRITE,
+    Perm.CUSTOMERS_PRIVACY,
     Perm.STAFF_MANAGE,
     Perm.AUDIT_READ,
     Perm.WEBHOOKS_MANAGE,
@@ -117,6 +119,7 @@ TakeoverStaff = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_TAK
 QueueReader = Annotated[StaffPrincipal, Depends(require(Perm.QUEUE_READ))]
 CustomerReader = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_READ))]
 CustomerWriter = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_WRITE))]
+PrivacyOfficer = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_PRIVACY))]
 StaffReader = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_READ))]
 PresenceStaff = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_PRESENCE))]
 StaffManager = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_MANAGE))]
