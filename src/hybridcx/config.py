@@ -226,6 +226,12 @@ class Settings(BaseSettings):
     rate_limit_login_per_ip: int = Field(
         default=100, ge=1, description="Staff sign-in attempts per client address per window."
     )
+    rate_limit_exempt: list[str] = Field(
+        default=["127.0.0.1", "::1"],
+        description="Client addresses never limited: loopback, so the local demo and the test "
+        "suite run freely. Behind a proxy on the same host, pass the real client address "
+        "(uvicorn --forwarded-allow-ips) or set this to [].",
+    )
     webhooks_enabled: bool = Field(default=True, description="Run the webhook delivery worker.")
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)

@@ -14,7 +14,7 @@ from hybridcx.auth.service import sign_in
 from hybridcx.config import Settings
 from hybridcx.kit.db import transaction
 from hybridcx.security.ratelimit import MemoryRateLimiter, RedisRateLimiter
-from tests.support import IN_CI, REDIS_URL, LiveServer, settings_for
+from tests.support import IN_CI, REDIS_URL, Api, LiveServer, settings_for
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +29,7 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         rate_limit_per_token=3,
         rate_limit_per_customer=2,
         rate_limit_login_per_ip=3,
+        rate_limit_exempt=[],  # the tests come from 127.0.0.1, exempt by default
     )
     live = LiveServer(settings).start()
     live.reset()
@@ -99,6 +100,21 @@ def test_public_search_per_address(strict: LiveServer) -> None:
         codes = [http.get("/api/v1/help/articles").status_code for _ in range(6)]
         assert codes == [200] * 6
         assert_429(http.get("/api/v1/help/articles"), "per address")
+
+
+def test_loopback_is_exempt_by_default(tmp_path: Path) -> None:
+    """The default exemption: the demo and the test suite (all from 127.0.0.1) never trip."""
+    live = LiveServer(
+        settings_for("sqlite", tmp_path, nlu_enabled=False, rate_limit_login_per_ip=2)
+    ).start()
+    try:
+        live.reset()
+        with httpx.Client(base_url=live.url) as http:
+            wrong = {"email": "agent@example.com", "password": "wrong"}
+            codes = [http.post("/api/v1/auth/token", json=wrong).status_code for _ in range(4)]
+        assert codes == [401] * 4  # over the limit of 2, and still no 429
+    finally:
+        live.stop()
 
 
 def test_the_window_slides() -> None:
@@ -208,3 +224,33 @@ def test_tokens_are_only_accepted_in_the_authorization_header(strict: LiveServer
             "/api/v1/articles", json=article, headers={"Authorization": f"Bearer {token}"}
         )
         assert r.status_code == 201
+
+
+def test_nul_characters_are_refused_before_any_lookup(api: Api) -> None:
+    """PostgreSQL cannot compare text holding a NUL: without this, these were 500s there."""
+    token = api.login("admin@example.com", "demo-admin")
+    for path in (
+        "/api/v1/conversations/%00",
+        "/api/v1/audit?actor=%00",
+        "/api/v1/help/articles/x?inbox=a%00",
+    ):
+        r = api.staff(token, "GET", path)
+        assert r.status_code == 422 and "NUL" in r.json()["detail"], (path, r.text)
+    r = api.http.post(
+        "/api/v1/auth/token",
+        content='{"email": "a\\u0000@example.com", "password": "x"}',
+        headers={"Content-Type": "application/json"},
+    )
+    assert r.status_code == 422 and r.json()["code"] == "invalid_request"
+    # An escaped backslash followed by "u0000" is ordinary text.
+    conv = api.start()
+    r = api.http.post(
+        f"/api/v1/conversations/{conv['id']}/messages",
+        content='{"text": "path C:\\\\u0000 here"}',
+        headers={
+            "Authorization": f"Bearer {conv['customer_token']}",
+            "Content-Type": "application/json",
+        },
+    )
+    assert r.status_code == 200, r.text
+    assert r.json()["messages"][0]["text"] == "path C:\\u0000 here"

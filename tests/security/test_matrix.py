@@ -19,6 +19,7 @@ blue team's inbox and assigned to Alice.
 from __future__ import annotations
 
 import itertools
+import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -242,7 +243,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("POST", "/api/v1/articles"): Case(
         staff_only(SUPERVISORS),
-        body=lambda w, c: {"title": f"New {len(w.ids)}", "body": "Text."},
+        body=lambda w, c: {"title": f"New {uuid.uuid4().hex}", "body": "Text."},
         fresh=True,
     ),
     ("PUT", "/api/v1/articles/{article_id}"): Case(

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hybridcx.agents import service
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import PresenceStaff, StaffReader
 from hybridcx.conversations.repository import agent_loads
 from hybridcx.kit.db import transaction
 from hybridcx.models import Agent
@@ -54,13 +54,13 @@ async def _read(
 
 
 @router.get("/me")
-async def me(staff: StaffWith(Perm.STAFF_READ), runtime: RuntimeDep) -> dict[str, Any]:
+async def me(staff: StaffReader, runtime: RuntimeDep) -> dict[str, Any]:
     return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
 
 
 @router.put("/me/status")
 async def update_status(
-    body: StatusUpdate, staff: StaffWith(Perm.STAFF_PRESENCE), runtime: RuntimeDep
+    body: StatusUpdate, staff: PresenceStaff, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Set availability. Conversations are auto-assigned only while available *and* connected
     to the desk WebSocket."""
@@ -72,6 +72,6 @@ async def update_status(
 
 
 @router.get("")
-async def list_agents(staff: StaffWith(Perm.STAFF_READ), runtime: RuntimeDep) -> dict[str, Any]:
+async def list_agents(staff: StaffReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Everyone on the team with status, presence and load (e.g. to pick a transfer target)."""
     return {"items": await _read(runtime, staff.workspace_id, None)}

@@ -17,7 +17,7 @@ from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analyti
 from hybridcx.analytics.facts import ORDER
 from hybridcx.analytics.service import kpi_query, kpi_report
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith, check_conversation
+from hybridcx.auth.permissions import AnalyticsReader, Perm, StaffWith, check_conversation
 from hybridcx.conversations import repository as conversations
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict
@@ -35,7 +35,7 @@ async def workspace_config(runtime: Runtime, workspace_id: str) -> AnalyticsConf
 
 @router.get("/kpis")
 async def kpis(
-    staff: StaffWith(Perm.ANALYTICS_READ),
+    staff: AnalyticsReader,
     runtime: RuntimeDep,
     from_: Annotated[
         str | None, Query(alias="from", max_length=40, description="ISO date; default 30 days ago")

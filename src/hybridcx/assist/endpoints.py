@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from hybridcx.assist.service import AssistService
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import ConversationHandler
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["assist"])
 
@@ -20,7 +20,7 @@ class ActionRequest(BaseModel):
 
 @router.get("/{conversation_id}/assist")
 async def assist(
-    conversation_id: str, staff: StaffWith(Perm.CONVERSATIONS_HANDLE), runtime: RuntimeDep
+    conversation_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Suggested knowledge, similar past cases, a grounded draft, next-best actions, summary.
     The agent WebSocket also pushes this (`assist.updated`) on every new customer message."""
@@ -31,7 +31,7 @@ async def assist(
 async def run_action(
     conversation_id: str,
     body: ActionRequest,
-    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    staff: ConversationHandler,
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Run a next-best action (e.g. send_password_reset) for this conversation's customer."""

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from hybridcx.audit.repository import AuditFilter, query_entries
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import AuditReader
 from hybridcx.kit.time import iso
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
@@ -62,7 +62,7 @@ def entry_read(entry: Any) -> AuditEntryRead:
 
 @router.get("", response_model=AuditPage)
 async def read_audit_log(
-    staff: StaffWith(Perm.AUDIT_READ),
+    staff: AuditReader,
     runtime: RuntimeDep,
     actor: Annotated[str | None, Query(max_length=64, description="Actor id")] = None,
     action: Annotated[

@@ -9,8 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import ROLES, Perm, StaffWith
+from hybridcx.auth.permissions import ROLES, StaffManager
 from hybridcx.conversations import repository as repo
+from hybridcx.conversations.schemas import clean_text
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput, NotFound
 
@@ -35,7 +36,7 @@ class AccessUpdate(BaseModel):
     def clean_teams(cls, value: list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        teams = sorted({t.strip() for t in value if t.strip()})
+        teams = sorted({clean_text(t).strip() for t in value if t.strip()})
         if any(len(t) > 64 for t in teams):
             raise ValueError("team names are at most 64 characters")
         return teams
@@ -49,7 +50,7 @@ class AccessRead(BaseModel):
 
 @router.put("/{agent_id}/access", response_model=AccessRead)
 async def update_access(
-    agent_id: str, body: AccessUpdate, staff: StaffWith(Perm.STAFF_MANAGE), runtime: RuntimeDep
+    agent_id: str, body: AccessUpdate, staff: StaffManager, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Change a staff member's role and/or teams (admins). Every change is audited."""
     async with transaction(runtime.sessions) as session:

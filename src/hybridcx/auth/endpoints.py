@@ -44,16 +44,16 @@ async def create_token(body: TokenRequest, runtime: RuntimeDep) -> TokenRead:
     except Unauthorized:
         email = body.email.strip().lower()
         async with transaction(runtime.sessions) as session:
-            agent = (
+            account = (
                 await session.execute(select(Agent).where(Agent.email == email))
             ).scalar_one_or_none()
             audit(  # filed under the account's workspace, so its auditors see the attempts
                 session,
                 action="auth.login_failed",
                 actor_type="anonymous",
-                workspace_id=agent.workspace_id if agent else None,
-                target_type="staff" if agent else None,
-                target_id=agent.id if agent else None,
+                workspace_id=account.workspace_id if account else None,
+                target_type="staff" if account else None,
+                target_id=account.id if account else None,
                 details={"email": email},
             )
         raise

@@ -35,6 +35,7 @@ class Perm(StrEnum):
     QUEUE_READ = "queue.read"
     CUSTOMERS_READ = "customers.read"
     CUSTOMERS_WRITE = "customers.write"
+    CUSTOMERS_PRIVACY = "customers.privacy"  # export and erase a customer's data (GDPR/CCPA)
     STAFF_READ = "staff.read"  # the team list, my own profile
     STAFF_PRESENCE = "staff.presence"  # go available and receive conversations
     STAFF_MANAGE = "staff.manage"  # change roles and teams
@@ -46,7 +47,6 @@ class Perm(StrEnum):
     WEBHOOKS_MANAGE = "webhooks.manage"
     DEMO_OUTBOX = "demo.outbox"
     # merged features (privacy, safety, improvement, experiments): granted in the block below
-    PRIVACY_REQUESTS = "privacy.requests"  # export and erase a customer, erasure requests
     CUSTOMERS_CONSENTS = "customers.consents"  # read and record a customer's consents
     COMPLIANCE_READ = "compliance.read"  # regulators' records (one conversation, a window)
     EXPERIMENTS_MANAGE = "experiments.manage"  # list, start, read, stop, roll back
@@ -73,6 +73,7 @@ _SUPERVISOR = _AGENT | {
 }
 _ADMIN = _SUPERVISOR | {
     Perm.CUSTOMERS_WRITE,
+    Perm.CUSTOMERS_PRIVACY,
     Perm.STAFF_MANAGE,
     Perm.AUDIT_READ,
     Perm.WEBHOOKS_MANAGE,
@@ -90,7 +91,7 @@ _SUPERVISOR |= {
     Perm.EXPERIMENTS_MANAGE,
     Perm.TRAINING_READ,
 }
-_ADMIN |= _SUPERVISOR | {Perm.PRIVACY_REQUESTS, Perm.MODELS_MANAGE}
+_ADMIN |= _SUPERVISOR | {Perm.MODELS_MANAGE}
 _AUDITOR |= {Perm.COMPLIANCE_READ}
 
 GRANTS: dict[str, frozenset[Perm]] = {
@@ -129,8 +130,24 @@ def require(perm: Perm) -> Callable[..., Awaitable[StaffPrincipal]]:
     return dependency
 
 
-def StaffWith(perm: Perm) -> Any:  # noqa: N802 (reads as a type in signatures)
-    return Annotated[StaffPrincipal, Depends(require(perm))]
+# The signed-in staff member, if their role grants the permission (use in signatures).
+ConversationReader = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_READ))]
+ConversationHandler = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_HANDLE))]
+TakeoverStaff = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_TAKEOVER))]
+QueueReader = Annotated[StaffPrincipal, Depends(require(Perm.QUEUE_READ))]
+CustomerReader = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_READ))]
+CustomerWriter = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_WRITE))]
+PrivacyOfficer = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_PRIVACY))]
+StaffReader = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_READ))]
+PresenceStaff = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_PRESENCE))]
+StaffManager = Annotated[StaffPrincipal, Depends(require(Perm.STAFF_MANAGE))]
+ArticleReader = Annotated[StaffPrincipal, Depends(require(Perm.ARTICLES_READ))]
+ArticleWriter = Annotated[StaffPrincipal, Depends(require(Perm.ARTICLES_WRITE))]
+AnalyticsReader = Annotated[StaffPrincipal, Depends(require(Perm.ANALYTICS_READ))]
+QualityReader = Annotated[StaffPrincipal, Depends(require(Perm.QUALITY_CONVERSATION))]
+AuditReader = Annotated[StaffPrincipal, Depends(require(Perm.AUDIT_READ))]
+WebhookManager = Annotated[StaffPrincipal, Depends(require(Perm.WEBHOOKS_MANAGE))]
+OutboxReader = Annotated[StaffPrincipal, Depends(require(Perm.DEMO_OUTBOX))]
 
 
 # ---- object level -----------------------------------------------------------------------

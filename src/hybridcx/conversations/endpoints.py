@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Header, Query, Request
 
 from hybridcx.auth.deps import AnyPrincipal, RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import ConversationHandler, ConversationReader, TakeoverStaff
 from hybridcx.conversations.schemas import (
     ConversationCreate,
     ConversationCreated,
@@ -36,7 +36,7 @@ async def start_conversation(
 
 @router.get("", summary="List conversations (staff)")
 async def list_conversations(
-    staff: StaffWith(Perm.CONVERSATIONS_READ),
+    staff: ConversationReader,
     runtime: RuntimeDep,
     status: Annotated[Literal["bot", "queued", "assigned", "resolved"] | None, Query()] = None,
 ) -> dict[str, Any]:
@@ -70,7 +70,7 @@ async def post_message(
 
 @router.post("/{conversation_id}/accept", response_model=ConversationState)
 async def accept(
-    conversation_id: str, staff: StaffWith(Perm.CONVERSATIONS_HANDLE), runtime: RuntimeDep
+    conversation_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Claim a queued conversation. Exactly one of several concurrent accepts succeeds (409 else)."""
     return await ConversationService(runtime).accept(conversation_id, staff)
@@ -78,7 +78,7 @@ async def accept(
 
 @router.post("/{conversation_id}/takeover", response_model=ConversationState)
 async def take_over(
-    conversation_id: str, staff: StaffWith(Perm.CONVERSATIONS_TAKEOVER), runtime: RuntimeDep
+    conversation_id: str, staff: TakeoverStaff, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Supervisor: take a conversation from the AI, the queue or another agent."""
     return await ConversationService(runtime).take_over(conversation_id, staff)
@@ -88,7 +88,7 @@ async def take_over(
 async def reply(
     conversation_id: str,
     body: ReplyCreate,
-    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    staff: ConversationHandler,
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """An agent reply, or with `internal: true` a note only staff see."""
@@ -100,7 +100,7 @@ async def reply(
 @router.post("/{conversation_id}/transfer", response_model=ConversationState)
 async def transfer(
     conversation_id: str,
-    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    staff: ConversationHandler,
     runtime: RuntimeDep,
     body: TransferRequest | None = None,
 ) -> dict[str, Any]:
@@ -112,6 +112,6 @@ async def transfer(
 
 @router.post("/{conversation_id}/resolve", response_model=ConversationState)
 async def resolve(
-    conversation_id: str, staff: StaffWith(Perm.CONVERSATIONS_HANDLE), runtime: RuntimeDep
+    conversation_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await ConversationService(runtime).resolve(conversation_id, staff)

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import CustomerWriter
 from hybridcx.conversations.schemas import customer_read
 from hybridcx.customers.repository import get_by_email, normalize_email
 from hybridcx.kit.db import transaction
@@ -38,7 +38,7 @@ class CustomerUpsert(BaseModel):
 )
 async def upsert_customer(
     body: CustomerUpsert,
-    staff: StaffWith(Perm.CUSTOMERS_WRITE),
+    staff: CustomerWriter,
     runtime: RuntimeDep,
     response: Response,
 ) -> dict[str, Any]:

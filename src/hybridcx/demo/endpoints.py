@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import OutboxReader
 from hybridcx.kit.time import iso
 from hybridcx.models import DemoOutbox
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/v1/demo", tags=["demo"])
 
 @router.get("/outbox")
 async def demo_outbox(
-    staff: StaffWith(Perm.DEMO_OUTBOX),
+    staff: OutboxReader,
     runtime: RuntimeDep,
     to: str | None = Query(default=None, description="Filter by email."),
 ) -> dict[str, Any]:

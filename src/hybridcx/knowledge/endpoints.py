@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from sqlalchemy import select
 
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import ArticleReader, ArticleWriter
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, NotFound
 from hybridcx.kit.ids import new_id, utcnow
@@ -16,13 +16,11 @@ from hybridcx.knowledge.schemas import ArticleWrite, article_read, slugify
 from hybridcx.models import Article
 
 router = APIRouter(prefix="/api/v1/articles", tags=["knowledge"])
-Reader = StaffWith(Perm.ARTICLES_READ)
-Editor = StaffWith(Perm.ARTICLES_WRITE)
 
 
 @router.get("")
 async def list_articles(
-    staff: Reader,
+    staff: ArticleReader,
     runtime: RuntimeDep,
     audience: Literal["public", "internal"] | None = Query(default=None),
 ) -> dict[str, Any]:
@@ -35,13 +33,17 @@ async def list_articles(
 
 
 @router.get("/{article_id}")
-async def read_article(article_id: str, staff: Reader, runtime: RuntimeDep) -> dict[str, Any]:
+async def read_article(
+    article_id: str, staff: ArticleReader, runtime: RuntimeDep
+) -> dict[str, Any]:
     async with runtime.sessions() as session:
         return article_read(await _get(session, article_id, staff.workspace_id))
 
 
 @router.post("", status_code=201)
-async def create_article(body: ArticleWrite, staff: Editor, runtime: RuntimeDep) -> dict[str, Any]:
+async def create_article(
+    body: ArticleWrite, staff: ArticleWriter, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Create an article (admins and supervisors). It is searchable at once."""
     async with transaction(runtime.sessions) as session:
         slug = body.slug or slugify(body.title)
@@ -64,7 +66,7 @@ async def create_article(body: ArticleWrite, staff: Editor, runtime: RuntimeDep)
 
 @router.put("/{article_id}")
 async def update_article(
-    article_id: str, body: ArticleWrite, staff: Editor, runtime: RuntimeDep
+    article_id: str, body: ArticleWrite, staff: ArticleWriter, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Replace an article's content; its version goes up by one."""
     async with transaction(runtime.sessions) as session:
@@ -82,7 +84,7 @@ async def update_article(
 
 
 @router.delete("/{article_id}", status_code=204)
-async def delete_article(article_id: str, staff: Editor, runtime: RuntimeDep) -> Response:
+async def delete_article(article_id: str, staff: ArticleWriter, runtime: RuntimeDep) -> Response:
     async with transaction(runtime.sessions) as session:
         await session.delete(await _get(session, article_id, staff.workspace_id))
     return Response(status_code=204)

@@ -27,9 +27,9 @@ log = structlog.get_logger(__name__)
 router = APIRouter(tags=["privacy"])
 
 
-# Export, erasure and the erasure requests: admins (``privacy.requests``); consents: supervisors
+# Export, erasure and the erasure requests: admins (``customers.privacy``); consents: supervisors
 # and admins (``customers.consents``). The roles are mapped in auth/permissions.py.
-PrivacyOfficer = StaffWith(Perm.PRIVACY_REQUESTS)
+PrivacyOfficer = StaffWith(Perm.CUSTOMERS_PRIVACY)  # admins: export, erasure, requests
 ConsentKeeper = StaffWith(Perm.CUSTOMERS_CONSENTS)
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import AnalyticsReader, QualityReader
 from hybridcx.compliance.rubric import with_policy_disclosures
 from hybridcx.conversations import repository as conversations
 from hybridcx.models import Agent
@@ -34,7 +34,7 @@ async def workspace_rubric(runtime: Runtime, workspace_id: str) -> RubricConfig:
 
 @router.get("/conversations/{conversation_id}")
 async def conversation_quality(
-    conversation_id: str, staff: StaffWith(Perm.QUALITY_CONVERSATION), runtime: RuntimeDep
+    conversation_id: str, staff: QualityReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
     rubric = await workspace_rubric(runtime, staff.workspace_id)
     async with runtime.sessions() as session:
@@ -43,7 +43,7 @@ async def conversation_quality(
 
 @router.get("/agents")
 async def agents_quality(
-    staff: StaffWith(Perm.ANALYTICS_READ),
+    staff: AnalyticsReader,
     runtime: RuntimeDep,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,

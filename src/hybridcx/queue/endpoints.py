@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith, can_see_conversation
+from hybridcx.auth.permissions import QueueReader, can_see_conversation
 from hybridcx.conversations import repository as repo
 from hybridcx.queue.service import queue_entries, queue_item
 
@@ -13,7 +13,7 @@ router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
 
 
 @router.get("")
-async def read_queue(staff: StaffWith(Perm.QUEUE_READ), runtime: RuntimeDep) -> dict[str, Any]:
+async def read_queue(staff: QueueReader, runtime: RuntimeDep) -> dict[str, Any]:
     """Queued conversations across channels, highest priority first, each with its handoff."""
     async with runtime.sessions() as session:
         ws = await repo.get_workspace(session, staff.workspace_id)

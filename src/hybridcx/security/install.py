@@ -7,7 +7,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from hybridcx.security.middleware import RateLimit, RateLimited, RateLimits, SecurityHeaders
+from hybridcx.security.middleware import (
+    CleanInput,
+    RateLimit,
+    RateLimited,
+    RateLimits,
+    SecurityHeaders,
+)
 from hybridcx.security.ratelimit import MemoryRateLimiter, RedisRateLimiter, retry_after_header
 
 
@@ -31,6 +37,7 @@ def install_security(app: FastAPI, settings: Any) -> None:
         per_token=settings.rate_limit_per_token,
         per_customer=settings.rate_limit_per_customer,
         login_per_ip=settings.rate_limit_login_per_ip,
+        exempt=frozenset(settings.rate_limit_exempt),
     )
     if settings.rate_limit_enabled:
         limiter = (
@@ -39,6 +46,7 @@ def install_security(app: FastAPI, settings: Any) -> None:
         app.state.rate_limiter = limiter
         app.state.rate_limits = limits
         app.add_middleware(RateLimit, limits=limits, limiter=limiter)
+    app.add_middleware(CleanInput)
     app.add_middleware(SecurityHeaders)
     document_errors(app)
 

@@ -16,13 +16,13 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from hybridcx.agents.service import online_agent_ids
 from hybridcx.audit import record as audit
 from hybridcx.auth import permissions
 from hybridcx.auth.deps import AnyPrincipal, RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import AnalyticsReader, ConversationHandler, CustomerReader
 from hybridcx.auth.service import CustomerPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import clean_text, customer_read, message_read
@@ -113,7 +113,7 @@ class AskCreate(BaseModel):
 async def ask_for_help(
     conversation_id: str,
     body: AskCreate,
-    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    staff: ConversationHandler,
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Ask a supervisor or a teammate about this conversation. The question is stored as an
@@ -178,9 +178,7 @@ async def ask_for_help(
 
 
 @router.get("/questions")
-async def my_questions(
-    staff: StaffWith(Perm.CONVERSATIONS_HANDLE), runtime: RuntimeDep
-) -> dict[str, Any]:
+async def my_questions(staff: ConversationHandler, runtime: RuntimeDep) -> dict[str, Any]:
     """Questions teammates asked me in the last day on conversations still open, newest first;
     ``answered`` once I wrote an internal note there after the question."""
     async with runtime.sessions() as session:
@@ -221,7 +219,7 @@ async def wait_estimate(
 
 @router.get("/customers/{customer_id}/overview")
 async def customer_overview(
-    customer_id: str, staff: StaffWith(Perm.CUSTOMERS_READ), runtime: RuntimeDep
+    customer_id: str, staff: CustomerReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Profile, value, orders, appointments and previous conversations of one customer.
     Agents see customers who have a conversation they can see; each read is audited."""
@@ -246,7 +244,7 @@ async def customer_overview(
 
 @router.get("/dashboard")
 async def dashboard(
-    staff: StaffWith(Perm.ANALYTICS_READ),
+    staff: AnalyticsReader,
     runtime: RuntimeDep,
     hours: Annotated[int, Query(ge=1, le=24 * 31)] = 24,
 ) -> dict[str, Any]:
@@ -302,7 +300,7 @@ def _article_read(article: Any) -> dict[str, Any]:
 @router.get("/help/articles")
 async def search_articles(
     runtime: RuntimeDep,
-    q: Annotated[str, Query(max_length=200)] = "",
+    q: Annotated[str, Query(max_length=200), AfterValidator(clean_text)] = "",
     inbox: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     """Hybrid search (lexical + semantic) over public articles, best passages first, with the

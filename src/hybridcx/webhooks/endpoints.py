@@ -6,11 +6,12 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import WebhookManager
+from hybridcx.conversations.schemas import clean_text
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
 from hybridcx.kit.ids import new_id, utcnow
@@ -20,7 +21,6 @@ from hybridcx.webhooks.service import EVENT_TYPES
 from hybridcx.webhooks.signing import new_secret
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
-Admin = StaffWith(Perm.WEBHOOKS_MANAGE)
 
 
 class WebhookCreate(BaseModel):
@@ -38,6 +38,11 @@ class WebhookCreate(BaseModel):
         if len(str(value)) > 2000:
             raise ValueError("URL over 2000 characters")
         return value
+
+    @field_validator("description")
+    @classmethod
+    def clean_description(cls, value: str) -> str:
+        return clean_text(value)
 
     @field_validator("event_types")
     @classmethod
@@ -91,7 +96,9 @@ def _read(ep: WebhookEndpoint) -> dict[str, Any]:
 
 
 @router.post("", status_code=201, response_model=WebhookCreated)
-async def create_webhook(body: WebhookCreate, staff: Admin, runtime: RuntimeDep) -> dict[str, Any]:
+async def create_webhook(
+    body: WebhookCreate, staff: WebhookManager, runtime: RuntimeDep
+) -> dict[str, Any]:
     """Subscribe a URL to event types. Each POST carries ``webhook-id``, ``webhook-timestamp``
     and ``webhook-signature`` (Standard Webhooks, HMAC-SHA256 with the returned secret)."""
     async with transaction(runtime.sessions) as session:
@@ -117,7 +124,7 @@ async def create_webhook(body: WebhookCreate, staff: Admin, runtime: RuntimeDep)
 
 
 @router.get("", response_model=WebhookList)
-async def list_webhooks(staff: Admin, runtime: RuntimeDep) -> dict[str, Any]:
+async def list_webhooks(staff: WebhookManager, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         rows = await session.execute(
             select(WebhookEndpoint)
@@ -135,7 +142,9 @@ async def _endpoint(session: Any, webhook_id: str, workspace_id: str) -> Webhook
 
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryList)
-async def list_deliveries(webhook_id: str, staff: Admin, runtime: RuntimeDep) -> dict[str, Any]:
+async def list_deliveries(
+    webhook_id: str, staff: WebhookManager, runtime: RuntimeDep
+) -> dict[str, Any]:
     """The latest 100 deliveries with every attempt (time, HTTP status, error, duration)."""
     async with runtime.sessions() as session:
         await _endpoint(session, webhook_id, staff.workspace_id)
@@ -163,11 +172,11 @@ async def list_deliveries(webhook_id: str, staff: Admin, runtime: RuntimeDep) ->
 
 
 @router.delete("/{webhook_id}", status_code=204, response_class=Response)
-async def delete_webhook(webhook_id: str, staff: Admin, runtime: RuntimeDep) -> Response:
+async def delete_webhook(webhook_id: str, staff: WebhookManager, runtime: RuntimeDep) -> Response:
     async with transaction(runtime.sessions) as session:
         endpoint = await _endpoint(session, webhook_id, staff.workspace_id)
         await session.execute(
-            WebhookDelivery.__table__.delete().where(WebhookDelivery.endpoint_id == endpoint.id)
+            delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
         )
         await session.delete(endpoint)
         audit(
