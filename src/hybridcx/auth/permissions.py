@@ -150,6 +150,11 @@ WebhookManager = Annotated[StaffPrincipal, Depends(require(Perm.WEBHOOKS_MANAGE)
 OutboxReader = Annotated[StaffPrincipal, Depends(require(Perm.DEMO_OUTBOX))]
 
 
+def StaffWith(perm: Perm) -> Any:  # noqa: N802 (reads as a type in signatures)
+    """``staff: StaffWith(Perm.X)``: the same as a named alias above, for the rarer permissions."""
+    return Annotated[StaffPrincipal, Depends(require(perm))]
+
+
 # ---- object level -----------------------------------------------------------------------
 
 
