@@ -20,7 +20,6 @@ WorkspaceOpt = Annotated[
 
 
 def _run(work: Callable[[Any, str], Awaitable[Any]], workspace: str | None) -> Any:
-    import sys
 
     import structlog
 
@@ -28,9 +27,10 @@ def _run(work: Callable[[Any, str], Awaitable[Any]], workspace: str | None) -> A
     from hybridcx.config import Settings
     from hybridcx.kit.db import create_engine, session_factory, transaction, upgrade
     from hybridcx.kit.errors import AppError
+    from hybridcx.kit.logging import stderr_logger_factory
 
     # Logs (a guardrail stopping an experiment) go to stderr: stdout is the command's output.
-    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+    structlog.configure(logger_factory=stderr_logger_factory())
 
     async def main() -> Any:
         engine = create_engine(Settings().effective_database_url)

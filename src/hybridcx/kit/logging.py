@@ -1,10 +1,30 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 import structlog
 
 from hybridcx.privacy.logs import redact_log_event
+
+
+class CurrentStream:
+    """sys.stdout or sys.stderr as it is at each write: a logger cached while the stream was
+    swapped (a CLI test runner, a redirect) keeps working after the swap ends."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def write(self, text: str) -> int:
+        return int(getattr(sys, self.name).write(text))
+
+    def flush(self) -> None:
+        getattr(sys, self.name).flush()
+
+
+def stderr_logger_factory() -> structlog.PrintLoggerFactory:
+    """Log lines on stderr (commands whose stdout is their output)."""
+    return structlog.PrintLoggerFactory(file=CurrentStream("stderr"))  # type: ignore[arg-type]
 
 
 def configure_logging(level: str = "info") -> None:
@@ -20,5 +40,6 @@ def configure_logging(level: str = "info") -> None:
             structlog.dev.ConsoleRenderer(colors=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=CurrentStream("stdout")),  # type: ignore[arg-type]
         cache_logger_on_first_use=True,
     )

@@ -16,6 +16,7 @@ import typer
 
 from hybridcx.config import Settings
 from hybridcx.kit.errors import AppError, NotFound
+from hybridcx.kit.logging import stderr_logger_factory
 from hybridcx.speech.engines import SpeechConfig
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ def _logs_to_stderr(level: int = logging.WARNING) -> Iterator[None]:
     redirected meanwhile)."""
     old = structlog.get_config()
     structlog.configure(
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=stderr_logger_factory(),
         wrapper_class=structlog.make_filtering_bound_logger(level),
         cache_logger_on_first_use=False,
     )
