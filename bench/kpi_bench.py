@@ -224,6 +224,7 @@ async def measure(url: str, n: int, days: int, rounds: int, *, reuse: bool) -> d
             compute_kpis(window, query, config)
             replay_seconds = time.perf_counter() - t
         timings, cpu, report = [], [], {}
+        rollup.clear_cache()  # the first round reads the window from the rollup (cold)
         for _ in range(rounds):
             async with session_factory(engine)() as s:
                 t, c = time.perf_counter(), time.process_time()
@@ -242,9 +243,11 @@ async def measure(url: str, n: int, days: int, rounds: int, *, reuse: bool) -> d
             "rollup_build_seconds": round(build_seconds, 1),
             "event_replay_report_seconds": round(replay_seconds, 2),
             "report_source": report.get("source"),
-            "kpi_seconds_median": round(statistics.median(timings), 3),
+            "kpi_seconds_cold": round(timings[0], 3),
+            "kpi_seconds_warm_median": round(statistics.median(timings[1:] or timings), 3),
             "kpi_seconds_min": round(min(timings), 3),
-            "kpi_cpu_seconds_median": round(statistics.median(cpu), 3),
+            "kpi_cpu_seconds_cold": round(cpu[0], 3),
+            "kpi_cpu_seconds_warm_median": round(statistics.median(cpu[1:] or cpu), 3),
             "load_average_1m": round(os.getloadavg()[0], 1),
             "containment": report["operations"]["ai_containment"]["rate"],
         }
