@@ -94,7 +94,7 @@ def _pipeline_builder(settings: Settings) -> tuple[Any, Callable[[RoutingPolicy]
     """The pipeline each workspace policy gets: with the NLU brain and Tier 1 flows when on."""
     if not settings.nlu_enabled:
         return None, build_pipeline
-    from hybridcx.flows.spec import load_flows
+    from hybridcx.flows.spec import load_flows, with_variants
     from hybridcx.improvement.live import load_live_brain
 
     # issue 10: the brain answers with the registry's active model when there is one.
@@ -108,7 +108,10 @@ def _pipeline_builder(settings: Settings) -> tuple[Any, Callable[[RoutingPolicy]
 
     def build(policy: RoutingPolicy) -> Pipeline:
         return build_pipeline(
-            policy, understander=brain.understander, sentiment=brain.sentiment, flows=flows
+            policy,
+            understander=brain.understander,
+            sentiment=brain.sentiment,
+            flows=with_variants(flows, policy.flow_variants),  # an experiment arm's variant
         )
 
     return live_model, build

@@ -172,3 +172,49 @@ def test_an_arm_can_set_the_assignment_strategy(api: Api) -> None:
         assert seen == {"control", "predictive"}
     finally:
         desk.close()
+
+
+VARIANT_PROMPT = "Happy to look that up! Could you tell me your order number?"
+
+
+def test_an_arm_can_try_a_flow_variant(api: Api) -> None:
+    """A flow variant is a policy override (``flow_variants``): the treatment arm's customers
+    get the order-status flow with another question; control keeps the packaged one."""
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    steps = [
+        {"action": "find_customer_order"},
+        {
+            "collect": "order_number",
+            "entity": "order_number",
+            "prompt": VARIANT_PROMPT,
+            "validate": "check_order_owner",
+        },
+        {"action": "report_order"},
+    ]
+    body = {
+        "name": "order-status-wording",
+        "arms": [
+            {"name": "control", "share": 0.5},
+            {
+                "name": "friendlier",
+                "share": 0.5,
+                "overrides": {"flow_variants": {"order_status": {"steps": steps}}},
+            },
+        ],
+    }
+    assert api.staff(sup, "POST", "/api/v1/experiments", json=body).status_code == 201
+    bad = {**body, "name": "broken", "arms": [
+        {"name": "control", "share": 0.5},
+        {"name": "typo", "share": 0.5, "overrides": {"flow_variants": {"order_stat": {}}}},
+    ]}  # fmt: skip
+    r = api.staff(sup, "POST", "/api/v1/experiments", json=bad)
+    assert r.status_code == 422 and "order_stat" in r.text
+    seen: dict[str, set[bool]] = {}
+    for i in range(12):
+        conv = api.start(f"wording{i:02d}@example.com", "Shopper")
+        reply = api.say(conv, "Where is my order?").json()
+        asked = " ".join(m["text"] for m in reply["messages"] if m["author"] == "ai")
+        read = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()
+        [arm] = [e["data"]["arm"] for e in read["events"] if e["type"] == "experiment.assigned"]
+        seen.setdefault(arm, set()).add(VARIANT_PROMPT in asked)
+    assert seen == {"control": {False}, "friendlier": {True}}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -70,3 +70,34 @@ def load_flows(path: Path = DEFAULT_FLOWS_FILE) -> FlowsFile:
         return FlowsFile.model_validate(data)
     except (yaml.YAMLError, ValidationError) as exc:
         raise FlowSpecError(f"{path}: {exc}") from exc
+
+
+def with_variants(flows: FlowsFile, variants: dict[str, dict[str, Any]]) -> FlowsFile:
+    """``flows`` with some flows changed: ``{flow name: fields to replace}`` (e.g. a different
+    ``steps`` list or ``max_attempts``). A policy's ``flow_variants`` uses this, so an
+    experiment arm can try a flow variant (issue 10)."""
+    if not variants:
+        return flows
+    data = flows.model_dump(by_alias=True)
+    for name, change in variants.items():
+        if name not in data["flows"]:
+            known = ", ".join(sorted(data["flows"]))
+            raise FlowSpecError(f"flow_variants: no flow named {name!r} (known: {known}).")
+        if not isinstance(change, dict):
+            raise FlowSpecError(f"flow_variants.{name} must be a mapping of fields to replace.")
+        data["flows"][name] = {**data["flows"][name], **change}
+    try:
+        return FlowsFile.model_validate(data)
+    except ValidationError as exc:
+        raise FlowSpecError(f"flow_variants: {exc}") from exc
+
+
+_DEFAULT: FlowsFile | None = None
+
+
+def default_flows() -> FlowsFile:
+    """The packaged flows, parsed once per process."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        _DEFAULT = load_flows()
+    return _DEFAULT

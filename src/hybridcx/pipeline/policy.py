@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hybridcx.privacy.policy import RetentionPolicy
 
@@ -147,6 +147,21 @@ class RoutingPolicy(BaseModel):
     compliance: CompliancePolicy = Field(default_factory=CompliancePolicy)
     # issue 10: training consent and intent discovery
     learning: LearningPolicy = Field(default_factory=LearningPolicy)
+    # issue 10: flows changed for this policy, {flow name: fields to replace} (an experiment arm
+    # tries a flow variant this way); checked against the packaged flows.
+    flow_variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("flow_variants")
+    @classmethod
+    def _valid_flow_variants(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if value:
+            from hybridcx.flows.spec import FlowSpecError, default_flows, with_variants
+
+            try:
+                with_variants(default_flows(), value)
+            except FlowSpecError as exc:
+                raise ValueError(str(exc)) from exc
+        return value
 
     def tier_for(self, reason: str, default: int = 2) -> int:
         return self.reason_tiers.get(reason, default)
