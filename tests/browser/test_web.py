@@ -76,11 +76,17 @@ def test_customer_gets_ai_answer_then_a_person_who_replies_live(
 
     desk.page.get_by_role("button", name="Resolve").click()
     expect(customer.page.get_by_text("How did we do?")).to_be_visible()
-    customer.page.get_by_role("radio", name="5").check()
+    # The CSAT question's 5 (the NPS question below it has a 5 too).
+    customer.page.locator("#survey .rating:not(.nps)").get_by_role("radio", name="5").check()
+    customer.page.locator("#survey .rating.nps").get_by_role("radio", name="9").check()
     customer.page.get_by_label("Comment").fill("Quick and friendly")
     customer.page.get_by_role("button", name="Send feedback").click()
     expect(customer.page.get_by_text("Thank you for your feedback!")).to_be_visible()
     customer.shot("chat-survey-done")
+    sam = api.login("supervisor@example.com", "demo-supervisor")
+    cx = api.staff(sam, "GET", "/api/v1/analytics/kpis").json()["customer_experience"]
+    assert cx["csat"]["distribution"] == {"5": 1}
+    assert cx["nps"]["responses"] == 1 and cx["nps"]["promoters"] == 1
 
 
 def test_customer_chat_resumes_after_reload_and_a_dropped_socket(
