@@ -17,7 +17,7 @@ from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analyti
 from hybridcx.analytics.facts import ORDER
 from hybridcx.analytics.service import kpi_query, kpi_report
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import AnalyticsReader, Perm, StaffWith, check_conversation
+from hybridcx.auth.permissions import AnalyticsReader, ConversationHandler, check_conversation
 from hybridcx.conversations import repository as conversations
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict
@@ -76,7 +76,7 @@ class OrderAttribution(BaseModel):
 async def attribute_order(
     conversation_id: str,
     body: OrderAttribution,
-    staff: StaffWith(Perm.CONVERSATIONS_HANDLE),
+    staff: ConversationHandler,
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """Record that this conversation led to an order; the same order id counts once (409)."""

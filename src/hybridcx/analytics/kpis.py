@@ -103,7 +103,7 @@ def first_contact_resolution(
     finished = [f for f in cohort if not f.open]
     recontacted = switched = 0
     for f in finished:
-        rows = starts.get(f.customer_id or "")
+        rows = starts.get(f.customer_id or "") or []
         if not rows:
             continue
         at_ = times[f.customer_id or ""]

@@ -38,7 +38,7 @@ from sqlalchemy import (
     type_coerce,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from hybridcx.analytics.facts import (
     ConversationFacts,
@@ -374,7 +374,9 @@ async def window_facts(
             return None
     # Otherwise the background task keeps the rollup current: no write in the request; the
     # events past the watermark are replayed in memory below.
-    key = (str(session.bind.url) if session.bind else "", workspace_id, json.dumps(sorted(meta)))
+    bind = session.bind
+    url = str(bind.engine.url if isinstance(bind, AsyncConnection) else bind.url) if bind else ""
+    key = (url, workspace_id, json.dumps(sorted(meta)))
     entry = _CACHE.get(key)
     if (
         entry is None

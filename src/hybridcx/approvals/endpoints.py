@@ -16,15 +16,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.approvals.service import ApprovalService
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import ConversationHandler, ConversationReader
 
 router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
 
 # Reading held actions is reading their conversations (within the caller's teams; never an
 # auditor, who reads the compliance records instead). Deciding also needs one of the policy's
 # ``approver_roles``, and a role that may act on conversations at all.
-Reader = StaffWith(Perm.CONVERSATIONS_READ)
-Decider = StaffWith(Perm.CONVERSATIONS_HANDLE)
+Reader = ConversationReader
+Decider = ConversationHandler
 
 Status = Literal["pending", "executed", "failed", "rejected"]
 

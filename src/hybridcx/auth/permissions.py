@@ -149,10 +149,12 @@ AuditReader = Annotated[StaffPrincipal, Depends(require(Perm.AUDIT_READ))]
 WebhookManager = Annotated[StaffPrincipal, Depends(require(Perm.WEBHOOKS_MANAGE))]
 OutboxReader = Annotated[StaffPrincipal, Depends(require(Perm.DEMO_OUTBOX))]
 
-
-def StaffWith(perm: Perm) -> Any:  # noqa: N802 (reads as a type in signatures)
-    """``staff: StaffWith(Perm.X)``: the same as a named alias above, for the rarer permissions."""
-    return Annotated[StaffPrincipal, Depends(require(perm))]
+ConversationSupervisor = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_SUPERVISE))]
+ConsentManager = Annotated[StaffPrincipal, Depends(require(Perm.CUSTOMERS_CONSENTS))]
+ComplianceReader = Annotated[StaffPrincipal, Depends(require(Perm.COMPLIANCE_READ))]
+ExperimentManager = Annotated[StaffPrincipal, Depends(require(Perm.EXPERIMENTS_MANAGE))]
+TrainingReader = Annotated[StaffPrincipal, Depends(require(Perm.TRAINING_READ))]
+ModelManager = Annotated[StaffPrincipal, Depends(require(Perm.MODELS_MANAGE))]
 
 
 # ---- object level -----------------------------------------------------------------------

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 
 from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import ComplianceReader
 from hybridcx.compliance.records import conversation_record, records_in_window
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.errors import NotFound
@@ -20,7 +20,7 @@ from hybridcx.kit.errors import NotFound
 router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 # Supervisors, admins and auditors (compliance.read): the record holds rules, disclosures and
 # decisions, never the customer's words.
-Reader = StaffWith(Perm.COMPLIANCE_READ)
+Reader = ComplianceReader
 
 
 @router.get("/conversations/{conversation_id}")

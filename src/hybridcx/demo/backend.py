@@ -48,7 +48,7 @@ class DemoBackend:
             .where(DemoOrder.workspace_id == self.workspace_id, DemoOrder.number == number)
         )
         row = (await self.session.execute(stmt)).first()
-        return (_order(row[0]), row[1]) if row else None
+        return (_order(row[0]), row[1] or "") if row else None  # phone-only: no email
 
     async def account_for(self, email: str) -> Account | None:
         customer = await self._customer(email)

@@ -17,14 +17,14 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import ExperimentManager
 from hybridcx.experiments import service
 from hybridcx.experiments.spec import ExperimentCreate
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 
 router = APIRouter(prefix="/api/v1/experiments", tags=["experiments"])
-Manager = StaffWith(Perm.EXPERIMENTS_MANAGE)  # supervisors and admins
+Manager = ExperimentManager  # supervisors and admins
 
 
 class StopRequest(BaseModel):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from hybridcx.analytics.endpoints import workspace_config
 from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import AnalyticsReader
 from hybridcx.conversations import repository as conversations
 from hybridcx.fairness.service import (
     fairness_config_path,
@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 @router.get("/fairness")
 async def fairness(
-    staff: StaffWith(Perm.ANALYTICS_READ),
+    staff: AnalyticsReader,
     runtime: RuntimeDep,
     from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
     to: Annotated[str | None, Query(max_length=40)] = None,

@@ -8,15 +8,15 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import ConversationHandler, ModelManager, TrainingReader
 from hybridcx.improvement.service import ImprovementService
 
 router = APIRouter(tags=["improvement"])
 # Correcting an intent is handling the conversation (its team); the training data and the
 # registry are read by supervisors and admins; what changes the model is for admins only.
-Handler = StaffWith(Perm.CONVERSATIONS_HANDLE)
-TrainingReader = StaffWith(Perm.TRAINING_READ)
-ModelManager = StaffWith(Perm.MODELS_MANAGE)
+Handler = ConversationHandler
+TrainingReader = TrainingReader
+ModelManager = ModelManager
 
 ExampleStatus = Literal["candidate", "accepted", "rejected", "used"]
 ClusterStatus = Literal["suggested", "accepted", "rejected"]

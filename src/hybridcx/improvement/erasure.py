@@ -31,7 +31,7 @@ async def erase_training_data(session: AsyncSession, _rt: Runtime, customer_id: 
         result = await session.execute(
             delete(TrainingExample).where(TrainingExample.conversation_id.in_(ids[i : i + 500]))
         )
-        removed += result.rowcount or 0
+        removed += result.rowcount or 0  # type: ignore[attr-defined]
     scrubbed = 0
     for cluster in (await session.execute(select(IntentCluster))).scalars():
         kept = [

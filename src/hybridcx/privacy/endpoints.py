@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import ConsentManager, PrivacyOfficer
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
@@ -29,8 +29,8 @@ router = APIRouter(tags=["privacy"])
 
 # Export, erasure and the erasure requests: admins (``customers.privacy``); consents: supervisors
 # and admins (``customers.consents``). The roles are mapped in auth/permissions.py.
-PrivacyOfficer = StaffWith(Perm.CUSTOMERS_PRIVACY)  # admins: export, erasure, requests
-ConsentKeeper = StaffWith(Perm.CUSTOMERS_CONSENTS)
+PrivacyOfficer = PrivacyOfficer  # admins: export, erasure, requests
+ConsentKeeper = ConsentManager
 
 
 async def _customer(session: Any, staff: StaffPrincipal, customer_id: str) -> Customer:

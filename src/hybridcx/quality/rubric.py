@@ -362,7 +362,9 @@ def knowledge_accuracy(conv: ConversationRecord, rubric: RubricConfig) -> Criter
     if not conv.knowledge:
         return _not_applicable("knowledge_accuracy", "No answer came from knowledge.")
     speaker = "ai" if conv.handler == "ai" else None
-    checked, passed, evidence, problems = 0, 0, [], []
+    checked, passed = 0, 0
+    evidence: list[str] = []
+    problems: list[str] = []
     for use in conv.knowledge:
         answers = [
             ln for ln in conv.lines if ln.turn_id == use.turn_id and ln.author in ("ai", speaker)

@@ -395,6 +395,8 @@ async def _verified_email(runtime: RuntimeDep, body: SuggestionsRequest) -> tupl
             if not conv.identity_verified:
                 return None
             customer = await repo.get_customer(session, conv.customer_id)
+            if not customer.email:  # known by phone only: self-service signs in by email
+                return None
             return conv.workspace_id, customer.email
     if body.email and body.identity_hash:
         inbox = await _inbox(runtime, body.inbox)

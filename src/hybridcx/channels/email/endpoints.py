@@ -10,7 +10,11 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import Perm, StaffWith
+from hybridcx.auth.permissions import (
+    ConversationHandler,
+    ConversationReader,
+    ConversationSupervisor,
+)
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.email.drafts import DraftService, attachment_file
 from hybridcx.kit.time import iso
@@ -18,8 +22,8 @@ from hybridcx.kit.time import iso
 drafts_router = APIRouter(prefix="/api/v1/conversations", tags=["email"])
 # Reading drafts and attachments is reading the conversation (its team's agents, supervisors,
 # admins; never an auditor); changing or sending a draft is handling it.
-Reader = StaffWith(Perm.CONVERSATIONS_READ)
-Handler = StaffWith(Perm.CONVERSATIONS_HANDLE)
+Reader = ConversationReader
+Handler = ConversationHandler
 mail_router = APIRouter(prefix="/api/v1/email", tags=["email"])
 
 
@@ -105,7 +109,7 @@ async def download_attachment(
 
 @mail_router.get("/inbound", summary="Recent inbound mail, with what became of it (supervisors)")
 async def inbound_log(
-    staff: StaffWith(Perm.CONVERSATIONS_SUPERVISE),
+    staff: ConversationSupervisor,
     runtime: RuntimeDep,
     status: Annotated[Literal["processed", "ignored"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
