@@ -39,6 +39,7 @@ from hybridcx.analytics.service import kpi_report
 from hybridcx.kit.db import create_engine, session_factory, upgrade
 from hybridcx.kit.ids import utcnow
 from hybridcx.models import Agent, Base, Conversation, ConversationEvent, Customer, Inbox, Workspace
+from hybridcx.privacy.keys import load_keyring
 
 NOW = datetime(2026, 11, 27, 12, 0)
 BATCH = 20_000
@@ -183,8 +184,13 @@ async def existing(engine: AsyncEngine) -> tuple[str, int, int] | None:
         return None
 
 
-async def measure(url: str, n: int, days: int, rounds: int, *, reuse: bool) -> dict[str, Any]:
-    engine = create_engine(url)
+async def measure(
+    url: str, n: int, days: int, rounds: int, *, reuse: bool, key_dir: Path
+) -> dict[str, Any]:
+    # Customer fields are encrypted at rest: the bench keeps its keys beside its database, so a
+    # --reuse run opens what an earlier run wrote.
+    ring = load_keyring(keys=None, index_key=None, key_file=None, data_dir=key_dir)
+    engine = create_engine(url, keyring=ring)
     try:
         found = await existing(engine) if reuse else None
         began = time.perf_counter()
@@ -274,8 +280,19 @@ def main() -> None:
         if os.environ.get("HYBRIDCX_TEST_POSTGRES_URL"):
             urls.append(os.environ["HYBRIDCX_TEST_POSTGRES_URL"])
         for url in urls:
+            # A kept SQLite file keeps its keys beside it (for --reuse); otherwise a temp dir.
+            kept = url.startswith("sqlite") and args.sqlite_path is not None
+            key_dir = Path(f"{sqlite_path}.keys") if kept else Path(tmp) / "keys"
+            key_dir.mkdir(parents=True, exist_ok=True)
             result = asyncio.run(
-                measure(url, args.conversations, args.days, args.rounds, reuse=args.reuse)
+                measure(
+                    url,
+                    args.conversations,
+                    args.days,
+                    args.rounds,
+                    reuse=args.reuse,
+                    key_dir=key_dir,
+                )
             )
             print(json.dumps(result))
 
