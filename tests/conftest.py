@@ -60,6 +60,9 @@ def server(
         # per-address limits are exercised by tests/security/test_http_hardening.py instead.
         rate_limit_login_per_ip=100_000,
         rate_limit_per_ip=100_000,
+        # Experiments are evaluated when read (the tests read them); the server's own timer
+        # would roll a rollout back in the middle of a test that is still feeding it.
+        experiments_check_seconds=0,
     )
     live = LiveServer(settings).start()
     yield live
