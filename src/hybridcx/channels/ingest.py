@@ -116,33 +116,20 @@ async def ingest_inbound(
                 seen = await chrepo.message_by_external_id(session, inbox.workspace_id, key)
                 if seen is not None:
                     return await _duplicate(rt, seen.conversation_id, seen.id)
-            try:
-                customer, _ = await find_or_create_contact(
-                    session, inbox.workspace_id, email=email, phone=phone, name=name or ""
-                )
-            except ValueError as exc:  # a sender number that is no phone number
-                raise InvalidInput(f"Sender {phone!r} is not a phone number ({exc})") from exc
-            conv = await chrepo.find_open_thread(
+            customer, conv, created, opening = await _thread(
                 session,
-                inbox.workspace_id,
-                customer_id=customer.id,
+                svc,
+                outbox,
+                inbox,
                 channel=channel,
+                email=email,
+                phone=phone,
+                name=name,
                 thread_key=thread_key,
+                conversation_meta=conversation_meta,
+                bad_sender=f"Sender {phone!r} is not a phone number",
             )
-            opening: list[dict[str, Any]] = []
-            created = conv is None
-            if conv is None:
-                conv, greeting = await svc.open_conversation(
-                    session,
-                    outbox,
-                    inbox=inbox,
-                    customer=customer,
-                    channel=channel,
-                    thread_key=thread_key,
-                    channel_meta=conversation_meta,
-                )
-                opening = [message_read(m) for m in greeting]
-            elif conversation_meta:
+            if not created and conversation_meta:
                 conv.channel_meta = {**(conv.channel_meta or {}), **conversation_meta}
             adapter = adapter_for(rt, channel)
             if adapter is not None and not adapter.capabilities.buttons:
@@ -199,6 +186,49 @@ async def ingest_inbound(
     return result
 
 
+async def _thread(
+    session: Any,
+    svc: Any,
+    outbox: Any,
+    inbox: Any,
+    *,
+    channel: str,
+    email: str | None,
+    phone: str | None,
+    name: str | None,
+    thread_key: str | None,
+    conversation_meta: dict[str, Any] | None,
+    bad_sender: str,
+) -> tuple[Any, Any, bool, list[dict[str, Any]]]:
+    """The sender's customer record and their open conversation on this thread, started (with
+    its opening turn) when there is none: (customer, conversation, created, opening messages)."""
+    try:
+        customer, _ = await find_or_create_contact(
+            session, inbox.workspace_id, email=email, phone=phone, name=name or ""
+        )
+    except ValueError as exc:  # a sender number that is no phone number
+        raise InvalidInput(f"{bad_sender} ({exc})") from exc
+    conv = await chrepo.find_open_thread(
+        session,
+        inbox.workspace_id,
+        customer_id=customer.id,
+        channel=channel,
+        thread_key=thread_key,
+    )
+    if conv is not None:
+        return customer, conv, False, []
+    conv, greeting = await svc.open_conversation(
+        session,
+        outbox,
+        inbox=inbox,
+        customer=customer,
+        channel=channel,
+        thread_key=thread_key,
+        channel_meta=conversation_meta,
+    )
+    return customer, conv, True, [message_read(m) for m in greeting]
+
+
 async def _duplicate(rt: Runtime, conversation_id: str, message_id: str) -> InboundResult:
     from hybridcx.conversations import repository as repo
 
@@ -235,32 +265,19 @@ async def open_inbound_thread(
         inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)
         if inbox is None:
             raise NotFound(f"No {channel} inbox is set up.")
-        try:
-            customer, _ = await find_or_create_contact(
-                session, inbox.workspace_id, email=email, phone=phone, name=name or ""
-            )
-        except ValueError as exc:
-            raise InvalidInput(f"Unknown caller ({exc})") from exc
-        conv = await chrepo.find_open_thread(
+        customer, conv, created, opening = await _thread(
             session,
-            inbox.workspace_id,
-            customer_id=customer.id,
+            svc,
+            outbox,
+            inbox,
             channel=channel,
+            email=email,
+            phone=phone,
+            name=name,
             thread_key=thread_key,
+            conversation_meta=conversation_meta,
+            bad_sender="Unknown caller",
         )
-        opening: list[dict[str, Any]] = []
-        created = conv is None
-        if conv is None:
-            conv, greeting = await svc.open_conversation(
-                session,
-                outbox,
-                inbox=inbox,
-                customer=customer,
-                channel=channel,
-                thread_key=thread_key,
-                channel_meta=conversation_meta,
-            )
-            opening = [message_read(m) for m in greeting]
         result = InboundResult(
             conversation_id=conv.id,
             customer_id=customer.id,
