@@ -8,7 +8,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -212,3 +212,19 @@ def is_message(text_part: str, author: str | None = None) -> Callable[[dict[str,
         return text_part in msg["text"] and (author is None or msg["author"] == author)
 
     return match
+
+
+def serve_http(handler: Any) -> Iterator[str]:
+    """Run a ``BaseHTTPRequestHandler`` class on a free loopback port; yields its base URL
+    (the local fakes of services these machines cannot reach use it)."""
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

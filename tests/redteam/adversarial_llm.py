@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support import serve_http
 
 TRIGGERS = re.compile(
     r"ignore|instruction|prompt|rules|notes|previous|reveal|repeat|system|admin|guideline",
@@ -59,11 +60,4 @@ class ObedientLLM(BaseHTTPRequestHandler):
 
 def serve() -> Iterator[str]:
     ObedientLLM.requests = []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), ObedientLLM)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    yield from serve_http(ObedientLLM)
