@@ -28,6 +28,7 @@ import csv
 import ipaddress
 import itertools
 import json
+import math
 import os
 import random
 import resource
@@ -360,7 +361,8 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
     ordered = sorted(values)
 
     def pick(q: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered) + 0.5) - 1))]
+        # nearest rank: the smallest value with at least q of the values at or below it
+        return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))]
 
     return {
         "p50": round(pick(0.50), 4),

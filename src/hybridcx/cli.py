@@ -135,6 +135,11 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
     from hybridcx.app import create_app
 
     if workers > 1:
+        from hybridcx.privacy.keys import keyring_from_settings
+
+        # On a fresh data dir every worker would generate its own key file, and the last one
+        # written would win: make it once here, before they start.
+        keyring_from_settings(settings)
         # Each worker builds its own app from the same environment (uvicorn spawns them and
         # shares the listening socket); the parent only supervises.
         uvicorn.run(

@@ -35,6 +35,7 @@ class InflightGate:
         self.queue_size = queue_size
         self.wait_seconds = wait_seconds
         self.in_flight = 0
+        self.turned_away = 0  # since start: what an operator (or a test) reads to see shedding
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     @property
@@ -51,6 +52,7 @@ class InflightGate:
             self.in_flight += 1
             return True
         if len(self._waiters) >= self.queue_size or self.wait_seconds <= 0:
+            self.turned_away += 1
             return False
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.append(waiter)
@@ -61,6 +63,7 @@ class InflightGate:
                 return True
             self._waiters.remove(waiter)
             waiter.cancel()
+            self.turned_away += 1
             return False
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
