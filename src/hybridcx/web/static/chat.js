@@ -258,7 +258,8 @@ async function start(event) {
       offerSuggestions();
     }
   } catch (err) {
-    ui.startError.textContent = err.message;
+    ui.startError.textContent =
+      err.status === 503 ? "We're very busy right now. Please try again in a moment." : err.message;
   } finally {
     submit.disabled = false;
   }
