@@ -93,9 +93,9 @@ def test_past_the_limit_and_the_queue_a_message_gets_503_and_is_not_stored(
 
         shed = api.say(conv, "what time do you open?", **{"Idempotency-Key": "k2"})
         assert shed.status_code == 503
-        assert shed.headers["Retry-After"] == "1"
         body = shed.json()
-        assert body["code"] == "overloaded" and body["retry_after"] == 1
+        assert body["code"] == "overloaded"
+        assert int(shed.headers["Retry-After"]) == body["retry_after"] >= 1
         assert "Nothing you sent was stored" in body["detail"]
         assert "Idempotency-Key" in body["detail"]
         start = api.http.post(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from hybridcx.kit.overload import GATED_PATHS, InflightGate
 
 
@@ -91,6 +93,29 @@ def test_a_cancelled_waiter_gives_its_place_up() -> None:
         gate.release()  # goes to the second waiter, not to the cancelled one
         assert await second
         assert gate.in_flight == 1 and gate.waiting == 0
+
+    run(scenario())
+
+
+def test_retry_after_is_when_the_waiting_requests_are_likely_through() -> None:
+    async def scenario() -> None:
+        gate = InflightGate(limit=4, queue_size=100, wait_seconds=60)
+        for _ in range(4):
+            assert await gate.acquire()
+        assert gate.retry_after() == 1  # nothing measured yet
+        gate.record_hold(2.0)
+        assert gate.hold_seconds == 2.0
+        waiters = [asyncio.create_task(gate.acquire()) for _ in range(9)]
+        await asyncio.sleep(0)
+        assert gate.retry_after() == 5  # (9 waiting + this one) x 2 s / 4 slots
+        gate.record_hold(1.0)  # smoothed: 2.0 + 0.2 x (1.0 - 2.0)
+        assert gate.hold_seconds == pytest.approx(1.8)
+        gate.record_hold(1000.0)
+        assert gate.retry_after() == 30  # never longer than that
+        for waiter in waiters:
+            waiter.cancel()
+        await asyncio.gather(*waiters, return_exceptions=True)
+        assert gate.waiting == 0
 
     run(scenario())
 

@@ -11,6 +11,7 @@ retries with the same Idempotency-Key and the message is stored once.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from collections import deque
@@ -23,7 +24,8 @@ log = structlog.get_logger(__name__)
 
 # Starting a conversation and a customer message: the two requests that run an AI turn.
 GATED_PATHS = re.compile(r"^/api/v1/conversations(/[^/]+/messages)?/?$")
-RETRY_AFTER_SECONDS = 1
+MIN_RETRY_AFTER = 1
+MAX_RETRY_AFTER = 30
 
 
 class InflightGate:
@@ -36,6 +38,7 @@ class InflightGate:
         self.wait_seconds = wait_seconds
         self.in_flight = 0
         self.turned_away = 0  # since start: what an operator (or a test) reads to see shedding
+        self.hold_seconds = 0.0  # how long a slot is held, smoothed over the recent ones
         self._waiters: deque[asyncio.Future[None]] = deque()
 
     @property
@@ -73,6 +76,16 @@ class InflightGate:
             raise
         return True
 
+    def record_hold(self, seconds: float) -> None:
+        weight = 0.2 if self.hold_seconds else 1.0
+        self.hold_seconds += weight * (seconds - self.hold_seconds)
+
+    def retry_after(self) -> int:
+        """Whole seconds until the requests waiting now are likely through (1 to 30): a client
+        turned away comes back when there is room, not into the same crowd a second later."""
+        drain = (self.waiting + 1) * self.hold_seconds / max(self.limit, 1)
+        return max(MIN_RETRY_AFTER, min(MAX_RETRY_AFTER, math.ceil(drain)))
+
     def release(self) -> None:
         """Hand the slot to the longest waiter, or free it."""
         while self._waiters:
@@ -106,9 +119,11 @@ class InflightLimit:
             self._note_shed()
             await _busy_response(self.gate)(scope, receive, send)
             return
+        started = time.monotonic()
         try:
             await self.app(scope, receive, send)
         finally:
+            self.gate.record_hold(time.monotonic() - started)
             self.gate.release()
 
     def _note_shed(self) -> None:
@@ -128,14 +143,15 @@ class InflightLimit:
 
 
 def _busy_response(gate: InflightGate) -> JSONResponse:
+    seconds = gate.retry_after()
     return JSONResponse(
         {
             "detail": f"The server is busy ({gate.limit} conversations are being answered and "
-            f"{gate.waiting} are waiting). Nothing you sent was stored. Retry in "
-            f"{RETRY_AFTER_SECONDS} s with the same Idempotency-Key.",
+            f"{gate.waiting} are waiting). Nothing you sent was stored. Retry in {seconds} s "
+            "with the same Idempotency-Key.",
             "code": "overloaded",
-            "retry_after": RETRY_AFTER_SECONDS,
+            "retry_after": seconds,
         },
         status_code=503,
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        headers={"Retry-After": str(seconds)},
     )
