@@ -431,7 +431,9 @@ async def _run_chat(config: LoadConfig, driver: Driver) -> Report:
 
     async def warm(chat: Chat) -> None:
         for n, text in enumerate(plans[chat.index][: config.warmup]):
-            await send_message(driver, chat, Sent(f"{run_id}-{chat.index}-w{n}", text.text))
+            sent = Sent(f"{run_id}-{chat.index}-w{n}", text.text)
+            if await send_message(driver, chat, sent) is None:
+                report.failed += 1
 
     await asyncio.gather(*(warm(c) for c in live))
 
