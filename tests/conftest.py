@@ -10,12 +10,25 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests import clock
 from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for, wipe_postgres
 
 if TYPE_CHECKING:
     from tests.fake_twilio import FakeTwilio
 
 pytest_plugins = ["tests.fake_openai", "tests.fake_twilio"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    clock.start()  # before collection: no test sees today's date (tests/clock.py)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    clock.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"clock: tests run at {clock.destination().isoformat()} (set {clock.ENV} to move it)"
 
 
 def _backends() -> list[object]:
