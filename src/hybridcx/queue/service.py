@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hybridcx.auth.permissions import HANDLING_ROLES
 from hybridcx.conversations import repository as repo
@@ -26,6 +27,9 @@ from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
+#: Queued conversations dispatch reads at a time (it stops once every agent is full).
+DISPATCH_PAGE = 100
+
 
 @dataclass(frozen=True)
 class QueueEntry:
@@ -35,16 +39,56 @@ class QueueEntry:
     waiting_seconds: int
 
 
+def _epoch_minutes(value: Any, dialect: str) -> Any:
+    if dialect == "sqlite":
+        return (func.julianday(value) - 2440587.5) * 1440.0
+    return func.extract("epoch", value) / 60.0
+
+
+def _order_key(weights: QueuePriority, dialect: str, conv: Any, customer: Any) -> Any:
+    """``priority`` without the clock: every queued conversation gains the same per waiting
+    minute, so ordering by (tier + VIP weight − per-minute weight × queued-at minute) is
+    ordering by priority, and the database can count and sort it without Python."""
+    tier = case({t: float(w) for t, w in weights.tier_weight.items()}, value=conv.tier, else_=100.0)
+    vip = case((customer.vip.is_(True), float(weights.vip_bonus)), else_=0.0)
+    queued = func.coalesce(conv.queued_at, conv.created_at)
+    return tier + vip - float(weights.per_waiting_minute) * _epoch_minutes(queued, dialect)
+
+
+def _queued(conv: Any, workspace_id: str) -> Any:
+    return (conv.workspace_id == workspace_id) & (conv.status == "queued")
+
+
 async def queue_entries(
-    session: AsyncSession, workspace_id: str, weights: QueuePriority, *, now: datetime | None = None
+    session: AsyncSession,
+    workspace_id: str,
+    weights: QueuePriority,
+    *,
+    now: datetime | None = None,
+    limit: int | None = 500,
+    offset: int = 0,
+    scope: Any = None,
 ) -> list[QueueEntry]:
-    """Queued conversations of a workspace, highest priority first."""
+    """Queued conversations of a workspace, highest priority first: one page, sorted by the
+    database (only the page's customers are loaded and decrypted)."""
     now = now or utcnow()
+    dialect = session.get_bind().dialect.name
+    queued = func.coalesce(Conversation.queued_at, Conversation.created_at)
     stmt = (
         select(Conversation, Customer)
         .join(Customer, Customer.id == Conversation.customer_id)
-        .where(Conversation.workspace_id == workspace_id, Conversation.status == "queued")
+        .where(_queued(Conversation, workspace_id))
+        .order_by(
+            _order_key(weights, dialect, Conversation, Customer).desc(),
+            queued,
+            Conversation.id,
+        )
+        .offset(offset)
     )
+    if scope is not None:
+        stmt = stmt.where(scope)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     entries = []
     for conv, customer in (await session.execute(stmt)).all():
         queued_at = conv.queued_at or conv.created_at
@@ -58,8 +102,16 @@ async def queue_entries(
                 waiting_seconds=int(max(0.0, (now - queued_at).total_seconds())),
             )
         )
-    entries.sort(key=lambda e: (-e.priority, e.conversation.queued_at or now, e.conversation.id))
     return entries
+
+
+async def queue_summary(session: AsyncSession, workspace_id: str) -> tuple[int, datetime | None]:
+    """How many wait, and since when the longest has waited."""
+    stmt = select(
+        func.count(), func.min(func.coalesce(Conversation.queued_at, Conversation.created_at))
+    ).where(_queued(Conversation, workspace_id))
+    count, oldest = (await session.execute(stmt)).one()
+    return int(count), oldest
 
 
 def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
@@ -88,13 +140,30 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
 async def queue_position(
     session: AsyncSession, conv: Conversation, weights: QueuePriority
 ) -> int | None:
+    """1 + how many queued conversations are served before ``conv``: one count the database
+    answers from the workspace/status index, whatever the length of the queue."""
     if conv.status != "queued":
         return None
-    entries = await queue_entries(session, conv.workspace_id, weights)
-    for i, entry in enumerate(entries, start=1):
-        if entry.conversation.id == conv.id:
-            return i
-    return None
+    dialect = session.get_bind().dialect.name
+    me, me_customer = aliased(Conversation), aliased(Customer)
+    other, other_customer = aliased(Conversation), aliased(Customer)
+    mine = _order_key(weights, dialect, me, me_customer)
+    theirs = _order_key(weights, dialect, other, other_customer)
+    my_queued = func.coalesce(me.queued_at, me.created_at)
+    their_queued = func.coalesce(other.queued_at, other.created_at)
+    ahead = (theirs > mine) | (
+        (theirs == mine)
+        & ((their_queued < my_queued) | ((their_queued == my_queued) & (other.id < me.id)))
+    )
+    stmt = (
+        select(func.count())
+        .select_from(me)
+        .join(me_customer, me_customer.id == me.customer_id)
+        .join(other, _queued(other, conv.workspace_id) & (other.id != me.id))
+        .join(other_customer, other_customer.id == other.customer_id)
+        .where(me.id == conv.id, ahead)
+    )
+    return int((await session.execute(stmt)).scalar_one()) + 1
 
 
 async def online_candidates(
@@ -194,24 +263,39 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
             return 0
         by_id = {c.id: c for c in candidates}
         teams = await _candidate_teams(session, list(by_id))
-        entries = await queue_entries(session, workspace_id, weights)
-        # Experiments (issue 10): a conversation in an arm that sets the assignment strategy.
-        arm_strategies = await assignment_strategies(
-            session, runtime, workspace_id, [e.conversation.id for e in entries]
-        )
-        for entry in entries:
-            conv = entry.conversation
-            work = queued_work(entry)
-            strategy = arm_strategies.get(conv.id, runtime.strategy)
-            # Teams (access): a team's conversation goes to that team's agents.
-            eligible = [c for c in by_id.values() if _in_team(conv, teams.get(c.id))]
-            choice, decision = decide(strategy, work, eligible)
-            if choice is None:
-                continue
-            agent = await repo.get_agent(session, choice.id, workspace_id=workspace_id)
-            if agent is None:
-                continue
-            if await assign(session, outbox, conv, agent, via="auto", from_statuses=("queued",)):
+        passed = 0  # queued conversations offered and left in the queue
+        while any(c.load < c.capacity for c in by_id.values()):
+            # A page at a time, highest priority first; stop when every agent is full.
+            entries = await queue_entries(
+                session, workspace_id, weights, limit=DISPATCH_PAGE, offset=passed
+            )
+            if not entries:
+                break
+            # Experiments (issue 10): a conversation in an arm that sets the assignment strategy.
+            arm_strategies = await assignment_strategies(
+                session, runtime, workspace_id, [e.conversation.id for e in entries]
+            )
+            for entry in entries:
+                conv = entry.conversation
+                work = queued_work(entry)
+                strategy = arm_strategies.get(conv.id, runtime.strategy)
+                # Teams (access): a team's conversation goes to that team's agents.
+                eligible = [c for c in by_id.values() if _in_team(conv, teams.get(c.id))]
+                choice, decision = decide(strategy, work, eligible)
+                agent = (
+                    None
+                    if choice is None
+                    else await repo.get_agent(session, choice.id, workspace_id=workspace_id)
+                )
+                if (
+                    choice is None
+                    or agent is None
+                    or not await assign(
+                        session, outbox, conv, agent, via="auto", from_statuses=("queued",)
+                    )
+                ):
+                    passed += 1
+                    continue
                 assigned += 1
                 assigned_ids.append(conv.id)
                 if decision is not None:  # predictive routing's audit record (issue 10)
@@ -225,6 +309,8 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
                 by_id[choice.id] = AgentCandidate(
                     **{**choice.__dict__, "load": choice.load + 1, "idle_since": utcnow()}
                 )
+            if len(entries) < DISPATCH_PAGE:
+                break
         if assigned:
             outbox.to_staff(workspace_id, {"type": "queue.updated"})
     await outbox.flush(runtime.bus)
