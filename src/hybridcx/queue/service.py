@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import case, func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -55,7 +56,7 @@ def _order_key(weights: QueuePriority, dialect: str, conv: Any, customer: Any) -
     return tier + vip - float(weights.per_waiting_minute) * _epoch_minutes(queued, dialect)
 
 
-def _queued(conv: Any, workspace_id: str) -> Any:
+def _queued(conv: Any, workspace_id: Any) -> Any:
     return (conv.workspace_id == workspace_id) & (conv.status == "queued")
 
 
@@ -144,7 +145,29 @@ async def queue_position(
     answers from the workspace/status index, whatever the length of the queue."""
     if conv.status != "queued":
         return None
-    dialect = session.get_bind().dialect.name
+    stmt = _position_statement(_weights_key(weights), session.get_bind().dialect.name)
+    params = {"conversation_id": conv.id, "workspace_id": conv.workspace_id}
+    return int((await session.execute(stmt, params)).scalar_one()) + 1
+
+
+def _weights_key(weights: QueuePriority) -> tuple[tuple[tuple[int, float], ...], float, float]:
+    return (
+        tuple(sorted(weights.tier_weight.items())),
+        weights.vip_bonus,
+        weights.per_waiting_minute,
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _position_statement(
+    key: tuple[tuple[tuple[int, float], ...], float, float], dialect: str
+) -> Any:
+    """Built once per policy and dialect (building aliased expressions costs more than running
+    the query); the ids are bound parameters."""
+    tiers, vip_bonus, per_minute = key
+    weights = QueuePriority(
+        tier_weight=dict(tiers), vip_bonus=vip_bonus, per_waiting_minute=per_minute
+    )
     me, me_customer = aliased(Conversation), aliased(Customer)
     other, other_customer = aliased(Conversation), aliased(Customer)
     mine = _order_key(weights, dialect, me, me_customer)
@@ -155,15 +178,15 @@ async def queue_position(
         (theirs == mine)
         & ((their_queued < my_queued) | ((their_queued == my_queued) & (other.id < me.id)))
     )
-    stmt = (
+    workspace: Any = bindparam("workspace_id")
+    return (
         select(func.count())
         .select_from(me)
         .join(me_customer, me_customer.id == me.customer_id)
-        .join(other, _queued(other, conv.workspace_id) & (other.id != me.id))
+        .join(other, _queued(other, workspace) & (other.id != me.id))
         .join(other_customer, other_customer.id == other.customer_id)
-        .where(me.id == conv.id, ahead)
+        .where(me.id == bindparam("conversation_id"), ahead)
     )
-    return int((await session.execute(stmt)).scalar_one()) + 1
 
 
 async def online_candidates(
