@@ -59,7 +59,7 @@ from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext,
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.privacy.pii import mask_payment_data
 from hybridcx.privacy.pii import redact_fast as mask_pii
-from hybridcx.queue.service import assign, dispatch, queue_position
+from hybridcx.queue.service import assign, dispatch, queue_position, rank
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import load_protected
@@ -522,6 +522,7 @@ class ConversationService:
             conv.tier = decision.tier
             conv.queued_at = utcnow()
             conv.required_skill = policy.skill_by_tier.get(decision.tier)
+            rank(conv, vip=customer.vip, weights=self.rt.policies.policy(slug).queue)
             conv.handoff = build_handoff(
                 profile, about, full_transcript, channel=conv.channel, said=said
             )
@@ -541,6 +542,7 @@ class ConversationService:
                 conv.tier = decision.tier
                 if conv.status == "queued":
                     conv.required_skill = policy.skill_by_tier.get(conv.tier, conv.required_skill)
+                    rank(conv, vip=customer.vip, weights=self.rt.policies.policy(slug).queue)
             conv.handoff = build_handoff(
                 profile, about, full_transcript, channel=conv.channel, said=said
             )
@@ -885,6 +887,8 @@ class ConversationService:
                 policy = self.rt.policies.policy(ws.slug)
                 conv.status, conv.assigned_agent_id, conv.queued_at = "queued", None, utcnow()
                 conv.required_skill = body.skill or policy.skill_by_tier.get(conv.tier)
+                customer = await repo.get_customer(session, conv.customer_id)
+                rank(conv, vip=customer.vip, weights=policy.queue)
                 handoff = dict(conv.handoff or {})
                 handoff["declined_by"] = sorted(
                     {*handoff.get("declined_by", []), *([from_agent] if from_agent else [])}

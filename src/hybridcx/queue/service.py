@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from hybridcx.auth.permissions import HANDLING_ROLES
 from hybridcx.conversations import repository as repo
@@ -21,7 +19,7 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Agent, AgentPresence, Conversation, Customer, Workspace
 from hybridcx.pipeline.policy import QueuePriority
-from hybridcx.queue.priority import priority
+from hybridcx.queue.priority import priority, queue_rank
 from hybridcx.queue.strategy import AgentCandidate, QueuedWork
 from hybridcx.routing.strategy import decide
 from hybridcx.runtime import Runtime
@@ -40,24 +38,27 @@ class QueueEntry:
     waiting_seconds: int
 
 
-def _epoch_minutes(value: Any, dialect: str) -> Any:
-    if dialect == "sqlite":
-        return (func.julianday(value) - 2440587.5) * 1440.0
-    return func.extract("epoch", value) / 60.0
-
-
-def _order_key(weights: QueuePriority, dialect: str, conv: Any, customer: Any) -> Any:
-    """``priority`` without the clock: every queued conversation gains the same per waiting
-    minute, so ordering by (tier + VIP weight − per-minute weight × queued-at minute) is
-    ordering by priority, and the database can count and sort it without Python."""
-    tier = case({t: float(w) for t, w in weights.tier_weight.items()}, value=conv.tier, else_=100.0)
-    vip = case((customer.vip.is_(True), float(weights.vip_bonus)), else_=0.0)
-    queued = func.coalesce(conv.queued_at, conv.created_at)
-    return tier + vip - float(weights.per_waiting_minute) * _epoch_minutes(queued, dialect)
-
-
 def _queued(conv: Any, workspace_id: Any) -> Any:
     return (conv.workspace_id == workspace_id) & (conv.status == "queued")
+
+
+def rank(conv: Conversation, *, vip: bool, weights: QueuePriority) -> None:
+    """Set the conversation's place in the queue order (when it is queued, or re-tiered)."""
+    conv.queue_rank = queue_rank(
+        tier=conv.tier, vip=vip, queued_at=conv.queued_at or conv.created_at, weights=weights
+    )
+
+
+@event.listens_for(Conversation, "before_insert")
+@event.listens_for(Conversation, "before_update")
+def _rank_unranked(_mapper: object, connection: Any, conv: Conversation) -> None:
+    """A conversation queued by a path that did not rank it gets the default weights' rank."""
+    if conv.status != "queued" or conv.queue_rank is not None:
+        return
+    vip = connection.execute(
+        select(Customer.vip).where(Customer.id == conv.customer_id)
+    ).scalar_one_or_none()
+    rank(conv, vip=bool(vip), weights=QueuePriority())
 
 
 async def queue_entries(
@@ -73,15 +74,13 @@ async def queue_entries(
     """Queued conversations of a workspace, highest priority first: one page, sorted by the
     database (only the page's customers are loaded and decrypted)."""
     now = now or utcnow()
-    dialect = session.get_bind().dialect.name
-    queued = func.coalesce(Conversation.queued_at, Conversation.created_at)
     stmt = (
         select(Conversation, Customer)
         .join(Customer, Customer.id == Conversation.customer_id)
         .where(_queued(Conversation, workspace_id))
         .order_by(
-            _order_key(weights, dialect, Conversation, Customer).desc(),
-            queued,
+            Conversation.queue_rank.desc(),
+            func.coalesce(Conversation.queued_at, Conversation.created_at),
             Conversation.id,
         )
         .offset(offset)
@@ -141,52 +140,28 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
 async def queue_position(
     session: AsyncSession, conv: Conversation, weights: QueuePriority
 ) -> int | None:
-    """1 + how many queued conversations are served before ``conv``: one count the database
-    answers from the workspace/status index, whatever the length of the queue."""
+    """1 + how many queued conversations are served before ``conv``: a count over the
+    (workspace, status, queue_rank) index, whatever the length of the queue."""
     if conv.status != "queued":
         return None
-    stmt = _position_statement(_weights_key(weights), session.get_bind().dialect.name)
-    params = {"conversation_id": conv.id, "workspace_id": conv.workspace_id}
-    return int((await session.execute(stmt, params)).scalar_one()) + 1
-
-
-def _weights_key(weights: QueuePriority) -> tuple[tuple[tuple[int, float], ...], float, float]:
-    return (
-        tuple(sorted(weights.tier_weight.items())),
-        weights.vip_bonus,
-        weights.per_waiting_minute,
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _position_statement(
-    key: tuple[tuple[tuple[int, float], ...], float, float], dialect: str
-) -> Any:
-    """Built once per policy and dialect (building aliased expressions costs more than running
-    the query); the ids are bound parameters."""
-    tiers, vip_bonus, per_minute = key
-    weights = QueuePriority(
-        tier_weight=dict(tiers), vip_bonus=vip_bonus, per_waiting_minute=per_minute
-    )
-    me, me_customer = aliased(Conversation), aliased(Customer)
-    other, other_customer = aliased(Conversation), aliased(Customer)
-    mine = _order_key(weights, dialect, me, me_customer)
-    theirs = _order_key(weights, dialect, other, other_customer)
-    my_queued = func.coalesce(me.queued_at, me.created_at)
+    if conv.queue_rank is None:
+        rank(conv, vip=(await repo.get_customer(session, conv.customer_id)).vip, weights=weights)
+    queued_at = conv.queued_at or conv.created_at
+    other = Conversation
     their_queued = func.coalesce(other.queued_at, other.created_at)
-    ahead = (theirs > mine) | (
-        (theirs == mine)
-        & ((their_queued < my_queued) | ((their_queued == my_queued) & (other.id < me.id)))
+    # Two counts, each a range of the index (an OR of the two would read every queued row).
+    higher = select(func.count()).where(
+        _queued(other, conv.workspace_id), other.queue_rank > conv.queue_rank
     )
-    workspace: Any = bindparam("workspace_id")
-    return (
-        select(func.count())
-        .select_from(me)
-        .join(me_customer, me_customer.id == me.customer_id)
-        .join(other, _queued(other, workspace) & (other.id != me.id))
-        .join(other_customer, other_customer.id == other.customer_id)
-        .where(me.id == bindparam("conversation_id"), ahead)
+    tied_earlier = select(func.count()).where(
+        _queued(other, conv.workspace_id),
+        other.queue_rank == conv.queue_rank,
+        other.id != conv.id,
+        (their_queued < queued_at) | ((their_queued == queued_at) & (other.id < conv.id)),
     )
+    stmt = select(higher.scalar_subquery() + tied_earlier.scalar_subquery())
+    with session.no_autoflush:  # this conversation's own row need not be written first
+        return int((await session.execute(stmt)).scalar_one()) + 1
 
 
 async def online_candidates(
