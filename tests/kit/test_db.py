@@ -54,6 +54,29 @@ def test_a_writer_that_read_first_is_not_failed_by_another_process(tmp_path: Pat
     assert asyncio.run(scenario()) == 2  # both increments, neither lost nor failed
 
 
+def test_a_plain_session_that_reads_then_writes_is_not_failed_either(tmp_path: Path) -> None:
+    """Sessions outside ``transaction()`` (a background job that reads, then commits a write)
+    read outside any transaction and begin at their first write, where SQLite can wait."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
+
+    async def scenario() -> int:
+        await _table(url)
+        engine = create_engine(url)
+        factory = session_factory(engine)
+        async with factory() as reader:
+            n = (await reader.execute(text("SELECT n FROM counter"))).scalar_one()
+            async with transaction(factory) as writer:  # another writer commits meanwhile
+                await writer.execute(text("UPDATE counter SET n = n + 10"))
+            await reader.execute(text("UPDATE counter SET n = n + :n"), {"n": n + 1})
+            await reader.commit()
+        async with factory() as session:
+            total = (await session.execute(text("SELECT n FROM counter"))).scalar_one()
+        await engine.dispose()
+        return int(total)
+
+    assert asyncio.run(scenario()) == 11
+
+
 def test_writers_in_one_process_take_turns(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}"
 

@@ -44,6 +44,9 @@ def create_engine(
             engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms)
         )
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_lazy_begin)
+        event.listen(engine.sync_engine, "commit", _sqlite_ended)
+        event.listen(engine.sync_engine, "rollback", _sqlite_ended)
     else:
         engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     if keyring is not None:
@@ -72,14 +75,34 @@ def _sqlite_pragmas(busy_timeout_ms: int, dbapi_conn: Any, _record: object) -> N
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    """Writes begin IMMEDIATE; reads stay deferred so they never wait for a writer.
+    """Write transactions begin IMMEDIATE; the others begin only at their first write.
 
-    In WAL mode a deferred transaction that has read and then writes fails at once with
-    "database is locked" if another connection committed in between: SQLite cannot upgrade its
-    snapshot, and the busy handler is not consulted. BEGIN IMMEDIATE takes the write lock
-    before the first read, waiting (busy_timeout) for it instead."""
-    immediate = conn.get_execution_options().get(WRITE, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    In WAL mode a transaction that has read and then writes fails at once with "database is
+    locked" if another connection committed in between: SQLite cannot move its snapshot, and
+    the busy handler is not consulted. BEGIN IMMEDIATE (``transaction()``) takes the write lock
+    before the first read, waiting (busy_timeout) for it instead. Other sessions read outside
+    any transaction, so they never hold a snapshot or wait for a writer; should one write, its
+    transaction begins right before that first write (as Python's sqlite3 module does by
+    default), where SQLite can still wait for the lock."""
+    if conn.get_execution_options().get(WRITE, False):
+        conn.info.pop(_LAZY, None)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.info[_LAZY] = True
+
+
+_LAZY = "hybridcx_begin_at_first_write"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _sqlite_lazy_begin(conn: Connection, cursor: Any, statement: str, *_args: object) -> None:
+    if conn.info.get(_LAZY) and statement.lstrip()[:7].upper().startswith(_WRITES):
+        conn.info[_LAZY] = False
+        cursor.execute("BEGIN")
+
+
+def _sqlite_ended(conn: Connection) -> None:
+    conn.info.pop(_LAZY, None)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
