@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await access.stop(app)  # access9
             if watcher is not None:
                 watcher.cancel()
+            runtime.assist_debouncer.cancel()  # assist nobody will see any more
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
