@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await access.stop(app)  # access9
             if watcher is not None:
                 watcher.cancel()
+            runtime.assist_debouncer.cancel()  # assist nobody will see any more
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -213,7 +214,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)
+        return JSONResponse(
+            {"detail": exc.message, "code": exc.code},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

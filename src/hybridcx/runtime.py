@@ -12,6 +12,7 @@ from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
 from hybridcx.improvement.config import LearningConfig
 from hybridcx.kit.db import create_engine, session_factory
+from hybridcx.kit.debounce import Debouncer
 from hybridcx.knowledge.engine.answer import Answerer
 from hybridcx.knowledge.service import KnowledgeService
 from hybridcx.pipeline.base import Pipeline
@@ -48,6 +49,12 @@ class Runtime:
     learning: Any = None  # hybridcx.improvement.config.LearningConfig
     # Every assignment strategy by name, for experiment arms that set one (issue 10).
     strategies: dict[str, AssignmentStrategy] = field(default_factory=dict)
+    # The texts a turn's model steps will embed, and the encoder that embeds them off the event
+    # loop before the turn's transaction (None when the NLU is off).
+    turn_texts: Callable[[str], list[str]] | None = None
+    encoder: Any = None  # hybridcx.nlu.embeddings.SharedEncoder
+    # Agent assist is recomputed after the customer's answer, once per burst of messages.
+    assist_debouncer: Debouncer = field(default_factory=Debouncer)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -57,6 +64,7 @@ class Runtime:
         configure_pii(model_dir=settings.pii_model_dir)
         live_model, build = _pipeline_builder(settings)
         policies = PolicyStore(settings.policy_dir, build)
+        turn_texts, encoder = _encoder(settings)
         return cls(
             engine=engine,
             sessions=session_factory(engine),
@@ -74,6 +82,8 @@ class Runtime:
             live_model=live_model,
             learning=LearningConfig.from_settings(settings),
             strategies={name: _strategy(name, settings) for name in STRATEGIES},
+            turn_texts=turn_texts,
+            encoder=encoder,
         )
 
 
@@ -115,6 +125,15 @@ def _pipeline_builder(settings: Settings) -> tuple[Any, Callable[[RoutingPolicy]
         )
 
     return live_model, build
+
+
+def _encoder(settings: Settings) -> tuple[Callable[[str], list[str]] | None, Any]:
+    if not settings.nlu_enabled:
+        return None, None
+    from hybridcx.brain import texts_to_encode
+    from hybridcx.nlu.embeddings import shared_embedder
+
+    return texts_to_encode, shared_embedder()
 
 
 def _answerer(settings: Settings) -> Answerer | None:
