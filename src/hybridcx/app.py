@@ -34,6 +34,7 @@ from hybridcx.improvement.scheduler import retrain_schedule
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
+from hybridcx.kit.overload import InflightGate, InflightLimit
 from hybridcx.knowledge.endpoints import router as knowledge_router
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
@@ -102,6 +103,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     _install_error_handlers(app)
 
+    gate = InflightGate(
+        limit=settings.max_inflight_turns,
+        queue_size=settings.inflight_queue_size,
+        wait_seconds=settings.inflight_wait_seconds,
+    )
+    app.state.inflight_gate = gate
+    # Innermost, so a request refused for its size or rate never takes a turn slot.
+    app.add_middleware(InflightLimit, gate=gate)
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)
     install_security(app, settings)  # access9: rate limits, security headers

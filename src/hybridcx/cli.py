@@ -93,16 +93,64 @@ def _safe_url(settings: Settings) -> str:
 def serve(
     host: Annotated[str | None, typer.Option(help="Defaults to HYBRIDCX_HOST.")] = None,
     port: Annotated[int | None, typer.Option(help="Defaults to HYBRIDCX_PORT.")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Server processes sharing the port (needs PostgreSQL and Redis).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the API and WebSockets."""
-    _serve(Settings(), host, port)
+    settings = Settings()
+    if workers > 1:
+        problem = workers_problem(settings)
+        if problem:
+            typer.echo(f"Error: --workers {workers}: {problem}", err=True)
+            raise typer.Exit(2)
+    _serve(settings, host, port, workers=workers)
 
 
-def _serve(settings: Settings, host: str | None, port: int | None) -> None:
+def workers_problem(settings: Settings) -> str | None:
+    """Why several processes cannot serve with these settings, or None when they can."""
+    if settings.effective_database_url.startswith("sqlite"):
+        return (
+            "several processes need PostgreSQL (HYBRIDCX_DATABASE_URL). SQLite takes one "
+            "writer at a time, so more processes add lock waits, not throughput. Run one "
+            "process, or see docs/operations.md#several-processes-on-one-machine."
+        )
+    if not settings.redis_url:
+        return (
+            "several processes need Redis (HYBRIDCX_REDIS_URL) to pass live events between "
+            "them; without it a customer or agent connected to one process misses what "
+            "another does. See docs/operations.md#several-processes-on-one-machine."
+        )
+    return None
+
+
+def _serve(settings: Settings, host: str | None, port: int | None, *, workers: int = 1) -> None:
     import uvicorn
 
     from hybridcx.app import create_app
 
+    if workers > 1:
+        from hybridcx.privacy.keys import keyring_from_settings
+
+        # On a fresh data dir every worker would generate its own key file, and the last one
+        # written would win: make it once here, before they start.
+        keyring_from_settings(settings)
+        # Each worker builds its own app from the same environment (uvicorn spawns them and
+        # shares the listening socket); the parent only supervises.
+        uvicorn.run(
+            "hybridcx.app:create_app",
+            factory=True,
+            workers=workers,
+            host=host or settings.host,
+            port=port or settings.port,
+            log_level="warning",
+        )
+        return
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,

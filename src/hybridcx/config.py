@@ -91,6 +91,19 @@ class Settings(BaseSettings):
     )
     # ---- end of issue 10 settings ----
     log_level: str = "info"
+    # ---- overload: load shedding on the customer turn (kit/overload.py) ----
+    max_inflight_turns: int = Field(
+        default=64,
+        ge=0,
+        description="Conversation starts and customer messages answered at once per process; "
+        "0 = no limit. Beyond it, requests wait (see the next two) or get 503 + Retry-After.",
+    )
+    inflight_queue_size: int = Field(
+        default=256, ge=0, description="Requests that may wait for a turn slot per process."
+    )
+    inflight_wait_seconds: float = Field(
+        default=5.0, ge=0, description="How long a request waits for a slot before its 503."
+    )
 
     # ---- privacy (issue 9): encryption at rest, PII model, retention ----
     encryption_keys: str | None = Field(

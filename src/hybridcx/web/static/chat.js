@@ -240,7 +240,8 @@ async function start(event) {
     const body = { channel: "webchat", customer: { email, name: form.name.value.trim() } };
     if (inbox) body.inbox = inbox;
     if (identity && identity.email.toLowerCase() === email.toLowerCase()) body.identity_hash = identity.identity_hash;
-    const conv = await api("/api/v1/conversations", { method: "POST", body });
+    // No Idempotency-Key here: only a 503 (turned away before anything was stored) is retried.
+    const conv = await retrying(() => api("/api/v1/conversations", { method: "POST", body }), [503], 4);
     state.id = conv.id;
     state.token = conv.customer_token;
     save({ survey_done: false });
@@ -257,7 +258,8 @@ async function start(event) {
       offerSuggestions();
     }
   } catch (err) {
-    ui.startError.textContent = err.message;
+    ui.startError.textContent =
+      err.status === 503 ? "We're very busy right now. Please try again in a moment." : err.message;
   } finally {
     submit.disabled = false;
   }
@@ -292,8 +294,9 @@ async function send(text) {
     for (const m of turn.messages) addMessage(m);
     applyState(turn.conversation);
   } catch (err) {
-    ui.sendError.textContent = err.message;
-    if (err.status !== 0) return;
+    ui.sendError.textContent =
+      err.status === 503 ? "We're very busy right now and your message was not sent. Please try again in a moment." : err.message;
+    if (err.status !== 0 && err.status !== 503) return;
     ui.input.value = ui.input.value || text; // keep what could not be sent
   } finally {
     state.pending -= 1;
@@ -301,18 +304,25 @@ async function send(text) {
   }
 }
 
-// The same Idempotency-Key makes a retry after a network blip store the message only once.
-async function postWithRetry(text, key) {
+// The same Idempotency-Key makes a retry after a network blip store the message only once; a
+// 503 means the server was too busy to take it and stored nothing.
+function postWithRetry(text, key) {
+  const post = () =>
+    api(`/api/v1/conversations/${encodeURIComponent(state.id)}/messages`, {
+      method: "POST",
+      token: state.token,
+      body: { text },
+      headers: { "Idempotency-Key": key },
+    });
+  return retrying(post, [0, 503], 4);
+}
+
+async function retrying(call, statuses, attempts) {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await api(`/api/v1/conversations/${encodeURIComponent(state.id)}/messages`, {
-        method: "POST",
-        token: state.token,
-        body: { text },
-        headers: { "Idempotency-Key": key },
-      });
+      return await call();
     } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 0 || attempt >= 2) throw err;
+      if (!(err instanceof ApiError) || !statuses.includes(err.status) || attempt >= attempts) throw err;
       await new Promise((r) => setTimeout(r, 1000 * (attempt + 1)));
     }
   }
