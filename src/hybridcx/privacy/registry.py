@@ -168,3 +168,23 @@ STAFF_DATA: dict[str, str] = {
     "customer content: customers appear as ids or the keyed hash an erasure keeps, which "
     "point at no one after an erasure",
 }
+
+#: What else the server keeps under its data dir (a file or a top-level folder), and why it
+#: holds no customer data that erasure, retention or export would have to reach.
+NO_PERSONAL_DATA_FILES: dict[str, str] = {
+    "hybridcx.db": "the SQLite database: its tables are covered one by one above",
+    "hybridcx.db-wal": "the SQLite write-ahead log (the same tables)",
+    "hybridcx.db-shm": "the SQLite shared-memory index of the write-ahead log",
+    "hybridcx.db-journal": "the SQLite rollback journal (the same tables)",
+    "keys.json": "the encryption keys (0600); no data",
+    "policies": "per-workspace policy files written by operators",
+    "nlu": "the intent model trained from the bundled demo intents",
+    "nlu-registry": "intent model versions; their training_data.csv holds accepted training "
+    "examples (PII removed with redact_for_training, consenting customers only), kept as "
+    "immutable snapshots so a version can be reproduced; an erased customer's examples leave "
+    "the next trained version",
+    "routing": "routing outcome models: per-agent and per-feature statistics, no customer ids",
+    "models": "downloaded speech models",
+    "calls": "written only by `hybridcx speech call`, the operator's local phone simulator "
+    "(the AI's synthesized replies), never by the server",
+}
