@@ -151,7 +151,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "experiments": "experiment definitions and aggregate results; assignments are their own store",
     "webhook_endpoints": "the workspace's subscriber URLs and signing secrets",
     "kpi_watermarks": "per-workspace progress of the KPI rollup (a sequence number)",
-    "alembic_version": "the schema version",
+    "alembic_version": "the revision id of the database schema",
 }
 
 #: Tables with personal data of staff, not of the contact centre's customers: erasure and
