@@ -374,7 +374,7 @@ register_store(
 
 # ---- approvals (held AI actions) -----------------------------------------------------------
 
-_APPROVAL_STRIPPED = {"params": {}, "summary": "", "note": None, "result": {}}
+_APPROVAL_STRIPPED: dict[str, Any] = {"params": {}, "summary": "", "note": None, "result": {}}
 
 
 async def _erase_approvals(ctx: ErasureContext) -> int:
@@ -792,7 +792,7 @@ register_store(
 )
 
 
-def customer_query(workspace_id: str, customer_id: str) -> Select[tuple[Customer]]:
+def customer_query(workspace_id: str, customer_id: str) -> Select[Any]:
     return select(Customer).where(
         Customer.id == customer_id,
         Customer.workspace_id == workspace_id,
