@@ -3,22 +3,24 @@ real SMTP into the server, the real API and the real CLI (SQLite and PostgreSQL)
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import re
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import create_async_engine
 from typer.testing import CliRunner
 
 from hybridcx.cli import app
 from hybridcx.demo.seed import DEMO_WORKSPACE_SLUG
-from hybridcx.kit.db import transaction
+from hybridcx.kit.db import session_factory, transaction, upgrade
 from hybridcx.kit.ids import utcnow
 from hybridcx.models import Conversation, ConversationEvent, EmailDraft, EmailRecord
 from hybridcx.privacy.files import MAGIC, key_id_of_file
@@ -31,8 +33,9 @@ from tests.channels.test_email_smtp import (
     smtp_send,
     staff_token,
 )
+from tests.privacy.test_at_rest import LEGACY_SCHEMA, _engine
 from tests.privacy.test_gdpr import _wait_done
-from tests.support import Api, LiveServer
+from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer
 
 PHOTO = b"\x89PNG\r\n" + b"a receipt photo of Alex Morgan " * 200
 OTHER = "jordan.reed@example.com"
@@ -233,3 +236,52 @@ def test_attachment_files_are_sealed_and_keys_rotate_covers_them(
     # The old key is no longer used by anything, so prune removes it.
     pruned = CliRunner().invoke(app, ["keys", "prune"])
     assert pruned.exit_code == 0 and first_key in pruned.output, pruned.output
+
+
+async def _recipient_before_0017(backend: str, data_dir: Path) -> tuple[str, str]:
+    """A mail record written at revision 0016 with the recipient in clear, then upgraded."""
+    engine = await _engine(backend, data_dir)
+    try:
+        await upgrade(engine, "0016")
+        async with engine.begin() as conn:
+            params = {"now": datetime(2026, 1, 5, 12, 0)}
+            await conn.execute(
+                text(
+                    "INSERT INTO workspaces (id, slug, name, is_default, created_at) "
+                    "VALUES ('w1', 'legacy', 'Legacy', true, :now)"
+                ),
+                params,
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO email_messages (id, workspace_id, direction, rfc_message_id, "
+                    "status, from_addr, to_addr, subject, meta, created_at) VALUES ('r1', 'w1', "
+                    "'out', '<a@b>', 'sent', '', 'olive.oldtimer@example.com', '', '{}', :now)"
+                ),
+                params,
+            )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            raw = (await conn.execute(text("SELECT to_addr FROM email_messages"))).scalar_one()
+        async with session_factory(engine)() as s:
+            record = await s.get(EmailRecord, "r1")
+            assert record is not None
+            return str(raw), record.to_addr
+    finally:
+        await engine.dispose()
+        if backend == "postgres":
+            admin = create_async_engine(POSTGRES_URL)  # type: ignore[arg-type]
+            async with admin.begin() as conn:
+                await conn.execute(text(f"DROP SCHEMA IF EXISTS {LEGACY_SCHEMA} CASCADE"))
+            await admin.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_migration_0017_seals_the_recipients_of_mail_records(backend: str, tmp_path: Path) -> None:
+    if backend == "postgres" and not POSTGRES_URL:
+        if IN_CI:
+            pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (see DEVELOPERS.md)")
+    raw, read = asyncio.run(_recipient_before_0017(backend, tmp_path))
+    assert raw.startswith("v1:") and "olive" not in raw
+    assert read == "olive.oldtimer@example.com"

@@ -46,6 +46,7 @@ SEALED_COLUMNS = (
     SealedColumn("cases", "id", "resolution"),
     SealedColumn("conversation_events", "seq", "data", nested=True),
     SealedColumn("email_messages", "id", "from_addr"),
+    SealedColumn("email_messages", "id", "to_addr"),
     SealedColumn("email_messages", "id", "subject"),
     SealedColumn("email_messages", "id", "meta"),
     SealedColumn("email_drafts", "id", "text"),
