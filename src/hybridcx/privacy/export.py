@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.kit.errors import NotFound
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import Conversation, Customer
+from hybridcx.models import Conversation
 from hybridcx.privacy.registry import ExportContext, Skip, registered_stores
 from hybridcx.privacy.stores import customer_query
 

@@ -792,7 +792,7 @@ register_store(
 )
 
 
-def customer_query(workspace_id: str, customer_id: str) -> Select[Any]:
+def customer_query(workspace_id: str, customer_id: str) -> Select[Customer]:
     return select(Customer).where(
         Customer.id == customer_id,
         Customer.workspace_id == workspace_id,
