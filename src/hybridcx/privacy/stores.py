@@ -487,34 +487,42 @@ register_store(
 # ---- outbound webhook deliveries -----------------------------------------------------------
 
 
-async def _delete_deliveries(session: AsyncSession, conv_ids: list[str]) -> int:
+async def _scrub_deliveries(session: AsyncSession, conv_ids: list[str]) -> int:
+    """Deliveries of the conversations' messages go (their messages go too); deliveries of
+    their events stay, with the events' free text taken out of the body, so the webhook worker
+    never sees a gap to fill and sends an event twice."""
     n = 0
     for part in chunks(conv_ids):
-        sources = (
-            select(Message.id)
-            .where(Message.conversation_id.in_(part))
-            .union(select(ConversationEvent.id).where(ConversationEvent.conversation_id.in_(part)))
-        )
+        messages = select(Message.id).where(Message.conversation_id.in_(part))
         result = await session.execute(
-            delete(WebhookDelivery).where(WebhookDelivery.source_id.in_(sources))
+            delete(WebhookDelivery).where(WebhookDelivery.source_id.in_(messages))
         )
         n += result.rowcount or 0  # type: ignore[attr-defined]
+        events = select(ConversationEvent.id).where(ConversationEvent.conversation_id.in_(part))
+        stmt = select(WebhookDelivery).where(WebhookDelivery.source_id.in_(events))
+        for delivery in await _rows(session, stmt):
+            body = json.loads(delivery.body)
+            stripped = strip_text(body)
+            if stripped != body:
+                delivery.body = json.dumps(stripped, separators=(",", ":"))
+                n += 1
+    await session.flush()
     return n
 
 
 async def _erase_deliveries(ctx: ErasureContext) -> int:
-    return await _delete_deliveries(ctx.session, ctx.conversation_ids)
+    return await _scrub_deliveries(ctx.session, ctx.conversation_ids)
 
 
 async def _retain_deliveries(ctx: RetentionContext) -> int:
-    return await _delete_deliveries(ctx.session, ctx.conversation_ids)
+    return await _scrub_deliveries(ctx.session, ctx.conversation_ids)
 
 
 register_store(
     PersonalDataStore(
         "webhook_deliveries",
         "table",
-        "the bodies sent to the workspace's webhooks (message text, event data)",
+        "the bodies sent to the workspace's webhooks (message text, event free text)",
         erase=_erase_deliveries,
         retain=_retain_deliveries,
         export=Skip("copies of the messages and events in the export, sent to the company's own"),
