@@ -45,7 +45,12 @@ class LiveServer:
         self.port = free_port()
         self.app = create_app(settings)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", ws="auto"
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws="auto",
+            proxy_headers=False,  # as `hybridcx serve`: HYBRIDCX_TRUSTED_PROXIES decides
         )
         self.server = uvicorn.Server(config)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -120,10 +125,12 @@ async def wipe_postgres(url: str) -> None:
 
 
 def settings_for(backend: str, data_dir: Path, **overrides: Any) -> Settings:
-    url = POSTGRES_URL if backend == "postgres" else None
-    return Settings(
-        data_dir=data_dir, database_url=url, redis_url=None, _env_file=None, **overrides
-    )
+    url = overrides.pop("database_url", POSTGRES_URL if backend == "postgres" else None)
+    # Test servers sign in from one address hundreds of times a minute; the sign-in limits
+    # are exercised by tests/security/test_login_throttle.py with their own settings.
+    overrides.setdefault("rate_limit_login_per_ip", 100_000)
+    overrides.setdefault("redis_url", None)
+    return Settings(data_dir=data_dir, database_url=url, _env_file=None, **overrides)
 
 
 @dataclass

@@ -156,6 +156,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
         host=host or settings.host,
         port=port or settings.port,
         log_level="warning",
+        # The client address comes from HYBRIDCX_TRUSTED_PROXIES (security.middleware), not
+        # from uvicorn, which would believe X-Forwarded-For from any local process.
+        proxy_headers=False,
     )
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -241,16 +242,38 @@ class Settings(BaseSettings):
     )
     rate_limit_exempt: list[str] = Field(
         default=["127.0.0.1", "::1"],
-        description="Client addresses never limited: loopback, so the local demo and the test "
-        "suite run freely. Behind a proxy on the same host, pass the real client address "
-        "(uvicorn --forwarded-allow-ips) or set this to [].",
+        description="Client addresses never limited (except on sign-in): loopback, so the "
+        "local demo and the test suite run freely. Behind a proxy, list the proxy in "
+        "HYBRIDCX_TRUSTED_PROXIES so the real client address is limited, or set this to [].",
     )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; from anyone else those headers are ignored.",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins per account (whatever the address) within "
+        "HYBRIDCX_LOGIN_FAILURE_WINDOW_SECONDS before sign-in is refused (429).",
+    )
+    login_failure_window_seconds: float = Field(default=900.0, gt=0)
     webhooks_enabled: bool = Field(default=True, description="Run the webhook delivery worker.")
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or network: {exc}") from exc
+        return [item.strip() for item in value]
 
     @property
     def effective_database_url(self) -> str:

@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+# The learning loop's personal-data stores join every erasure, also in CLI-only processes.
+import hybridcx.improvement.erasure  # noqa: E402,F401,I001
 from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
 from hybridcx.improvement.config import LearningConfig

@@ -27,6 +27,7 @@ from hybridcx.models.inbox import Inbox
 
 # issue 10, learning from human resolutions
 from hybridcx.models.intent_cluster import IntentCluster
+from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.message import Message
 from hybridcx.models.staff_token import StaffToken
 from hybridcx.models.training_example import TrainingExample
@@ -55,6 +56,7 @@ __all__ = [
     "ExperimentAssignment",
     "Inbox",
     "IntentCluster",
+    "LoginFailure",
     "Message",
     "StaffToken",
     "TrainingExample",
