@@ -1,7 +1,7 @@
 """login failures: per-account sign-in attempts for the login throttle
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-07 06:30:00.000000
 """
 
