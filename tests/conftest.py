@@ -10,18 +10,19 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for, wipe_postgres
+from tests.support import (
+    Api,
+    LiveServer,
+    backend_params,
+    postgres_url,
+    settings_for,
+    wipe_postgres,
+)
 
 if TYPE_CHECKING:
     from tests.fake_twilio import FakeTwilio
 
 pytest_plugins = ["tests.fake_openai", "tests.fake_twilio"]
-
-
-def _backends() -> list[object]:
-    reason = "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
-    pg_marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason=reason)]
-    return ["sqlite", pytest.param("postgres", marks=pg_marks)]
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +35,7 @@ def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session", params=_backends())
+@pytest.fixture(scope="session", params=backend_params())
 def server(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -42,10 +43,8 @@ def server(
     twilio_server: FakeTwilio,
 ) -> Iterator[LiveServer]:
     backend = request.param
-    if backend == "postgres" and not POSTGRES_URL:
-        pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set")
     if backend == "postgres":
-        asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
+        asyncio.run(wipe_postgres(postgres_url()))
     data_dir: Path = tmp_path_factory.mktemp(f"data-{backend}")
     settings = settings_for(
         backend,

@@ -65,13 +65,13 @@ def call_conversation(api: Api) -> dict[str, Any]:
     return staff_get(api, f"/api/v1/conversations/{conv['id']}")  # type: ignore[no-any-return]
 
 
-def test_incoming_call_greets_with_the_ai_disclosure_and_gathers_speech(
+def test_incoming_call_greets_with_the_ai_disclosure_and_gathers_speech_and_keys(
     server: LiveServer, api: Api
 ) -> None:
     root = incoming(api, new_sid())
     gather = root.find("Gather")
     assert gather is not None
-    assert gather.get("input") == "speech"
+    assert gather.get("input") == "dtmf speech"  # keypad too (numbers, and cards unheard)
     assert gather.get("action") == f"{BASE}/gather" and gather.get("method") == "POST"
     [greeting] = [el.text or "" for el in gather.findall("Say")]
     assert "You're speaking with our AI assistant" in greeting and "say agent" in greeting
@@ -119,7 +119,7 @@ def test_escalation_is_a_warm_transfer_with_the_handoff_in_the_desk(
         texts = said(root)
         assert any("hold" in t for t in texts)
         enqueue = root.find("Enqueue")
-        assert enqueue is not None and enqueue.text == "hybridcx-default"
+        assert enqueue is not None and enqueue.text == f"hybridcx-default-{sid}"  # its own queue
         queued = recv_until(desk, lambda e: e["type"] == "conversation.queued")
         conv_id = queued["conversation"]["id"]
     finally:

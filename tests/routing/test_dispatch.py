@@ -17,23 +17,15 @@ from hybridcx.models import Agent, Workspace
 from hybridcx.routing.model import OutcomeModel
 from hybridcx.routing.store import FileModelStore
 from tests.routing.test_model import outcomes
-from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for
+from tests.support import Api, LiveServer, backend_params, settings_for
 
 DAMAGED = "My parcel arrived and the item inside is broken"
 
 
-def _backends() -> list[Any]:
-    reason = "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
-    marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason=reason)]
-    return ["sqlite", pytest.param("postgres", marks=marks)]
-
-
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="module", params=backend_params())
 def predictive_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path
 ) -> Iterator[LiveServer]:
-    if request.param == "postgres" and not POSTGRES_URL:
-        pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set")
     data_dir = tmp_path_factory.mktemp(f"predictive-{request.param}")
     settings = settings_for(
         request.param,

@@ -521,6 +521,7 @@ class ConversationService:
                 "identity_verified": conv.identity_verified,
                 "customer": customer_read(customer) if staff else None,
                 "handoff": conv.handoff if staff else None,
+                "channel_meta": dict(conv.channel_meta or {}) if staff else None,
                 "messages": [message_read(m, names) for m in messages],
                 "events": [event_read(e, full=staff) for e in events],
             }
