@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 # Suites whose PostgreSQL server fixture is their own (not tests/conftest.py's `server`).
 OWN_FIXTURES = [
@@ -18,12 +16,12 @@ OWN_FIXTURES = [
 ]
 
 
-@pytest.mark.parametrize("test_id", OWN_FIXTURES)
-def test_ci_without_postgres_url_says_what_is_missing(test_id: str) -> None:
+def test_ci_without_postgres_url_says_what_is_missing() -> None:
     env = {k: v for k, v in os.environ.items() if k != "HYBRIDCX_TEST_POSTGRES_URL"}
     env["CI"] = "true"
+    ids = [f"{test_id}[postgres]" for test_id in OWN_FIXTURES]
     run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"{test_id}[postgres]"],
+        [sys.executable, "-m", "pytest", "-rfE", "-p", "no:cacheprovider", *ids],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -32,5 +30,7 @@ def test_ci_without_postgres_url_says_what_is_missing(test_id: str) -> None:
     )
     out = run.stdout + run.stderr
     assert run.returncode != 0, out
-    assert "CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set" in out, out
+    for test_id in OWN_FIXTURES:
+        [line] = [x for x in out.splitlines() if x.startswith(("FAILED", "ERROR")) and test_id in x]
+        assert "CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set" in line, out
     assert "NoneType" not in out, out
