@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
+    # The post-contact summary waits this long for the LLM, then uses the extractive one.
+    llm_summary_timeout_seconds: float = Field(default=8.0, gt=0)
     assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
     # ---- issue 10: learning from human resolutions (model registry, retraining, quality gate)
     nlu_registry_dir: Path | None = Field(

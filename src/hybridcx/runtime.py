@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from hybridcx.assist.llm_summary import LLMSummaryWriter
 from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
 from hybridcx.improvement.config import LearningConfig
@@ -22,6 +23,9 @@ from hybridcx.privacy.pii import configure as configure_pii
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
 from hybridcx.realtime.bus import EventBus, create_bus
 from hybridcx.workspaces.policy_store import PolicyStore
+
+if TYPE_CHECKING:
+    from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
 
 
 @dataclass
@@ -48,6 +52,8 @@ class Runtime:
     learning: Any = None  # hybridcx.improvement.config.LearningConfig
     # Every assignment strategy by name, for experiment arms that set one (issue 10).
     strategies: dict[str, AssignmentStrategy] = field(default_factory=dict)
+    # Post-contact summaries and categories by an LLM (None: extractive summaries).
+    summary_writer: LLMSummaryWriter | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -74,6 +80,7 @@ class Runtime:
             live_model=live_model,
             learning=LearningConfig.from_settings(settings),
             strategies={name: _strategy(name, settings) for name in STRATEGIES},
+            summary_writer=_summary_writer(settings),
         )
 
 
@@ -117,16 +124,30 @@ def _pipeline_builder(settings: Settings) -> tuple[Any, Callable[[RoutingPolicy]
     return live_model, build
 
 
-def _answerer(settings: Settings) -> Answerer | None:
+def _llm_provider(settings: Settings) -> OpenAICompatibleProvider | None:
     if not settings.llm_base_url:
         return None
-    from hybridcx.knowledge.engine.llm import GenerativeAnswerer
     from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
 
-    provider = OpenAICompatibleProvider(
+    return OpenAICompatibleProvider(
         settings.llm_base_url,
         settings.llm_api_key,
         settings.llm_model,
         timeout=settings.llm_timeout_seconds,
     )
+
+
+def _answerer(settings: Settings) -> Answerer | None:
+    provider = _llm_provider(settings)
+    if provider is None:
+        return None
+    from hybridcx.knowledge.engine.llm import GenerativeAnswerer
+
     return GenerativeAnswerer(provider)
+
+
+def _summary_writer(settings: Settings) -> LLMSummaryWriter | None:
+    provider = _llm_provider(settings)
+    if provider is None:
+        return None
+    return LLMSummaryWriter(provider, timeout_seconds=settings.llm_summary_timeout_seconds)

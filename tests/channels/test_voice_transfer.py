@@ -147,7 +147,10 @@ def test_an_unanswered_agent_leg_puts_the_call_back_in_the_queue(
     leg_sid = staff_get(api, f"/api/v1/conversations/{conv['id']}")["channel_meta"]["agent_leg"][
         "call_sid"
     ]
-    assert as_twilio(api, create.form["StatusCallback"], leg_params(leg_sid, "ringing")).status_code == 204
+    assert (
+        as_twilio(api, create.form["StatusCallback"], leg_params(leg_sid, "ringing")).status_code
+        == 204
+    )
     r = as_twilio(api, create.form["StatusCallback"], leg_params(leg_sid, "no-answer"))
     assert r.status_code == 204
 
@@ -168,7 +171,10 @@ def test_an_unanswered_agent_leg_puts_the_call_back_in_the_queue(
     root = twiml(as_twilio(api, create.form["Url"], leg_params(leg_sid, "in-progress")))
     assert root.find("Dial") is None and root.find("Hangup") is not None
     # the repeated callback changes nothing; accepting again rings her again
-    assert as_twilio(api, create.form["StatusCallback"], leg_params(leg_sid, "no-answer")).status_code == 204
+    assert (
+        as_twilio(api, create.form["StatusCallback"], leg_params(leg_sid, "no-answer")).status_code
+        == 204
+    )
     accept(api, token, conv["id"])
     assert len(twilio_server.state.calls()) == 2
 

@@ -92,8 +92,10 @@ async def deliver_status(rt: Runtime, conversation_id: str) -> None:
                 .limit(1)
             )
             last = (await session.execute(stmt)).scalar_one_or_none()
-            if last is not None and last.author == "system" and not (
-                (last.channel_meta or {}).get("delivery")
+            if (
+                last is not None
+                and last.author == "system"
+                and not ((last.channel_meta or {}).get("delivery"))
             ):
                 message = message_read(last)
     if message is not None:

@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.approvals.service import record_action_requests
 from hybridcx.assist.cases import case_from
-from hybridcx.assist.summary import Summary, summarize_conversation
+from hybridcx.assist.llm_summary import post_contact_summary
+from hybridcx.assist.summary import Summary
 from hybridcx.audit import record as audit
 from hybridcx.auth import permissions
 from hybridcx.auth.permissions import Perm
@@ -834,16 +835,19 @@ class ConversationService:
         await dispatch(self.rt, conv.workspace_id)
         return state
 
-    async def _learn_from(self, session: AsyncSession, conv: Conversation) -> Summary:
+    async def _learn_from(
+        self, session: AsyncSession, conv: Conversation, *, resolved: bool = True
+    ) -> Summary:
         """The post-contact summary, and a masked past case for agents' future searches."""
         messages = await repo.list_messages(session, conv.id, include_internal=False)
         customer = await repo.get_customer(session, conv.customer_id)
-        summary = summarize_conversation(
+        summary = await post_contact_summary(
+            self.rt.summary_writer,
             [TranscriptLine(m.author, m.text) for m in messages],  # type: ignore[arg-type]
             customer_name=customer.name,
             intent=topic_of(conv),
             reasons=(conv.routing or {}).get("reasons", []),
-            resolved=True,
+            resolved=resolved,
         )
         case = case_from(conv, messages, summary)
         if case is not None:
@@ -866,7 +870,9 @@ class ConversationService:
             if conv.status == "resolved" or done:  # a repeated status callback
                 return dict(done or {})
             now = utcnow()
-            summary = await self._learn_from(session, conv)
+            summary = await self._learn_from(
+                session, conv, resolved=conv.status in ("bot", "queued")
+            )
             saved = {
                 "summary": mask_pii(summary.text),
                 "category": summary.category,
@@ -917,8 +923,8 @@ class ConversationService:
             conv = await self._staff_conversation(session, conversation_id, principal)
             self._require_handler(conv, principal)
             now = utcnow()
+            summary = await self._learn_from(session, conv)  # before any write: it may ask an LLM
             conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now
-            summary = await self._learn_from(session, conv)
             await record_resolution(session, self.rt, conv)  # issue 10: a training example
             repo.add_event(
                 session,

@@ -218,7 +218,10 @@ async def agent_leg_status(request: Request) -> Response:
     await outbox.flush(rt.bus)
     if requeued:
         log.warning(
-            "voice.agent_unanswered", conversation_id=conversation_id, agent_id=agent_id, status=status
+            "voice.agent_unanswered",
+            conversation_id=conversation_id,
+            agent_id=agent_id,
+            status=status,
         )
         await dispatch(rt, conv.workspace_id)
     return Response(status_code=204)
