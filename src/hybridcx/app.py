@@ -37,6 +37,7 @@ from hybridcx.kit.logging import configure_logging
 from hybridcx.knowledge.endpoints import router as knowledge_router
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
+from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.runtime import Runtime
@@ -65,6 +66,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.analytics_rollup_interval_seconds > 0
             else None
         )
+        # quality: store the scores of finished conversations a resolution did not score
+        quality_task = (
+            asyncio.create_task(sweep_loop(runtime, settings.quality_sweep_interval_seconds))
+            if settings.quality_sweep_interval_seconds > 0
+            else None
+        )
         # channels: email (the SMTP receiver and IMAP poller, when configured)
         from hybridcx.channels.email import start_email
 
@@ -84,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if rollup_task is not None:
                 rollup_task.cancel()
+            if quality_task is not None:
+                quality_task.cancel()
             if app.state.email is not None:
                 await app.state.email.stop()
             await stop_privacy_job(privacy_job)

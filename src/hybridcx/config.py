@@ -28,6 +28,9 @@ class Settings(BaseSettings):
     # analytics: how often the server replays new events into the KPI rollup (0 = never; the
     # reports still catch up themselves, and `hybridcx analytics rollup` builds it on demand).
     analytics_rollup_interval_seconds: float = Field(default=300, ge=0)
+    # Quality: how often the server scores finished conversations that have no stored score
+    # (the AI's, once idle; any a resolution did not score). 0: off.
+    quality_sweep_interval_seconds: float = Field(default=300, ge=0)
     nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
     nlu_model_dir: Path | None = Field(
         default=None, description="Trained intent model; defaults to <data_dir>/nlu."

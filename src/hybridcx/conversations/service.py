@@ -60,6 +60,7 @@ from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext,
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.privacy.pii import mask_payment_data
 from hybridcx.privacy.pii import redact_fast as mask_pii
+from hybridcx.quality.scoring import score_finished
 from hybridcx.queue.service import assign, dispatch, queue_position
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
@@ -915,6 +916,7 @@ class ConversationService:
             outbox.to_staff(conv.workspace_id, {"type": kind, "conversation": state})
             outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
         await outbox.flush(self.rt.bus)
+        await score_finished(self.rt, conversation_id)  # when it was resolved here
         return saved
 
     async def resolve(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
@@ -951,5 +953,6 @@ class ConversationService:
                 conv.workspace_id, {"type": "conversation.resolved", "conversation": state}
             )
         await outbox.flush(self.rt.bus)
+        await score_finished(self.rt, conv.id)
         await dispatch(self.rt, conv.workspace_id)
         return state

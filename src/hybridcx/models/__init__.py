@@ -28,6 +28,7 @@ from hybridcx.models.inbox import Inbox
 # issue 10, learning from human resolutions
 from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.message import Message
+from hybridcx.models.quality_score import QualityScore
 from hybridcx.models.staff_token import StaffToken
 from hybridcx.models.training_example import TrainingExample
 from hybridcx.models.webhook_delivery import WebhookDelivery  # noqa: E402
@@ -56,6 +57,7 @@ __all__ = [
     "Inbox",
     "IntentCluster",
     "Message",
+    "QualityScore",
     "StaffToken",
     "TrainingExample",
     "Workspace",
