@@ -40,6 +40,7 @@ from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
 from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
+from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
 from hybridcx.security.install import AccessLifespan, access_router, install_security
 from hybridcx.web.endpoints import router as web_router
@@ -72,6 +73,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.quality_sweep_interval_seconds > 0
             else None
         )
+        # predictive routing: retrain models before they go stale
+        routing_task = (
+            asyncio.create_task(retrain_loop(runtime, settings.routing_retrain_hours))
+            if settings.routing_retrain_hours > 0 and settings.assignment_strategy == "predictive"
+            else None
+        )
         # channels: email (the SMTP receiver and IMAP poller, when configured)
         from hybridcx.channels.email import start_email
 
@@ -93,6 +100,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 rollup_task.cancel()
             if quality_task is not None:
                 quality_task.cancel()
+            if routing_task is not None:
+                routing_task.cancel()
             if app.state.email is not None:
                 await app.state.email.stop()
             await stop_privacy_job(privacy_job)

@@ -78,6 +78,11 @@ class Settings(BaseSettings):
     routing_model_max_age_hours: float = Field(
         default=168.0, gt=0, description="An older model is stale: the baseline routes instead."
     )
+    routing_retrain_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="With the predictive strategy, retrain a model this old (0: never).",
+    )
     routing_decision_budget_ms: float = Field(
         default=20.0, ge=0, description="A predictive decision over this falls back."
     )

@@ -22,6 +22,7 @@ from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
 from hybridcx.privacy.pii import configure as configure_pii
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
 from hybridcx.realtime.bus import EventBus, create_bus
+from hybridcx.routing.monitor import FallbackMonitor
 from hybridcx.workspaces.policy_store import PolicyStore
 
 if TYPE_CHECKING:
@@ -54,6 +55,8 @@ class Runtime:
     strategies: dict[str, AssignmentStrategy] = field(default_factory=dict)
     # Post-contact summaries and categories by an LLM (None: extractive summaries).
     summary_writer: LLMSummaryWriter | None = None
+    # Predictive routing's fallbacks, counted and logged (GET /api/v1/routing/status).
+    routing_monitor: FallbackMonitor = field(default_factory=FallbackMonitor)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -63,12 +66,13 @@ class Runtime:
         configure_pii(model_dir=settings.pii_model_dir)
         live_model, build = _pipeline_builder(settings)
         policies = PolicyStore(settings.policy_dir, build)
+        monitor = FallbackMonitor()
         return cls(
             engine=engine,
             sessions=session_factory(engine),
             bus=create_bus(settings.redis_url),
             policies=policies,
-            strategy=_strategy(settings.assignment_strategy, settings),
+            strategy=_strategy(settings.assignment_strategy, settings, monitor),
             max_message_chars=settings.max_message_chars,
             staff_token_hours=settings.staff_token_hours,
             presence_timeout_seconds=settings.presence_timeout_seconds,
@@ -79,16 +83,19 @@ class Runtime:
             settings=settings,
             live_model=live_model,
             learning=LearningConfig.from_settings(settings),
-            strategies={name: _strategy(name, settings) for name in STRATEGIES},
+            strategies={name: _strategy(name, settings, monitor) for name in STRATEGIES},
             summary_writer=_summary_writer(settings),
+            routing_monitor=monitor,
         )
 
 
-def _strategy(name: str, settings: Settings | None = None) -> AssignmentStrategy:
+def _strategy(
+    name: str, settings: Settings | None = None, monitor: FallbackMonitor | None = None
+) -> AssignmentStrategy:
     if name == "predictive" and settings is not None:  # predictive routing (issue 10)
         from hybridcx.routing.strategy import predictive_from_settings
 
-        return predictive_from_settings(settings)
+        return predictive_from_settings(settings, monitor)
     try:
         return STRATEGIES[name]()
     except KeyError:

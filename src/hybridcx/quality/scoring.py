@@ -10,10 +10,9 @@ stored handle times of its peers, never the workspace's history."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
-
-import asyncio
 
 import structlog
 from sqlalchemy import Select, and_, or_, select
@@ -99,7 +98,7 @@ async def _peer_handle_seconds(
         .order_by(q.finished_at.desc())
         .limit(MAX_PEERS)
     )
-    return [float(x) for x in (await session.execute(stmt)).scalars()]
+    return [float(x) for x in (await session.execute(stmt)).scalars() if x is not None]
 
 
 async def compute(
