@@ -36,11 +36,13 @@ GENERAL = "General"
 CATEGORIES = tuple(sorted({*INTENT_CATEGORY.values(), GENERAL}))
 MAX_SUMMARY_CHARS = 700
 
-# A sentence that reports something done (by a person or the AI) ...
+# A sentence that reports something done (by a person or the AI): a perfect or passive form,
+# or "I/we <did it>" ("I can reset it" offers; "I reset it" reports) ...
 DONE = re.compile(
-    r"\b(i've|i have|we've|we have|has been|have been|is now|are now|i just|"
-    r"sent|issued|refunded|credited|replaced|updated|changed|cancell?ed|booked|rescheduled|"
-    r"reset|processed|arranged|verified|confirmed|created|applied|found|located)\b",
+    r"\b(i've|i have|we've|we have|has been|have been|is now|are now)\b|"
+    r"\b(i|we)\s+(?:just\s+|already\s+)?(sent|issued|refunded|credited|replaced|updated|"
+    r"changed|cancell?ed|booked|rescheduled|processed|arranged|verified|confirmed|created|"
+    r"applied|found|located|reset|emailed|ordered|shipped)\b",
     re.IGNORECASE,
 )
 # ... and one that promises something still to happen.
