@@ -61,7 +61,12 @@ async def routing_status(staff: AnalyticsReader, runtime: RuntimeDep) -> dict[st
         else {**model.summary(), "age_hours": round(age.total_seconds() / 3600, 1) if age else 0},
         "stale": stale,
         "max_age_hours": settings.routing_model_max_age_hours,
-        "retrain_every_hours": settings.routing_retrain_hours or None,
+        # the schedule runs with the predictive strategy only (app.py)
+        "retrain_every_hours": (
+            settings.routing_retrain_hours or None
+            if settings.assignment_strategy == "predictive"
+            else None
+        ),
         "decisions_24h": len(decided),
         "fallbacks_24h": dict(sorted(fallbacks.items())),
         "fallbacks_since_start": runtime.routing_monitor.snapshot(staff.workspace_id),
