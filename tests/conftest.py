@@ -62,6 +62,8 @@ def server(
         # Experiments are evaluated when read (the tests read them); the server's own timer
         # would roll a rollout back in the middle of a test that is still feeding it.
         experiments_check_seconds=0,
+        # Quality scores are stored on resolve; tests that count them run the sweep themselves.
+        quality_sweep_interval_seconds=0,
     )
     live = LiveServer(settings).start()
     yield live
