@@ -91,7 +91,7 @@ def test_every_setting_command_link_and_path_the_readme_names_exists(server: Liv
     groups: dict[str, object] = typer.main.get_command(cli_app).commands  # type: ignore[attr-defined]
     unknown = []
     for group, sub in re.findall(
-        r"`(?:\.venv/bin/)?hybridcx ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", README
+        r"(?:\.venv/bin/|`)hybridcx ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?", README
     ):
         cmd = groups.get(group)
         subs = getattr(cmd, "commands", None)
