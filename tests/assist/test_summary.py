@@ -69,3 +69,24 @@ def test_the_summary_is_length_limited() -> None:
     )
     s = summarize_conversation(chatty, customer_name="Pat", intent=None, reasons=[], resolved=True)
     assert len(s.text) <= MAX_SUMMARY_CHARS and len(s.done) == 3
+
+
+def test_an_offer_is_not_a_deed_and_a_hand_off_notice_is_not_an_answer() -> None:
+    offered = lines(
+        ("customer", "I forgot my password and can't sign in"),
+        ("ai", "I can email a password reset link to a•••@example.com. Shall I send it?"),
+    )
+    s = summarize_conversation(
+        offered, customer_name="Alex", intent="password_reset", reasons=[], resolved=False
+    )
+    # nothing was done yet; the AI's offer is the answer so far
+    assert s.done == ['AI answered: "I can email a password reset link to a•••@example.com."']
+    handed = lines(
+        ("customer", "My order arrived damaged and I need help"),
+        ("ai", "A member of our team is best placed to help with this; I'm connecting you now."),
+    )
+    s = summarize_conversation(
+        handed, customer_name="", intent="damaged_item", reasons=["human_intent"], resolved=False
+    )
+    assert s.done == ["handed to a person because a topic our team handles"]
+    assert s.pending == ["the conversation is still open"]
