@@ -11,7 +11,14 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests import clock
-from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for, wipe_postgres
+from tests.support import (
+    Api,
+    LiveServer,
+    backend_params,
+    postgres_url,
+    settings_for,
+    wipe_postgres,
+)
 
 if TYPE_CHECKING:
     from tests.fake_twilio import FakeTwilio
@@ -31,12 +38,6 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"clock: tests run at {clock.destination().isoformat()} (set {clock.ENV} to move it)"
 
 
-def _backends() -> list[object]:
-    reason = "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
-    pg_marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason=reason)]
-    return ["sqlite", pytest.param("postgres", marks=pg_marks)]
-
-
 @pytest.fixture(scope="session")
 def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo intent model, trained once per test session and shared by every server."""
@@ -47,7 +48,7 @@ def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session", params=_backends())
+@pytest.fixture(scope="session", params=backend_params())
 def server(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -55,10 +56,8 @@ def server(
     twilio_server: FakeTwilio,
 ) -> Iterator[LiveServer]:
     backend = request.param
-    if backend == "postgres" and not POSTGRES_URL:
-        pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set")
     if backend == "postgres":
-        asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
+        asyncio.run(wipe_postgres(postgres_url()))
     data_dir: Path = tmp_path_factory.mktemp(f"data-{backend}")
     settings = settings_for(
         backend,
@@ -76,6 +75,8 @@ def server(
         # Experiments are evaluated when read (the tests read them); the server's own timer
         # would roll a rollout back in the middle of a test that is still feeding it.
         experiments_check_seconds=0,
+        # Quality scores are stored on resolve; tests that count them run the sweep themselves.
+        quality_sweep_interval_seconds=0,
     )
     live = LiveServer(settings).start()
     yield live

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,28 @@ from hybridcx.runtime import Runtime
 POSTGRES_URL = os.environ.get("HYBRIDCX_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("HYBRIDCX_TEST_REDIS_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
+)
+POSTGRES_MISSING_IN_CI = "CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set"
+
+
+def backend_params() -> list[Any]:
+    """``sqlite``, and ``postgres`` (skipped without a URL, except in CI, where
+    ``postgres_url()`` fails the test with a clear message)."""
+    import pytest
+
+    marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason=POSTGRES_SKIP_REASON)]
+    return ["sqlite", pytest.param("postgres", marks=marks)]
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL URL; a test that needs it fails (CI) or is skipped without it."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if IN_CI:
+        pytest.fail(POSTGRES_MISSING_IN_CI)
+    pytest.skip(POSTGRES_SKIP_REASON)
 
 
 def free_port() -> int:
@@ -125,7 +148,10 @@ async def wipe_postgres(url: str) -> None:
 
 
 def settings_for(backend: str, data_dir: Path, **overrides: Any) -> Settings:
-    url = overrides.pop("database_url", POSTGRES_URL if backend == "postgres" else None)
+    if "database_url" in overrides:
+        url = overrides.pop("database_url")
+    else:
+        url = postgres_url() if backend == "postgres" else None
     # Test servers sign in from one address hundreds of times a minute; the sign-in limits
     # are exercised by tests/security/test_login_throttle.py with their own settings.
     overrides.setdefault("rate_limit_login_per_ip", 100_000)

@@ -38,8 +38,10 @@ from hybridcx.kit.overload import InflightGate, InflightLimit
 from hybridcx.knowledge.endpoints import router as knowledge_router
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
+from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
+from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
 from hybridcx.security.install import AccessLifespan, access_router, install_security
 from hybridcx.web.endpoints import router as web_router
@@ -66,6 +68,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.analytics_rollup_interval_seconds > 0
             else None
         )
+        # quality: store the scores of finished conversations a resolution did not score
+        quality_task = (
+            asyncio.create_task(sweep_loop(runtime, settings.quality_sweep_interval_seconds))
+            if settings.quality_sweep_interval_seconds > 0
+            else None
+        )
+        # predictive routing: retrain models before they go stale
+        routing_task = (
+            asyncio.create_task(retrain_loop(runtime, settings.routing_retrain_hours))
+            if settings.routing_retrain_hours > 0 and settings.assignment_strategy == "predictive"
+            else None
+        )
         # channels: email (the SMTP receiver and IMAP poller, when configured)
         from hybridcx.channels.email import start_email
 
@@ -85,6 +99,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if rollup_task is not None:
                 rollup_task.cancel()
+            if quality_task is not None:
+                quality_task.cancel()
+            if routing_task is not None:
+                routing_task.cancel()
             if app.state.email is not None:
                 await app.state.email.stop()
             await stop_privacy_job(privacy_job)

@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     # analytics: how often the server replays new events into the KPI rollup (0 = never; the
     # reports still catch up themselves, and `hybridcx analytics rollup` builds it on demand).
     analytics_rollup_interval_seconds: float = Field(default=300, ge=0)
+    # Quality: how often the server scores finished conversations that have no stored score
+    # (the AI's, once idle; any a resolution did not score). 0: off.
+    quality_sweep_interval_seconds: float = Field(default=300, ge=0)
     nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
     nlu_model_dir: Path | None = Field(
         default=None, description="Trained intent model; defaults to <data_dir>/nlu."
@@ -46,6 +49,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
+    # The post-contact summary waits this long for the LLM, then uses the extractive one.
+    llm_summary_timeout_seconds: float = Field(default=8.0, gt=0)
     assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
     # ---- issue 10: learning from human resolutions (model registry, retraining, quality gate)
     nlu_registry_dir: Path | None = Field(
@@ -73,6 +78,11 @@ class Settings(BaseSettings):
     )
     routing_model_max_age_hours: float = Field(
         default=168.0, gt=0, description="An older model is stale: the baseline routes instead."
+    )
+    routing_retrain_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="With the predictive strategy, retrain a model this old (0: never).",
     )
     routing_decision_budget_ms: float = Field(
         default=20.0, ge=0, description="A predictive decision over this falls back."

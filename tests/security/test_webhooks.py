@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook
 
 from hybridcx.webhooks.service import RetryPolicy
 from hybridcx.webhooks.signing import new_secret, sign, verify
-from tests.support import IN_CI, POSTGRES_URL, LiveServer, settings_for, wipe_postgres
+from tests.support import LiveServer, backend_params, postgres_url, settings_for, wipe_postgres
 
 
 class Receiver(ThreadingHTTPServer):
@@ -60,12 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
 
-def _backends() -> list[Any]:
-    marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason="needs PostgreSQL")]
-    return ["sqlite", pytest.param("postgres", marks=marks)]
-
-
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="module", params=backend_params())
 def fast(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
@@ -73,7 +68,7 @@ def fast(
     import asyncio
 
     if request.param == "postgres":
-        asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
+        asyncio.run(wipe_postgres(postgres_url()))
     data_dir: Path = tmp_path_factory.mktemp("webhooks")
     settings = settings_for(
         request.param,

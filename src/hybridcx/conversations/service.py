@@ -19,7 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.approvals.service import record_action_requests
 from hybridcx.assist.cases import case_from
-from hybridcx.assist.summary import Summary, summarize_conversation
+from hybridcx.assist.llm_summary import post_contact_summary
+from hybridcx.assist.summary import Summary
 from hybridcx.audit import record as audit
 from hybridcx.auth import permissions
 from hybridcx.auth.permissions import Perm
@@ -59,6 +60,7 @@ from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext,
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.privacy.pii import mask_payment_data
 from hybridcx.privacy.pii import redact_fast as mask_pii
+from hybridcx.quality.scoring import score_finished
 from hybridcx.queue.service import assign, dispatch, queue_position, rank
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
@@ -615,6 +617,7 @@ class ConversationService:
                 "identity_verified": conv.identity_verified,
                 "customer": customer_read(customer) if staff else None,
                 "handoff": conv.handoff if staff else None,
+                "channel_meta": dict(conv.channel_meta or {}) if staff else None,
                 "messages": [message_read(m, names) for m in messages],
                 "events": [event_read(e, full=staff) for e in events],
             }
@@ -929,16 +932,19 @@ class ConversationService:
         await dispatch(self.rt, conv.workspace_id)
         return state
 
-    async def _learn_from(self, session: AsyncSession, conv: Conversation) -> Summary:
+    async def _learn_from(
+        self, session: AsyncSession, conv: Conversation, *, resolved: bool = True
+    ) -> Summary:
         """The post-contact summary, and a masked past case for agents' future searches."""
         messages = await repo.list_messages(session, conv.id, include_internal=False)
         customer = await repo.get_customer(session, conv.customer_id)
-        summary = summarize_conversation(
+        summary = await post_contact_summary(
+            self.rt.summary_writer,
             [TranscriptLine(m.author, m.text) for m in messages],  # type: ignore[arg-type]
             customer_name=customer.name,
             intent=topic_of(conv),
             reasons=(conv.routing or {}).get("reasons", []),
-            resolved=True,
+            resolved=resolved,
         )
         case = case_from(conv, messages, summary)
         if case is not None:
@@ -961,7 +967,9 @@ class ConversationService:
             if conv.status == "resolved" or done:  # a repeated status callback
                 return dict(done or {})
             now = utcnow()
-            summary = await self._learn_from(session, conv)
+            summary = await self._learn_from(
+                session, conv, resolved=conv.status in ("bot", "queued")
+            )
             saved = {
                 "summary": mask_pii(summary.text),
                 "category": summary.category,
@@ -1004,6 +1012,7 @@ class ConversationService:
             outbox.to_staff(conv.workspace_id, {"type": kind, "conversation": state})
             outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
         await outbox.flush(self.rt.bus)
+        await score_finished(self.rt, conversation_id)  # when it was resolved here
         return saved
 
     async def resolve(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
@@ -1012,8 +1021,8 @@ class ConversationService:
             conv = await self._staff_conversation(session, conversation_id, principal)
             self._require_handler(conv, principal)
             now = utcnow()
+            summary = await self._learn_from(session, conv)  # before any write: it may ask an LLM
             conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now
-            summary = await self._learn_from(session, conv)
             await record_resolution(session, self.rt, conv)  # issue 10: a training example
             repo.add_event(
                 session,
@@ -1040,5 +1049,6 @@ class ConversationService:
                 conv.workspace_id, {"type": "conversation.resolved", "conversation": state}
             )
         await outbox.flush(self.rt.bus)
+        await score_finished(self.rt, conv.id)
         await dispatch(self.rt, conv.workspace_id)
         return state

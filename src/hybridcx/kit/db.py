@@ -242,6 +242,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
 async def current_revision(engine: AsyncEngine) -> str:
     from alembic.runtime.migration import MigrationContext
 
+    # Several heads while parallel branches' migrations wait to be merged: name them all.
     async with engine.connect() as conn:
-        rev = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
-    return rev or "empty"
+        heads = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
+    return ", ".join(sorted(heads)) or "empty"

@@ -29,6 +29,7 @@ from hybridcx.models.inbox import Inbox
 from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.message import Message
+from hybridcx.models.quality_score import QualityScore
 from hybridcx.models.staff_token import StaffToken
 from hybridcx.models.training_example import TrainingExample
 from hybridcx.models.webhook_delivery import WebhookDelivery  # noqa: E402
@@ -58,6 +59,7 @@ __all__ = [
     "IntentCluster",
     "LoginFailure",
     "Message",
+    "QualityScore",
     "StaffToken",
     "TrainingExample",
     "Workspace",
