@@ -13,7 +13,11 @@ from hybridcx.privacy.fields import EncryptedJSON
 
 class Conversation(IdMixin, TimestampMixin, Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_workspace_status", "workspace_id", "status"),)
+    __table_args__ = (
+        Index("ix_conversations_workspace_status", "workspace_id", "status"),
+        # The /metrics queue gauges: one index range scan over the queued rows, by tier.
+        Index("ix_conversations_status_tier_queued_at", "status", "tier", "queued_at"),
+    )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     inbox_id: Mapped[str] = mapped_column(ForeignKey("inboxes.id"))
