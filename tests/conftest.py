@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.fake_openai", "tests.fake_twilio"]
 
+METRICS_TOKEN = "test-metrics-token-0123456789"
+
 
 def _backends() -> list[object]:
     reason = "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
@@ -63,6 +65,7 @@ def server(
         # Experiments are evaluated when read (the tests read them); the server's own timer
         # would roll a rollout back in the middle of a test that is still feeding it.
         experiments_check_seconds=0,
+        metrics_token=METRICS_TOKEN,  # operations: /metrics is off without a token
     )
     live = LiveServer(settings).start()
     yield live

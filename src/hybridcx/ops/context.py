@@ -18,7 +18,11 @@ from sqlalchemy import event
 from hybridcx.kit.metrics import HTTP_LATENCY, WEBSOCKETS
 from hybridcx.models import Agent, Conversation
 
+log = structlog.get_logger(__name__)
+
 REQUEST_ID_HEADER = "x-request-id"
+# Probes and scrapes every few seconds would drown the access log.
+_PROBES = frozenset({"/healthz", "/readyz", "/metrics"})
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 _CONVERSATION_IN_PATH = re.compile(r"/conversations/([A-Za-z0-9-]{8,64})(?:/|$)")
 _installed = False
@@ -65,9 +69,18 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            HTTP_LATENCY.labels(scope.get("method", "GET"), _route_of(scope), str(status)).observe(
-                time.perf_counter() - started
-            )
+            seconds = time.perf_counter() - started
+            route = _route_of(scope)
+            method = scope.get("method", "GET")
+            HTTP_LATENCY.labels(method, route, str(status)).observe(seconds)
+            if route not in _PROBES:
+                log.info(
+                    "http.request",
+                    method=method,
+                    route=route,
+                    status=status,
+                    ms=round(seconds * 1000, 1),
+                )
 
     async def _websocket(self, scope: Any, receive: Any, send: Any) -> None:
         kind = _socket_kind(scope.get("path", ""))

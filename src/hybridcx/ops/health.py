@@ -70,7 +70,9 @@ async def check_redis(url: str | None, wait_seconds: float) -> Check | None:
         return None
     import redis.asyncio as aioredis
 
-    client = aioredis.from_url(url, socket_connect_timeout=wait_seconds, socket_timeout=wait_seconds)
+    client = aioredis.from_url(
+        url, socket_connect_timeout=wait_seconds, socket_timeout=wait_seconds
+    )
     try:
         async with asyncio.timeout(wait_seconds):
             await client.ping()
