@@ -78,3 +78,20 @@ def api(server: LiveServer) -> Iterator[Api]:
     client = Api(server.url, server.ws_url)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def pgvector_url() -> Iterator[str]:
+    """A PostgreSQL 16 with pgvector from the pinned wheel (requirements/pgvector-test.txt), on
+    its own port and socket, for the whole session. Outside CI, a server that cannot start
+    skips the tests that need it; in CI it fails them."""
+    from tests.pgvector_server import BundledPostgres, BundledPostgresError
+
+    try:
+        bundled = BundledPostgres().start()
+    except (BundledPostgresError, OSError, KeyError) as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but the bundled PostgreSQL with pgvector did not start: {exc}")
+        pytest.skip(f"no bundled PostgreSQL with pgvector: {exc}")
+    yield bundled.url
+    bundled.stop()
