@@ -31,10 +31,9 @@ class TcpProxy:
         """Stop listening and drop every open connection (new connects are refused)."""
         listener, self._listener = self._listener, None
         if listener is not None:
-            try:  # wakes the thread blocked in accept(); close() alone would not
+            # shutdown() wakes the thread blocked in accept(); close() alone would not.
+            with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             listener.close()
         with self._lock:
             conns, self._conns = self._conns, []
