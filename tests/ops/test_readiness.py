@@ -121,3 +121,24 @@ def test_unreachable_database_and_redis_are_named(
     redis_proxy.start()
     r = _ready(live.url)  # the pool and the Redis client reconnect by themselves
     assert r.status_code == 200, r.text
+
+
+def test_a_database_ahead_of_the_code_is_ready(server: LiveServer) -> None:
+    """During a rolling upgrade the new release migrates first; old processes keep serving."""
+
+    async def revisions(add: bool) -> None:
+        async with server.runtime.engine.begin() as conn:
+            sql = (
+                "INSERT INTO alembic_version (version_num) VALUES ('9999')"
+                if add
+                else "DELETE FROM alembic_version WHERE version_num = '9999'"
+            )
+            await conn.execute(text(sql))
+
+    server.call(revisions(True))
+    try:
+        r = _ready(server.url)
+        assert r.status_code == 200, r.text
+        assert "ahead of this code" in r.json()["checks"]["migrations"]["detail"]
+    finally:
+        server.call(revisions(False))

@@ -27,13 +27,18 @@ class Check:
 
 
 @lru_cache(maxsize=1)
-def expected_heads() -> frozenset[str]:
-    """The migration heads shipped with this code."""
+def _script() -> tuple[frozenset[str], frozenset[str]]:
+    """(the migration heads shipped with this code, every revision it knows)."""
     from alembic.script import ScriptDirectory
 
     from hybridcx.kit.db import alembic_config
 
-    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(script.get_heads()), frozenset(r.revision for r in script.walk_revisions())
+
+
+def expected_heads() -> frozenset[str]:
+    return _script()[0]
 
 
 async def check_database(engine: AsyncEngine, wait_seconds: float) -> tuple[Check, Check]:
@@ -51,18 +56,25 @@ async def check_database(engine: AsyncEngine, wait_seconds: float) -> tuple[Chec
             Check("database", False, f"unreachable: {reason}"),
             Check("migrations", False, "unknown: the database is unreachable"),
         )
-    current = frozenset(str(r[0]) for r in rows)
-    expected = expected_heads()
+    return Check("database", True, engine.dialect.name), _migrations(
+        frozenset(str(r[0]) for r in rows)
+    )
+
+
+def _migrations(current: frozenset[str]) -> Check:
+    """Ready at this code's heads, or ahead of them (a newer release migrated during a rolling
+    upgrade: migrations keep what the previous release reads); not ready when behind."""
+    expected, known = _script()
+    at = ", ".join(sorted(current)) or "empty"
     if current == expected:
-        migrations = Check("migrations", True, f"at {', '.join(sorted(current))}")
-    else:
-        at = ", ".join(sorted(current)) or "empty"
-        migrations = Check(
-            "migrations",
-            False,
-            f"database at {at}, code expects {', '.join(sorted(expected))}: run `hybridcx db upgrade`",
-        )
-    return Check("database", True, engine.dialect.name), migrations
+        return Check("migrations", True, f"at {at}")
+    if current - known:
+        return Check("migrations", True, f"database at {at}, ahead of this code (newer release)")
+    return Check(
+        "migrations",
+        False,
+        f"database at {at}, code expects {', '.join(sorted(expected))}: run `hybridcx db upgrade`",
+    )
 
 
 async def check_redis(url: str | None, wait_seconds: float) -> Check | None:
