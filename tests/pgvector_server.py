@@ -57,10 +57,28 @@ class BundledPostgres:
         if os.geteuid() != 0:
             return {}
         nobody = pwd.getpwnam("nobody")
+        # `nobody` may not reach the virtualenv (a checkout under /root): run a copy of the
+        # binaries from the server's own folder (PostgreSQL finds its lib/ and share/ relative
+        # to the binary).
+        # The wheel's layout is kept: the binaries find their libraries at
+        # $ORIGIN/../../../pgserver.libs.
+        site = self.bin.parent.parent.parent
+        copy = self.root / "site"
+        shutil.copytree(site / "pgserver" / "pginstall", copy / "pgserver" / "pginstall")
+        if (site / "pgserver.libs").is_dir():
+            shutil.copytree(site / "pgserver.libs", copy / "pgserver.libs")
+        self.bin = copy / "pgserver" / "pginstall" / "bin"
         shutil.chown(self.root, nobody.pw_uid, nobody.pw_gid)
         return {"user": nobody.pw_uid, "group": nobody.pw_gid, "extra_groups": []}
 
     def start(self, timeout: float = 60) -> BundledPostgres:
+        try:
+            return self._start(timeout)
+        except BaseException:
+            self.stop()  # and remove the folder
+            raise
+
+    def _start(self, timeout: float) -> BundledPostgres:
         self.root.mkdir(parents=True, exist_ok=True)
         demote = self._demote()
         done = subprocess.run(
@@ -117,7 +135,6 @@ class BundledPostgres:
             if ready.returncode == 0:
                 return self
             time.sleep(0.2)
-        self.stop()
         raise BundledPostgresError("postgres did not accept connections in time")
 
     def stop(self, *, remove: bool = True) -> None:
