@@ -110,7 +110,10 @@ class ScrapeTimeGauges:
             "How long the longest-waiting queued conversation has waited, by tier.",
             labels=["tier"],
         )
-        for tier, n, queued_at in sorted(self.queue):
+        # Tiers 1-3 always appear (0 when empty), so dashboards and alerts never see a gap.
+        by_tier: dict[int, tuple[int, datetime | None]] = {t: (0, None) for t in (1, 2, 3)}
+        by_tier.update({tier: (n, queued_at) for tier, n, queued_at in self.queue})
+        for tier, (n, queued_at) in sorted(by_tier.items()):
             depth.add_metric([str(tier)], n)
             wait = (self.now - queued_at).total_seconds() if queued_at is not None else 0.0
             oldest.add_metric([str(tier)], max(0.0, wait))
