@@ -201,6 +201,7 @@ async def measure(
             probe = vectors[i] + 0.3 * nprng.standard_normal(DIMENSIONS).astype(np.float32)
             probe /= np.linalg.norm(probe)
             exact = set(np.argsort(-(vectors @ probe))[:10].tolist())
+            await s.execute(text("SELECT set_config('hnsw.ef_search', '100', true)"))
             got = await s.execute(
                 text(
                     "SELECT doc_id FROM knowledge_passage_vectors WHERE workspace_id = :ws "

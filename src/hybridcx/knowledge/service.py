@@ -116,12 +116,16 @@ class KnowledgeService:
         )
         seen = set()
         changed: list[str] = []
+        docs: list[Document] = []
         for row in rows:
             seen.add(row.id)
             if cached.versions.get(row.id) != row.version or row.id not in cached.index:
-                cached.index.update(article_document(row))
+                docs.append(article_document(row))
                 cached.versions[row.id] = row.version
                 changed.append(row.id)
+        # One batch: the index embeds and sweeps unused vectors once, not once per article
+        # (a first load of 100,000 articles one by one was quadratic).
+        cached.index.add(docs)
         removed = set(cached.versions) - seen
         for gone in removed:
             cached.index.remove(gone)

@@ -200,6 +200,8 @@ class KnowledgeIndex:
         return len(missing)
 
     def _collect_garbage(self) -> None:
+        if not self._vectors:  # nothing cached (or the vectors live in a shared store)
+            return
         live: set[str] = set()
         for doc in self._docs.values():
             live.update(self._wanted_texts(doc))
