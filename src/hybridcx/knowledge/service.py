@@ -204,7 +204,8 @@ class KnowledgeService:
         if store is None or not query.strip() or not len(index):
             return []
         qvec = index.embedder.encode([query])[0]
-        lexical = index.lexical_top(query, SHARED_CANDIDATES, audience=audience)
+        bm25 = index.bm25_scores(query)
+        lexical = index.lexical_top(query, SHARED_CANDIDATES, audience=audience, scores=bm25)
         dense = await store.dense_scores(
             session,
             workspace_id,
@@ -213,7 +214,7 @@ class KnowledgeService:
             public_only=audience == "public",
             also=lexical,
         )
-        return index.fuse(query, dense, k, audience=audience)
+        return index.fuse(query, dense, k, audience=audience, bm25=bm25)
 
     async def search(
         self,

@@ -259,9 +259,21 @@ class KnowledgeIndex:
             )
         return hits
 
-    def lexical_top(self, query: str, n: int, *, audience: SearchAudience = "public") -> list[str]:
-        """The ids of the `n` passages with the best BM25 scores (candidates for `fuse`)."""
-        scores = self._bm25.scores(tokenize(query))
+    def bm25_scores(self, query: str) -> dict[str, float]:
+        """Raw BM25 score of every passage sharing a term with the query."""
+        return self._bm25.scores(tokenize(query))
+
+    def lexical_top(
+        self,
+        query: str,
+        n: int,
+        *,
+        audience: SearchAudience = "public",
+        scores: dict[str, float] | None = None,
+    ) -> list[str]:
+        """The ids of the `n` passages with the best BM25 scores (candidates for `fuse`);
+        ``scores``: `bm25_scores(query)` when the caller already has them."""
+        scores = self.bm25_scores(query) if scores is None else scores
         allowed = [
             (score, key)
             for key, score in scores.items()
@@ -281,11 +293,13 @@ class KnowledgeIndex:
         *,
         audience: SearchAudience = "public",
         max_per_doc: int = 1,
+        bm25: dict[str, float] | None = None,
     ) -> list[Hit]:
         """Best passages among candidates whose dense scores come from a vector store.
 
         ``dense`` maps passage id -> (cos(query, title), cos(query, passage)); the score of each
-        candidate is the same fused score `search` computes over every passage.
+        candidate is the same fused score `search` computes over every passage. ``bm25``:
+        `bm25_scores(query)` when the caller already has them.
         """
         if audience not in ("public", "all"):
             raise ValueError(f"audience must be 'public' or 'all', not {audience!r}")
@@ -294,7 +308,10 @@ class KnowledgeIndex:
         w = self.weights
         tokens = tokenize(query)
         attainable = sum(self._bm25.idf(t) for t in set(tokens)) * (self._bm25.k1 + 1.0)
-        bm25 = self._bm25.scores(tokens) if attainable > 0 else {}
+        if attainable <= 0:
+            bm25 = {}
+        elif bm25 is None:
+            bm25 = self._bm25.scores(tokens)
         rows: list[tuple[float, float, float, Passage]] = []
         for pid, (title_cos, passage_cos) in dense.items():
             passage = self._passage(pid)
