@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 pytest_plugins = ["tests.fake_openai", "tests.fake_twilio"]
 
+METRICS_TOKEN = "test-metrics-token-0123456789"
+
 
 def pytest_configure(config: pytest.Config) -> None:
     clock.start()  # before collection: no test sees today's date (tests/clock.py)
@@ -77,6 +79,7 @@ def server(
         experiments_check_seconds=0,
         # Quality scores are stored on resolve; tests that count them run the sweep themselves.
         quality_sweep_interval_seconds=0,
+        metrics_token=METRICS_TOKEN,  # operations: /metrics is off without a token
     )
     live = LiveServer(settings).start()
     yield live
@@ -89,3 +92,20 @@ def api(server: LiveServer) -> Iterator[Api]:
     client = Api(server.url, server.ws_url)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def pgvector_url() -> Iterator[str]:
+    """A PostgreSQL 16 with pgvector from the pinned wheel (requirements/pgvector-test.txt), on
+    its own port and socket, for the whole session. Outside CI, a server that cannot start
+    skips the tests that need it; in CI it fails them."""
+    from tests.pgvector_server import BundledPostgres, BundledPostgresError
+
+    try:
+        bundled = BundledPostgres().start()
+    except (BundledPostgresError, OSError, KeyError) as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but the bundled PostgreSQL with pgvector did not start: {exc}")
+        pytest.skip(f"no bundled PostgreSQL with pgvector: {exc}")
+    yield bundled.url
+    bundled.stop()

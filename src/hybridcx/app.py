@@ -36,6 +36,9 @@ from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
 from hybridcx.kit.overload import InflightGate, InflightLimit
 from hybridcx.knowledge.endpoints import router as knowledge_router
+from hybridcx.ops.context import RequestContext, install_workspace_binding
+from hybridcx.ops.endpoints import router as ops_router
+from hybridcx.ops.metrics import install_write_counters
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
 from hybridcx.quality.scoring import sweep_loop
@@ -132,6 +135,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)
     install_security(app, settings)  # access9: rate limits, security headers
+
+    # operations: request ids in logs, request latency metrics; /readyz and /metrics
+    app.add_middleware(RequestContext)
+    install_write_counters()
+    install_workspace_binding()
+    app.include_router(ops_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:

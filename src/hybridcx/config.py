@@ -285,6 +285,22 @@ class Settings(BaseSettings):
                 raise ValueError(f"{item!r} is not an IP address or network: {exc}") from exc
         return [item.strip() for item in value]
 
+    # ---- operations: readiness, metrics, the shared vector store ----
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long /readyz waits for the database or Redis."
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token Prometheus sends to GET /metrics; unset: /metrics is off (404).",
+    )
+    vector_store: str = Field(
+        default="auto",
+        pattern="^(auto|memory)$",
+        description="auto: passage vectors in pgvector on PostgreSQL when the extension is "
+        "there (in-process otherwise); memory: always the in-process index.",
+    )
+
     @property
     def effective_database_url(self) -> str:
         if self.database_url:

@@ -89,7 +89,9 @@ class Runtime:
             redis_url=settings.redis_url,
             erasure_due_days=settings.erasure_due_days,
             retention_interval_seconds=settings.retention_interval_seconds,
-            knowledge=KnowledgeService(answerer=_answerer(settings)),
+            knowledge=KnowledgeService(
+                answerer=_answerer(settings), shared_vectors=settings.vector_store == "auto"
+            ),
             settings=settings,
             live_model=live_model,
             learning=LearningConfig.from_settings(settings),

@@ -17,6 +17,8 @@ class Conversation(IdMixin, TimestampMixin, Base):
         Index("ix_conversations_workspace_status", "workspace_id", "status"),
         # A customer's place in line and the queue's pages are index range scans.
         Index("ix_conversations_queue", "workspace_id", "status", "queue_rank"),
+        # The /metrics queue gauges: one index range scan over the queued rows, by tier.
+        Index("ix_conversations_status_tier_queued_at", "status", "tier", "queued_at"),
     )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
