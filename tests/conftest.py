@@ -12,6 +12,7 @@ import pytest
 
 from tests import clock
 from tests.support import (
+    IN_CI,
     Api,
     LiveServer,
     backend_params,
