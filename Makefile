@@ -14,8 +14,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -q -e .
 	@touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml requirements/pgvector-test.txt | $(BIN)/python
 	$(BIN)/python -m pip install --disable-pip-version-check -q -e '.[test]'
+	$(BIN)/python -m pip install --disable-pip-version-check -q --no-deps --require-hashes \
+		-r requirements/pgvector-test.txt
 	@touch $@ $(VENV)/.installed
 
 demo: $(VENV)/.installed

@@ -10,18 +10,35 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for, wipe_postgres
+from tests import clock
+from tests.support import (
+    IN_CI,
+    Api,
+    LiveServer,
+    backend_params,
+    postgres_url,
+    settings_for,
+    wipe_postgres,
+)
 
 if TYPE_CHECKING:
     from tests.fake_twilio import FakeTwilio
 
 pytest_plugins = ["tests.fake_openai", "tests.fake_twilio"]
 
+METRICS_TOKEN = "test-metrics-token-0123456789"
 
-def _backends() -> list[object]:
-    reason = "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
-    pg_marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason=reason)]
-    return ["sqlite", pytest.param("postgres", marks=pg_marks)]
+
+def pytest_configure(config: pytest.Config) -> None:
+    clock.start()  # before collection: no test sees today's date (tests/clock.py)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    clock.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"clock: tests run at {clock.destination().isoformat()} (set {clock.ENV} to move it)"
 
 
 @pytest.fixture(scope="session")
@@ -34,7 +51,7 @@ def nlu_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session", params=_backends())
+@pytest.fixture(scope="session", params=backend_params())
 def server(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
@@ -42,10 +59,8 @@ def server(
     twilio_server: FakeTwilio,
 ) -> Iterator[LiveServer]:
     backend = request.param
-    if backend == "postgres" and not POSTGRES_URL:
-        pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set")
     if backend == "postgres":
-        asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
+        asyncio.run(wipe_postgres(postgres_url()))
     data_dir: Path = tmp_path_factory.mktemp(f"data-{backend}")
     settings = settings_for(
         backend,
@@ -63,6 +78,9 @@ def server(
         # Experiments are evaluated when read (the tests read them); the server's own timer
         # would roll a rollout back in the middle of a test that is still feeding it.
         experiments_check_seconds=0,
+        # Quality scores are stored on resolve; tests that count them run the sweep themselves.
+        quality_sweep_interval_seconds=0,
+        metrics_token=METRICS_TOKEN,  # operations: /metrics is off without a token
     )
     live = LiveServer(settings).start()
     yield live
@@ -75,3 +93,20 @@ def api(server: LiveServer) -> Iterator[Api]:
     client = Api(server.url, server.ws_url)
     yield client
     client.close()
+
+
+@pytest.fixture(scope="session")
+def pgvector_url() -> Iterator[str]:
+    """A PostgreSQL 16 with pgvector from the pinned wheel (requirements/pgvector-test.txt), on
+    its own port and socket, for the whole session. Outside CI, a server that cannot start
+    skips the tests that need it; in CI it fails them."""
+    from tests.pgvector_server import BundledPostgres, BundledPostgresError
+
+    try:
+        bundled = BundledPostgres().start()
+    except (BundledPostgresError, OSError, KeyError) as exc:
+        if IN_CI:
+            pytest.fail(f"CI=true but the bundled PostgreSQL with pgvector did not start: {exc}")
+        pytest.skip(f"no bundled PostgreSQL with pgvector: {exc}")
+    yield bundled.url
+    bundled.stop()

@@ -4,6 +4,7 @@ hosted LLM): the last user line picks the behaviour."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import Any
@@ -29,7 +30,13 @@ class ChatServer(BaseHTTPRequestHandler):
         elif "garbled" in question:
             self._send(200, {"id": "x", "object": "chat.completion", "choices": []})
         else:
-            reply = "Click 'Forgot password' to get a reset link [1]."
+            system = body["messages"][0]["content"]
+            if "post-contact summary" in system:
+                reply = summary_reply(question)
+                if "dawdle" in question:  # slower than the caller waits
+                    time.sleep(2.0)
+            else:
+                reply = "Click 'Forgot password' to get a reset link [1]."
             self._send(
                 200,
                 {
@@ -57,6 +64,21 @@ class ChatServer(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def summary_reply(transcript: str) -> str:
+    """A post-contact summary the way a model answers: JSON naming the customer's first line.
+    Transcripts that say "invent" get a summary with an order number nobody mentioned, and
+    "off-list" a category outside the list it was given."""
+    lines = [x for x in transcript.splitlines() if x.startswith("Customer: ")]
+    first = lines[0].removeprefix("Customer: ") if lines else "nothing"
+    summary = f"The customer wrote: {first} The agent helped and nothing is pending."
+    category = "Account"
+    if "invent" in transcript:
+        summary += " A refund of 250 dollars for order 98765 was issued."
+    if "off-list" in transcript:
+        category = "Intergalactic shipping"
+    return "Here you go:\n" + json.dumps({"summary": summary, "category": category})
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """A fake of Twilio's REST API on a local port, speaking its wire format: form-encoded POSTs to
-/2010-04-01/Accounts/{AccountSid}/Messages.json with HTTP basic auth (account SID and auth
-token), answered with Twilio's JSON (201 with the message resource, or Twilio's error JSON).
+/2010-04-01/Accounts/{AccountSid}/Messages.json and /Calls.json with HTTP basic auth (account
+SID and auth token), answered with Twilio's JSON (201 with the message or call resource, or
+Twilio's error JSON). A call is only recorded: the test plays Twilio's part afterwards (it
+requests the call's Url and posts its StatusCallback, signed).
 Loaded as a pytest plugin from tests/conftest.py (fixture ``twilio_server``)."""
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ AUTH_TOKEN = "test-twilio-auth-token"
 BLOCKED_NUMBER = "+15005550009"
 
 MESSAGES = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/Messages\.json$")
+CALLS = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC\w+)/Calls\.json$")
+# Twilio's documented test number that always fails to connect.
+UNREACHABLE_NUMBER = "+15005550001"
 
 
 @dataclass
@@ -31,6 +36,8 @@ class Sent:
     path: str
     auth: tuple[str, str] | None
     form: dict[str, str]
+    # every value of a repeated field (StatusCallbackEvent=initiated&StatusCallbackEvent=…)
+    multi: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -41,6 +48,10 @@ class TwilioState:
     def messages(self) -> list[dict[str, str]]:
         with self.lock:
             return [r.form for r in self.requests if r.path.endswith("/Messages.json")]
+
+    def calls(self) -> list[Sent]:
+        with self.lock:
+            return [r for r in self.requests if r.path.endswith("/Calls.json")]
 
     def clear(self) -> None:
         with self.lock:
@@ -70,11 +81,15 @@ class FakeTwilioHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         length = int(self.headers.get("Content-Length") or 0)
-        form = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
+        pairs = parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True)
+        form = dict(pairs)
+        multi: dict[str, list[str]] = {}
+        for key, value in pairs:
+            multi.setdefault(key, []).append(value)
         auth = self._auth()
         with self.state.lock:
-            self.state.requests.append(Sent(self.path, auth, form))
-        match = MESSAGES.match(self.path)
+            self.state.requests.append(Sent(self.path, auth, form, multi))
+        match = MESSAGES.match(self.path) or CALLS.match(self.path)
         if match is None:
             self._json(
                 404,
@@ -96,6 +111,9 @@ class FakeTwilioHandler(BaseHTTPRequestHandler):
                     "status": 401,
                 },
             )
+            return
+        if CALLS.match(self.path):
+            self._create_call(form)
             return
         if not form.get("To") or not (form.get("From") or form.get("MessagingServiceSid")):
             self._json(
@@ -144,6 +162,67 @@ class FakeTwilioHandler(BaseHTTPRequestHandler):
                 "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}.json",
                 "subresource_uris": {
                     "media": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Messages/{sid}/Media.json"
+                },
+            },
+        )
+
+    def _error(self, status: int, code: int, message: str) -> None:
+        self._json(
+            status,
+            {
+                "code": code,
+                "message": message,
+                "more_info": f"https://www.twilio.com/docs/errors/{code}",
+                "status": status,
+            },
+        )
+
+    def _create_call(self, form: dict[str, str]) -> None:
+        """POST /Calls.json: To, From, and one of Url / Twiml / ApplicationSid are required."""
+        if not form.get("To"):
+            self._error(400, 21201, "No 'To' number is specified")
+            return
+        if not form.get("From"):
+            self._error(400, 21213, "No 'From' number is specified")
+            return
+        if not (form.get("Url") or form.get("Twiml") or form.get("ApplicationSid")):
+            self._error(400, 21205, "Url parameter is required.")
+            return
+        if form["To"] == UNREACHABLE_NUMBER:
+            self._error(400, 21217, "Phone number does not appear to be valid")
+            return
+        sid = "CA" + secrets.token_hex(16)
+        self._json(
+            201,
+            {
+                "sid": sid,
+                "account_sid": ACCOUNT_SID,
+                "to": form["To"],
+                "to_formatted": form["To"],
+                "from": form["From"],
+                "from_formatted": form["From"],
+                "status": "queued",
+                "direction": "outbound-api",
+                "api_version": "2010-04-01",
+                "answered_by": None,
+                "caller_name": None,
+                "date_created": "Mon, 07 Dec 2026 08:00:00 +0000",
+                "date_updated": "Mon, 07 Dec 2026 08:00:00 +0000",
+                "start_time": None,
+                "end_time": None,
+                "duration": None,
+                "forwarded_from": None,
+                "group_sid": None,
+                "parent_call_sid": None,
+                "phone_number_sid": None,
+                "price": None,
+                "price_unit": "USD",
+                "queue_time": "0",
+                "trunk_sid": None,
+                "uri": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}.json",
+                "subresource_uris": {
+                    "notifications": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}/Notifications.json",
+                    "recordings": f"/2010-04-01/Accounts/{ACCOUNT_SID}/Calls/{sid}/Recordings.json",
                 },
             },
         )

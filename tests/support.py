@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,28 @@ from hybridcx.runtime import Runtime
 POSTGRES_URL = os.environ.get("HYBRIDCX_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("HYBRIDCX_TEST_REDIS_URL")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+POSTGRES_SKIP_REASON = (
+    "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
+)
+POSTGRES_MISSING_IN_CI = "CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set"
+
+
+def backend_params() -> list[Any]:
+    """``sqlite``, and ``postgres`` (skipped without a URL, except in CI, where
+    ``postgres_url()`` fails the test with a clear message)."""
+    import pytest
+
+    marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason=POSTGRES_SKIP_REASON)]
+    return ["sqlite", pytest.param("postgres", marks=marks)]
+
+
+def postgres_url() -> str:
+    """The test PostgreSQL URL; a test that needs it fails (CI) or is skipped without it."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if IN_CI:
+        pytest.fail(POSTGRES_MISSING_IN_CI)
+    pytest.skip(POSTGRES_SKIP_REASON)
 
 
 def free_port() -> int:
@@ -45,7 +68,12 @@ class LiveServer:
         self.port = free_port()
         self.app = create_app(settings)
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", ws="auto"
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            ws="auto",
+            proxy_headers=False,  # as `hybridcx serve`: HYBRIDCX_TRUSTED_PROXIES decides
         )
         self.server = uvicorn.Server(config)
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -120,10 +148,15 @@ async def wipe_postgres(url: str) -> None:
 
 
 def settings_for(backend: str, data_dir: Path, **overrides: Any) -> Settings:
-    url = POSTGRES_URL if backend == "postgres" else None
-    return Settings(
-        data_dir=data_dir, database_url=url, redis_url=None, _env_file=None, **overrides
-    )
+    if "database_url" in overrides:
+        url = overrides.pop("database_url")
+    else:
+        url = postgres_url() if backend == "postgres" else None
+    # Test servers sign in from one address hundreds of times a minute; the sign-in limits
+    # are exercised by tests/security/test_login_throttle.py with their own settings.
+    overrides.setdefault("rate_limit_login_per_ip", 100_000)
+    overrides.setdefault("redis_url", None)
+    return Settings(data_dir=data_dir, database_url=url, _env_file=None, **overrides)
 
 
 @dataclass

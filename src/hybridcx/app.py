@@ -36,10 +36,15 @@ from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
 from hybridcx.kit.overload import InflightGate, InflightLimit
 from hybridcx.knowledge.endpoints import router as knowledge_router
+from hybridcx.ops.context import RequestContext, install_workspace_binding
+from hybridcx.ops.endpoints import router as ops_router
+from hybridcx.ops.metrics import install_write_counters
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
+from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
+from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
 from hybridcx.security.install import AccessLifespan, access_router, install_security
 from hybridcx.web.endpoints import router as web_router
@@ -66,6 +71,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if settings.analytics_rollup_interval_seconds > 0
             else None
         )
+        # quality: store the scores of finished conversations a resolution did not score
+        quality_task = (
+            asyncio.create_task(sweep_loop(runtime, settings.quality_sweep_interval_seconds))
+            if settings.quality_sweep_interval_seconds > 0
+            else None
+        )
+        # predictive routing: retrain models before they go stale
+        routing_task = (
+            asyncio.create_task(retrain_loop(runtime, settings.routing_retrain_hours))
+            if settings.routing_retrain_hours > 0 and settings.assignment_strategy == "predictive"
+            else None
+        )
         # channels: email (the SMTP receiver and IMAP poller, when configured)
         from hybridcx.channels.email import start_email
 
@@ -85,12 +102,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             if rollup_task is not None:
                 rollup_task.cancel()
+            if quality_task is not None:
+                quality_task.cancel()
+            if routing_task is not None:
+                routing_task.cancel()
             if app.state.email is not None:
                 await app.state.email.stop()
             await stop_privacy_job(privacy_job)
             await access.stop(app)  # access9
             if watcher is not None:
                 watcher.cancel()
+            runtime.assist_debouncer.cancel()  # assist nobody will see any more
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -113,6 +135,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
     app.add_middleware(CatchAll)
     install_security(app, settings)  # access9: rate limits, security headers
+
+    # operations: request ids in logs, request latency metrics; /readyz and /metrics
+    app.add_middleware(RequestContext)
+    install_write_counters()
+    install_workspace_binding()
+    app.include_router(ops_router)
 
     @app.get("/healthz", tags=["ops"])
     async def healthz() -> dict[str, str]:
@@ -222,7 +250,11 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def app_error(_request: Request, exc: AppError) -> JSONResponse:
-        return JSONResponse({"detail": exc.message, "code": exc.code}, status_code=exc.status_code)
+        return JSONResponse(
+            {"detail": exc.message, "code": exc.code},
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -64,7 +64,7 @@ class NluUnderstander:
 
     def _part_intents(self, text: str) -> list[str]:
         """Classify each clause of a multi-part message; distinct confident intents in order."""
-        parts = [p.strip() for p in _PARTS.split(text) if p and len(p.split()) >= PART_MIN_WORDS]
+        parts = message_parts(text)
         if len(parts) < 2:
             return []
         found: list[str] = []
@@ -73,6 +73,18 @@ class NluUnderstander:
             if confident and prediction.intent and prediction.intent not in found:
                 found.append(prediction.intent)
         return found
+
+
+def message_parts(text: str) -> list[str]:
+    """The clauses of a message long enough to classify on their own."""
+    return [p.strip() for p in _PARTS.split(text) if p and len(p.split()) >= PART_MIN_WORDS]
+
+
+def texts_to_encode(text: str) -> list[str]:
+    """What the model steps embed for one customer message: the message, and its clauses when
+    it holds several requests (the service embeds them in one batch before the turn)."""
+    parts = message_parts(text)
+    return [text, *parts] if len(parts) >= 2 else [text]
 
 
 class NluSentiment:

@@ -20,6 +20,7 @@ from hybridcx.improvement.cli import register_learning_commands
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.privacy.cli import keys_app, privacy_app
+from hybridcx.quality.cli import quality_app
 from hybridcx.routing.cli import routing_app  # issue 10
 from hybridcx.simulate.cli import simulate
 from hybridcx.speech.cli import voice_app  # local speech (issue 8)
@@ -62,6 +63,7 @@ def _main() -> None:
 
 app.add_typer(experiments_app, name="experiments")  # issue 10
 app.add_typer(routing_app, name="routing")  # issue 10
+app.add_typer(quality_app, name="quality")
 
 
 @db_app.command("upgrade")
@@ -156,6 +158,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
         host=host or settings.host,
         port=port or settings.port,
         log_level="warning",
+        # The client address comes from HYBRIDCX_TRUSTED_PROXIES (security.middleware), not
+        # from uvicorn, which would believe X-Forwarded-For from any local process.
+        proxy_headers=False,
     )
 
 

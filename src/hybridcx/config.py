@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -28,6 +29,9 @@ class Settings(BaseSettings):
     # analytics: how often the server replays new events into the KPI rollup (0 = never; the
     # reports still catch up themselves, and `hybridcx analytics rollup` builds it on demand).
     analytics_rollup_interval_seconds: float = Field(default=300, ge=0)
+    # Quality: how often the server scores finished conversations that have no stored score
+    # (the AI's, once idle; any a resolution did not score). 0: off.
+    quality_sweep_interval_seconds: float = Field(default=300, ge=0)
     nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
     nlu_model_dir: Path | None = Field(
         default=None, description="Trained intent model; defaults to <data_dir>/nlu."
@@ -45,6 +49,8 @@ class Settings(BaseSettings):
     llm_api_key: str | None = None
     llm_model: str = "gpt-4o-mini"
     llm_timeout_seconds: float = Field(default=20.0, gt=0)
+    # The post-contact summary waits this long for the LLM, then uses the extractive one.
+    llm_summary_timeout_seconds: float = Field(default=8.0, gt=0)
     assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
     # ---- issue 10: learning from human resolutions (model registry, retraining, quality gate)
     nlu_registry_dir: Path | None = Field(
@@ -72,6 +78,11 @@ class Settings(BaseSettings):
     )
     routing_model_max_age_hours: float = Field(
         default=168.0, gt=0, description="An older model is stale: the baseline routes instead."
+    )
+    routing_retrain_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="With the predictive strategy, retrain a model this old (0: never).",
     )
     routing_decision_budget_ms: float = Field(
         default=20.0, ge=0, description="A predictive decision over this falls back."
@@ -241,16 +252,54 @@ class Settings(BaseSettings):
     )
     rate_limit_exempt: list[str] = Field(
         default=["127.0.0.1", "::1"],
-        description="Client addresses never limited: loopback, so the local demo and the test "
-        "suite run freely. Behind a proxy on the same host, pass the real client address "
-        "(uvicorn --forwarded-allow-ips) or set this to [].",
+        description="Client addresses never limited (except on sign-in): loopback, so the "
+        "local demo and the test suite run freely. Behind a proxy, list the proxy in "
+        "HYBRIDCX_TRUSTED_PROXIES so the real client address is limited, or set this to [].",
     )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description="Addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; from anyone else those headers are ignored.",
+    )
+    login_max_failures: int = Field(
+        default=5,
+        ge=1,
+        description="Failed sign-ins per account (whatever the address) within "
+        "HYBRIDCX_LOGIN_FAILURE_WINDOW_SECONDS before sign-in is refused (429).",
+    )
+    login_failure_window_seconds: float = Field(default=900.0, gt=0)
     webhooks_enabled: bool = Field(default=True, description="Run the webhook delivery worker.")
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            try:
+                ipaddress.ip_network(item.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or network: {exc}") from exc
+        return [item.strip() for item in value]
+
+    # ---- operations: readiness, metrics, the shared vector store ----
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long /readyz waits for the database or Redis."
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token Prometheus sends to GET /metrics; unset: /metrics is off (404).",
+    )
+    vector_store: str = Field(
+        default="auto",
+        pattern="^(auto|memory)$",
+        description="auto: passage vectors in pgvector on PostgreSQL when the extension is "
+        "there (in-process otherwise); memory: always the in-process index.",
+    )
 
     @property
     def effective_database_url(self) -> str:

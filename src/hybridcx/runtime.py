@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+# The learning loop's personal-data stores join every erasure, also in CLI-only processes.
+import hybridcx.improvement.erasure  # noqa: E402,F401,I001
+from hybridcx.assist.llm_summary import LLMSummaryWriter
 from hybridcx.config import Settings
 from hybridcx.demo.backend import DemoBackend
 from hybridcx.improvement.config import LearningConfig
 from hybridcx.kit.db import create_engine, session_factory
+from hybridcx.kit.debounce import Debouncer
 from hybridcx.knowledge.engine.answer import Answerer
 from hybridcx.knowledge.service import KnowledgeService
 from hybridcx.pipeline.base import Pipeline
@@ -21,7 +25,11 @@ from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
 from hybridcx.privacy.pii import configure as configure_pii
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
 from hybridcx.realtime.bus import EventBus, create_bus
+from hybridcx.routing.monitor import FallbackMonitor
 from hybridcx.workspaces.policy_store import PolicyStore
+
+if TYPE_CHECKING:
+    from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
 
 
 @dataclass
@@ -48,6 +56,16 @@ class Runtime:
     learning: Any = None  # hybridcx.improvement.config.LearningConfig
     # Every assignment strategy by name, for experiment arms that set one (issue 10).
     strategies: dict[str, AssignmentStrategy] = field(default_factory=dict)
+    # The texts a turn's model steps will embed, and the encoder that embeds them off the event
+    # loop before the turn's transaction (None when the NLU is off).
+    turn_texts: Callable[[str], list[str]] | None = None
+    encoder: Any = None  # hybridcx.nlu.embeddings.SharedEncoder
+    # Agent assist is recomputed after the customer's answer, once per burst of messages.
+    assist_debouncer: Debouncer = field(default_factory=Debouncer)
+    # Post-contact summaries and categories by an LLM (None: extractive summaries).
+    summary_writer: LLMSummaryWriter | None = None
+    # Predictive routing's fallbacks, counted and logged (GET /api/v1/routing/status).
+    routing_monitor: FallbackMonitor = field(default_factory=FallbackMonitor)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -57,31 +75,41 @@ class Runtime:
         configure_pii(model_dir=settings.pii_model_dir)
         live_model, build = _pipeline_builder(settings)
         policies = PolicyStore(settings.policy_dir, build)
+        turn_texts, encoder = _encoder(settings)
+        monitor = FallbackMonitor()
         return cls(
             engine=engine,
             sessions=session_factory(engine),
             bus=create_bus(settings.redis_url),
             policies=policies,
-            strategy=_strategy(settings.assignment_strategy, settings),
+            strategy=_strategy(settings.assignment_strategy, settings, monitor),
             max_message_chars=settings.max_message_chars,
             staff_token_hours=settings.staff_token_hours,
             presence_timeout_seconds=settings.presence_timeout_seconds,
             redis_url=settings.redis_url,
             erasure_due_days=settings.erasure_due_days,
             retention_interval_seconds=settings.retention_interval_seconds,
-            knowledge=KnowledgeService(answerer=_answerer(settings)),
+            knowledge=KnowledgeService(
+                answerer=_answerer(settings), shared_vectors=settings.vector_store == "auto"
+            ),
             settings=settings,
             live_model=live_model,
             learning=LearningConfig.from_settings(settings),
-            strategies={name: _strategy(name, settings) for name in STRATEGIES},
+            turn_texts=turn_texts,
+            encoder=encoder,
+            strategies={name: _strategy(name, settings, monitor) for name in STRATEGIES},
+            summary_writer=_summary_writer(settings),
+            routing_monitor=monitor,
         )
 
 
-def _strategy(name: str, settings: Settings | None = None) -> AssignmentStrategy:
+def _strategy(
+    name: str, settings: Settings | None = None, monitor: FallbackMonitor | None = None
+) -> AssignmentStrategy:
     if name == "predictive" and settings is not None:  # predictive routing (issue 10)
         from hybridcx.routing.strategy import predictive_from_settings
 
-        return predictive_from_settings(settings)
+        return predictive_from_settings(settings, monitor)
     try:
         return STRATEGIES[name]()
     except KeyError:
@@ -117,16 +145,39 @@ def _pipeline_builder(settings: Settings) -> tuple[Any, Callable[[RoutingPolicy]
     return live_model, build
 
 
-def _answerer(settings: Settings) -> Answerer | None:
+def _encoder(settings: Settings) -> tuple[Callable[[str], list[str]] | None, Any]:
+    if not settings.nlu_enabled:
+        return None, None
+    from hybridcx.brain import texts_to_encode
+    from hybridcx.nlu.embeddings import shared_embedder
+
+    return texts_to_encode, shared_embedder()
+
+
+def _llm_provider(settings: Settings) -> OpenAICompatibleProvider | None:
     if not settings.llm_base_url:
         return None
-    from hybridcx.knowledge.engine.llm import GenerativeAnswerer
     from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
 
-    provider = OpenAICompatibleProvider(
+    return OpenAICompatibleProvider(
         settings.llm_base_url,
         settings.llm_api_key,
         settings.llm_model,
         timeout=settings.llm_timeout_seconds,
     )
+
+
+def _answerer(settings: Settings) -> Answerer | None:
+    provider = _llm_provider(settings)
+    if provider is None:
+        return None
+    from hybridcx.knowledge.engine.llm import GenerativeAnswerer
+
     return GenerativeAnswerer(provider)
+
+
+def _summary_writer(settings: Settings) -> LLMSummaryWriter | None:
+    provider = _llm_provider(settings)
+    if provider is None:
+        return None
+    return LLMSummaryWriter(provider, timeout_seconds=settings.llm_summary_timeout_seconds)

@@ -254,10 +254,47 @@ def test_keyboard_only_and_360px_wide(api: Api, open_tab: Callable[..., Tab]) ->
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     tab.shot("chat-360px")
 
+    # The desk on a phone: the whole job (take a conversation, read it, reply, resolve) works
+    # at 360 px, and nothing the agent needs is cut off at the right edge.
+    api.say(api.start("mia.novak@example.com", "Mia Novak"), "agent")
     desk = open_tab("/desk", width=360, height=740)
     sign_in(desk, "agent@example.com", "demo-agent")
-    assert desk.page.evaluate("document.documentElement.scrollWidth") <= 360
+    item = desk.page.locator(".queue-item", has_text="Mia Novak")
+    expect(item).to_contain_text("asked for a person")
+    assert_fits(desk, 360)
+    item.get_by_role("button", name="Accept").click()
+    expect(desk.page.locator(".handoff")).to_contain_text("the customer asked for a person")
+    reply = desk.page.get_by_label("Reply")
+    reply.fill("Hi Mia, Alice here. How can I help?")
+    desk.page.get_by_role("button", name="Send", exact=True).click()
+    expect(desk.page.locator(".msg-agent").last).to_contain_text("Alice here")
+    assert_fits(desk, 360)
     desk.shot("desk-360px")
+    desk.page.get_by_role("button", name="Resolve").click()
+    expect(desk.page.locator(".queue-item", has_text="Mia Novak")).to_have_count(0)
+
+
+def assert_fits(tab: Tab, width: int) -> None:
+    """No horizontal scrolling, and every visible control and text block lies within the
+    viewport's width (a control pushed past the edge is as lost as one overflowing). A skip
+    link sits off-screen until it has the focus, by design."""
+    page = tab.page
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    outside = page.evaluate(
+        """(width) => [...document.querySelectorAll(
+            'button, input, textarea, select, a, label, .msg, .queue-item, .handoff')]
+          .filter(el => el.offsetParent !== null && !el.matches('.skip-link:not(:focus)'))
+          .map(el => [el.tagName + '.' + el.className + ' ' + (el.textContent || '').trim()
+                      .slice(0, 40), el.getBoundingClientRect()])
+          .filter(([, r]) => r.width > 0 && (r.left < -1 || r.right > width + 1))
+          .map(([name, r]) => name + ' ' + Math.round(r.left) + '..' + Math.round(r.right))""",
+        width,
+    )
+    assert outside == []
+    # what the agent types into is usable, not squeezed to nothing
+    for box in page.locator("textarea:visible, input[type=text]:visible").all():
+        bound = box.bounding_box()
+        assert bound is not None and bound["width"] >= 200, bound
 
 
 def test_quick_reply_buttons_answer_a_flow_question(api: Api, open_tab: Callable[..., Tab]) -> None:

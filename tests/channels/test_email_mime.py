@@ -9,6 +9,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from cryptography.exceptions import InvalidTag
 
 from hybridcx.channels.base import DeliveryError
 from hybridcx.channels.email.attachments import safe_filename, store_attachments
@@ -17,6 +18,8 @@ from hybridcx.channels.email.loops import classify
 from hybridcx.channels.email.mime import Attachment, parse_email
 from hybridcx.channels.email.quotes import strip_quoted
 from hybridcx.channels.email.smtp import SmtpRelay, compose, reply_subject
+from hybridcx.privacy.files import read_sealed
+from hybridcx.privacy.keys import Keyring, generate_keyset
 from tests.support import free_port
 
 SUPPORT = "support@northwind.test"
@@ -217,8 +220,10 @@ def test_store_attachments_limits(tmp_path: Path) -> None:
         Attachment("c.txt", "text/plain", b"c" * 60),
         Attachment("", "image/png", b"d" * 40),
     ]
+    ring = Keyring(generate_keyset())
+    root = tmp_path / "att"
     out = store_attachments(
-        atts, root=tmp_path / "att", data_dir=tmp_path, max_bytes=100, max_total_bytes=80
+        atts, root=root, data_dir=tmp_path, max_bytes=100, max_total_bytes=80, keyring=ring
     )
     assert [(m["filename"], m["status"]) for m in out] == [
         ("a.txt", "stored"),
@@ -226,7 +231,15 @@ def test_store_attachments_limits(tmp_path: Path) -> None:
         ("c.txt", "stored"),
         ("attachment.png", "rejected"),
     ]
-    assert (tmp_path / out[0]["path"]).read_bytes() == b"a" * 10
+    path = tmp_path / out[0]["path"]
+    assert b"a" * 10 not in path.read_bytes()  # sealed at rest
+    assert read_sealed(ring, root, path) == b"a" * 10
+    # Bound to its name: a sealed file moved to another attachment's place does not open.
+    moved = root / "elsewhere" / "a.txt"
+    moved.parent.mkdir()
+    moved.write_bytes(path.read_bytes())
+    with pytest.raises(InvalidTag):
+        read_sealed(ring, root, moved)
     assert "per message" in out[3]["reason"] and "per file" in out[1]["reason"]
 
 

@@ -409,7 +409,9 @@ def test_html_only_mail_with_attachments_over_the_limits(
         assert stored["status"] == "stored" and stored["size"] == len(content)
         path = (data_dir / stored["path"]).resolve()
         assert path.is_relative_to(data_dir / "email" / "attachments")
-        assert path.read_bytes() == content
+        on_disk = path.read_bytes()  # sealed with the key ring: nothing of the content shows
+        assert on_disk.startswith(b"hybridcx-sealed-file/1:") and content[:64] not in on_disk
+        assert len(on_disk) >= len(content) + 16  # the GCM tag
     assert "path" not in by_name["invoice.pdf"]
     # Staff download what was kept, always as a download; what was not kept is 404.
     base = f"/api/v1/conversations/{conv['id']}/messages/{said['id']}/attachments"

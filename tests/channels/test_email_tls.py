@@ -48,7 +48,9 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.x509.oid import NameOID
 
-    now = dt.datetime.now(dt.UTC)
+    # OpenSSL checks validity against the machine's real clock, not the tests' frozen one
+    # (tests/clock.py): a window wide enough for any test date and any real date.
+    valid_from, valid_to = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2099, 12, 31)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hybridcx test CA")])
     ca = (
@@ -57,8 +59,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         .issuer_name(ca_name)
         .public_key(ca_key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(valid_from)
+        .not_valid_after(valid_to)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.KeyUsage(
@@ -84,8 +86,8 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
         .issuer_name(ca_name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
+        .not_valid_before(valid_from)
+        .not_valid_after(valid_to)
         .add_extension(
             x509.SubjectAlternativeName(
                 [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]

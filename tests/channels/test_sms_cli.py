@@ -32,7 +32,8 @@ def test_sms_send_and_call_against_the_live_server(server: LiveServer, api: Api)
     )
     assert call.exit_code == 0, call.output
     assert (
-        "AI assistant" in call.output and "(transferred: <Enqueue> hybridcx-default)" in call.output
+        "AI assistant" in call.output
+        and "(transferred: <Enqueue> hybridcx-default-CA" in call.output
     )
     bad = runner.invoke(
         app,

@@ -65,13 +65,13 @@ def call_conversation(api: Api) -> dict[str, Any]:
     return staff_get(api, f"/api/v1/conversations/{conv['id']}")  # type: ignore[no-any-return]
 
 
-def test_incoming_call_greets_with_the_ai_disclosure_and_gathers_speech(
+def test_incoming_call_greets_with_the_ai_disclosure_and_gathers_speech_and_keys(
     server: LiveServer, api: Api
 ) -> None:
     root = incoming(api, new_sid())
     gather = root.find("Gather")
     assert gather is not None
-    assert gather.get("input") == "speech"
+    assert gather.get("input") == "dtmf speech"  # keypad too (numbers, and cards unheard)
     assert gather.get("action") == f"{BASE}/gather" and gather.get("method") == "POST"
     [greeting] = [el.text or "" for el in gather.findall("Say")]
     assert "You're speaking with our AI assistant" in greeting and "say agent" in greeting
@@ -119,7 +119,7 @@ def test_escalation_is_a_warm_transfer_with_the_handoff_in_the_desk(
         texts = said(root)
         assert any("hold" in t for t in texts)
         enqueue = root.find("Enqueue")
-        assert enqueue is not None and enqueue.text == "hybridcx-default"
+        assert enqueue is not None and enqueue.text == f"hybridcx-default-{sid}"  # its own queue
         queued = recv_until(desk, lambda e: e["type"] == "conversation.queued")
         conv_id = queued["conversation"]["id"]
     finally:
@@ -206,24 +206,26 @@ def test_live_transcript_reaches_the_desk_with_assist_and_supervisor_whispers(
     sid, conv_id, token = _escalated_call(api)
     desk = api.agent_ws(token)
     try:
-        r = transcript(api, sid, "I forgot my password, can you send me a reset link", "1")
+        said_now = "Can I return an item if I change my mind?"
+        r = transcript(api, sid, said_now, "1")
         assert r.status_code == 204, r.text
         seen = read_events_until(desk, lambda e: e["type"] == "assist.updated")
         created = [e for e in seen if e["type"] == "message.created"]
         assert created[0]["message"]["author"] == "customer"
         assert created[0]["message"]["channel_meta"]["source"] == "transcript"
-        assist = seen[-1]
-        assert assist["conversation_id"] == conv_id
-        # fresh suggestions for what the caller just said
-        assert assist["assist"]["query"] == "I forgot my password, can you send me a reset link"
-        assert assist["assist"]["knowledge"] or assist["assist"]["draft"]
+        event = seen[-1]
+        assert event["conversation_id"] == conv_id
+        # fresh suggestions for what the caller just said: the article that answers it, a
+        # draft grounded in it, and the running summary naming it as still unanswered
+        assist = event["assist"]
+        assert assist["query"] == said_now
+        assert assist["knowledge"][0]["title"] == "Returns policy"
+        draft = assist["draft"]
+        assert draft["grounded"] and draft["sources"][0]["title"] == "Returns policy"
+        assert "30 days" in draft["text"]
+        assert f'Pending: unanswered: "{said_now}"' in assist["summary"]
         # the same segment again (Twilio retried) is stored once; the agent's track is not stored
-        assert (
-            transcript(
-                api, sid, "I forgot my password, can you send me a reset link", "1"
-            ).status_code
-            == 204
-        )
+        assert transcript(api, sid, said_now, "1").status_code == 204
         assert (
             transcript(api, sid, "Let me check that for you", "2", "outbound_track").status_code
             == 204
@@ -265,7 +267,13 @@ def test_post_call_summary_for_an_ai_call(server: LiveServer, api: Api) -> None:
     [resolved] = [e for e in view["events"] if e["type"] == "conversation.resolved"]
     data = resolved["data"]
     assert data["outcome"] == "resolved_by_ai" and data["intent"] == "opening_hours"
-    assert data["summary"] and data["category"] and data["duration_seconds"] == 42
+    assert data["category"] == "General" and data["duration_seconds"] == 42
+    # the issue, what was done (the AI's answer), and that nothing is pending
+    assert data["summary"] == (
+        'The customer contacted us about general: "What are your opening hours?". '
+        'Done: AI answered: "Our stores are open Monday to Friday 9:00-19:00, Saturday '
+        '10:00-18:00 and Sunday 11:00-16:00.". Pending: nothing. Resolved.'
+    )
     # a repeated callback changes nothing
     assert twilio_post(api, f"{BASE}/status", params).status_code == 204
     view = call_conversation(api)
@@ -281,7 +289,17 @@ def test_post_call_summary_for_an_agents_call(server: LiveServer, api: Api) -> N
     [event] = [e for e in view["events"] if e["type"] == "conversation.summarized"]
     assert event["data"]["outcome"] == "handled_by_agent"
     assert event["data"]["category"] == "Orders" and event["data"]["intent"] == "damaged_item"
-    assert any(m["internal"] and m["text"].startswith("Call ended.") for m in view["messages"])
+    summary = event["data"]["summary"]
+    assert summary.startswith(
+        'The customer contacted us about orders: "My order arrived damaged and I need help". '
+        "Done: handed to a person because "
+    )
+    assert "the customer asked for a person" in summary
+    assert "connecting you" not in summary  # the AI's hand-off notice is not an answer
+    # with Alice still to wrap up, the summary says so rather than "Resolved."
+    assert summary.endswith("Pending: the conversation is still open. Open.")
+    [note] = [m for m in view["messages"] if m["internal"] and m["author"] == "system"]
+    assert note["text"] == f"Call ended. Summary: {summary} Category: Orders."
 
 
 def test_a_customer_who_wrote_by_email_and_calls_is_one_customer(

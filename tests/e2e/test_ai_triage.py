@@ -7,7 +7,13 @@ import hmac
 import re
 from typing import Any
 
+import pytest
+
 from tests.support import Api
+
+# Appointment slots, order dates and self-service bookings follow the calendar: .ci/run runs
+# this module again at several test dates (tests/clock.py).
+pytestmark = pytest.mark.calendar
 
 SECRET = "demo-widget-secret"
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from tests.support import Api, recv_until
+from collections.abc import Iterator
+
+import pytest
+
+from hybridcx.assist.llm_summary import LLMSummaryWriter
+from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
+from tests.fake_openai import ChatServer
+from tests.support import Api, LiveServer, recv_until
 
 
 def _escalated(api: Api, first: str, email: str = "alex@example.com") -> tuple[dict, str]:  # type: ignore[type-arg]
@@ -74,7 +81,13 @@ def test_resolved_conversations_become_masked_past_cases(api: Api) -> None:
     assert done["status"] == "resolved"
     events = api.staff(token, "GET", f"/api/v1/conversations/{conv['id']}").json()["events"]
     resolved = [e for e in events if e["type"] == "conversation.resolved"][0]["data"]
-    assert resolved["category"] == "Orders" and "Resolved." in resolved["summary"]
+    assert resolved["category"] == "Orders" and resolved["summary"].endswith("Resolved.")
+    # the issue (PII masked), what was done, and that nothing is pending
+    assert resolved["summary"].startswith(
+        'Alex Morgan contacted us about orders: "My parcel arrived damaged and the jacket is torn,'
+    )
+    assert "I've sent a free replacement" in resolved["summary"].split("Done: ")[1]
+    assert "Pending: nothing." in resolved["summary"] and "415" not in resolved["summary"]
     other, token = _escalated(
         api, "The box came damaged and the bottle is broken", "jordan.reed@example.com"
     )
@@ -104,3 +117,31 @@ def test_assist_is_scoped_and_checked(api: Api) -> None:
         json={"action": "rm -rf"},
     )
     assert bad.status_code == 422
+
+
+@pytest.fixture
+def llm_summaries(server: LiveServer, chat_server: str) -> Iterator[None]:
+    """The shared server writes post-contact summaries with the fake LLM for one test."""
+    before = server.runtime.summary_writer
+    server.runtime.summary_writer = LLMSummaryWriter(
+        OpenAICompatibleProvider(chat_server, "sk-test", "small-model"), timeout_seconds=5
+    )
+    yield
+    server.runtime.summary_writer = before
+
+
+def test_with_an_llm_the_resolved_summary_and_category_are_the_models(
+    api: Api, llm_summaries: None
+) -> None:
+    conv, token = _escalated(api, "My order 1001 is late, reach me at alex@example.com")
+    path = f"/api/v1/conversations/{conv['id']}"
+    api.staff(token, "POST", f"{path}/replies", json={"text": "I've chased the courier for you."})
+    ChatServer.requests = []
+    assert api.staff(token, "POST", f"{path}/resolve").status_code == 200
+    events = api.staff(token, "GET", path).json()["events"]
+    [resolved] = [e["data"] for e in events if e["type"] == "conversation.resolved"]
+    assert resolved["category"] == "Account"  # the fake model's pick, not the intent table's
+    assert resolved["summary"].startswith("The customer wrote: My order 1001 is late")
+    [request] = ChatServer.requests
+    assert "alex@example.com" not in str(request["body"])
+    assert "I've chased the courier for you." in request["body"]["messages"][1]["content"]

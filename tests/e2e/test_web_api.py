@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from hybridcx.demo.seed import DEMO_INBOX_SECRET
 from hybridcx.kit.security import identity_hash
 from tests.support import Api, recv_until
+
+# Appointment slots, order dates and self-service bookings follow the calendar: .ci/run runs
+# this module again at several test dates (tests/clock.py).
+pytestmark = pytest.mark.calendar
 
 
 def resolved_conversation(api: Api) -> tuple[dict, str]:

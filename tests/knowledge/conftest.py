@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from hybridcx.knowledge.engine import Document
-from hybridcx.nlu.embeddings import MiniLMEmbedder, shared_embedder
+from hybridcx.nlu.embeddings import SharedEncoder, shared_embedder
 
 
 class HashingEmbedder:
@@ -35,7 +35,7 @@ def hashing() -> HashingEmbedder:
 
 
 @pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedder:
+def minilm() -> SharedEncoder:
     return shared_embedder()
 
 

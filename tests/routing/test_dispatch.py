@@ -15,25 +15,18 @@ from sqlalchemy import select
 from hybridcx.kit.ids import utcnow
 from hybridcx.models import Agent, Workspace
 from hybridcx.routing.model import OutcomeModel
+from hybridcx.routing.schedule import retrain_due
 from hybridcx.routing.store import FileModelStore
 from tests.routing.test_model import outcomes
-from tests.support import IN_CI, POSTGRES_URL, Api, LiveServer, settings_for
+from tests.support import Api, LiveServer, backend_params, settings_for
 
 DAMAGED = "My parcel arrived and the item inside is broken"
 
 
-def _backends() -> list[Any]:
-    reason = "PostgreSQL tests need HYBRIDCX_TEST_POSTGRES_URL (CI sets it; see DEVELOPERS.md)"
-    marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason=reason)]
-    return ["sqlite", pytest.param("postgres", marks=marks)]
-
-
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="module", params=backend_params())
 def predictive_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path
 ) -> Iterator[LiveServer]:
-    if request.param == "postgres" and not POSTGRES_URL:
-        pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL is not set")
     data_dir = tmp_path_factory.mktemp(f"predictive-{request.param}")
     settings = settings_for(
         request.param,
@@ -125,3 +118,57 @@ def test_dispatch_follows_the_model_and_records_why(
     finally:
         for desk in desks:
             desk.close()
+
+
+def test_a_stale_model_alerts_the_supervisor_and_the_scheduled_retrain_replaces_it(
+    papi: Api, predictive_server: LiveServer
+) -> None:
+    workspace_id, agent_ids = ids(predictive_server)
+    sup = papi.login("supervisor@example.com", "demo-supervisor")
+    store = FileModelStore(predictive_server.settings.effective_routing_model_dir)
+    store.path_for(workspace_id).unlink(missing_ok=True)
+
+    def status() -> dict[str, Any]:
+        r = papi.staff(sup, "GET", "/api/v1/routing/status")
+        assert r.status_code == 200, r.text
+        return r.json()  # type: ignore[no-any-return]
+
+    assert status()["model"] is None and status()["alert"].startswith("No routing model")
+    history = outcomes({(agent_ids["bob@example.com"], "damaged_item"): (20, 2)})
+    save_model(
+        predictive_server,
+        workspace_id,
+        OutcomeModel.train(history, trained_at=utcnow() - timedelta(days=30)),
+    )
+    before = status()["fallbacks_since_start"].get("model_stale", 0)
+    token = papi.login("agent@example.com", "demo-agent")
+    desk = papi.agent_ws(token)
+    try:
+        papi.staff(token, "PUT", "/api/v1/agents/me/status", json={"status": "available"})
+        conv = escalate(papi, "jordan.reed@example.com")
+        assert decision_of(papi, sup, conv)["fallback_reason"] == "model_stale"
+        seen = status()
+        assert seen["stale"] is True and seen["model"]["age_hours"] >= 30 * 24
+        assert seen["fallbacks_24h"] == {"model_stale": 1} and seen["decisions_24h"] == 1
+        assert seen["fallbacks_since_start"]["model_stale"] == before + 1
+        assert "30 days old (stale)" in seen["alert"]
+        # Alice resolves it: something to learn from
+        path = f"/api/v1/conversations/{conv['id']}"
+        assert papi.staff(token, "POST", f"{path}/resolve").status_code == 200
+    finally:
+        desk.close()
+
+    # the scheduled job: the stale model is retrained, a fresh one is left alone
+    now = utcnow()
+    every = timedelta(hours=predictive_server.settings.routing_retrain_hours)
+    job = retrain_due(predictive_server.runtime.sessions, store, now=now, every=every)
+    [done] = predictive_server.call(job)
+    assert done["status"] == "retrained" and done["workspace"] == "default"
+    fresh = store.get(workspace_id)
+    assert fresh is not None and fresh.trained_at == now and fresh.version == done["version"]
+    again = retrain_due(predictive_server.runtime.sessions, store, now=now, every=every)
+    assert predictive_server.call(again) == []
+    after = status()
+    assert after["stale"] is False and after["model"]["version"] == fresh.version
+    assert after["alert"] is None  # the fallback was the old model's
+    assert after["fallbacks_24h"] == {"model_stale": 1}

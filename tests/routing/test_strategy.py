@@ -136,3 +136,35 @@ def test_registered_and_built_from_settings(tmp_path) -> None:
     assert isinstance(built.models, FileModelStore)
     assert built.models.directory == tmp_path / "routing"
     assert built.budget_ms == 5 and built.max_wait_seconds == 30
+
+
+def test_every_fallback_is_reported_and_a_model_problem_is_logged_once_per_quiet_period() -> None:
+    from structlog.testing import capture_logs
+
+    from hybridcx.routing.monitor import FallbackMonitor
+
+    seconds = iter([0.0, 10.0, 700.0, 710.0])
+    monitor = FallbackMonitor(quiet_seconds=600, clock=lambda: next(seconds))
+    stale = PredictiveStrategy(
+        StaticModelStore(MODEL), max_age=timedelta(minutes=30), on_fallback=monitor.record
+    )
+    guard = PredictiveStrategy(
+        StaticModelStore(MODEL), max_wait_seconds=60, on_fallback=monitor.record
+    )
+    with capture_logs() as logs:
+        decide(stale, work(workspace_id="ws-1"), CANDIDATES)  # t=0: warned
+        decide(stale, work(workspace_id="ws-1"), CANDIDATES)  # t=10: quiet
+        decide(stale, work(workspace_id="ws-1"), CANDIDATES)  # t=700: warned again
+        decide(guard, work(workspace_id="ws-1", waiting=61), CANDIDATES)  # a guard: no alert
+    warnings = [e for e in logs if e["event"] == "routing.fallback"]
+    assert [(w["log_level"], w["reason"], w["fallbacks"]) for w in warnings] == [
+        ("warning", "model_stale", 1),
+        ("warning", "model_stale", 3),
+    ]
+    assert monitor.snapshot("ws-1") == {"model_stale": 3, "service_level_wait": 1}
+    assert monitor.snapshot("ws-2") == {}
+    # a decision the model made is not a fallback
+    PredictiveStrategy(StaticModelStore(MODEL), on_fallback=monitor.record).decide(
+        work(workspace_id="ws-1"), CANDIDATES
+    )
+    assert monitor.snapshot("ws-1") == {"model_stale": 3, "service_level_wait": 1}

@@ -26,7 +26,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.support import IN_CI, POSTGRES_URL, LiveServer, settings_for, wipe_postgres
+from tests.support import LiveServer, backend_params, postgres_url, settings_for, wipe_postgres
 
 CUSTOMER_ROUTES = ("/messages", "/survey", "/wait", "{conversation_id}")
 MAX_EXAMPLES = int(os.environ.get("HYBRIDCX_FUZZ_EXAMPLES", "10"))
@@ -38,19 +38,14 @@ CHECKS = [
 ]
 
 
-def _backends() -> list[Any]:
-    marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason="needs PostgreSQL")]
-    return ["sqlite", pytest.param("postgres", marks=marks)]
-
-
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="module", params=backend_params())
 def fuzz_server(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, nlu_model_dir: Path
 ) -> Iterator[LiveServer]:
     """Its own server and database (the fuzzer edits and deletes), without rate limits.
     PostgreSQL is stricter than SQLite (a NUL in a text parameter is an error there)."""
     if request.param == "postgres":
-        asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
+        asyncio.run(wipe_postgres(postgres_url()))
     data_dir = tmp_path_factory.mktemp("fuzz")
     settings = settings_for(
         request.param,

@@ -102,17 +102,28 @@ def test_public_search_per_address(strict: LiveServer) -> None:
         assert_429(http.get("/api/v1/help/articles"), "per address")
 
 
-def test_loopback_is_exempt_by_default(tmp_path: Path) -> None:
-    """The default exemption: the demo and the test suite (all from 127.0.0.1) never trip."""
+def test_loopback_is_exempt_by_default_but_not_on_sign_in(tmp_path: Path) -> None:
+    """The default exemption lets the demo and the test suite (all from 127.0.0.1) search and
+    chat freely, but sign-in is limited from loopback too: behind a proxy on the same host
+    every password guess comes from 127.0.0.1."""
     live = LiveServer(
-        settings_for("sqlite", tmp_path, nlu_enabled=False, rate_limit_login_per_ip=2)
+        settings_for(
+            "sqlite", tmp_path, nlu_enabled=False, rate_limit_login_per_ip=2, rate_limit_per_ip=2
+        )
     ).start()
     try:
         live.reset()
+        live.app.state.rate_limiter._clock = lambda: 0.0  # the window stands still
         with httpx.Client(base_url=live.url) as http:
-            wrong = {"email": "agent@example.com", "password": "wrong"}
-            codes = [http.post("/api/v1/auth/token", json=wrong).status_code for _ in range(4)]
-        assert codes == [401] * 4  # over the limit of 2, and still no 429
+            search = [http.get("/api/v1/help/articles").status_code for _ in range(4)]
+            assert search == [200] * 4  # over the limit of 2, and still no 429
+            emails = ("agent@example.com", "admin@example.com", "a@example.com", "b@example.com")
+            signins = [
+                http.post("/api/v1/auth/token", json={"email": e, "password": "wrong"})
+                for e in emails
+            ]
+        assert [r.status_code for r in signins] == [401, 401, 429, 429]
+        assert_429(signins[-1], "per address")
     finally:
         live.stop()
 

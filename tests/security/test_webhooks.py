@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook
 
 from hybridcx.webhooks.service import RetryPolicy
 from hybridcx.webhooks.signing import new_secret, sign, verify
-from tests.support import IN_CI, POSTGRES_URL, LiveServer, settings_for, wipe_postgres
+from tests.support import LiveServer, backend_params, postgres_url, settings_for, wipe_postgres
 
 
 class Receiver(ThreadingHTTPServer):
@@ -60,12 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         return None
 
 
-def _backends() -> list[Any]:
-    marks = [] if POSTGRES_URL or IN_CI else [pytest.mark.skip(reason="needs PostgreSQL")]
-    return ["sqlite", pytest.param("postgres", marks=marks)]
-
-
-@pytest.fixture(scope="module", params=_backends())
+@pytest.fixture(scope="module", params=backend_params())
 def fast(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
@@ -73,7 +68,7 @@ def fast(
     import asyncio
 
     if request.param == "postgres":
-        asyncio.run(wipe_postgres(POSTGRES_URL))  # type: ignore[arg-type]
+        asyncio.run(wipe_postgres(postgres_url()))
     data_dir: Path = tmp_path_factory.mktemp("webhooks")
     settings = settings_for(
         request.param,
@@ -258,3 +253,58 @@ def test_signature_matches_the_reference_implementation() -> None:
     assert Webhook(secret).verify(body, headers) == json.loads(body)
     assert verify(secret, "msg_1", str(now), body, ours)
     assert not verify(secret, "msg_1", str(now), body + " ", ours)
+
+
+def test_erasure_takes_the_customers_words_out_of_webhook_deliveries(fast: LiveServer) -> None:
+    from sqlalchemy import select
+
+    from hybridcx.models import WebhookDelivery
+
+    fast.reset()
+    receiver = Receiver()
+    with httpx.Client(base_url=fast.url) as http:
+        admin = _admin(http)
+        events = ["message.created", "conversation.escalated"]
+        hook = http.post(
+            "/api/v1/webhooks", headers=admin, json={"url": receiver.url, "event_types": events}
+        ).json()
+        conv = http.post(
+            "/api/v1/conversations",
+            json={"channel": "webchat", "customer": {"email": "forget.me@example.com"}},
+        ).json()
+        auth = {"Authorization": f"Bearer {conv['customer_token']}"}
+        for text in ("my neighbour Petunia stole my harp", "I want to speak to a person"):
+            r = http.post(
+                f"/api/v1/conversations/{conv['id']}/messages", json={"text": text}, headers=auth
+            )
+            assert r.status_code == 200, r.text
+
+        def delivered() -> list[dict[str, Any]] | None:
+            url = f"/api/v1/webhooks/{hook['id']}/deliveries"
+            items: list[dict[str, Any]] = http.get(url, headers=admin).json()["items"]
+            kinds = {d["event_type"] for d in items}
+            done = all(d["status"] == "delivered" for d in items)
+            return items if done and kinds == set(events) else None
+
+        before = _wait(delivered)
+
+        async def bodies() -> list[str]:
+            async with fast.runtime.sessions() as s:
+                return list((await s.execute(select(WebhookDelivery.body))).scalars())
+
+        assert any("Petunia" in b for b in fast.call(bodies()))
+        customer = http.get(f"/api/v1/conversations/{conv['id']}", headers=admin).json()
+        r = http.delete(f"/api/v1/customers/{customer['customer']['id']}", headers=admin)
+        assert r.status_code == 202, r.text
+        request_url = f"/api/v1/privacy/erasures/{r.json()['id']}"
+        _wait(lambda: http.get(request_url, headers=admin).json()["status"] == "completed")
+        after = fast.call(bodies())
+        assert not any("Petunia" in b or "forget.me" in b for b in after)
+        # The event's delivery stays, so the worker never sends it again.
+        assert any('"conversation.escalated"' in b for b in after)
+        kept = {d["id"] for d in before if d["event_type"] == "conversation.escalated"}
+        url = f"/api/v1/webhooks/{hook['id']}/deliveries"
+        time.sleep(0.5)  # several polls of the worker
+        items = http.get(url, headers=admin).json()["items"]
+        assert {d["id"] for d in items if d["event_type"] == "conversation.escalated"} == kept
+    receiver.shutdown()

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from hybridcx.agents import service
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import PresenceStaff, StaffReader
 from hybridcx.conversations.repository import agent_loads
+from hybridcx.customers.repository import to_e164
 from hybridcx.kit.db import transaction
 from hybridcx.models import Agent
 from hybridcx.queue.service import dispatch
@@ -23,6 +25,33 @@ class StatusUpdate(BaseModel):
     status: Literal["available", "away"]
 
 
+CLIENT_IDENTITY = re.compile(r"^client:[A-Za-z0-9_.@-]{1,120}$")
+
+
+class PhoneUpdate(BaseModel):
+    """Where an accepted call rings you: an E.164 number or ``client:<identity>`` (a Twilio
+    Client softphone); null stops calls from ringing you."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    phone: str | None = Field(default=None, max_length=200)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if value.startswith("client:"):
+            if not CLIENT_IDENTITY.match(value):
+                raise ValueError("client:<identity> takes letters, digits and _ . @ - only")
+            return value
+        e164 = to_e164(value)
+        if e164 is None:
+            raise ValueError("not a phone number: use E.164 (+14155550100) or client:<identity>")
+        return e164
+
+
 def agent_read(agent: Agent, *, online: bool, load: int) -> dict[str, Any]:
     return {
         "id": agent.id,
@@ -32,6 +61,7 @@ def agent_read(agent: Agent, *, online: bool, load: int) -> dict[str, Any]:
         "skills": agent.skills,
         "teams": list(agent.teams or []),
         "capacity": agent.capacity,
+        "phone": agent.phone,
         "status": agent.status,
         "online": online,
         "load": load,
@@ -68,6 +98,18 @@ async def update_status(
         await service.set_status(session, staff.agent_id, body.status)
     if body.status == "available":
         await dispatch(runtime, staff.workspace_id)
+    return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
+
+
+@router.put("/me/phone")
+async def update_phone(
+    body: PhoneUpdate, staff: PresenceStaff, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Set where accepted phone calls ring you."""
+    async with transaction(runtime.sessions) as session:
+        agent = await session.get(Agent, staff.agent_id)
+        if agent is not None:
+            agent.phone = body.phone
     return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
 
 

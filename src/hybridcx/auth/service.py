@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.errors import Forbidden, Unauthorized
 from hybridcx.kit.ids import hash_token, new_token, utcnow
-from hybridcx.kit.security import verify_password
+from hybridcx.kit.security import hash_password, verify_password
 from hybridcx.models import Agent, StaffToken
 
 STAFF_ROLES = ("agent", "supervisor", "admin", "auditor")
@@ -51,7 +52,10 @@ async def sign_in_agent(
     agent = (
         await session.execute(select(Agent).where(Agent.email == email.strip().lower()))
     ).scalar_one_or_none()
-    if agent is None or not verify_password(agent.password_hash, password):
+    # An unknown email costs a hash check too, so the answer's timing does not tell which
+    # accounts exist.
+    known = verify_password(agent.password_hash if agent else _dummy_hash(), password)
+    if agent is None or not known:
         raise Unauthorized("Wrong email or password.")
     token = new_token()
     now = utcnow()
@@ -62,6 +66,11 @@ async def sign_in_agent(
         )
     )
     return token, agent
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return hash_password(new_token())
 
 
 async def staff_from_token(session: AsyncSession, token: str) -> StaffPrincipal | None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from hybridcx.models import Conversation
@@ -50,6 +50,17 @@ class OutboundAdapter(Protocol):
     async def send(
         self, rt: Runtime, conversation: Conversation, message: dict[str, Any]
     ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class AgentConnector(Protocol):
+    """An adapter whose channel needs the person who took a conversation connected to the
+    customer (a phone call: ring the agent and bridge them to the waiting caller).
+
+    ``agent_assigned`` runs after the assignment committed (accept, take-over, transfer, the
+    queue's dispatch). Best effort: failures are recorded on the conversation, never raised."""
+
+    async def agent_assigned(self, rt: Runtime, conversation: Conversation) -> None: ...
 
 
 AdapterFactory = Callable[["Runtime"], OutboundAdapter | None]

@@ -143,7 +143,7 @@ async def ingest_inbound(
                 session, outbox, conv, body, external_id=key, channel_meta=msg_meta
             )
             await session.flush()  # a concurrent duplicate fails here (uq_messages_external_id)
-            conv_id, customer_id, msg_id = conv.id, customer.id, msg.id
+            conv_id, customer_id, msg_id, stored_text = conv.id, customer.id, msg.id, msg.text
             status, tier = conv.status, conv.tier
     except IntegrityError:
         if key is None:
@@ -179,6 +179,7 @@ async def ingest_inbound(
         ai_messages=opening,
     )
     if answer:
+        await svc.prepare_turn(stored_text)  # embedded off the event loop, batched
         response = await svc.answer_message(conv_id, msg_id)
         result.ai_messages += [m for m in response["messages"] if m["author"] != "customer"]
         result.status = response["conversation"]["status"]

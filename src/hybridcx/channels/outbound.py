@@ -7,7 +7,7 @@ from typing import Any
 import structlog
 from sqlalchemy import select
 
-from hybridcx.channels.base import adapter_for
+from hybridcx.channels.base import AgentConnector, adapter_for
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import utcnow
@@ -74,24 +74,31 @@ async def record_delivery(
 
 async def deliver_status(rt: Runtime, conversation_id: str) -> None:
     """Send the conversation's latest status line ("… has joined the conversation.") on
-    channels that want them (``Capabilities.status_messages``). Best effort, after commit."""
+    channels that want them (``Capabilities.status_messages``), and connect the person who
+    joined where the channel needs it (a call rings them). Best effort, after commit."""
     from hybridcx.conversations.schemas import message_read
 
+    message: dict[str, Any] | None = None
     async with rt.sessions() as session:
         conv = await repo.get_conversation(session, conversation_id)
         if conv is None:
             return
         adapter = adapter_for(rt, conv.channel)
-        if adapter is None or not adapter.capabilities.status_messages:
-            return
-        stmt = (
-            select(Message)
-            .where(Message.conversation_id == conv.id, Message.internal.is_(False))
-            .order_by(Message.seq.desc())
-            .limit(1)
-        )
-        last = (await session.execute(stmt)).scalar_one_or_none()
-        if last is None or last.author != "system" or (last.channel_meta or {}).get("delivery"):
-            return
-        message = message_read(last)
-    await deliver(rt, conv, message)
+        if adapter is not None and adapter.capabilities.status_messages:
+            stmt = (
+                select(Message)
+                .where(Message.conversation_id == conv.id, Message.internal.is_(False))
+                .order_by(Message.seq.desc())
+                .limit(1)
+            )
+            last = (await session.execute(stmt)).scalar_one_or_none()
+            if (
+                last is not None
+                and last.author == "system"
+                and not ((last.channel_meta or {}).get("delivery"))
+            ):
+                message = message_read(last)
+    if message is not None:
+        await deliver(rt, conv, message)
+    if isinstance(adapter, AgentConnector) and conv.status == "assigned":
+        await adapter.agent_assigned(rt, conv)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 
-from hybridcx.auth.deps import AnyPrincipal, RuntimeDep
+from hybridcx.auth.deps import AnyPrincipal, RuntimeDep, bearer_token
 from hybridcx.auth.permissions import ConversationHandler, ConversationReader, TakeoverStaff
+from hybridcx.auth.service import CustomerPrincipal
 from hybridcx.conversations.schemas import (
     ConversationCreate,
     ConversationCreated,
@@ -57,14 +58,16 @@ async def read_conversation(
 async def post_message(
     conversation_id: str,
     body: MessageCreate,
-    principal: AnyPrincipal,
+    token: Annotated[str, Depends(bearer_token)],
     runtime: RuntimeDep,
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> dict[str, Any]:
     """A customer message. The message is stored before the AI answers; retrying with the same
     `Idempotency-Key` returns the first result and stores the message once."""
+    # The customer's token is checked against the conversation in the service; a staff token
+    # is recognised only when it fails there (no staff lookup on every customer message).
     return await ConversationService(runtime).post_customer_message(
-        conversation_id, principal, body.text, idempotency_key
+        conversation_id, CustomerPrincipal(token=token), body.text, idempotency_key
     )
 
 

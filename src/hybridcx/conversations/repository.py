@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.kit.ids import utcnow
+from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.models import (
     Agent,
     Conversation,
@@ -82,6 +82,36 @@ async def list_events(session: AsyncSession, conversation_id: str) -> Sequence[C
     return (await session.execute(stmt)).scalars().all()
 
 
+# Workspace slugs never change once created: a turn need not read the workspace row for one.
+_slugs: dict[str, str] = {}
+
+
+async def workspace_slug(session: AsyncSession, workspace_id: str) -> str:
+    slug = _slugs.get(workspace_id)
+    if slug is None:
+        stmt = select(Workspace.slug).where(Workspace.id == workspace_id)
+        slug = _slugs[workspace_id] = (await session.execute(stmt)).scalar_one()
+    return slug
+
+
+async def recent_messages(
+    session: AsyncSession, conversation_id: str, *, limit: int
+) -> Sequence[Message]:
+    """The last ``limit`` public messages, oldest first (the newest-first scan of the
+    (conversation_id, seq) index stops after ``limit`` rows)."""
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.internal.is_(False))
+        .order_by(Message.seq.desc())
+        .limit(limit)
+    )
+    return list(reversed((await session.execute(stmt)).scalars().all()))
+
+
+async def get_message(session: AsyncSession, message_id: str) -> Message:
+    return (await session.execute(select(Message).where(Message.id == message_id))).scalar_one()
+
+
 async def find_by_idempotency_key(
     session: AsyncSession, conversation_id: str, key: str
 ) -> Message | None:
@@ -111,6 +141,7 @@ def add_message(
     channel_meta: dict[str, Any] | None = None,
 ) -> Message:
     msg = Message(
+        id=new_id(),  # known before the flush (the compliance record cites reply ids)
         workspace_id=conv.workspace_id,
         conversation_id=conv.id,
         author=author,

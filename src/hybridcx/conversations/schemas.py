@@ -136,6 +136,8 @@ class ConversationRead(BaseModel):
     agent: dict[str, str] | None = None
     customer: dict[str, Any] | None = None
     handoff: dict[str, Any] | None = None
+    # Channels (staff only): numbers, call sid, transfer, the agent's call leg, wrap-up.
+    channel_meta: dict[str, Any] | None = None
     messages: list[MessageRead]
     events: list[EventRead]
 

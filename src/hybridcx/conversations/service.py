@@ -19,11 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.approvals.service import record_action_requests
 from hybridcx.assist.cases import case_from
-from hybridcx.assist.summary import Summary, summarize_conversation
+from hybridcx.assist.llm_summary import post_contact_summary
+from hybridcx.assist.summary import Summary
 from hybridcx.audit import record as audit
 from hybridcx.auth import permissions
 from hybridcx.auth.permissions import Perm
-from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
+from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal, staff_from_token
 from hybridcx.compliance.records import record_turn
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import (
@@ -59,7 +60,8 @@ from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext,
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.privacy.pii import mask_payment_data
 from hybridcx.privacy.pii import redact_fast as mask_pii
-from hybridcx.queue.service import assign, dispatch, queue_position
+from hybridcx.quality.scoring import score_finished
+from hybridcx.queue.service import assign, dispatch, queue_position, rank
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import load_protected
@@ -67,6 +69,7 @@ from hybridcx.safety.repository import load_protected
 log = structlog.get_logger(__name__)
 
 NOT_FOUND = "Conversation not found."
+STAFF_POSTS_REPLIES = "Only the customer posts here; staff reply with POST .../replies."
 # Intents about the conversation itself rather than the customer's issue.
 META_INTENTS = frozenset({"human_agent"})
 
@@ -77,6 +80,31 @@ def topic_of(conv: Conversation) -> str | None:
 
 
 ANSWER_LEASE_SECONDS = 30
+#: The recent public messages a turn reads (sentiment trend, the handoff's transcript).
+TURN_WINDOW = 20
+
+
+def _with_said(
+    ai_state: dict[str, Any], transcript: Sequence[TranscriptLine], *, counted: bool
+) -> dict[str, Any]:
+    """ai_state with its running note of what the customer said: the first message and how
+    many, kept up to date here because a turn reads only the recent messages."""
+    state = dict(ai_state)
+    said = state.get("said")
+    if not isinstance(said, dict):
+        lines = [line.text for line in transcript if line.author == "customer"]
+        if lines:
+            state["said"] = {"first": lines[0], "count": len(lines)}
+    elif counted:
+        state["said"] = {"first": said.get("first", ""), "count": int(said.get("count", 0)) + 1}
+    return state
+
+
+def _said_of(ai_state: dict[str, Any]) -> tuple[str, int] | None:
+    said = ai_state.get("said")
+    if isinstance(said, dict) and said.get("first"):
+        return str(said["first"]), int(said.get("count", 1))
+    return None
 
 
 def profile_of(customer: Customer, conv: Conversation) -> CustomerProfile:
@@ -205,10 +233,12 @@ class ConversationService:
         idempotency_key: str | None = None,
         external_id: str | None = None,
         channel_meta: dict[str, Any] | None = None,
+        touch: bool = True,
     ) -> Message:
         """Phase 1 of a customer turn, inside the caller's transaction: store the message (the
         caller flushes; a duplicate idempotency key or external id fails there) and queue its
-        live event. ``answer_message`` then runs the AI turn for it."""
+        live event. ``answer_message`` then runs the AI turn for it (which sets updated_at:
+        ``touch=False`` when it follows at once)."""
         msg_id = new_id()
         msg = repo.add_message(
             session,
@@ -221,7 +251,8 @@ class ConversationService:
             channel_meta=channel_meta,
         )
         msg.id = msg_id
-        conv.updated_at = utcnow()
+        if touch:
+            conv.updated_at = utcnow()
         payload = {
             "type": "message.created",
             "conversation_id": conv.id,
@@ -239,33 +270,59 @@ class ConversationService:
         key: str | None,
     ) -> dict[str, Any]:
         if not isinstance(principal, CustomerPrincipal):
-            raise Forbidden("Only the customer posts here; staff reply with POST .../replies.")
+            raise Forbidden(STAFF_POSTS_REPLIES)
         if len(text) > self.rt.max_message_chars:
             raise PayloadTooLarge(
                 f"Message is {len(text)} characters; the limit is {self.rt.max_message_chars}."
             )
         if key is not None and not (0 < len(key) <= 200):
             raise InvalidInput("Idempotency-Key must be 1 to 200 characters.")
+        # The model embeds the text in a worker thread while phase 1 waits for the database.
+        prepared = asyncio.ensure_future(self.prepare_turn(mask_payment_data(text)))
         try:
-            message_id, done = await self._accept_customer_message(
-                conversation_id, principal, text, key
-            )
-        except IntegrityError:
-            # A concurrent request with the same Idempotency-Key won the insert: use its message.
-            message_id, done = await self._accept_customer_message(
-                conversation_id, principal, text, key
-            )
+            try:
+                message_id, done, leased = await self._accept_customer_message(
+                    conversation_id, principal, text, key
+                )
+            except IntegrityError:
+                # A concurrent request with the same Idempotency-Key won the insert: use its
+                # message.
+                message_id, done, leased = await self._accept_customer_message(
+                    conversation_id, principal, text, key
+                )
+        finally:
+            await prepared
         if done is not None:
             return done
-        return await self.answer_message(conversation_id, message_id)
+        return await self.answer_message(conversation_id, message_id, leased=leased)
 
-    async def answer_message(self, conversation_id: str, message_id: str) -> dict[str, Any]:
+    async def prepare_turn(self, text: str) -> None:
+        """Embed what the turn's model steps will ask for, off the event loop and batched with
+        other turns (best effort: a step that finds nothing prepared embeds it itself)."""
+        if self.rt.encoder is None or self.rt.turn_texts is None:
+            return
+        try:
+            await self.rt.encoder.encode_async(self.rt.turn_texts(text))
+        except Exception as exc:
+            log.warning("turn.prepare_failed", error=str(exc))
+
+    async def answer_message(
+        self, conversation_id: str, message_id: str, *, leased: bool = False
+    ) -> dict[str, Any]:
         """Phase 2 of a customer turn (any channel): the AI turn for a stored customer message,
-        exactly once, then fresh agent assist if people have the conversation."""
-        response = await self._answer(conversation_id, message_id)
+        exactly once. Fresh agent assist, when people have the conversation, follows after the
+        answer (``schedule_assist``): it never delays the customer. ``leased``: the caller
+        stored the message with its answer lease already taken."""
+        response = await self._answer(conversation_id, message_id, leased=leased)
         if response["conversation"]["status"] in ("queued", "assigned"):
-            await self.push_assist(conversation_id)
+            self.schedule_assist(conversation_id)
         return response
+
+    def schedule_assist(self, conversation_id: str) -> None:
+        """Recompute agent assist shortly, once for a burst of messages."""
+        self.rt.assist_debouncer.schedule(
+            f"assist:{conversation_id}", lambda: self.push_assist(conversation_id)
+        )
 
     async def push_assist(self, conversation_id: str) -> None:
         """Fresh agent assist for the people handling this conversation (best effort)."""
@@ -286,11 +343,19 @@ class ConversationService:
 
     async def _accept_customer_message(
         self, conversation_id: str, principal: CustomerPrincipal, text: str, key: str | None
-    ) -> tuple[str, dict[str, Any] | None]:
-        """Phase 1: persist the message (once per Idempotency-Key) and tell the agents."""
+    ) -> tuple[str, dict[str, Any] | None, bool]:
+        """Phase 1: persist the message (once per Idempotency-Key) and tell the agents. A new
+        message is stored with its answer lease taken (this request answers it)."""
         outbox = Outbox()
         async with transaction(self.rt.sessions) as session:
-            conv = await self._customer_conversation(session, conversation_id, principal)
+            conv = await repo.get_conversation(session, conversation_id)
+            if (
+                conv is not None
+                and conv.customer_token_hash != hash_token(principal.token)
+                and await staff_from_token(session, principal.token) is not None
+            ):
+                raise Forbidden(STAFF_POSTS_REPLIES)
+            conv = permissions.customer_owns(principal, conv)
             if key is not None:
                 existing = await repo.find_by_idempotency_key(session, conv.id, key)
                 if existing is not None:
@@ -298,22 +363,30 @@ class ConversationService:
                         raise InvalidInput(
                             "This Idempotency-Key was already used for a different message."
                         )
-                    return existing.id, existing.turn_response
+                    return existing.id, existing.turn_response, False
             if conv.status == "resolved":
                 raise ConversationClosed(
                     "This conversation is resolved; start a new one to continue."
                 )
-            msg = self.record_customer_message(session, outbox, conv, text, idempotency_key=key)
+            msg = self.record_customer_message(
+                session, outbox, conv, text, idempotency_key=key, touch=False
+            )
+            msg.answering_at = utcnow()
             await session.flush()
         await outbox.flush(self.rt.bus)
-        return msg.id, None
+        return msg.id, None, True
 
-    async def _answer(self, conversation_id: str, message_id: str) -> dict[str, Any]:
+    async def _answer(
+        self, conversation_id: str, message_id: str, *, leased: bool = False
+    ) -> dict[str, Any]:
         """Phase 2: run the AI turn for an already-stored customer message, exactly once."""
-        async with transaction(self.rt.sessions) as session:
-            leased = await repo.take_answer_lease(
-                session, message_id, stale_before=utcnow() - timedelta(seconds=ANSWER_LEASE_SECONDS)
-            )
+        if not leased:
+            async with transaction(self.rt.sessions) as session:
+                leased = await repo.take_answer_lease(
+                    session,
+                    message_id,
+                    stale_before=utcnow() - timedelta(seconds=ANSWER_LEASE_SECONDS),
+                )
         if not leased:
             return await self._await_answer(message_id)
         try:
@@ -329,13 +402,22 @@ class ConversationService:
         async with transaction(self.rt.sessions) as session:
             conv = await repo.get_conversation(session, conversation_id, lock=True)
             assert conv is not None
-            msg = await repo.turn_messages(session, message_id)
-            customer_msg = next(m for m in msg if m.id == message_id)
+            window = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW)
+            customer_msg = next((m for m in window if m.id == message_id), None)
+            if customer_msg is None:  # a retry of a message older than the window
+                customer_msg = await repo.get_message(session, message_id)
             if customer_msg.turn_response is not None:  # a concurrent retry finished first
                 return customer_msg.turn_response
             customer = await repo.get_customer(session, conv.customer_id)
+            previous = (conv.status, conv.tier)
             created = await self._run_turn(
-                session, outbox, conv, customer, text=customer_msg.text, turn_id=message_id
+                session,
+                outbox,
+                conv,
+                customer,
+                text=customer_msg.text,
+                turn_id=message_id,
+                window=window,
             )
             response = {
                 "messages": [message_read(customer_msg)] + [message_read(m) for m in created],
@@ -343,7 +425,8 @@ class ConversationService:
             }
             customer_msg.turn_response = response
         await outbox.flush(self.rt.bus)
-        await self._dispatch_if_queued(conv)
+        if conv.status == "queued" and previous != (conv.status, conv.tier):
+            await dispatch(self.rt, conv.workspace_id)  # newly queued, or it needs a new skill
         return response
 
     async def _await_answer(self, message_id: str) -> dict[str, Any]:
@@ -366,12 +449,16 @@ class ConversationService:
         *,
         text: str | None,
         turn_id: str | None,
+        window: Sequence[Message] | None = None,
     ) -> list[Message]:
-        ws = await repo.get_workspace(session, conv.workspace_id)
+        slug = await repo.workspace_slug(session, conv.workspace_id)
         # The workspace's policy, with the overrides of this conversation's experiment arms.
-        policy, pipeline = await turn_policy(self.rt, session, conv, ws.slug)
-        history = await repo.list_messages(session, conv.id, include_internal=False)
-        transcript = [TranscriptLine(m.author, m.text) for m in history]  # type: ignore[arg-type]
+        policy, pipeline = await turn_policy(self.rt, session, conv, slug)
+        if window is None:
+            window = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW)
+        # The recent messages only: a turn costs the same in a long conversation; what the
+        # handoff needs from earlier (the first request, how many) is kept in ai_state.
+        transcript = [TranscriptLine(m.author, m.text) for m in window]  # type: ignore[arg-type]
         profile = profile_of(customer, conv)
         now = utcnow()
         ctx = TurnContext(
@@ -385,7 +472,7 @@ class ConversationService:
             reasons=list((conv.routing or {}).get("reasons", []))
             if conv.status in ("queued", "assigned")
             else [],
-            ai_state=dict(conv.ai_state or {}),
+            ai_state=_with_said(conv.ai_state or {}, transcript, counted=text is not None),
             services=TurnServices(
                 backend=self.rt.backend_factory(session, conv.workspace_id),
                 knowledge=ArticleKnowledge(session, conv.workspace_id, self.rt.knowledge),
@@ -412,12 +499,13 @@ class ConversationService:
             ctx.ai_state["topic"] = decision.intent  # why the customer got in touch, for people
         conv.ai_state = dict(ctx.ai_state)
         conv.routing = decision.to_dict()
-        # safety9: compliance record, safety events, held consequential actions.
-        await session.flush()
+        # safety9: compliance record, safety events, held consequential actions (the replies
+        # have their ids already: repo.add_message sets them).
         record_turn(session, conv, ctx, created, policy, turn_id=turn_id)
         record_action_requests(session, outbox, conv, ctx.action_requests, turn_id=turn_id)
         # The handoff names the customer's issue, not the "get me a person" of the last turn.
         about = dataclasses.replace(decision, intent=topic_of(conv))
+        said = _said_of(conv.ai_state)
         repo.add_event(
             session,
             conv,
@@ -436,7 +524,10 @@ class ConversationService:
             conv.tier = decision.tier
             conv.queued_at = utcnow()
             conv.required_skill = policy.skill_by_tier.get(decision.tier)
-            conv.handoff = build_handoff(profile, about, full_transcript, channel=conv.channel)
+            rank(conv, vip=customer.vip, weights=self.rt.policies.policy(slug).queue)
+            conv.handoff = build_handoff(
+                profile, about, full_transcript, channel=conv.channel, said=said
+            )
             repo.add_event(
                 session,
                 conv,
@@ -453,9 +544,12 @@ class ConversationService:
                 conv.tier = decision.tier
                 if conv.status == "queued":
                     conv.required_skill = policy.skill_by_tier.get(conv.tier, conv.required_skill)
-            conv.handoff = build_handoff(profile, about, full_transcript, channel=conv.channel)
+                    rank(conv, vip=customer.vip, weights=self.rt.policies.policy(slug).queue)
+            conv.handoff = build_handoff(
+                profile, about, full_transcript, channel=conv.channel, said=said
+            )
         conv.updated_at = utcnow()
-        await session.flush()
+        await session.flush()  # one flush: the conversation, the replies and the events
         for m in created:
             payload = {
                 "type": "message.created",
@@ -489,8 +583,10 @@ class ConversationService:
             agent = await repo.get_agent(
                 session, conv.assigned_agent_id, workspace_id=conv.workspace_id
             )
-        ws = await repo.get_workspace(session, conv.workspace_id)
-        position = await queue_position(session, conv, self.rt.policies.policy(ws.slug).queue)
+        position = None
+        if conv.status == "queued":
+            slug = await repo.workspace_slug(session, conv.workspace_id)
+            position = await queue_position(session, conv, self.rt.policies.policy(slug).queue)
         return conversation_state(conv, agent=agent, queue_position=position)
 
     async def _dispatch_if_queued(self, conv: Conversation) -> None:
@@ -521,6 +617,7 @@ class ConversationService:
                 "identity_verified": conv.identity_verified,
                 "customer": customer_read(customer) if staff else None,
                 "handoff": conv.handoff if staff else None,
+                "channel_meta": dict(conv.channel_meta or {}) if staff else None,
                 "messages": [message_read(m, names) for m in messages],
                 "events": [event_read(e, full=staff) for e in events],
             }
@@ -793,6 +890,8 @@ class ConversationService:
                 policy = self.rt.policies.policy(ws.slug)
                 conv.status, conv.assigned_agent_id, conv.queued_at = "queued", None, utcnow()
                 conv.required_skill = body.skill or policy.skill_by_tier.get(conv.tier)
+                customer = await repo.get_customer(session, conv.customer_id)
+                rank(conv, vip=customer.vip, weights=policy.queue)
                 handoff = dict(conv.handoff or {})
                 handoff["declined_by"] = sorted(
                     {*handoff.get("declined_by", []), *([from_agent] if from_agent else [])}
@@ -833,16 +932,19 @@ class ConversationService:
         await dispatch(self.rt, conv.workspace_id)
         return state
 
-    async def _learn_from(self, session: AsyncSession, conv: Conversation) -> Summary:
+    async def _learn_from(
+        self, session: AsyncSession, conv: Conversation, *, resolved: bool = True
+    ) -> Summary:
         """The post-contact summary, and a masked past case for agents' future searches."""
         messages = await repo.list_messages(session, conv.id, include_internal=False)
         customer = await repo.get_customer(session, conv.customer_id)
-        summary = summarize_conversation(
+        summary = await post_contact_summary(
+            self.rt.summary_writer,
             [TranscriptLine(m.author, m.text) for m in messages],  # type: ignore[arg-type]
             customer_name=customer.name,
             intent=topic_of(conv),
             reasons=(conv.routing or {}).get("reasons", []),
-            resolved=True,
+            resolved=resolved,
         )
         case = case_from(conv, messages, summary)
         if case is not None:
@@ -865,7 +967,9 @@ class ConversationService:
             if conv.status == "resolved" or done:  # a repeated status callback
                 return dict(done or {})
             now = utcnow()
-            summary = await self._learn_from(session, conv)
+            summary = await self._learn_from(
+                session, conv, resolved=conv.status in ("bot", "queued")
+            )
             saved = {
                 "summary": mask_pii(summary.text),
                 "category": summary.category,
@@ -908,6 +1012,7 @@ class ConversationService:
             outbox.to_staff(conv.workspace_id, {"type": kind, "conversation": state})
             outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
         await outbox.flush(self.rt.bus)
+        await score_finished(self.rt, conversation_id)  # when it was resolved here
         return saved
 
     async def resolve(self, conversation_id: str, principal: StaffPrincipal) -> dict[str, Any]:
@@ -916,8 +1021,8 @@ class ConversationService:
             conv = await self._staff_conversation(session, conversation_id, principal)
             self._require_handler(conv, principal)
             now = utcnow()
+            summary = await self._learn_from(session, conv)  # before any write: it may ask an LLM
             conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now
-            summary = await self._learn_from(session, conv)
             await record_resolution(session, self.rt, conv)  # issue 10: a training example
             repo.add_event(
                 session,
@@ -944,5 +1049,6 @@ class ConversationService:
                 conv.workspace_id, {"type": "conversation.resolved", "conversation": state}
             )
         await outbox.flush(self.rt.bus)
+        await score_finished(self.rt, conv.id)
         await dispatch(self.rt, conv.workspace_id)
         return state

@@ -6,11 +6,13 @@ be cut by arm); once the experiment is stopped or rolled back, everybody gets th
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from hybridcx.experiments.assignment import assign
 from hybridcx.experiments.spec import STRATEGY_KEY
@@ -25,13 +27,48 @@ ASSIGNED_EVENT = "experiment.assigned"
 _variants: dict[tuple[int, str, str], tuple[RoutingPolicy, RoutingPolicy, Pipeline]] = {}
 
 
+# Every turn asks which experiments run; they change a few times a day. This process forgets
+# its answer when it writes an experiment, and re-reads at least every RUNNING_TTL seconds (so
+# a change made by another process applies within that time).
+RUNNING_TTL = 2.0
+_running: dict[str, tuple[float, list[Experiment]]] = {}
+
+
 async def running(session: AsyncSession, workspace_id: str) -> list[Experiment]:
+    cached = _running.get(workspace_id)
+    if cached is not None and time.monotonic() - cached[0] < RUNNING_TTL:
+        return cached[1]
     stmt = (
         select(Experiment)
         .where(Experiment.workspace_id == workspace_id, Experiment.status == "running")
         .order_by(Experiment.created_at, Experiment.id)
     )
-    return list((await session.execute(stmt)).scalars().all())
+    found = list((await session.execute(stmt)).scalars().all())
+    _running[workspace_id] = (time.monotonic(), found)
+    return found
+
+
+_CHANGED = "hybridcx_experiments_changed"
+
+
+@event.listens_for(Session, "after_flush")
+def _forget_written(session: Session, _context: object) -> None:
+    changed = {
+        obj.workspace_id
+        for obj in (*session.new, *session.dirty, *session.deleted)
+        if isinstance(obj, Experiment)
+    }
+    for workspace_id in changed:
+        _running.pop(workspace_id, None)
+    if changed:
+        session.info.setdefault(_CHANGED, set()).update(changed)
+
+
+@event.listens_for(Session, "after_commit")
+def _forget_committed(session: Session) -> None:
+    # Again after the commit: another turn may have read the old list in between.
+    for workspace_id in session.info.pop(_CHANGED, ()):
+        _running.pop(workspace_id, None)
 
 
 def arm_overrides(exp: Experiment, arm: str) -> dict[str, Any]:

@@ -57,6 +57,127 @@ def is_yes_or_no(text: str) -> bool:
     return _norm(text) in YES | NO
 
 
+_ORDINALS = {
+    "first": 1, "1st": 1, "one": 1,
+    "second": 2, "2nd": 2, "two": 2,
+    "third": 3, "3rd": 3, "three": 3,
+    "fourth": 4, "4th": 4, "four": 4,
+    "fifth": 5, "5th": 5, "five": 5,
+    "sixth": 6, "6th": 6, "six": 6,
+}  # fmt: skip
+_DAYS = {
+    "monday": "mon", "tuesday": "tue", "tues": "tue", "wednesday": "wed", "thursday": "thu",
+    "thurs": "thu", "friday": "fri", "saturday": "sat", "sunday": "sun",
+}  # fmt: skip
+_MONTHS = {
+    "january": "jan", "february": "feb", "march": "mar", "april": "apr", "june": "jun",
+    "july": "jul", "august": "aug", "september": "sep", "sept": "sep", "october": "oct",
+    "november": "nov", "december": "dec",
+}  # fmt: skip
+# Words that carry no choice: "I'll take the second one please", "the one at Riverside".
+_FILLER = frozenset(
+    [
+        "i",
+        "i'll",
+        "ill",
+        "id",
+        "i'd",
+        "i'm",
+        "take",
+        "want",
+        "would",
+        "like",
+        "choose",
+        "pick",
+        "go",
+        "with",
+        "for",
+        "the",
+        "a",
+        "an",
+        "one",
+        "option",
+        "number",
+        "please",
+        "at",
+        "on",
+        "in",
+        "that",
+        "this",
+        "that's",
+        "thats",
+        "works",
+        "work",
+        "best",
+        "fine",
+        "me",
+        "let's",
+        "lets",
+        "book",
+        "slot",
+        "time",
+        "okay",
+        "ok",
+        "sounds",
+        "good",
+        "great",
+        "yes",
+    ]
+)
+_ORDINAL_ONLY = re.compile(
+    r"(?:(?:option|number|no)\s*)?(\d{1,2})|(?:the\s+)?([a-z0-9]+)(?:\s+(?:one|option))?"
+)
+_TIME = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*(am|pm)?\b")
+
+
+def _features(text: str) -> set[str]:
+    """Comparable pieces of a choice: words (day and month names shortened), times as HH:MM."""
+    norm = text.lower().replace(".", " ")
+    features: set[str] = set()
+
+    def time(match: re.Match[str]) -> str:
+        hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+        if half is None and match.group(2) is None:
+            return match.group(0)  # a bare number ("08" of a date) is not a time
+        if half == "pm" and hour < 12:
+            hour += 12
+        elif half == "am" and hour == 12:
+            hour = 0
+        if hour < 24 and minute < 60:
+            features.add(f"{hour:02d}:{minute:02d}")
+        return " "
+
+    norm = _TIME.sub(time, norm)
+    for word in re.findall(r"[a-z0-9']+", norm):
+        word = _DAYS.get(word, _MONTHS.get(word, word))
+        if word not in _FILLER:
+            features.add(word.lstrip("0") or "0" if word.isdigit() else word)
+    return features
+
+
+def match_button(text: str, buttons: list[str]) -> str | None:
+    """The button a reply picks, or None: the label itself (any case or punctuation), its
+    position ("2", "option 2", "the second one", "last"), or words that fit exactly one label
+    ("Tuesday 9am at Riverside"). A reply that fits several labels picks none."""
+    if not buttons:
+        return None
+    norm = _norm(text)
+    for label in buttons:
+        if _norm(label) == norm:
+            return label
+    position = _ORDINAL_ONLY.fullmatch(norm)
+    if position:
+        digits, word = position.groups()
+        index = int(digits) if digits else len(buttons) if word == "last" else _ORDINALS.get(word)
+        if index is not None and 1 <= index <= len(buttons):
+            return buttons[index - 1]
+    wanted = _features(text)
+    if not wanted:
+        return None
+    fits = [label for label in buttons if wanted <= _features(label)]
+    return fits[0] if len(fits) == 1 else None
+
+
 @dataclass
 class FlowTurn:
     """What the flow sees of one customer message."""
@@ -163,6 +284,10 @@ class FlowEngine:
     def awaiting(self, state: FlowState) -> StepSpec:
         """The step whose answer the flow is waiting for."""
         return self.spec(state).steps[state.step]
+
+    def offered(self, state: FlowState) -> list[str]:
+        """The buttons shown with the question the flow is waiting on."""
+        return self._buttons(self.awaiting(state), state)
 
     async def start(
         self, flow: str, turn: FlowTurn, *, paused: list[dict[str, Any]] | None = None

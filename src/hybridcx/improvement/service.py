@@ -493,4 +493,4 @@ def _cluster(live: Any, texts: list[str], learning: Any) -> list[Any]:
     )
 
 
-from hybridcx.improvement import erasure as _erasure  # noqa: E402,F401  (registers the hook)
+from hybridcx.improvement import erasure as _erasure  # noqa: E402,F401  (registers its stores)

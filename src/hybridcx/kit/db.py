@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -16,21 +22,31 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from hybridcx.kit.errors import Busy
 from hybridcx.privacy.fields import attach_keyring
 from hybridcx.privacy.keys import Keyring
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def create_engine(url: str, *, keyring: Keyring | None = None) -> AsyncEngine:
+def create_engine(
+    url: str, *, keyring: Keyring | None = None, busy_timeout_ms: int = 30_000
+) -> AsyncEngine:
     """``keyring`` seals and opens the encrypted columns (hybridcx.privacy); without one the
-    process default is used (the CLI installs it from the settings)."""
+    process default is used (the CLI installs it from the settings). ``busy_timeout_ms`` is how
+    long SQLite waits for another process's write lock before an attempt counts as busy."""
     if url.startswith("sqlite"):
         db_path = url.split(":///", 1)[-1]
         if db_path and db_path != ":memory:":
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30})
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        event.listen(
+            engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms)
+        )
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
+        event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_lazy_begin)
+        event.listen(engine.sync_engine, "commit", _sqlite_ended)
+        event.listen(engine.sync_engine, "rollback", _sqlite_ended)
     else:
         engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
     if keyring is not None:
@@ -38,26 +54,129 @@ def create_engine(url: str, *, keyring: Keyring | None = None) -> AsyncEngine:
     return engine
 
 
-def _sqlite_pragmas(dbapi_conn: object, _record: object) -> None:
-    cursor = dbapi_conn.cursor()  # type: ignore[attr-defined]
+#: Execution option that makes a SQLite transaction take the write lock when it begins.
+WRITE = "hybridcx_write"
+#: How often a write transaction that found the database busy starts again before it gives up
+#: with 503 (each attempt has already waited out SQLite's busy_timeout).
+BUSY_RETRIES = 3
+
+
+def _sqlite_pragmas(busy_timeout_ms: int, dbapi_conn: Any, _record: object) -> None:
+    # The driver must not open transactions on its own: _sqlite_begin chooses how each begins.
+    dbapi_conn.isolation_level = None
+    cursor = dbapi_conn.cursor()
     # WAL lets readers and one writer work together, which matters with several processes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     # Privacy (issue 9): deleted rows (erasure, retention) are overwritten, not left in free pages.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Write transactions begin IMMEDIATE; the others begin only at their first write.
+
+    In WAL mode a transaction that has read and then writes fails at once with "database is
+    locked" if another connection committed in between: SQLite cannot move its snapshot, and
+    the busy handler is not consulted. BEGIN IMMEDIATE (``transaction()``) takes the write lock
+    before the first read, waiting (busy_timeout) for it instead. Other sessions read outside
+    any transaction, so they never hold a snapshot or wait for a writer; should one write, its
+    transaction begins right before that first write (as Python's sqlite3 module does by
+    default), where SQLite can still wait for the lock."""
+    if conn.get_execution_options().get(WRITE, False):
+        conn.info.pop(_LAZY, None)
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.info[_LAZY] = True
+
+
+_LAZY = "hybridcx_begin_at_first_write"
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+def _sqlite_lazy_begin(conn: Connection, cursor: Any, statement: str, *_args: object) -> None:
+    if conn.info.get(_LAZY) and statement.lstrip()[:7].upper().startswith(_WRITES):
+        conn.info[_LAZY] = False
+        cursor.execute("BEGIN")
+
+
+def _sqlite_ended(conn: Connection) -> None:
+    conn.info.pop(_LAZY, None)
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+# One writer at a time per SQLite database in this process. Waiting here costs nothing (no
+# connection, no thread); waiting in SQLite's busy handler sleeps in steps of up to 100 ms and
+# holds a pooled connection, so many concurrent turns would starve the pool.
+_write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+# The task holding a database's write lock (a transaction nested in the same task skips it).
+_holder: ContextVar[dict[int, asyncio.Task[Any] | None] | None] = ContextVar(
+    "hybridcx_write_holder", default=None
+)
+
+
+def _is_sqlite(factory: async_sessionmaker[AsyncSession]) -> Any:
+    bind = factory.kw.get("bind")
+    engine = getattr(bind, "sync_engine", None)
+    return engine if engine is not None and engine.dialect.name == "sqlite" else None
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "database is locked" in text or "database is busy" in text
+
+
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commits on success, rolls back on error."""
-    async with factory() as session, session.begin():
-        yield session
+    """One unit of work: commits on success, rolls back on error.
+
+    On SQLite it begins IMMEDIATE (see _sqlite_begin) after this process's other writers are
+    done, and a database that stays busy (another process) is retried, then answered 503."""
+    engine = _is_sqlite(factory)
+    if engine is None:
+        async with factory() as session, session.begin():
+            yield session
+        return
+    task = asyncio.current_task()
+    holders = _holder.get() or {}
+    if holders.get(id(engine)) is task:  # nested in this task's own write transaction
+        async with _sqlite_write(factory) as session:
+            yield session
+        return
+    lock = _write_locks.setdefault(engine, asyncio.Lock())
+    async with lock:
+        token = _holder.set({**holders, id(engine): task})
+        try:
+            async with _sqlite_write(factory) as session:
+                yield session
+        finally:
+            _holder.reset(token)
+
+
+@asynccontextmanager
+async def _sqlite_write(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with factory() as session:
+        for attempt in range(BUSY_RETRIES + 1):
+            try:
+                await session.connection(execution_options={WRITE: True})
+                break
+            except OperationalError as exc:
+                await session.rollback()
+                if not _is_busy(exc):
+                    raise
+                if attempt == BUSY_RETRIES:
+                    raise Busy("The database is busy; retry in a moment.") from exc
+                await asyncio.sleep(0.05 * (attempt + 1))
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 def alembic_config() -> Config:
@@ -72,14 +191,32 @@ def _upgrade(connection: Connection, revision: str) -> None:
     if connection.dialect.name == "sqlite":
         # SQLite changes a table by rebuilding it (copy, DROP, rename); with foreign keys on,
         # dropping a table other rows reference fails. Off for the migrations (it only takes
-        # effect outside a transaction: the driver opens one for DML only), checked after.
-        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        # effect outside a transaction, hence the raw cursor: nothing has begun), checked after.
+        _raw_sqlite(connection, "PRAGMA foreign_keys=OFF")
     command.upgrade(cfg, revision)
+
+
+def _raw_sqlite(connection: Connection, sql: str) -> list[Any]:
+    """Run ``sql`` on the driver connection, outside any transaction."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _foreign_keys_back_on(connection: Connection) -> list[Any]:
+    broken = _raw_sqlite(connection, "PRAGMA foreign_key_check")
+    _raw_sqlite(connection, "PRAGMA foreign_keys=ON")
+    return broken
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
     """Apply migrations. On PostgreSQL an advisory lock keeps concurrent starts from racing."""
     async with engine.connect() as conn:
+        # SQLite: another process may be starting too; migrations take the write lock first.
+        await conn.execution_options(**{WRITE: True})
         if conn.dialect.name == "postgresql":
             from sqlalchemy import text
 
@@ -89,13 +226,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
             await conn.run_sync(_upgrade, revision)
             await conn.commit()
             if conn.dialect.name == "sqlite":
-                from sqlalchemy import text
-
                 # Foreign keys were off to rebuild tables: every reference must still hold,
                 # and they go back on before this pooled connection serves anything else.
-                broken = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
-                await conn.execute(text("PRAGMA foreign_keys=ON"))
-                await conn.commit()
+                broken = await conn.run_sync(_foreign_keys_back_on)
                 if broken:
                     raise RuntimeError(f"Migrations left broken foreign keys: {broken[:5]}")
         finally:
@@ -109,6 +242,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
 async def current_revision(engine: AsyncEngine) -> str:
     from alembic.runtime.migration import MigrationContext
 
+    # Several heads while parallel branches' migrations wait to be merged: name them all.
     async with engine.connect() as conn:
-        rev = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
-    return rev or "empty"
+        heads = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
+    return ", ".join(sorted(heads)) or "empty"

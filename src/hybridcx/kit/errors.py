@@ -48,3 +48,11 @@ class PayloadTooLarge(AppError):
 class InvalidInput(AppError):
     status_code = 422
     code = "invalid_input"
+
+
+class Busy(AppError):
+    """The database stayed busy past the bounded retries: the client retries later."""
+
+    status_code = 503
+    code = "busy"
+    headers = {"Retry-After": "1"}

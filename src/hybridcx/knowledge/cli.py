@@ -158,8 +158,17 @@ def eval_command(
     cache: Annotated[
         Path | None, typer.Option(help="Index folder to reuse across runs (skips embedding).")
     ] = None,
+    database_url: Annotated[
+        str | None,
+        typer.Option(
+            help="Search through the server's knowledge service on this database instead of an "
+            "in-memory index (on PostgreSQL with pgvector: the shared vector store). The FAQ "
+            "goes into a scratch workspace, deleted afterwards."
+        ),
+    ] = None,
 ) -> None:
     """Index an FAQ file and score labelled queries: top1, MRR@10, recall@5, latency, curve."""
+    from hybridcx.config import normalize_database_url
     from hybridcx.knowledge.engine import KnowledgeError, KnowledgeIndex, load_documents
     from hybridcx.knowledge.engine.evaluation import evaluate, load_queries
 
@@ -169,11 +178,21 @@ def eval_command(
         index = KnowledgeIndex.load(cache) if cache and (cache / "index.json").is_file() else None
     except KnowledgeError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    index = index or KnowledgeIndex()
-    index.add(docs)
-    if cache:
-        index.save(cache)
-    result = evaluate(index, labeled)
+    if database_url:
+        from hybridcx.knowledge.store_eval import StoreSearcher
+
+        searcher = StoreSearcher.open(normalize_database_url(database_url), docs)
+        try:
+            typer.echo(f"store: {searcher.store}", err=True)
+            result = evaluate(searcher, labeled)
+        finally:
+            searcher.close()
+    else:
+        index = index or KnowledgeIndex()
+        index.add(docs)
+        if cache:
+            index.save(cache)
+        result = evaluate(index, labeled)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
         return

@@ -2,7 +2,10 @@
 articles and cases tables, incrementally (only changed documents are re-embedded).
 
 Each server process keeps its own in-memory indexes; a cheap signature query (count, latest
-update, version sum) tells when another process changed the articles.
+update, version sum) tells when another process changed the articles. On PostgreSQL with
+pgvector the article vectors live in one shared table instead (`vector_store.PgVectorStore`):
+each process keeps only the documents and BM25 postings (no embedding), and an article is
+embedded once per deployment.
 """
 
 from __future__ import annotations
@@ -11,13 +14,20 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.knowledge.engine.answer import Answer, Answerer, answer
+from hybridcx.knowledge.engine.answer import Answer, Answerer, answer, answer_from_hits
 from hybridcx.knowledge.engine.documents import Document
-from hybridcx.knowledge.engine.index import Hit, KnowledgeIndex
+from hybridcx.knowledge.engine.index import Hit, KnowledgeIndex, SearchAudience
+from hybridcx.knowledge.vector_store import PgVectorStore, vector_store_status
 from hybridcx.models import Article, Case
+
+log = structlog.get_logger(__name__)
+
+#: Candidates read from each ranking (HNSW nearest passages, BM25) before fusing them.
+SHARED_CANDIDATES = 50
 
 
 def article_document(a: Article) -> Document:
@@ -51,16 +61,43 @@ class _Cached:
 
 class KnowledgeService:
     def __init__(
-        self, *, answer_threshold: float | None = None, answerer: Answerer | None = None
+        self,
+        *,
+        answer_threshold: float | None = None,
+        answerer: Answerer | None = None,
+        shared_vectors: bool = True,
+        embedder: Any = None,
     ) -> None:
-        """``answerer`` is the generative one when an LLM is configured (extractive otherwise)."""
+        """``answerer`` is the generative one when an LLM is configured (extractive otherwise).
+        ``shared_vectors``: on PostgreSQL with pgvector, keep article vectors in the shared
+        table (False: always the in-process index). ``embedder``: MiniLM unless given."""
         self.answer_threshold = answer_threshold
         self.answerer = answerer
+        self.embedder = embedder
         self._articles: dict[str, _Cached] = {}
         self._cases: dict[str, _Cached] = {}
+        self._want_shared = shared_vectors
+        self._store: PgVectorStore | None = None
+        self._store_checked = False
+
+    async def shared_store(self, session: AsyncSession) -> PgVectorStore | None:
+        """The pgvector store when this database has one (checked once per process)."""
+        if not self._store_checked:
+            reason = await vector_store_status(session) if self._want_shared else "turned off"
+            if reason is None:
+                self._store = PgVectorStore("articles")
+                log.info("knowledge.vector_store", store="pgvector")
+            else:
+                log.info("knowledge.vector_store", store="in-process", reason=reason)
+            self._store_checked = True
+        return self._store
 
     async def articles(self, session: AsyncSession, workspace_id: str) -> KnowledgeIndex:
-        cached = self._articles.setdefault(workspace_id, _Cached())
+        store = await self.shared_store(session)
+        cached = self._articles.get(workspace_id)
+        if cached is None:
+            index = KnowledgeIndex(self.embedder, embed_locally=store is None)
+            cached = self._articles[workspace_id] = _Cached(index=index)
         signature = tuple(
             (
                 await session.execute(
@@ -78,19 +115,35 @@ class KnowledgeService:
             .all()
         )
         seen = set()
+        changed: list[str] = []
+        docs: list[Document] = []
         for row in rows:
             seen.add(row.id)
             if cached.versions.get(row.id) != row.version or row.id not in cached.index:
-                cached.index.update(article_document(row))
+                docs.append(article_document(row))
                 cached.versions[row.id] = row.version
-        for gone in set(cached.versions) - seen:
+                changed.append(row.id)
+        # One batch: the index embeds and sweeps unused vectors once, not once per article
+        # (a first load of 100,000 articles one by one was quadratic).
+        cached.index.add(docs)
+        removed = set(cached.versions) - seen
+        for gone in removed:
             cached.index.remove(gone)
             del cached.versions[gone]
+        if store is not None:
+            await store.sync(
+                session.bind,  # type: ignore[arg-type]
+                workspace_id,
+                cached.index,
+                changed=changed,
+                removed=removed,
+            )
         cached.signature = signature
         return cached.index
 
     async def cases(self, session: AsyncSession, workspace_id: str) -> KnowledgeIndex:
-        cached = self._cases.setdefault(workspace_id, _Cached())
+        # Past cases stay in the in-process index: internal, per workspace, and few per day.
+        cached = self._cases.setdefault(workspace_id, _Cached(index=KnowledgeIndex(self.embedder)))
         signature = tuple(
             (
                 await session.execute(
@@ -121,13 +174,47 @@ class KnowledgeService:
     async def answer(self, session: AsyncSession, workspace_id: str, query: str) -> Answer:
         """A cited answer from public articles, or answered=False when none is good enough."""
         index = await self.articles(session, workspace_id)
-        kwargs: dict[str, Any] = {"audience": "public"}
+        kwargs: dict[str, Any] = {}
         if self.answer_threshold is not None:
             kwargs["threshold"] = self.answer_threshold
+        if not index.embed_locally:
+            hits = await self._shared_search(session, workspace_id, index, query, 5, "public")
+            if self.answerer is None:
+                return answer_from_hits(query, hits, **kwargs)
+            return await asyncio.to_thread(
+                answer_from_hits, query, hits, answerer=self.answerer, **kwargs
+            )
         if self.answerer is None:
-            return answer(query, index, **kwargs)
+            return answer(query, index, audience="public", **kwargs)
         # An LLM call blocks for up to its timeout: keep it off the event loop.
-        return await asyncio.to_thread(answer, query, index, answerer=self.answerer, **kwargs)
+        return await asyncio.to_thread(
+            answer, query, index, answerer=self.answerer, audience="public", **kwargs
+        )
+
+    async def _shared_search(
+        self,
+        session: AsyncSession,
+        workspace_id: str,
+        index: KnowledgeIndex,
+        query: str,
+        k: int,
+        audience: SearchAudience,
+    ) -> list[Hit]:
+        store = self._store
+        if store is None or not query.strip() or not len(index):
+            return []
+        qvec = index.embedder.encode([query])[0]
+        bm25 = index.bm25_scores(query)
+        lexical = index.lexical_top(query, SHARED_CANDIDATES, audience=audience, scores=bm25)
+        dense = await store.dense_scores(
+            session,
+            workspace_id,
+            qvec,
+            n=SHARED_CANDIDATES,
+            public_only=audience == "public",
+            also=lexical,
+        )
+        return index.fuse(query, dense, k, audience=audience, bm25=bm25)
 
     async def search(
         self,
@@ -139,6 +226,15 @@ class KnowledgeService:
         audience: str = "public",
     ) -> list[Hit]:
         index = await self.articles(session, workspace_id)
+        if not index.embed_locally:
+            return await self._shared_search(
+                session,
+                workspace_id,
+                index,
+                query,
+                k,
+                audience,  # type: ignore[arg-type]
+            )
         return index.search(query, k, audience=audience)  # type: ignore[arg-type]
 
     async def similar_cases(

@@ -27,7 +27,9 @@ from hybridcx.models.inbox import Inbox
 
 # issue 10, learning from human resolutions
 from hybridcx.models.intent_cluster import IntentCluster
+from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.message import Message
+from hybridcx.models.quality_score import QualityScore
 from hybridcx.models.staff_token import StaffToken
 from hybridcx.models.training_example import TrainingExample
 from hybridcx.models.webhook_delivery import WebhookDelivery  # noqa: E402
@@ -55,7 +57,9 @@ __all__ = [
     "ExperimentAssignment",
     "Inbox",
     "IntentCluster",
+    "LoginFailure",
     "Message",
+    "QualityScore",
     "StaffToken",
     "TrainingExample",
     "Workspace",

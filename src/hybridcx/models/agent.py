@@ -26,3 +26,6 @@ class Agent(IdMixin, TimestampMixin, Base):
     idle_since: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     # Teams (access9): an agent sees the conversations of these teams, plus those without one.
     teams: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # Where an accepted phone call rings this person: an E.164 number, or client:<identity>
+    # for a Twilio Client (a softphone). None: calls are not connected to them by phone.
+    phone: Mapped[str | None] = mapped_column(String(200), default=None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import utcnow
@@ -13,7 +13,13 @@ from hybridcx.privacy.fields import EncryptedJSON
 
 class Conversation(IdMixin, TimestampMixin, Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_workspace_status", "workspace_id", "status"),)
+    __table_args__ = (
+        Index("ix_conversations_workspace_status", "workspace_id", "status"),
+        # A customer's place in line and the queue's pages are index range scans.
+        Index("ix_conversations_queue", "workspace_id", "status", "queue_rank"),
+        # The /metrics queue gauges: one index range scan over the queued rows, by tier.
+        Index("ix_conversations_status_tier_queued_at", "status", "tier", "queued_at"),
+    )
 
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     inbox_id: Mapped[str] = mapped_column(ForeignKey("inboxes.id"))
@@ -39,6 +45,9 @@ class Conversation(IdMixin, TimestampMixin, Base):
     channel_meta: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     queued_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # Queue order while queued (higher first): queue.priority.queue_rank, set when it is queued
+    # or its tier changes.
+    queue_rank: Mapped[float | None] = mapped_column(Float, default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     # Copied from the inbox when the conversation starts (access9): who may see it.

@@ -34,9 +34,10 @@ class EmailRecord(Base):
     # in: processed|duplicate|ignored; out: sent|failed
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(String(300), default=None)
-    # The sender's address and the subject are personal data: sealed at rest (issue 9).
+    # The addresses (the customer's on mail we sent) and the subject are personal data: sealed
+    # at rest.
     from_addr: Mapped[str] = mapped_column(EncryptedText, default="")
-    to_addr: Mapped[str] = mapped_column(String(320), default="")
+    to_addr: Mapped[str] = mapped_column(EncryptedText, default="")
     subject: Mapped[str] = mapped_column(EncryptedText, default="")
     meta: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

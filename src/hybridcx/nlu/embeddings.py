@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -169,10 +173,105 @@ class MiniLMEmbedder:
         return (pooled / np.clip(norms, 1e-12, None)).astype(np.float32)
 
 
+class SharedEncoder:
+    """A TextEmbedder that embeds each text once and keeps the event loop free.
+
+    One customer message is read by the intent model, the knowledge search, the safety checks
+    and agent assist; all of them ask for the same text, so the vectors of recent texts are kept
+    (least recently used dropped first). ``encode_async`` runs the model in a worker thread
+    (onnxruntime releases the GIL, so a second core works while the loop serves I/O) and
+    batches whatever concurrent turns asked for while the previous batch ran."""
+
+    def __init__(self, inner: TextEmbedder, *, cache_size: int = 4096) -> None:
+        self.inner = inner
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self._pending: list[tuple[list[str], asyncio.Future[np.ndarray]]] = []
+        self._draining = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encoder")
+        #: Texts the model embedded and the batches it ran (tests and benchmarks read these).
+        self.texts_encoded = 0
+        self.batches = 0
+
+    @property
+    def model_id(self) -> str:
+        return self.inner.model_id
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
+                vector = self._cache.get(text)
+                if vector is None:
+                    missing.setdefault(text, []).append(i)
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = vector
+        if missing:
+            vectors = self._embed(list(missing))
+            for (_, rows), vector in zip(missing.items(), vectors, strict=True):
+                out[rows] = vector
+        return out
+
+    async def encode_async(self, texts: list[str]) -> np.ndarray:
+        """``encode`` off the event loop, in one batch with other turns' texts."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[np.ndarray] = loop.create_future()
+        with self._lock:
+            self._pending.append((texts, future))
+            start = not self._draining
+            self._draining = True
+        if start:
+            self._executor.submit(self._drain)
+        return await future
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                batch, self._pending = self._pending, []
+                if not batch:
+                    self._draining = False
+                    return
+            try:
+                self.encode([t for texts, _ in batch for t in texts])  # one model call
+                results: list[np.ndarray | BaseException] = [self.encode(t) for t, _ in batch]
+            except Exception as exc:
+                results = [exc] * len(batch)
+            for (_, future), result in zip(batch, results, strict=True):
+                future.get_loop().call_soon_threadsafe(_settle, future, result)
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        vectors = self.inner.encode(texts)
+        with self._lock:
+            self.texts_encoded += len(texts)
+            self.batches += 1
+            for text, vector in zip(texts, vectors, strict=True):
+                self._cache[text] = vector
+                self._cache.move_to_end(text)
+            while len(self._cache) > self.cache_size:
+                self._cache.popitem(last=False)
+        return vectors
+
+
+def _settle(future: asyncio.Future[np.ndarray], result: np.ndarray | BaseException) -> None:
+    if future.done():  # the waiting request was cancelled
+        return
+    if isinstance(result, BaseException):
+        future.set_exception(result)
+    else:
+        future.set_result(result)
+
+
 @lru_cache(maxsize=1)
-def shared_embedder() -> MiniLMEmbedder:
+def shared_embedder() -> SharedEncoder:
     """One embedder per process (creating an ONNX session costs ~0.3 s and ~100 MB).
 
     Callers that want an operator's own copy build `MiniLMEmbedder(default_model_files(path))`.
     """
-    return MiniLMEmbedder()
+    return SharedEncoder(MiniLMEmbedder())

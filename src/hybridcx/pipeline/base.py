@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal, Protocol
+
+from hybridcx.kit.metrics import AI_STEP_LATENCY, AI_TURN_LATENCY
 
 Author = Literal["customer", "ai", "agent", "system"]
 ConversationStatus = Literal["bot", "queued", "assigned", "resolved"]
@@ -183,10 +186,15 @@ class Pipeline:
         return self._result(ctx)
 
     async def arun(self, ctx: TurnContext) -> TurnResult:
+        # Timed here, once for every step, rather than inside the steps (they stay pure).
+        turn_started = time.perf_counter()
         for step in self.steps:
+            started = time.perf_counter()
             outcome = step(ctx)
             if inspect.isawaitable(outcome):
                 await outcome
+            AI_STEP_LATENCY.labels(step.name).observe(time.perf_counter() - started)
+        AI_TURN_LATENCY.observe(time.perf_counter() - turn_started)
         return self._result(ctx)
 
     @staticmethod

@@ -48,7 +48,7 @@ def status(
     settings = _settings()
     try:
         ring = keyring_from_settings(settings)
-        usage = asyncio.run(_with_engine(settings, key_usage))
+        usage = asyncio.run(_with_engine(settings, lambda e: key_usage(e, settings.data_dir)))
     except KeyError_ as exc:
         _fail(str(exc))
         return
@@ -122,7 +122,8 @@ def rotate(
 
 @keys_app.command("reencrypt")
 def reencrypt() -> None:
-    """Re-seal every stored value that is not sealed with the active key (or not at all)."""
+    """Re-seal every stored value and attachment file that is not sealed with the active key
+    (or not at all)."""
     _reencrypt(_settings())
 
 
@@ -134,7 +135,9 @@ def _reencrypt(settings: Any) -> None:
         typer.echo(f"  {column}: {n} re-sealed")
 
     try:
-        changed = asyncio.run(_with_engine(settings, lambda e: run(e, progress=progress)))
+        changed = asyncio.run(
+            _with_engine(settings, lambda e: run(e, progress=progress, data_dir=settings.data_dir))
+        )
     except KeyError_ as exc:
         _fail(str(exc))
         return
@@ -150,7 +153,9 @@ def prune() -> None:
     settings = _settings()
     try:
         ring = keyring_from_settings(settings)
-        used = totals(asyncio.run(_with_engine(settings, key_usage)))
+        used = totals(
+            asyncio.run(_with_engine(settings, lambda e: key_usage(e, settings.data_dir)))
+        )
     except KeyError_ as exc:
         _fail(str(exc))
         return

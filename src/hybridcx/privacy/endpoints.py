@@ -46,7 +46,7 @@ async def export(customer_id: str, staff: PrivacyOfficer, runtime: RuntimeDep) -
     profile, consents, conversations with messages and events, past cases, attachments
     metadata, the company records and erasure requests."""
     async with transaction(runtime.sessions) as session:
-        data = await export_customer(session, staff.workspace_id, customer_id)
+        data = await export_customer(session, staff.workspace_id, customer_id, runtime=runtime)
         audit(
             session,
             action="customer.exported",

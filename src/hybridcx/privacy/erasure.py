@@ -6,40 +6,29 @@ pending. One run is one transaction: either every step is done or none is.
 
 What remains afterwards is anonymous: conversations and their events (types, times, tiers,
 intents, ratings) stay for the KPIs, re-pointed at a random pseudonym (a tombstone customer row
-with no personal data), with every free-text field of the events removed. Messages, past cases,
-the handoff packages, the AI's per-conversation memory, the demo company's records and the
-customer row itself are deleted. Other modules add their own data (training sets...) with
-:func:`register`.
+with no personal data), with every free-text field of the events removed. Every store of the
+personal-data registry (``registry.py``: messages, past cases, mail records, drafts, attachment
+files, the demo company's records, training sets... and the customer row last) erases its part.
+:func:`register` adds a plain hook for data that is no store of its own.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import delete, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, NotFound
-from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
+from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import (
-    Case,
-    Conversation,
-    ConversationEvent,
-    Customer,
-    DemoAccount,
-    DemoAppointmentSlot,
-    DemoOrder,
-    DemoOutbox,
-    ErasureRequest,
-    Message,
-)
-from hybridcx.privacy.fields import SENSITIVE_EVENT_KEYS, session_keyring
+from hybridcx.models import Conversation, Customer, ErasureRequest
+from hybridcx.privacy.fields import session_keyring
+from hybridcx.privacy.registry import ErasureContext, Skip, registered_stores
 
 if TYPE_CHECKING:
     from hybridcx.runtime import Runtime
@@ -206,23 +195,10 @@ async def _customer(session: AsyncSession, workspace_id: str, customer_id: str) 
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def strip_text(data: dict[str, Any]) -> dict[str, Any]:
-    """An event payload without its free-text fields (at any depth)."""
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if key in SENSITIVE_EVENT_KEYS:
-            continue
-        if isinstance(value, dict):
-            value = strip_text(value)
-        elif isinstance(value, list):
-            value = [strip_text(v) if isinstance(v, dict) else v for v in value]
-        out[key] = value
-    return out
-
-
 async def _erase(
     session: AsyncSession, rt: Runtime, workspace_id: str, customer_id: str
 ) -> list[dict[str, Any]]:
+    """Every registered personal-data store erases its part, in order (registry.py)."""
     customer = await _customer(session, workspace_id, customer_id)
     if customer is None:
         raise NotFound("The customer of this erasure request no longer exists.")
@@ -257,102 +233,21 @@ async def _erase(
     session.add(tombstone)
     await session.flush()
 
-    # Hooks first, while the customer's conversations still name them (training sets...).
+    # Hooks first, while the customer's conversations still name them.
     for name, hook in registered().items():
         done(f"hook:{name}", await hook(session, rt, customer_id))
-    result = await session.execute(delete(Message).where(Message.conversation_id.in_(conv_ids)))
-    done("messages", result.rowcount)  # type: ignore[attr-defined]
-    result = await session.execute(delete(Case).where(Case.conversation_id.in_(conv_ids)))
-    done("past_cases", result.rowcount)  # type: ignore[attr-defined]
-    done("events", await anonymise_events(session, conv_ids, customer_id, pseudonym))
-    result = await session.execute(
-        update(Conversation)
-        .where(Conversation.id.in_(conv_ids))
-        .values(
-            customer_id=pseudonym,
-            handoff=None,
-            ai_state={},
-            customer_token_hash=hash_token(new_token()),
-        )
-        .execution_options(synchronize_session=False)
+    ctx = ErasureContext(
+        session=session,
+        runtime=rt,
+        workspace_id=workspace_id,
+        customer=customer,
+        conversation_ids=conv_ids,
+        pseudonym=pseudonym,
     )
-    done("conversations", result.rowcount)  # type: ignore[attr-defined]
-    done("analytics_facts", await _pseudonymise_facts(session, customer_id, pseudonym))
-    done("company_records", await _demo_records(session, customer))
+    for store in registered_stores():
+        if not isinstance(store.erase, Skip):
+            done(store.name, await store.erase(ctx))
     # Nothing of this process caches customer data by id (no Redis keys; the case index
     # resyncs from the table right after the commit).
     done("caches", "case index resync")
-    await session.delete(customer)
-    await session.flush()
-    done("customer", 1)
     return steps
-
-
-async def anonymise_events(
-    session: AsyncSession, conv_ids: list[str], customer_id: str | None, pseudonym: str | None
-) -> int:
-    """Free text out of the events of ``conv_ids``; the customer's actor id -> pseudonym."""
-    count = 0
-    for i in range(0, len(conv_ids), 500):
-        chunk = conv_ids[i : i + 500]
-        events = (
-            (
-                await session.execute(
-                    select(ConversationEvent).where(ConversationEvent.conversation_id.in_(chunk))
-                )
-            )
-            .scalars()
-            .all()
-        )
-        for event in events:
-            data = strip_text(dict(event.data or {}))
-            changed = data != (event.data or {})
-            if customer_id is not None and event.actor_id == customer_id:
-                event.actor_id, changed = pseudonym, True
-            if changed:
-                event.data = data
-                count += 1
-    await session.flush()
-    return count
-
-
-async def _pseudonymise_facts(session: AsyncSession, customer_id: str, pseudonym: str) -> int:
-    from hybridcx.analytics.rollup import conversation_facts as t
-
-    conn = await session.connection()
-    rows = (
-        await conn.execute(
-            select(t.c.conversation_id, t.c.state).where(t.c.customer_id == customer_id)
-        )
-    ).all()
-    for conv_id, state in rows:
-        data = json.loads(state)
-        data["customer_id"] = pseudonym
-        await conn.execute(
-            update(t)
-            .where(t.c.conversation_id == conv_id)
-            .values(customer_id=pseudonym, state=json.dumps(data, separators=(",", ":")))
-        )
-    return len(rows)
-
-
-async def _demo_records(session: AsyncSession, customer: Customer) -> int:
-    """The demo company's own records about the customer (a real deployment's CRM erasure is
-    the company's side; a hook can call it)."""
-    n = 0
-    for model in (DemoOrder, DemoAccount):
-        result = await session.execute(delete(model).where(model.customer_id == customer.id))
-        n += result.rowcount or 0  # type: ignore[attr-defined]
-    result = await session.execute(
-        update(DemoAppointmentSlot)
-        .where(DemoAppointmentSlot.customer_id == customer.id)
-        .values(customer_id=None)
-    )
-    n += result.rowcount or 0  # type: ignore[attr-defined]
-    result = await session.execute(
-        delete(DemoOutbox).where(
-            DemoOutbox.workspace_id == customer.workspace_id, DemoOutbox.to_email == customer.email
-        )
-    )
-    n += result.rowcount or 0  # type: ignore[attr-defined]
-    return n

@@ -24,6 +24,8 @@ DIALECT_ATTR = "hybridcx_keyring"
 #: Only these are sealed, so analytics can still read tier/intent/channel... with SQL JSON paths.
 SENSITIVE_EVENT_KEYS = frozenset(
     {"text", "note", "comment", "summary", "transfer_note", "question", "answer", "reply"}
+    # an ignored mail's sender and subject (email.ignored)
+    | {"from", "subject"}
 )
 
 

@@ -9,16 +9,19 @@ key it has as active (a file-backed keyring picks up the new one within seconds)
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hybridcx.privacy.fields import keyring_for
+from hybridcx.privacy.files import SEALED_FILE_STORES, file_key_usage, reencrypt_files
 from hybridcx.privacy.keys import Keyring, is_envelope, key_id_of
 
 
@@ -42,6 +45,12 @@ SEALED_COLUMNS = (
     SealedColumn("cases", "id", "question"),
     SealedColumn("cases", "id", "resolution"),
     SealedColumn("conversation_events", "seq", "data", nested=True),
+    SealedColumn("email_messages", "id", "from_addr"),
+    SealedColumn("email_messages", "id", "to_addr"),
+    SealedColumn("email_messages", "id", "subject"),
+    SealedColumn("email_messages", "id", "meta"),
+    SealedColumn("email_drafts", "id", "text"),
+    SealedColumn("email_drafts", "id", "original_text"),
 )
 BATCH = 500
 
@@ -60,9 +69,12 @@ def _json(raw: Any) -> Any:
     return json.loads(raw) if isinstance(raw, str) else raw
 
 
-async def key_usage(engine: AsyncEngine) -> dict[str, Counter[str]]:
-    """Per ``table.column``: how many values each key id seals ("clear" for unsealed text)."""
+async def key_usage(engine: AsyncEngine, data_dir: Path | None = None) -> dict[str, Counter[str]]:
+    """Per ``table.column`` (and ``files:<store>`` with a data dir): how many values each key id
+    seals ("clear" for unsealed text)."""
     usage: dict[str, Counter[str]] = {}
+    if data_dir is not None:
+        usage.update(await asyncio.to_thread(file_key_usage, data_dir))
     for col in SEALED_COLUMNS:
         counts: Counter[str] = Counter()
         async for _key, value in _scan(engine, col):
@@ -109,12 +121,20 @@ async def _scan(engine: AsyncEngine, col: SealedColumn) -> Any:
 
 
 async def reencrypt(
-    engine: AsyncEngine, *, progress: Callable[[str, int], None] | None = None
+    engine: AsyncEngine,
+    *,
+    progress: Callable[[str, int], None] | None = None,
+    data_dir: Path | None = None,
 ) -> int:
-    """Re-seal every value not sealed with the active key (clear legacy values too); returns
-    how many values changed."""
+    """Re-seal every value not sealed with the active key (clear legacy values too), and with
+    a data dir every file of the sealed file stores; returns how many values changed."""
     ring = keyring_for(engine.sync_engine.dialect)
     changed = 0
+    if data_dir is not None:
+        n = await asyncio.to_thread(reencrypt_files, ring, data_dir)
+        changed += n
+        if progress is not None:
+            progress("files:" + ",".join(SEALED_FILE_STORES), n)
     for col in SEALED_COLUMNS:
         n = await _reencrypt_column(engine, ring, col)
         changed += n

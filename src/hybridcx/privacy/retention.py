@@ -12,12 +12,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import utcnow
 from hybridcx.models import Case, Conversation, Message, Workspace
 from hybridcx.privacy import erasure
+from hybridcx.privacy.registry import PersonalDataStore, RetentionContext, Skip, registered_stores
 
 if TYPE_CHECKING:
     from hybridcx.runtime import Runtime
@@ -44,7 +45,7 @@ async def run_retention(rt: Runtime, *, now: datetime | None = None) -> Retentio
         workspaces = [(w.id, w.slug) for w in (await session.execute(select(Workspace))).scalars()]
     for ws_id, slug in workspaces:
         policy = rt.policies.policy(slug).retention
-        counts = {"conversations": 0, "messages": 0, "events": 0, "cases": 0}
+        counts = {"conversations": 0, "messages": 0, "conversation_events": 0, "cases": 0}
         if policy.transcripts_days is not None:
             await _purge_transcripts(
                 rt, ws_id, now - timedelta(days=policy.transcripts_days), counts
@@ -69,7 +70,10 @@ async def run_retention(rt: Runtime, *, now: datetime | None = None) -> Retentio
 async def _purge_transcripts(
     rt: Runtime, ws_id: str, cutoff: datetime, counts: dict[str, int]
 ) -> None:
-    """Resolved conversations that ended before ``cutoff`` and still have content."""
+    """Resolved conversations that ended before ``cutoff`` and still have a transcript: every
+    registered store drops its part (registry.py), a batch per transaction; then one call
+    without conversations lets stores sweep rows that outlived their transcript."""
+    stores = [s for s in registered_stores() if not isinstance(s.retain, Skip)]
     while True:
         async with transaction(rt.sessions) as session:
             has_messages = select(Message.conversation_id).where(
@@ -91,20 +95,29 @@ async def _purge_transcripts(
                 .scalars()
                 .all()
             )
+            await _retain_batch(rt, session, stores, ws_id, cutoff, ids, counts)
             if not ids:
                 return
-            res = await session.execute(delete(Message).where(Message.conversation_id.in_(ids)))
-            counts["messages"] += res.rowcount or 0  # type: ignore[attr-defined]
-            res = await session.execute(delete(Case).where(Case.conversation_id.in_(ids)))
-            counts["cases"] += res.rowcount or 0  # type: ignore[attr-defined]
-            counts["events"] += await erasure.anonymise_events(session, ids, None, None)
-            await session.execute(
-                update(Conversation)
-                .where(Conversation.id.in_(ids))
-                .values(handoff=None, ai_state={})
-                .execution_options(synchronize_session=False)
-            )
             counts["conversations"] += len(ids)
+
+
+async def _retain_batch(
+    rt: Runtime,
+    session: Any,
+    stores: list[PersonalDataStore],
+    ws_id: str,
+    cutoff: datetime,
+    ids: list[str],
+    counts: dict[str, int],
+) -> None:
+    ctx = RetentionContext(
+        session=session, runtime=rt, workspace_id=ws_id, cutoff=cutoff, conversation_ids=ids
+    )
+    for store in stores:
+        assert not isinstance(store.retain, Skip)
+        n = await store.retain(ctx)
+        if store.name != "conversations":
+            counts[store.name] = counts.get(store.name, 0) + n
 
 
 async def retention_loop(rt: Runtime, interval_seconds: int) -> None:

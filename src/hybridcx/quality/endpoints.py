@@ -1,7 +1,8 @@
 """Quality API (supervisors and admins, scoped to the caller's workspace).
 
 - ``GET /api/v1/quality/conversations/{id}``: the rubric's score per criterion, with evidence.
-- ``GET /api/v1/quality/agents``: per handler (the AI first) averages, weekly trend, coaching.
+- ``GET /api/v1/quality/agents``: per handler (the AI first) averages, weekly trend, coaching,
+  from the scores stored when conversations finished.
 """
 
 from __future__ import annotations
@@ -14,22 +15,11 @@ from sqlalchemy import select
 from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader, QualityReader
-from hybridcx.compliance.rubric import with_policy_disclosures
-from hybridcx.conversations import repository as conversations
 from hybridcx.models import Agent
-from hybridcx.quality.rubric import RubricConfig, load_rubric, rubric_path
-from hybridcx.quality.service import agent_summaries, score_one
-from hybridcx.runtime import Runtime
+from hybridcx.quality.scoring import score_one, workspace_rubric
+from hybridcx.quality.service import agent_summaries
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
-
-
-async def workspace_rubric(runtime: Runtime, workspace_id: str) -> RubricConfig:
-    async with runtime.sessions() as session:
-        ws = await conversations.get_workspace(session, workspace_id)
-    rubric = load_rubric(rubric_path(runtime.policies.policy_dir, ws.slug))
-    # safety9: the policy's required disclosures are regulated wording too.
-    return with_policy_disclosures(rubric, runtime.policies.policy(ws.slug))
 
 
 @router.get("/conversations/{conversation_id}")

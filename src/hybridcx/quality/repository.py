@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.models import Article, Conversation, ConversationEvent, Message
+from hybridcx.models import (
+    Article,
+    Conversation,
+    ConversationEvent,
+    Message,
+    QualityScore,
+    Workspace,
+)
 from hybridcx.quality.rubric import KnowledgeUse
 
 
@@ -81,8 +89,22 @@ async def knowledge_uses(
     }
 
 
-def finished_before(conv: Conversation, cutoff: datetime) -> bool:
-    """Resolved by a person, or left with the AI since before ``cutoff`` (the AI never resolves)."""
-    if conv.status == "resolved":
-        return True
-    return conv.status == "bot" and conv.updated_at < cutoff
+async def workspace_slugs(session: AsyncSession) -> list[tuple[str, str]]:
+    rows = await session.execute(select(Workspace.id, Workspace.slug).order_by(Workspace.id))
+    return [(wid, slug) for wid, slug in rows.all()]
+
+
+async def stored_scores(
+    session: AsyncSession, workspace_id: str, start: datetime, end: datetime
+) -> AsyncIterator[Any]:
+    """The stored scores of conversations started in [start, end), streamed in batches."""
+    q = QualityScore
+    stmt = (
+        select(q.conversation_id, q.handler, q.score, q.criteria, q.finished_at, q.rubric_version)
+        .where(q.workspace_id == workspace_id, q.started_at >= start, q.started_at < end)
+        .order_by(q.started_at, q.conversation_id)
+        .execution_options(yield_per=1000)
+    )
+    result = await session.stream(stmt)
+    async for row in result:
+        yield row

@@ -1,33 +1,27 @@
-"""Quality scores on demand from the database: one conversation, or every handler's summary."""
+"""Quality: a conversation's record for the rubric, and every handler's summary read from the
+stored scores (``quality.scoring`` computes and stores them)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.analytics import repository as events_repo
-from hybridcx.analytics.facts import ConversationFacts, EventRow, replay
+from hybridcx.analytics.facts import ConversationFacts
 from hybridcx.analytics.kpis import KpiQuery
-from hybridcx.kit.errors import NotFound
-from hybridcx.kit.ids import utcnow
 from hybridcx.models import Conversation, Message
 from hybridcx.quality import repository
 from hybridcx.quality.coaching import handler_summary
-from hybridcx.quality.rubric import (
-    ConversationRecord,
-    KnowledgeUse,
-    Line,
-    RubricConfig,
-    score_conversation,
-)
+from hybridcx.quality.rubric import ConversationRecord, KnowledgeUse, Line, RubricConfig
 
 # The AI has finished with a conversation nobody has written in for this long.
 AI_IDLE = timedelta(minutes=30)
-MAX_SCORED = 2000
+# Bumped when the scoring code changes what a rubric's settings mean.
+SCORING_VERSION = 1
 QUALITY_EVENTS = (
     "conversation.created",
     "routing.decided",
@@ -67,79 +61,11 @@ def _sentiments(facts: ConversationFacts | None) -> dict[str, float]:
     return dict(facts.turn_sentiments) if facts is not None else {}
 
 
-def _categories(events: Sequence[EventRow]) -> dict[str, str]:
-    return {
-        e.conversation_id: str(e.data["category"])
-        for e in events
-        if e.type == "conversation.resolved" and e.data.get("category")
-    }
-
-
 META_INTENTS = ("human_agent", "greeting", "goodbye", "thanks")
 
 
-def _peer_key(category: str | None, intent: str | None) -> str:
+def peer_key(category: str | None, intent: str | None) -> str:
     return category or intent or "other"
-
-
-def _peer_times(
-    facts: dict[str, ConversationFacts], categories: dict[str, str]
-) -> dict[str, list[float]]:
-    """Handle times by category (intent when uncategorised), from events only."""
-    peers: dict[str, list[float]] = defaultdict(list)
-    for f in facts.values():
-        if f.handle_seconds is not None:
-            peers[_peer_key(categories.get(f.id), f.intent)].append(f.handle_seconds)
-    return peers
-
-
-async def _scored(
-    session: AsyncSession,
-    convs: Sequence[Conversation],
-    events: Sequence[EventRow],
-    rubric: RubricConfig,
-) -> list[tuple[ConversationRecord, dict[str, Any]]]:
-    facts = replay(events, meta_intents=META_INTENTS)
-    categories = _categories(events)
-    peers = _peer_times(facts, categories)
-    lines = await repository.public_lines(session, [c.id for c in convs])
-    knowledge = await repository.knowledge_uses(session, [c.id for c in convs])
-    out = []
-    for c in convs:
-        record = record_of(
-            c, lines[c.id], facts.get(c.id), categories.get(c.id), knowledge.get(c.id, [])
-        )
-        key = _peer_key(record.category, record.intent)
-        out.append((record, score_conversation(record, rubric, peer_handle_seconds=peers[key])))
-    return out
-
-
-async def _window(
-    session: AsyncSession, workspace_id: str, start: datetime, end: datetime
-) -> tuple[list[str], list[EventRow]]:
-    """Ids of conversations started in [start, end) (latest last), and their events to now."""
-    events = await events_repo.window_events(
-        session, workspace_id, start=start, end=max(end, utcnow()), types=QUALITY_EVENTS
-    )
-    started = [
-        e.conversation_id for e in events if e.type == "conversation.created" and e.created_at < end
-    ]
-    return started, events
-
-
-async def score_one(
-    session: AsyncSession, workspace_id: str, conversation_id: str, rubric: RubricConfig
-) -> dict[str, Any]:
-    conv = await repository.conversation_in(session, workspace_id, conversation_id)
-    if conv is None:
-        raise NotFound("Conversation not found.")
-    # Handle-time peers: the conversations of the 30 days up to this one.
-    _, events = await _window(
-        session, workspace_id, conv.created_at - timedelta(days=30), conv.created_at
-    )
-    ((_, result),) = await _scored(session, [conv], events, rubric)
-    result["status"] = conv.status
-    return result
 
 
 async def agent_summaries(
@@ -149,19 +75,20 @@ async def agent_summaries(
     rubric: RubricConfig,
     names: dict[str, str],
 ) -> dict[str, Any]:
-    """Every handler's quality in the window, the AI first, so they compare side by side."""
-    started, events = await _window(session, workspace_id, query.start, query.end)
-    cutoff = utcnow() - AI_IDLE
-    convs = [
-        c
-        for c in await repository.conversations(session, workspace_id, started[-MAX_SCORED:])
-        if repository.finished_before(c, cutoff)
-    ]
-    results = await _scored(session, convs, events, rubric)
+    """Every handler's quality over the stored scores of the conversations started in the
+    window, the AI first, so they compare side by side. ``rubric_versions`` counts the scores
+    per rubric version (more than one: some were scored before the rubric changed)."""
     scored: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record, result in results:
-        scored[record.handler].append(result)
-    finished_at = {c.id: c.resolved_at or c.updated_at for c in convs}
+    finished: dict[str, datetime] = {}
+    versions: Counter[str] = Counter()
+    total = 0
+    async for row in repository.stored_scores(session, workspace_id, query.start, query.end):
+        scored[row.handler].append(
+            {"conversation_id": row.conversation_id, "score": row.score, "criteria": row.criteria}
+        )
+        finished[row.conversation_id] = row.finished_at
+        versions[row.rubric_version] += 1
+        total += 1
     handlers = []
     for handler, scores in sorted(scored.items(), key=lambda kv: (kv[0] != "ai", kv[0])):
         handlers.append(
@@ -169,7 +96,19 @@ async def agent_summaries(
                 "handler": "ai" if handler == "ai" else "agent",
                 "agent_id": None if handler == "ai" else handler,
                 "name": "AI assistant" if handler == "ai" else names.get(handler, handler),
-                **handler_summary(scores, finished_at),
+                **handler_summary(scores, finished),
             }
         )
-    return {"query": query.to_dict(), "scored_conversations": len(results), "handlers": handlers}
+    return {
+        "query": query.to_dict(),
+        "scored_conversations": total,
+        "rubric_versions": dict(versions),
+        "current_rubric_version": rubric_version(rubric),
+        "handlers": handlers,
+    }
+
+
+def rubric_version(rubric: RubricConfig) -> str:
+    """A short, stable name for the rubric's settings: same settings, same version."""
+    digest = hashlib.sha256(rubric.model_dump_json().encode()).hexdigest()[:16]
+    return f"v{SCORING_VERSION}-{digest}"

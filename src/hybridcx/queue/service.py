@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.auth.permissions import HANDLING_ROLES
@@ -19,12 +19,15 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Agent, AgentPresence, Conversation, Customer, Workspace
 from hybridcx.pipeline.policy import QueuePriority
-from hybridcx.queue.priority import priority
+from hybridcx.queue.priority import priority, queue_rank
 from hybridcx.queue.strategy import AgentCandidate, QueuedWork
 from hybridcx.routing.strategy import decide
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
+
+#: Queued conversations dispatch reads at a time (it stops once every agent is full).
+DISPATCH_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -35,16 +38,57 @@ class QueueEntry:
     waiting_seconds: int
 
 
+def _queued(conv: Any, workspace_id: Any) -> Any:
+    return (conv.workspace_id == workspace_id) & (conv.status == "queued")
+
+
+def rank(conv: Conversation, *, vip: bool, weights: QueuePriority) -> None:
+    """Set the conversation's place in the queue order (when it is queued, or re-tiered)."""
+    conv.queue_rank = queue_rank(
+        tier=conv.tier, vip=vip, queued_at=conv.queued_at or conv.created_at, weights=weights
+    )
+
+
+@event.listens_for(Conversation, "before_insert")
+@event.listens_for(Conversation, "before_update")
+def _rank_unranked(_mapper: object, connection: Any, conv: Conversation) -> None:
+    """A conversation queued by a path that did not rank it gets the default weights' rank."""
+    if conv.status != "queued" or conv.queue_rank is not None:
+        return
+    vip = connection.execute(
+        select(Customer.vip).where(Customer.id == conv.customer_id)
+    ).scalar_one_or_none()
+    rank(conv, vip=bool(vip), weights=QueuePriority())
+
+
 async def queue_entries(
-    session: AsyncSession, workspace_id: str, weights: QueuePriority, *, now: datetime | None = None
+    session: AsyncSession,
+    workspace_id: str,
+    weights: QueuePriority,
+    *,
+    now: datetime | None = None,
+    limit: int | None = 500,
+    offset: int = 0,
+    scope: Any = None,
 ) -> list[QueueEntry]:
-    """Queued conversations of a workspace, highest priority first."""
+    """Queued conversations of a workspace, highest priority first: one page, sorted by the
+    database (only the page's customers are loaded and decrypted)."""
     now = now or utcnow()
     stmt = (
         select(Conversation, Customer)
         .join(Customer, Customer.id == Conversation.customer_id)
-        .where(Conversation.workspace_id == workspace_id, Conversation.status == "queued")
+        .where(_queued(Conversation, workspace_id))
+        .order_by(
+            Conversation.queue_rank.desc(),
+            func.coalesce(Conversation.queued_at, Conversation.created_at),
+            Conversation.id,
+        )
+        .offset(offset)
     )
+    if scope is not None:
+        stmt = stmt.where(scope)
+    if limit is not None:
+        stmt = stmt.limit(limit)
     entries = []
     for conv, customer in (await session.execute(stmt)).all():
         queued_at = conv.queued_at or conv.created_at
@@ -58,8 +102,16 @@ async def queue_entries(
                 waiting_seconds=int(max(0.0, (now - queued_at).total_seconds())),
             )
         )
-    entries.sort(key=lambda e: (-e.priority, e.conversation.queued_at or now, e.conversation.id))
     return entries
+
+
+async def queue_summary(session: AsyncSession, workspace_id: str) -> tuple[int, datetime | None]:
+    """How many wait, and since when the longest has waited."""
+    stmt = select(
+        func.count(), func.min(func.coalesce(Conversation.queued_at, Conversation.created_at))
+    ).where(_queued(Conversation, workspace_id))
+    count, oldest = (await session.execute(stmt)).one()
+    return int(count), oldest
 
 
 def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
@@ -88,13 +140,28 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
 async def queue_position(
     session: AsyncSession, conv: Conversation, weights: QueuePriority
 ) -> int | None:
+    """1 + how many queued conversations are served before ``conv``: a count over the
+    (workspace, status, queue_rank) index, whatever the length of the queue."""
     if conv.status != "queued":
         return None
-    entries = await queue_entries(session, conv.workspace_id, weights)
-    for i, entry in enumerate(entries, start=1):
-        if entry.conversation.id == conv.id:
-            return i
-    return None
+    if conv.queue_rank is None:
+        rank(conv, vip=(await repo.get_customer(session, conv.customer_id)).vip, weights=weights)
+    queued_at = conv.queued_at or conv.created_at
+    other = Conversation
+    their_queued = func.coalesce(other.queued_at, other.created_at)
+    # Two counts, each a range of the index (an OR of the two would read every queued row).
+    higher = select(func.count()).where(
+        _queued(other, conv.workspace_id), other.queue_rank > conv.queue_rank
+    )
+    tied_earlier = select(func.count()).where(
+        _queued(other, conv.workspace_id),
+        other.queue_rank == conv.queue_rank,
+        other.id != conv.id,
+        (their_queued < queued_at) | ((their_queued == queued_at) & (other.id < conv.id)),
+    )
+    stmt = select(higher.scalar_subquery() + tied_earlier.scalar_subquery())
+    with session.no_autoflush:  # this conversation's own row need not be written first
+        return int((await session.execute(stmt)).scalar_one()) + 1
 
 
 async def online_candidates(
@@ -194,24 +261,39 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
             return 0
         by_id = {c.id: c for c in candidates}
         teams = await _candidate_teams(session, list(by_id))
-        entries = await queue_entries(session, workspace_id, weights)
-        # Experiments (issue 10): a conversation in an arm that sets the assignment strategy.
-        arm_strategies = await assignment_strategies(
-            session, runtime, workspace_id, [e.conversation.id for e in entries]
-        )
-        for entry in entries:
-            conv = entry.conversation
-            work = queued_work(entry)
-            strategy = arm_strategies.get(conv.id, runtime.strategy)
-            # Teams (access): a team's conversation goes to that team's agents.
-            eligible = [c for c in by_id.values() if _in_team(conv, teams.get(c.id))]
-            choice, decision = decide(strategy, work, eligible)
-            if choice is None:
-                continue
-            agent = await repo.get_agent(session, choice.id, workspace_id=workspace_id)
-            if agent is None:
-                continue
-            if await assign(session, outbox, conv, agent, via="auto", from_statuses=("queued",)):
+        passed = 0  # queued conversations offered and left in the queue
+        while any(c.load < c.capacity for c in by_id.values()):
+            # A page at a time, highest priority first; stop when every agent is full.
+            entries = await queue_entries(
+                session, workspace_id, weights, limit=DISPATCH_PAGE, offset=passed
+            )
+            if not entries:
+                break
+            # Experiments (issue 10): a conversation in an arm that sets the assignment strategy.
+            arm_strategies = await assignment_strategies(
+                session, runtime, workspace_id, [e.conversation.id for e in entries]
+            )
+            for entry in entries:
+                conv = entry.conversation
+                work = queued_work(entry)
+                strategy = arm_strategies.get(conv.id, runtime.strategy)
+                # Teams (access): a team's conversation goes to that team's agents.
+                eligible = [c for c in by_id.values() if _in_team(conv, teams.get(c.id))]
+                choice, decision = decide(strategy, work, eligible)
+                agent = (
+                    None
+                    if choice is None
+                    else await repo.get_agent(session, choice.id, workspace_id=workspace_id)
+                )
+                if (
+                    choice is None
+                    or agent is None
+                    or not await assign(
+                        session, outbox, conv, agent, via="auto", from_statuses=("queued",)
+                    )
+                ):
+                    passed += 1
+                    continue
                 assigned += 1
                 assigned_ids.append(conv.id)
                 if decision is not None:  # predictive routing's audit record (issue 10)
@@ -225,6 +307,8 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
                 by_id[choice.id] = AgentCandidate(
                     **{**choice.__dict__, "load": choice.load + 1, "idle_since": utcnow()}
                 )
+            if len(entries) < DISPATCH_PAGE:
+                break
         if assigned:
             outbox.to_staff(workspace_id, {"type": "queue.updated"})
     await outbox.flush(runtime.bus)

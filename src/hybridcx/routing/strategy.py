@@ -25,6 +25,7 @@ from hybridcx.queue.strategy import (
     has_skill,
 )
 from hybridcx.routing.model import ContactFeatures, OutcomeModel, Prediction
+from hybridcx.routing.monitor import FallbackMonitor
 from hybridcx.routing.store import ModelStore
 
 # The demo company's intents by the team skill that handles them (skills-based routing).
@@ -145,6 +146,7 @@ class PredictiveStrategy:
         high_value: float = 10_000.0,
         baseline: AssignmentStrategy | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        on_fallback: Callable[[str | None, str], None] | None = None,
     ) -> None:
         self.models = models
         self.utility = utility or RoutingUtility()
@@ -155,6 +157,8 @@ class PredictiveStrategy:
         self.high_value = high_value
         self.baseline = baseline or LongestIdleStrategy()
         self.clock = clock
+        # Told (workspace id, reason) whenever the baseline decides instead: the alert.
+        self.on_fallback = on_fallback
 
     def choose(
         self, work: QueuedWork, candidates: Sequence[AgentCandidate]
@@ -232,6 +236,8 @@ class PredictiveStrategy:
         decision.used = self.baseline.name
         decision.fallback_reason = reason
         decision.chosen = choice.id if choice else None
+        if self.on_fallback is not None:
+            self.on_fallback(work.workspace_id, reason)
         return self._done(decision, started)
 
     def _done(self, decision: AssignmentDecision, started: float) -> AssignmentDecision:
@@ -250,8 +256,11 @@ def decide(
     return next((a for a in candidates if a.id == decision.chosen), None), decision
 
 
-def predictive_from_settings(settings: Any) -> PredictiveStrategy:
-    """The server's predictive strategy: models from the routing model directory."""
+def predictive_from_settings(
+    settings: Any, monitor: FallbackMonitor | None = None
+) -> PredictiveStrategy:
+    """The server's predictive strategy: models from the routing model directory, fallbacks
+    reported to ``monitor``."""
     from hybridcx.routing.store import FileModelStore
 
     return PredictiveStrategy(
@@ -266,4 +275,5 @@ def predictive_from_settings(settings: Any) -> PredictiveStrategy:
         budget_ms=settings.routing_decision_budget_ms,
         max_wait_seconds=settings.routing_max_wait_seconds,
         max_idle_seconds=settings.routing_max_idle_seconds,
+        on_fallback=monitor.record if monitor is not None else None,
     )

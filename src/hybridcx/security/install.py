@@ -7,12 +7,14 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.security.middleware import (
     CleanInput,
     RateLimit,
     RateLimited,
     RateLimits,
     SecurityHeaders,
+    TrustedProxies,
 )
 from hybridcx.security.ratelimit import MemoryRateLimiter, RedisRateLimiter, retry_after_header
 
@@ -46,9 +48,25 @@ def install_security(app: FastAPI, settings: Any) -> None:
         app.state.rate_limiter = limiter
         app.state.rate_limits = limits
         app.add_middleware(RateLimit, limits=limits, limiter=limiter)
+    app.state.login_throttle = LoginThrottle(
+        max_failures=settings.login_max_failures,
+        window_seconds=settings.login_failure_window_seconds,
+        redis_url=settings.redis_url,
+    )
     app.add_middleware(CleanInput)
     app.add_middleware(SecurityHeaders)
+    # Outermost, so every layer (limits, the audit log's client IP, HSTS) sees the client.
+    app.add_middleware(TrustedProxies, proxies=list(settings.trusted_proxies))
     document_errors(app)
+
+    @app.exception_handler(LoginThrottled)
+    async def login_throttled(_request: Request, exc: LoginThrottled) -> JSONResponse:
+        seconds = retry_after_header(exc.retry_after)
+        return JSONResponse(
+            {"detail": exc.message, "code": exc.code, "retry_after": int(seconds)},
+            status_code=429,
+            headers={"Retry-After": seconds},
+        )
 
     @app.exception_handler(RateLimited)
     async def rate_limited(_request: Request, exc: RateLimited) -> JSONResponse:
@@ -145,3 +163,6 @@ class AccessLifespan:
         limiter = getattr(app.state, "rate_limiter", None)
         if limiter is not None:
             await limiter.close()
+        throttle = getattr(app.state, "login_throttle", None)
+        if throttle is not None:
+            await throttle.close()

@@ -8,6 +8,7 @@ forgery has nothing to ride on; see docs/security.md.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,53 @@ DOCS_PATHS = ("/docs", "/redoc", "/docs/oauth2-redirect")
 def _client_ip(scope: dict[str, Any]) -> str:
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
+
+
+class TrustedProxies:
+    """The client's address (and scheme) from ``X-Forwarded-For`` / ``X-Forwarded-Proto``, but
+    only when the connection comes from a configured proxy (``HYBRIDCX_TRUSTED_PROXIES``);
+    from anyone else the headers are ignored, so a client cannot choose its own address for
+    the rate limits and the audit log. The client is the right-most address in the chain
+    that is not itself a trusted proxy."""
+
+    def __init__(self, app: Any, *, proxies: list[str]) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(p, strict=False) for p in proxies]
+
+    def trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in self.networks)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and self.networks:
+            peer = _client_ip(scope)
+            if self.trusted(peer):
+                scope = self._rewrite(scope)
+        await self.app(scope, receive, send)
+
+    def _rewrite(self, scope: dict[str, Any]) -> dict[str, Any]:
+        headers = scope.get("headers") or []
+        chain = [
+            part.strip()
+            for name, value in headers
+            if name == b"x-forwarded-for"
+            for part in value.decode("latin-1").split(",")
+            if part.strip()
+        ]
+        proto = [v.decode("latin-1") for n, v in headers if n == b"x-forwarded-proto"]
+        scope = dict(scope)
+        if chain:
+            client = next((a for a in reversed(chain) if not self.trusted(a)), chain[0])
+            scope["client"] = (client, 0)
+        if proto:
+            scheme = proto[-1].split(",")[-1].strip().lower()
+            if scheme in ("http", "https"):
+                ws = scope["type"] == "websocket"
+                scope["scheme"] = {"http": "ws", "https": "wss"}[scheme] if ws else scheme
+        return scope
 
 
 class SecurityHeaders:
@@ -226,11 +274,13 @@ class RateLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if _client_ip(scope) in self.limits.exempt:
-            await self.app(scope, receive, send)
-            return
         path, method = scope.get("path", ""), scope.get("method", "GET")
+        exempt = _client_ip(scope) in self.limits.exempt
         for rule in self.rules:
+            # Sign-in is limited from every address, loopback too: behind a proxy on the
+            # same host every guess would otherwise come from an exempt address.
+            if exempt and rule.name != "login":
+                continue
             if method in rule.methods and rule.pattern.match(path):
                 refused = await self._check(rule, scope)
                 if refused is not None:

@@ -31,7 +31,7 @@ from hybridcx.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
-from hybridcx.queue.service import queue_entries, queue_position
+from hybridcx.queue.service import queue_position, queue_summary
 from hybridcx.safety.repository import guarded_answer
 from hybridcx.web import queries, search
 
@@ -255,7 +255,7 @@ async def dashboard(
         numbers = await queries.dashboard_numbers(
             session, ws.id, since=now - timedelta(hours=hours)
         )
-        entries = await queue_entries(session, ws.id, runtime.policies.policy(ws.slug).queue)
+        waiting, oldest = await queue_summary(session, ws.id)
         online = await online_agent_ids(
             session, ws.id, timeout_seconds=runtime.presence_timeout_seconds
         )
@@ -270,8 +270,8 @@ async def dashboard(
         "containment": round(numbers.contained / numbers.started, 3) if numbers.started else None,
         "escalation_reasons": numbers.escalation_reasons,
         "queue": {
-            "length": len(entries),
-            "longest_wait_seconds": max((e.waiting_seconds for e in entries), default=0),
+            "length": waiting,
+            "longest_wait_seconds": int(max(0.0, (now - oldest).total_seconds())) if oldest else 0,
         },
         "agents": agents,
         "csat": {"count": numbers.csat_count, "average": numbers.csat_average},

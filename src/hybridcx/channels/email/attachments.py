@@ -1,6 +1,7 @@
-"""Attachments kept on disk under the data dir, within per-file and per-message limits. An
-attachment over a limit is recorded as rejected (name, type, size, why); the message itself is
-still processed."""
+"""Attachments kept on disk under the data dir, within per-file and per-message limits, sealed
+with the database's key ring (hybridcx.privacy.files; ``hybridcx keys rotate`` re-seals them).
+An attachment over a limit is recorded as rejected (name, type, size, why); the message itself
+is still processed. Erasure, retention and export reach them through hybridcx.privacy.attachments."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from typing import Any
 
 from hybridcx.channels.email.mime import Attachment
 from hybridcx.kit.ids import new_id
+from hybridcx.privacy.files import write_sealed
+from hybridcx.privacy.keys import Keyring
 
 _UNSAFE = re.compile(r"[^\w.\- ()+,@=]+", re.UNICODE)
 
@@ -38,6 +41,7 @@ def store_attachments(
     data_dir: Path,
     max_bytes: int,
     max_total_bytes: int,
+    keyring: Keyring,
 ) -> list[dict[str, Any]]:
     """Write what fits under ``root`` (one random folder per attachment) and describe each one;
     ``path`` is relative to ``data_dir`` so the data dir can move."""
@@ -58,10 +62,8 @@ def store_attachments(
                 status="rejected", reason=f"over the {max_total_bytes}-byte limit per message"
             )
         else:
-            folder = root / meta["id"]
-            folder.mkdir(parents=True, exist_ok=True)
-            path = folder / meta["filename"]
-            path.write_bytes(att.data)
+            path = root / meta["id"] / meta["filename"]
+            write_sealed(keyring, root, path, att.data)
             total += size
             meta.update(
                 status="stored",

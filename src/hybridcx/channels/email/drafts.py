@@ -5,7 +5,6 @@ policy (``email.auto_send_intents``) lets that intent go out by itself."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from hybridcx.assist.service import AssistService
@@ -335,24 +334,26 @@ async def attachment_file(
     conversation_id: str,
     message_id: str,
     attachment_id: str,
-) -> tuple[Path, str]:
-    """The stored file of one attachment, looked up through the staff member's workspace, the
-    conversation and the message; a path that would leave the attachments folder is refused."""
+) -> tuple[bytes, str]:
+    """The content (opened) and name of one stored attachment, looked up through the staff
+    member's workspace, the conversation and the message; a path that would leave the
+    attachments folder is refused."""
+    import asyncio
+
     from sqlalchemy import select
 
     from hybridcx.models import Message
+    from hybridcx.privacy import attachments
+    from hybridcx.privacy.fields import session_keyring
 
     async with rt.sessions() as session:
         conv = await _conversation(session, conversation_id, staff)
         stmt = select(Message).where(Message.id == message_id, Message.conversation_id == conv.id)
         msg = (await session.execute(stmt)).scalar_one_or_none()
+        ring = session_keyring(session)
     if msg is None:
         raise NotFound("Message not found.")
-    found = [
-        a
-        for a in ((msg.channel_meta or {}).get("email") or {}).get("attachments", [])
-        if a.get("id") == attachment_id
-    ]
+    found = [a for a in attachments.listed(msg) if a.get("id") == attachment_id]
     if not found:
         raise NotFound("Attachment not found.")
     att = found[0]
@@ -360,9 +361,7 @@ async def attachment_file(
         raise NotFound(f"This attachment was not stored: {att.get('reason', 'rejected')}.")
     if rt.settings is None:
         raise NotFound("Attachments are not available on this server.")
-    data_dir = rt.settings.data_dir.resolve()
-    root = data_dir / "email" / "attachments"
-    path = (data_dir / str(att.get("path", ""))).resolve()
-    if not path.is_relative_to(root) or not path.is_file():
+    content = await asyncio.to_thread(attachments.read, ring, rt.settings.data_dir.resolve(), att)
+    if content is None:
         raise NotFound("The attachment's file is missing.")
-    return path, str(att.get("filename") or "attachment")
+    return content, str(att.get("filename") or "attachment")

@@ -4,9 +4,10 @@ the inbound mail log (staff only)."""
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query
-from fastapi.responses import FileResponse
+from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.auth.deps import RuntimeDep
@@ -85,25 +86,29 @@ async def discard_draft(
 @drafts_router.get(
     "/{conversation_id}/messages/{message_id}/attachments/{attachment_id}",
     summary="Download an attachment of a customer's email (staff)",
-    response_class=FileResponse,
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def download_attachment(
     conversation_id: str, message_id: str, attachment_id: str, staff: Reader, runtime: RuntimeDep
-) -> FileResponse:
+) -> Response:
     """Always a download (``application/octet-stream``): a file a customer sent is never
-    rendered by the browser in the desk's origin."""
-    path, filename = await attachment_file(
+    rendered by the browser in the desk's origin. Stored sealed; opened here."""
+    content, filename = await attachment_file(
         runtime,
         staff,
         conversation_id=conversation_id,
         message_id=message_id,
         attachment_id=attachment_id,
     )
-    return FileResponse(
-        path,
+    return Response(
+        content,
         media_type="application/octet-stream",
-        filename=filename,
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+        headers={
+            "Content-Disposition": content_disposition_header(filename),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
     )
 
 
@@ -133,6 +138,14 @@ async def inbound_log(
             for r in rows
         ]
     }
+
+
+def content_disposition_header(filename: str) -> str:
+    """As Starlette's FileResponse writes it: RFC 5987 for names that need quoting."""
+    quoted = quote(filename)
+    if quoted != filename:
+        return f"attachment; filename*=utf-8''{quoted}"
+    return f'attachment; filename="{filename}"'
 
 
 # What app.py includes: the drafts and attachments, and the inbound mail log.

@@ -3,7 +3,7 @@ customer turn, and the answer goes back by mail or waits as a draft for an agent
 
 1. Parse (``mime.py``); mail that must not be answered (``loops.py``) is recorded and dropped.
 2. Thread: a mail answering a known Message-ID continues that conversation's thread.
-3. Attachments are stored under the data dir within the limits.
+3. Attachments are stored under the data dir within the limits, sealed with the key ring.
 4. ``ingest_inbound`` stores the message once per Message-ID and runs the AI turn.
 5. Tier 1 answers are mailed at once. Anything else gets an AI draft that waits for an agent's
    approval, unless the workspace policy lets that intent go out by itself.
@@ -38,6 +38,7 @@ from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, EmailRecord, Message
+from hybridcx.privacy.fields import keyring_for
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -120,6 +121,7 @@ class EmailChannel:
             data_dir=self.config.data_dir,
             max_bytes=self.config.max_attachment_bytes,
             max_total_bytes=self.config.max_total_attachment_bytes,
+            keyring=keyring_for(self.rt.engine.sync_engine.dialect),
         )
         text = parsed.text or parsed.subject
         if not text and attachments:

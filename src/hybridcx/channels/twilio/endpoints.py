@@ -1,12 +1,14 @@
-"""Twilio webhooks: /channels/sms/twilio and /channels/voice/twilio/{incoming,gather,transcript,status}."""
+"""Twilio webhooks: /channels/sms/twilio and /channels/voice/twilio/{incoming,gather,transcript,status,agent,agent-status}."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from hybridcx.channels.twilio.agent_leg import router as agent_leg_router
 from hybridcx.channels.twilio.sms import router as sms_router
 from hybridcx.channels.twilio.voice import router as voice_router
 
 router = APIRouter()
 router.include_router(sms_router)
 router.include_router(voice_router)
+router.include_router(agent_leg_router)

@@ -11,13 +11,14 @@ from urllib.parse import urlencode
 import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
-from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
+from twilio.twiml.voice_response import Dial, Gather, Start, VoiceResponse
 
 from hybridcx.channels import repository as chrepo
 from hybridcx.channels.base import Capabilities, register_adapter
 from hybridcx.channels.ingest import InboundResult, ingest_inbound, open_inbound_thread
+from hybridcx.channels.twilio.agent_leg import queue_name, ring_agent
 from hybridcx.channels.twilio.sms import TwilioSmsAdapter
-from hybridcx.channels.twilio.webhooks import signed_form, twiml
+from hybridcx.channels.twilio.webhooks import public_base, signed_form, twiml
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.service import ConversationService
 from hybridcx.customers.repository import to_e164 as normalize_phone
@@ -26,6 +27,7 @@ from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
+from hybridcx.privacy.patterns import has_payment_data, mask_payment_data
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -39,6 +41,10 @@ ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 HOLD_MESSAGE = "Please hold while I connect you to a member of our team. They will have our notes."
 NO_INPUT = "Sorry, I didn't hear anything. Please call again whenever you're ready. Goodbye."
 REPROMPT = "Sorry, I didn't catch that. Could you say it again?"
+KEYPAD_CARD = (
+    "Thank you. I received the card number from your keypad. For your security it is not "
+    "stored, shown to anyone or read back. Is there anything else I can help you with?"
+)
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
@@ -89,11 +95,13 @@ def _url(path: str, inbox: str | None) -> str:
 
 def _gather(response: VoiceResponse, rt: Runtime, inbox: str | None, say: list[str]) -> None:
     language = rt.settings.voice_language if rt.settings else "en-US"
+    # Keypad too: callers key in numbers (and card numbers, which nobody may hear) with DTMF.
     gather = Gather(
-        input="speech",
+        input="dtmf speech",
         action=_url("gather", inbox),
         method="POST",
         speech_timeout="auto",
+        finish_on_key="#",
         language=language,
     )
     for text in say:
@@ -104,10 +112,18 @@ def _gather(response: VoiceResponse, rt: Runtime, inbox: str | None, say: list[s
 
 
 async def _transfer(
-    response: VoiceResponse, rt: Runtime, conversation_id: str, say: list[str]
+    response: VoiceResponse,
+    rt: Runtime,
+    conversation_id: str,
+    say: list[str],
+    *,
+    base: str,
+    inbox: str | None,
 ) -> None:
-    """Warm transfer: a short hold message, then the caller waits in the workspace's queue
-    (<Enqueue>) or rings the agents' client or number (<Dial>), per HYBRIDCX_VOICE_TRANSFER."""
+    """Warm transfer: live transcription starts (so the desk's transcript and assist follow
+    the call), a short hold message, then the caller waits in the call's own queue
+    (<Enqueue>) until an agent accepts and is bridged, or rings the configured client or
+    number (<Dial>), per HYBRIDCX_VOICE_TRANSFER."""
     settings = rt.settings
     mode = settings.voice_transfer if settings else "enqueue"
     target = settings.voice_transfer_target if settings else None
@@ -117,10 +133,25 @@ async def _transfer(
         assert conv is not None
         ws = await repo.get_workspace(session, conv.workspace_id)
         if mode == "enqueue":
-            target = target or f"hybridcx-{ws.slug}"
-        transfer = {"mode": mode, "target": target, "at": iso(utcnow())}
+            call_sid = str((conv.channel_meta or {}).get("call_sid") or conv.thread_key or "")
+            target = queue_name(target or f"hybridcx-{ws.slug}", call_sid)
+        transfer = {
+            "mode": mode,
+            "target": target,
+            "at": iso(utcnow()),
+            "callback_base": base,
+            "inbox": inbox,
+        }
         conv.channel_meta = {**(conv.channel_meta or {}), "transfer": transfer}
         repo.add_event(session, conv, "call.transferred", actor="system", data=transfer)
+    start = Start()
+    start.transcription(
+        status_callback_url=base + _url("transcript", inbox),
+        status_callback_method="POST",
+        track="inbound_track",
+        language_code=language,
+    )
+    response.append(start)
     for text in say:
         response.say(text, language=language)
     response.say(HOLD_MESSAGE, language=language)
@@ -138,6 +169,10 @@ async def _transfer(
             dial.number(target)
         response.append(dial)
     log.info("voice.transfer", conversation_id=conversation_id, mode=mode, target=target)
+
+
+def _base(request: Request, rt: Runtime) -> str:
+    return public_base(request, rt.settings.public_url if rt.settings else None)
 
 
 def _caller(form: dict[str, str]) -> tuple[str, str]:
@@ -171,7 +206,9 @@ async def incoming_call(request: Request, inbox: str | None = None) -> Response:
     words = opening_words(result, name)
     response = VoiceResponse()
     if result.status in ("queued", "assigned"):  # a VIP or human-only caller: people at once
-        await _transfer(response, rt, result.conversation_id, words)
+        await _transfer(
+            response, rt, result.conversation_id, words, base=_base(request, rt), inbox=inbox
+        )
     else:
         _gather(response, rt, inbox, words)
     return twiml(str(response))
@@ -190,14 +227,23 @@ async def gathered_speech(request: Request, inbox: str | None = None) -> Respons
     rt: Runtime = request.app.state.runtime
     form = await signed_form(request, rt)
     caller, sid = _caller(form)
-    speech = (form.get("SpeechResult") or "").strip()
+    digits = "".join(ch for ch in form.get("Digits", "") if ch.isdigit())
+    speech = (form.get("SpeechResult") or "").strip() or digits
     response = VoiceResponse()
+    if digits and has_payment_data(mask_payment_data(digits)):
+        await _keypad_card(rt, caller, sid, inbox)
+        _gather(response, rt, inbox, [KEYPAD_CARD])
+        return twiml(str(response))
     if not speech:
         _gather(response, rt, inbox, [REPROMPT])
         return twiml(str(response))
     buttons = await _pending_choices(rt, sid, inbox)
     picked = pick_spoken(speech, buttons)
-    meta: dict[str, Any] = {"call_sid": sid, "source": "gather", "confidence": _float(form)}
+    meta: dict[str, Any] = {
+        "call_sid": sid,
+        "source": "keypad" if digits and speech == digits else "gather",
+        "confidence": _float(form),
+    }
     if picked != speech:
         meta["typed"] = speech
     result = await ingest_inbound(
@@ -211,10 +257,27 @@ async def gathered_speech(request: Request, inbox: str | None = None) -> Respons
     )
     said = [spoken(m) for m in result.ai_messages if m["text"].strip()]
     if result.status in ("queued", "assigned"):
-        await _transfer(response, rt, result.conversation_id, said)
+        await _transfer(
+            response, rt, result.conversation_id, said, base=_base(request, rt), inbox=inbox
+        )
     else:
         _gather(response, rt, inbox, said or [REPROMPT])
     return twiml(str(response))
+
+
+async def _keypad_card(rt: Runtime, caller: str, sid: str, inbox: str | None) -> None:
+    """A card number keyed in: the digits go nowhere (not the transcript, the pipeline, a log
+    or an event). The conversation records only that a card number was keyed."""
+    await ingest_inbound(
+        rt,
+        channel="voice",
+        inbox_key=inbox,
+        phone=caller,
+        text="[card number keyed in on the keypad: not stored]",
+        thread_key=sid,
+        meta={"call_sid": sid, "source": "keypad", "payment": True},
+        answer=False,
+    )
 
 
 def _float(form: dict[str, str]) -> float | None:
@@ -342,6 +405,10 @@ class TwilioVoiceAdapter:
     ) -> dict[str, Any]:
         meta = await TwilioSmsAdapter().send(rt, conversation, message)
         return {**meta, "via": "sms"}
+
+    async def agent_assigned(self, rt: Runtime, conversation: Conversation) -> None:
+        """Someone took the call in the desk: ring them and bridge them to the caller."""
+        await ring_agent(rt, conversation)
 
 
 register_adapter("voice", lambda rt: TwilioVoiceAdapter())

@@ -110,6 +110,17 @@ def answer(
 ) -> Answer:
     """Answer from the index, or return answered=False (the caller escalates)."""
     hits = index.search(query, k, audience=audience)
+    return answer_from_hits(query, hits, threshold=threshold, answerer=answerer)
+
+
+def answer_from_hits(
+    query: str,
+    hits: list[Hit],
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    answerer: Answerer | None = None,
+) -> Answer:
+    """`answer` for hits retrieved elsewhere (the shared vector store)."""
     confidence = confidence_of(hits)
     if not hits or confidence < threshold:
         return Answer(NO_ANSWER_TEXT, (), confidence, False, tuple(hits))

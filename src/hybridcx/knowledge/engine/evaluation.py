@@ -6,13 +6,13 @@ import csv
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from hybridcx.knowledge.engine.answer import confidence_of
 from hybridcx.knowledge.engine.errors import ImportFormatError
-from hybridcx.knowledge.engine.index import KnowledgeIndex
+from hybridcx.knowledge.engine.index import Hit, SearchAudience
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,18 @@ def load_queries(path: Path | str) -> list[LabeledQuery]:
         return [LabeledQuery(r["text"], r["label"]) for r in reader if r["text"].strip()]
 
 
+class Searchable(Protocol):
+    """An in-memory index, or the knowledge service over a database (`kb eval --database-url`)."""
+
+    def __len__(self) -> int: ...
+
+    def search(
+        self, query: str, k: int = 5, *, audience: SearchAudience = "public"
+    ) -> list[Hit]: ...
+
+
 def run_queries(
-    index: KnowledgeIndex, queries: list[LabeledQuery], *, k: int = 10
+    index: Searchable, queries: list[LabeledQuery], *, k: int = 10
 ) -> list[QueryResult]:
     index.search("warm-up", 1, audience="all")  # builds the matrix and loads the model
     results = []
@@ -136,5 +146,5 @@ def answer_curve(
     return tuple(points)
 
 
-def evaluate(index: KnowledgeIndex, queries: list[LabeledQuery]) -> EvalReport:
+def evaluate(index: Searchable, queries: list[LabeledQuery]) -> EvalReport:
     return report(run_queries(index, queries), documents=len(index))

@@ -87,7 +87,11 @@ class KnowledgeIndex:
         embedder: TextEmbedder | Callable[[], TextEmbedder] | None = None,
         *,
         weights: RetrievalWeights | None = None,
+        embed_locally: bool = True,
     ) -> None:
+        """``embed_locally=False``: the vectors live in a shared store (pgvector); this index
+        keeps the documents, passages and BM25 postings only, and ranks with `fuse`."""
+        self.embed_locally = embed_locally
         self._embedder_arg = embedder or _default_embedder
         self._embedder: TextEmbedder | None = None
         self.weights = weights or RetrievalWeights()
@@ -140,7 +144,7 @@ class KnowledgeIndex:
             self._passages[doc.id] = passages
             for p in passages:
                 self._bm25.add(p.id, tokenize(f"{doc.title} {p.heading} {p.text}"))
-        embedded = self._embed_missing(docs)
+        embedded = self._embed_missing(docs) if self.embed_locally else 0
         self._collect_garbage()
         self._matrix = None
         return embedded
@@ -171,6 +175,17 @@ class KnowledgeIndex:
             texts[_text_hash(text)] = text
         return texts
 
+    def vector_texts(self, doc_id: str) -> dict[str, tuple[str, str, str, str]]:
+        """What a vector store holds for a document: passage id -> (passage text hash,
+        passage text, title hash, title). The hashes are the keys of the local vector cache."""
+        doc = self._docs[doc_id]
+        title_hash = _text_hash(doc.title)
+        out = {}
+        for p in self._passages[doc_id]:
+            text = _passage_text(doc.title, p)
+            out[p.id] = (_text_hash(text), text, title_hash, doc.title)
+        return out
+
     def _embed_missing(self, docs: list[Document]) -> int:
         missing: dict[str, str] = {}
         for doc in docs:
@@ -185,6 +200,8 @@ class KnowledgeIndex:
         return len(missing)
 
     def _collect_garbage(self) -> None:
+        if not self._vectors:  # nothing cached (or the vectors live in a shared store)
+            return
         live: set[str] = set()
         for doc in self._docs.values():
             live.update(self._wanted_texts(doc))
@@ -204,6 +221,8 @@ class KnowledgeIndex:
         """Best passages for a query; internal documents only when audience="all"."""
         if audience not in ("public", "all"):
             raise ValueError(f"audience must be 'public' or 'all', not {audience!r}")
+        if not self.embed_locally:
+            raise RuntimeError("this index's vectors live in a shared store: rank with fuse()")
         matrix = self._get_matrix()
         if not query.strip() or not matrix.rows:
             return []
@@ -239,6 +258,105 @@ class KnowledgeIndex:
                 )
             )
         return hits
+
+    def bm25_scores(self, query: str) -> dict[str, float]:
+        """Raw BM25 score of every passage sharing a term with the query."""
+        return self._bm25.scores(tokenize(query))
+
+    def lexical_top(
+        self,
+        query: str,
+        n: int,
+        *,
+        audience: SearchAudience = "public",
+        scores: dict[str, float] | None = None,
+    ) -> list[str]:
+        """The ids of the `n` passages with the best BM25 scores (candidates for `fuse`);
+        ``scores``: `bm25_scores(query)` when the caller already has them."""
+        scores = self.bm25_scores(query) if scores is None else scores
+        allowed = [
+            (score, key)
+            for key, score in scores.items()
+            if audience == "all" or self._doc_of_passage(key).audience == "public"
+        ]
+        allowed.sort(key=lambda pair: (-pair[0], pair[1]))
+        return [key for _score, key in allowed[:n]]
+
+    def _doc_of_passage(self, passage_id: str) -> Document:
+        return self._docs[passage_id.rsplit("#", 1)[0]]
+
+    def fuse(
+        self,
+        query: str,
+        dense: dict[str, tuple[float, float]],
+        k: int = 5,
+        *,
+        audience: SearchAudience = "public",
+        max_per_doc: int = 1,
+        bm25: dict[str, float] | None = None,
+    ) -> list[Hit]:
+        """Best passages among candidates whose dense scores come from a vector store.
+
+        ``dense`` maps passage id -> (cos(query, title), cos(query, passage)); the score of each
+        candidate is the same fused score `search` computes over every passage. ``bm25``:
+        `bm25_scores(query)` when the caller already has them.
+        """
+        if audience not in ("public", "all"):
+            raise ValueError(f"audience must be 'public' or 'all', not {audience!r}")
+        if not query.strip():
+            return []
+        w = self.weights
+        tokens = tokenize(query)
+        attainable = sum(self._bm25.idf(t) for t in set(tokens)) * (self._bm25.k1 + 1.0)
+        if attainable <= 0:
+            bm25 = {}
+        elif bm25 is None:
+            bm25 = self._bm25.scores(tokens)
+        rows: list[tuple[float, float, float, Passage]] = []
+        for pid, (title_cos, passage_cos) in dense.items():
+            passage = self._passage(pid)
+            if passage is None:  # removed since the store was read
+                continue
+            if audience == "public" and self._docs[passage.doc_id].audience != "public":
+                continue
+            d = w.title * title_cos + w.passage * passage_cos
+            lex = bm25.get(pid, 0.0) / attainable if attainable > 0 else 0.0
+            rows.append((d + w.lexical * lex, d, lex, passage))
+        rows.sort(key=lambda r: (-r[0], r[3].id))
+        dense_order = {r[3].id: i for i, r in enumerate(sorted(rows, key=lambda r: -r[1]), 1)}
+        lex_order = {
+            r[3].id: i
+            for i, r in enumerate(sorted((r for r in rows if r[2] > 0), key=lambda r: -r[2]), 1)
+        }
+        hits: list[Hit] = []
+        per_doc: dict[str, int] = {}
+        for score, _d, _lex, passage in rows:
+            if len(hits) >= k:
+                break
+            if per_doc.get(passage.doc_id, 0) >= max_per_doc:
+                continue
+            per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
+            doc = self._docs[passage.doc_id]
+            hits.append(
+                Hit(
+                    doc_id=doc.id,
+                    passage_id=passage.id,
+                    title=doc.title,
+                    heading_path=passage.heading_path,
+                    text=passage.text,
+                    url=doc.url,
+                    score=float(score),
+                    lexical_rank=lex_order.get(passage.id),
+                    dense_rank=dense_order[passage.id],
+                )
+            )
+        return hits
+
+    def _passage(self, passage_id: str) -> Passage | None:
+        for p in self._passages.get(passage_id.rsplit("#", 1)[0], ()):
+            if p.id == passage_id:
+                return p
+        return None
 
     def _lexical_scores(self, query: str, matrix: _Matrix) -> np.ndarray:
         tokens = tokenize(query)

@@ -15,6 +15,7 @@ from hybridcx.flows.engine import (
     FlowTurn,
     is_cancel,
     is_yes_or_no,
+    match_button,
 )
 from hybridcx.flows.spec import FlowsFile
 from hybridcx.pipeline.base import Reply, TurnContext
@@ -122,6 +123,12 @@ class FlowStep:
         self, ctx: TurnContext, engine: FlowEngine, state: FlowState, turn: FlowTurn
     ) -> FlowOutcome:
         text = ctx.text or ""
+        picked = match_button(text, engine.offered(state))
+        if picked is not None:
+            # A button the AI offered is an answer, whatever the classifier makes of its words
+            # (a slot label can read like a question about opening hours).
+            turn.text = picked
+            return await engine.reply(state, turn)
         if is_cancel(text):
             return await engine.cancel(state)
         answers_question = engine.awaiting(state).confirm is not None and is_yes_or_no(text)

@@ -27,14 +27,18 @@ def build_handoff(
     transcript: Sequence[TranscriptLine],
     *,
     channel: str,
+    said: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
-    """Reasons, signals, a short summary and the transcript, so nobody asks twice."""
+    """Reasons, signals, a short summary and the transcript, so nobody asks twice.
+
+    ``transcript`` may be only the recent part of a long conversation; ``said`` is then the
+    customer's first message and how many they sent in all."""
     return {
         "reasons": list(decision.reasons),
         "intent": decision.intent,
         "confidence": decision.confidence,
         "sentiment": decision.sentiment,
-        "summary": summarize(customer, decision, transcript, channel=channel),
+        "summary": summarize(customer, decision, transcript, channel=channel, said=said),
         "transcript": [{"author": line.author, "text": line.text} for line in transcript],
     }
 
@@ -45,6 +49,7 @@ def summarize(
     transcript: Sequence[TranscriptLine],
     *,
     channel: str,
+    said: tuple[str, int] | None = None,
 ) -> str:
     contact = customer.email or customer.phone or "no contact details"
     who = customer.name or contact
@@ -52,16 +57,16 @@ def summarize(
     identity = "verified" if customer.verified else f"unverified (claimed {claimed})"
     flags = [f for f, on in (("VIP", customer.vip), ("human only", customer.human_only)) if on]
     flag_text = f" [{', '.join(flags)}]" if flags else ""
-    said = [line.text for line in transcript if line.author == "customer"]
+    lines = [line.text for line in transcript if line.author == "customer"]
+    first, count = said if said is not None else (lines[0] if lines else "", len(lines))
     why = "; ".join(REASON_TEXT.get(r, r) for r in decision.reasons) or "routed to a person"
     parts = [f"{who} <{contact}>{flag_text}, {identity}, via {channel}.", f"Why: {why}."]
     if decision.intent:
         parts.append(f"Intent: {decision.intent}.")
-    if said:
-        first = _clip(said[0])
-        parts.append(f'First said: "{first}".')
-        if len(said) > 1:
-            parts.append(f'Last said: "{_clip(said[-1])}" ({len(said)} customer messages).')
+    if lines:
+        parts.append(f'First said: "{_clip(first)}".')
+        if count > 1:
+            parts.append(f'Last said: "{_clip(lines[-1])}" ({count} customer messages).')
     else:
         parts.append("The customer has not written yet.")
     return " ".join(parts)

@@ -1,0 +1,94 @@
+"""``GET /api/v1/routing/status``: is predictive routing deciding, or falling back and why.
+
+For supervisors (analytics readers): the workspace's outcome model (version, age, stale or
+not), the retrain schedule, the fallbacks of the last 24 hours by reason (from the
+``assignment.decided`` audit events, so every server process counts), this process's counts
+since it started, and an ``alert`` sentence when the model is missing or stale, or decisions
+fell back for a model problem since it was trained."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import AnalyticsReader
+from hybridcx.kit.ids import utcnow
+from hybridcx.models import ConversationEvent
+from hybridcx.routing.monitor import ALERTING
+from hybridcx.routing.store import FileModelStore
+
+router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
+
+WINDOW = timedelta(hours=24)
+
+
+@router.get("/status")
+async def routing_status(staff: AnalyticsReader, runtime: RuntimeDep) -> dict[str, Any]:
+    settings = runtime.settings
+    assert settings is not None
+    now = utcnow()
+    model = FileModelStore(settings.effective_routing_model_dir).get(staff.workspace_id)
+    max_age = timedelta(hours=settings.routing_model_max_age_hours)
+    e = ConversationEvent
+    async with runtime.sessions() as session:
+        rows = await session.execute(
+            select(e.created_at, e.data).where(
+                e.workspace_id == staff.workspace_id,
+                e.type == "assignment.decided",
+                e.created_at >= now - WINDOW,
+            )
+        )
+        decided = [(at, data or {}) for at, data in rows.all()]
+    fallbacks = Counter(str(d["fallback_reason"]) for _, d in decided if d.get("fallback_reason"))
+    # what the current model is answerable for: the fallbacks since it was trained
+    since_model = Counter(
+        str(d["fallback_reason"])
+        for at, d in decided
+        if d.get("fallback_reason") and (model is None or at >= model.trained_at)
+    )
+    age = now - model.trained_at if model is not None else None
+    stale = age is not None and age > max_age
+    alert = _alert(model is None, stale, age, since_model)
+    return {
+        "strategy": settings.assignment_strategy,
+        "model": None
+        if model is None
+        else {**model.summary(), "age_hours": round(age.total_seconds() / 3600, 1) if age else 0},
+        "stale": stale,
+        "max_age_hours": settings.routing_model_max_age_hours,
+        # the schedule runs with the predictive strategy only (app.py)
+        "retrain_every_hours": (
+            settings.routing_retrain_hours or None
+            if settings.assignment_strategy == "predictive"
+            else None
+        ),
+        "decisions_24h": len(decided),
+        "fallbacks_24h": dict(sorted(fallbacks.items())),
+        "fallbacks_since_start": runtime.routing_monitor.snapshot(staff.workspace_id),
+        "alert": alert,
+    }
+
+
+def _alert(
+    missing: bool, stale: bool, age: timedelta | None, fallbacks: Counter[str]
+) -> str | None:
+    if missing:
+        return (
+            "No routing model: predictive routing falls back to the baseline. "
+            "Run `hybridcx routing train`."
+        )
+    if stale and age is not None:
+        return (
+            f"The routing model is {age.days} days old (stale): predictive routing falls back "
+            "to the baseline until it is retrained."
+        )
+    problems = {r: n for r, n in fallbacks.items() if r in ALERTING}
+    if problems:
+        listed = ", ".join(f"{r} ({n})" for r, n in sorted(problems.items()))
+        return f"Predictive routing fell back since its model was trained: {listed}."
+    return None
