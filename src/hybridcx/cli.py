@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -136,6 +136,14 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
 
     from hybridcx.app import create_app
 
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": "warning",
+        # The client address comes from HYBRIDCX_TRUSTED_PROXIES (security.middleware), not
+        # from uvicorn, which would believe X-Forwarded-For from any local process.
+        "proxy_headers": False,
+    }
     if workers > 1:
         from hybridcx.privacy.keys import keyring_from_settings
 
@@ -144,24 +152,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
         keyring_from_settings(settings)
         # Each worker builds its own app from the same environment (uvicorn spawns them and
         # shares the listening socket); the parent only supervises.
-        uvicorn.run(
-            "hybridcx.app:create_app",
-            factory=True,
-            workers=workers,
-            host=host or settings.host,
-            port=port or settings.port,
-            log_level="warning",
-        )
+        uvicorn.run("hybridcx.app:create_app", factory=True, workers=workers, **options)
         return
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="warning",
-        # The client address comes from HYBRIDCX_TRUSTED_PROXIES (security.middleware), not
-        # from uvicorn, which would believe X-Forwarded-For from any local process.
-        proxy_headers=False,
-    )
+    uvicorn.run(create_app(settings), **options)
 
 
 @app.command()

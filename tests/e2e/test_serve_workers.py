@@ -55,6 +55,28 @@ def test_workers_must_be_a_sensible_number(tmp_path: Path) -> None:
     assert "--workers" in result.stderr
 
 
+def test_one_process_or_several_never_trust_forwarded_headers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both ways of serving hand uvicorn the same options: the client address comes from
+    HYBRIDCX_TRUSTED_PROXIES, never from X-Forwarded-For that uvicorn would believe."""
+    import uvicorn
+
+    from hybridcx import cli
+    from hybridcx.config import Settings
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
+    monkeypatch.setattr("hybridcx.app.create_app", lambda settings: object())
+    settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+    cli._serve(settings, None, 8123)
+    cli._serve(settings, None, 8123, workers=2)
+    assert [c["proxy_headers"] for c in calls] == [False, False]
+    assert [c["port"] for c in calls] == [8123, 8123]
+    assert calls[1]["workers"] == 2 and calls[1]["factory"] is True
+    assert (tmp_path / "keys.json").exists()  # made once, before the workers start
+
+
 @pytest.mark.slow
 @pytest.mark.timeout(300)  # two cold workers start slowly on a busy 2-core machine
 def test_two_workers_share_one_port(tmp_path: Path, nlu_model_dir: Path) -> None:
