@@ -115,6 +115,9 @@ class LiveServer:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
 
     def reset(self) -> None:
+        # Agent assist rebuilt after the last test's answers must not read while tables are
+        # emptied (on PostgreSQL, TRUNCATE and a reader locking tables in another order deadlock).
+        self.call(self.runtime.assist_debouncer.drain())
         self.call(reset_database(self.runtime.sessions))
 
 
