@@ -236,3 +236,18 @@ def test_forwarded_headers_from_anyone_else_are_ignored(server: LiveServer, api:
         "/healthz", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9"}
     )
     assert "strict-transport-security" not in r.headers
+
+
+def test_hybridcx_serve_leaves_forwarded_headers_to_the_app(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """uvicorn believes X-Forwarded-For from 127.0.0.1 unless told not to: `hybridcx serve`
+    turns that off, so HYBRIDCX_TRUSTED_PROXIES alone decides."""
+    import uvicorn
+
+    from hybridcx import cli
+
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    cli._serve(settings_for("sqlite", tmp_path, nlu_enabled=False), None, None)
+    assert seen["proxy_headers"] is False
