@@ -228,6 +228,15 @@ def test_keypad_input_is_heard_and_card_numbers_are_never_stored_or_echoed(
     assert CARD not in stored
     [keyed] = [m for m in view["messages"] if m["channel_meta"].get("source") == "keypad"]
     assert keyed["author"] == "customer" and keyed["channel_meta"]["payment"] is True
+    # the security code keyed right after it is card data too
+    response = twilio_post(api, f"{BASE}/gather", call_params(sid, ALEX, Digits="737#"))
+    assert "737" not in response.text
+    assert "security code" in " ".join(said(twiml(response)))
+    view = call_conversation(api)
+    texts = [m["text"] for m in view["messages"]]
+    # (ids are hex, so a short code is looked for in what people and the AI wrote)
+    assert "737" not in " ".join(texts)
+    assert texts[-1] == "[security code keyed in on the keypad: not stored]"
     # other digits are an answer, as if spoken: here the order number the AI asks for
     say(api, sid, "Where is my order?", caller=ALEX)
     root = twiml(twilio_post(api, f"{BASE}/gather", call_params(sid, ALEX, Digits="1001#")))

@@ -44,6 +44,10 @@ def test_who_may_call_what_is_as_the_api_table_says(api: Api) -> None:
     assert api.staff(auditor, "GET", "/api/v1/quality/agents").status_code == 200
     assert api.staff(auditor, "GET", "/api/v1/routing/status").status_code == 200
     assert api.staff(agent, "GET", "/api/v1/routing/status").status_code == 403
+    # predictive routing is not in use here (longest idle): nothing to alert about
+    status = api.staff(sup, "GET", "/api/v1/routing/status").json()
+    assert status["strategy"] == "longest_idle" and status["in_use"] is False
+    assert status["alert"] is None and status["retrain_every_hours"] is None
     # export and erasure are the admins'; supervisors record consents
     assert "Admins export a customer's data" in README
     conv = api.start("alex@example.com", "Alex Morgan")

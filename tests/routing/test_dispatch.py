@@ -148,7 +148,8 @@ def test_a_stale_model_alerts_the_supervisor_and_the_scheduled_retrain_replaces_
         conv = escalate(papi, "jordan.reed@example.com")
         assert decision_of(papi, sup, conv)["fallback_reason"] == "model_stale"
         seen = status()
-        assert seen["stale"] is True and seen["model"]["age_hours"] >= 30 * 24
+        assert seen["in_use"] is True and seen["stale"] is True
+        assert seen["model"]["age_hours"] >= 30 * 24
         assert seen["fallbacks_24h"] == {"model_stale": 1} and seen["decisions_24h"] == 1
         assert seen["fallbacks_since_start"]["model_stale"] == before + 1
         assert "30 days old (stale)" in seen["alert"]

@@ -219,6 +219,10 @@ MATRIX: dict[tuple[str, str], Case] = {
         staff_only(HANDLERS), body=lambda w, c: {"status": "away"}
     ),
     ("GET", "/api/v1/agents"): Case(staff_only(ALL_STAFF)),
+    # where an accepted call rings you: those who take conversations
+    ("PUT", "/api/v1/agents/me/phone"): Case(
+        staff_only(HANDLERS), body=lambda w, c: {"phone": None}
+    ),
     ("PUT", "/api/v1/agents/{agent_id}/access"): Case(
         staff_only(ADMINS),
         path=lambda w, c: f"/api/v1/agents/{w.ids['agent']}/access",
@@ -291,6 +295,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/dashboard"): Case(staff_only(ANALYSTS)),
     ("GET", "/api/v1/analytics/kpis"): Case(staff_only(ANALYSTS)),
     ("GET", "/api/v1/quality/agents"): Case(staff_only(ANALYSTS)),
+    ("GET", "/api/v1/routing/status"): Case(staff_only(ANALYSTS)),
     ("GET", "/api/v1/quality/conversations/{conversation_id}"): Case(
         staff_only(SUPERVISORS, "team"),
         setup=conv(),
@@ -549,6 +554,9 @@ TWILIO_WEBHOOKS = (
     "/channels/voice/twilio/gather",
     "/channels/voice/twilio/transcript",
     "/channels/voice/twilio/status",
+    # the agent's leg of a warm transfer: its TwiML and its status callback
+    "/channels/voice/twilio/agent",
+    "/channels/voice/twilio/agent-status",
 )
 
 MERGED_ROUTES: dict[tuple[str, str], Case] = {

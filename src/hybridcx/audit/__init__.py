@@ -6,7 +6,7 @@ the database refuses both (triggers from migration 0008).
 
 Actions recorded today (see docs/security.md): ``auth.login``, ``auth.login_failed``,
 ``conversation.read``, ``customer.read``, ``customer.updated``, ``conversation.takeover``,
-``conversation.transfer``, ``staff.access_changed``, ``staff.created``, ``model.deployed``,
+``conversation.transfer``, ``conversation.requeued`` (a call's agent did not answer), ``staff.access_changed``, ``staff.created``, ``model.deployed``,
 ``policy.changed``, ``webhook.created``, ``webhook.deleted``; data export and erasure call
 ``record`` with ``customer.exported`` and ``customer.erased``.
 """

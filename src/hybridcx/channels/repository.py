@@ -91,15 +91,19 @@ async def message_by_external_id(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def last_ai_buttons(session: AsyncSession, conversation_id: str) -> list[str]:
-    """The quick replies of the latest public message, if it was the AI's and had any."""
+async def last_public_message(session: AsyncSession, conversation_id: str) -> Message | None:
     stmt = (
         select(Message)
         .where(Message.conversation_id == conversation_id, Message.internal.is_(False))
         .order_by(Message.seq.desc())
         .limit(1)
     )
-    last = (await session.execute(stmt)).scalar_one_or_none()
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def last_ai_buttons(session: AsyncSession, conversation_id: str) -> list[str]:
+    """The quick replies of the latest public message, if it was the AI's and had any."""
+    last = await last_public_message(session, conversation_id)
     if last is None or last.author != "ai":
         return []
     return list(last.buttons or [])

@@ -3,8 +3,9 @@
 For supervisors (analytics readers): the workspace's outcome model (version, age, stale or
 not), the retrain schedule, the fallbacks of the last 24 hours by reason (from the
 ``assignment.decided`` audit events, so every server process counts), this process's counts
-since it started, and an ``alert`` sentence when the model is missing or stale, or decisions
-fell back for a model problem since it was trained."""
+since it started, and, while predictive routing is in use (the server's strategy, or an
+experiment arm's), an ``alert`` sentence when the model is missing or stale, or decisions fell
+back for a model problem since it was trained."""
 
 from __future__ import annotations
 
@@ -53,9 +54,12 @@ async def routing_status(staff: AnalyticsReader, runtime: RuntimeDep) -> dict[st
     )
     age = now - model.trained_at if model is not None else None
     stale = age is not None and age > max_age
-    alert = _alert(model is None, stale, age, since_model)
+    # in use: the server's strategy, or an experiment arm's (it made decisions)
+    in_use = settings.assignment_strategy == "predictive" or bool(decided)
+    alert = _alert(model is None, stale, age, since_model) if in_use else None
     return {
         "strategy": settings.assignment_strategy,
+        "in_use": in_use,
         "model": None
         if model is None
         else {**model.summary(), "age_hours": round(age.total_seconds() / 3600, 1) if age else 0},

@@ -45,6 +45,10 @@ KEYPAD_CARD = (
     "Thank you. I received the card number from your keypad. For your security it is not "
     "stored, shown to anyone or read back. Is there anything else I can help you with?"
 )
+KEYPAD_CODE = (
+    "Thank you. I received the security code from your keypad. It is not stored, shown to "
+    "anyone or read back either. Is there anything else I can help you with?"
+)
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 
 
@@ -231,8 +235,12 @@ async def gathered_speech(request: Request, inbox: str | None = None) -> Respons
     speech = (form.get("SpeechResult") or "").strip() or digits
     response = VoiceResponse()
     if digits and has_payment_data(mask_payment_data(digits)):
-        await _keypad_card(rt, caller, sid, inbox)
+        await _keypad_card(rt, caller, sid, inbox, what="card number")
         _gather(response, rt, inbox, [KEYPAD_CARD])
+        return twiml(str(response))
+    if len(digits) in (3, 4) and await _card_just_keyed(rt, sid, inbox):
+        await _keypad_card(rt, caller, sid, inbox, what="security code")
+        _gather(response, rt, inbox, [KEYPAD_CODE])
         return twiml(str(response))
     if not speech:
         _gather(response, rt, inbox, [REPROMPT])
@@ -265,18 +273,33 @@ async def gathered_speech(request: Request, inbox: str | None = None) -> Respons
     return twiml(str(response))
 
 
-async def _keypad_card(rt: Runtime, caller: str, sid: str, inbox: str | None) -> None:
-    """A card number keyed in: the digits go nowhere (not the transcript, the pipeline, a log
-    or an event). The conversation records only that a card number was keyed."""
+async def _keypad_card(rt: Runtime, caller: str, sid: str, inbox: str | None, *, what: str) -> None:
+    """Card data keyed in: the digits go nowhere (not the transcript, the pipeline, a log or an
+    event). The conversation records only that a card number or security code was keyed."""
     await ingest_inbound(
         rt,
         channel="voice",
         inbox_key=inbox,
         phone=caller,
-        text="[card number keyed in on the keypad: not stored]",
+        text=f"[{what} keyed in on the keypad: not stored]",
         thread_key=sid,
         meta={"call_sid": sid, "source": "keypad", "payment": True},
         answer=False,
+    )
+
+
+async def _card_just_keyed(rt: Runtime, call_sid: str, inbox: str | None) -> bool:
+    """The caller's last input was a card number: three or four digits now are its code."""
+    async with rt.sessions() as session:
+        conv = await _call_conversation(session, call_sid, inbox)
+        if conv is None:
+            return False
+        last = await chrepo.last_public_message(session, conv.id)
+    return (
+        last is not None
+        and last.author == "customer"
+        and bool((last.channel_meta or {}).get("payment"))
+        and last.text.startswith("[card number")
     )
 
 
