@@ -165,8 +165,8 @@ STAFF_DATA: dict[str, str] = {
     "login_failures": "failed staff sign-ins (hashed email, time) for the login throttle; "
     "deleted once older than the throttle window",
     "quality_scores": "each finished conversation's quality score: the handling agent's id and "
-    "criterion scores and coaching notes about their work; no customer text (evidence is message "
-    "ids), the customer only through the conversation id",
+    "criterion scores and coaching notes about their work (a note may quote the AI's answer); no "
+    "customer text (evidence is message ids), the customer only through the conversation id",
     "audit_log": "append-only record of staff actions (actor ids, client IPs). It never holds "
     "customer content: customers appear as ids or the keyed hash an erasure keeps, which "
     "point at no one after an erasure",
