@@ -111,13 +111,13 @@ def _request_id(scope: Any) -> str:
 
 def _route_of(scope: Any, status: int) -> str:
     """The matched route's template (/api/v1/conversations/{conversation_id}), never the raw
-    path: one time series per route, whatever ids clients send. Files served by a mounted
-    static app have no route: "static"; anything else without one: "unmatched"."""
+    path: one time series per route, whatever ids clients send. Without a matched route:
+    "unmatched" for 404/405, "other" for a response a middleware gave before routing."""
     route = scope.get("route")
     path = getattr(route, "path", None)
     if path:
         return str(path)
-    return "unmatched" if status in (404, 405) else "static"
+    return "unmatched" if status in (404, 405) else "other"
 
 
 def _socket_kind(path: str) -> str:
