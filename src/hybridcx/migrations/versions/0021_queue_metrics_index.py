@@ -1,7 +1,7 @@
 """an index for the queue gauges of /metrics: queued conversations by tier, oldest first
 
 Revision ID: 0021
-Revises: 0013
+Revises: 0020
 Create Date: 2026-12-07 07:05:00.000000
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0021"
-down_revision = "0013"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
