@@ -148,6 +148,9 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/docs/oauth2-redirect"): Case(PUBLIC_ALL),
     ("GET", "/redoc"): Case(PUBLIC_ALL),
     ("GET", "/healthz"): Case(PUBLIC_ALL),
+    ("GET", "/readyz"): Case(PUBLIC_ALL),
+    # Prometheus' bearer token (HYBRIDCX_METRICS_TOKEN) is nobody's sign-in: every caller 401.
+    ("GET", "/metrics"): Case(dict.fromkeys(CALLERS, 401)),
     # ---- web pages and assets (they hold no data; the API behind them checks) ----
     ("GET", "/"): Case(PUBLIC_ALL),
     ("GET", "/chat"): Case(PUBLIC_ALL),

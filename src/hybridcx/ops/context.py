@@ -70,7 +70,7 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             seconds = time.perf_counter() - started
-            route = _route_of(scope)
+            route = _route_of(scope, status)
             method = scope.get("method", "GET")
             HTTP_LATENCY.labels(method, route, str(status)).observe(seconds)
             if route not in _PROBES:
@@ -109,12 +109,15 @@ def _request_id(scope: Any) -> str:
     return uuid.uuid4().hex
 
 
-def _route_of(scope: Any) -> str:
+def _route_of(scope: Any, status: int) -> str:
     """The matched route's template (/api/v1/conversations/{conversation_id}), never the raw
-    path: one time series per route, whatever ids clients send."""
+    path: one time series per route, whatever ids clients send. Without a matched route:
+    "unmatched" for 404/405, "other" for a response a middleware gave before routing."""
     route = scope.get("route")
     path = getattr(route, "path", None)
-    return str(path) if path else "unmatched"
+    if path:
+        return str(path)
+    return "unmatched" if status in (404, 405) else "other"
 
 
 def _socket_kind(path: str) -> str:
