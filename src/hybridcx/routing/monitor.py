@@ -12,8 +12,6 @@ from collections.abc import Callable
 
 import structlog
 
-log = structlog.get_logger(__name__)
-
 # A model problem, as opposed to a service-level guard working as designed.
 ALERTING = frozenset({"model_missing", "model_stale", "over_budget"})
 
@@ -41,7 +39,9 @@ class FallbackMonitor:
                 self._last_warned[key] = now
             count = self.counts[key]
         if warn:
-            log.warning(
+            # Looked up per warning (rare): a logger cached on first use would not see a
+            # later logging configuration, such as structlog's capture in tests.
+            structlog.get_logger(__name__).warning(
                 "routing.fallback",
                 workspace_id=workspace_id,
                 reason=reason,
