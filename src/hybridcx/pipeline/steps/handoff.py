@@ -34,6 +34,7 @@ def build_handoff(
         "intent": decision.intent,
         "confidence": decision.confidence,
         "sentiment": decision.sentiment,
+        "emotion": decision.emotion,
         "summary": summarize(customer, decision, transcript, channel=channel),
         "transcript": [{"author": line.author, "text": line.text} for line in transcript],
     }
@@ -53,7 +54,7 @@ def summarize(
     flags = [f for f, on in (("VIP", customer.vip), ("human only", customer.human_only)) if on]
     flag_text = f" [{', '.join(flags)}]" if flags else ""
     said = [line.text for line in transcript if line.author == "customer"]
-    why = "; ".join(REASON_TEXT.get(r, r) for r in decision.reasons) or "routed to a person"
+    why = "; ".join(_reason_text(r, decision) for r in decision.reasons) or "routed to a person"
     parts = [f"{who} <{contact}>{flag_text}, {identity}, via {channel}.", f"Why: {why}."]
     if decision.intent:
         parts.append(f"Intent: {decision.intent}.")
@@ -65,6 +66,13 @@ def summarize(
     else:
         parts.append("The customer has not written yet.")
     return " ".join(parts)
+
+
+def _reason_text(reason: str, decision: RoutingDecision) -> str:
+    text = REASON_TEXT.get(reason, reason)
+    if reason == "negative_sentiment" and decision.emotion:
+        text = f"{text} ({decision.emotion})"
+    return text
 
 
 def _clip(text: str, limit: int = 160) -> str:
