@@ -21,6 +21,7 @@ READINGS: dict[str, list[tuple[str, float]]] = {
     "my parcel 1001 is going to the old address": CLOSE,
     "the tracking one": [("order_status", 0.8), ("account_status", 0.1)],
     "hello there": [("greeting", 0.5), ("thanks", 0.45)],
+    "a person or my parcel": [("order_status", 0.4), ("account_status", 0.3), ("human_agent", 0.2)],
     "where is my order 1001": [("order_status", 0.95), ("account_status", 0.02)],
 }
 
@@ -94,5 +95,7 @@ def test_something_else_asks_what_then_and_a_human_intent_choice_goes_to_a_perso
 
 def test_small_talk_and_clear_messages_are_not_questioned() -> None:
     assert PENDING_KEY not in run("hello there").ai_state
+    maybe_a_person = run("a person or my parcel")
+    assert PENDING_KEY not in maybe_a_person.ai_state and maybe_a_person.decision.handoff  # type: ignore[union-attr]
     clear = run("where is my order 1001")
     assert PENDING_KEY not in clear.ai_state and "Order 1001 is shipped" in clear.replies[0].text

@@ -70,7 +70,13 @@ def build_pipeline(
     rules = policy.compliance.rules
     steps.append(ComplianceRuleStep(rules, confidence_threshold=policy.confidence_threshold))
     if flows is not None and understander is not None:
-        steps.append(ClarifyQuestionStep(policy.clarify, smalltalk=policy.smalltalk))
+        steps.append(
+            ClarifyQuestionStep(
+                policy.clarify,
+                smalltalk=policy.smalltalk,
+                person_intents=policy.customer_request_intents,
+            )
+        )
         approvals = policy.compliance.approvals
         limits = {
             "refund_over": approvals.refund_over,

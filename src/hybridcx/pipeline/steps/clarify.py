@@ -37,9 +37,17 @@ class ClarifyQuestionStep:
 
     name = "clarify"
 
-    def __init__(self, policy: ClarifyPolicy, *, smalltalk: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        policy: ClarifyPolicy,
+        *,
+        smalltalk: Iterable[str] = (),
+        person_intents: Iterable[str] = (),
+    ) -> None:
         self.policy = policy
         self.smalltalk = frozenset(smalltalk)
+        # A customer who may be asking for a person gets one, not a quiz.
+        self.person_intents = frozenset(person_intents)
 
     def __call__(self, ctx: TurnContext) -> None:
         if not self._applies(ctx):
@@ -48,6 +56,8 @@ class ClarifyQuestionStep:
         if p1 - p2 >= self.policy.margin or p1 + p2 < self.policy.min_combined:
             return
         if {first, second} & self.smalltalk:
+            return
+        if {intent for intent, _ in ctx.ranking[:3]} & self.person_intents:
             return
         labels = [intent_label(first, self.policy), intent_label(second, self.policy)]
         ctx.replies.append(
