@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,10 +18,11 @@ import structlog
 
 from hybridcx.kit.ids import utcnow
 from hybridcx.pipeline.steps.assess import SentimentScore
-from hybridcx.pipeline.steps.understand import Understanding
+from hybridcx.pipeline.steps.understand import RequestPart, Understanding
 
 if TYPE_CHECKING:
     from hybridcx.nlu.classifier import IntentClassifier
+    from hybridcx.nlu.sentiment_model import SentimentAnalyzer
 
 log = structlog.get_logger(__name__)
 
@@ -53,25 +55,30 @@ class NluUnderstander:
         codes = _CODE.findall(text)
         if codes:
             entities["code"] = codes
+        parts = self._parts(text)
         return Understanding(
             intent=prediction.intent,
             confidence=prediction.confidence,
             out_of_scope=prediction.out_of_scope,
             ranking=list(prediction.ranking),
             entities=entities,
-            part_intents=self._part_intents(text),
+            part_intents=[p.intent for p in parts if p.intent],
+            parts=parts,
         )
 
-    def _part_intents(self, text: str) -> list[str]:
+    def _parts(self, text: str) -> list[RequestPart]:
         """Classify each clause of a multi-part message; distinct confident intents in order."""
-        parts = message_parts(text)
-        if len(parts) < 2:
+        clauses = message_parts(text)
+        if len(clauses) < 2:
             return []
-        found: list[str] = []
-        for prediction in self.classifier.predict_many(parts):
+        found: list[RequestPart] = []
+        for clause, prediction in zip(clauses, self.classifier.predict_many(clauses), strict=True):
             confident = prediction.confidence >= PART_MIN_CONFIDENCE and not prediction.out_of_scope
-            if confident and prediction.intent and prediction.intent not in found:
-                found.append(prediction.intent)
+            known = {p.intent for p in found}
+            if confident and prediction.intent and prediction.intent not in known:
+                found.append(RequestPart(clause, prediction.intent, prediction.confidence))
+            elif not confident:
+                found.append(RequestPart(clause, None, prediction.confidence))
         return found
 
 
@@ -88,13 +95,34 @@ def texts_to_encode(text: str) -> list[str]:
 
 
 class NluSentiment:
-    """SentimentScorer over VADER plus the frustration signal."""
+    """SentimentScorer over the trained sentiment and emotion model (hybridcx.nlu.sentiment_model).
 
-    def score(self, text: str) -> SentimentScore:
-        from hybridcx.nlu.sentiment import analyze_sentiment
+    Readings of texts read without a precomputed vector are kept (a bounded cache): each turn
+    also reads the customer's earlier messages for the trend."""
 
-        s = analyze_sentiment(text)
-        return SentimentScore(compound=s.score, frustration=s.frustration)
+    def __init__(self, analyzer: SentimentAnalyzer, *, cache_size: int = 2048) -> None:
+        self.analyzer = analyzer
+        self._cache: OrderedDict[str, SentimentScore] = OrderedDict()
+        self._cache_size = cache_size
+
+    def score(self, text: str, *, embedding: Any = None) -> SentimentScore:
+        found = self._cache.get(text)
+        if found is not None:
+            self._cache.move_to_end(text)
+            return found
+        reading = self.analyzer.read(text, embedding=embedding)
+        found = SentimentScore(
+            polarity=reading.score,
+            upset=reading.upset,
+            upset_threshold=self.analyzer.model.upset_threshold,
+            emotion=reading.emotion,
+            emotions=reading.emotions,
+            label=reading.label,
+        )
+        self._cache[text] = found
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return found
 
 
 @dataclass(frozen=True)
@@ -125,8 +153,11 @@ def load_brain(model_dir: Path, *, training_data: Path | None = None) -> Brain:
         except OSError:
             shutil.rmtree(scratch, ignore_errors=True)  # another process won the race
         log.info("nlu.trained", seconds=round(time.perf_counter() - started, 1))
+    from hybridcx.nlu.sentiment_model import load_packaged_analyzer
+
     classifier = IntentClassifier.load(model_dir)
-    return Brain(NluUnderstander(classifier), NluSentiment())
+    sentiment = NluSentiment(load_packaged_analyzer(classifier.embedder))
+    return Brain(NluUnderstander(classifier), sentiment)
 
 
 def describe(brain: Brain | None) -> Mapping[str, Any]:

@@ -15,9 +15,11 @@ from tests.support import Api
 
 def test_agent_corrects_the_ai_intent_in_the_desk(api: Api, open_tab: Callable[..., Tab]) -> None:
     conv = api.start("jordan.reed@example.com", "Jordan Reed")
-    # Damaged items go to people: the conversation is queued with the AI's intent.
+    # Delivery-address changes go to people: the conversation is queued with the AI's intent.
     assert (
-        api.say(conv, "my new boots arrived with a torn sole").json()["conversation"]["status"]
+        api.say(conv, "I need my order sent to a different address").json()["conversation"][
+            "status"
+        ]
         == "queued"
     )
     alice = api.login("agent@example.com", "demo-agent")
@@ -27,16 +29,20 @@ def test_agent_corrects_the_ai_intent_in_the_desk(api: Api, open_tab: Callable[.
     sign_in(desk, "agent@example.com", "demo-agent")
     desk.page.locator("#mine").get_by_role("button", name="Jordan Reed").click()
     panel = desk.page.locator(".panel.intent")
-    expect(panel).to_contain_text("AI understood: damaged item")
+    expect(panel).to_contain_text("AI understood: change delivery address")
     picker = desk.page.get_by_label("Intent of this conversation")
-    expect(picker).to_have_value("damaged_item")
+    expect(picker).to_have_value("change_delivery_address")
     picker.select_option("complaint")
     expect(panel.get_by_role("status")).to_have_text("Corrected to complaint")
     desk.shot("desk-intent-corrected")
 
     events = api.staff(alice, "GET", f"/api/v1/conversations/{conv['id']}").json()["events"]
     [event] = [e for e in events if e["type"] == "intent.corrected"]
-    assert event["data"] == {"from": "damaged_item", "to": "complaint", "confirmed": False}
+    assert event["data"] == {
+        "from": "change_delivery_address",
+        "to": "complaint",
+        "confirmed": False,
+    }
 
 
 def test_admin_accepts_a_discovered_intent_in_the_console(

@@ -107,7 +107,10 @@ def test_under_the_limit_the_ai_refunds_at_once(
     assert api.staff(sup, "GET", "/api/v1/approvals").json() == []
 
 
-def test_by_default_people_handle_cancellations(api: Api) -> None:
+def test_a_workspace_can_give_cancellations_back_to_people(
+    api: Api, workspace_policy: Callable[[str], None]
+) -> None:
+    workspace_policy("human_intents:\n  cancel_order: 2\n")
     body = say(api, api.start(), "I want to cancel my order")
     assert body["conversation"]["status"] == "queued"
     assert body["conversation"]["routing"]["reasons"] == ["human_intent"]

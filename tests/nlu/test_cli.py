@@ -38,8 +38,9 @@ def test_train_and_eval_on_small_csv(tmp_path: Path):
         rows += [f"what time do you open on day {i},opening_hours"]
     (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
     (tmp_path / "test.csv").write_text(
-        "text,label\nwhere's my order,order_status\nforgot my password,password_reset\n"
-        "when do you open,opening_hours\nplay me a song,oos\n"
+        "text,label,oos_type\nwhere's my order,order_status,in_scope\n"
+        "forgot my password,password_reset,in_scope\nwhen do you open,opening_hours,in_scope\n"
+        "play me a song,oos,ood_oos\n"
     )
     out = tmp_path / "model"
     result = runner.invoke(
@@ -71,9 +72,11 @@ def test_train_and_eval_on_small_csv(tmp_path: Path):
         "in_scope_accuracy",
         "oos_recall",
         "oos_precision",
+        "oos_recall_ood_oos",
+        "in_scope_handoff_rate",
     ]:
         assert key in metrics
-    assert metrics["in_scope_accuracy"] == 1.0
+    assert metrics["in_scope_accuracy"] == 1.0 and metrics["n_ood_oos"] == 1
 
 
 def _sentiment_csvs(tmp_path: Path) -> tuple[Path, Path]:
@@ -116,20 +119,62 @@ def test_sentiment_eval_top_level_and_alias_agree(tmp_path: Path):
     assert outputs[0] == outputs[1]
 
 
-def test_sentiment_eval_trains_tunes_on_dev_and_caches(tmp_path: Path):
-    train, test = _sentiment_csvs(tmp_path)
-    cache = tmp_path / "cache"
-    args = ["sentiment", "eval", "--train", str(train), "--dev", str(train), "--test", str(test)]
-    first = runner.invoke(app, [*args, "--cache", str(cache), "--json"])
-    assert first.exit_code == 0, first.output
-    metrics = json.loads(first.stdout)
-    assert metrics["model"] == "trained" and metrics["macro_recall"] == 1.0
-    assert set(metrics["class_offsets"]) == {"negative", "neutral", "positive"}
-    assert len(list(cache.iterdir())) == 1
-    again = runner.invoke(app, [*args, "--cache", str(cache), "--json"])
-    assert again.exit_code == 0, again.output
-    assert "using the cached model" in again.stderr
-    assert json.loads(again.stdout)["macro_recall"] == metrics["macro_recall"]
+def test_sentiment_train_then_eval_tweets_and_requests(tmp_path: Path):
+    rows = ["text,label,source_file"]
+    for i in range(20):
+        source = "twitter-2016test-A.tsv" if i % 2 else "twitter-2013train-A.tsv"
+        rows += [
+            f"I love this great service {i},positive,{source}",
+            f"awful and terrible I hate it {i},negative,{source}",
+            f"the store opens at {i} on monday,neutral,{source}",
+        ]
+    (tmp_path / "tweets.csv").write_text("\n".join(rows) + "\n")
+    requests = ["text,label,source"]
+    requests += [f"This is ridiculous I am furious {i}!!,rant_or_emotion,iva" for i in range(8)]
+    requests += [f"What time does flight {i} board?,none,iva" for i in range(30)]
+    (tmp_path / "requests.csv").write_text("\n".join(requests) + "\n")
+    out = tmp_path / "model"
+    trained = runner.invoke(
+        app,
+        [
+            "sentiment",
+            "train",
+            "--data",
+            str(tmp_path / "tweets.csv"),
+            "--requests",
+            str(tmp_path / "requests.csv"),
+            "--out",
+            str(out),
+            "--vector-cache",
+            str(tmp_path / "vectors"),
+        ],
+    )
+    assert trained.exit_code == 0, trained.output
+    report = json.loads(trained.stdout)
+    assert report["n_carve"] == 9 and report["upset"]["positives"] == 8
+    _, test = _sentiment_csvs(tmp_path)
+    args = ["sentiment", "eval", "--model-dir", str(out), "--json"]
+    scored = runner.invoke(app, [*args, "--test", str(test)])
+    assert scored.exit_code == 0, scored.output
+    assert json.loads(scored.stdout)["macro_recall"] == 1.0
+    escalation = runner.invoke(app, [*args, "--test", str(tmp_path / "requests.csv")])
+    assert escalation.exit_code == 0, escalation.output
+    metrics = json.loads(escalation.stdout)
+    assert metrics["f1"] == 1.0 and set(metrics["by_source"]) == {"iva"}
+    assert {"0.50", "0.90"} <= set(metrics["sweep"])
+
+
+def test_sentiment_eval_vader_baseline_on_requests(tmp_path: Path):
+    (tmp_path / "r.csv").write_text(
+        "text,label,source\nThis is RIDICULOUS and useless!!,rant_or_emotion,forum\n"
+        "What time is check-in?,none,forum\n"
+    )
+    result = runner.invoke(
+        app, ["sentiment", "eval", "--model", "vader", "--test", str(tmp_path / "r.csv"), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)
+    assert metrics["model"] == "rules (vader)" and metrics["f1"] == 1.0
 
 
 def test_sentiment_eval_bad_input_is_exit_2(tmp_path: Path):

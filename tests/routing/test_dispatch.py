@@ -20,7 +20,8 @@ from hybridcx.routing.store import FileModelStore
 from tests.routing.test_model import outcomes
 from tests.support import Api, LiveServer, backend_params, settings_for
 
-DAMAGED = "My parcel arrived and the item inside is broken"
+# A topic people handle (damaged items became an AI flow in issue 17).
+COMPLAINT = "How do I file a formal complaint?"
 
 
 @pytest.fixture(scope="module", params=backend_params())
@@ -60,7 +61,7 @@ def ids(server: LiveServer) -> tuple[str, dict[str, str]]:
 
 def escalate(api: Api, email: str) -> dict[str, Any]:
     conv = api.start(email, "Sam")
-    r = api.say(conv, DAMAGED)
+    r = api.say(conv, COMPLAINT)
     assert r.json()["conversation"]["status"] in ("queued", "assigned"), r.text
     return conv
 
@@ -93,10 +94,10 @@ def test_dispatch_follows_the_model_and_records_why(
         d = decision_of(papi, sup, first)
         assert d["strategy"] == "predictive" and d["used"] == "longest_idle"
         assert d["fallback_reason"] == "model_missing" and d["agent"] is not None
-        assert d["features"]["intent"] == "damaged_item" and d["features"]["channel"] == "webchat"
+        assert d["features"]["intent"] == "complaint" and d["features"]["channel"] == "webchat"
 
-        # 2. A model that has seen Bob resolve damaged items and Alice fail at them.
-        history = outcomes({(bob, "damaged_item"): (40, 2), (alice, "damaged_item"): (5, 40)})
+        # 2. A model that has seen Bob resolve complaints and Alice fail at them.
+        history = outcomes({(bob, "complaint"): (40, 2), (alice, "complaint"): (5, 40)})
         save_model(
             predictive_server, workspace_id, OutcomeModel.train(history, trained_at=utcnow())
         )

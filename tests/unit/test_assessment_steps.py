@@ -18,7 +18,7 @@ from hybridcx.pipeline.base import (
 )
 from hybridcx.pipeline.factory import build_pipeline
 from hybridcx.pipeline.policy import load_policy
-from hybridcx.pipeline.steps.assess import SentimentScore, trend_drop
+from hybridcx.pipeline.steps.assess import SentimentScore, SentimentStep, trend_drop
 from hybridcx.pipeline.steps.understand import Understanding
 
 NOW = datetime(2026, 11, 27, 9, 0)
@@ -52,12 +52,16 @@ class FakeUnderstander:
 
 
 class FakeSentiment:
-    def score(self, text: str) -> SentimentScore:
+    def score(self, text: str, *, embedding: Any = None) -> SentimentScore:
         lowered = text.lower()
         if "furious" in lowered or "useless" in lowered:
-            return SentimentScore(-0.8, 0.8)
+            return SentimentScore(-0.8, 0.8, emotion="anger", emotions={"anger": 0.9})
+        if "sick of" in lowered:  # upset, but no emotion cue passed its threshold
+            return SentimentScore(-0.5, 0.7, emotions={"frustration": 0.2, "anxiety": 0.1})
         if "annoyed" in lowered:
-            return SentimentScore(-0.4, 0.2)
+            return SentimentScore(-0.4, 0.2, emotion="frustration")
+        if "cancel" in lowered:  # a plain request the model reads as negative
+            return SentimentScore(-0.9, 0.3)
         if "great" in lowered:
             return SentimentScore(0.7, 0.0)
         return SentimentScore(0.0, 0.0)
@@ -134,12 +138,59 @@ def test_flow_answers_are_not_low_confidence() -> None:
 def test_angry_message_escalates_with_negative_sentiment() -> None:
     ctx = turn("This is useless, I'm furious")
     assert ctx.decision is not None and "negative_sentiment" in ctx.decision.reasons
-    assert ctx.decision.scores["frustration"] == 0.8
+    assert ctx.decision.scores["upset"] == 0.8 and ctx.decision.scores["emotion_anger"] == 0.9
+    assert ctx.decision.emotion == "anger"
+    assert ctx.decision.to_dict()["emotion"] == "anger"
+
+
+def test_upset_without_a_named_cue_names_the_strongest_negative_emotion() -> None:
+    ctx = turn("I am sick of this")
+    assert ctx.decision is not None and "negative_sentiment" in ctx.decision.reasons
+    assert ctx.decision.emotion == "frustration"
+
+
+def test_upset_threshold_comes_from_the_model_unless_the_policy_sets_one() -> None:
+    policy = load_policy()
+    calm = SentimentScore(-0.5, 0.45, upset_threshold=0.4)
+    ctx = TurnContext(
+        text="x",
+        customer=CustomerProfile("c1", "Alex", "a@example.com"),
+        channel="webchat",
+        status="bot",
+        tier=1,
+    )
+    SentimentStep(_Fixed(calm), policy.sentiment)(ctx)
+    assert "negative_sentiment" in ctx.reasons and ctx.scores["upset_threshold"] == 0.4
+    stricter = policy.sentiment.model_copy(update={"frustration_above": 0.5})
+    ctx = TurnContext(
+        text="x",
+        customer=CustomerProfile("c1", "Alex", "a@example.com"),
+        channel="webchat",
+        status="bot",
+        tier=1,
+    )
+    SentimentStep(_Fixed(calm), stricter)(ctx)
+    assert "negative_sentiment" not in ctx.reasons
+
+
+class _Fixed:
+    def __init__(self, score: SentimentScore) -> None:
+        self.fixed = score
+
+    def score(self, text: str, *, embedding: Any = None) -> SentimentScore:
+        return self.fixed
 
 
 def test_worsening_trend_escalates() -> None:
     ctx = turn("I'm annoyed now", history=["this is great", "ok"])
     assert ctx.decision is not None and "negative_sentiment" in ctx.decision.reasons
+    assert ctx.decision.emotion == "frustration"
+
+
+def test_a_drop_without_an_emotion_or_after_a_short_answer_does_not_escalate() -> None:
+    ctx = turn("please cancel my appointment", history=["this is great"])
+    assert ctx.decision is not None and "negative_sentiment" not in ctx.decision.reasons
+    assert ctx.decision.scores["sentiment_trend_drop"] == 1.6
     assert trend_drop([0.7, 0.0, -0.4]) == 1.1 - 0.0 or trend_drop([0.7, 0.0, -0.4]) > 1.0
 
 

@@ -214,5 +214,7 @@ def test_null_in_a_workspace_file_removes_a_default_entry(tmp_path: Path) -> Non
     )
     policy = load_policy(path)
     assert "product_availability" not in policy.human_intents
-    assert policy.human_intents["complaint"] == 3 and "damaged_item" in policy.human_intents
+    assert (
+        policy.human_intents["complaint"] == 3 and "change_delivery_address" in policy.human_intents
+    )
     assert "thanks" not in policy.smalltalk and "greeting" in policy.smalltalk

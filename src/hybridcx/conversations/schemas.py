@@ -91,6 +91,7 @@ class RoutingRead(BaseModel):
     intent: str | None = None
     confidence: float | None = None
     sentiment: float | None = None
+    emotion: str | None = None
     reasons: list[str] = []
 
 
@@ -162,6 +163,7 @@ def routing_read(conv: Conversation) -> dict[str, Any]:
         "intent": r.get("intent"),
         "confidence": r.get("confidence"),
         "sentiment": r.get("sentiment"),
+        "emotion": r.get("emotion"),
         "reasons": list(r.get("reasons", [])),
     }
 

@@ -274,6 +274,98 @@ async def cancel_and_refund(ctx: ActionContext) -> ActionResult:
     return await request(ctx, "cancel_and_refund", params, amount=amount, summary=summary)
 
 
+# ---- refund status (a lookup) ----------------------------------------------------------------
+
+REFUNDED = ("cancelled", "returned", "refunded")
+
+
+async def report_refund(ctx: ActionContext) -> ActionResult:
+    found = await ctx.backend.order(str(ctx.slots["order_number"]))
+    if found is None or found[1].lower() != ctx.turn.email.lower():
+        return ActionResult(fail=True, say=["I couldn't find that order any more."])
+    order = found[0]
+    if order.status in REFUNDED:
+        text = (
+            f"Order {order.number} was {order.status} and refunded to your original payment "
+            "method. Refunds reach your account 3-5 business days after they are issued."
+        )
+    elif order.status == "delivered":
+        text = (
+            f"There is no refund on order {order.number} yet: it was delivered and I don't see "
+            "a return. Refunds are issued within 5 business days of a return reaching us."
+        )
+    else:
+        text = (
+            f"There is no refund on order {order.number}: it is {order.status}. If you'd like "
+            "to cancel it, just say so."
+        )
+    return ActionResult(say=[text + " Is there anything else I can help with?"], end=True)
+
+
+# ---- damaged item claim: replacement or refund (consequential) --------------------------------
+
+REMEDIES = {"replacement": "replacement", "refund": "refund"}
+
+
+async def check_claimable(ctx: ActionContext) -> ActionResult:
+    """Only an order that has left the warehouse can arrive damaged."""
+    found = await ctx.backend.order(str(ctx.slots["order_number"]))
+    if found is None or found[1].lower() != ctx.turn.email.lower():
+        return ActionResult(fail=True, say=["I couldn't find that order any more."])
+    order = found[0]
+    if order.status not in ("shipped", "delivered"):
+        return ActionResult(
+            end=True,
+            say=[
+                f"Order {order.number} is {order.status} and hasn't reached you yet. If it "
+                "arrives damaged, tell me then and I'll sort it out."
+            ],
+        )
+    ctx.slots["order_total"] = f"{order.total:.2f}"
+    ctx.slots["remedy_options"] = ["Replacement", "Refund"]
+    return ActionResult()
+
+
+async def check_damage(ctx: ActionContext) -> ActionResult:
+    text = " ".join(str(ctx.value).split())
+    if len(text) < 3:
+        return ActionResult(ok=False, say=["Please tell me briefly what is damaged."])
+    return ActionResult(value=text[:500])
+
+
+async def pick_remedy(ctx: ActionContext) -> ActionResult:
+    text = str(ctx.value).strip().lower()
+    for word, remedy in REMEDIES.items():
+        if word in text or (remedy == "replacement" and ("replace" in text or "new one" in text)):
+            ctx.slots["remedy_label"] = remedy
+            return ActionResult(value=remedy)
+    if text in ("1", "first"):
+        ctx.slots["remedy_label"] = "replacement"
+        return ActionResult(value="replacement")
+    if text in ("2", "second", "money back"):
+        ctx.slots["remedy_label"] = "refund"
+        return ActionResult(value="refund")
+    return ActionResult(ok=False, say=["Would you like a replacement or a refund?"])
+
+
+async def settle_damage_claim(ctx: ActionContext) -> ActionResult:
+    from hybridcx.flows.consequential import request
+
+    number, amount = str(ctx.slots["order_number"]), float(ctx.slots["order_total"])
+    remedy = str(ctx.slots["remedy"])
+    params = {
+        "order_number": number,
+        "email": ctx.turn.email.lower(),
+        "amount": amount,
+        "damage": str(ctx.slots.get("damage", "")),
+    }
+    if remedy == "replacement":
+        summary = f"send a replacement for damaged order {number} (value ${amount:.2f})"
+        return await request(ctx, "replace_damaged", params, amount=amount, summary=summary)
+    summary = f"refund ${amount:.2f} for damaged order {number}"
+    return await request(ctx, "refund_damaged", params, amount=amount, summary=summary)
+
+
 # ---- change a contact detail on the account (a consequential action) -------------------------
 
 CONTACT_DETAILS = {"phone number": "phone", "name": "name"}
@@ -316,6 +408,11 @@ async def change_contact_detail(ctx: ActionContext) -> ActionResult:
 
 
 ACTIONS: dict[str, Action] = {
+    "report_refund": report_refund,
+    "check_claimable": check_claimable,
+    "check_damage": check_damage,
+    "pick_remedy": pick_remedy,
+    "settle_damage_claim": settle_damage_claim,
     "offer_details": offer_details,
     "pick_detail": pick_detail,
     "check_new_value": check_new_value,

@@ -81,3 +81,8 @@ class CompanyBackend(Protocol):
     async def refund(self, number: str, email: str, amount: float) -> str:
         """Refund ``amount`` for the order to the customer; returns the refund reference."""
         ...
+
+    async def send_replacement(self, number: str, email: str) -> str:
+        """Ship the order's items again to the customer; returns the replacement reference
+        ("" if the order is not theirs)."""
+        ...

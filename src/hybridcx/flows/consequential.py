@@ -51,12 +51,48 @@ async def _change_contact_detail(backend: CompanyBackend, params: Mapping[str, A
     return Executed(True, f"The {label} on your account is now {value}.", {"field": field})
 
 
+async def _refund_damaged(backend: CompanyBackend, params: Mapping[str, Any]) -> Executed:
+    number, email, amount = (
+        str(params["order_number"]),
+        str(params["email"]),
+        float(params["amount"]),
+    )
+    reference = await backend.refund(number, email, amount)
+    return Executed(
+        True,
+        f"I've refunded ${amount:.2f} for order {number} (reference {reference}); it reaches "
+        "your account in 3-5 business days. There's no need to send the damaged item back.",
+        {"refund_reference": reference, "amount": amount},
+    )
+
+
+async def _replace_damaged(backend: CompanyBackend, params: Mapping[str, Any]) -> Executed:
+    number, email = str(params["order_number"]), str(params["email"])
+    reference = await backend.send_replacement(number, email)
+    if not reference:
+        return Executed(False, f"I couldn't arrange a replacement for order {number}.", {})
+    return Executed(
+        True,
+        f"A replacement for order {number} is on its way (reference {reference}); you'll get "
+        "the tracking details by email. There's no need to send the damaged item back.",
+        {"replacement_reference": reference},
+    )
+
+
 RUNNERS: dict[str, Runner] = {
     "cancel_and_refund": _cancel_and_refund,
     "change_contact_detail": _change_contact_detail,
+    "refund_damaged": _refund_damaged,
+    "replace_damaged": _replace_damaged,
 }
-# Which approval limit applies to each action: a money amount, or every account change.
-KIND = {"cancel_and_refund": "refund", "change_contact_detail": "account_change"}
+# Which approval limit applies to each action: a money amount, or every account change. A
+# replacement is goods of the order's value, so it waits above the same limit as a refund.
+KIND = {
+    "cancel_and_refund": "refund",
+    "change_contact_detail": "account_change",
+    "refund_damaged": "refund",
+    "replace_damaged": "refund",
+}
 
 
 async def execute(backend: CompanyBackend, action: str, params: Mapping[str, Any]) -> Executed:

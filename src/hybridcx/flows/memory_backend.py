@@ -18,6 +18,7 @@ class MemoryBackend:
     next_code: str = "123456"
     refunds: list[tuple[str, str, float]] = field(default_factory=list)  # (number, email, amount)
     contacts: dict[str, dict[str, str]] = field(default_factory=dict)  # email -> changed fields
+    replacements: list[tuple[str, str]] = field(default_factory=list)  # (number, email)
 
     async def orders_for(self, email: str) -> list[Order]:
         return [o for o, owner in self.orders.values() if owner == email.lower()]
@@ -88,6 +89,14 @@ class MemoryBackend:
         self.refunds.append((number, email.lower(), amount))
         self.sent.append((email.lower(), "refund"))
         return f"RF-{len(self.refunds):04d}"
+
+    async def send_replacement(self, number: str, email: str) -> str:
+        found = self.orders.get(number)
+        if found is None or found[1] != email.lower():
+            return ""
+        self.replacements.append((number, email.lower()))
+        self.sent.append((email.lower(), "replacement"))
+        return f"RP-{len(self.replacements):04d}"
 
 
 OPEN = ("processing", "shipped")

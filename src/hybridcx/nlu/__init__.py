@@ -30,6 +30,10 @@ _EXPORTS = {
     "SentimentTrend": "sentiment",
     "analyze_sentiment": "sentiment",
     "sentiment_trend": "sentiment",
+    "SentimentAnalyzer": "sentiment_model",
+    "SentimentModel": "sentiment_model",
+    "SentimentReading": "sentiment_model",
+    "load_packaged_analyzer": "sentiment_model",
     "OOSThresholds": "thresholds",
 }
 __all__ = [
@@ -46,6 +50,9 @@ __all__ = [
     "NLUError",
     "OOSThresholds",
     "Sentiment",
+    "SentimentAnalyzer",
+    "SentimentModel",
+    "SentimentReading",
     "SentimentTrend",
     "TextEmbedder",
     "TrainingDataError",
@@ -53,6 +60,7 @@ __all__ = [
     "default_model_files",
     "extract_entities",
     "load_examples",
+    "load_packaged_analyzer",
     "sentiment_trend",
 ]
 
@@ -73,6 +81,12 @@ if TYPE_CHECKING:
         SentimentTrend,
         analyze_sentiment,
         sentiment_trend,
+    )
+    from hybridcx.nlu.sentiment_model import (
+        SentimentAnalyzer,
+        SentimentModel,
+        SentimentReading,
+        load_packaged_analyzer,
     )
     from hybridcx.nlu.thresholds import OOSThresholds
 

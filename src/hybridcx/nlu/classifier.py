@@ -83,6 +83,8 @@ class IntentClassifier:
         # float16 on disk, float32 for scoring: converting per message would cost milliseconds.
         self._example_matrix = np.ascontiguousarray(self.example_vectors.astype(np.float32).T)
         self._in_scope = [i for i, lbl in enumerate(self.labels) if lbl != self.config.oos_label]
+        oos = self.config.oos_label
+        self._oos_index = self.labels.index(oos) if oos in self.labels else None
         # Contiguous transposes: a sparse row times a transposed view copies the whole matrix.
         self._embedding_t = np.ascontiguousarray(self.weights.embedding.T)
         self._tfidf_t = np.ascontiguousarray(self.weights.tfidf.T)
@@ -165,6 +167,7 @@ class IntentClassifier:
             top_label_is_oos=self.labels[top] == self.config.oos_label,
             confidence=float(probs[order[0]]) if order else 0.0,
             similarity=similarity,
+            oos_probability=None if self._oos_index is None else float(probs[self._oos_index]),
         )
         best = ranking[0] if ranking else (None, 0.0)
         return IntentPrediction(

@@ -8,7 +8,11 @@ from typing import Any
 
 from hybridcx.nlu.classifier import IntentClassifier, IntentPrediction
 from hybridcx.nlu.entities import Entity, extract_entities
-from hybridcx.nlu.sentiment import Sentiment, analyze_sentiment
+from hybridcx.nlu.sentiment_model import (
+    SentimentAnalyzer,
+    SentimentReading,
+    load_packaged_analyzer,
+)
 
 
 @dataclass(frozen=True)
@@ -18,7 +22,7 @@ class MessageAnalysis:
     text: str
     intent: IntentPrediction
     entities: list[Entity]
-    sentiment: Sentiment
+    sentiment: SentimentReading
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -29,15 +33,22 @@ class MessageAnalysis:
             "ranking": [[name, round(p, 4)] for name, p in self.intent.ranking],
             "similarity": round(self.intent.similarity, 4),
             "entities": [asdict(e) for e in self.entities],
-            "sentiment": asdict(self.sentiment),
+            "sentiment": self.sentiment.to_dict(),
         }
 
 
 class NLUEngine:
     """Pipeline step: pure, built once with a trained classifier, then `analyze` per message."""
 
-    def __init__(self, classifier: IntentClassifier, *, phone_region: str = "US") -> None:
+    def __init__(
+        self,
+        classifier: IntentClassifier,
+        *,
+        sentiment: SentimentAnalyzer | None = None,
+        phone_region: str = "US",
+    ) -> None:
         self.classifier = classifier
+        self.sentiment = sentiment or load_packaged_analyzer(classifier.embedder)
         self.phone_region = phone_region
 
     def analyze(self, text: str, *, now: datetime) -> MessageAnalysis:
@@ -45,5 +56,5 @@ class NLUEngine:
             text=text,
             intent=self.classifier.predict(text),
             entities=extract_entities(text, now=now, region=self.phone_region),
-            sentiment=analyze_sentiment(text),
+            sentiment=self.sentiment.read(text),
         )

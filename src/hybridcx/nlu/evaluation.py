@@ -60,7 +60,14 @@ def evaluate(
     oos_label: str = "oos",
     progress: ProgressFn | None = None,
     warmup: int = 20,
+    handoff_confidence: float = 0.7,
+    oos_types: Sequence[str] | None = None,
 ) -> EvalResult:
+    """Score TEST one message at a time (the production path).
+
+    `in_scope_handoff_rate` is the share of in-scope rows a person would get: flagged out of
+    scope, or confidence below `handoff_confidence`. With `oos_types` (row for row, e.g.
+    BANKING77-OOS's in_scope / id_oos / ood_oos), OOS recall is reported per type."""
     texts = [t for t, _ in test]
     gold = [label for _, label in test]
     for text in texts[:warmup]:
@@ -69,11 +76,13 @@ def evaluate(
     # intent and report separately how often the engine would have flagged the message.
     open_set = oos_label in gold
     predicted, latencies, flagged = [], [], 0
+    to_people: list[bool] = []
     for i, text in enumerate(texts):
         started = time.perf_counter()
         p = model.predict(text)
         latencies.append((time.perf_counter() - started) * 1000)
         flagged += p.out_of_scope
+        to_people.append(p.out_of_scope or p.confidence < handoff_confidence)
         top = p.ranking[0][0] if p.ranking else oos_label
         predicted.append(oos_label if open_set and p.out_of_scope else top)
         if progress and (i + 1) % 500 == 0:
@@ -81,11 +90,32 @@ def evaluate(
     metrics = _scores(gold, predicted, oos_label)
     if not open_set:
         metrics["flagged_oos_rate"] = round(flagged / max(len(texts), 1), 4)
+    in_scope = [i for i, g in enumerate(gold) if g != oos_label]
+    if in_scope:
+        metrics["in_scope_handoff_rate"] = round(
+            sum(to_people[i] for i in in_scope) / len(in_scope), 4
+        )
+    if oos_types is not None:
+        metrics |= _recall_by_type(gold, predicted, oos_types, oos_label)
     metrics["ece"] = _ece(model, texts, gold)
     metrics["latency_ms_p50"] = round(float(np.percentile(latencies, 50)), 3)
     metrics["latency_ms_p99"] = round(float(np.percentile(latencies, 99)), 3)
     metrics["n_test"] = len(texts)
     return EvalResult(metrics, predicted)
+
+
+def _recall_by_type(
+    gold: list[str], predicted: list[str], oos_types: Sequence[str], oos_label: str
+) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for kind in sorted(set(oos_types)):
+        rows = [i for i, t in enumerate(oos_types) if t == kind and gold[i] == oos_label]
+        if rows:
+            out[f"oos_recall_{kind}"] = round(
+                sum(predicted[i] == oos_label for i in rows) / len(rows), 4
+            )
+            out[f"n_{kind}"] = len(rows)
+    return out
 
 
 def _scores(gold: list[str], pred: list[str], oos_label: str) -> dict[str, float]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -99,3 +101,71 @@ def evaluate_sentiment(
         "latency_ms_p99": round(float(np.percentile(latencies, 99)), 3),
         "n_test": len(rows),
     }
+
+
+REQUEST_LABELS = {"rant_or_emotion", "none"}
+
+
+def load_requests(path: Path) -> list[dict[str, str]] | None:
+    """Rows of a requests CSV labelled rant_or_emotion/none (RSiCS), else None."""
+    import csv
+
+    if not Path(path).is_file() or Path(path).suffix.lower() != ".csv":
+        return None  # load_examples reports what is wrong with it
+    with Path(path).open(encoding="utf-8", newline="") as fh:
+        rows = [row for row in csv.DictReader(fh) if row.get("text")]
+    labels = {row.get("label", "") for row in rows}
+    return rows if rows and labels <= REQUEST_LABELS else None
+
+
+def _prf(pairs: Sequence[tuple[bool, bool]]) -> dict[str, float]:
+    tp = sum(g and p for g, p in pairs)
+    flagged = sum(p for _, p in pairs)
+    positives = sum(g for g, _ in pairs)
+    precision = tp / flagged if flagged else 0.0
+    recall = tp / positives if positives else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": round(precision, 4),
+        "recall": round(recall, 4),
+        "f1": round(f1, 4),
+        "flagged": flagged,
+        "positives": positives,
+        "n": len(pairs),
+    }
+
+
+def evaluate_escalation(rows: Sequence[dict[str, str]], analyzer: Any = None) -> dict[str, Any]:
+    """Would sentiment escalate each request? Scored against `rant_or_emotion`, overall and per
+    `source`, at the model's own threshold (and a sweep of others, to show the trade-off).
+
+    Without an analyzer: the rule routing used before the trained model (VADER compound at or
+    below -0.6, or the frustration phrases at or above 0.6)."""
+    scores, latencies = [], []
+    for row in rows:
+        started = time.perf_counter()
+        if analyzer is None:
+            s = analyze_sentiment(row["text"])
+            scores.append(1.0 if s.score <= -0.6 or s.frustration >= 0.6 else 0.0)
+        else:
+            scores.append(analyzer.read(row["text"]).upset)
+        latencies.append((time.perf_counter() - started) * 1000)
+    threshold = 0.5 if analyzer is None else float(analyzer.model.upset_threshold)
+    gold = [row["label"] == "rant_or_emotion" for row in rows]
+    pairs = [(g, s >= threshold) for g, s in zip(gold, scores, strict=True)]
+    report: dict[str, Any] = {"model": "rules (vader)" if analyzer is None else "product"}
+    report["threshold"] = threshold
+    report |= _prf(pairs)
+    sources = sorted({row.get("source", "") for row in rows} - {""})
+    report["by_source"] = {
+        src: _prf([p for p, row in zip(pairs, rows, strict=True) if row.get("source") == src])
+        for src in sources
+    }
+    if analyzer is not None:
+        report["sweep"] = {
+            f"{t:.2f}": _prf([(g, s >= t) for g, s in zip(gold, scores, strict=True)])
+            for t in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
+        }
+    report["latency_ms_p50"] = round(float(np.percentile(latencies, 50)), 3)
+    report["latency_ms_p99"] = round(float(np.percentile(latencies, 99)), 3)
+    return report

@@ -17,16 +17,32 @@ MAX_UNSUPERVISED_SIMILARITY = 0.4
 
 @dataclass(frozen=True)
 class OOSThresholds:
-    """A message is out of scope if the OOS class wins, or its best in-scope intent's calibrated
-    probability is below `confidence`, or no training example is at least `similarity` close."""
+    """A message is out of scope if its best in-scope intent's calibrated probability is below
+    `confidence`, or no training example is at least `similarity` close, or the OOS class (when
+    the model was trained with the company's own "we don't do that" questions) is too close:
+
+    - `oos_margin` None: the OOS class must win outright (the argmax);
+    - `oos_margin` m: flagged when P(best intent) - P(OOS) < m; below 0 the OOS class must win
+      by |m| (fewer in-scope messages lost), above 0 the intent must win by m (more caught).
+    """
 
     confidence: float = 0.0
     similarity: float = -1.0
+    oos_margin: float | None = None
 
     def is_out_of_scope(
-        self, *, top_label_is_oos: bool, confidence: float, similarity: float
+        self,
+        *,
+        top_label_is_oos: bool,
+        confidence: float,
+        similarity: float,
+        oos_probability: float | None = None,
     ) -> bool:
-        return top_label_is_oos or confidence < self.confidence or similarity < self.similarity
+        if self.oos_margin is None or oos_probability is None:
+            by_oos_class = top_label_is_oos
+        else:
+            by_oos_class = confidence - oos_probability < self.oos_margin
+        return by_oos_class or confidence < self.confidence or similarity < self.similarity
 
 
 def pick_thresholds(
@@ -53,9 +69,16 @@ def pick_thresholds(
     conf = scoped.max(axis=1)
     top_is_oos = np.array([labels[i] == oos_label for i in probs.argmax(axis=1)])
     gold_idx = np.array([label_index.get(g, -1) for g in gold])
-    correct = (~is_oos) & (best_pos == gold_idx) & ~top_is_oos
+    # Right about the intent, whatever the OOS class says: what the OOS class costs counts
+    # against the in-scope budget like any other test.
+    correct = (~is_oos) & (best_pos == gold_idx)
+    oos_col = label_index.get(oos_label)
     if is_oos.any() and (~is_oos).any():
-        return _grid_search(conf, similarities, top_is_oos, correct, is_oos, in_scope_budget)
+        margins = conf - probs[:, oos_col] if oos_col is not None else None
+        return _grid_search(
+            conf, similarities, top_is_oos, correct, is_oos, in_scope_budget, margins=margins
+        )
+    correct = correct & ~top_is_oos
     if not correct.any():
         return OOSThresholds()
     q = IN_SCOPE_FALSE_ALARM_RATE
@@ -72,16 +95,27 @@ def _grid_search(
     correct: np.ndarray,
     is_oos: np.ndarray,
     in_scope_budget: float,
+    *,
+    margins: np.ndarray | None = None,
 ) -> OOSThresholds:
-    floor = (correct & ~top_is_oos)[~is_oos].mean() - in_scope_budget
-    best, best_key = OOSThresholds(), (-1.0, -1.0)
-    for c in np.linspace(0.0, 0.95, 96):
-        for s in [-1.0, *np.linspace(0.2, 0.7, 26)]:
-            flagged = top_is_oos | (conf < c) | (sims < s)
-            in_scope_acc = float((correct & ~flagged)[~is_oos].mean())
-            if in_scope_acc < floor - 1e-12:
-                continue
-            key = (float(flagged[is_oos].mean()), in_scope_acc)
-            if key > best_key:
-                best, best_key = OOSThresholds(float(c), float(s)), key
+    """The highest OOS recall within the in-scope budget. With an OOS class, how much it must
+    win by (`oos_margin`) is searched too; without one, only the argmax can say OOS."""
+    floor = correct[~is_oos].mean() - in_scope_budget
+    best, best_key = OOSThresholds(), (False, -1.0, -1.0)
+    margin_grid: list[float | None] = (
+        [None] if margins is None else [float(m) for m in np.round(np.arange(-0.95, 0.51, 0.05), 2)]
+    )
+    for m in margin_grid:
+        by_oos = top_is_oos if m is None or margins is None else margins < m
+        for c in np.linspace(0.0, 0.95, 96):
+            for s in [-1.0, *np.linspace(0.2, 0.7, 26)]:
+                flagged = by_oos | (conf < c) | (sims < s)
+                in_scope_acc = float((correct & ~flagged)[~is_oos].mean())
+                within = in_scope_acc >= floor - 1e-12
+                recall = float(flagged[is_oos].mean())
+                # Within the budget: the most recall. If nothing is (an OOS class that costs
+                # more than the budget even when it must win by a wide margin): the least cost.
+                key = (True, recall, in_scope_acc) if within else (False, in_scope_acc, recall)
+                if key > best_key:
+                    best, best_key = OOSThresholds(float(c), float(s), m), key
     return best

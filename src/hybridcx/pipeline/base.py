@@ -92,6 +92,7 @@ class RoutingDecision:
     confidence: float | None = None
     sentiment: float | None = None
     thresholds: dict[str, float] = field(default_factory=dict)
+    emotion: str | None = None  # the emotion the customer shows, when sentiment escalated
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -103,6 +104,7 @@ class RoutingDecision:
             "intent": self.intent,
             "confidence": self.confidence,
             "sentiment": self.sentiment,
+            "emotion": self.emotion,
         }
 
 
@@ -128,9 +130,15 @@ class TurnContext:
     ranking: list[tuple[str, float]] = field(default_factory=list)
     entities: Mapping[str, list[Any]] = field(default_factory=dict)
     part_intents: list[str] = field(default_factory=list)
-    sentiment: float | None = None
-    frustration: float | None = None
+    parts: list[Any] = field(default_factory=list)  # steps.understand.RequestPart, one a clause
+    sentiment: float | None = None  # polarity, -1 .. 1
+    upset: float | None = None  # 0 .. 1, the sentiment model's escalation signal
+    emotions: dict[str, float] = field(default_factory=dict)
+    emotion: str | None = None
     handled: bool = False  # a flow or an answer took care of this message
+    # Requests the AI finished this turn (a flow completed, an answer given), by intent; a flow's
+    # is the flow's name, which the default flows share with their intent.
+    served_intents: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     scores: dict[str, float] = field(default_factory=dict)
     decision: RoutingDecision | None = None

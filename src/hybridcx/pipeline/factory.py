@@ -12,7 +12,9 @@ from hybridcx.pipeline.steps.assess import (
     SentimentScorer,
     SentimentStep,
 )
+from hybridcx.pipeline.steps.clarify import ClarifyAnswerStep, ClarifyQuestionStep
 from hybridcx.pipeline.steps.flow import FlowStep
+from hybridcx.pipeline.steps.multi import MultiRequestStep
 from hybridcx.pipeline.steps.payment_guard import PaymentDataGuard
 from hybridcx.pipeline.steps.responder import ResponderStep
 from hybridcx.pipeline.steps.routing import RoutingPolicyStep
@@ -44,6 +46,7 @@ def build_pipeline(
     ]
     if understander is not None:
         steps.append(UnderstandStep(understander))
+        steps.append(ClarifyAnswerStep())
         steps.append(
             CustomerRequestIntentRule(
                 policy.customer_request_intents, confidence_threshold=policy.confidence_threshold
@@ -52,14 +55,28 @@ def build_pipeline(
     if sentiment is not None:
         steps.append(SentimentStep(sentiment, policy.sentiment))
     steps.append(LegalComplianceRule(policy.legal_compliance_patterns))
+    automated = automated_intents(policy, flows)
     if understander is not None:
         steps.append(
-            ComplexityStep(policy.complexity, high_value_lifetime=policy.high_value_lifetime)
+            ComplexityStep(
+                policy.complexity,
+                high_value_lifetime=policy.high_value_lifetime,
+                automated=automated,
+            )
         )
+        if flows is not None:
+            steps.append(MultiRequestStep(automated))
     steps.append(VipRule())
     rules = policy.compliance.rules
     steps.append(ComplianceRuleStep(rules, confidence_threshold=policy.confidence_threshold))
     if flows is not None and understander is not None:
+        steps.append(
+            ClarifyQuestionStep(
+                policy.clarify,
+                smalltalk=policy.smalltalk,
+                person_intents=policy.customer_request_intents,
+            )
+        )
         approvals = policy.compliance.approvals
         limits = {
             "refund_over": approvals.refund_over,
@@ -83,3 +100,13 @@ def build_pipeline(
         DisclosureStep(rules),
     ]
     return Pipeline(steps)
+
+
+def automated_intents(policy: RoutingPolicy, flows: FlowsFile | None) -> frozenset[str]:
+    """Intents the AI serves itself: a flow, a knowledge article or small talk, unless the
+    policy gives them to people."""
+    if flows is None:
+        return frozenset()
+    served = {i for flow in flows.flows.values() for i in flow.intents}
+    served |= set(flows.faq_intents) | set(policy.smalltalk)
+    return frozenset(served - set(policy.human_intents) - set(policy.customer_request_intents))

@@ -28,10 +28,20 @@ class QueuePriority(BaseModel):
 class SentimentPolicy(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    negative_below: float = Field(
-        default=-0.6, ge=-1.0, le=1.0, description="VADER compound score."
+    negative_below: float | None = Field(
+        default=None,
+        ge=-1.0,
+        le=1.0,
+        description="Also escalate a message whose polarity (P(positive) - P(negative)) is at or "
+        "below this; off by default: a plainly negative message (a late parcel) is not upset.",
     )
-    frustration_above: float = Field(default=0.6, ge=0.0, le=1.0)
+    frustration_above: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Escalate when the upset signal (0-1) is at or above this; default: the "
+        "sentiment model's own threshold, picked on dev data for precision 0.6.",
+    )
     trend_drop: float = Field(
         default=0.8, ge=0.0, le=2.0, description="Worsening over recent messages."
     )
@@ -45,6 +55,21 @@ class ComplexityPolicy(BaseModel):
     long_message_chars: int = Field(default=400, ge=50)
     repeat_contacts: int = Field(default=2, ge=1, description="Other conversations in 7 days.")
     second_intent_min: float = Field(default=0.2, ge=0.0, le=1.0)
+
+
+class ClarifyPolicy(BaseModel):
+    """When the top two intents are this close, the AI asks which one was meant instead of
+    guessing (a wrong flow costs more than one question)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    # Ask when P(first) - P(second) is below this ...
+    margin: float = Field(default=0.3, ge=0.0, le=1.0)
+    # ... and the two together are at least this likely (the message is about one of them).
+    min_combined: float = Field(default=0.6, ge=0.0, le=1.0)
+    # How the question names each intent ("Track an order"); others are spelled from the name.
+    labels: dict[str, str] = Field(default_factory=dict)
 
 
 class EmailPolicy(BaseModel):
@@ -129,6 +154,7 @@ class RoutingPolicy(BaseModel):
     queue: QueuePriority = Field(default_factory=QueuePriority)
     sentiment: SentimentPolicy = Field(default_factory=SentimentPolicy)
     complexity: ComplexityPolicy = Field(default_factory=ComplexityPolicy)
+    clarify: ClarifyPolicy = Field(default_factory=ClarifyPolicy)
     # Lifetime value from which a complex contact goes to tier 3.
     high_value_lifetime: float = Field(default=10_000.0, ge=0)
     # Legal threats, regulator complaints, data-protection requests (regular expressions).

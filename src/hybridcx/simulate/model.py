@@ -29,6 +29,7 @@ from hybridcx.pipeline.base import (
     TurnServices,
 )
 from hybridcx.pipeline.policy import RoutingPolicy
+from hybridcx.pipeline.steps.clarify import PENDING_KEY as CLARIFY_KEY
 from hybridcx.queue.priority import priority
 from hybridcx.queue.strategy import AgentCandidate, AssignmentStrategy, QueuedWork
 from hybridcx.routing.strategy import decide
@@ -39,6 +40,11 @@ from hybridcx.simulate.traffic import Contact, Issue, Utterances
 
 MAX_TURNS = 12
 META = frozenset({"greeting", "goodbye", "thanks", "human_agent"})
+DAMAGE = (
+    "The box was crushed and the tent pole is snapped",
+    "The zip is broken and there's a tear in the side",
+    "It arrived cracked, photo: https://example.com/photo.jpg",
+)
 THANKS = ("thanks!", "thank you", "great, thanks", "thanks a lot")
 YES = ("yes", "yes please", "ok", "sure")
 SLOT_PICKS = ("1", "2", "the first one", "option 2", "3")
@@ -303,13 +309,21 @@ class Simulation:
             return self._leave(conv, resolved=False)
         if ctx.handled and conv.last_kind == "issue":
             conv.acted_intent = ctx.intent
+        # Several requests in one message, served one after the other: each finished request
+        # is judged by the customer as it completes.
+        multi = bool(ctx.scores.get("multi_request"))
+        if multi:
+            self._served(conv, ctx.served_intents)
         flow = conv.ai_state.get("flow")
         if flow:
             if rng.random() < cfg.drop_off_share:
                 return self._leave(conv, resolved=False)
             return self._answer_flow(conv, FlowState.from_dict(flow)), "answer"
+        question = conv.ai_state.get(CLARIFY_KEY)
+        if question:
+            return self._answer_clarify(conv, question)
         understood = True
-        if ctx.handled and conv.last_kind in ("issue", "answer") and conv.pending:
+        if ctx.handled and conv.last_kind in ("issue", "answer") and conv.pending and not multi:
             done = self._addressed(conv)
             if done is None:
                 understood = False  # the AI answered something the customer did not ask
@@ -334,6 +348,31 @@ class Simulation:
                 return other, "issue"
         if u < cfg.rephrase_share + cfg.ask_agent_share:
             return rng.choice(("agent", "Can I talk to a person please?", "human")), "issue"
+        return self._leave(conv, resolved=False)
+
+    def _served(self, conv: SimConversation, intents: Iterable[str]) -> None:
+        for intent in intents:
+            done = next((i for i in conv.pending if i.label == intent), None)
+            if done is not None:
+                conv.pending.remove(done)
+                conv.ai_resolved_issues += 1
+
+    def _answer_clarify(
+        self, conv: SimConversation, question: dict[str, Any]
+    ) -> tuple[str, str] | None:
+        """The customer picks the option that is what they meant (its button), else rephrases
+        or asks for a person as when the AI could not help."""
+        wanted = {i.label for i in conv.pending}
+        for option, label in zip(question["options"], question["labels"], strict=False):
+            if option in wanted:
+                return label, "issue"
+        u = conv.rng.random()
+        if u < self.config.rephrase_share and conv.pending:
+            other = self._rephrase(conv, conv.pending[0])
+            if other is not None:
+                return other, "issue"
+        if u < self.config.rephrase_share + self.config.ask_agent_share:
+            return "agent", "issue"
         return self._leave(conv, resolved=False)
 
     def _addressed(self, conv: SimConversation) -> Issue | None:
@@ -364,6 +403,10 @@ class Simulation:
             )
         if step.collect == "code":
             return self.backend.codes.get(contact.email, self.backend.next_code)
+        if step.collect == "damage":
+            return rng.choice(DAMAGE)
+        if step.collect == "remedy":
+            return rng.choice(("Replacement", "Refund", "a refund please", "replace it"))
         if step.collect == "slot":
             options = len(state.slots.get("options") or []) or 1
             picks = [p for p in SLOT_PICKS if not p[-1].isdigit() or int(p[-1]) <= options]

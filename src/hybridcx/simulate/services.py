@@ -56,7 +56,7 @@ class CachedSentiment:
         self.inner = inner
         self.cache: dict[str, SentimentScore] = {}
 
-    def score(self, text: str) -> SentimentScore:
+    def score(self, text: str, *, embedding: Any = None) -> SentimentScore:
         found = self.cache.get(text)
         if found is None:
             found = self.cache[text] = self.inner.score(text)

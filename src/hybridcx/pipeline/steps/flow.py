@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,7 @@ from hybridcx.flows.engine import (
 )
 from hybridcx.flows.spec import FlowsFile
 from hybridcx.pipeline.base import Reply, TurnContext
+from hybridcx.pipeline.steps.multi import PENDING_REQUESTS_KEY, SEQUENCE_KEY
 
 _WORDS = re.compile(r"[^\W\d_]{2,}")
 # Reasons that take a conversation away from the AI at once: no flow runs on such a turn.
@@ -61,10 +63,12 @@ class FlowStep:
         self.limits = dict(limits or {})
 
     async def __call__(self, ctx: TurnContext) -> None:
-        if ctx.text is None or ctx.with_humans:
-            return
+        if ctx.text is None or ctx.with_humans or ctx.handled:
+            return  # an earlier step (a clarifying question) already dealt with this message
         if ESCALATING & set(ctx.reasons):
             ctx.ai_state.pop("flow", None)  # a person takes over; the flow is dropped
+            ctx.ai_state.pop(PENDING_REQUESTS_KEY, None)
+            ctx.ai_state.pop(SEQUENCE_KEY, None)
             return
         if ctx.safety_flags:
             return  # an adversarial turn never advances a flow (the safety guard answered)
@@ -83,15 +87,45 @@ class FlowStep:
         outcome: FlowOutcome | None
         if active:
             outcome = await self._continue(ctx, engine, FlowState.from_dict(active), turn)
+        elif ctx.scores.get("requests"):
+            outcome = None  # several requests in one message: served in order below
         else:
             outcome = await self._start(ctx, engine, turn)
         if outcome is not None:
             self._apply(ctx, outcome)
+        if ctx.ai_state.get(SEQUENCE_KEY):
+            await self._next_requests(ctx, engine, turn)
         if turn.verified_by_code:
             ctx.ai_state["identity_verified"] = "one_time_code"
         ctx.action_requests.extend(turn.requests)
         if not ctx.handled:
             ctx.ai_state["failures"] = failures_before + 1  # once per turn, however it failed
+
+    async def _next_requests(self, ctx: TurnContext, engine: FlowEngine, turn: FlowTurn) -> None:
+        """Several requests in one message (steps.multi): when one is done, start the next."""
+        ctx.scores["multi_request"] = 1.0
+        pending: list[dict[str, Any]] = ctx.ai_state.get(PENDING_REQUESTS_KEY) or []
+        first_turn = bool(ctx.scores.get("requests"))
+        if first_turn:
+            ctx.handled = True  # nothing served yet: start with the first part
+        while ctx.handled and not ctx.ai_state.get("flow") and pending:
+            request = pending.pop(0)
+            ctx.intent, ctx.confidence = request["intent"], float(request["confidence"])
+            if ctx.served_intents or not first_turn:
+                ctx.replies.append(Reply("ai", "Now, your other request."))
+            ctx.handled = False
+            part = replace(turn, text=str(request["text"]))
+            outcome = await self._start(ctx, engine, part, text=str(request["text"]))
+            if outcome is not None:
+                self._apply(ctx, outcome)
+            if not ctx.handled:
+                ctx.add_reason("complex")  # a part the AI could not serve after all
+        if pending:
+            ctx.ai_state[PENDING_REQUESTS_KEY] = pending
+        else:
+            ctx.ai_state.pop(PENDING_REQUESTS_KEY, None)
+            if not ctx.ai_state.get("flow"):
+                ctx.ai_state.pop(SEQUENCE_KEY, None)
 
     def _confident(self, ctx: TurnContext) -> bool:
         return (
@@ -99,7 +133,7 @@ class FlowStep:
         )
 
     async def _start(
-        self, ctx: TurnContext, engine: FlowEngine, turn: FlowTurn
+        self, ctx: TurnContext, engine: FlowEngine, turn: FlowTurn, *, text: str | None = None
     ) -> FlowOutcome | None:
         confident = self._confident(ctx)
         flow = engine.flow_for_intent(ctx.intent) if confident else None
@@ -113,10 +147,13 @@ class FlowStep:
             and ctx.intent not in self.smalltalk
         ):
             return None  # a request knowledge does not cover (the policy may send it to a person)
-        answer = await self._answer(ctx)  # knowledge may answer what the intents do not cover
+        # knowledge may answer what the intents do not cover
+        answer = await self._answer(ctx, text=text)
         if answer:
             ctx.replies.append(Reply("ai", answer))
             ctx.handled = True
+            if ctx.intent:
+                ctx.served_intents.append(ctx.intent)
         return None
 
     async def _continue(
@@ -152,15 +189,16 @@ class FlowStep:
         ctx.ai_state["failures"] = int(ctx.ai_state.get("failures", 0)) + 1
         return await engine.reprompt(state, count_attempt=True, lead="Sorry, I didn't get that. ")
 
-    async def _answer(self, ctx: TurnContext) -> str | None:
-        """Small talk, or an answer from knowledge: retrieved and cited, or the FAQ's article."""
+    async def _answer(self, ctx: TurnContext, *, text: str | None = None) -> str | None:
+        """Small talk, or an answer from knowledge: retrieved and cited, or the FAQ's article.
+        `text` is the part of the message being answered (default: all of it)."""
         intent = ctx.intent or ""
         if intent in self.smalltalk and self._confident(ctx):
             return self.smalltalk[intent]
         knowledge = ctx.services.knowledge
         if knowledge is None:
             return None
-        found = await knowledge.answer(ctx.text or "")
+        found = await knowledge.answer(text or ctx.text or "")
         if found is not None:
             ctx.knowledge_used = [{"id": i, "version": v} for i, v in found.articles]
             return f"{found.text}\n\n{_cite(found.sources)}"
@@ -175,6 +213,7 @@ class FlowStep:
 
     @staticmethod
     def _apply(ctx: TurnContext, outcome: FlowOutcome) -> None:
+        flow_before = (ctx.ai_state.get("flow") or {}).get("flow")
         for i, text in enumerate(outcome.replies):
             last = i == len(outcome.replies) - 1
             ctx.replies.append(Reply("ai", text, tuple(outcome.buttons) if last else ()))
@@ -184,6 +223,8 @@ class FlowStep:
             ctx.ai_state.pop("flow", None)
         ctx.handled = not outcome.failed
         ctx.scores["flow_failed"] = 1.0 if outcome.failed else 0.0
+        if outcome.completed and outcome.state is None and (flow_before or ctx.intent):
+            ctx.served_intents.append(str(ctx.intent if flow_before is None else flow_before))
 
 
 def _cite(sources: tuple[tuple[str, str], ...]) -> str:

@@ -38,6 +38,7 @@ def build_handoff(
         "intent": decision.intent,
         "confidence": decision.confidence,
         "sentiment": decision.sentiment,
+        "emotion": decision.emotion,
         "summary": summarize(customer, decision, transcript, channel=channel, said=said),
         "transcript": [{"author": line.author, "text": line.text} for line in transcript],
     }
@@ -59,7 +60,7 @@ def summarize(
     flag_text = f" [{', '.join(flags)}]" if flags else ""
     lines = [line.text for line in transcript if line.author == "customer"]
     first, count = said if said is not None else (lines[0] if lines else "", len(lines))
-    why = "; ".join(REASON_TEXT.get(r, r) for r in decision.reasons) or "routed to a person"
+    why = "; ".join(_reason_text(r, decision) for r in decision.reasons) or "routed to a person"
     parts = [f"{who} <{contact}>{flag_text}, {identity}, via {channel}.", f"Why: {why}."]
     if decision.intent:
         parts.append(f"Intent: {decision.intent}.")
@@ -70,6 +71,13 @@ def summarize(
     else:
         parts.append("The customer has not written yet.")
     return " ".join(parts)
+
+
+def _reason_text(reason: str, decision: RoutingDecision) -> str:
+    text = REASON_TEXT.get(reason, reason)
+    if reason == "negative_sentiment" and decision.emotion:
+        text = f"{text} ({decision.emotion})"
+    return text
 
 
 def _clip(text: str, limit: int = 160) -> str:

@@ -43,13 +43,21 @@ class RoutingPolicyStep:
             intent=ctx.intent,
             confidence=ctx.confidence,
             sentiment=ctx.sentiment,
+            emotion=ctx.emotion,
             thresholds={
                 "confidence": policy.confidence_threshold,
-                "negative_sentiment": policy.sentiment.negative_below,
-                "frustration": policy.sentiment.frustration_above,
+                "negative_sentiment": _off(policy.sentiment.negative_below, -1.0),
+                "upset": ctx.scores.get(
+                    "upset_threshold", _off(policy.sentiment.frustration_above, 1.0)
+                ),
                 "sentiment_trend_drop": policy.sentiment.trend_drop,
                 "complexity": policy.complexity.threshold,
                 "high_value_lifetime": policy.high_value_lifetime,
                 "max_ai_failures": float(policy.max_ai_failures),
             },
         )
+
+
+def _off(value: float | None, never: float) -> float:
+    """A threshold that is switched off, as the value that never triggers."""
+    return never if value is None else value

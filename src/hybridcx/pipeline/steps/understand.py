@@ -11,6 +11,15 @@ from hybridcx.pipeline.base import TurnContext
 
 
 @dataclass(frozen=True)
+class RequestPart:
+    """One clause of a message that may hold several requests, classified on its own."""
+
+    text: str
+    intent: str | None  # None when out of scope
+    confidence: float
+
+
+@dataclass(frozen=True)
 class Understanding:
     intent: str | None
     confidence: float
@@ -19,6 +28,8 @@ class Understanding:
     entities: Mapping[str, list[Any]] = field(default_factory=dict)
     # Distinct confident intents of the message's parts ("where is my order, and also ...").
     part_intents: list[str] = field(default_factory=list)
+    # Every part with its own reading (empty for a one-part message).
+    parts: list[RequestPart] = field(default_factory=list)
 
 
 class Understander(Protocol):
@@ -43,4 +54,5 @@ class UnderstandStep:
         ctx.ranking = list(u.ranking)
         ctx.entities = dict(u.entities)
         ctx.part_intents = list(u.part_intents)
+        ctx.parts = list(u.parts)
         ctx.scores["intent_confidence"] = ctx.confidence

@@ -569,6 +569,7 @@ export class ConversationView {
         h("dd", { text: handoff.intent || "—" }),
         h("dt", { text: "Sentiment" }),
         h("dd", { text: sentimentText(handoff.sentiment) }),
+        handoff.emotion ? [h("dt", { text: "Emotion" }), h("dd", { class: "handoff-emotion", text: handoff.emotion })] : null,
         handoff.transfer_note ? [h("dt", { text: "Transfer note" }), h("dd", { text: handoff.transfer_note })] : null,
       ),
     );
