@@ -243,21 +243,25 @@ class KnowledgeIndex:
             if per_doc.get(passage.doc_id, 0) >= max_per_doc:
                 continue
             per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
-            doc = self._docs[passage.doc_id]
-            hits.append(
-                Hit(
-                    doc_id=doc.id,
-                    passage_id=passage.id,
-                    title=doc.title,
-                    heading_path=passage.heading_path,
-                    text=passage.text,
-                    url=doc.url,
-                    score=float(fused[row]),
-                    lexical_rank=int(lex_rank[row]) if lexical[row] > 0 else None,
-                    dense_rank=int(dense_rank[row]),
-                )
-            )
+            lexical_rank = int(lex_rank[row]) if lexical[row] > 0 else None
+            hits.append(self._hit(passage, float(fused[row]), lexical_rank, int(dense_rank[row])))
         return hits
+
+    def _hit(
+        self, passage: Passage, score: float, lexical_rank: int | None, dense_rank: int | None
+    ) -> Hit:
+        doc = self._docs[passage.doc_id]
+        return Hit(
+            doc_id=doc.id,
+            passage_id=passage.id,
+            title=doc.title,
+            heading_path=passage.heading_path,
+            text=passage.text,
+            url=doc.url,
+            score=score,
+            lexical_rank=lexical_rank,
+            dense_rank=dense_rank,
+        )
 
     def bm25_scores(self, query: str) -> dict[str, float]:
         """Raw BM25 score of every passage sharing a term with the query."""
@@ -336,19 +340,8 @@ class KnowledgeIndex:
             if per_doc.get(passage.doc_id, 0) >= max_per_doc:
                 continue
             per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
-            doc = self._docs[passage.doc_id]
             hits.append(
-                Hit(
-                    doc_id=doc.id,
-                    passage_id=passage.id,
-                    title=doc.title,
-                    heading_path=passage.heading_path,
-                    text=passage.text,
-                    url=doc.url,
-                    score=float(score),
-                    lexical_rank=lex_order.get(passage.id),
-                    dense_rank=dense_order[passage.id],
-                )
+                self._hit(passage, float(score), lex_order.get(passage.id), dense_order[passage.id])
             )
         return hits
 
