@@ -31,6 +31,7 @@ from hybridcx.experiments.endpoints import router as experiments_router  # issue
 from hybridcx.fairness.endpoints import router as fairness_router  # safety9
 from hybridcx.improvement.endpoints import router as improvement_router
 from hybridcx.improvement.scheduler import retrain_schedule
+from hybridcx.integrations.endpoints import router as integrations_router  # issue 20
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
@@ -167,6 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         fairness_router,  # safety9
         improvement_router,  # issue 10: learning from human resolutions
         experiments_router,
+        integrations_router,  # issue 20: connectors to the company's systems
     ):
         app.include_router(router)
     return app

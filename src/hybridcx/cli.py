@@ -17,6 +17,7 @@ from hybridcx.config import Settings
 from hybridcx.experiments.cli import experiments_app  # issue 10
 from hybridcx.fairness.cli import fairness  # safety9
 from hybridcx.improvement.cli import register_learning_commands
+from hybridcx.integrations.cli import integrations_app  # issue 20
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
 from hybridcx.privacy.cli import keys_app, privacy_app
@@ -64,6 +65,7 @@ def _main() -> None:
 app.add_typer(experiments_app, name="experiments")  # issue 10
 app.add_typer(routing_app, name="routing")  # issue 10
 app.add_typer(quality_app, name="quality")
+app.add_typer(integrations_app, name="integrations")  # issue 20: the company's systems
 
 
 @db_app.command("upgrade")

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 import hybridcx.improvement.erasure  # noqa: E402,F401,I001
 from hybridcx.assist.llm_summary import LLMSummaryWriter
 from hybridcx.config import Settings
-from hybridcx.demo.backend import DemoBackend
 from hybridcx.improvement.config import LearningConfig
+from hybridcx.integrations.backend import WorkspaceBackend
 from hybridcx.kit.db import create_engine, session_factory
 from hybridcx.kit.debounce import Debouncer
 from hybridcx.knowledge.engine.answer import Answerer
@@ -47,8 +47,9 @@ class Runtime:
     erasure_due_days: int = 30
     retention_interval_seconds: int = 3600
     knowledge: KnowledgeService = field(default_factory=KnowledgeService)
-    # The company's systems for Tier 1 flows, per turn (shares the turn's session).
-    backend_factory: Callable[[AsyncSession, str], Any] = DemoBackend
+    # The company's systems for Tier 1 flows, per turn (shares the turn's session): the
+    # workspace's connector that serves flows (issue 20), else the demo company's tables.
+    backend_factory: Callable[[AsyncSession, str], Any] = WorkspaceBackend
     # Channel adapters (hybridcx.channels) read their provider settings (Twilio, SMTP) here.
     settings: Settings | None = None
     # issue 10: the model the server answers with (follows the registry) and the loop's settings

@@ -52,6 +52,7 @@ class Perm(StrEnum):
     EXPERIMENTS_MANAGE = "experiments.manage"  # list, start, read, stop, roll back
     TRAINING_READ = "training.read"  # training examples, discovered intents, the model registry
     MODELS_MANAGE = "models.manage"  # review examples and clusters, retrain, roll back a model
+    INTEGRATIONS_MANAGE = "integrations.manage"  # connectors to the company's systems (issue 20)
 
 
 _AGENT = {
@@ -91,7 +92,7 @@ _SUPERVISOR |= {
     Perm.EXPERIMENTS_MANAGE,
     Perm.TRAINING_READ,
 }
-_ADMIN |= _SUPERVISOR | {Perm.MODELS_MANAGE}
+_ADMIN |= _SUPERVISOR | {Perm.MODELS_MANAGE, Perm.INTEGRATIONS_MANAGE}
 _AUDITOR |= {Perm.COMPLIANCE_READ}
 
 GRANTS: dict[str, frozenset[Perm]] = {
@@ -147,6 +148,7 @@ AnalyticsReader = Annotated[StaffPrincipal, Depends(require(Perm.ANALYTICS_READ)
 QualityReader = Annotated[StaffPrincipal, Depends(require(Perm.QUALITY_CONVERSATION))]
 AuditReader = Annotated[StaffPrincipal, Depends(require(Perm.AUDIT_READ))]
 WebhookManager = Annotated[StaffPrincipal, Depends(require(Perm.WEBHOOKS_MANAGE))]
+IntegrationManager = Annotated[StaffPrincipal, Depends(require(Perm.INTEGRATIONS_MANAGE))]
 OutboxReader = Annotated[StaffPrincipal, Depends(require(Perm.DEMO_OUTBOX))]
 
 ConversationSupervisor = Annotated[StaffPrincipal, Depends(require(Perm.CONVERSATIONS_SUPERVISE))]

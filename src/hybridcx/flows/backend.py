@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
+from hybridcx.kit.errors import AppError
+
 
 @dataclass(frozen=True)
 class Order:
@@ -39,6 +41,28 @@ class Slot:
 
 class SlotTaken(Exception):
     """The slot was booked by someone else in the meantime."""
+
+
+class BackendUnavailable(AppError):
+    """The company's system did not answer usably (timeout, refused, 5xx, circuit open).
+
+    A flow that meets it tells the customer honestly and hands the conversation to a person
+    (``hybridcx.pipeline.steps.flow``); anywhere else it is a 503 with this message."""
+
+    status_code = 503
+    code = "backend_unavailable"
+
+    def __init__(self, connector: str, detail: str) -> None:
+        super().__init__(f"The company system {connector!r} is not available: {detail}.")
+        self.connector = connector
+        self.detail = detail
+
+
+class NotSupported(BackendUnavailable):
+    """The connected system has no way to do this (for example a shop has no appointments)."""
+
+    status_code = 501
+    code = "not_supported"
 
 
 class CompanyBackend(Protocol):

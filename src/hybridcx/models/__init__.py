@@ -24,6 +24,7 @@ from hybridcx.models.erasure_request import ErasureRequest  # privacy (issue 9)
 from hybridcx.models.experiment import Experiment
 from hybridcx.models.experiment_assignment import ExperimentAssignment
 from hybridcx.models.inbox import Inbox
+from hybridcx.models.integration_connector import IntegrationConnector  # noqa: E402 (issue 20)
 
 # issue 10, learning from human resolutions
 from hybridcx.models.intent_cluster import IntentCluster
@@ -56,6 +57,7 @@ __all__ = [
     "Experiment",
     "ExperimentAssignment",
     "Inbox",
+    "IntegrationConnector",
     "IntentCluster",
     "LoginFailure",
     "Message",

@@ -150,6 +150,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "articles": "knowledge articles the company writes; no customer data",
     "experiments": "experiment definitions and aggregate results; assignments are their own store",
     "webhook_endpoints": "the workspace's subscriber URLs and signing secrets",
+    "integration_connectors": "how the company's own systems are reached (URLs, mappings) and "
+    "their API credentials, sealed; no customer data",
     "kpi_watermarks": "per-workspace progress of the KPI rollup (a sequence number)",
     "alembic_version": "the revision id of the database schema",
 }

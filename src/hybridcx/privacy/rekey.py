@@ -51,6 +51,7 @@ SEALED_COLUMNS = (
     SealedColumn("email_messages", "id", "meta"),
     SealedColumn("email_drafts", "id", "text"),
     SealedColumn("email_drafts", "id", "original_text"),
+    SealedColumn("integration_connectors", "id", "secrets"),  # issue 20: API credentials
 )
 BATCH = 500
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from hybridcx.flows.actions import ACTIONS
+from hybridcx.flows.backend import BackendUnavailable, NotSupported
 from hybridcx.flows.engine import (
     FlowEngine,
     FlowOutcome,
@@ -83,6 +84,17 @@ class FlowStep:
             limits=self.limits,
         )
         failures_before = int(ctx.ai_state.get("failures", 0))
+        try:
+            await self._run(ctx, engine, turn)
+        except BackendUnavailable as exc:
+            self._backend_down(ctx, exc)
+        if turn.verified_by_code:
+            ctx.ai_state["identity_verified"] = "one_time_code"
+        ctx.action_requests.extend(turn.requests)
+        if not ctx.handled:
+            ctx.ai_state["failures"] = failures_before + 1  # once per turn, however it failed
+
+    async def _run(self, ctx: TurnContext, engine: FlowEngine, turn: FlowTurn) -> None:
         active = ctx.ai_state.get("flow")
         outcome: FlowOutcome | None
         if active:
@@ -95,11 +107,22 @@ class FlowStep:
             self._apply(ctx, outcome)
         if ctx.ai_state.get(SEQUENCE_KEY):
             await self._next_requests(ctx, engine, turn)
-        if turn.verified_by_code:
-            ctx.ai_state["identity_verified"] = "one_time_code"
-        ctx.action_requests.extend(turn.requests)
-        if not ctx.handled:
-            ctx.ai_state["failures"] = failures_before + 1  # once per turn, however it failed
+
+    @staticmethod
+    def _backend_down(ctx: TurnContext, exc: BackendUnavailable) -> None:
+        """The company's system is down (or cannot do this): say so honestly, drop the flow
+        and hand the conversation to a person (reason ``backend_unavailable``)."""
+        ctx.ai_state.pop("flow", None)
+        ctx.ai_state.pop(PENDING_REQUESTS_KEY, None)
+        ctx.ai_state.pop(SEQUENCE_KEY, None)
+        if isinstance(exc, NotSupported):
+            text = "I'm sorry, that's not something I can do for you here myself."
+        else:
+            text = "I'm sorry, I can't reach our systems right now to check that for you."
+        ctx.replies.append(Reply("ai", text))
+        ctx.handled = False
+        ctx.scores["backend_unavailable"] = 1.0
+        ctx.add_reason("backend_unavailable")
 
     async def _next_requests(self, ctx: TurnContext, engine: FlowEngine, turn: FlowTurn) -> None:
         """Several requests in one message (steps.multi): when one is done, start the next."""

@@ -18,6 +18,7 @@ REASON_TEXT = {
     "human_intent": "a topic our team handles",
     "legal_compliance": "legal or compliance topic",
     "high_value": "high-value customer",
+    "backend_unavailable": "the company's system did not answer (the AI could not look it up)",
 }
 
 

@@ -84,6 +84,10 @@ HANDOFF_TEXT = {
     "suspicious_input": (
         "I can't continue with this here, so I'm passing the conversation to a member of our team."
     ),
+    "backend_unavailable": (
+        "I'm connecting you with a member of our team who can look into it; "
+        "they'll see everything so far."
+    ),
 }
 HANDOFF_TEXT_ORDER = (
     "customer_request",
@@ -95,6 +99,7 @@ HANDOFF_TEXT_ORDER = (
     "repeated_failure",
     "human_intent",
     "complex",
+    "backend_unavailable",
     "low_confidence",
 )
 

@@ -1,0 +1,1 @@
+"""Connecting the company's own systems (issue 20): connectors behind ``CompanyBackend``."""

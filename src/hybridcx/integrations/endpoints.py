@@ -1,0 +1,233 @@
+"""``/api/v1/integrations``: a workspace's connectors to the company's systems (admins), their
+read-only checks, and the signed webhooks those systems send back."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from hybridcx.audit import record as audit
+from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.permissions import IntegrationManager
+from hybridcx.customers.repository import find_customer_by_email, to_e164
+from hybridcx.integrations import service
+from hybridcx.integrations.kinds import KINDS, ConnectorError, Probe
+from hybridcx.integrations.shopify import verify_webhook
+from hybridcx.kit.db import transaction
+from hybridcx.kit.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthorized
+from hybridcx.kit.ids import utcnow
+from hybridcx.models import IntegrationConnector
+
+log = structlog.get_logger(__name__)
+router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
+MAX_WEBHOOK_BYTES = 512 * 1024
+
+
+class ConnectorWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(max_length=32, description=f"One of {', '.join(KINDS)}.")
+    settings: dict[str, Any] = Field(
+        description="What is not secret: for http the `mapping`, for shopify the `shop`."
+    )
+    secrets: dict[str, str] | None = Field(
+        default=None,
+        description="Credentials, sealed at rest and never returned. Left out: kept as they "
+        'are; a key set to "" is removed.',
+    )
+    serves_flows: bool = Field(
+        default=False, description="This connector answers the Tier 1 flows (one per workspace)."
+    )
+
+
+class ConnectorRead(BaseModel):
+    name: str
+    kind: str
+    settings: dict[str, Any]
+    secrets_set: list[str] = Field(description="Which secrets are stored (never their values).")
+    serves_flows: bool
+    created_at: str | None
+    updated_at: str | None
+
+
+class KindRead(BaseModel):
+    name: str
+    description: str
+
+
+class ConnectorList(BaseModel):
+    items: list[ConnectorRead]
+    kinds: list[KindRead]
+
+
+class CheckRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(default="test@example.com", description="A customer to look up.")
+    order: str = Field(default="1001", max_length=64, description="An order number to look up.")
+
+
+class CheckRead(BaseModel):
+    name: str
+    ok: bool
+    detail: str
+
+
+class CheckList(BaseModel):
+    ok: bool
+    checks: list[CheckRead]
+
+
+async def _connector(session: Any, workspace_id: str, name: str) -> IntegrationConnector:
+    row = await service.connector(session, workspace_id, name)
+    if row is None:
+        raise NotFound(f"No connector {name!r} in this workspace.")
+    return row
+
+
+@router.get("", response_model=ConnectorList)
+async def list_connectors(staff: IntegrationManager, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        rows = await service.connectors(session, staff.workspace_id)
+        return {
+            "items": [service.public(r) for r in rows],
+            "kinds": [{"name": k.name, "description": k.description} for k in KINDS.values()],
+        }
+
+
+@router.put("/{name}", response_model=ConnectorRead)
+async def put_connector(
+    name: str, body: ConnectorWrite, staff: IntegrationManager, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Create or replace a connector. The settings are validated now (a mapping with a typo
+    is a 422 that names the place); the secrets are sealed with the workspace's key ring."""
+    async with transaction(runtime.sessions) as session:
+        try:
+            row = await service.save(
+                session,
+                staff.workspace_id,
+                name,
+                kind_name=body.kind,
+                settings=body.settings,
+                secrets=body.secrets,
+                serves_flows=body.serves_flows,
+            )
+        except ConnectorError as exc:
+            raise InvalidInput(str(exc)) from None
+        audit(
+            session,
+            action="integration.saved",
+            actor=staff,
+            target_type="integration",
+            target_id=row.id,
+            details={
+                "name": name,
+                "kind": body.kind,
+                "serves_flows": body.serves_flows,
+                "secrets_changed": sorted(body.secrets or {}),  # names only
+            },
+        )
+        return service.public(row)
+
+
+@router.get("/{name}", response_model=ConnectorRead)
+async def get_connector(
+    name: str, staff: IntegrationManager, runtime: RuntimeDep
+) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        return service.public(await _connector(session, staff.workspace_id, name))
+
+
+@router.delete("/{name}", status_code=204, response_class=Response)
+async def delete_connector(name: str, staff: IntegrationManager, runtime: RuntimeDep) -> Response:
+    async with transaction(runtime.sessions) as session:
+        row = await _connector(session, staff.workspace_id, name)
+        await session.delete(row)
+        audit(
+            session,
+            action="integration.deleted",
+            actor=staff,
+            target_type="integration",
+            target_id=row.id,
+            details={"name": name, "kind": row.kind},
+        )
+    return Response(status_code=204)
+
+
+@router.post("/{name}/test", response_model=CheckList)
+async def test_connector(
+    name: str, staff: IntegrationManager, runtime: RuntimeDep, body: CheckRequest | None = None
+) -> dict[str, Any]:
+    """Read-only calls against the live system (as ``hybridcx integrations test``)."""
+    probe = body or CheckRequest()
+    async with runtime.sessions() as session:
+        row = await _connector(session, staff.workspace_id, name)
+    checks = await service.check(row, Probe(str(probe.email), probe.order, utcnow()))
+    return {"ok": all(c.ok for c in checks), "checks": [c.to_dict() for c in checks]}
+
+
+@router.post("/hooks/{connector_id}/shopify", include_in_schema=True)
+async def shopify_webhook(
+    connector_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    hmac_header: Annotated[str | None, Header(alias="X-Shopify-Hmac-Sha256")] = None,
+    topic: Annotated[str | None, Header(alias="X-Shopify-Topic")] = None,
+) -> dict[str, Any]:
+    """A Shopify webhook for this connector, signed with the connector's ``webhook_secret``.
+    ``customers/update`` brings the customer's name and phone into the hybridcx customer with
+    the same email (Shopify wins for these fields); other topics are acknowledged."""
+    body = await request.body()
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise PayloadTooLarge("Webhook body over 512 KiB.")
+    async with transaction(runtime.sessions) as session:
+        row = await session.get(IntegrationConnector, connector_id[:36])
+        secret = (row.secrets or {}).get("webhook_secret", "") if row is not None else ""
+        if row is None or row.kind != "shopify" or not verify_webhook(secret, body, hmac_header):
+            # one answer for "no such connector" and "bad signature": nothing to probe
+            raise Unauthorized("Webhook signature does not match.")
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            raise InvalidInput("Webhook body is not JSON.") from None
+        updated = False
+        if topic == "customers/update" and isinstance(payload, dict):
+            updated = await _shopify_customer_update(session, row, payload)
+        log.info("integration.webhook", connector=row.name, topic=topic, updated=updated)
+        return {"ok": True, "topic": topic, "customer_updated": updated}
+
+
+async def _shopify_customer_update(
+    session: Any, row: IntegrationConnector, payload: dict[str, Any]
+) -> bool:
+    email = str(payload.get("email") or "").strip()
+    if not email:
+        return False
+    customer = await find_customer_by_email(session, row.workspace_id, email)
+    if customer is None:
+        return False  # Shopify's customers are not copied in; only known ones are kept in step
+    changed: list[str] = []
+    name = " ".join(str(payload.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
+    if name and name[:200] != customer.name:
+        customer.name = name[:200]
+        changed.append("name")
+    phone = to_e164(str(payload.get("phone") or "")) if payload.get("phone") else None
+    if phone and phone != customer.phone:
+        customer.phone = phone
+        changed.append("phone")
+    if changed:
+        audit(
+            session,
+            action="customer.updated",
+            actor_type="integration",
+            actor_id=row.name,
+            workspace_id=row.workspace_id,
+            target_type="customer",
+            target_id=customer.id,
+            details={"fields": changed, "source": "shopify"},
+        )
+    return bool(changed)

@@ -1,0 +1,187 @@
+"""The registry of connector kinds: what settings and secrets each takes, how it is built, and
+which read-only calls check it (``hybridcx integrations test``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hybridcx.flows.backend import BackendUnavailable, NotSupported
+from hybridcx.integrations.http_backend import READ_ONLY, HttpBackend, MappingError, parse_mapping
+from hybridcx.integrations.shopify import API_VERSION, ShopifyBackend
+
+
+class ConnectorError(ValueError):
+    """A connector's configuration is not usable; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the read-only checks look up: a customer's email and an order number."""
+
+    email: str
+    order: str
+    now: datetime
+
+
+@dataclass(frozen=True)
+class ConnectorKind:
+    name: str
+    description: str
+    # (settings) -> the normalised settings; raises ConnectorError
+    validate: Callable[[Mapping[str, Any]], dict[str, Any]]
+    # (settings) -> the secrets it needs, and those it may take
+    secrets: Callable[[Mapping[str, Any]], tuple[tuple[str, ...], tuple[str, ...]]]
+    build: Callable[[str, Mapping[str, Any], Mapping[str, str]], Any]
+    checks: Callable[[Any, Probe], Awaitable[list[Check]]]
+    serves_flows: bool = True  # can answer the Tier 1 flows (CompanyBackend)
+
+
+async def _check(name: str, call: Callable[[], Awaitable[Any]], say: Callable[[Any], str]) -> Check:
+    try:
+        return Check(name, True, say(await call()))
+    except NotSupported as exc:
+        return Check(name, True, f"not supported by this system ({exc.detail})")
+    except BackendUnavailable as exc:
+        return Check(name, False, exc.detail)
+
+
+def _count(what: str) -> Callable[[Any], str]:
+    return lambda found: f"{len(found)} {what} found"
+
+
+def _found(what: str) -> Callable[[Any], str]:
+    return lambda found: f"{what} found" if found else f"answered: no such {what}"
+
+
+# ---- the no-code HTTP backend -------------------------------------------------------------------
+
+
+def _http_validate(settings: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(settings) - {"mapping"})
+    if unknown:
+        raise ConnectorError(f"http connector settings take only 'mapping', not {unknown}")
+    try:
+        parse_mapping(settings.get("mapping"))
+    except MappingError as exc:
+        raise ConnectorError(str(exc)) from None
+    return {"mapping": dict(settings["mapping"])}
+
+
+def _http_secrets(settings: Mapping[str, Any]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    mapping = parse_mapping(settings.get("mapping"))
+    return mapping.spec.auth.secret_names(), ()
+
+
+def _http_build(name: str, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> HttpBackend:
+    return HttpBackend(name, parse_mapping(settings["mapping"]), secrets)
+
+
+async def _http_checks(backend: HttpBackend, probe: Probe) -> list[Check]:
+    calls: dict[str, tuple[Callable[[], Awaitable[Any]], Callable[[Any], str]]] = {
+        "find_customer": (lambda: backend.find_customer(probe.email), _found("customer")),
+        "orders_for": (lambda: backend.orders_for(probe.email), _count("orders")),
+        "order": (lambda: backend.order(probe.order), _found("order")),
+        "account_for": (lambda: backend.account_for(probe.email), _found("account")),
+        "free_slots": (lambda: backend.free_slots(after=probe.now, limit=3), _count("free slots")),
+    }
+    checks = []
+    for operation in READ_ONLY:
+        if not backend.supports(operation):
+            checks.append(Check(operation, True, "not mapped (the flows that need it hand off)"))
+            continue
+        call, say = calls[operation]
+        checks.append(await _check(operation, call, say))
+    writes = [op for op in backend.mapping.operations if op not in READ_ONLY]
+    if writes:
+        checks.append(Check("writes", True, f"mapped, not called by a test: {', '.join(writes)}"))
+    return checks
+
+
+# ---- Shopify -----------------------------------------------------------------------------------
+
+
+class ShopifySettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    shop: str = Field(
+        min_length=1,
+        max_length=300,
+        description="the shop's name (acme), domain (acme.myshopify.com) or origin URL",
+    )
+    api_version: str = Field(default=API_VERSION, pattern=r"^\d{4}-\d{2}$")
+    timeout_seconds: float = Field(default=5, gt=0, le=30)
+
+
+def _shopify_validate(settings: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return ShopifySettings.model_validate(dict(settings)).model_dump()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConnectorError(f"shopify settings: {problems}") from None
+
+
+def _shopify_build(
+    name: str, settings: Mapping[str, Any], secrets: Mapping[str, str]
+) -> ShopifyBackend:
+    return ShopifyBackend(
+        name,
+        str(settings["shop"]),
+        secrets["access_token"],
+        api_version=str(settings.get("api_version") or API_VERSION),
+        timeout_seconds=float(settings.get("timeout_seconds") or 5),
+    )
+
+
+async def _shopify_checks(backend: ShopifyBackend, probe: Probe) -> list[Check]:
+    return [
+        await _check("shop", backend.shop, lambda shop: f"shop {shop.get('name', '?')!r}"),
+        await _check(
+            "find_customer", lambda: backend.find_customer(probe.email), _found("customer")
+        ),
+        await _check("orders_for", lambda: backend.orders_for(probe.email), _count("orders")),
+        await _check("order", lambda: backend.order(probe.order), _found("order")),
+    ]
+
+
+KINDS: dict[str, ConnectorKind] = {
+    "http": ConnectorKind(
+        name="http",
+        description="the company's own REST API, through a no-code YAML mapping",
+        validate=_http_validate,
+        secrets=_http_secrets,
+        build=_http_build,
+        checks=_http_checks,
+    ),
+    "shopify": ConnectorKind(
+        name="shopify",
+        description="a Shopify store: orders, fulfillments and tracking, customers",
+        validate=_shopify_validate,
+        secrets=lambda _settings: (("access_token",), ("webhook_secret",)),
+        build=_shopify_build,
+        checks=_shopify_checks,
+    ),
+}
+
+
+def kind(name: str) -> ConnectorKind:
+    try:
+        return KINDS[name]
+    except KeyError:
+        raise ConnectorError(
+            f"unknown connector kind {name!r}; use one of {', '.join(KINDS)}"
+        ) from None

@@ -1,0 +1,160 @@
+"""Saving, reading and checking a workspace's connectors, and building the one that serves the
+flows. Secrets go in sealed and never come out of here except into a connector."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.integrations.kinds import Check, ConnectorError, Probe, kind
+from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.time import iso
+from hybridcx.models import IntegrationConnector
+
+NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_SECRET_CHARS = 4000
+
+
+async def connectors(session: AsyncSession, workspace_id: str) -> list[IntegrationConnector]:
+    rows = await session.execute(
+        select(IntegrationConnector)
+        .where(IntegrationConnector.workspace_id == workspace_id)
+        .order_by(IntegrationConnector.name)
+    )
+    return list(rows.scalars())
+
+
+async def connector(
+    session: AsyncSession, workspace_id: str, name: str
+) -> IntegrationConnector | None:
+    rows = await session.execute(
+        select(IntegrationConnector).where(
+            IntegrationConnector.workspace_id == workspace_id, IntegrationConnector.name == name
+        )
+    )
+    return rows.scalars().first()
+
+
+async def flow_connector(session: AsyncSession, workspace_id: str) -> IntegrationConnector | None:
+    """The connector that answers the workspace's flows, if one does."""
+    rows = await session.execute(
+        select(IntegrationConnector)
+        .where(
+            IntegrationConnector.workspace_id == workspace_id,
+            IntegrationConnector.serves_flows.is_(True),
+        )
+        .limit(1)
+    )
+    return rows.scalars().first()
+
+
+def public(row: IntegrationConnector) -> dict[str, Any]:
+    """What the API and the CLI show: never a secret, only which secrets are set."""
+    return {
+        "name": row.name,
+        "kind": row.kind,
+        "settings": dict(row.settings or {}),
+        "secrets_set": sorted((row.secrets or {}).keys()),
+        "serves_flows": row.serves_flows,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+async def save(
+    session: AsyncSession,
+    workspace_id: str,
+    name: str,
+    *,
+    kind_name: str,
+    settings: Mapping[str, Any],
+    secrets: Mapping[str, str] | None,
+    serves_flows: bool,
+) -> IntegrationConnector:
+    """Create or replace a connector. ``secrets=None`` keeps the stored ones; a secret given
+    as "" is removed. Raises ConnectorError with a message for the admin."""
+    if not NAME.match(name):
+        raise ConnectorError(
+            "a connector name is 1-64 lower-case letters, digits, '-' or '_' (e.g. shop)"
+        )
+    spec = kind(kind_name)
+    clean = spec.validate(settings)
+    row = await connector(session, workspace_id, name)
+    stored: dict[str, str] = dict(row.secrets or {}) if row is not None else {}
+    if row is not None and row.kind != kind_name:
+        stored = {}  # another system: the old credentials mean nothing to it
+    for key, value in (secrets or {}).items():
+        if not isinstance(value, str) or len(value) > MAX_SECRET_CHARS:
+            raise ConnectorError(f"secret {key!r} must be text of at most {MAX_SECRET_CHARS} chars")
+        if value == "":
+            stored.pop(key, None)
+        else:
+            stored[key] = value
+    required, optional = spec.secrets(clean)
+    missing = [s for s in required if s not in stored]
+    if missing:
+        raise ConnectorError(f"{kind_name} connector {name!r} needs the secrets {missing}")
+    unknown = sorted(set(stored) - set(required) - set(optional))
+    if unknown:
+        raise ConnectorError(
+            f"{kind_name} connector {name!r} takes the secrets {[*required, *optional]}, "
+            f"not {unknown}"
+        )
+    if serves_flows and not spec.serves_flows:
+        raise ConnectorError(f"a {kind_name} connector cannot answer the flows")
+    now = utcnow()
+    if serves_flows:  # one system answers the flows
+        await session.execute(
+            update(IntegrationConnector)
+            .where(
+                IntegrationConnector.workspace_id == workspace_id,
+                IntegrationConnector.name != name,
+            )
+            .values(serves_flows=False, updated_at=now)
+        )
+    if row is None:
+        row = IntegrationConnector(
+            id=new_id(), workspace_id=workspace_id, name=name, created_at=now
+        )
+        session.add(row)
+    row.kind = kind_name
+    row.settings = clean
+    row.secrets = stored or None
+    row.serves_flows = serves_flows
+    row.updated_at = now
+    await session.flush()
+    return row
+
+
+# ---- built connectors, kept per process ----------------------------------------------------------
+
+# (connector id, loop) -> (updated_at, connector). A connector keeps its HTTP connections and
+# its circuit breaker across turns; a changed configuration builds a new one.
+_BUILT: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+
+def build(row: IntegrationConnector) -> Any:
+    key = (row.id, id(asyncio.get_running_loop()))
+    hit = _BUILT.get(key)
+    if hit is not None and hit[0] == row.updated_at:
+        return hit[1]
+    built = kind(row.kind).build(row.name, row.settings or {}, row.secrets or {})
+    _BUILT[key] = (row.updated_at, built)
+    return built
+
+
+async def check(row: IntegrationConnector, probe: Probe) -> list[Check]:
+    """Read-only calls against the live system: what works and what does not."""
+    try:
+        backend = kind(row.kind).build(row.name, row.settings or {}, row.secrets or {})
+    except (ConnectorError, KeyError, ValueError) as exc:
+        return [Check("configuration", False, str(exc))]
+    try:
+        return await kind(row.kind).checks(backend, probe)
+    finally:
+        await backend.aclose()
