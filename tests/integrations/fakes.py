@@ -1,0 +1,262 @@
+"""Local fakes of the company's systems, on loopback with real HTTP, that can be taken down.
+
+- ``CompanyApi``: a small company REST API of its own shape (what the no-code HTTP backend
+  maps): bearer token, ``/api/customers?email=``, ``/api/customers/{email}/orders``,
+  ``/api/orders/{number}``.
+- ``FakeShopify``: Shopify's Admin REST wire format (``/admin/api/{version}/…json`` with
+  ``X-Shopify-Access-Token``; orders with ``fulfillments``, ``customers/search.json``,
+  ``shop.json``; Shopify's error JSON on a bad token).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+Route = Callable[[str, dict[str, list[str]], dict[str, str]], tuple[int, Any]]
+
+
+@dataclass
+class FakeServer:
+    """A ThreadingHTTPServer on a free loopback port. ``stop()`` closes the socket, so the
+    next request is refused, as when the company's system is down; ``start()`` again brings
+    it back on the same port. ``delay`` makes every answer slow (a timeout)."""
+
+    route: Route
+    port: int = 0
+    delay: float = 0.0
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    _server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> FakeServer:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802
+                self._answer()
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._answer()
+
+            def _answer(self) -> None:
+                parts = urlsplit(self.path)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                fake.requests.append((self.command, self.path, headers))
+                if fake.delay:
+                    time.sleep(fake.delay)
+                status, body = fake.route(unquote(parts.path), parse_qs(parts.query), headers)
+                data = json.dumps(body).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a timeout test)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        ThreadingHTTPServer.allow_reuse_address = True
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+# ---- the company's own REST API ------------------------------------------------------------------
+
+COMPANY_TOKEN = "acme-api-token-7f3c"
+
+
+def company_api() -> FakeServer:
+    customers = {
+        "alex@example.com": {"id": "c-1", "email": "alex@example.com", "full_name": "Alex Acme"},
+        "sam@example.com": {"id": "c-2", "email": "sam@example.com", "full_name": "Sam Acme"},
+    }
+    orders = {
+        "5001": {
+            "id": "5001",
+            "state": "in_transit",
+            "created": "2026-12-01T09:00:00Z",
+            "total": "59.90",
+            "shipping": {"carrier": "DHL", "tracking": "JD0146", "eta": "2026-12-10"},
+            "customer": {"email": "alex@example.com"},
+        },
+        "5002": {
+            "id": "5002",
+            "state": "packing",
+            "created": "2026-12-03T09:00:00Z",
+            "total": "12.00",
+            "shipping": {},
+            "customer": {"email": "sam@example.com"},
+        },
+    }
+
+    def route(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, Any]:
+        if headers.get("authorization") != f"Bearer {COMPANY_TOKEN}":
+            return 401, {"error": "unauthorized"}
+        if path == "/api/customers":
+            email = (query.get("email") or [""])[0]
+            found = customers.get(email)
+            return (200, {"customer": found}) if found else (404, {"error": "no such customer"})
+        if path.startswith("/api/customers/") and path.endswith("/orders"):
+            email = path.split("/")[3]
+            mine = [o for o in orders.values() if o["customer"]["email"] == email]  # type: ignore[index]
+            return 200, {"data": {"orders": mine}}
+        if path.startswith("/api/orders/"):
+            found = orders.get(path.rsplit("/", 1)[1])
+            return (200, {"order": found}) if found else (404, {"error": "no such order"})
+        return 404, {"error": "no such route"}
+
+    return FakeServer(route)
+
+
+COMPANY_MAPPING: dict[str, Any] = {
+    "base_url": "http://127.0.0.1:1/api",  # the test puts the fake's port in
+    "timeout_seconds": 2,
+    "auth": {"type": "bearer"},
+    "operations": {
+        "find_customer": {
+            "url": "/customers",
+            "query": {"email": "{email}"},
+            "result": {"email": "$.customer.email", "name": "$.customer.full_name"},
+        },
+        "orders_for": {
+            "url": "/customers/{email}/orders",
+            "items": "$.data.orders",
+            "result": {
+                "number": "$.id",
+                "status": "$.state",
+                "placed_at": "$.created",
+                "total": "$.total",
+                "carrier": "$.shipping.carrier",
+                "tracking_number": "$.shipping.tracking",
+                "expected_delivery": "$.shipping.eta",
+            },
+            "status_map": {"in_transit": "shipped", "packing": "processing"},
+        },
+        "order": {
+            "url": "/orders/{number}",
+            "result": {
+                "number": "$.order.id",
+                "status": "$.order.state",
+                "placed_at": "$.order.created",
+                "total": "$.order.total",
+                "carrier": "$.order.shipping.carrier",
+                "tracking_number": "$.order.shipping.tracking",
+                "expected_delivery": "$.order.shipping.eta",
+                "email": "$.order.customer.email",
+            },
+            "status_map": {"in_transit": "shipped", "packing": "processing"},
+        },
+    },
+}
+
+
+def company_mapping(fake: FakeServer) -> dict[str, Any]:
+    return {**COMPANY_MAPPING, "base_url": f"{fake.url}/api"}
+
+
+# ---- Shopify -----------------------------------------------------------------------------------
+
+SHOPIFY_TOKEN = "shpat_test_0123456789abcdef"
+SHOPIFY_WEBHOOK_SECRET = "shopify-app-secret-for-webhooks"
+API = "/admin/api/2024-10"
+
+
+def _shopify_order(
+    number: int, email: str, customer_id: int, fulfillments: list[dict[str, Any]], **extra: Any
+) -> dict[str, Any]:
+    return {
+        "id": 450789469000 + number,
+        "name": f"#{number}",
+        "order_number": number,
+        "email": email,
+        "created_at": "2026-12-01T10:00:00-05:00",
+        "cancelled_at": None,
+        "financial_status": "paid",
+        "fulfillment_status": "fulfilled" if fulfillments else None,
+        "total_price": "199.00",
+        "currency": "USD",
+        "fulfillments": fulfillments,
+        "customer": {"id": customer_id, "email": email},
+        **extra,
+    }
+
+
+def fake_shopify() -> FakeServer:
+    customers = [
+        {
+            "id": 207119551,
+            "email": "alex@example.com",
+            "first_name": "Alex",
+            "last_name": "Shopper",
+            "phone": "+16135550142",
+            "orders_count": 2,
+        }
+    ]
+    orders = [
+        _shopify_order(
+            7001,
+            "alex@example.com",
+            207119551,
+            [
+                {
+                    "id": 255858046,
+                    "order_id": 450789469000 + 7001,
+                    "status": "success",
+                    "created_at": "2026-12-02T09:00:00-05:00",
+                    "updated_at": "2026-12-02T09:00:00-05:00",
+                    "tracking_company": "USPS",
+                    "tracking_number": "9400111899223817523456",
+                    "tracking_numbers": ["9400111899223817523456"],
+                    "tracking_url": "https://tools.usps.com/go/TrackConfirmAction?tLabels=9400",
+                    "shipment_status": "in_transit",
+                    "estimated_delivery_at": "2026-12-11T17:00:00-05:00",
+                }
+            ],
+        ),
+        _shopify_order(7002, "alex@example.com", 207119551, []),
+    ]
+
+    def route(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, Any]:
+        if headers.get("x-shopify-access-token") != SHOPIFY_TOKEN:
+            return 401, {
+                "errors": "[API] Invalid API key or access token (unrecognized login or wrong "
+                "password)"
+            }
+        if path == f"{API}/shop.json":
+            return 200, {"shop": {"id": 690933842, "name": "Northwind Shop", "currency": "USD"}}
+        if path == f"{API}/customers/search.json":
+            q = (query.get("query") or [""])[0]
+            email = q.removeprefix("email:")
+            return 200, {"customers": [c for c in customers if c["email"] == email]}
+        if path.startswith(f"{API}/customers/") and path.endswith("/orders.json"):
+            cid = int(path.split("/")[-2])
+            return 200, {"orders": [o for o in orders if o["customer"]["id"] == cid]}
+        if path == f"{API}/orders.json":
+            name = (query.get("name") or [""])[0]
+            found = [o for o in orders if o["name"] == name or str(o["order_number"]) == name]
+            return 200, {"orders": found}
+        return 404, {"errors": "Not Found"}
+
+    return FakeServer(route)
