@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import time
@@ -173,7 +174,8 @@ COMPANY_MAPPING: dict[str, Any] = {
 
 
 def company_mapping(fake: FakeServer) -> dict[str, Any]:
-    return {**COMPANY_MAPPING, "base_url": f"{fake.url}/api"}
+    """A fresh copy (tests change it) pointing at this fake."""
+    return {**copy.deepcopy(COMPANY_MAPPING), "base_url": f"{fake.url}/api"}
 
 
 # ---- Shopify -----------------------------------------------------------------------------------

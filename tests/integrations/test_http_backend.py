@@ -15,7 +15,12 @@ from hybridcx.flows.actions import ACTIONS
 from hybridcx.flows.backend import BackendUnavailable, NotSupported
 from hybridcx.flows.engine import FlowEngine, FlowTurn
 from hybridcx.flows.spec import load_flows
-from hybridcx.integrations.http_backend import HttpBackend, MappingError, load_mapping, parse_mapping
+from hybridcx.integrations.http_backend import (
+    HttpBackend,
+    MappingError,
+    load_mapping,
+    parse_mapping,
+)
 from hybridcx.integrations.resilience import CircuitBreaker
 from tests.integrations.fakes import COMPANY_TOKEN, FakeServer, company_api, company_mapping
 

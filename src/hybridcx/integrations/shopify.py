@@ -90,8 +90,8 @@ def order_from_shopify(data: Mapping[str, Any]) -> tuple[Order, str]:
         when = latest.get("estimated_delivery_at")
         if status == "delivered":
             when = latest.get("delivered_at") or latest.get("updated_at")
-        eta_at = _naive_utc(when) if when else None
-        eta = eta_at.date() if eta_at else None
+        # the date as the shop wrote it (its own time zone), which is the customer's day
+        eta = datetime.fromisoformat(when).date() if when else None
     number = str(data.get("order_number") or str(data.get("name") or "").lstrip("#"))
     email = str(data.get("email") or (data.get("customer") or {}).get("email") or "")
     order = Order(
