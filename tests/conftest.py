@@ -80,6 +80,8 @@ def server(
         experiments_check_seconds=0,
         # Quality scores are stored on resolve; tests that count them run the sweep themselves.
         quality_sweep_interval_seconds=0,
+        # Resolved conversations go to the CRM fakes when a test runs the sync itself.
+        integrations_sync_seconds=0,
         metrics_token=METRICS_TOKEN,  # operations: /metrics is off without a token
     )
     live = LiveServer(settings).start()

@@ -92,6 +92,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         access = AccessLifespan(runtime, settings)  # access9: webhook worker, audit watchers
         await access.start()
         watcher = _experiments_watcher(runtime, settings)  # issue 10: guardrails and rollouts
+        # issue 20: resolved conversations become tickets in the connected CRMs
+        from hybridcx.integrations.sync import SyncWorker
+
+        crm_sync = (
+            SyncWorker(runtime, poll_seconds=settings.integrations_sync_seconds)
+            if settings.integrations_sync_seconds > 0
+            else None
+        )
+        if crm_sync is not None:
+            crm_sync.start()
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -113,6 +123,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await access.stop(app)  # access9
             if watcher is not None:
                 watcher.cancel()
+            if crm_sync is not None:
+                await crm_sync.stop()
             runtime.assist_debouncer.cancel()  # assist nobody will see any more
             await runtime.bus.stop()
             await runtime.engine.dispose()

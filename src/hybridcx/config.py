@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     # Quality: how often the server scores finished conversations that have no stored score
     # (the AI's, once idle; any a resolution did not score). 0: off.
     quality_sweep_interval_seconds: float = Field(default=300, ge=0)
+    # Integrations (issue 20): how often resolved conversations are sent to connected CRMs as
+    # tickets (and failed sends retried). 0: off.
+    integrations_sync_seconds: float = Field(default=5, ge=0)
     nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
     nlu_model_dir: Path | None = Field(
         default=None, description="Trained intent model; defaults to <data_dir>/nlu."

@@ -20,7 +20,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-Route = Callable[[str, dict[str, list[str]], dict[str, str]], tuple[int, Any]]
+# (method, path, query, headers, JSON body or None) -> (status, JSON answer)
+Route = Callable[[str, str, dict[str, list[str]], dict[str, str], Any], tuple[int, Any]]
 
 
 @dataclass
@@ -33,6 +34,7 @@ class FakeServer:
     port: int = 0
     delay: float = 0.0
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    bodies: list[Any] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -52,10 +54,15 @@ class FakeServer:
             def _answer(self) -> None:
                 parts = urlsplit(self.path)
                 headers = {k.lower(): v for k, v in self.headers.items()}
+                raw = self.rfile.read(int(headers.get("content-length") or 0))
+                sent = json.loads(raw) if raw else None
                 fake.requests.append((self.command, self.path, headers))
+                fake.bodies.append(sent)
                 if fake.delay:
                     time.sleep(fake.delay)
-                status, body = fake.route(unquote(parts.path), parse_qs(parts.query), headers)
+                status, body = fake.route(
+                    self.command, unquote(parts.path), parse_qs(parts.query), headers, sent
+                )
                 data = json.dumps(body).encode()
                 try:
                     self.send_response(status)
@@ -112,7 +119,9 @@ def company_api() -> FakeServer:
         },
     }
 
-    def route(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, Any]:
+    def route(
+        method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
         if headers.get("authorization") != f"Bearer {COMPANY_TOKEN}":
             return 401, {"error": "unauthorized"}
         if path == "/api/customers":
@@ -240,7 +249,9 @@ def fake_shopify() -> FakeServer:
         _shopify_order(7002, "alex@example.com", 207119551, []),
     ]
 
-    def route(path: str, query: dict[str, list[str]], headers: dict[str, str]) -> tuple[int, Any]:
+    def route(
+        method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
         if headers.get("x-shopify-access-token") != SHOPIFY_TOKEN:
             return 401, {
                 "errors": "[API] Invalid API key or access token (unrecognized login or wrong "
@@ -262,3 +273,75 @@ def fake_shopify() -> FakeServer:
         return 404, {"errors": "Not Found"}
 
     return FakeServer(route)
+
+
+# ---- HubSpot CRM v3 ----------------------------------------------------------------------------
+
+HUBSPOT_TOKEN = "pat-na1-11111111-2222-3333-4444-555555555555"
+
+
+def _hubspot_object(object_id: str, properties: dict[str, Any]) -> dict[str, Any]:
+    at = "2026-12-08T10:30:00.000Z"
+    return {
+        "id": object_id,
+        "properties": {**properties, "hs_object_id": object_id, "createdate": at},
+        "createdAt": at,
+        "updatedAt": at,
+        "archived": False,
+    }
+
+
+@dataclass
+class HubSpotState:
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    tickets: list[dict[str, Any]] = field(default_factory=list)  # {"properties", "associations"}
+
+
+def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
+    state = HubSpotState(
+        contacts=[
+            _hubspot_object(
+                "51",
+                {"email": "alex@example.com", "firstname": "Alex", "lastname": "Hub", "phone": ""},
+            )
+        ]
+    )
+
+    def route(
+        method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        if headers.get("authorization") != f"Bearer {HUBSPOT_TOKEN}":
+            return 401, {
+                "status": "error",
+                "message": "Authentication credentials not found.",
+                "correlationId": "4b3a1c2d-0000-4000-8000-000000000001",
+                "category": "INVALID_AUTHENTICATION",
+            }
+        if method == "POST" and path == "/crm/v3/objects/contacts/search":
+            wanted = [
+                f["value"]
+                for group in body.get("filterGroups") or []
+                for f in group.get("filters") or []
+                if f.get("propertyName") == "email" and f.get("operator") == "EQ"
+            ]
+            found = [c for c in state.contacts if c["properties"]["email"] in wanted]
+            return 200, {"total": len(found), "results": found[: body.get("limit") or 10]}
+        if method == "POST" and path == "/crm/v3/objects/tickets":
+            properties = body.get("properties") or {}
+            if not properties.get("subject") or not properties.get("hs_pipeline_stage"):
+                return 400, {
+                    "status": "error",
+                    "message": "Property values were not valid",
+                    "correlationId": "4b3a1c2d-0000-4000-8000-000000000002",
+                    "category": "VALIDATION_ERROR",
+                }
+            ticket = _hubspot_object(str(9000 + len(state.tickets)), properties)
+            state.tickets.append({**ticket, "associations": body.get("associations") or []})
+            return 201, ticket
+        if method == "GET" and path == "/crm/v3/objects/tickets":
+            limit = int((query.get("limit") or ["10"])[0])
+            page = [{k: v for k, v in t.items() if k != "associations"} for t in state.tickets]
+            return 200, {"results": page[:limit]}
+        return 404, {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}
+
+    return FakeServer(route), state

@@ -122,12 +122,16 @@ def set_connector(
 @integrations_app.command("remove")
 def remove_connector(name: str, workspace: WorkspaceOpt = None) -> None:
     """Delete a connector (the flows fall back to the demo tables if it served them)."""
+    from sqlalchemy import delete
+
     from hybridcx.integrations import service
+    from hybridcx.models import IntegrationSync
 
     async def work(session: Any, workspace_id: str) -> bool:
         row = await service.connector(session, workspace_id, name)
         if row is None:
             return False
+        await session.execute(delete(IntegrationSync).where(IntegrationSync.connector_id == row.id))
         await session.delete(row)
         return True
 

@@ -7,8 +7,9 @@ import json
 from typing import Annotated, Any
 
 import structlog
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from sqlalchemy import delete, select
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
@@ -20,7 +21,8 @@ from hybridcx.integrations.shopify import verify_webhook
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthorized
 from hybridcx.kit.ids import utcnow
-from hybridcx.models import IntegrationConnector
+from hybridcx.kit.time import iso
+from hybridcx.models import IntegrationConnector, IntegrationSync
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
@@ -146,6 +148,7 @@ async def get_connector(
 async def delete_connector(name: str, staff: IntegrationManager, runtime: RuntimeDep) -> Response:
     async with transaction(runtime.sessions) as session:
         row = await _connector(session, staff.workspace_id, name)
+        await session.execute(delete(IntegrationSync).where(IntegrationSync.connector_id == row.id))
         await session.delete(row)
         audit(
             session,
@@ -168,6 +171,79 @@ async def test_connector(
         row = await _connector(session, staff.workspace_id, name)
     checks = await service.check(row, Probe(str(probe.email), probe.order, utcnow()))
     return {"ok": all(c.ok for c in checks), "checks": [c.to_dict() for c in checks]}
+
+
+class SyncRead(BaseModel):
+    id: str
+    conversation_id: str
+    action: str
+    status: str = Field(description="pending, done or dead (the dead-letter list)")
+    attempts: int
+    external_id: str | None = Field(description="The CRM's id of what was created.")
+    last_error: str | None
+    next_attempt_at: str | None
+    updated_at: str | None
+
+
+class SyncList(BaseModel):
+    items: list[SyncRead]
+
+
+def _sync_read(row: IntegrationSync) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "conversation_id": row.conversation_id,
+        "action": row.action,
+        "status": row.status,
+        "attempts": row.attempts,
+        "external_id": row.external_id,
+        "last_error": row.last_error,
+        "next_attempt_at": iso(row.next_attempt_at) if row.status == "pending" else None,
+        "updated_at": iso(row.updated_at),
+    }
+
+
+@router.get("/{name}/syncs", response_model=SyncList)
+async def list_syncs(
+    name: str,
+    staff: IntegrationManager,
+    runtime: RuntimeDep,
+    status: Annotated[str | None, Query(pattern="^(pending|done|dead)$")] = None,
+) -> dict[str, Any]:
+    """What was sent to this connector, newest first (100); ``status=dead`` is the dead-letter
+    list: syncs that failed every attempt."""
+    async with runtime.sessions() as session:
+        row = await _connector(session, staff.workspace_id, name)
+        stmt = select(IntegrationSync).where(IntegrationSync.connector_id == row.id)
+        if status:
+            stmt = stmt.where(IntegrationSync.status == status)
+        rows = await session.execute(stmt.order_by(IntegrationSync.created_at.desc()).limit(100))
+        return {"items": [_sync_read(s) for s in rows.scalars()]}
+
+
+@router.post("/{name}/syncs/{sync_id}/retry", response_model=SyncRead)
+async def retry_sync(
+    name: str, sync_id: str, staff: IntegrationManager, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Send a dead sync again (its attempts start over)."""
+    async with transaction(runtime.sessions) as session:
+        row = await _connector(session, staff.workspace_id, name)
+        sync = await session.get(IntegrationSync, sync_id[:36])
+        if sync is None or sync.connector_id != row.id:
+            raise NotFound("No such sync for this connector.")
+        if sync.status != "dead":
+            raise InvalidInput(f"Only a dead sync is retried; this one is {sync.status}.")
+        sync.status, sync.attempts, sync.last_error = "pending", 0, None
+        sync.next_attempt_at = sync.updated_at = utcnow()
+        audit(
+            session,
+            action="integration.sync_retried",
+            actor=staff,
+            target_type="integration",
+            target_id=row.id,
+            details={"sync_id": sync.id, "conversation_id": sync.conversation_id},
+        )
+        return _sync_read(sync)
 
 
 @router.post("/hooks/{connector_id}/shopify", include_in_schema=True)

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hybridcx.flows.backend import BackendUnavailable, NotSupported
 from hybridcx.integrations.http_backend import READ_ONLY, HttpBackend, MappingError, parse_mapping
+from hybridcx.integrations.hubspot import DEFAULT_HOST, HubSpotCrm
 from hybridcx.integrations.shopify import API_VERSION, ShopifyBackend
 
 
@@ -158,6 +159,51 @@ async def _shopify_checks(backend: ShopifyBackend, probe: Probe) -> list[Check]:
     ]
 
 
+# ---- HubSpot (a CRM: tickets on resolve) -------------------------------------------------------
+
+
+class HubSpotSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = Field(default=DEFAULT_HOST, pattern=r"^https?://", max_length=300)
+    pipeline: str = Field(default="0", max_length=64, description="the ticket pipeline's id")
+    closed_stage: str = Field(default="4", max_length=64, description="its closed stage's id")
+    link_base: str | None = Field(
+        default=None, pattern=r"^https?://", max_length=300, description="hybridcx's own URL"
+    )
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+
+
+def _hubspot_validate(settings: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return HubSpotSettings.model_validate(dict(settings)).model_dump()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConnectorError(f"hubspot settings: {problems}") from None
+
+
+def _hubspot_build(
+    name: str, settings: Mapping[str, Any], secrets: Mapping[str, str]
+) -> HubSpotCrm:
+    return HubSpotCrm(
+        name,
+        secrets["access_token"],
+        host=str(settings.get("host") or DEFAULT_HOST),
+        pipeline=str(settings.get("pipeline") or "0"),
+        closed_stage=str(settings.get("closed_stage") or "4"),
+        timeout_seconds=float(settings.get("timeout_seconds") or 10),
+    )
+
+
+async def _hubspot_checks(crm: HubSpotCrm, probe: Probe) -> list[Check]:
+    return [
+        await _check("find_contact", lambda: crm.find_contact(probe.email), _found("contact")),
+        await _check(
+            "tickets", crm.can_read_tickets, lambda n: "tickets readable" if n else "no tickets yet"
+        ),
+    ]
+
+
 KINDS: dict[str, ConnectorKind] = {
     "http": ConnectorKind(
         name="http",
@@ -175,7 +221,18 @@ KINDS: dict[str, ConnectorKind] = {
         build=_shopify_build,
         checks=_shopify_checks,
     ),
+    "hubspot": ConnectorKind(
+        name="hubspot",
+        description="HubSpot CRM: a ticket with the summary for every resolved conversation",
+        validate=_hubspot_validate,
+        secrets=lambda _settings: (("access_token",), ()),
+        build=_hubspot_build,
+        checks=_hubspot_checks,
+        serves_flows=False,
+    ),
 }
+# Kinds that receive resolved conversations (hybridcx.integrations.sync).
+CRM_KINDS = frozenset(k.name for k in KINDS.values() if not k.serves_flows)
 
 
 def kind(name: str) -> ConnectorKind:

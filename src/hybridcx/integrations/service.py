@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.kinds import Check, ConnectorError, Probe, kind
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.time import iso
@@ -154,6 +155,8 @@ async def check(row: IntegrationConnector, probe: Probe) -> list[Check]:
         backend = kind(row.kind).build(row.name, row.settings or {}, row.secrets or {})
     except (ConnectorError, KeyError, ValueError) as exc:
         return [Check("configuration", False, str(exc))]
+    except BackendUnavailable as exc:
+        return [Check("configuration", False, exc.detail)]
     try:
         return await kind(row.kind).checks(backend, probe)
     finally:

@@ -25,6 +25,7 @@ from hybridcx.models.experiment import Experiment
 from hybridcx.models.experiment_assignment import ExperimentAssignment
 from hybridcx.models.inbox import Inbox
 from hybridcx.models.integration_connector import IntegrationConnector  # noqa: E402 (issue 20)
+from hybridcx.models.integration_sync import IntegrationSync  # noqa: E402 (issue 20)
 
 # issue 10, learning from human resolutions
 from hybridcx.models.intent_cluster import IntentCluster
@@ -58,6 +59,7 @@ __all__ = [
     "ExperimentAssignment",
     "Inbox",
     "IntegrationConnector",
+    "IntegrationSync",
     "IntentCluster",
     "LoginFailure",
     "Message",

@@ -1,5 +1,5 @@
 """integration_connectors: a workspace's connections to the company's systems (issue 20), with
-the credentials sealed at rest
+the credentials sealed at rest; integration_syncs: what is sent to them (CRM tickets), retried
 
 Revision ID: 0023
 Revises: 0021
@@ -44,9 +44,47 @@ def upgrade() -> None:
         ["workspace_id"],
         unique=False,
     )
+    op.create_table(
+        "integration_syncs",
+        sa.Column("workspace_id", sa.String(length=36), nullable=False),
+        sa.Column("connector_id", sa.String(length=36), nullable=False),
+        sa.Column("source_id", sa.String(length=36), nullable=False),
+        sa.Column("source_at", sa.DateTime(), nullable=False),
+        sa.Column("conversation_id", sa.String(length=36), nullable=False),
+        sa.Column("action", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
+        sa.Column("external_id", sa.String(length=100), nullable=True),
+        sa.Column("last_error", sa.String(length=500), nullable=True),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["connector_id"],
+            ["integration_connectors.id"],
+            name=op.f("fk_integration_syncs_connector_id_integration_connectors"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"],
+            ["workspaces.id"],
+            name=op.f("fk_integration_syncs_workspace_id_workspaces"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_integration_syncs")),
+        sa.UniqueConstraint("connector_id", "source_id", name="uq_integration_syncs_connector_id"),
+    )
+    op.create_index(
+        op.f("ix_integration_syncs_workspace_id"), "integration_syncs", ["workspace_id"]
+    )
+    op.create_index(
+        op.f("ix_integration_syncs_next_attempt_at"), "integration_syncs", ["next_attempt_at"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_integration_syncs_next_attempt_at"), table_name="integration_syncs")
+    op.drop_index(op.f("ix_integration_syncs_workspace_id"), table_name="integration_syncs")
+    op.drop_table("integration_syncs")
     op.drop_index(
         op.f("ix_integration_connectors_workspace_id"), table_name="integration_connectors"
     )

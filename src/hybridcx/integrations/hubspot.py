@@ -1,0 +1,152 @@
+"""HubSpot: a ticket with the post-contact summary for every resolved conversation, associated
+with the customer's contact, through the official ``hubspot-api-client`` (the ``crm`` extra).
+
+The SDK is synchronous (urllib3), so its calls run in a worker thread, off the event loop;
+they are made by the sync worker (``hybridcx.integrations.sync``), never inside a customer's
+turn. ``host`` points the SDK elsewhere than ``https://api.hubapi.com`` (a proxy, or the tests'
+fake, which speaks HubSpot's CRM v3 wire format).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from hybridcx.flows.backend import BackendUnavailable
+
+DEFAULT_HOST = "https://api.hubapi.com"
+TICKET_TO_CONTACT = 16  # HubSpot's association type id, ticket -> contact (HUBSPOT_DEFINED)
+
+
+@dataclass(frozen=True)
+class ResolvedCase:
+    """What a CRM gets for one resolved conversation."""
+
+    conversation_id: str
+    email: str | None
+    customer_name: str
+    channel: str
+    summary: str
+    category: str | None
+    intent: str | None
+    link: str | None
+
+
+def ticket_properties(case: ResolvedCase, *, pipeline: str, stage: str) -> dict[str, str]:
+    subject = f"{(case.category or case.intent or 'Support').replace('_', ' ').capitalize()}"
+    subject += f" ({case.channel}, conversation {case.conversation_id[:8]})"
+    lines = [case.summary.strip() or "(no summary)", ""]
+    if case.category:
+        lines.append(f"Category: {case.category}")
+    if case.intent:
+        lines.append(f"Intent: {case.intent}")
+    lines.append(f"Channel: {case.channel}")
+    lines.append(f"hybridcx conversation: {case.link or case.conversation_id}")
+    return {
+        "subject": subject[:250],
+        "content": "\n".join(lines)[:10000],
+        "hs_pipeline": pipeline,
+        "hs_pipeline_stage": stage,
+    }
+
+
+class HubSpotCrm:
+    """Creates tickets and finds contacts in one HubSpot portal."""
+
+    def __init__(
+        self,
+        name: str,
+        access_token: str,
+        *,
+        host: str = DEFAULT_HOST,
+        pipeline: str = "0",
+        closed_stage: str = "4",
+        timeout_seconds: float = 10.0,
+    ) -> None:
+        try:
+            from hubspot import HubSpot
+        except ImportError:  # pragma: no cover - the crm extra is not installed
+            raise BackendUnavailable(
+                name, "hubspot-api-client is not installed (pip install 'hybridcx[crm]')"
+            ) from None
+        self.name = name
+        self.pipeline = pipeline
+        self.closed_stage = closed_stage
+        self.timeout = timeout_seconds
+        self.client = HubSpot(access_token=access_token, host=host.rstrip("/"))
+
+    async def aclose(self) -> None:
+        return None
+
+    async def _call(self, what: str, fn: Any, *args: Any) -> Any:
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(fn, *args), self.timeout + 5)
+        except TimeoutError:
+            raise BackendUnavailable(self.name, f"{what} timed out") from None
+        except Exception as exc:  # the SDK's ApiException per package, urllib3's errors
+            status = getattr(exc, "status", None)
+            detail = f"{what} answered HTTP {status}" if status else f"{what}: {type(exc).__name__}"
+            raise BackendUnavailable(self.name, detail) from None
+
+    # ---- sync calls, run in a thread -----------------------------------------------------------
+
+    def _find_contact(self, email: str) -> dict[str, Any] | None:
+        from hubspot.crm.contacts import PublicObjectSearchRequest
+
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                {"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}
+            ],
+            properties=["email", "firstname", "lastname", "phone"],
+            limit=1,
+        )
+        page = self.client.crm.contacts.search_api.do_search(
+            public_object_search_request=request, _request_timeout=self.timeout
+        )
+        results = page.results or []
+        return {"id": results[0].id, **(results[0].properties or {})} if results else None
+
+    def _create_ticket(self, properties: dict[str, str], contact_id: str | None) -> str:
+        from hubspot.crm.tickets import SimplePublicObjectInputForCreate
+
+        associations = []
+        if contact_id:
+            associations.append(
+                {
+                    "to": {"id": contact_id},
+                    "types": [
+                        {
+                            "associationCategory": "HUBSPOT_DEFINED",
+                            "associationTypeId": TICKET_TO_CONTACT,
+                        }
+                    ],
+                }
+            )
+        created = self.client.crm.tickets.basic_api.create(
+            simple_public_object_input_for_create=SimplePublicObjectInputForCreate(
+                properties=properties, associations=associations
+            ),
+            _request_timeout=self.timeout,
+        )
+        return str(created.id)
+
+    def _first_tickets(self) -> int:
+        page = self.client.crm.tickets.basic_api.get_page(limit=1, _request_timeout=self.timeout)
+        return len(page.results or [])
+
+    # ---- async API -----------------------------------------------------------------------------
+
+    async def find_contact(self, email: str) -> dict[str, Any] | None:
+        return await self._call("contact search", self._find_contact, email.strip().lower())  # type: ignore[no-any-return]
+
+    async def create_ticket(self, case: ResolvedCase) -> str:
+        """The new ticket's id, associated with the customer's contact when there is one."""
+        contact = await self.find_contact(case.email) if case.email else None
+        properties = ticket_properties(case, pipeline=self.pipeline, stage=self.closed_stage)
+        return await self._call(  # type: ignore[no-any-return]
+            "ticket create", self._create_ticket, properties, contact["id"] if contact else None
+        )
+
+    async def can_read_tickets(self) -> int:
+        return await self._call("ticket list", self._first_tickets)  # type: ignore[no-any-return]
