@@ -338,6 +338,19 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
             ticket = _hubspot_object(str(9000 + len(state.tickets)), properties)
             state.tickets.append({**ticket, "associations": body.get("associations") or []})
             return 201, ticket
+        if method == "GET" and path.startswith("/crm/v3/objects/contacts/"):
+            contact_id = path.rsplit("/", 1)[1]
+            for c in state.contacts:
+                if c["id"] == contact_id:
+                    # `properties=a,b` or `properties=a&properties=b`: both are HubSpot's
+                    wanted = [p for v in query.get("properties") or [] for p in v.split(",")]
+                    props = {k: v for k, v in c["properties"].items() if k in wanted}
+                    return 200, {**c, "properties": props}
+            return 404, {
+                "status": "error",
+                "message": "resource not found",
+                "category": "OBJECT_NOT_FOUND",
+            }
         if method == "GET" and path == "/crm/v3/objects/tickets":
             limit = int((query.get("limit") or ["10"])[0])
             page = [{k: v for k, v in t.items() if k != "associations"} for t in state.tickets]

@@ -5,16 +5,23 @@ dead-letter list, from which an admin sends them again."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
+import json
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 
+from hybridcx.customers.repository import find_customer_by_email
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import HubSpotCrm, ResolvedCase
+from hybridcx.integrations.hubspot import HubSpotCrm, ResolvedCase, verify_signature_v3
 from hybridcx.integrations.sync import SyncPolicy, SyncWorker
 from hybridcx.kit.ids import utcnow
 from tests.integrations.fakes import HUBSPOT_TOKEN, FakeServer, HubSpotState, fake_hubspot
+from tests.integrations.test_e2e import _connector_id
 from tests.support import Api, LiveServer
 
 CASE = ResolvedCase(
@@ -172,3 +179,92 @@ def test_a_crm_that_stays_down_fills_the_dead_letter_list_and_a_retry_sends_it(
     assert len(state.tickets) == 1
     agent = api.login("agent@example.com", "demo-agent")
     assert api.staff(agent, "GET", "/api/v1/integrations/hubspot/syncs").status_code == 403
+
+
+# ---- inbound: HubSpot's webhooks, signature v3 ----------------------------------------------------
+
+CLIENT_SECRET = "hubspot-app-client-secret"
+
+
+def _v3(method: str, uri: str, body: bytes, timestamp: str, secret: str = CLIENT_SECRET) -> str:
+    source = method.encode() + uri.encode() + body + timestamp.encode()
+    return base64.b64encode(hmac.new(secret.encode(), source, hashlib.sha256).digest()).decode()
+
+
+def test_signature_v3_is_hubspots() -> None:
+    uri = "https://cx.example.com/hooks?x=a%3Ab"
+    body = b'[{"objectId":1}]'
+    now = 1_765_000_000_000
+    signature = _v3("POST", "https://cx.example.com/hooks?x=a:b", body, str(now))  # %3A decoded
+    check = dict(method="POST", uri=uri, body=body, now_ms=now)
+    assert verify_signature_v3(CLIENT_SECRET, timestamp=str(now), signature=signature, **check)
+    assert not verify_signature_v3("other", timestamp=str(now), signature=signature, **check)
+    assert not verify_signature_v3(
+        CLIENT_SECRET, timestamp=str(now), signature=signature, **{**check, "body": body + b" "}
+    )
+    stale = now - 6 * 60 * 1000
+    old = _v3("POST", "https://cx.example.com/hooks?x=a:b", body, str(stale))
+    assert not verify_signature_v3(CLIENT_SECRET, timestamp=str(stale), signature=old, **check)
+    assert not verify_signature_v3(CLIENT_SECRET, timestamp=None, signature=signature, **check)
+
+
+def test_a_contact_changed_in_hubspot_changes_the_hybridcx_customer(
+    api: Api, server: LiveServer, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    admin = api.login("admin@example.com", "demo-admin")
+    r = api.staff(
+        admin,
+        "PUT",
+        "/api/v1/integrations/hubspot",
+        json={
+            "kind": "hubspot",
+            "settings": {"host": fake.url},
+            "secrets": {"access_token": HUBSPOT_TOKEN, "client_secret": CLIENT_SECRET},
+        },
+    )
+    assert r.status_code == 200, r.text
+    contact = state.contacts[0]["properties"]
+    contact.update(firstname="Alexandra", lastname="Hub", phone="+1 613 555 0100")
+    path = f"/api/v1/integrations/hooks/{_connector_id(server)}/hubspot"
+    body = json.dumps(
+        [
+            {
+                "eventId": 100,
+                "subscriptionId": 2100,
+                "portalId": 62515,
+                "appId": 1160452,
+                "occurredAt": int(time.time() * 1000),
+                "subscriptionType": "contact.propertyChange",
+                "attemptNumber": 0,
+                "objectId": 51,
+                "propertyName": "firstname",
+                "propertyValue": "Alexandra",
+                "changeSource": "CRM",
+            }
+        ]
+    ).encode()
+    now = str(int(time.time() * 1000))
+    signed = _v3("POST", f"{server.url}{path}", body, now)
+    headers = {"Content-Type": "application/json", "X-HubSpot-Request-Timestamp": now}
+    bad = api.http.post(path, content=body, headers={**headers, "X-HubSpot-Signature-v3": "x"})
+    assert bad.status_code == 401
+    r = api.http.post(path, content=body, headers={**headers, "X-HubSpot-Signature-v3": signed})
+    assert r.status_code == 200, r.text
+    assert r.json()["customers_updated"] == 1
+
+    async def customer() -> tuple[str, str | None]:
+        from sqlalchemy import text
+
+        async with server.runtime.sessions() as session:
+            ws = (
+                await session.execute(text("SELECT id FROM workspaces WHERE is_default"))
+            ).scalar_one()
+            found = await find_customer_by_email(session, str(ws), "alex@example.com")
+            assert found is not None
+            return found.name, found.phone
+
+    assert server.call(customer()) == ("Alexandra Hub", "+16135550100")
+    # the same delivery again changes nothing (idempotent)
+    again = api.http.post(path, content=body, headers={**headers, "X-HubSpot-Signature-v3": signed})
+    assert again.status_code == 200 and again.json()["customers_updated"] == 0

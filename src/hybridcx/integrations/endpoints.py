@@ -4,6 +4,7 @@ read-only checks, and the signed webhooks those systems send back."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Annotated, Any
 
 import structlog
@@ -16,7 +17,8 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import IntegrationManager
 from hybridcx.customers.repository import find_customer_by_email, to_e164
 from hybridcx.integrations import service
-from hybridcx.integrations.kinds import KINDS, ConnectorError, Probe
+from hybridcx.integrations.hubspot import verify_signature_v3
+from hybridcx.integrations.kinds import KINDS, ConnectorError, Probe, kind
 from hybridcx.integrations.shopify import verify_webhook
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput, NotFound, PayloadTooLarge, Unauthorized
@@ -280,20 +282,31 @@ async def shopify_webhook(
 async def _shopify_customer_update(
     session: Any, row: IntegrationConnector, payload: dict[str, Any]
 ) -> bool:
-    email = str(payload.get("email") or "").strip()
+    name = " ".join(str(payload.get(k) or "").strip() for k in ("first_name", "last_name"))
+    return await _update_customer(
+        session, row, str(payload.get("email") or ""), name, payload.get("phone"), "shopify"
+    )
+
+
+async def _update_customer(
+    session: Any, row: IntegrationConnector, email: str, name: str, phone: Any, source: str
+) -> bool:
+    """The connected system wins for name and phone of a customer hybridcx already knows by
+    this email. Customers hybridcx has never seen are not copied in."""
+    email = email.strip()
     if not email:
         return False
     customer = await find_customer_by_email(session, row.workspace_id, email)
     if customer is None:
-        return False  # Shopify's customers are not copied in; only known ones are kept in step
+        return False
     changed: list[str] = []
-    name = " ".join(str(payload.get(k) or "").strip() for k in ("first_name", "last_name")).strip()
-    if name and name[:200] != customer.name:
-        customer.name = name[:200]
+    name = name.strip()[:200]
+    if name and name != customer.name:
+        customer.name = name
         changed.append("name")
-    phone = to_e164(str(payload.get("phone") or "")) if payload.get("phone") else None
-    if phone and phone != customer.phone:
-        customer.phone = phone
+    e164 = to_e164(str(phone)) if phone else None
+    if e164 and e164 != customer.phone:
+        customer.phone = e164
         changed.append("phone")
     if changed:
         audit(
@@ -304,6 +317,68 @@ async def _shopify_customer_update(
             workspace_id=row.workspace_id,
             target_type="customer",
             target_id=customer.id,
-            details={"fields": changed, "source": "shopify"},
+            details={"fields": changed, "source": source},
         )
     return bool(changed)
+
+
+@router.post("/hooks/{connector_id}/hubspot")
+async def hubspot_webhook(
+    connector_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    signature: Annotated[str | None, Header(alias="X-HubSpot-Signature-v3")] = None,
+    timestamp: Annotated[str | None, Header(alias="X-HubSpot-Request-Timestamp")] = None,
+) -> dict[str, Any]:
+    """HubSpot's webhook for this connector, checked with signature v3 (the app's
+    ``client_secret``). ``contact.propertyChange`` and ``contact.creation`` read the contact
+    back from HubSpot and bring its name and phone into the hybridcx customer with the same
+    email (HubSpot wins for these fields)."""
+    body = await request.body()
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise PayloadTooLarge("Webhook body over 512 KiB.")
+    async with runtime.sessions() as session:
+        row = await session.get(IntegrationConnector, connector_id[:36])
+    secret = (row.secrets or {}).get("client_secret", "") if row is not None else ""
+    uri = str((row.settings or {}).get("webhook_url") or request.url) if row is not None else ""
+    ok = row is not None and row.kind == "hubspot"
+    if not ok or not verify_signature_v3(
+        secret,
+        method=request.method,
+        uri=uri,
+        body=body,
+        timestamp=timestamp,
+        signature=signature,
+        now_ms=int(time.time() * 1000),
+    ):
+        raise Unauthorized("Webhook signature does not match (or is older than five minutes).")
+    assert row is not None
+    try:
+        events = json.loads(body)
+    except ValueError:
+        raise InvalidInput("Webhook body is not JSON.") from None
+    if not isinstance(events, list):
+        raise InvalidInput("A HubSpot webhook body is a list of events.")
+    contact_ids = sorted(
+        {
+            str(e.get("objectId"))
+            for e in events[:100]
+            if isinstance(e, dict)
+            and e.get("subscriptionType") in ("contact.propertyChange", "contact.creation")
+            and str(e.get("objectId") or "").isdigit()
+        }
+    )
+    crm = kind("hubspot").build(row.name, row.settings or {}, row.secrets or {})
+    contacts = []
+    for contact_id in contact_ids:
+        found = await crm.contact(contact_id)  # BackendUnavailable: 503, HubSpot retries
+        if found is not None:
+            contacts.append(found)
+    updated = 0
+    async with transaction(runtime.sessions) as session:
+        for c in contacts:
+            name = f"{c.get('firstname') or ''} {c.get('lastname') or ''}"
+            email = str(c.get("email") or "")
+            updated += await _update_customer(session, row, email, name, c.get("phone"), "hubspot")
+    log.info("integration.webhook", connector=row.name, events=len(events), updated=updated)
+    return {"ok": True, "events": len(events), "customers_updated": updated}

@@ -10,13 +10,61 @@ fake, which speaks HubSpot's CRM v3 wire format).
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from hybridcx.flows.backend import BackendUnavailable
 
 DEFAULT_HOST = "https://api.hubapi.com"
 TICKET_TO_CONTACT = 16  # HubSpot's association type id, ticket -> contact (HUBSPOT_DEFINED)
+MAX_SIGNATURE_AGE_MS = 5 * 60 * 1000  # HubSpot: reject requests older than five minutes
+# HubSpot decodes these in the URI it signs (v3); everything else stays as sent.
+_SIGNED_DECODED = (
+    "%3A",
+    "%2F",
+    "%3F",
+    "%40",
+    "%21",
+    "%24",
+    "%27",
+    "%28",
+    "%29",
+    "%2A",
+    "%2C",
+    "%3B",
+)
+
+
+def signed_uri(uri: str) -> str:
+    for escape in _SIGNED_DECODED:
+        uri = uri.replace(escape, unquote(escape)).replace(escape.lower(), unquote(escape))
+    return uri
+
+
+def verify_signature_v3(
+    client_secret: str,
+    *,
+    method: str,
+    uri: str,
+    body: bytes,
+    timestamp: str | None,
+    signature: str | None,
+    now_ms: int,
+) -> bool:
+    """HubSpot's request signature v3: base64(HMAC-SHA256(app client secret, method + URI +
+    body + timestamp)) in ``X-HubSpot-Signature-v3``, with ``X-HubSpot-Request-Timestamp`` (ms)
+    at most five minutes old. Compared in constant time."""
+    if not client_secret or not signature or not timestamp or not timestamp.isdigit():
+        return False
+    if abs(now_ms - int(timestamp)) > MAX_SIGNATURE_AGE_MS:
+        return False
+    source = method.upper().encode() + signed_uri(uri).encode() + body + timestamp.encode()
+    digest = hmac.new(client_secret.encode(), source, hashlib.sha256).digest()
+    return hmac.compare_digest(base64.b64encode(digest).decode(), signature.strip())
 
 
 @dataclass(frozen=True)
@@ -131,6 +179,19 @@ class HubSpotCrm:
         )
         return str(created.id)
 
+    def _contact(self, contact_id: str) -> dict[str, Any] | None:
+        from hubspot.crm.contacts.exceptions import NotFoundException
+
+        try:
+            found = self.client.crm.contacts.basic_api.get_by_id(
+                contact_id,
+                properties=["email", "firstname", "lastname", "phone"],
+                _request_timeout=self.timeout,
+            )
+        except NotFoundException:
+            return None
+        return {"id": found.id, **(found.properties or {})}
+
     def _first_tickets(self) -> int:
         page = self.client.crm.tickets.basic_api.get_page(limit=1, _request_timeout=self.timeout)
         return len(page.results or [])
@@ -139,6 +200,10 @@ class HubSpotCrm:
 
     async def find_contact(self, email: str) -> dict[str, Any] | None:
         return await self._call("contact search", self._find_contact, email.strip().lower())  # type: ignore[no-any-return]
+
+    async def contact(self, contact_id: str) -> dict[str, Any] | None:
+        """The contact's email, names and phone (a webhook names only its id)."""
+        return await self._call("contact read", self._contact, contact_id)  # type: ignore[no-any-return]
 
     async def create_ticket(self, case: ResolvedCase) -> str:
         """The new ticket's id, associated with the customer's contact when there is one."""

@@ -171,6 +171,9 @@ class HubSpotSettings(BaseModel):
     link_base: str | None = Field(
         default=None, pattern=r"^https?://", max_length=300, description="hybridcx's own URL"
     )
+    # The webhook URL exactly as HubSpot calls it (it signs it); behind a proxy the server
+    # sees another. Default: the URL the request arrived at.
+    webhook_url: str | None = Field(default=None, pattern=r"^https?://", max_length=500)
     timeout_seconds: float = Field(default=10, gt=0, le=60)
 
 
@@ -225,7 +228,7 @@ KINDS: dict[str, ConnectorKind] = {
         name="hubspot",
         description="HubSpot CRM: a ticket with the summary for every resolved conversation",
         validate=_hubspot_validate,
-        secrets=lambda _settings: (("access_token",), ()),
+        secrets=lambda _settings: (("access_token",), ("client_secret",)),
         build=_hubspot_build,
         checks=_hubspot_checks,
         serves_flows=False,
