@@ -49,6 +49,7 @@ class ConnectorWrite(BaseModel):
 
 
 class ConnectorRead(BaseModel):
+    id: str = Field(description="In the webhook URLs: /api/v1/integrations/hooks/{id}/…")
     name: str
     kind: str
     settings: dict[str, Any]

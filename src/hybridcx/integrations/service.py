@@ -57,6 +57,7 @@ async def flow_connector(session: AsyncSession, workspace_id: str) -> Integratio
 def public(row: IntegrationConnector) -> dict[str, Any]:
     """What the API and the CLI show: never a secret, only which secrets are set."""
     return {
+        "id": row.id,  # in the webhook URLs (/api/v1/integrations/hooks/{id}/…)
         "name": row.name,
         "kind": row.kind,
         "settings": dict(row.settings or {}),
