@@ -4,6 +4,7 @@ flows answer from a small company REST API over real loopback HTTP."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
@@ -235,3 +236,22 @@ def test_a_verified_customer_with_one_open_order_gets_it_at_once(company: FakeSe
     engine = FlowEngine(load_flows(), ACTIONS, backend(company))
     out = run(engine.start("order_status", turn("where is my order?", verified=True)))
     assert out.completed and "Order 5001 is shipped with DHL" in out.replies[0]
+
+
+def test_neither_the_api_key_nor_the_customer_email_reaches_the_logs(
+    company: FakeServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from hybridcx.kit.logging import configure_logging
+
+    configure_logging("info")
+    caplog.set_level(
+        logging.INFO
+    )  # as a server's root logger (pytest's handlers keep basicConfig out)
+    mapping = company_mapping(company)
+    mapping["auth"] = {"type": "query", "name": "api_key"}
+    b = HttpBackend("acme", parse_mapping(mapping), {"value": "query-secret-42"})
+    with pytest.raises(BackendUnavailable):  # 401 from the fake: the key is not its token
+        run(b.orders_for("alex@example.com"))
+    assert "api_key=query-secret-42" in company.requests[-1][1]  # it was sent…
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "query-secret-42" not in logged and "alex@example.com" not in logged  # …not logged

@@ -31,6 +31,9 @@ def configure_logging(level: str = "info") -> None:
     numeric = getattr(logging, level.upper(), logging.INFO)
     logging.basicConfig(level=numeric, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs every request's full URL at INFO: a connector's URLs carry customer emails
+    # and, with query-parameter auth, the company's API key (issue 20). Errors still log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
