@@ -285,3 +285,26 @@ def test_a_signed_shopify_customer_update_changes_the_customer(
         hook, content=not_json, headers={**headers, "X-Shopify-Hmac-Sha256": _signed(not_json)}
     )
     assert r.status_code == 422
+
+
+def test_a_changed_configuration_is_used_from_the_next_turn(
+    api: Api, admin: str, shop: FakeServer
+) -> None:
+    connect_shop(api, admin, shop)
+    assert "Order 7001 is shipped" in ai_text(turn(api, api.start(), "Where is my order 7001?"))
+    r = api.staff(
+        admin,
+        "PUT",
+        "/api/v1/integrations/shop",
+        json={
+            "kind": "shopify",
+            "settings": {"shop": shop.url, "timeout_seconds": 2},
+            "secrets": {"access_token": "shpat_revoked"},  # the webhook secret is kept
+            "serves_flows": True,
+        },
+    )
+    assert r.status_code == 200 and r.json()["secrets_set"] == ["access_token", "webhook_secret"]
+    body = turn(api, api.start(), "Where is my order 7001?")
+    assert "I can't reach our systems right now" in ai_text(body)
+    assert body["conversation"]["status"] == "queued"
+    assert shop.requests[-1][2]["x-shopify-access-token"] == "shpat_revoked"

@@ -147,7 +147,13 @@ def build(row: IntegrationConnector) -> Any:
         return hit[1]
     built = kind(row.kind).build(row.name, row.settings or {}, row.secrets or {})
     _BUILT[key] = (row.updated_at, built)
+    if hit is not None:  # the configuration changed: let the old one's connections go
+        _closing.add(task := asyncio.get_running_loop().create_task(hit[1].aclose()))
+        task.add_done_callback(_closing.discard)
     return built
+
+
+_closing: set[asyncio.Task[Any]] = set()
 
 
 async def check(row: IntegrationConnector, probe: Probe) -> list[Check]:
