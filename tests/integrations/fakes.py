@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -33,13 +35,14 @@ class FakeServer:
     route: Route
     port: int = 0
     delay: float = 0.0
+    tls: ssl.SSLContext | None = None  # serve https (Salesforce's SDK speaks nothing else)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     bodies: list[Any] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
 
     def start(self) -> FakeServer:
         fake = self
@@ -80,6 +83,8 @@ class FakeServer:
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         self.port = int(self._server.server_address[1])
+        if self.tls is not None:
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
@@ -358,3 +363,67 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
         return 404, {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}
 
     return FakeServer(route), state
+
+
+# ---- Salesforce REST API -------------------------------------------------------------------------
+
+SALESFORCE_TOKEN = "00D5g000000TEST!AQ4AQFakeSessionIdForTests"
+SF = "/services/data/v59.0"
+
+
+@dataclass
+class SalesforceState:
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    cases: list[dict[str, Any]] = field(default_factory=list)
+
+
+def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
+    state = SalesforceState(
+        contacts=[
+            {
+                "attributes": {
+                    "type": "Contact",
+                    "url": f"{SF}/sobjects/Contact/0035g00000AbCdEAAZ",
+                },
+                "Id": "0035g00000AbCdEAAZ",
+                "AccountId": "0015g00000XyZ12AAB",
+                "Name": "Alex Force",
+                "Email": "alex@example.com",
+                "Phone": None,
+            }
+        ]
+    )
+    email_in = re.compile(r"WHERE Email = '((?:[^'\\]|\\.)*)'")
+
+    def route(
+        method: str, path: str, query: dict[str, list[str]], headers: dict[str, str], body: Any
+    ) -> tuple[int, Any]:
+        if headers.get("authorization") != f"Bearer {SALESFORCE_TOKEN}":
+            return 401, [
+                {"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}
+            ]
+        if method == "GET" and path == f"{SF}/query/":
+            soql = (query.get("q") or [""])[0]
+            if soql.startswith("SELECT Id, AccountId, Name, Email, Phone FROM Contact"):
+                match = email_in.search(soql)
+                email = match.group(1).replace("\\'", "'") if match else None
+                found = [c for c in state.contacts if c["Email"] == email]
+                return 200, {"totalSize": len(found), "done": True, "records": found[:1]}
+            if soql == "SELECT Id FROM Case LIMIT 1":
+                found = [{"attributes": {"type": "Case"}, "Id": c["Id"]} for c in state.cases]
+                return 200, {"totalSize": len(found[:1]), "done": True, "records": found[:1]}
+            return 400, [{"message": "unexpected query", "errorCode": "MALFORMED_QUERY"}]
+        if method == "POST" and path == f"{SF}/sobjects/Case/":
+            if not body.get("Subject") or not body.get("Status"):
+                return 400, [
+                    {
+                        "message": "Required fields are missing",
+                        "errorCode": "REQUIRED_FIELD_MISSING",
+                    }
+                ]
+            case_id = f"5005g00000Case{len(state.cases):03d}A"
+            state.cases.append({"Id": case_id, **body})
+            return 201, {"id": case_id, "success": True, "errors": []}
+        return 404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
+
+    return FakeServer(route, tls=tls), state

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from hybridcx.flows.backend import BackendUnavailable, NotSupported
 from hybridcx.integrations.http_backend import READ_ONLY, HttpBackend, MappingError, parse_mapping
 from hybridcx.integrations.hubspot import DEFAULT_HOST, HubSpotCrm
+from hybridcx.integrations.salesforce import API_VERSION as SF_API_VERSION
+from hybridcx.integrations.salesforce import SalesforceCrm
 from hybridcx.integrations.shopify import API_VERSION, ShopifyBackend
 
 
@@ -207,6 +209,56 @@ async def _hubspot_checks(crm: HubSpotCrm, probe: Probe) -> list[Check]:
     ]
 
 
+# ---- Salesforce (a CRM: cases on resolve) --------------------------------------------------------
+
+
+class SalesforceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instance_url: str = Field(
+        pattern=r"^https://", max_length=300
+    )  # https://acme.my.salesforce.com
+    api_version: str = Field(default=SF_API_VERSION, pattern=r"^\d{2,3}\.\d$")
+    case_status: str = Field(default="Closed", max_length=40)
+    case_origin: str = Field(default="Web", max_length=40)
+    link_base: str | None = Field(default=None, pattern=r"^https?://", max_length=300)
+    timeout_seconds: float = Field(default=10, gt=0, le=60)
+    # A CA bundle to trust (an intercepting proxy, a test instance); default: the system's.
+    ca_file: str | None = Field(default=None, max_length=500)
+
+
+def _salesforce_validate(settings: Mapping[str, Any]) -> dict[str, Any]:
+    try:
+        return SalesforceSettings.model_validate(dict(settings)).model_dump()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConnectorError(f"salesforce settings: {problems}") from None
+
+
+def _salesforce_build(
+    name: str, settings: Mapping[str, Any], secrets: Mapping[str, str]
+) -> SalesforceCrm:
+    return SalesforceCrm(
+        name,
+        secrets["access_token"],
+        instance_url=str(settings["instance_url"]),
+        api_version=str(settings.get("api_version") or SF_API_VERSION),
+        case_status=str(settings.get("case_status") or "Closed"),
+        case_origin=str(settings.get("case_origin") or "Web"),
+        timeout_seconds=float(settings.get("timeout_seconds") or 10),
+        ca_file=settings.get("ca_file") or None,
+    )
+
+
+async def _salesforce_checks(crm: SalesforceCrm, probe: Probe) -> list[Check]:
+    return [
+        await _check("find_contact", lambda: crm.find_contact(probe.email), _found("contact")),
+        await _check(
+            "cases", crm.can_read_cases, lambda n: "cases readable" if n else "no cases yet"
+        ),
+    ]
+
+
 KINDS: dict[str, ConnectorKind] = {
     "http": ConnectorKind(
         name="http",
@@ -231,6 +283,15 @@ KINDS: dict[str, ConnectorKind] = {
         secrets=lambda _settings: (("access_token",), ("client_secret",)),
         build=_hubspot_build,
         checks=_hubspot_checks,
+        serves_flows=False,
+    ),
+    "salesforce": ConnectorKind(
+        name="salesforce",
+        description="Salesforce: a Case with the summary for every resolved conversation",
+        validate=_salesforce_validate,
+        secrets=lambda _settings: (("access_token",), ()),
+        build=_salesforce_build,
+        checks=_salesforce_checks,
         serves_flows=False,
     ),
 }
