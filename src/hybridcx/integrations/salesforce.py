@@ -29,7 +29,7 @@ def _timeout_adapter_class() -> Any:
             self.timeout = timeout
             self.ca_file = ca_file
 
-        def send(self, request: Any, **kwargs: Any) -> Any:
+        def send(self, request: Any, **kwargs: Any) -> Any:  # type: ignore[override]
             kwargs["timeout"] = kwargs.get("timeout") or self.timeout
             if self.ca_file:
                 kwargs["verify"] = self.ca_file
@@ -123,7 +123,8 @@ class SalesforceCrm:
         return dict(records[0]) if records else None
 
     def _create_case(self, fields: dict[str, Any]) -> str:
-        created = self.client.Case.create(fields)
+        cases: Any = self.client.Case  # the sObject API (typed loosely by the SDK)
+        created = cases.create(fields)
         if not created.get("success", False) or not created.get("id"):
             raise RuntimeError("case not created")
         return str(created["id"])
