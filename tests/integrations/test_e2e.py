@@ -82,7 +82,12 @@ def test_order_tracking_answers_from_shopify(
     assert SHOPIFY_TOKEN not in json.dumps(saved)
     listed = api.staff(admin, "GET", "/api/v1/integrations")
     assert listed.status_code == 200 and SHOPIFY_TOKEN not in listed.text
-    assert [k["name"] for k in listed.json()["kinds"]] == ["http", "shopify", "hubspot"]
+    assert [k["name"] for k in listed.json()["kinds"]] == [
+        "http",
+        "shopify",
+        "hubspot",
+        "salesforce",
+    ]
 
     conv = api.start()
     first = turn(api, conv, "Where is my order?")
