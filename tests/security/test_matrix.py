@@ -715,6 +715,106 @@ MERGED_ROUTES: dict[tuple[str, str], Case] = {
 }
 MATRIX.update(MERGED_ROUTES)
 
+# ---- issue 20: connectors to the company's systems are admins'; their webhooks are signed ----
+_connector_seq = itertools.count()
+# Nothing listens on port 9: a check made against this connector fails fast (still a 200).
+_MATRIX_MAPPING = {
+    "base_url": "http://127.0.0.1:9/api",
+    "timeout_seconds": 1,
+    "operations": {
+        "order": {
+            "url": "/orders/{number}",
+            "result": {"number": "$.id", "status": "$.state", "email": "$.email"},
+        }
+    },
+}
+
+
+def _connector(world: World) -> dict[str, Any]:
+    name = f"matrix-{next(_connector_seq)}"
+    r = world.as_(
+        "admin",
+        "PUT",
+        f"/api/v1/integrations/{name}",
+        json={"kind": "http", "settings": {"mapping": _MATRIX_MAPPING}},
+    )
+    assert r.status_code == 200, r.text
+    return {"name": name, "id": r.json()["id"]}
+
+
+def _connector_with_sync(world: World) -> dict[str, Any]:
+    ctx = _connector(world)
+    ws = _demo_workspace_id(world)
+
+    async def work(session: Any) -> str:
+        from hybridcx.models import IntegrationSync
+
+        row = IntegrationSync(
+            id=new_id(),
+            workspace_id=ws,
+            connector_id=ctx["id"],
+            source_id=new_id(),
+            source_at=utcnow(),
+            conversation_id=new_id(),
+            action="ticket",
+            status="pending",  # the admin's retry is refused (422): only dead ones are
+            attempts=0,
+            next_attempt_at=utcnow(),
+            updated_at=utcnow(),
+        )
+        session.add(row)
+        await session.flush()
+        return row.id
+
+    ctx["sync_id"] = _db(world, work)
+    return ctx
+
+
+def _in(suffix: str = "") -> Callable[[World, dict[str, Any]], str]:
+    return lambda w, c: f"/api/v1/integrations/{c['name']}{suffix}"
+
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/integrations"): Case(staff_only(ADMINS)),
+        ("PUT", "/api/v1/integrations/{name}"): Case(
+            staff_only(ADMINS),
+            path=lambda w, c: f"/api/v1/integrations/matrix-put-{next(_connector_seq)}",
+            body=lambda w, c: {"kind": "http", "settings": {"mapping": _MATRIX_MAPPING}},
+        ),
+        ("GET", "/api/v1/integrations/{name}"): Case(
+            staff_only(ADMINS), setup=_connector, path=_in()
+        ),
+        ("DELETE", "/api/v1/integrations/{name}"): Case(
+            staff_only(ADMINS), setup=_connector, fresh=True, path=_in()
+        ),
+        ("POST", "/api/v1/integrations/{name}/test"): Case(
+            staff_only(ADMINS), setup=_connector, path=_in("/test")
+        ),
+        ("GET", "/api/v1/integrations/{name}/syncs"): Case(
+            staff_only(ADMINS), setup=_connector, path=_in("/syncs")
+        ),
+        ("POST", "/api/v1/integrations/{name}/syncs/{sync_id}/retry"): Case(
+            staff_only(ADMINS),
+            setup=_connector_with_sync,
+            path=lambda w, c: f"/api/v1/integrations/{c['name']}/syncs/{c['sync_id']}/retry",
+        ),
+        # Webhooks from Shopify and HubSpot: only a valid signature gets through.
+        ("POST", "/api/v1/integrations/hooks/{connector_id}/shopify"): Case(
+            dict.fromkeys(CALLERS, 401),
+            setup=_connector,
+            path=lambda w, c: f"/api/v1/integrations/hooks/{c['id']}/shopify",
+            body=lambda w, c: {"email": "alex@example.com"},
+        ),
+        ("POST", "/api/v1/integrations/hooks/{connector_id}/hubspot"): Case(
+            dict.fromkeys(CALLERS, 401),
+            setup=_connector,
+            path=lambda w, c: f"/api/v1/integrations/hooks/{c['id']}/hubspot",
+            body=lambda w, c: [{"objectId": 51, "subscriptionType": "contact.creation"}],
+        ),
+    }
+)
+
 
 def app_routes() -> set[tuple[str, str]]:
     """Every (method, path) the app serves, walking included routers."""
