@@ -96,10 +96,10 @@ HANDOFF_TEXT_ORDER = (
     "legal_compliance",
     "compliance_rule",
     "negative_sentiment",
+    "backend_unavailable",  # before repeated_failure: the AI did not fail, the system did
     "repeated_failure",
     "human_intent",
     "complex",
-    "backend_unavailable",
     "low_confidence",
 )
 
