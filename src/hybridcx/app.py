@@ -20,6 +20,7 @@ from hybridcx.analytics.background import rollup_loop
 from hybridcx.approvals.endpoints import router as approvals_router  # safety9
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
+from hybridcx.auth.mfa_endpoints import router as mfa_router  # issue 19: TOTP
 from hybridcx.channels.email.endpoints import router as email_router
 from hybridcx.channels.twilio.endpoints import router as twilio_router  # channels: SMS, phone
 from hybridcx.compliance.endpoints import router as compliance_router  # safety9
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (
         auth_router,
+        mfa_router,
         conversations_router,
         assist_router,
         queue_router,
