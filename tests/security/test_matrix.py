@@ -294,6 +294,17 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", "/api/v1/auth/mfa/policy"): Case(
         staff_only(ADMINS), body=lambda w, c: {"required": False}
     ),
+    # ---- single sign-on (issue 19): the world's workspace has no identity provider, so the
+    # round trip is 404 for everyone and the admin's read and delete are 404 too ----
+    ("GET", "/api/v1/auth/oidc/status"): Case(PUBLIC_ALL),
+    ("GET", "/api/v1/auth/oidc/start"): Case(dict.fromkeys(CALLERS, 404)),
+    ("GET", "/api/v1/auth/oidc/callback"): Case(PUBLIC_ALL),  # 400 without a known state
+    ("GET", "/api/v1/sso"): Case({**staff_only(ADMINS), "admin": 404}),
+    ("PUT", "/api/v1/sso"): Case(
+        staff_only(ADMINS),
+        body=lambda w, c: {"issuer": "http://idp.example.com", "client_id": "x"},
+    ),
+    ("DELETE", "/api/v1/sso"): Case({**staff_only(ADMINS), "admin": 404}),
     # ---- customers ----
     ("POST", "/api/v1/customers"): Case(
         staff_only(ADMINS), body=lambda w, c: {"email": "new.customer@example.com"}

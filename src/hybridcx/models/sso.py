@@ -23,7 +23,8 @@ class SsoProvider(IdMixin, TimestampMixin, Base):
     # roles ({"support-admins": "admin", ...}); the first value that maps wins, by role rank.
     role_claim: Mapped[str | None] = mapped_column(String(100), default=None)
     role_map: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
-    default_role: Mapped[str | None] = mapped_column(String(20), default="agent")
+    # None: a person none of whose claim values map gets no access.
+    default_role: Mapped[str | None] = mapped_column(String(20), default=None)
     # The claim holding team names (a list or one string); None: teams are not synced.
     teams_claim: Mapped[str | None] = mapped_column(String(100), default=None)
     # Create a staff account on first sign-in (else only existing accounts may sign in).
