@@ -260,3 +260,36 @@ font-size:1rem}}select{{padding:.5rem}}</style></head><body>
 <p>hybridcx asks you to sign in.</p>{hidden}
 <label>Account <select name="user">{options}</select></label>
 <button type="submit">Sign in</button></form></body></html>"""
+
+
+def demo_idp() -> TestIdP:
+    """A started provider with the people the SSO tests sign in as."""
+    provider = TestIdP().start()
+    provider.add_user(User("u-dana", "dana@corp.example", "Dana Diaz", ["cx-agents"], ["blue"]))
+    provider.add_user(
+        User("u-sam", "sam@corp.example", "Sam Super", ["cx-supervisors", "cx-agents"], ["red"])
+    )
+    provider.add_user(User("u-ann", "agent@example.com", "Alice Agent", ["cx-agents"], ["green"]))
+    provider.add_user(User("u-nobody", "nobody@corp.example", "No Role", ["sales"]))
+    provider.add_user(
+        User("u-unverified", "unverified@corp.example", "Unverified", ["cx-agents"], [], False)
+    )
+    return provider
+
+
+ROLE_MAP = {"cx-admins": "admin", "cx-supervisors": "supervisor", "cx-agents": "agent"}
+
+
+def sso_settings(idp: TestIdP, **extra: Any) -> dict[str, Any]:
+    """The workspace settings (PUT /api/v1/sso) for this provider: roles from ``groups``,
+    teams from ``teams``, nobody without a mapped group."""
+    return {
+        "issuer": idp.issuer,
+        "client_id": idp.client_id,
+        "client_secret": idp.client_secret,
+        "role_claim": "groups",
+        "role_map": ROLE_MAP,
+        "default_role": None,
+        "teams_claim": "teams",
+        **extra,
+    }

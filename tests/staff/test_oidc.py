@@ -13,25 +13,14 @@ import httpx
 import pytest
 from joserfc.jwk import RSAKey
 
-from tests.oidc_idp import TestIdP, User
+from tests.oidc_idp import TestIdP, demo_idp, sso_settings
 from tests.staff.helpers import ADMIN, AGENT, audit_of, new_workspace
 from tests.support import Api, LiveServer
-
-ROLE_MAP = {"cx-admins": "admin", "cx-supervisors": "supervisor", "cx-agents": "agent"}
 
 
 @pytest.fixture(scope="module")
 def idp() -> Iterator[TestIdP]:
-    provider = TestIdP().start()
-    provider.add_user(User("u-dana", "dana@corp.example", "Dana Diaz", ["cx-agents"], ["blue"]))
-    provider.add_user(
-        User("u-sam", "sam@corp.example", "Sam Super", ["cx-supervisors", "cx-agents"], ["red"])
-    )
-    provider.add_user(User("u-ann", "agent@example.com", "Alice Agent", ["cx-agents"], ["green"]))
-    provider.add_user(User("u-nobody", "nobody@corp.example", "No Role", ["sales"]))
-    provider.add_user(
-        User("u-unverified", "unverified@corp.example", "Unverified", ["cx-agents"], [], False)
-    )
+    provider = demo_idp()
     yield provider
     provider.stop()
 
@@ -45,17 +34,7 @@ def sso(server: LiveServer, api: Api, idp: TestIdP) -> Iterator[TestIdP]:
     yield idp
 
 
-def settings(idp: TestIdP, **extra: Any) -> dict[str, Any]:
-    return {
-        "issuer": idp.issuer,
-        "client_id": idp.client_id,
-        "client_secret": idp.client_secret,
-        "role_claim": "groups",
-        "role_map": ROLE_MAP,
-        "default_role": None,
-        "teams_claim": "teams",
-        **extra,
-    }
+settings = sso_settings
 
 
 def to_provider(api: Api, return_to: str = "/supervisor", **params: str) -> httpx.Response:

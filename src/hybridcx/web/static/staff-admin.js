@@ -48,7 +48,7 @@ export function mountStaffAdmin(container, { token, me }) {
       api("/api/v1/auth/mfa", { token }),
     ]);
     policy.checked = mine.required_by_workspace;
-    clear(rows).append(team.items.map(row));
+    clear(rows).append(...team.items.map(row));
   }
 
   function row(a) {
