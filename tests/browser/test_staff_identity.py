@@ -69,7 +69,9 @@ def test_a_workspace_that_requires_a_second_factor_enrols_at_sign_in(
         page.get_by_role("button", name="Sign in").click()
         step = page.get_by_role("form", name="Second factor")
         expect(step).to_contain_text("Your workspace requires a second factor")
-        expect(step.get_by_role("img", name=re.compile("QR code"))).to_be_visible()
+        qr = step.get_by_role("img", name=re.compile("QR code"))
+        expect(qr).to_be_visible()
+        assert qr.evaluate("img => img.complete && img.naturalWidth") > 0  # the SVG decodes
         secret = step.locator("#mfa-secret").inner_text()
         tab.shot("mfa-enrolment")
         step.get_by_label("Code from your authenticator app").fill("000000")

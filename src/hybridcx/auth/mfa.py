@@ -16,6 +16,7 @@ count against the per-account login throttle (auth/throttle.py).
 from __future__ import annotations
 
 import hmac
+import io
 import secrets
 import time
 from datetime import timedelta
@@ -48,9 +49,11 @@ def otpauth_uri(secret: str, *, email: str, workspace: str) -> str:
 
 
 def qr_svg(uri: str) -> str:
-    """The otpauth URI as an inline SVG QR code, for an authenticator app's camera."""
-    svg: str = segno.make(uri, error="m").svg_inline(scale=4, border=2)
-    return svg
+    """The otpauth URI as a standalone SVG QR code (with its namespace, so it also works as an
+    image's data URL), for an authenticator app's camera."""
+    out = io.BytesIO()
+    segno.make(uri, error="m").save(out, kind="svg", xmldecl=False, scale=4, border=2)
+    return out.getvalue().decode()
 
 
 def _digits(code: str) -> str:
