@@ -149,3 +149,24 @@ async def reset_mfa(session: AsyncSession, staff: StaffPrincipal, agent_id: str)
     await revoke_tokens(session, agent.id)
     audit(session, action="staff.mfa_reset", actor=staff, target_type="staff", target_id=agent.id)
     return agent
+
+
+async def cli_reset_mfa(session: AsyncSession, email: str) -> None:
+    """``hybridcx staff reset-mfa``: the same as an admin's reset, for whoever runs the server."""
+    agent = (
+        await session.execute(select(Agent).where(Agent.email == email.strip().lower()))
+    ).scalar_one_or_none()
+    if agent is None:
+        raise NotFound(f"No staff account {email!r}.")
+    if agent.mfa_secret is None and agent.mfa_enabled_at is None:
+        raise Conflict(f"{email} has no second factor.")
+    mfa.disable(agent)
+    await revoke_tokens(session, agent.id)
+    audit(
+        session,
+        action="staff.mfa_reset",
+        actor_type="cli",
+        workspace_id=agent.workspace_id,
+        target_type="staff",
+        target_id=agent.id,
+    )
