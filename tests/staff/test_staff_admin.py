@@ -78,12 +78,18 @@ def test_deactivation_signs_out_at_once_and_blocks_sign_in_until_reactivated(
     who = new_staff(server, "leaver@example.com")
     token = api.login("leaver@example.com", PASSWORD)
     desk = api.agent_ws(token)
-    assert api.staff(token, "PUT", "/api/v1/agents/me/status", json={"status": "available"})
+    conv = api.start("left.behind@example.com", "Left Behind")
+    assert api.say(conv, "agent").status_code == 200
+    r = api.staff(token, "POST", f"/api/v1/conversations/{conv['id']}/accept")
+    assert r.status_code == 200, r.text
+    r = api.staff(token, "PUT", "/api/v1/agents/me/status", json={"status": "available"})
+    assert r.status_code == 200, r.text
     try:
         r = api.staff(admin, "POST", f"/api/v1/agents/{who}/deactivate")
         assert r.status_code == 200, r.text
         assert r.json()["active"] is False and r.json()["status"] == "away"
-        assert r.json()["open_conversations"] == 0
+        assert r.json()["online"] is False  # no longer offered conversations
+        assert r.json()["open_conversations"] == 1  # for a supervisor to transfer
         # The open desk is closed by the server, as "signed out".
         with pytest.raises(ConnectionClosed) as closed:
             while True:
