@@ -3,16 +3,16 @@ factor off, and (admins) require it for the workspace. See auth/mfa.py for the f
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.audit import record as audit
 from hybridcx.auth import mfa
-from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.deps import RuntimeDep, Staff
 from hybridcx.auth.permissions import StaffManager
-from hybridcx.auth.service import StaffPrincipal, issue_token, staff_from_token
+from hybridcx.auth.service import issue_token, staff_from_token
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, NotFound, Unauthorized
@@ -73,16 +73,7 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-async def _signed_in(runtime: RuntimeDep, request: Request) -> StaffPrincipal:
-    token = _bearer(request)
-    async with runtime.sessions() as session:
-        staff = await staff_from_token(session, token) if token else None
-    if staff is None:
-        raise Unauthorized("This needs a staff access token (POST /api/v1/auth/token).")
-    return staff
-
-
-SignedIn = Annotated[StaffPrincipal, Depends(_signed_in)]
+SignedIn = Staff  # any role: a second factor is everyone's own
 
 
 async def _throttled(request: Request, runtime: Runtime, agent_id: str) -> tuple[Any, str]:
