@@ -77,8 +77,8 @@ export function mountStaffAdmin(container, { token, me }) {
         act("Save", async () => {
           const body = { name: name.value, teams: list(teams.value), skills: list(skills.value), capacity: Number(capacity.value) };
           if (!self) body.role = role.value;
-          await api(`/api/v1/agents/${encodeURIComponent(a.id)}`, { method: "PATCH", token, body });
-          return `Saved ${name.value}.`;
+          const r = await api(`/api/v1/agents/${encodeURIComponent(a.id)}`, { method: "PATCH", token, body });
+          return `Saved ${r.name}.`;
         }),
         self
           ? null
@@ -86,11 +86,11 @@ export function mountStaffAdmin(container, { token, me }) {
             ? act("Deactivate", async () => {
                 const r = await api(`/api/v1/agents/${encodeURIComponent(a.id)}/deactivate`, { method: "POST", token });
                 const open = r.open_conversations ? ` ${r.open_conversations} conversation(s) are still assigned to them: transfer them.` : "";
-                return `${a.name} is deactivated and signed out everywhere.${open}`;
+                return `${r.name} is deactivated and signed out everywhere.${open}`;
               })
             : act("Reactivate", async () => {
-                await api(`/api/v1/agents/${encodeURIComponent(a.id)}/reactivate`, { method: "POST", token });
-                return `${a.name} can sign in again.`;
+                const r = await api(`/api/v1/agents/${encodeURIComponent(a.id)}/reactivate`, { method: "POST", token });
+                return `${r.name} can sign in again.`;
               }),
         act("Reset password", async () => {
           const r = await api(`/api/v1/agents/${encodeURIComponent(a.id)}/password`, { method: "POST", token, body: {} });
@@ -106,10 +106,12 @@ export function mountStaffAdmin(container, { token, me }) {
     );
   }
 
+  // The table is drawn again before the outcome is said, so what is on screen is current.
   async function run(fn) {
     try {
-      say(await fn());
+      const outcome = await fn();
       await load();
+      say(outcome);
     } catch (err) {
       say(err.message);
     }
