@@ -82,3 +82,15 @@ def staff_add(
         )
     )
     typer.echo(f"{email} can now sign in as {role} in {workspace}.")
+
+
+@staff_app.command("reset-mfa")
+def staff_reset_mfa(
+    email: Annotated[str, typer.Option(help="The staff member's email.")],
+) -> None:
+    """Break glass: remove a staff member's second factor (e.g. the only admin lost their
+    phone) and sign them out. Audited as a CLI action; they enrol again if required."""
+    from hybridcx.agents.admin import cli_reset_mfa
+
+    _run(lambda s: cli_reset_mfa(s, email))
+    typer.echo(f"{email}'s second factor is removed; they are signed out everywhere.")

@@ -20,6 +20,8 @@ from hybridcx.analytics.background import rollup_loop
 from hybridcx.approvals.endpoints import router as approvals_router  # safety9
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.auth.endpoints import router as auth_router
+from hybridcx.auth.mfa_endpoints import router as mfa_router  # issue 19: TOTP
+from hybridcx.auth.oidc_endpoints import router as oidc_router  # issue 19: SSO
 from hybridcx.channels.email.endpoints import router as email_router
 from hybridcx.channels.twilio.endpoints import router as twilio_router  # channels: SMS, phone
 from hybridcx.compliance.endpoints import router as compliance_router  # safety9
@@ -161,6 +163,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in (
         auth_router,
+        mfa_router,
+        oidc_router,
         conversations_router,
         assist_router,
         queue_router,

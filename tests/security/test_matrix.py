@@ -137,6 +137,27 @@ def webhook(world: World) -> dict[str, Any]:
     return r.json()
 
 
+def throwaway_staff(world: World) -> dict[str, Any]:
+    """A staff member of the conversation's workspace, for calls that change one for good."""
+    assert world.server is not None
+    server = world.server
+
+    async def add() -> str:
+        async with transaction(server.runtime.sessions) as session:
+            return await add_staff(
+                session,
+                workspace_slug=DEMO_WORKSPACE_SLUG,
+                email=f"throwaway-{new_id()[:8]}@example.com",
+                name="Throwaway",
+                role="agent",
+                password="throwaway-pass-1",
+                skills=[],
+                capacity=1,
+            )
+
+    return {"id": server.call(add())}
+
+
 def c_path(suffix: str = "") -> Callable[[World, dict[str, Any]], str]:
     return lambda w, c: f"/api/v1/conversations/{c['id']}{suffix}"
 
@@ -231,6 +252,59 @@ MATRIX: dict[tuple[str, str], Case] = {
         path=lambda w, c: f"/api/v1/agents/{w.ids['agent']}/access",
         body=lambda w, c: {"teams": ["blue"]},
     ),
+    # ---- staff administration (issue 19): admins only; a fresh account where the call
+    # changes it for good (deactivate, password); 409 (already active, no factor) is a pass ----
+    ("PATCH", "/api/v1/agents/{agent_id}"): Case(
+        staff_only(ADMINS),
+        path=lambda w, c: f"/api/v1/agents/{w.ids['agent']}",
+        body=lambda w, c: {"capacity": 3},
+    ),
+    ("POST", "/api/v1/agents/{agent_id}/deactivate"): Case(
+        staff_only(ADMINS),
+        setup=lambda w: throwaway_staff(w),
+        fresh=True,
+        path=lambda w, c: f"/api/v1/agents/{c['id']}/deactivate",
+    ),
+    ("POST", "/api/v1/agents/{agent_id}/reactivate"): Case(
+        staff_only(ADMINS), path=lambda w, c: f"/api/v1/agents/{w.ids['agent']}/reactivate"
+    ),
+    ("POST", "/api/v1/agents/{agent_id}/password"): Case(
+        staff_only(ADMINS),
+        setup=lambda w: throwaway_staff(w),
+        fresh=True,
+        path=lambda w, c: f"/api/v1/agents/{c['id']}/password",
+        body=lambda w, c: {},
+    ),
+    ("DELETE", "/api/v1/agents/{agent_id}/mfa"): Case(
+        staff_only(ADMINS), path=lambda w, c: f"/api/v1/agents/{w.ids['agent']}/mfa"
+    ),
+    # ---- second factor: your own, with a staff token (a code too long is 422 past the token
+    # check); finishing a sign-in takes its mfa_token, whoever calls ----
+    ("GET", "/api/v1/auth/mfa"): Case(staff_only(ALL_STAFF)),
+    ("POST", "/api/v1/auth/mfa/enroll"): Case(staff_only(ALL_STAFF), body=lambda w, c: {}),
+    ("POST", "/api/v1/auth/mfa/confirm"): Case(
+        staff_only(ALL_STAFF), body=lambda w, c: {"code": "9" * 41}
+    ),
+    ("DELETE", "/api/v1/auth/mfa"): Case(
+        staff_only(ALL_STAFF), body=lambda w, c: {"code": "9" * 41}
+    ),
+    ("POST", "/api/v1/auth/mfa/verify"): Case(
+        dict.fromkeys(CALLERS, 401), body=lambda w, c: {"mfa_token": "nope", "code": "123456"}
+    ),
+    ("PUT", "/api/v1/auth/mfa/policy"): Case(
+        staff_only(ADMINS), body=lambda w, c: {"required": False}
+    ),
+    # ---- single sign-on (issue 19): the world's workspace has no identity provider, so the
+    # round trip is 404 for everyone and the admin's read and delete are 404 too ----
+    ("GET", "/api/v1/auth/oidc/status"): Case(PUBLIC_ALL),
+    ("GET", "/api/v1/auth/oidc/start"): Case(dict.fromkeys(CALLERS, 404)),
+    ("GET", "/api/v1/auth/oidc/callback"): Case(PUBLIC_ALL),  # 400 without a known state
+    ("GET", "/api/v1/sso"): Case({**staff_only(ADMINS), "admin": 404}),
+    ("PUT", "/api/v1/sso"): Case(
+        staff_only(ADMINS),
+        body=lambda w, c: {"issuer": "http://idp.example.com", "client_id": "x"},
+    ),
+    ("DELETE", "/api/v1/sso"): Case({**staff_only(ADMINS), "admin": 404}),
     # ---- customers ----
     ("POST", "/api/v1/customers"): Case(
         staff_only(ADMINS), body=lambda w, c: {"email": "new.customer@example.com"}

@@ -7,7 +7,9 @@ the database refuses both (triggers from migration 0008).
 Actions recorded today (see docs/security.md): ``auth.login``, ``auth.login_failed``,
 ``conversation.read``, ``customer.read``, ``customer.updated``, ``conversation.takeover``,
 ``conversation.transfer``, ``conversation.requeued`` (a call's agent did not answer), ``staff.access_changed``, ``staff.created``, ``model.deployed``,
-``policy.changed``, ``webhook.created``, ``webhook.deleted``; data export and erasure call
+``policy.changed``, ``webhook.created``, ``webhook.deleted``; issue 19's staff identity
+actions (``staff.updated``, ``staff.deactivated``, ``staff.reactivated``,
+``staff.password_reset``, ``staff.mfa_reset``, ``auth.mfa_*``, ``sso.*``; see docs/security.md); data export and erasure call
 ``record`` with ``customer.exported`` and ``customer.erased``.
 """
 

@@ -7,8 +7,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from hybridcx.audit import record as audit
+from hybridcx.auth import mfa
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.service import sign_in_agent
+from hybridcx.auth.service import check_password, issue_token
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Unauthorized
@@ -25,16 +26,27 @@ class TokenRequest(BaseModel):
 
 
 class TokenRead(BaseModel):
-    access_token: str
+    """Either the staff token, or (``mfa_required``) the next step: a code for ``mfa_token``."""
+
+    access_token: str | None = None
     token_type: str = "bearer"
+    mfa_required: bool = False
+    # POST it with a code to /api/v1/auth/mfa/verify within 5 minutes.
+    mfa_token: str | None = None
+    # False: the workspace requires a second factor this account has not set up yet; enrol
+    # with POST /api/v1/auth/mfa/enroll {"mfa_token": ...} first.
+    mfa_enrolled: bool | None = None
+    message: str | None = None
 
 
-@router.post("/token", response_model=TokenRead)
+@router.post("/token", response_model=TokenRead, response_model_exclude_none=True)
 async def create_token(body: TokenRequest, runtime: RuntimeDep, request: Request) -> TokenRead:
     """Sign a staff member in; the token goes in `Authorization: Bearer ...`.
 
     Failed sign-ins are throttled per account (429 with `Retry-After`), the same way whether or
-    not the account exists."""
+    not the account exists. An account with a second factor (or of a workspace that requires
+    one) gets no token yet: ``mfa_required`` and an ``mfa_token`` for
+    ``POST /api/v1/auth/mfa/verify``."""
     email = body.email.strip().lower()
     throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
     account = keyring_for(runtime.engine.sync_engine.dialect).blind_index(f"login:{email}")
@@ -43,18 +55,35 @@ async def create_token(body: TokenRequest, runtime: RuntimeDep, request: Request
         raise LoginThrottled(attempt.retry_after)
     try:
         async with transaction(runtime.sessions) as session:
-            token, agent = await sign_in_agent(
-                session, body.email, body.password, hours=runtime.staff_token_hours
-            )
-            audit(
-                session,
-                action="auth.login",
-                actor_type="staff",
-                actor_id=agent.id,
-                workspace_id=agent.workspace_id,
-                target_type="staff",
-                target_id=agent.id,
-            )
+            agent = await check_password(session, body.email, body.password)
+            if await mfa.required_for(session, agent):
+                enrolled = agent.mfa_enabled_at is not None
+                step = TokenRead(
+                    mfa_required=True,
+                    mfa_token=await mfa.start_challenge(session, agent.id),
+                    mfa_enrolled=enrolled,
+                    message=(
+                        "Enter the 6-digit code from your authenticator app (or a recovery code)."
+                        if enrolled
+                        else "Your workspace requires a second factor: set up an authenticator "
+                        "app to finish signing in."
+                    ),
+                )
+            else:
+                step = TokenRead(
+                    access_token=await issue_token(
+                        session, agent.id, hours=runtime.staff_token_hours
+                    )
+                )
+                audit(
+                    session,
+                    action="auth.login",
+                    actor_type="staff",
+                    actor_id=agent.id,
+                    workspace_id=agent.workspace_id,
+                    target_type="staff",
+                    target_id=agent.id,
+                )
     except Unauthorized:
         locked = (
             throttle is not None
@@ -65,7 +94,7 @@ async def create_token(body: TokenRequest, runtime: RuntimeDep, request: Request
         raise
     if throttle is not None:
         await throttle.succeeded(runtime.sessions, account)
-    return TokenRead(access_token=token)
+    return step
 
 
 async def _audit_failure(

@@ -49,6 +49,12 @@ async def sign_in(session: AsyncSession, email: str, password: str, *, hours: in
 async def sign_in_agent(
     session: AsyncSession, email: str, password: str, *, hours: int
 ) -> tuple[str, Agent]:
+    agent = await check_password(session, email, password)
+    return await issue_token(session, agent.id, hours=hours), agent
+
+
+async def check_password(session: AsyncSession, email: str, password: str) -> Agent:
+    """The active staff account with this email and password; 401 otherwise."""
     agent = (
         await session.execute(select(Agent).where(Agent.email == email.strip().lower()))
     ).scalar_one_or_none()
@@ -57,15 +63,29 @@ async def sign_in_agent(
     known = verify_password(agent.password_hash if agent else _dummy_hash(), password)
     if agent is None or not known:
         raise Unauthorized("Wrong email or password.")
+    if not agent.active:
+        # Said only to whoever knows the password.
+        raise Unauthorized("This staff account is deactivated; ask an admin to reactivate it.")
+    return agent
+
+
+async def issue_token(session: AsyncSession, agent_id: str, *, hours: int) -> str:
+    """A new staff bearer token (stored hashed); expired ones are swept on the way."""
     token = new_token()
     now = utcnow()
     await session.execute(delete(StaffToken).where(StaffToken.expires_at < now))
     session.add(
         StaffToken(
-            token_hash=hash_token(token), agent_id=agent.id, expires_at=now + timedelta(hours=hours)
+            token_hash=hash_token(token), agent_id=agent_id, expires_at=now + timedelta(hours=hours)
         )
     )
-    return token, agent
+    return token
+
+
+async def revoke_tokens(session: AsyncSession, agent_id: str) -> int:
+    """Sign a staff member out everywhere: every token stops working with this commit."""
+    result = await session.execute(delete(StaffToken).where(StaffToken.agent_id == agent_id))
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +97,11 @@ async def staff_from_token(session: AsyncSession, token: str) -> StaffPrincipal 
     stmt = (
         select(Agent)
         .join(StaffToken, StaffToken.agent_id == Agent.id)
-        .where(StaffToken.token_hash == hash_token(token), StaffToken.expires_at > utcnow())
+        .where(
+            StaffToken.token_hash == hash_token(token),
+            StaffToken.expires_at > utcnow(),
+            Agent.active.is_(True),
+        )
     )
     agent = (await session.execute(stmt)).scalar_one_or_none()
     if agent is None:

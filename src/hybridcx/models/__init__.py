@@ -32,6 +32,7 @@ from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.message import Message
 from hybridcx.models.quality_score import QualityScore
+from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
 from hybridcx.models.staff_token import StaffToken
 from hybridcx.models.training_example import TrainingExample
 from hybridcx.models.webhook_delivery import WebhookDelivery  # noqa: E402
@@ -65,6 +66,9 @@ __all__ = [
     "Message",
     "QualityScore",
     "StaffToken",
+    "SsoProvider",
+    "OidcLogin",
+    "MfaChallenge",
     "TrainingExample",
     "Workspace",
     "ErasureRequest",

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, ForeignKey, String
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
+from hybridcx.privacy.fields import EncryptedText
 
 
 class Agent(IdMixin, TimestampMixin, Base):
@@ -29,3 +30,17 @@ class Agent(IdMixin, TimestampMixin, Base):
     # Where an accepted phone call rings this person: an E.164 number, or client:<identity>
     # for a Twilio Client (a softphone). None: calls are not connected to them by phone.
     phone: Mapped[str | None] = mapped_column(String(200), default=None)
+    # Staff administration (issue 19): a deactivated account cannot sign in and its tokens are
+    # deleted when it is deactivated; reactivating does not bring them back.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    deactivated_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # TOTP second factor (auth/mfa.py): the base32 secret, sealed at rest. Set and not yet
+    # enabled while enrolment waits for the first code.
+    mfa_secret: Mapped[str | None] = mapped_column(EncryptedText, default=None)
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # The last accepted time step: a code is accepted once (no replay within its 30 s).
+    mfa_last_step: Mapped[int | None] = mapped_column(default=None)
+    # SHA-256 of the unused one-time recovery codes (the codes are shown once).
+    mfa_recovery_hashes: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # OpenID Connect (auth/oidc.py): "<issuer> <sub>" of the identity this account signs in with.
+    oidc_subject: Mapped[str | None] = mapped_column(String(600), default=None, index=True)

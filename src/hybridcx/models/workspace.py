@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
@@ -14,3 +14,5 @@ class Workspace(IdMixin, TimestampMixin, Base):
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Every local (password) sign-in of this workspace's staff needs a TOTP code (auth/mfa.py).
+    mfa_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -156,14 +156,20 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "with delivery status and attempts; no text (the ticket's content lives in the CRM)",
     "kpi_watermarks": "per-workspace progress of the KPI rollup (a sequence number)",
     "alembic_version": "the revision id of the database schema",
+    "sso_providers": "a workspace's OpenID Connect settings (issuer, client, claim mapping)",
+    "oidc_logins": "in-flight SSO sign-ins (state, nonce, PKCE verifier), deleted when used or "
+    "expired; no identity until the provider answers",
 }
 
 #: Tables with personal data of staff, not of the contact centre's customers: erasure and
 #: export are data subject requests of customers. Staff accounts are managed with
 #: ``hybridcx staff``; each entry says what it holds.
 STAFF_DATA: dict[str, str] = {
-    "agents": "staff name, email, password hash: removed with the staff account",
+    "agents": "staff name, email, password hash, sealed TOTP secret, hashed recovery codes, "
+    "OIDC subject: removed with the staff account",
     "staff_tokens": "hashed bearer tokens, deleted when they expire",
+    "mfa_challenges": "hashed tokens of password sign-ins waiting for their TOTP code, "
+    "deleted when used or expired",
     "agent_presence": "live desk connections, deleted when they go stale",
     "agent_shifts": "staffed time per agent for occupancy KPIs",
     "login_failures": "failed staff sign-ins (hashed email, time) for the login throttle; "

@@ -99,7 +99,7 @@ async def agent_socket(ws: WebSocket, token: str = "") -> None:
         async def on_message(data: dict[str, Any]) -> None:
             await _agent_command(runtime, ws, staff, data)
 
-        await _pump(ws, sub, on_message=on_message, allow=_team_filter(runtime, staff))
+        await _pump(ws, sub, on_message=on_message, allow=_signed_out(ws, staff, runtime))
     finally:
         heartbeat.cancel()
         sub.close()
@@ -135,6 +135,22 @@ async def _heartbeat(runtime: Runtime, connection_id: str) -> None:
                 await agents.heartbeat(session, connection_id)
         except Exception as exc:  # the DB blinking must not drop the desk connection
             log.warning("presence.heartbeat_failed", error=str(exc))
+
+
+def _signed_out(ws: WebSocket, staff: StaffPrincipal, runtime: Runtime) -> Any:
+    """Close the desk socket of a staff member an admin just deactivated (issue 19); then
+    filter by team."""
+    teams = _team_filter(runtime, staff)
+
+    async def allow(event: dict[str, Any]) -> bool:
+        if event.get("type") == "staff.signed_out":
+            if event.get("agent_id") == staff.agent_id:
+                await ws.close(code=4401, reason="signed out by an admin")
+                raise WebSocketDisconnect(4401)
+            return False
+        return teams is None or bool(await teams(event))
+
+    return allow
 
 
 def _team_filter(runtime: Runtime, staff: StaffPrincipal) -> Any:

@@ -219,7 +219,11 @@ class RateLimits:
         conv = r"^/api/v1/conversations/[^/]+/"
         return [
             RateRule(
-                "login", frozenset({"POST"}), re.compile(r"^/api/v1/auth/token$"), self.login_per_ip
+                "login",
+                frozenset({"POST"}),
+                # issue 19: the second factor is a sign-in too
+                re.compile(r"^/api/v1/auth/(token|mfa/verify)$"),
+                self.login_per_ip,
             ),
             RateRule(
                 "start", frozenset({"POST"}), re.compile(r"^/api/v1/conversations$"), self.per_ip

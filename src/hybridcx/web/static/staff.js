@@ -16,17 +16,27 @@ export const CANNED = [
 export async function signIn({ requireRole = null } = {}) {
   const form = document.getElementById("sign-in");
   const error = document.getElementById("signin-error");
+  // Back from the company's identity provider (issue 19: SSO): the token is in the fragment,
+  // which no server saw; keep it and take it out of the address bar and history.
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.get("sso_token")) {
+    sessionStorage.setItem(TOKEN_KEY, fragment.get("sso_token"));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
   const stored = sessionStorage.getItem(TOKEN_KEY);
   if (stored) {
     try {
       const me = await api("/api/v1/agents/me", { token: stored });
       if (!requireRole || requireRole.includes(me.role)) return finish(stored, me);
+      error.textContent = `This console is for ${requireRole.join(" and ")}s; you are signed in as ${me.role}.`;
     } catch {
-      sessionStorage.removeItem(TOKEN_KEY);
+      /* expired or revoked: sign in again */
     }
+    sessionStorage.removeItem(TOKEN_KEY);
   }
   form.hidden = false;
   form.email.focus();
+  ssoButton(form);
   return new Promise((resolve) => {
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -34,19 +44,22 @@ export async function signIn({ requireRole = null } = {}) {
       const submit = form.querySelector("button[type=submit]");
       submit.disabled = true;
       try {
-        const { access_token: token } = await api("/api/v1/auth/token", {
+        const step = await api("/api/v1/auth/token", {
           method: "POST",
           body: { email: form.email.value.trim(), password: form.password.value },
         });
+        form.password.value = "";
+        const token = step.mfa_required ? await secondFactor(form, step) : step.access_token;
         const me = await api("/api/v1/agents/me", { token });
         if (requireRole && !requireRole.includes(me.role)) {
+          form.hidden = false;
           error.textContent = `This console is for ${requireRole.join(" and ")}s; you are signed in as ${me.role}.`;
           return;
         }
         sessionStorage.setItem(TOKEN_KEY, token);
-        form.password.value = "";
         resolve(finish(token, me));
       } catch (err) {
+        form.hidden = false;
         error.textContent = err.message;
       } finally {
         submit.disabled = false;
@@ -64,6 +77,90 @@ export async function signIn({ requireRole = null } = {}) {
     });
     return { token, me };
   }
+}
+
+// "Company sign-in (SSO)" under the password form, when the workspace has an identity provider.
+async function ssoButton(form) {
+  try {
+    const { sso } = await api("/api/v1/auth/oidc/status");
+    if (!sso) return;
+  } catch {
+    return;
+  }
+  const start = `/api/v1/auth/oidc/start?return_to=${encodeURIComponent(location.pathname)}`;
+  form.append(
+    h("p", { class: "sso-or", text: "or" }),
+    h("a", { class: "button sso", href: start, id: "sso-sign-in" }, "Company sign-in (SSO)"),
+  );
+}
+
+// The second step of a password sign-in: a TOTP code (or a recovery code); where the workspace
+// requires a factor the account has not set up, enrol first (QR code + secret). Resolves with
+// the staff token.
+function secondFactor(form, step) {
+  form.hidden = true;
+  const box = h("form", { class: "sign-in mfa", id: "mfa-step", "aria-label": "Second factor", novalidate: true });
+  form.after(box);
+  const error = h("p", { class: "form-error", role: "alert" });
+  const code = h("input", { id: "mfa-code", name: "code", autocomplete: "one-time-code", inputmode: "numeric", required: true });
+  const verify = h("button", { type: "submit", class: "primary" }, "Verify code");
+  return new Promise((resolve) => {
+    const show = (...intro) => {
+      clear(box).append(
+        h("h2", { text: "Second factor" }),
+        ...intro,
+        h("label", { for: "mfa-code", text: "Code from your authenticator app" }),
+        code,
+        error,
+        verify,
+      );
+      code.focus();
+    };
+    if (step.mfa_enrolled === false) {
+      api("/api/v1/auth/mfa/enroll", { method: "POST", body: { mfa_token: step.mfa_token } })
+        .then((enrolment) => {
+          const qr = `data:image/svg+xml;base64,${btoa(enrolment.qr_svg)}`;
+          show(
+            h("p", { text: step.message }),
+            h("img", { class: "mfa-qr", src: qr, alt: "QR code to scan with an authenticator app" }),
+            h("p", { class: "meta" }, "Or type this key: ", h("code", { id: "mfa-secret", text: enrolment.secret })),
+          );
+        })
+        .catch((err) => show(h("p", { class: "form-error", text: err.message })));
+    } else {
+      show(h("p", { text: step.message }));
+    }
+    box.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      error.textContent = "";
+      verify.disabled = true;
+      try {
+        const done = await api("/api/v1/auth/mfa/verify", {
+          method: "POST",
+          body: { mfa_token: step.mfa_token, code: code.value.trim() },
+        });
+        if (!done.recovery_codes) {
+          box.remove();
+          return resolve(done.access_token);
+        }
+        const next = h("button", { type: "button", class: "primary", id: "mfa-continue" }, "I have saved them: continue");
+        next.addEventListener("click", () => {
+          box.remove();
+          resolve(done.access_token);
+        });
+        clear(box).append(
+          h("h2", { text: "Recovery codes" }),
+          h("p", { text: "Each works once if you lose your phone. They are shown only now: keep them somewhere safe." }),
+          h("ul", { class: "recovery-codes" }, done.recovery_codes.map((c) => h("li", {}, h("code", { text: c })))),
+          next,
+        );
+      } catch (err) {
+        error.textContent = err.message;
+      } finally {
+        verify.disabled = false;
+      }
+    });
+  });
 }
 
 export function staffSocket(token, onEvent) {

@@ -5,6 +5,7 @@ import { mountLearning } from "./learning.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
 import { experimentsPanel } from "./experiments.js";
 import { ApprovalsPanel } from "./approvals.js";
+import { mountStaffAdmin } from "./staff-admin.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -12,6 +13,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
 mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
+mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 
