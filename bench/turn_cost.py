@@ -70,6 +70,7 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> None:
                 "duration": args.duration,
             }
         )
+        print(f"timing {args.customers} customers (pid {os.getpid()})", file=sys.stderr, flush=True)
         cpu, wall = _cpu(), time.perf_counter()
         report = await load.run(config, transport)
         cpu, wall = _cpu() - cpu, time.perf_counter() - wall
