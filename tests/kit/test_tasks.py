@@ -35,7 +35,8 @@ async def _loop(sessions: object, failures: list[str], *, reraise: bool) -> None
 @pytest.mark.parametrize("reraise", [True, False])
 def test_a_cancelled_statement_ends_the_loop(tmp_path: Path, reraise: bool) -> None:
     async def scenario() -> tuple[str, list[str]]:
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+        # aiosqlite: the statement runs in its thread, so the loop can cancel the wait for it.
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", sqlite_inline=False)
         failures: list[str] = []
         task = asyncio.create_task(_loop(session_factory(engine), failures, reraise=reraise))
         await asyncio.sleep(0.3)  # inside the statement
