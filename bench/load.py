@@ -381,14 +381,15 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
 # ---- the two modes ------------------------------------------------------------------------
 
 
-async def run(config: LoadConfig) -> Report:
-    """Run the benchmark described by ``config`` against its (already running) servers."""
+async def run(config: LoadConfig, transport: httpx.AsyncBaseTransport | None = None) -> Report:
+    """Run the benchmark described by ``config`` against its (already running) servers.
+    ``transport``: an in-process app instead of the network (bench/turn_cost.py)."""
     check_config(config)
     limits = httpx.Limits(
         max_connections=max(config.customers, config.clients) + 8, max_keepalive_connections=None
     )
     timeout = httpx.Timeout(config.request_timeout)
-    async with httpx.AsyncClient(limits=limits, timeout=timeout) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=timeout, transport=transport) as client:
         await _check_servers(client, config.urls)
         driver = Driver(config, client)
         own_before = _own_cpu()

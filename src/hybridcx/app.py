@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import structlog
@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hybridcx import __version__
 from hybridcx.agents.endpoints import router as agents_router
@@ -38,6 +39,7 @@ from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.logging import configure_logging
 from hybridcx.kit.overload import InflightGate, InflightLimit
+from hybridcx.kit.sqlite_inline import offloaded
 from hybridcx.knowledge.endpoints import router as knowledge_router
 from hybridcx.ops.context import RequestContext, install_workspace_binding
 from hybridcx.ops.endpoints import router as ops_router
@@ -68,49 +70,58 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await upgrade(runtime.engine)
         await runtime.bus.start()
         app.state.runtime = runtime
-        # analytics: keep the KPI rollup caught up outside requests
-        rollup_task = (
-            asyncio.create_task(rollup_loop(runtime, settings.analytics_rollup_interval_seconds))
-            if settings.analytics_rollup_interval_seconds > 0
-            else None
-        )
-        # quality: store the scores of finished conversations a resolution did not score
-        quality_task = (
-            asyncio.create_task(sweep_loop(runtime, settings.quality_sweep_interval_seconds))
-            if settings.quality_sweep_interval_seconds > 0
-            else None
-        )
-        # predictive routing: retrain models before they go stale
-        routing_task = (
-            asyncio.create_task(retrain_loop(runtime, settings.routing_retrain_hours))
-            if settings.routing_retrain_hours > 0 and settings.assignment_strategy == "predictive"
-            else None
-        )
-        # channels: email (the SMTP receiver and IMAP poller, when configured)
-        from hybridcx.channels.email import start_email
+        # The background jobs started here run their SQLite calls in a worker thread: a long
+        # one must not hold up customers' messages (kit.sqlite_inline). Tasks keep the
+        # context they were created in; the requests' tasks do not inherit it.
+        with offloaded():
+            # analytics: keep the KPI rollup caught up outside requests
+            rollup_task = (
+                asyncio.create_task(
+                    rollup_loop(runtime, settings.analytics_rollup_interval_seconds)
+                )
+                if settings.analytics_rollup_interval_seconds > 0
+                else None
+            )
+            # quality: store the scores of finished conversations a resolution did not score
+            quality_task = (
+                asyncio.create_task(sweep_loop(runtime, settings.quality_sweep_interval_seconds))
+                if settings.quality_sweep_interval_seconds > 0
+                else None
+            )
+            # predictive routing: retrain models before they go stale
+            routing_task = (
+                asyncio.create_task(retrain_loop(runtime, settings.routing_retrain_hours))
+                if settings.routing_retrain_hours > 0
+                and settings.assignment_strategy == "predictive"
+                else None
+            )
+            # channels: email (the SMTP receiver and IMAP poller, when configured)
+            from hybridcx.channels.email import start_email
 
-        app.state.email = await start_email(runtime, settings)
-        privacy_job = start_privacy_job(runtime)  # privacy (issue 9): retention + erasures
-        access = AccessLifespan(runtime, settings)  # access9: webhook worker, audit watchers
-        await access.start()
-        watcher = _experiments_watcher(runtime, settings)  # issue 10: guardrails and rollouts
-        # issue 20: resolved conversations become tickets in the connected CRMs
-        from hybridcx.integrations.sync import SyncWorker
+            app.state.email = await start_email(runtime, settings)
+            privacy_job = start_privacy_job(runtime)  # privacy (issue 9): retention + erasures
+            access = AccessLifespan(runtime, settings)  # access9: webhook worker, audit watchers
+            await access.start()
+            watcher = _experiments_watcher(runtime, settings)  # issue 10: guardrails and rollouts
+            # issue 20: resolved conversations become tickets in the connected CRMs
+            from hybridcx.integrations.sync import SyncWorker
 
-        crm_sync = (
-            SyncWorker(runtime, poll_seconds=settings.integrations_sync_seconds)
-            if settings.integrations_sync_seconds > 0
-            else None
-        )
-        if crm_sync is not None:
-            crm_sync.start()
+            crm_sync = (
+                SyncWorker(runtime, poll_seconds=settings.integrations_sync_seconds)
+                if settings.integrations_sync_seconds > 0
+                else None
+            )
+            if crm_sync is not None:
+                crm_sync.start()
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
             redis=bool(settings.redis_url),
         )
         try:
-            async with retrain_schedule(runtime):  # issue 10: scheduled `nlu retrain`, if on
+            async with AsyncExitStack() as stack:
+                with offloaded():  # the retraining task it starts, as above
+                    await stack.enter_async_context(retrain_schedule(runtime))
                 yield
         finally:
             if rollup_task is not None:
@@ -153,6 +164,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     # operations: request ids in logs, request latency metrics; /readyz and /metrics
     app.add_middleware(RequestContext)
+    app.add_middleware(OffloadHeavySqlite)
     install_write_counters()
     install_workspace_binding()
     app.include_router(ops_router)
@@ -188,6 +200,44 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)
     return app
+
+
+#: Requests that may read many rows (reports, audits, exports, model training): on SQLite their
+#: statements run in a worker thread so that they do not hold up the event loop.
+HEAVY_API_AREAS = frozenset(
+    {
+        "analytics",
+        "audit",
+        "compliance",
+        "fairness",
+        "improvement",
+        "experiments",
+        "quality",
+        "routing",
+        "learning",
+    }
+)
+
+
+def _heavy(path: str) -> bool:
+    parts = path.split("/", 5)  # "", "api", "v1", area, ...
+    return (len(parts) > 3 and parts[3] in HEAVY_API_AREAS) or path.endswith(
+        ("/export", "/erase", "/erasure")
+    )
+
+
+class OffloadHeavySqlite:
+    """ASGI middleware: heavy requests' SQLite calls go to a worker thread (see above)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and _heavy(scope["path"]):
+            with offloaded():
+                await self.app(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def _experiments_watcher(runtime: Runtime, settings: Settings) -> asyncio.Task[None] | None:

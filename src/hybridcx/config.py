@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, description="Redis pub/sub carries live events between server processes."
     )
+    sqlite_inline: bool = Field(
+        default=True,
+        description="SQLite: run statements on the event loop's thread (no thread hop per "
+        "statement; heavy reports and background jobs still use a worker thread). False: "
+        "aiosqlite's worker thread for every statement.",
+    )
     max_message_chars: int = Field(default=4000, ge=1)
     staff_token_hours: int = Field(default=12, ge=1)
     presence_timeout_seconds: int = Field(default=60, ge=5)

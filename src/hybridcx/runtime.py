@@ -71,7 +71,9 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         keyring = keyring_from_settings(settings)  # privacy (issue 9): encryption at rest
-        engine = create_engine(settings.effective_database_url, keyring=keyring)
+        engine = create_engine(
+            settings.effective_database_url, keyring=keyring, sqlite_inline=settings.sqlite_inline
+        )
         set_default_keyring(keyring)
         configure_pii(model_dir=settings.pii_model_dir)
         live_model, build = _pipeline_builder(settings)

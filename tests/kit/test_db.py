@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import sqlite3
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from hybridcx.kit.db import create_engine, session_factory, transaction
+from hybridcx.kit.db import create_engine as db_engine
+from hybridcx.kit.db import session_factory, transaction
 from hybridcx.kit.errors import Busy
+
+create_engine = db_engine
+
+
+@pytest.fixture(autouse=True, params=["inline", "aiosqlite"])
+def sqlite_driver(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test here runs with both ways of driving SQLite (kit.sqlite_inline)."""
+    inline = request.param == "inline"
+    monkeypatch.setitem(
+        globals(), "create_engine", functools.partial(db_engine, sqlite_inline=inline)
+    )
+    return str(request.param)
 
 
 async def _table(url: str) -> None:

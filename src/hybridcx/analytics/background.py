@@ -11,6 +11,7 @@ from hybridcx.analytics import rollup
 from hybridcx.analytics.config import config_path, load_analytics_config
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.tasks import reraise_if_cancelled
 
 log = structlog.get_logger(__name__)
 
@@ -38,4 +39,5 @@ async def rollup_loop(runtime: Any, interval_seconds: float) -> None:
             )
             log.debug("analytics.rollup_caught_up", workspaces=len(done))
         except Exception as exc:  # never let analytics take the server down
+            reraise_if_cancelled(exc)
             log.warning("analytics.rollup_failed", error=str(exc))

@@ -23,7 +23,8 @@ async def assist(
     conversation_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Suggested knowledge, similar past cases, a grounded draft, next-best actions, summary.
-    The agent WebSocket also pushes this (`assist.updated`) on every new customer message."""
+    The agent WebSocket also pushes this (`assist.updated`) after new customer messages while
+    an agent has the conversation (a queued one: fetch this when the customer writes)."""
     return await AssistService(runtime).for_conversation(conversation_id, staff)
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 
 from hybridcx.audit import record
 from hybridcx.kit.db import transaction
+from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.models import AuditEntry
 
 log = structlog.get_logger(__name__)
@@ -106,6 +107,7 @@ class PolicyWatcher:
             try:
                 await self.check()
             except Exception as exc:  # never let auditing bring the server down
+                reraise_if_cancelled(exc)
                 log.warning("audit.policy_watch_failed", error=str(exc))
             await asyncio.sleep(self.interval)
 

@@ -220,7 +220,9 @@ class ConversationService:
                 "customer_value": customer.lifetime_value,
             },
         )
-        created = await self._run_turn(session, outbox, conv, customer, text=None, turn_id=None)
+        created, _state = await self._run_turn(
+            session, outbox, conv, customer, text=None, turn_id=None
+        )
         return conv, created
 
     def record_customer_message(
@@ -310,11 +312,14 @@ class ConversationService:
         self, conversation_id: str, message_id: str, *, leased: bool = False
     ) -> dict[str, Any]:
         """Phase 2 of a customer turn (any channel): the AI turn for a stored customer message,
-        exactly once. Fresh agent assist, when people have the conversation, follows after the
+        exactly once. Fresh agent assist, when an agent has the conversation, follows after the
         answer (``schedule_assist``): it never delays the customer. ``leased``: the caller
         stored the message with its answer lease already taken."""
         response = await self._answer(conversation_id, message_id, leased=leased)
-        if response["conversation"]["status"] in ("queued", "assigned"):
+        # Pushed only while someone handles the conversation: a desk that has a queued one open
+        # fetches assist itself when the customer writes (staff.js), so the queue's
+        # conversations cost nothing for the nobody who is looking.
+        if response["conversation"]["status"] == "assigned":
             self.schedule_assist(conversation_id)
         return response
 
@@ -410,7 +415,7 @@ class ConversationService:
                 return customer_msg.turn_response
             customer = await repo.get_customer(session, conv.customer_id)
             previous = (conv.status, conv.tier)
-            created = await self._run_turn(
+            created, state = await self._run_turn(
                 session,
                 outbox,
                 conv,
@@ -421,7 +426,7 @@ class ConversationService:
             )
             response = {
                 "messages": [message_read(customer_msg)] + [message_read(m) for m in created],
-                "conversation": await self._state(session, conv),
+                "conversation": state,
             }
             customer_msg.turn_response = response
         await outbox.flush(self.rt.bus)
@@ -450,7 +455,9 @@ class ConversationService:
         text: str | None,
         turn_id: str | None,
         window: Sequence[Message] | None = None,
-    ) -> list[Message]:
+    ) -> tuple[list[Message], dict[str, Any]]:
+        """The AI turn on ``conv``: its replies, and the conversation's state after it (as the
+        customer and the desk are told)."""
         slug = await repo.workspace_slug(session, conv.workspace_id)
         # The workspace's policy, with the overrides of this conversation's experiment arms.
         policy, pipeline = await turn_policy(self.rt, session, conv, slug)
@@ -569,7 +576,7 @@ class ConversationService:
             outbox.to_staff(
                 conv.workspace_id, {"type": "conversation.updated", "conversation": state}
             )
-        return created
+        return created, state
 
     async def _customer_conversation(
         self, session: AsyncSession, conversation_id: str, principal: CustomerPrincipal

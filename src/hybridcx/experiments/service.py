@@ -23,6 +23,7 @@ from hybridcx.experiments.metrics import METRICS, arm_metrics, compare, guardrai
 from hybridcx.experiments.spec import ExperimentCreate
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.kit.time import iso
 from hybridcx.models import ConversationEvent, Experiment, ExperimentAssignment
 
@@ -300,6 +301,7 @@ async def watch(sessions: Any, every_seconds: float) -> None:
         try:
             await check_all(sessions)
         except Exception as exc:  # one bad pass must not end the timer
+            reraise_if_cancelled(exc)
             log.error("experiments.check_failed", error=str(exc))
 
 

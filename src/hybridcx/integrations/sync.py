@@ -26,6 +26,7 @@ from hybridcx.integrations.hubspot import ResolvedCase
 from hybridcx.integrations.kinds import CRM_KINDS, kind
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.models import (
     Conversation,
     ConversationEvent,
@@ -252,6 +253,7 @@ class SyncWorker:
             try:
                 await self.run_once()
             except Exception as exc:  # a bad round must not end the loop
+                reraise_if_cancelled(exc)
                 log.warning("integration.sync_round_failed", error=type(exc).__name__)
             await asyncio.sleep(self.poll_seconds)
 

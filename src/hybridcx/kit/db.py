@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hybridcx.kit.errors import Busy
+from hybridcx.kit.sqlite_inline import inline_creator
 from hybridcx.privacy.fields import attach_keyring
 from hybridcx.privacy.keys import Keyring
 
@@ -30,18 +31,32 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def create_engine(
-    url: str, *, keyring: Keyring | None = None, busy_timeout_ms: int = 30_000
+    url: str,
+    *,
+    keyring: Keyring | None = None,
+    busy_timeout_ms: int = 30_000,
+    sqlite_inline: bool = True,
 ) -> AsyncEngine:
     """``keyring`` seals and opens the encrypted columns (hybridcx.privacy); without one the
     process default is used (the CLI installs it from the settings). ``busy_timeout_ms`` is how
-    long SQLite waits for another process's write lock before an attempt counts as busy."""
+    long SQLite waits for another process's write lock before an attempt counts as busy.
+    ``sqlite_inline``: run SQLite calls on the event loop's thread (kit.sqlite_inline) instead
+    of aiosqlite's worker thread; an in-memory database always uses aiosqlite."""
     if url.startswith("sqlite"):
         db_path = url.split(":///", 1)[-1]
-        if db_path and db_path != ":memory:":
+        file_db = bool(db_path) and db_path != ":memory:"
+        if file_db:
             Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+        if file_db and sqlite_inline:
+            engine = create_async_engine(
+                url, async_creator=inline_creator(db_path, busy_timeout_ms)
+            )
+            pragma_timeout_ms = 0  # busy statements are retried without blocking the loop
+        else:
+            engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
+            pragma_timeout_ms = busy_timeout_ms
         event.listen(
-            engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, busy_timeout_ms)
+            engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, pragma_timeout_ms)
         )
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_lazy_begin)

@@ -24,6 +24,7 @@ from hybridcx.conversations import repository as conversations
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
 from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.models import Conversation, ConversationEvent, QualityScore
 from hybridcx.quality import repository
 from hybridcx.quality.rubric import (
@@ -232,4 +233,5 @@ async def sweep_loop(rt: Runtime, interval_seconds: float) -> None:
         try:
             await sweep(rt.sessions, rt.policies)
         except Exception as exc:  # never let quality take the server down
+            reraise_if_cancelled(exc)
             log.warning("quality.sweep_failed", error=str(exc))

@@ -17,6 +17,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import hash_token, new_id
+from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.queue.service import dispatch
 from hybridcx.realtime.bus import Subscription, customer_channel, staff_channel
 from hybridcx.runtime import Runtime
@@ -134,6 +135,7 @@ async def _heartbeat(runtime: Runtime, connection_id: str) -> None:
             async with transaction(runtime.sessions) as session:
                 await agents.heartbeat(session, connection_id)
         except Exception as exc:  # the DB blinking must not drop the desk connection
+            reraise_if_cancelled(exc)
             log.warning("presence.heartbeat_failed", error=str(exc))
 
 

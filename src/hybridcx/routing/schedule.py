@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.models import Workspace
 from hybridcx.routing.store import FileModelStore
 from hybridcx.routing.training import train_workspace
@@ -63,4 +64,5 @@ async def retrain_loop(runtime: Any, every_hours: float) -> None:
         try:
             await retrain_due(runtime.sessions, store, now=utcnow(), every=every)
         except Exception as exc:  # the next check may succeed; the server keeps routing
+            reraise_if_cancelled(exc)
             log.warning("routing.retrain_failed", error=str(exc))

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import structlog
 
+from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.webhooks.service import RetryPolicy, deliver_due, enqueue_new
 
 log = structlog.get_logger(__name__)
@@ -44,6 +45,7 @@ class WebhookWorker:
                 try:
                     await self.run_once(client)
                 except Exception as exc:  # a bad round must not end the loop
+                    reraise_if_cancelled(exc)
                     log.warning("webhooks.round_failed", error=str(exc))
                 await asyncio.sleep(self.poll_seconds)
 

@@ -15,6 +15,7 @@ import structlog
 
 from hybridcx.channels.email.service import EmailChannel
 from hybridcx.channels.email.smtp import tls_context
+from hybridcx.kit.tasks import reraise_if_cancelled
 
 log = structlog.get_logger(__name__)
 
@@ -152,6 +153,7 @@ class ImapPoller:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the mailbox may be down; try again next round
+                reraise_if_cancelled(exc)
                 log.warning("email.imap_poll_failed", host=self.mailbox.host, error=repr(exc))
             await asyncio.sleep(self.interval)
 

@@ -245,6 +245,9 @@ export class ConversationView {
     if (!this.conv) return;
     if (event.type === "message.created" && event.conversation_id === this.conv.id) {
       this.addMessage(event.message);
+      // The server pushes assist only for conversations an agent has; one still waiting in the
+      // queue (a preview) asks for it when the customer writes, once for a burst of messages.
+      if (event.message.author === "customer" && this.conv.status === "queued") this.refreshAssistSoon();
     } else if (event.type === "message.updated" && event.conversation_id === this.conv.id) {
       this.updateMessage(event.message); // channels: a delivery outcome arrived
     } else if (event.type === "email.draft" && event.conversation_id === this.conv.id) {
@@ -310,6 +313,14 @@ export class ConversationView {
   }
 
   // ---- AI assist: knowledge, similar cases, a draft to insert, next-best actions, summary ----
+  refreshAssistSoon() {
+    if (this.assistTimer) return;
+    this.assistTimer = setTimeout(() => {
+      this.assistTimer = null;
+      if (this.conv && this.assistPanel) this.loadAssist();
+    }, 400);
+  }
+
   async loadAssist() {
     const seq = ++this.assistSeq;
     const id = this.conv.id;
