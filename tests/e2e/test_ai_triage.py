@@ -263,3 +263,31 @@ def test_gift_card_questions_are_answered_from_knowledge(api: Api) -> None:
     body = turn(api, api.start(), "Do your gift cards expire?")
     assert body["conversation"]["status"] == "bot"
     assert "never expire" in ai_text(body) and "Gift cards" in ai_text(body)
+
+
+def test_a_repeat_contact_weighs_on_every_turn_of_the_conversation(api: Api) -> None:
+    """Two other conversations in the last 7 days make the contact more complex (+0.3); the
+    count is taken once, at the conversation's first turn, and holds for its later turns."""
+    token = api.login("supervisor@example.com", "demo-supervisor")
+
+    def complexities(conv: dict[str, Any]) -> list[float]:
+        events = api.staff(token, "GET", f"/api/v1/conversations/{conv['id']}").json()["events"]
+        decided = [e["data"] for e in events if e["type"] == "routing.decided"]
+        return [d["scores"]["complexity"] for d in decided if "complexity" in d["scores"]]
+
+    newcomer = api.start("first-contact@example.com", "Sam")
+    turn(api, newcomer, "What are your opening hours?")
+    base = complexities(newcomer)[-1]
+
+    api.start("repeat-contact@example.com", "Robin")
+    api.start("repeat-contact@example.com", "Robin")
+    repeat = api.start("repeat-contact@example.com", "Robin")
+    turn(api, repeat, "What are your opening hours?")
+    assert complexities(repeat)[-1] - base == pytest.approx(0.3, abs=0.001)
+
+    api.start("second-contact@example.com", "Kim")
+    second = api.start("second-contact@example.com", "Kim")  # one other: not yet a repeat
+    turn(api, second, "What are your opening hours?")
+    api.start("second-contact@example.com", "Kim")  # started later: not before this one
+    turn(api, second, "What are your opening hours?")
+    assert complexities(second) == [base, base]

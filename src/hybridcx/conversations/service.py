@@ -74,6 +74,10 @@ STAFF_POSTS_REPLIES = "Only the customer posts here; staff reply with POST .../r
 META_INTENTS = frozenset({"human_agent"})
 
 
+#: ai_state key: how many other conversations the customer had started in the 7 days before.
+PRIOR_CONTACTS = "prior_contacts"
+
+
 def topic_of(conv: Conversation) -> str | None:
     """The first issue the AI was confident about (the latest turn may be just "agent")."""
     return (conv.ai_state or {}).get("topic") or (conv.routing or {}).get("intent")
@@ -468,6 +472,13 @@ class ConversationService:
         transcript = [TranscriptLine(m.author, m.text) for m in window]  # type: ignore[arg-type]
         profile = profile_of(customer, conv)
         now = utcnow()
+        ai_state = _with_said(conv.ai_state or {}, transcript, counted=text is not None)
+        # Repeat contact: the customer's other conversations in the 7 days before this one's
+        # first turn, counted once and kept with the conversation (a statement less per turn).
+        if PRIOR_CONTACTS not in ai_state:
+            ai_state[PRIOR_CONTACTS] = await repo.recent_contacts(
+                session, conv, since=now - timedelta(days=7)
+            )
         ctx = TurnContext(
             text=text,
             customer=profile,
@@ -479,14 +490,14 @@ class ConversationService:
             reasons=list((conv.routing or {}).get("reasons", []))
             if conv.status in ("queued", "assigned")
             else [],
-            ai_state=_with_said(conv.ai_state or {}, transcript, counted=text is not None),
+            ai_state=ai_state,
             services=TurnServices(
                 backend=self.rt.backend_factory(session, conv.workspace_id),
                 knowledge=ArticleKnowledge(session, conv.workspace_id, self.rt.knowledge),
                 protected=await load_protected(session, conv, customer),  # safety9
             ),
             now=now,
-            prior_contacts=await repo.recent_contacts(session, conv, since=now - timedelta(days=7)),
+            prior_contacts=int(ai_state[PRIOR_CONTACTS]),
         )
         result = await pipeline.arun(ctx)
         decision = result.decision
