@@ -168,7 +168,15 @@ class FlowStep:
             return await engine.reply(state, turn)
         if is_cancel(text):
             return await engine.cancel(state)
-        answers_question = engine.awaiting(state).confirm is not None and is_yes_or_no(text)
+        awaited = engine.awaiting(state)
+        # "My order number is 1001" answers "which order?" even though the model reads it as
+        # an order-status question: a message carrying the entity the flow waits for is an
+        # answer, not a digression (taking it as one asked the same question again, forever).
+        answers_question = (awaited.confirm is not None and is_yes_or_no(text)) or (
+            awaited.collect is not None
+            and awaited.entity != "text"
+            and bool(ctx.entities.get(awaited.entity))
+        )
         if (
             not answers_question
             and self._confident(ctx)
