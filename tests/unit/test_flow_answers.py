@@ -29,7 +29,11 @@ class FakeUnderstander:
         intent, confidence = READINGS.get(text.lower(), ("greeting", 0.2))
         entities: dict[str, list[Any]] = {"order_number": ["1001"]} if "1001" in text else {}
         return Understanding(
-            intent, confidence, out_of_scope=False, ranking=[(intent, confidence)], entities=entities
+            intent,
+            confidence,
+            out_of_scope=False,
+            ranking=[(intent, confidence)],
+            entities=entities,
         )
 
 
