@@ -110,7 +110,10 @@ class FlowStep:
             ctx.handled = True  # nothing served yet: start with the first part
         while ctx.handled and not ctx.ai_state.get("flow") and pending:
             request = pending.pop(0)
+            # The part's own reading, not this message's: on a later turn the message is the
+            # answer that finished the previous part ("1001"), which reads as out of scope.
             ctx.intent, ctx.confidence = request["intent"], float(request["confidence"])
+            ctx.out_of_scope = False
             if ctx.served_intents or not first_turn:
                 ctx.replies.append(Reply("ai", "Now, your other request."))
             ctx.handled = False
