@@ -82,7 +82,15 @@ def main() -> None:
             metrics = json.loads(out)
             report[f"{name}/{spelling.lstrip('-')}"] = {
                 k: metrics[k]
-                for k in ("accuracy", "macro_f1", "ece", "flagged_oos_rate", "in_scope_handoff_rate")
+                for k in (
+                    "accuracy",
+                    "macro_f1",
+                    "ece",
+                    "in_scope_accuracy",
+                    "oos_recall",
+                    "flagged_oos_rate",
+                    "in_scope_handoff_rate",
+                )
                 if k in metrics
             }
     print(json.dumps(report, indent=2))
