@@ -72,3 +72,20 @@ def test_refund_status_is_a_lookup_the_ai_answers(api: Api) -> None:
     done = turn(api, conv, "1001")
     assert "no refund on order 1001" in "\n".join(m["text"] for m in done["messages"])
     assert done["conversation"]["status"] == "bot"
+
+
+def test_a_typo_in_the_key_word_is_still_understood(api: Api) -> None:
+    first = turn(api, api.start(), "Is my rfeund on its way?")
+    assert first["conversation"]["status"] == "bot"
+    assert first["conversation"]["routing"]["intent"] == "refund_status"
+    assert any("refund" in m["text"] for m in first["messages"] if m["author"] == "ai")
+
+
+def test_an_answer_that_reads_like_a_question_answers_the_flow(api: Api) -> None:
+    conv = api.start()
+    turn(api, conv, "Has my refund been processed yet?")
+    done = turn(api, conv, "My order number is 1001")
+    text = "\n".join(m["text"] for m in done["messages"])
+    assert "no refund on order 1001" in text
+    assert "back to where we were" not in text
+    assert done["conversation"]["status"] == "bot"

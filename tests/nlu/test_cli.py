@@ -77,6 +77,11 @@ def test_train_and_eval_on_small_csv(tmp_path: Path):
     ]:
         assert key in metrics
     assert metrics["in_scope_accuracy"] == 1.0 and metrics["n_ood_oos"] == 1
+    # The raw text, without the typo repair the product applies (for comparison).
+    args = ["--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv")]
+    raw = runner.invoke(app, ["nlu", "eval", *args, "--no-spelling", "--json"])
+    assert raw.exit_code == 0, raw.output
+    assert json.loads(raw.stdout)["in_scope_accuracy"] == 1.0
 
 
 def _sentiment_csvs(tmp_path: Path) -> tuple[Path, Path]:

@@ -68,14 +68,21 @@ class FakeKnowledge:
         return None
 
 
-def run(text: str, ai_state: dict[str, Any] | None = None) -> TurnContext:
+def run(
+    text: str,
+    ai_state: dict[str, Any] | None = None,
+    *,
+    understander: FakeUnderstander | None = None,
+) -> TurnContext:
     backend = MemoryBackend()
     backend.orders["1001"] = (
         Order("1001", "shipped", "UPS", None, NOW.date() + timedelta(days=2), NOW),
         "alex@example.com",
     )
     backend.accounts["alex@example.com"] = Account("A-1", "active", "basic", 0.0)
-    pipeline = build_pipeline(load_policy(), understander=FakeUnderstander(), flows=load_flows())
+    pipeline = build_pipeline(
+        load_policy(), understander=understander or FakeUnderstander(), flows=load_flows()
+    )
     ctx = TurnContext(
         text=text,
         customer=CustomerProfile("c1", "Alex", "alex@example.com"),
@@ -115,3 +122,33 @@ def test_a_part_people_handle_makes_the_message_complex() -> None:
     ctx = run("Where is my order 1001 and also I want to complain")
     assert ctx.decision is not None and ctx.decision.handoff
     assert "complex" in ctx.decision.reasons
+
+
+def test_the_next_request_starts_after_a_flow_finished_by_an_out_of_scope_answer() -> None:
+    class NumbersAreOutOfScope(FakeUnderstander):
+        def understand(self, text: str, *, now: datetime | None = None) -> Understanding:
+            if text.strip().isdigit():
+                return Understanding(
+                    None,
+                    0.05,
+                    out_of_scope=True,
+                    ranking=[("greeting", 0.05)],
+                    entities={"order_number": [text.strip()]},
+                )
+            return super().understand(text, now=now)
+
+    text = "where is my order and also what are your opening hours?"
+    PARTS[text] = [
+        RequestPart("where is my order", "order_status", 0.95),
+        RequestPart("what are your opening hours?", "opening_hours", 0.93),
+    ]
+    try:
+        first = run(text, understander=NumbersAreOutOfScope())
+        assert first.ai_state["flow"]["flow"] == "order_status"
+        done = run("1001", first.ai_state, understander=NumbersAreOutOfScope())
+    finally:
+        del PARTS[text]
+    assert done.decision is not None and not done.decision.handoff, done.decision
+    reply = "\n".join(r.text for r in done.replies)
+    assert "Order 1001 is shipped" in reply and "Open 9-19" in reply
+    assert done.served_intents == ["order_status", "opening_hours"]

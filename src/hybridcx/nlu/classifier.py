@@ -19,6 +19,7 @@ from hybridcx.nlu.calibration import fit_temperature, softmax
 from hybridcx.nlu.embeddings import TextEmbedder, shared_embedder
 from hybridcx.nlu.errors import TrainingDataError
 from hybridcx.nlu.features import TfidfFeaturizer
+from hybridcx.nlu.spelling import Speller, english_words
 from hybridcx.nlu.thresholds import OOSThresholds, pick_thresholds
 
 Example = tuple[str, str]  # (text, label)
@@ -77,7 +78,11 @@ class IntentClassifier:
     example_vectors: np.ndarray  # float16 (n_examples, dim), for nearest-example similarity
     config: ClassifierConfig
     embedder: TextEmbedder = field(repr=False)
+    #: Repair words one typo away from the training vocabulary before predicting (nlu.spelling).
+    #: A reading setting, not part of the trained model: `dataclasses.replace(m, spelling=False)`.
+    spelling: bool = True
     _example_matrix: np.ndarray = field(init=False, repr=False)
+    _speller: Speller | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         # float16 on disk, float32 for scoring: converting per message would cost milliseconds.
@@ -88,6 +93,10 @@ class IntentClassifier:
         # Contiguous transposes: a sparse row times a transposed view copies the whole matrix.
         self._embedding_t = np.ascontiguousarray(self.weights.embedding.T)
         self._tfidf_t = np.ascontiguousarray(self.weights.tfidf.T)
+        if self.spelling and self.featurizer is not None:
+            word = self.featurizer.word
+            idf = {w: float(word.idf_[i]) for w, i in word.vocabulary_.items() if " " not in w}
+            self._speller = Speller(idf, english_words())
 
     # ---- training -------------------------------------------------------------------------
 
@@ -150,6 +159,7 @@ class IntentClassifier:
         return self.predict_many([text])[0]
 
     def predict_many(self, texts: list[str]) -> list[IntentPrediction]:
+        texts = self.repaired(texts)
         vectors = self.embedder.encode(texts)
         probs = softmax(self._logits(texts, vectors), self.temperature)
         sims = self._nearest_similarity(vectors)
@@ -157,7 +167,13 @@ class IntentClassifier:
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities over `labels` (including the OOS label if it was trained)."""
+        texts = self.repaired(texts)
         return softmax(self._logits(texts, self.embedder.encode(texts)), self.temperature)
+
+    def repaired(self, texts: list[str]) -> list[str]:
+        """The texts as the model reads them: typos one edit from its vocabulary repaired."""
+        speller = self._speller
+        return texts if speller is None else [speller.correct(t) for t in texts]
 
     def _decide(self, probs: np.ndarray, similarity: float) -> IntentPrediction:
         order = sorted(self._in_scope, key=lambda i: -probs[i])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import Callable
@@ -138,6 +139,13 @@ def evaluate(
             "default policy's confidence_threshold), for in_scope_handoff_rate."
         ),
     ] = 0.7,
+    spelling: Annotated[
+        bool,
+        typer.Option(
+            help="Repair words one typo away from the training vocabulary before predicting "
+            "(what the product does); --no-spelling scores the model on the raw text."
+        ),
+    ] = True,
     cache: CacheOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -203,6 +211,8 @@ def evaluate(
             if cache is not None:
                 model.save(directory)
                 write_info(directory, {"train_seconds": train_seconds})
+        if not spelling:
+            model = dataclasses.replace(model, spelling=False)
         result = score(
             model,
             test_rows,

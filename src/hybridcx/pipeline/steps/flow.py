@@ -133,7 +133,10 @@ class FlowStep:
             ctx.handled = True  # nothing served yet: start with the first part
         while ctx.handled and not ctx.ai_state.get("flow") and pending:
             request = pending.pop(0)
+            # The part's own reading, not this message's: on a later turn the message is the
+            # answer that finished the previous part ("1001"), which reads as out of scope.
             ctx.intent, ctx.confidence = request["intent"], float(request["confidence"])
+            ctx.out_of_scope = False
             if ctx.served_intents or not first_turn:
                 ctx.replies.append(Reply("ai", "Now, your other request."))
             ctx.handled = False
@@ -191,7 +194,15 @@ class FlowStep:
             return await engine.reply(state, turn)
         if is_cancel(text):
             return await engine.cancel(state)
-        answers_question = engine.awaiting(state).confirm is not None and is_yes_or_no(text)
+        awaited = engine.awaiting(state)
+        # "My order number is 1001" answers "which order?" even though the model reads it as
+        # an order-status question: a message carrying the entity the flow waits for is an
+        # answer, not a digression (taking it as one asked the same question again, forever).
+        answers_question = (awaited.confirm is not None and is_yes_or_no(text)) or (
+            awaited.collect is not None
+            and awaited.entity != "text"
+            and bool(ctx.entities.get(awaited.entity))
+        )
         if (
             not answers_question
             and self._confident(ctx)
