@@ -87,11 +87,16 @@ def message_parts(text: str) -> list[str]:
     return [p.strip() for p in _PARTS.split(text) if p and len(p.split()) >= PART_MIN_WORDS]
 
 
-def texts_to_encode(text: str) -> list[str]:
+def texts_to_encode(text: str, classifier: IntentClassifier | None = None) -> list[str]:
     """What the model steps embed for one customer message: the message, and its clauses when
-    it holds several requests (the service embeds them in one batch before the turn)."""
+    it holds several requests (the service embeds them in one batch before the turn). With the
+    intent ``classifier``, also the texts as it reads them when it repairs a typo in them (the
+    knowledge search and sentiment read the text as written)."""
     parts = message_parts(text)
-    return [text, *parts] if len(parts) >= 2 else [text]
+    texts = [text, *parts] if len(parts) >= 2 else [text]
+    if classifier is not None:
+        texts += [r for r, t in zip(classifier.repaired(texts), texts, strict=True) if r != t]
+    return texts
 
 
 class NluSentiment:

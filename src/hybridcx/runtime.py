@@ -78,7 +78,7 @@ class Runtime:
         configure_pii(model_dir=settings.pii_model_dir)
         live_model, build = _pipeline_builder(settings)
         policies = PolicyStore(settings.policy_dir, build)
-        turn_texts, encoder = _encoder(settings)
+        turn_texts, encoder = _encoder(settings, live_model)
         monitor = FallbackMonitor()
         return cls(
             engine=engine,
@@ -148,13 +148,17 @@ def _pipeline_builder(settings: Settings) -> tuple[Any, Callable[[RoutingPolicy]
     return live_model, build
 
 
-def _encoder(settings: Settings) -> tuple[Callable[[str], list[str]] | None, Any]:
+def _encoder(settings: Settings, live_model: Any) -> tuple[Callable[[str], list[str]] | None, Any]:
     if not settings.nlu_enabled:
         return None, None
     from hybridcx.brain import texts_to_encode
     from hybridcx.nlu.embeddings import shared_embedder
 
-    return texts_to_encode, shared_embedder()
+    def turn_texts(text: str) -> list[str]:
+        # The live model's classifier: the one answering now (it may have been retrained).
+        return texts_to_encode(text, live_model.classifier if live_model is not None else None)
+
+    return turn_texts, shared_embedder()
 
 
 def _llm_provider(settings: Settings) -> OpenAICompatibleProvider | None:

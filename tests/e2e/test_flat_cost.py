@@ -213,3 +213,20 @@ def test_statements_per_turn_stay_few(
     # 22 on main (December): the staff-token check, phase 1's extra conversation update, the
     # answer lease's own transaction, three workspace reads and the experiments query are gone.
     assert work.statements <= 15, work
+
+
+def test_a_message_with_a_typo_is_embedded_in_one_model_run(
+    server: LiveServer, api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The intent model reads a repaired text ("pasword" -> "password"), the knowledge search
+    the text as written: both are embedded in the turn's one batch, not in a second run."""
+    conv = api.start("typo@example.org")
+    _turn(server, api, monkeypatch, conv)
+    classifier = server.runtime.live_model.classifier
+    text = f"I forgot my pasword for order {next(_turns)}, how do I reset it?"
+    assert classifier.repaired([text]) != [text]  # the model does repair this one
+    server.call(server.runtime.assist_debouncer.drain())
+    with counting(server, monkeypatch) as work:
+        r = api.say(conv, text)
+        assert r.status_code == 200, r.text
+    assert work.encoded == 1, work
