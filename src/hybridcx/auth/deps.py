@@ -10,8 +10,11 @@ from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal, staff_from_
 from hybridcx.kit.errors import Unauthorized
 from hybridcx.runtime import Runtime
 
+# The dependencies are ``async def`` though they never wait: FastAPI runs a plain ``def``
+# dependency in its thread pool, two thread hops on every request for a dictionary lookup.
 
-def get_runtime(request: Request) -> Runtime:
+
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -19,7 +22,7 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
