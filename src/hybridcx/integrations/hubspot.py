@@ -80,20 +80,29 @@ class ResolvedCase:
     intent: str | None
     link: str | None
 
+    @property
+    def subject(self) -> str:
+        """The ticket's or case's title: its category (or intent), channel and conversation."""
+        topic = (self.category or self.intent or "Support").replace("_", " ").capitalize()
+        return f"{topic} ({self.channel}, conversation {self.conversation_id[:8]})"
+
+    @property
+    def description(self) -> str:
+        """The summary, then what it was about and a link back to the conversation."""
+        lines = [self.summary.strip() or "(no summary)", ""]
+        if self.category:
+            lines.append(f"Category: {self.category}")
+        if self.intent:
+            lines.append(f"Intent: {self.intent}")
+        lines.append(f"Channel: {self.channel}")
+        lines.append(f"hybridcx conversation: {self.link or self.conversation_id}")
+        return "\n".join(lines)
+
 
 def ticket_properties(case: ResolvedCase, *, pipeline: str, stage: str) -> dict[str, str]:
-    subject = f"{(case.category or case.intent or 'Support').replace('_', ' ').capitalize()}"
-    subject += f" ({case.channel}, conversation {case.conversation_id[:8]})"
-    lines = [case.summary.strip() or "(no summary)", ""]
-    if case.category:
-        lines.append(f"Category: {case.category}")
-    if case.intent:
-        lines.append(f"Intent: {case.intent}")
-    lines.append(f"Channel: {case.channel}")
-    lines.append(f"hybridcx conversation: {case.link or case.conversation_id}")
     return {
-        "subject": subject[:250],
-        "content": "\n".join(lines)[:10000],
+        "subject": case.subject[:250],
+        "content": case.description[:10000],
         "hs_pipeline": pipeline,
         "hs_pipeline_stage": stage,
     }

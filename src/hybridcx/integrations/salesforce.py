@@ -43,18 +43,9 @@ def _TimeoutAdapter(timeout: float, ca_file: str | None) -> Any:  # noqa: N802 (
 
 
 def case_fields(case: ResolvedCase, *, status: str, origin: str) -> dict[str, Any]:
-    subject = f"{(case.category or case.intent or 'Support').replace('_', ' ').capitalize()}"
-    subject += f" ({case.channel}, conversation {case.conversation_id[:8]})"
-    lines = [case.summary.strip() or "(no summary)", ""]
-    if case.category:
-        lines.append(f"Category: {case.category}")
-    if case.intent:
-        lines.append(f"Intent: {case.intent}")
-    lines.append(f"Channel: {case.channel}")
-    lines.append(f"hybridcx conversation: {case.link or case.conversation_id}")
     return {
-        "Subject": subject[:255],
-        "Description": "\n".join(lines)[:32000],
+        "Subject": case.subject[:255],
+        "Description": case.description[:32000],
         "Status": status,
         "Origin": origin,
     }
