@@ -9,7 +9,8 @@ from sqlalchemy import select
 from hybridcx.audit import record as audit
 from hybridcx.auth import mfa
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.service import check_password, issue_token
+from hybridcx.auth.login import sign_in
+from hybridcx.auth.service import check_password
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Unauthorized
@@ -71,18 +72,7 @@ async def create_token(body: TokenRequest, runtime: RuntimeDep, request: Request
                 )
             else:
                 step = TokenRead(
-                    access_token=await issue_token(
-                        session, agent.id, hours=runtime.staff_token_hours
-                    )
-                )
-                audit(
-                    session,
-                    action="auth.login",
-                    actor_type="staff",
-                    actor_id=agent.id,
-                    workspace_id=agent.workspace_id,
-                    target_type="staff",
-                    target_id=agent.id,
+                    access_token=await sign_in(session, agent, hours=runtime.staff_token_hours)
                 )
     except Unauthorized:
         locked = (

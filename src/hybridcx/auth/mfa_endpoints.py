@@ -11,8 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from hybridcx.audit import record as audit
 from hybridcx.auth import mfa
 from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.login import sign_in
 from hybridcx.auth.permissions import StaffManager
-from hybridcx.auth.service import issue_token, staff_from_token
+from hybridcx.auth.service import staff_from_token
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, NotFound, Unauthorized
@@ -195,15 +196,10 @@ async def verify(body: VerifyRequest, runtime: RuntimeDep, request: Request) -> 
                     target_id=agent.id,
                 )
             await mfa.end_challenge(session, body.mfa_token)
-            token = await issue_token(session, agent.id, hours=runtime.staff_token_hours)
-            audit(
+            token = await sign_in(
                 session,
-                action="auth.login",
-                actor_type="staff",
-                actor_id=agent.id,
-                workspace_id=agent.workspace_id,
-                target_type="staff",
-                target_id=agent.id,
+                agent,
+                hours=runtime.staff_token_hours,
                 details={"mfa": method, "recovery_codes_left": len(agent.mfa_recovery_hashes)},
             )
     if method is None:

@@ -15,8 +15,8 @@ from sqlalchemy import delete, select
 from hybridcx.audit import record as audit
 from hybridcx.auth import oidc
 from hybridcx.auth.deps import RuntimeDep
+from hybridcx.auth.login import sign_in
 from hybridcx.auth.permissions import ROLES, StaffManager
-from hybridcx.auth.service import issue_token
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
 from hybridcx.models import SsoProvider, Workspace
@@ -132,16 +132,8 @@ async def callback(
         )
     async with transaction(runtime.sessions) as session:
         agent = await oidc.sign_in(session, provider, claims)
-        token = await issue_token(session, agent.id, hours=runtime.staff_token_hours)
-        audit(
-            session,
-            action="auth.login",
-            actor_type="staff",
-            actor_id=agent.id,
-            workspace_id=agent.workspace_id,
-            target_type="staff",
-            target_id=agent.id,
-            details={"sso": provider.issuer},
+        token = await sign_in(
+            session, agent, hours=runtime.staff_token_hours, details={"sso": provider.issuer}
         )
     return RedirectResponse(f"{login.return_to}#sso_token={quote(token)}", status_code=302)
 
