@@ -74,6 +74,15 @@ def _found(what: str) -> Callable[[Any], str]:
 # ---- the no-code HTTP backend -------------------------------------------------------------------
 
 
+def _validated(model: type[BaseModel], kind: str, settings: Mapping[str, Any]) -> dict[str, Any]:
+    """A connector's settings checked by its pydantic model: every problem named, or raised."""
+    try:
+        return model.model_validate(dict(settings)).model_dump()
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        raise ConnectorError(f"{kind} settings: {problems}") from None
+
+
 def _http_validate(settings: Mapping[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(settings) - {"mapping"})
     if unknown:
@@ -131,11 +140,7 @@ class ShopifySettings(BaseModel):
 
 
 def _shopify_validate(settings: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return ShopifySettings.model_validate(dict(settings)).model_dump()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConnectorError(f"shopify settings: {problems}") from None
+    return _validated(ShopifySettings, "shopify", settings)
 
 
 def _shopify_build(
@@ -180,11 +185,7 @@ class HubSpotSettings(BaseModel):
 
 
 def _hubspot_validate(settings: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return HubSpotSettings.model_validate(dict(settings)).model_dump()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConnectorError(f"hubspot settings: {problems}") from None
+    return _validated(HubSpotSettings, "hubspot", settings)
 
 
 def _hubspot_build(
@@ -228,11 +229,7 @@ class SalesforceSettings(BaseModel):
 
 
 def _salesforce_validate(settings: Mapping[str, Any]) -> dict[str, Any]:
-    try:
-        return SalesforceSettings.model_validate(dict(settings)).model_dump()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise ConnectorError(f"salesforce settings: {problems}") from None
+    return _validated(SalesforceSettings, "salesforce", settings)
 
 
 def _salesforce_build(
