@@ -177,10 +177,7 @@ class InlineConnection:
         return self._conn.isolation_level
 
     async def close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
-        self._running = False
+        self.stop()
 
     def stop(self) -> None:
         if self._connection is not None:
