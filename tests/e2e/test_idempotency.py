@@ -6,7 +6,9 @@ import threading
 from typing import Any
 
 import httpx
+import pytest
 
+from hybridcx.pipeline.base import Pipeline
 from tests.support import Api
 
 
@@ -160,3 +162,34 @@ def test_concurrent_requests_with_the_same_key_store_one_message(api: Api) -> No
             m["id"] for m in responses[1]["messages"]
         ]
         assert responses[0] == responses[1]
+
+
+def test_a_failed_ai_turn_keeps_the_message_and_a_retry_answers_it(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The message and its answer commit together; when the AI step fails, the message is still
+    stored (once), the customer gets a 500, and a retry with the same key answers it at once."""
+    conv = api.start()
+    real = Pipeline.arun
+    calls = {"n": 0}
+
+    async def fails_once(self: Pipeline, ctx: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RuntimeError("the model fell over")
+        return await real(self, ctx)
+
+    monkeypatch.setattr(Pipeline, "arun", fails_once)
+    failed = api.say(conv, "What are your opening hours?", **{"Idempotency-Key": "k-1"})
+    assert failed.status_code == 500, failed.text
+    stored = customer_get(api, conv)
+    assert [m["text"] for m in by_author(stored, "customer")] == ["What are your opening hours?"]
+    assert len(by_author(stored, "ai")) == 1  # the greeting only: no answer yet
+
+    retried = api.say(conv, "What are your opening hours?", **{"Idempotency-Key": "k-1"})
+    assert retried.status_code == 200, retried.text
+    assert [m["author"] for m in retried.json()["messages"]][:2] == ["customer", "ai"]
+    read = customer_get(api, conv)
+    assert [m["text"] for m in by_author(read, "customer")] == ["What are your opening hours?"]
+    assert len(by_author(read, "ai")) == 2
+    assert calls["n"] == 2

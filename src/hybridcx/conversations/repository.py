@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.ids import new_id, utcnow
@@ -21,6 +21,22 @@ from hybridcx.models import (
 )
 from hybridcx.privacy.pii import mask_payment_data, redact_values
 
+# Statements a customer turn runs, built once: building a statement and its cache key costs
+# more than running it on SQLite (tens of microseconds each, every turn).
+_CONVERSATION = select(Conversation).where(Conversation.id == bindparam("conversation_id"))
+_CONVERSATION_LOCKED = _CONVERSATION.with_for_update()
+_CUSTOMER = select(Customer).where(Customer.id == bindparam("customer_id"))
+_RECENT = (
+    select(Message)
+    .where(Message.conversation_id == bindparam("conversation_id"), Message.internal.is_(False))
+    .order_by(Message.seq.desc())
+    .limit(bindparam("limit"))
+)
+_BY_KEY = select(Message).where(
+    Message.conversation_id == bindparam("conversation_id"),
+    Message.idempotency_key == bindparam("key"),
+)
+
 
 async def get_conversation(
     session: AsyncSession,
@@ -29,16 +45,20 @@ async def get_conversation(
     workspace_id: str | None = None,
     lock: bool = False,
 ) -> Conversation | None:
-    stmt = select(Conversation).where(Conversation.id == conversation_id)
-    if workspace_id is not None:
-        stmt = stmt.where(Conversation.workspace_id == workspace_id)
+    if workspace_id is None:
+        stmt = _CONVERSATION_LOCKED if lock else _CONVERSATION
+        result = await session.execute(stmt, {"conversation_id": conversation_id})
+        return result.scalar_one_or_none()
+    stmt = select(Conversation).where(
+        Conversation.id == conversation_id, Conversation.workspace_id == workspace_id
+    )
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_customer(session: AsyncSession, customer_id: str) -> Customer:
-    return (await session.execute(select(Customer).where(Customer.id == customer_id))).scalar_one()
+    return (await session.execute(_CUSTOMER, {"customer_id": customer_id})).scalar_one()
 
 
 async def get_workspace(session: AsyncSession, workspace_id: str) -> Workspace:
@@ -99,13 +119,8 @@ async def recent_messages(
 ) -> Sequence[Message]:
     """The last ``limit`` public messages, oldest first (the newest-first scan of the
     (conversation_id, seq) index stops after ``limit`` rows)."""
-    stmt = (
-        select(Message)
-        .where(Message.conversation_id == conversation_id, Message.internal.is_(False))
-        .order_by(Message.seq.desc())
-        .limit(limit)
-    )
-    return list(reversed((await session.execute(stmt)).scalars().all()))
+    result = await session.execute(_RECENT, {"conversation_id": conversation_id, "limit": limit})
+    return list(reversed(result.scalars().all()))
 
 
 async def get_message(session: AsyncSession, message_id: str) -> Message:
@@ -115,10 +130,8 @@ async def get_message(session: AsyncSession, message_id: str) -> Message:
 async def find_by_idempotency_key(
     session: AsyncSession, conversation_id: str, key: str
 ) -> Message | None:
-    stmt = select(Message).where(
-        Message.conversation_id == conversation_id, Message.idempotency_key == key
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    result = await session.execute(_BY_KEY, {"conversation_id": conversation_id, "key": key})
+    return result.scalar_one_or_none()
 
 
 async def turn_messages(session: AsyncSession, turn_id: str) -> Sequence[Message]:

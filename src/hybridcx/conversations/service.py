@@ -1,7 +1,8 @@
 """Conversation lifecycle: start, customer turns, and what staff do to a conversation.
 
-Services manage their own transactions because a customer turn needs two: the customer's message
-is committed before the AI runs, so nothing a customer sent is lost if the AI step fails.
+Services manage their own transactions. A new web chat message and its AI turn commit together;
+if the AI step fails, the message is committed on its own before the error goes on, so nothing a
+customer sent is lost. Other channels (and retries) store the message first and then answer it.
 """
 
 from __future__ import annotations
@@ -283,21 +284,22 @@ class ConversationService:
             )
         if key is not None and not (0 < len(key) <= 200):
             raise InvalidInput("Idempotency-Key must be 1 to 200 characters.")
-        # The model embeds the text in a worker thread while phase 1 waits for the database.
-        prepared = asyncio.ensure_future(self.prepare_turn(mask_payment_data(text)))
+        # The model embeds the text in a worker thread before the turn takes the database's
+        # write lock, so the turn itself never waits for the model while holding it.
+        await self.prepare_turn(mask_payment_data(text))
         try:
-            try:
-                message_id, done, leased = await self._accept_customer_message(
-                    conversation_id, principal, text, key
-                )
-            except IntegrityError:
-                # A concurrent request with the same Idempotency-Key won the insert: use its
-                # message.
-                message_id, done, leased = await self._accept_customer_message(
-                    conversation_id, principal, text, key
-                )
-        finally:
-            await prepared
+            response = await self._accept_and_answer(conversation_id, principal, text, key)
+        except IntegrityError:
+            response = None  # a concurrent request with the same Idempotency-Key stored it
+        if response is not None:
+            if response["conversation"]["status"] == "assigned":
+                self.schedule_assist(conversation_id)
+            return response
+        # A retry (the key was seen before) or a lost race: the two-phase path finds the
+        # stored message and answers it exactly once, or returns the answer it already has.
+        message_id, done, leased = await self._accept_customer_message(
+            conversation_id, principal, text, key
+        )
         if done is not None:
             return done
         return await self.answer_message(conversation_id, message_id, leased=leased)
@@ -350,6 +352,75 @@ class ConversationService:
         except Exception as exc:  # assist must never cost the customer their answer
             log.warning("assist.push_failed", conversation_id=conversation_id, error=str(exc))
 
+    async def _accept_and_answer(
+        self, conversation_id: str, principal: CustomerPrincipal, text: str, key: str | None
+    ) -> dict[str, Any] | None:
+        """A new customer message and its AI turn in one transaction (one commit, one read of
+        the conversation). None when the Idempotency-Key was used before: the two-phase path
+        handles retries. If the AI turn fails, the message is stored on its own (phase 1 of
+        the two-phase path) before the error goes on, so nothing the customer sent is lost."""
+        outbox = Outbox()
+        stored = False
+        try:
+            async with transaction(self.rt.sessions) as session:
+                conv = await self._writable_conversation(
+                    session, conversation_id, principal, lock=True
+                )
+                if key is not None and await repo.find_by_idempotency_key(session, conv.id, key):
+                    return None
+                if conv.status == "resolved":
+                    raise ConversationClosed(
+                        "This conversation is resolved; start a new one to continue."
+                    )
+                msg = self.record_customer_message(
+                    session, outbox, conv, text, idempotency_key=key, touch=False
+                )
+                msg.answering_at = utcnow()
+                await session.flush()  # a duplicate key fails here, before the AI runs
+                stored = True
+                window = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW)
+                customer = await repo.get_customer(session, conv.customer_id)
+                previous = (conv.status, conv.tier)
+                created, state = await self._run_turn(
+                    session, outbox, conv, customer, text=msg.text, turn_id=msg.id, window=window
+                )
+                response = {
+                    "messages": [message_read(msg)] + [message_read(m) for m in created],
+                    "conversation": state,
+                }
+                msg.turn_response = response
+        except BaseException:
+            if stored:  # the turn failed: keep the message, free for a retry to answer
+                message_id, _done, leased = await self._accept_customer_message(
+                    conversation_id, principal, text, key
+                )
+                if leased:
+                    async with transaction(self.rt.sessions) as session:
+                        await repo.release_answer_lease(session, message_id)
+            raise
+        await outbox.flush(self.rt.bus)
+        if conv.status == "queued" and previous != (conv.status, conv.tier):
+            await dispatch(self.rt, conv.workspace_id)  # newly queued, or it needs a new skill
+        return response
+
+    async def _writable_conversation(
+        self,
+        session: AsyncSession,
+        conversation_id: str,
+        principal: CustomerPrincipal,
+        *,
+        lock: bool = False,
+    ) -> Conversation:
+        """The customer's own conversation, for a new message (a staff token gets 403)."""
+        conv = await repo.get_conversation(session, conversation_id, lock=lock)
+        if (
+            conv is not None
+            and conv.customer_token_hash != hash_token(principal.token)
+            and await staff_from_token(session, principal.token) is not None
+        ):
+            raise Forbidden(STAFF_POSTS_REPLIES)
+        return permissions.customer_owns(principal, conv)
+
     async def _accept_customer_message(
         self, conversation_id: str, principal: CustomerPrincipal, text: str, key: str | None
     ) -> tuple[str, dict[str, Any] | None, bool]:
@@ -357,14 +428,7 @@ class ConversationService:
         message is stored with its answer lease taken (this request answers it)."""
         outbox = Outbox()
         async with transaction(self.rt.sessions) as session:
-            conv = await repo.get_conversation(session, conversation_id)
-            if (
-                conv is not None
-                and conv.customer_token_hash != hash_token(principal.token)
-                and await staff_from_token(session, principal.token) is not None
-            ):
-                raise Forbidden(STAFF_POSTS_REPLIES)
-            conv = permissions.customer_owns(principal, conv)
+            conv = await self._writable_conversation(session, conversation_id, principal)
             if key is not None:
                 existing = await repo.find_by_idempotency_key(session, conv.id, key)
                 if existing is not None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.knowledge.engine.answer import Answer, Answerer, answer, answer_from_hits
@@ -28,6 +28,20 @@ log = structlog.get_logger(__name__)
 
 #: Candidates read from each ranking (HNSW nearest passages, BM25) before fusing them.
 SHARED_CANDIDATES = 50
+
+_SIGNATURE = select(func.count(), func.max(Article.updated_at), func.sum(Article.version)).where(
+    Article.workspace_id == bindparam("workspace_id")
+)
+
+
+async def articles_signature(session: AsyncSession, workspace_id: str) -> tuple[object, ...]:
+    """What changes whenever a workspace's articles do (count, latest edit, sum of versions).
+    Read once per session: the knowledge index and the output filter of a turn both ask."""
+    memo = session.info.setdefault("hybridcx_articles_signature", {})
+    if workspace_id not in memo:
+        row = (await session.execute(_SIGNATURE, {"workspace_id": workspace_id})).one()
+        memo[workspace_id] = tuple(row)
+    return memo[workspace_id]  # type: ignore[no-any-return]
 
 
 def article_document(a: Article) -> Document:
@@ -98,15 +112,7 @@ class KnowledgeService:
         if cached is None:
             index = KnowledgeIndex(self.embedder, embed_locally=store is None)
             cached = self._articles[workspace_id] = _Cached(index=index)
-        signature = tuple(
-            (
-                await session.execute(
-                    select(
-                        func.count(), func.max(Article.updated_at), func.sum(Article.version)
-                    ).where(Article.workspace_id == workspace_id)
-                )
-            ).one()
-        )
+        signature = await articles_signature(session, workspace_id)
         if signature == cached.signature:
             return cached.index
         rows = (

@@ -3,12 +3,12 @@ knowledge answers customer text reaches outside the pipeline (help-centre search
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.knowledge.engine.answer import Answer
 from hybridcx.knowledge.engine.llm import SYSTEM_PROMPT
-from hybridcx.knowledge.service import KnowledgeService
+from hybridcx.knowledge.service import KnowledgeService, articles_signature
 from hybridcx.models import Article, Conversation, Customer, Message
 from hybridcx.safety.injection import classify
 from hybridcx.safety.output import EMAIL, ProtectedData
@@ -18,20 +18,16 @@ NO_ANSWER = Answer(text="", sources=(), confidence=0.0, answered=False)
 
 # Per workspace: (articles signature, indexed ProtectedData). Rebuilt only when articles change.
 _CACHE: dict[str, tuple[tuple[object, ...], ProtectedData]] = {}
+# Built once: they run on every turn.
+_NOTES = select(Message.text).where(
+    Message.conversation_id == bindparam("conversation_id"), Message.internal.is_(True)
+)
 
 
 async def workspace_protected(session: AsyncSession, workspace_id: str) -> ProtectedData:
     """The system prompt and internal articles; emails of public articles are allowed. Cached
     per workspace until an article changes (a cheap signature query per turn)."""
-    signature = tuple(
-        (
-            await session.execute(
-                select(func.count(), func.max(Article.updated_at), func.sum(Article.version)).where(
-                    Article.workspace_id == workspace_id
-                )
-            )
-        ).one()
-    )
+    signature = await articles_signature(session, workspace_id)
     cached = _CACHE.get(workspace_id)
     if cached is not None and cached[0] == signature:
         return cached[1]
@@ -65,9 +61,7 @@ async def load_protected(
         customer_email=customer.email or "",
         parent=await workspace_protected(session, conv.workspace_id),
     )
-    notes = await session.execute(
-        select(Message.text).where(Message.conversation_id == conv.id, Message.internal.is_(True))
-    )
+    notes = await session.execute(_NOTES, {"conversation_id": conv.id})
     protected.add("internal_note", [t for (t,) in notes])
     return protected
 
