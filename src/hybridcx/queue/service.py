@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import event, func, select, update
+from sqlalchemy import bindparam, event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.auth.permissions import HANDLING_ROLES
@@ -146,22 +146,36 @@ async def queue_position(
         return None
     if conv.queue_rank is None:
         rank(conv, vip=(await repo.get_customer(session, conv.customer_id)).vip, weights=weights)
-    queued_at = conv.queued_at or conv.created_at
+    params = {
+        "workspace_id": conv.workspace_id,
+        "rank": conv.queue_rank,
+        "id": conv.id,
+        "queued_at": conv.queued_at or conv.created_at,
+    }
+    with session.no_autoflush:  # this conversation's own row need not be written first
+        return int((await session.execute(_POSITION, params)).scalar_one()) + 1
+
+
+def _position_statement() -> Any:
+    """How many queued conversations are served before the one in the bind parameters. Two
+    counts, each a range of the (workspace, status, queue_rank) index (an OR of the two would
+    read every queued row). Built once: it runs on every turn of a queued conversation."""
     other = Conversation
     their_queued = func.coalesce(other.queued_at, other.created_at)
-    # Two counts, each a range of the index (an OR of the two would read every queued row).
+    queued_at = bindparam("queued_at", type_=Conversation.__table__.c.queued_at.type)
     higher = select(func.count()).where(
-        _queued(other, conv.workspace_id), other.queue_rank > conv.queue_rank
+        _queued(other, bindparam("workspace_id")), other.queue_rank > bindparam("rank")
     )
     tied_earlier = select(func.count()).where(
-        _queued(other, conv.workspace_id),
-        other.queue_rank == conv.queue_rank,
-        other.id != conv.id,
-        (their_queued < queued_at) | ((their_queued == queued_at) & (other.id < conv.id)),
+        _queued(other, bindparam("workspace_id")),
+        other.queue_rank == bindparam("rank"),
+        other.id != bindparam("id"),
+        (their_queued < queued_at) | ((their_queued == queued_at) & (other.id < bindparam("id"))),
     )
-    stmt = select(higher.scalar_subquery() + tied_earlier.scalar_subquery())
-    with session.no_autoflush:  # this conversation's own row need not be written first
-        return int((await session.execute(stmt)).scalar_one()) + 1
+    return select(higher.scalar_subquery() + tied_earlier.scalar_subquery())
+
+
+_POSITION = _position_statement()
 
 
 async def online_candidates(
