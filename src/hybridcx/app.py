@@ -41,6 +41,7 @@ from hybridcx.kit.logging import configure_logging
 from hybridcx.kit.overload import InflightGate, InflightLimit
 from hybridcx.kit.sqlite_inline import offloaded
 from hybridcx.knowledge.endpoints import router as knowledge_router
+from hybridcx.macros.endpoints import router as macros_router  # issue 19: macros, automation
 from hybridcx.ops.context import RequestContext, install_workspace_binding
 from hybridcx.ops.endpoints import router as ops_router
 from hybridcx.ops.metrics import install_write_counters
@@ -197,6 +198,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         improvement_router,  # issue 10: learning from human resolutions
         experiments_router,
         integrations_router,  # issue 20: connectors to the company's systems
+        macros_router,  # issue 19: macros and automation rules
     ):
         app.include_router(router)
     return app
