@@ -1,0 +1,71 @@
+"""Macros in a real browser (issue 19): an agent applies the Refund macro in the desk (the reply
+box is filled for this conversation, the agent edits it, and on send the real refund action runs
+and is held for approval, which the customer is told); a supervisor writes a macro in the
+console, and a bad placeholder is refused with the server's message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import Tab
+from tests.browser.test_web import sign_in
+from tests.support import Api
+
+
+def test_an_agent_applies_the_refund_macro_in_the_desk(
+    api: Api, open_tab: Callable[..., Tab]
+) -> None:
+    conv = api.start("alex@example.com", "Alex Morgan")
+    api.say(conv, "I want to cancel order 1001 and get my money back")
+    api.say(conv, "agent")
+    desk = open_tab("/desk")
+    sign_in(desk, "agent@example.com", "demo-agent")
+    desk.page.locator(".queue-item", has_text="Alex Morgan").get_by_role(
+        "button", name="Accept"
+    ).click()
+    reply = desk.page.get_by_label("Reply")
+    expect(reply).to_be_visible()
+    desk.page.get_by_label("Macros").select_option(label="Refund")
+    expect(reply).to_have_value(
+        "I've asked to cancel order 1001 and refund it to your original payment method. "
+        "You'll see the result here in a moment: refunds above our limit are checked by a "
+        "supervisor first."
+    )
+    expect(desk.page.locator(".macro-status")).to_contain_text("On send: run cancel and refund.")
+    reply.fill("Alex, I've asked to cancel order 1001 and refund it. One moment.")
+    desk.shot("desk-macro-filled")
+    desk.page.get_by_role("button", name="Send", exact=True).click()
+    transcript = desk.page.locator(".transcript")
+    expect(transcript).to_contain_text("Alex, I've asked to cancel order 1001 and refund it.")
+    expect(transcript).to_contain_text("has been sent for approval")
+    expect(desk.page.locator(".macro-status")).to_have_text("")
+    desk.shot("desk-macro-applied")
+
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    state = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()
+    (event,) = [e for e in state["events"] if e["type"] == "macro.action"]
+    assert event["data"]["macro"] == "Refund" and event["data"]["status"] == "pending"
+    approvals = api.staff(sup, "GET", "/api/v1/approvals", params={"status": "pending"}).json()
+    assert [a["conversation_id"] for a in approvals["items"]] == [conv["id"]]
+
+
+def test_a_supervisor_writes_a_macro_in_the_console(api: Api, open_tab: Callable[..., Tab]) -> None:
+    console = open_tab("/supervisor")
+    sign_in(console, "supervisor@example.com", "demo-supervisor")
+    page = console.page
+    expect(page.locator("#macro-list")).to_contain_text("Refund")
+    page.get_by_label("Name", exact=True).fill("Shipping delay")
+    page.get_by_label("Reply text").fill("Sorry {{customer.nam}}, your parcel is late.")
+    page.get_by_role("button", name="Save macro").click()
+    expect(page.locator("#macro-status")).to_contain_text("Unknown placeholder {{customer.nam}}")
+    page.get_by_label("Reply text").fill("Sorry {{customer.first_name}}, your parcel is late.")
+    page.get_by_label("Actions (JSON list)").fill('[{"type": "set_tier", "tier": 2}]')
+    page.get_by_role("button", name="Save macro").click()
+    expect(page.locator("#macro-status")).to_have_text("Saved “Shipping delay”.")
+    expect(page.locator("#macro-list")).to_contain_text("then set tier 2")
+    console.shot("supervisor-macros")
+    agent = api.login("agent@example.com", "demo-agent")
+    names = [m["name"] for m in api.staff(agent, "GET", "/api/v1/macros").json()["items"]]
+    assert "Shipping delay" in names
