@@ -10,11 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import ConversationHandler, ConversationSupervisor
-from hybridcx.macros import service
-from hybridcx.macros.actions import MACRO_ACTIONS
+from hybridcx.macros import automation, service
+from hybridcx.macros.actions import MACRO_ACTIONS, RULE_ACTIONS
 from hybridcx.macros.placeholders import PLACEHOLDERS
 
-router = APIRouter(prefix="/api/v1/macros", tags=["macros"])
+router = APIRouter(tags=["macros"])
+MACROS = "/api/v1/macros"
+RULES = "/api/v1/automation/rules"
 
 
 class MacroWrite(BaseModel):
@@ -68,7 +70,7 @@ class ApplyResult(BaseModel):
     actions: list[dict[str, Any]]
 
 
-@router.get("", response_model=MacroList)
+@router.get(MACROS, response_model=MacroList)
 async def list_macros(staff: ConversationHandler, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         rows = await service.list_macros(session, staff.workspace_id)
@@ -79,7 +81,7 @@ async def list_macros(staff: ConversationHandler, runtime: RuntimeDep) -> dict[s
     }
 
 
-@router.post("", response_model=MacroRead, status_code=201)
+@router.post(MACROS, response_model=MacroRead, status_code=201)
 async def create_macro(
     body: MacroWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -88,7 +90,7 @@ async def create_macro(
     )
 
 
-@router.get("/{macro_id}", response_model=MacroRead)
+@router.get(MACROS + "/{macro_id}", response_model=MacroRead)
 async def get_macro(
     macro_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -96,7 +98,7 @@ async def get_macro(
         return service.macro_read(await service.get_macro(session, staff.workspace_id, macro_id))
 
 
-@router.put("/{macro_id}", response_model=MacroRead)
+@router.put(MACROS + "/{macro_id}", response_model=MacroRead)
 async def update_macro(
     macro_id: str, body: MacroWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -105,7 +107,7 @@ async def update_macro(
     )
 
 
-@router.delete("/{macro_id}", status_code=204)
+@router.delete(MACROS + "/{macro_id}", status_code=204)
 async def delete_macro(
     macro_id: str, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> Response:
@@ -121,7 +123,7 @@ async def render_macro(
     return await service.render(runtime, staff, macro_id, conversation_id)
 
 
-@router.post("/{macro_id}/apply", response_model=ApplyResult)
+@router.post(MACROS + "/{macro_id}/apply", response_model=ApplyResult)
 async def apply_macro(
     macro_id: str, body: ApplyRequest, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -129,3 +131,81 @@ async def apply_macro(
     return await service.apply(
         runtime, staff, macro_id, body.conversation_id, text=body.text, internal=body.internal
     )
+
+
+# ---- automation rules ------------------------------------------------------------------------
+
+
+class RuleWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80)
+    enabled: bool = True
+    trigger: str = Field(max_length=40, description="One of " + ", ".join(automation.TRIGGERS))
+    minutes: int | None = Field(default=None, description="For no_agent_reply: how long.")
+    conditions: dict[str, Any] = Field(
+        default_factory=dict,
+        description="All must hold: " + ", ".join(automation.CONDITIONS) + ".",
+    )
+    actions: list[dict[str, Any]] = Field(
+        description="Run in order: " + ", ".join(RULE_ACTIONS) + "."
+    )
+
+
+class RuleRead(BaseModel):
+    id: str
+    name: str
+    enabled: bool
+    trigger: str
+    minutes: int | None
+    conditions: dict[str, Any]
+    actions: list[dict[str, Any]]
+    created_at: str | None
+    updated_at: str | None
+
+
+class RuleList(BaseModel):
+    items: list[RuleRead]
+    triggers: list[str]
+    conditions: list[str]
+    action_types: dict[str, str]
+
+
+@router.get(RULES, response_model=RuleList)
+async def list_rules(staff: ConversationSupervisor, runtime: RuntimeDep) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        rows = await automation.list_rules(session, staff.workspace_id)
+    return {
+        "items": [automation.rule_read(r) for r in rows],
+        "triggers": list(automation.TRIGGERS),
+        "conditions": list(automation.CONDITIONS),
+        "action_types": {k: v.description for k, v in RULE_ACTIONS.items()},
+    }
+
+
+@router.post(RULES, response_model=RuleRead, status_code=201)
+async def create_rule(
+    body: RuleWrite, staff: ConversationSupervisor, runtime: RuntimeDep
+) -> dict[str, Any]:
+    return await automation.save_rule(runtime, staff, body.model_dump())
+
+
+@router.get(RULES + "/{rule_id}", response_model=RuleRead)
+async def get_rule(
+    rule_id: str, staff: ConversationSupervisor, runtime: RuntimeDep
+) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        return automation.rule_read(await automation.get_rule(session, staff.workspace_id, rule_id))
+
+
+@router.put(RULES + "/{rule_id}", response_model=RuleRead)
+async def update_rule(
+    rule_id: str, body: RuleWrite, staff: ConversationSupervisor, runtime: RuntimeDep
+) -> dict[str, Any]:
+    return await automation.save_rule(runtime, staff, body.model_dump(), rule_id)
+
+
+@router.delete(RULES + "/{rule_id}", status_code=204)
+async def delete_rule(rule_id: str, staff: ConversationSupervisor, runtime: RuntimeDep) -> Response:
+    await automation.delete_rule(runtime, staff, rule_id)
+    return Response(status_code=204)
