@@ -115,7 +115,7 @@ async def delete_macro(
     return Response(status_code=204)
 
 
-@router.get("/{macro_id}/render", response_model=Rendered)
+@router.get(MACROS + "/{macro_id}/render", response_model=Rendered)
 async def render_macro(
     macro_id: str, conversation_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
