@@ -41,6 +41,9 @@ def test_an_agent_applies_the_refund_macro_in_the_desk(
     expect(transcript).to_contain_text("Alex, I've asked to cancel order 1001 and refund it.")
     expect(transcript).to_contain_text("has been sent for approval")
     expect(desk.page.locator(".macro-status")).to_have_text("")
+    expect(desk.page.locator(".automation-log")).to_contain_text(
+        "Macro “Refund”: backend sent for approval"
+    )
     desk.shot("desk-macro-applied")
 
     sup = api.login("supervisor@example.com", "demo-supervisor")

@@ -98,6 +98,35 @@ export class MacroPicker {
   }
 }
 
+// ---- the conversation's timeline of macro actions and automation rules fired ----------------
+
+const STATUS_TEXT = { done: "done", pending: "sent for approval", failed: "failed", executed: "done", skipped: "skipped" };
+
+export function automationPanel(conv) {
+  const items = (conv.events || []).filter((e) => e.type === "macro.action" || e.type === "automation.fired");
+  if (!items.length) return null;
+  const time = (e) => new Date(e.created_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return h(
+    "section",
+    { class: "panel automation", "aria-label": "Automation" },
+    h("h3", { text: "Automation" }),
+    h(
+      "ol",
+      { class: "automation-log" },
+      items.map((e) => {
+        const d = e.data || {};
+        const text =
+          e.type === "macro.action"
+            ? `Macro “${d.macro}”: ${d.action.replaceAll("_", " ")} ${STATUS_TEXT[d.status] || d.status}` +
+              (d.result && d.result.reason ? ` (${d.result.reason})` : "")
+            : `Rule “${d.rule}” fired on ${String(d.trigger || "").replaceAll("_", " ")}: ` +
+              (d.actions || []).map((a) => `${a.type.replaceAll("_", " ")} ${STATUS_TEXT[a.status] || a.status}`).join(", ");
+        return h("li", {}, h("span", { class: "meta", text: `${time(e)} ` }), text);
+      }),
+    ),
+  );
+}
+
 // ---- the supervisor console: the workspace's macros -------------------------------------------
 
 export function mountMacroAdmin(container, { token }) {

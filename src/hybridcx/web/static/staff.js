@@ -2,7 +2,7 @@
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
 import { DraftsPanel, attachmentList } from "./email-drafts.js";
 import { intentPanel } from "./intent.js";
-import { MacroPicker } from "./macros.js"; // issue 19: the workspace's macros
+import { MacroPicker, automationPanel } from "./macros.js"; // issue 19: macros, automation
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -292,6 +292,7 @@ export class ConversationView {
     this.renderHead();
     if (c.handoff) side.append(this.handoffPanel(c.handoff));
     side.append(intentPanel(c, { token: this.token })); // issue 10: correct the AI's intent
+    side.append(...[automationPanel(c)].filter(Boolean)); // issue 19: macro actions, rules fired
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();
