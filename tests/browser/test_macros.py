@@ -60,10 +60,10 @@ def test_a_supervisor_writes_a_macro_in_the_console(api: Api, open_tab: Callable
     page = console.page
     expect(page.locator("#macro-list")).to_contain_text("Refund")
     page.get_by_label("Name", exact=True).fill("Shipping delay")
-    page.get_by_label("Reply text").fill("Sorry {{customer.nam}}, your parcel is late.")
+    page.get_by_label("Macro text").fill("Sorry {{customer.nam}}, your parcel is late.")
     page.get_by_role("button", name="Save macro").click()
     expect(page.locator("#macro-status")).to_contain_text("Unknown placeholder {{customer.nam}}")
-    page.get_by_label("Reply text").fill("Sorry {{customer.first_name}}, your parcel is late.")
+    page.get_by_label("Macro text").fill("Sorry {{customer.first_name}}, your parcel is late.")
     page.get_by_label("Actions (JSON list)").fill('[{"type": "set_tier", "tier": 2}]')
     page.get_by_role("button", name="Save macro").click()
     expect(page.locator("#macro-status")).to_have_text("Saved “Shipping delay”.")

@@ -146,7 +146,7 @@ export function mountMacroAdmin(container, { token }) {
     { class: "macro-form", novalidate: true },
     h("label", { for: "macro-name", text: "Name" }),
     name,
-    h("label", { for: "macro-text", text: "Reply text" }),
+    h("label", { for: "macro-text", text: "Macro text" }),
     text,
     h("label", { for: "macro-actions", text: "Actions (JSON list)" }),
     actions,
