@@ -206,3 +206,47 @@ def test_a_no_reply_rule_fires_once_on_the_sweep(api: Api, server: LiveServer) -
     assert r.status_code == 200, r.text
     assert server.call(sweep_no_reply(rt, now + timedelta(hours=2))) == 0
     assert len(_fired(api, sup, conv)) == 1
+
+
+def test_message_and_assignment_rules_fire_once_each_and_only_when_conditions_hold(
+    api: Api, server: LiveServer
+) -> None:
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    alice = api.login("agent@example.com", "demo-agent")
+    on_message = api.staff(
+        sup,
+        "POST",
+        RULES,
+        json={
+            "name": "Customer wrote while waiting",
+            "trigger": "message.created",
+            "conditions": {"status": ["queued"], "channel": ["webchat"]},
+            "actions": [{"type": "set_tier", "tier": 3}],
+        },
+    ).json()
+    on_assign = api.staff(
+        sup,
+        "POST",
+        RULES,
+        json={
+            "name": "Assigned",
+            "trigger": "conversation.assigned",
+            "actions": [{"type": "note", "text": "Picked up."}],
+        },
+    ).json()
+    conv = _escalate(api, "alex@example.com", "Alex Morgan")
+    assert api.say(conv, "hello? anyone there?").status_code == 200
+    server.call(run_once(server.runtime))
+    fired = _fired(api, sup, conv)
+    # Conditions are checked when the engine runs: the conversation is queued by then, so each
+    # customer message since the rule was created fires it once.
+    assert {f["data"]["rule_id"] for f in fired} == {on_message["id"]}
+    assert len({f["data"]["occasion"] for f in fired}) == len(fired)
+    assert _read(api, sup, conv)["tier"] == 3
+    count = len(fired)
+    assert api.staff(alice, "POST", f"/api/v1/conversations/{conv['id']}/accept").status_code == 200
+    server.call(run_once(server.runtime))
+    server.call(run_once(server.runtime))
+    fired = _fired(api, sup, conv)
+    assert [f["data"]["rule_id"] for f in fired].count(on_assign["id"]) == 1
+    assert len(fired) == count + 1  # the message rule did not fire again
