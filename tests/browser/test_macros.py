@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 from playwright.sync_api import expect
 
+from hybridcx.macros.automation import run_once
 from tests.browser.conftest import Tab
 from tests.browser.test_web import sign_in
-from tests.support import Api
+from tests.support import Api, LiveServer
 
 
 def test_an_agent_applies_the_refund_macro_in_the_desk(
@@ -64,7 +65,7 @@ def test_a_supervisor_writes_a_macro_in_the_console(api: Api, open_tab: Callable
     page.get_by_role("button", name="Save macro").click()
     expect(page.locator("#macro-status")).to_contain_text("Unknown placeholder {{customer.nam}}")
     page.get_by_label("Macro text").fill("Sorry {{customer.first_name}}, your parcel is late.")
-    page.get_by_label("Actions (JSON list)").fill('[{"type": "set_tier", "tier": 2}]')
+    page.get_by_label("Macro actions (JSON list)").fill('[{"type": "set_tier", "tier": 2}]')
     page.get_by_role("button", name="Save macro").click()
     expect(page.locator("#macro-status")).to_have_text("Saved “Shipping delay”.")
     expect(page.locator("#macro-list")).to_contain_text("then set tier 2")
@@ -72,3 +73,31 @@ def test_a_supervisor_writes_a_macro_in_the_console(api: Api, open_tab: Callable
     agent = api.login("agent@example.com", "demo-agent")
     names = [m["name"] for m in api.staff(agent, "GET", "/api/v1/macros").json()["items"]]
     assert "Shipping delay" in names
+
+
+def test_a_supervisor_adds_a_rule_and_sees_its_notice_live(
+    api: Api, server: LiveServer, open_tab: Callable[..., Tab]
+) -> None:
+    console = open_tab("/supervisor")
+    sign_in(console, "supervisor@example.com", "demo-supervisor")
+    page = console.page
+    page.get_by_label("Rule name").fill("VIP waiting")
+    page.get_by_label("When", exact=True).select_option("conversation.queued")
+    page.get_by_label("Conditions (JSON object)").fill('{"vip": true}')
+    page.get_by_label("Rule actions (JSON list)").fill(
+        '[{"type": "notify", "text": "A VIP is waiting."}]'
+    )
+    page.get_by_role("button", name="Add rule").click()
+    expect(page.locator("#rule-status")).to_have_text("Added “VIP waiting”.")
+    expect(page.locator("#rule-list")).to_contain_text("when conversation.queued and vip true")
+
+    conv = api.start("vip@example.com", "Vivian VIP")
+    api.say(conv, "agent")
+    server.call(run_once(server.runtime))
+    notice = page.locator("#automation-notices li")
+    expect(notice).to_contain_text("VIP waiting: A VIP is waiting.")
+    console.shot("supervisor-automation-notice")
+    notice.get_by_role("button", name="Open").click()
+    expect(page.locator("#workspace .automation-log")).to_contain_text(
+        "Rule “VIP waiting” fired on conversation.queued: notify done"
+    )

@@ -148,7 +148,7 @@ export function mountMacroAdmin(container, { token }) {
     name,
     h("label", { for: "macro-text", text: "Macro text" }),
     text,
-    h("label", { for: "macro-actions", text: "Actions (JSON list)" }),
+    h("label", { for: "macro-actions", text: "Macro actions (JSON list)" }),
     actions,
     help,
     h("div", { class: "reply-row" }, cancel, submit),
@@ -223,4 +223,137 @@ export function mountMacroAdmin(container, { token }) {
     }
   });
   load().catch((err) => say(err.message));
+}
+
+// ---- the supervisor console: automation rules, and their live notices -------------------------
+
+const RULE_EXAMPLE = {
+  conditions: '{"vip": true}',
+  actions: '[{"type": "notify", "text": "A VIP is waiting."}]',
+};
+
+export function mountRulesAdmin(container, { token }) {
+  container.hidden = false;
+  const status = h("p", { class: "meta", role: "status", id: "rule-status" });
+  const list = h("ul", { class: "macro-list", id: "rule-list" });
+  const name = h("input", { id: "rule-name", maxlength: 80 });
+  const trigger = h("select", { id: "rule-trigger" });
+  const minutes = h("input", { id: "rule-minutes", type: "number", min: 1, max: 10080 });
+  const conditions = h("textarea", { id: "rule-conditions", rows: 2, spellcheck: "false" });
+  const actions = h("textarea", { id: "rule-actions", rows: 2, spellcheck: "false" });
+  const help = h("p", { class: "meta" });
+  conditions.value = RULE_EXAMPLE.conditions;
+  actions.value = RULE_EXAMPLE.actions;
+  const form = h(
+    "form",
+    { class: "macro-form", novalidate: true },
+    h("label", { for: "rule-name", text: "Rule name" }),
+    name,
+    h("label", { for: "rule-trigger", text: "When" }),
+    trigger,
+    h("label", { for: "rule-minutes", text: "Minutes (no agent reply only)" }),
+    minutes,
+    h("label", { for: "rule-conditions", text: "Conditions (JSON object)" }),
+    conditions,
+    h("label", { for: "rule-actions", text: "Rule actions (JSON list)" }),
+    actions,
+    help,
+    h("div", { class: "reply-row" }, h("button", { type: "submit", class: "primary", text: "Add rule" })),
+  );
+  clear(container).append(h("h2", { id: "rules-title", text: "Automation rules" }), status, list, form);
+  const say = (msg) => (status.textContent = msg);
+
+  async function load() {
+    const r = await api("/api/v1/automation/rules", { token });
+    if (!trigger.options.length) trigger.append(...r.triggers.map((t) => h("option", { value: t, text: t.replaceAll("_", " ") })));
+    help.textContent =
+      `Conditions: ${r.conditions.join(", ")}. ` +
+      `Actions: ${Object.entries(r.action_types).map(([k, v]) => `${k} (${v})`).join("; ")}`;
+    clear(list).append(...r.items.map(row));
+  }
+
+  function row(rule) {
+    const when = rule.trigger === "no_agent_reply" ? `no agent reply for ${rule.minutes} min` : rule.trigger.replaceAll("_", " ");
+    const conds = Object.entries(rule.conditions).map(([k, v]) => `${k} ${Array.isArray(v) ? v.join("/") : v}`).join(", ");
+    return h(
+      "li",
+      { "data-id": rule.id, class: rule.enabled ? "" : "inactive" },
+      h("strong", { text: rule.name }),
+      " ",
+      h("span", { class: "meta", text: `when ${when}${conds ? ` and ${conds}` : ""}: ${rule.actions.map((a) => a.type.replaceAll("_", " ")).join(", ")}${rule.enabled ? "" : " (off)"}` }),
+      " ",
+      h("button", { type: "button", class: "link", text: rule.enabled ? "Turn off" : "Turn on", onclick: () => toggle(rule) }),
+      " ",
+      h("button", { type: "button", class: "link", text: "Delete", onclick: () => remove(rule) }),
+    );
+  }
+
+  async function toggle(rule) {
+    const { id, created_at, updated_at, ...body } = rule;
+    try {
+      await api(`/api/v1/automation/rules/${encodeURIComponent(id)}`, { method: "PUT", token, body: { ...body, enabled: !rule.enabled } });
+      say(`“${rule.name}” is ${rule.enabled ? "off" : "on"}.`);
+      await load();
+    } catch (err) {
+      say(err.message);
+    }
+  }
+
+  async function remove(rule) {
+    try {
+      await api(`/api/v1/automation/rules/${encodeURIComponent(rule.id)}`, { method: "DELETE", token });
+      say(`Deleted “${rule.name}”.`);
+      await load();
+    } catch (err) {
+      say(err.message);
+    }
+  }
+
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    let body;
+    try {
+      body = { name: name.value, trigger: trigger.value, conditions: JSON.parse(conditions.value || "{}"), actions: JSON.parse(actions.value || "[]") };
+    } catch {
+      say("Conditions and actions must be valid JSON.");
+      return;
+    }
+    if (minutes.value) body.minutes = Number(minutes.value);
+    try {
+      const saved = await api("/api/v1/automation/rules", { method: "POST", token, body });
+      say(`Added “${saved.name}”.`);
+      name.value = "";
+      await load();
+    } catch (err) {
+      say(err.message);
+    }
+  });
+  load().catch((err) => say(err.message));
+}
+
+// Notices from the rules' notify action, as they arrive on the staff WebSocket.
+export class AutomationNotices {
+  constructor(container, { onOpen }) {
+    this.container = container;
+    this.onOpen = onOpen;
+    this.list = h("ul", { class: "approvals", id: "automation-notices", "aria-live": "polite" });
+    clear(container).append(h("h2", { text: "Automation notices" }), this.list);
+  }
+
+  onEvent(event) {
+    if (event.type !== "automation.notify") return;
+    this.container.hidden = false;
+    this.list.prepend(
+      h(
+        "li",
+        { class: "approval-item" },
+        h("strong", { text: event.rule.name }),
+        ": ",
+        event.text,
+        " ",
+        h("button", { type: "button", class: "link", text: "Open", onclick: () => this.onOpen(event.conversation_id) }),
+      ),
+    );
+    while (this.list.children.length > 20) this.list.lastChild.remove();
+  }
 }
