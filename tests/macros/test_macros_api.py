@@ -258,3 +258,35 @@ def test_a_macro_whose_order_is_unknown_records_the_action_as_failed(api: Api) -
         json={"conversation_id": "nope", "text": "x"},
     )
     assert r.status_code == 404
+
+
+def test_the_goodbye_macro_resolves_and_the_application_is_audited(api: Api) -> None:
+    alice = api.login("agent@example.com", "demo-agent")
+    admin = api.login("admin@example.com", "demo-admin")
+    bye = next(
+        m for m in api.staff(alice, "GET", MACROS).json()["items"] if m["name"] == "Solved, goodbye"
+    )
+    conv = _queued(api)
+    _accept(api, alice, conv)
+    path = f"{MACROS}/{bye['id']}"
+    text = api.staff(alice, "GET", f"{path}/render", params={"conversation_id": conv["id"]}).json()
+    assert text["text"] == "Glad I could help, Alex. Thanks for contacting Northwind Goods!"
+    r = api.staff(
+        alice, "POST", f"{path}/apply", json={"conversation_id": conv["id"], "text": text["text"]}
+    )
+    assert r.status_code == 200, r.text
+    assert [(a["type"], a["status"]) for a in r.json()["actions"]] == [("resolve", "done")]
+    state = api.staff(admin, "GET", f"/api/v1/conversations/{conv['id']}").json()
+    assert state["status"] == "resolved"
+    assert [e["data"]["action"] for e in state["events"] if e["type"] == "macro.action"] == [
+        "resolve"
+    ]
+    audit = api.staff(admin, "GET", "/api/v1/audit", params={"target": conv["id"]}).json()
+    (applied,) = [e for e in audit["items"] if e["action"] == "macro.applied"]
+    assert applied["details"]["macro"] == "Solved, goodbye"
+    assert applied["details"]["actions"] == [{"type": "resolve", "status": "done"}]
+    # Applying again to the resolved conversation: the reply is refused, nothing runs.
+    again = api.staff(
+        alice, "POST", f"{path}/apply", json={"conversation_id": conv["id"], "text": "Bye"}
+    )
+    assert again.status_code == 409, again.text
