@@ -82,6 +82,8 @@ def server(
         quality_sweep_interval_seconds=0,
         # Resolved conversations go to the CRM fakes when a test runs the sync itself.
         integrations_sync_seconds=0,
+        # Automation rules (issue 19): tests run the engine themselves (macros.automation).
+        automation_interval_seconds=0,
         metrics_token=METRICS_TOKEN,  # operations: /metrics is off without a token
     )
     live = LiveServer(settings).start()

@@ -41,6 +41,8 @@ from hybridcx.kit.logging import configure_logging
 from hybridcx.kit.overload import InflightGate, InflightLimit
 from hybridcx.kit.sqlite_inline import offloaded
 from hybridcx.knowledge.endpoints import router as knowledge_router
+from hybridcx.macros.automation import automation_loop  # issue 19: automation rules
+from hybridcx.macros.endpoints import router as macros_router  # issue 19: macros, automation
 from hybridcx.ops.context import RequestContext, install_workspace_binding
 from hybridcx.ops.endpoints import router as ops_router
 from hybridcx.ops.metrics import install_write_counters
@@ -113,6 +115,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             if crm_sync is not None:
                 crm_sync.start()
+            # issue 19: automation rules on conversation events, and the "no agent reply" sweep
+            automation_task = (
+                asyncio.create_task(automation_loop(runtime, settings.automation_interval_seconds))
+                if settings.automation_interval_seconds > 0
+                else None
+            )
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -130,6 +138,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 quality_task.cancel()
             if routing_task is not None:
                 routing_task.cancel()
+            if automation_task is not None:
+                automation_task.cancel()
             if app.state.email is not None:
                 await app.state.email.stop()
             await stop_privacy_job(privacy_job)
@@ -197,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         improvement_router,  # issue 10: learning from human resolutions
         experiments_router,
         integrations_router,  # issue 20: connectors to the company's systems
+        macros_router,  # issue 19: macros and automation rules
     ):
         app.include_router(router)
     return app

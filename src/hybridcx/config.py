@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     # Integrations (issue 20): how often resolved conversations are sent to connected CRMs as
     # tickets (and failed sends retried). 0: off.
     integrations_sync_seconds: float = Field(default=5, ge=0)
+    # Automation rules (issue 19): how often the rule engine reads new events and runs the
+    # "no agent reply" sweep. 0: off.
+    automation_interval_seconds: float = Field(default=5, ge=0)
     nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
     nlu_model_dir: Path | None = Field(
         default=None, description="Trained intent model; defaults to <data_dir>/nlu."

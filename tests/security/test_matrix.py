@@ -890,6 +890,95 @@ MATRIX.update(
 )
 
 
+# ---- issue 19: macros (supervisors write, handlers apply) and automation rules (supervisors) ----
+_macro_seq = itertools.count()
+
+
+def _macro(world: World) -> dict[str, Any]:
+    name = f"Matrix macro {next(_macro_seq)}"
+    r = world.as_("supervisor", "POST", "/api/v1/macros", json={"name": name, "text": "Hi"})
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _macro_and_conv(world: World) -> dict[str, Any]:
+    return {"macro": _macro(world), **world.conversation(accept=True)}
+
+
+def _rule(world: World) -> dict[str, Any]:
+    r = world.as_("supervisor", "POST", "/api/v1/automation/rules", json=_rule_body())
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def _rule_body() -> dict[str, Any]:
+    return {
+        "name": f"Matrix rule {next(_macro_seq)}",
+        "trigger": "conversation.queued",
+        "actions": [{"type": "note", "text": "queued"}],
+    }
+
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/macros"): Case(staff_only(HANDLERS)),
+        ("POST", "/api/v1/macros"): Case(
+            staff_only(SUPERVISORS),
+            body=lambda w, c: {"name": f"Matrix post {next(_macro_seq)}", "text": "Hi"},
+        ),
+        ("GET", "/api/v1/macros/{macro_id}"): Case(
+            staff_only(HANDLERS, "workspace"),
+            setup=_macro,
+            path=lambda w, c: f"/api/v1/macros/{c['id']}",
+        ),
+        ("PUT", "/api/v1/macros/{macro_id}"): Case(
+            staff_only(SUPERVISORS, "workspace"),
+            setup=_macro,
+            path=lambda w, c: f"/api/v1/macros/{c['id']}",
+            body=lambda w, c: {"name": f"Matrix put {next(_macro_seq)}", "text": "Hello"},
+        ),
+        ("DELETE", "/api/v1/macros/{macro_id}"): Case(
+            staff_only(SUPERVISORS, "workspace"),
+            setup=_macro,
+            fresh=True,
+            path=lambda w, c: f"/api/v1/macros/{c['id']}",
+        ),
+        ("GET", "/api/v1/macros/{macro_id}/render"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=_macro_and_conv,
+            path=lambda w, c: f"/api/v1/macros/{c['macro']['id']}/render?conversation_id={c['id']}",
+        ),
+        ("POST", "/api/v1/macros/{macro_id}/apply"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=_macro_and_conv,
+            path=lambda w, c: f"/api/v1/macros/{c['macro']['id']}/apply",
+            body=lambda w, c: {"conversation_id": c["id"], "text": ""},
+        ),
+        ("GET", "/api/v1/automation/rules"): Case(staff_only(SUPERVISORS)),
+        ("POST", "/api/v1/automation/rules"): Case(
+            staff_only(SUPERVISORS), body=lambda w, c: _rule_body()
+        ),
+        ("GET", "/api/v1/automation/rules/{rule_id}"): Case(
+            staff_only(SUPERVISORS, "workspace"),
+            setup=_rule,
+            path=lambda w, c: f"/api/v1/automation/rules/{c['id']}",
+        ),
+        ("PUT", "/api/v1/automation/rules/{rule_id}"): Case(
+            staff_only(SUPERVISORS, "workspace"),
+            setup=_rule,
+            path=lambda w, c: f"/api/v1/automation/rules/{c['id']}",
+            body=lambda w, c: _rule_body(),
+        ),
+        ("DELETE", "/api/v1/automation/rules/{rule_id}"): Case(
+            staff_only(SUPERVISORS, "workspace"),
+            setup=_rule,
+            fresh=True,
+            path=lambda w, c: f"/api/v1/automation/rules/{c['id']}",
+        ),
+    }
+)
+
+
 def app_routes() -> set[tuple[str, str]]:
     """Every (method, path) the app serves, walking included routers."""
     app = create_app(Settings(_env_file=None))

@@ -24,6 +24,7 @@ from hybridcx.models import (
     DemoAppointmentSlot,
     DemoOrder,
     Inbox,
+    Macro,
     Workspace,
 )
 
@@ -194,8 +195,72 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> bool
     session.add_all(children)
     _seed_slots(session, ws.id, today, book_for=crowd)
     _seed_articles(session, ws.id)
+    _seed_macros(session, ws.id)  # issue 19: replaces the desk's hard-coded canned responses
     await session.flush()
     return True
+
+
+#: The demo macros (issue 19): name, reply text, actions. The refund one runs the real
+#: cancel-and-refund action, which the approval limit may hold for a supervisor; the system
+#: message that follows says which, so the reply text promises only what is true.
+DEMO_MACROS: tuple[tuple[str, str, list[dict[str, object]]], ...] = (
+    (
+        "Greeting",
+        "Hi {{customer.first_name}}, I'm {{agent.name}}. Thanks for waiting; I'm looking into "
+        "this for you now.",
+        [],
+    ),
+    (
+        "Order status",
+        "I'm checking order {{order.id}} for you now. You can also follow it with the tracking "
+        "link in your confirmation email.",
+        [],
+    ),
+    (
+        "Refund",
+        "I've asked to cancel order {{order.id}} and refund it to your original payment "
+        "method. You'll see the result here in a moment: refunds above our limit are checked "
+        "by a supervisor first.",
+        [{"type": "backend", "action": "cancel_and_refund"}],
+    ),
+    (
+        "More time",
+        "Thanks for your patience. I need a couple more minutes to check this.",
+        [],
+    ),
+    ("Closing", "Is there anything else I can help you with today?", []),
+    (
+        "Billing specialist",
+        "I'm passing you to our billing specialists, who can look at your account in detail. "
+        "One of them will be with you shortly.",
+        [
+            {"type": "set_tier", "tier": 2},
+            {"type": "note", "text": "Sent to billing by {{agent.name}} with the macro."},
+            {"type": "transfer", "skill": "billing"},
+        ],
+    ),
+    (
+        "Solved, goodbye",
+        "Glad I could help, {{customer.first_name}}. Thanks for contacting Northwind Goods!",
+        [{"type": "resolve"}],
+    ),
+)
+
+
+def _seed_macros(session: AsyncSession, ws_id: str) -> None:
+    now = utcnow()
+    for name, text, actions in DEMO_MACROS:
+        session.add(
+            Macro(
+                id=new_id(),
+                workspace_id=ws_id,
+                name=name,
+                text=text,
+                actions=actions,
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
 
 ARTICLES_FILE = Path(__file__).with_name("articles.yaml")

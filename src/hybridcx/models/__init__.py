@@ -30,6 +30,7 @@ from hybridcx.models.integration_sync import IntegrationSync  # noqa: E402 (issu
 # issue 10, learning from human resolutions
 from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.login_failure import LoginFailure
+from hybridcx.models.macro import AutomationCursor, AutomationFiring, AutomationRule, Macro
 from hybridcx.models.message import Message
 from hybridcx.models.quality_score import QualityScore
 from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
@@ -75,4 +76,8 @@ __all__ = [
     "AuditEntry",
     "WebhookDelivery",
     "WebhookEndpoint",
+    "Macro",  # issue 19: macros and automation rules
+    "AutomationRule",
+    "AutomationFiring",
+    "AutomationCursor",
 ]

@@ -157,6 +157,12 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "kpi_watermarks": "per-workspace progress of the KPI rollup (a sequence number)",
     "alembic_version": "the revision id of the database schema",
     "sso_providers": "a workspace's OpenID Connect settings (issuer, client, claim mapping)",
+    # issue 19: macros and automation rules
+    "macros": "saved replies and their actions, written by supervisors; placeholders are filled "
+    "only when applied, so no customer data is stored",
+    "automation_rules": "a workspace's rules (trigger, conditions, actions); no customer data",
+    "automation_firings": "which rule fired for which conversation (by id) and when; no text",
+    "automation_cursors": "how far the rule engine has read the event log (sequence numbers)",
     "oidc_logins": "in-flight SSO sign-ins (state, nonce, PKCE verifier), deleted when used or "
     "expired; no identity until the provider answers",
 }

@@ -43,6 +43,7 @@ EVENT_MAP = {
     "conversation.transferred": "conversation.transferred",
     "conversation.taken_over": "conversation.taken_over",
     "conversation.resolved": "conversation.resolved",
+    "automation.webhook": "automation.fired",  # issue 19: an automation rule's webhook action
 }
 EVENT_TYPES = tuple(sorted({*EVENT_MAP.values(), "message.created"}))
 # Re-read this far back from an endpoint's newest delivery, for rows committed out of order.

@@ -2,16 +2,9 @@
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
 import { DraftsPanel, attachmentList } from "./email-drafts.js";
 import { intentPanel } from "./intent.js";
+import { MacroPicker, automationPanel } from "./macros.js"; // issue 19: macros, automation
 
 const TOKEN_KEY = "hybridcx.staff.token";
-
-export const CANNED = [
-  ["Greeting", "Hi, thanks for waiting. I'm looking into this for you now."],
-  ["Order status", "I've checked your order: it's on its way, and you can follow it with the tracking number in your confirmation email."],
-  ["Refund", "I've started your refund. It will reach your original payment method within 5 business days."],
-  ["More time", "Thanks for your patience. I need a couple more minutes to check this."],
-  ["Closing", "Is there anything else I can help you with today?"],
-];
 
 export async function signIn({ requireRole = null } = {}) {
   const form = document.getElementById("sign-in");
@@ -299,6 +292,7 @@ export class ConversationView {
     this.renderHead();
     if (c.handoff) side.append(this.handoffPanel(c.handoff));
     side.append(intentPanel(c, { token: this.token })); // issue 10: correct the AI's intent
+    side.append(...[automationPanel(c)].filter(Boolean)); // issue 19: macro actions, rules fired
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();
@@ -479,16 +473,7 @@ export class ConversationView {
     this.replyText = text;
     this.noteBox = h("input", { type: "checkbox", id: `${id}-note`, onchange: (e) => (e.target.dataset.touched = "1") });
     this.noteLabel = h("span", { text: "Internal note" });
-    const canned = h(
-      "select",
-      { id: `${id}-canned`, onchange: (e) => {
-        if (e.target.value) text.value = text.value ? `${text.value}\n${e.target.value}` : e.target.value;
-        e.target.value = "";
-        text.focus();
-      } },
-      h("option", { value: "", text: "Insert…" }),
-      CANNED.map(([label, body]) => h("option", { value: body, text: label })),
-    );
+    const macros = new MacroPicker(this, text, `${id}-macro`);
     const form = h(
       "form",
       { class: "reply-form", novalidate: true },
@@ -498,14 +483,15 @@ export class ConversationView {
         "div",
         { class: "reply-row" },
         h("label", { for: `${id}-note` }, this.noteBox, this.noteLabel),
-        h("span", {}, h("label", { for: `${id}-canned`, class: "inline", text: "Canned responses" }), " ", canned),
+        macros.element,
         h("button", { type: "submit", class: "primary", text: "Send" }),
       ),
     );
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
-      if (!text.value.trim()) return;
+      if (!text.value.trim() && !macros.pending) return;
       try {
+        if (macros.pending) return await macros.send(text.value, this.noteBox.checked); // re-renders
         const msg = await api(`/api/v1/conversations/${encodeURIComponent(this.conv.id)}/replies`, {
           method: "POST",
           token: this.token,

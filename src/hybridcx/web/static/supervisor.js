@@ -6,6 +6,7 @@ import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js
 import { experimentsPanel } from "./experiments.js";
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
+import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -14,8 +15,11 @@ const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
 mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
 mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
+mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
+mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
+const notices = new AutomationNotices($("automation-box"), { onOpen: (id) => view.open(id) }); // issue 19
 
 let timer = null;
 function schedule() {
@@ -26,6 +30,7 @@ function schedule() {
 staffSocket(token, (event) => {
   view.onEvent(event);
   approvals.onEvent(event);
+  notices.onEvent(event);
   if (event.type !== "pong") {
     schedule();
     kpisSoon();
