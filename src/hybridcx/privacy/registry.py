@@ -157,6 +157,10 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "kpi_watermarks": "per-workspace progress of the KPI rollup (a sequence number)",
     "alembic_version": "the revision id of the database schema",
     "sso_providers": "a workspace's OpenID Connect settings (issuer, client, claim mapping)",
+    "tags": "a workspace's tag names (issue 19); the tags on customers and conversations are "
+    "their own stores",
+    "custom_field_definitions": "a workspace's custom field names and types (issue 19); the "
+    "values are their own store",
     "oidc_logins": "in-flight SSO sign-ins (state, nonce, PKCE verifier), deleted when used or "
     "expired; no identity until the provider answers",
 }
