@@ -242,3 +242,20 @@ def test_tags_of_conversations_outside_the_workspace_are_not_reachable(api: Api,
         headers={"Authorization": f"Bearer {conv['customer_token']}"},
     )
     assert r.status_code in (401, 403), r.text
+
+
+def test_the_queue_filters_by_tag_and_shows_tags(api: Api, sam: str) -> None:
+    ok(api.staff(sam, "POST", "/api/v1/tags", json={"name": "billing"}), 201)
+    first = api.start("q1@example.org", "Quinn")
+    second = api.start("q2@example.org", "Quincy")
+    for conv in (first, second):
+        assert ok(api.say(conv, "I want to talk to a person"))["conversation"]["status"] == "queued"
+    ok(api.staff(sam, "PUT", f"{LIST}/{second['id']}/tags/billing"))
+    everyone = ok(api.staff(sam, "GET", "/api/v1/queue"))["items"]
+    assert {i["conversation_id"]: i["tags"] for i in everyone} == {
+        first["id"]: [],
+        second["id"]: ["billing"],
+    }
+    only = ok(api.staff(sam, "GET", "/api/v1/queue", params={"tag": "billing"}))["items"]
+    assert [(i["conversation_id"], i["tags"]) for i in only] == [(second["id"], ["billing"])]
+    assert ok(api.staff(sam, "GET", "/api/v1/queue", params={"tag": "nothing"}))["items"] == []

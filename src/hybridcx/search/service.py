@@ -175,11 +175,7 @@ async def search_conversations(
         stmt = stmt.where(Conversation.tier == f.tier)
     if f.channel:
         stmt = stmt.where(Conversation.channel == f.channel)
-    for tag in f.tags:
-        tagged = select(ConversationTag.conversation_id).where(
-            ConversationTag.workspace_id == ws, ConversationTag.tag == tag.strip().lower()
-        )
-        stmt = stmt.where(Conversation.id.in_(tagged))
+    stmt = stmt.where(tagged(Conversation.workspace_id == ws, ws, f.tags))
     if f.agent_id:
         stmt = stmt.where(Conversation.assigned_agent_id == f.agent_id)
     since, until = _naive_utc(f.since), _naive_utc(f.until)
@@ -198,7 +194,7 @@ async def search_conversations(
     rows = [(c, cu) for c, cu in (await session.execute(stmt)).all()]
     more = len(rows) > n
     rows = rows[:n]
-    tags = await _tags_of(session, [c.id for c, _ in rows])
+    tags = await tags_of(session, [c.id for c, _ in rows])
     last = rows[-1][0] if rows else None
     return {
         "items": [_conversation_item(c, cu, tags.get(c.id, [])) for c, cu in rows],
@@ -210,7 +206,7 @@ async def search_conversations(
     }
 
 
-async def _tags_of(session: AsyncSession, ids: Sequence[str]) -> dict[str, list[str]]:
+async def tags_of(session: AsyncSession, ids: Sequence[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if not ids:
         return out
@@ -242,6 +238,17 @@ def _conversation_item(conv: Conversation, cust: Customer, tags: list[str]) -> d
         "intent": (conv.routing or {}).get("intent"),
         "tags": tags,
     }
+
+
+def tagged(clause: Any, workspace_id: str, tags: Sequence[str]) -> Any:
+    """``clause`` and: the conversation has every one of ``tags``."""
+    for tag in tags:
+        with_tag = select(ConversationTag.conversation_id).where(
+            ConversationTag.workspace_id == workspace_id,
+            ConversationTag.tag == tag.strip().lower(),
+        )
+        clause = and_(clause, Conversation.id.in_(with_tag))
+    return clause
 
 
 # ---- customers ------------------------------------------------------------------------------
