@@ -263,3 +263,19 @@ def test_the_queue_filters_by_tag_and_shows_tags(api: Api, sam: str) -> None:
     only = ok(api.staff(sam, "GET", "/api/v1/queue", params={"tag": "billing"}))["items"]
     assert [(i["conversation_id"], i["tags"]) for i in only] == [(second["id"], ["billing"])]
     assert ok(api.staff(sam, "GET", "/api/v1/queue", params={"tag": "nothing"}))["items"] == []
+
+
+def test_kpis_filter_by_tag(api: Api, sam: str) -> None:
+    ok(api.staff(sam, "POST", "/api/v1/tags", json={"name": "returns"}), 201)
+    tagged = api.start("k1@example.org", "Kit")
+    other = api.start("k2@example.org", "Kay")
+    for conv in (tagged, other):
+        ok(api.say(conv, "What are your opening hours?"))
+    ok(api.staff(sam, "PUT", f"{LIST}/{tagged['id']}/tags/returns"))
+    everything = ok(api.staff(sam, "GET", "/api/v1/analytics/kpis"))
+    only = ok(api.staff(sam, "GET", "/api/v1/analytics/kpis", params={"tag": "Returns"}))
+    assert everything["volume"]["conversations"] == 2
+    assert only["volume"]["conversations"] == 1
+    assert only["query"]["tag"] == "returns"
+    none = ok(api.staff(sam, "GET", "/api/v1/analytics/kpis", params={"tag": "nothing"}))
+    assert none["volume"]["conversations"] == 0
