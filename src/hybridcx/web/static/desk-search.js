@@ -103,7 +103,7 @@ export class SearchPanel {
       { class: "search-item", "data-id": c.id },
       h(
         "button",
-        { type: "button", onclick: () => this.onOpen(c.id) },
+        { type: "button", onclick: () => Promise.resolve(this.onOpen(c.id)).catch((err) => (this.error.textContent = err.message)) },
         h("strong", { text: who }),
         h("span", { class: "meta", text: ` ${humanize(c.status)} · Tier ${c.tier} · ${c.channel}` }),
       ),
