@@ -70,21 +70,30 @@ def test_search_tag_chips_load_more_and_tags_in_the_conversation(
     expect(page.locator("#search-results")).to_contain_text("Nothing found.")
     expect(page.locator("#queue .queue-item")).to_have_count(0)
     page.locator(".chip-toggle[data-tag=damaged]").click()
+    expect(results).to_have_count(1)
+    expect(page.locator("#queue .queue-item")).to_have_count(1)
     desk.shot("desk-search-tags")
 
     # The conversation view: tags as chips, add one, remove one, save a field.
     results.first.get_by_role("button").click()
     panel = page.get_by_role("region", name="Tags and fields")
-    expect(panel.locator(".tag-chip .tag-name")).to_have_text(["refund"])
-    panel.get_by_label("Tag to add").select_option("damaged")
+    expect(panel.locator("[data-for=conversation] .tag-name")).to_have_text(["refund"])
+    panel.get_by_label("Tag to add", exact=True).select_option("damaged")
     panel.get_by_role("button", name="Add tag").click()
-    expect(panel.locator(".tag-chip .tag-name")).to_have_text(["damaged", "refund"])
+    expect(panel.locator("[data-for=conversation] .tag-name")).to_have_text(["damaged", "refund"])
     panel.get_by_role("button", name="Remove tag refund").click()
-    expect(panel.locator(".tag-chip .tag-name")).to_have_text(["damaged"])
+    expect(panel.locator("[data-for=conversation] .tag-name")).to_have_text(["damaged"])
     panel.get_by_label("Order reference").fill("A-1001")
     panel.get_by_role("button", name="Save fields").click()
     expect(panel.get_by_role("status")).to_have_text("Saved.")
+    # The customer's own tags, in the same panel.
+    panel.get_by_label("Customer tag to add").select_option("damaged")
+    panel.get_by_role("button", name="Add customer tag").click()
+    expect(panel.locator("[data-for=customer] .tag-name")).to_have_text(["damaged"])
     desk.shot("desk-conversation-tags")
     assert api.staff(sam, "GET", f"{LIST}/{kettle['id']}/tags").json()["tags"] == ["damaged"]
     fields = api.staff(sam, "GET", f"{LIST}/{kettle['id']}/fields").json()["items"]
     assert [(f["key"], f["value"]) for f in fields] == [("order_ref", "A-1001")]
+    customer_id = api.staff(sam, "GET", f"{LIST}/{kettle['id']}").json()["customer"]["id"]
+    customer_tags = api.staff(sam, "GET", f"/api/v1/customers/{customer_id}/tags").json()
+    assert customer_tags["tags"] == ["damaged"]

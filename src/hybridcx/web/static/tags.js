@@ -21,27 +21,39 @@ export function tagChip(name, { onRemove = null, label = null } = {}) {
 }
 
 export function tagsPanel(conv, { token }) {
-  const base = `/api/v1/conversations/${encodeURIComponent(conv.id)}`;
-  const chips = h("div", { class: "tag-chips", "aria-live": "polite" });
-  const select = h("select", { id: "tag-picker", "aria-label": "Tag to add" });
-  const add = h("button", { type: "button", class: "secondary", text: "Add tag" });
   const status = h("p", { class: "form-error", role: "alert" });
+  const panel = h("section", { class: "panel tags", "aria-label": "Tags and fields" }, h("h3", { text: "Tags" }));
+  const base = `/api/v1/conversations/${encodeURIComponent(conv.id)}`;
+  panel.append(tagEditor(base, { token, status, what: "conversation" }), status);
   const fieldsBox = h("div", { class: "custom-fields" });
-  const panel = h(
-    "section",
-    { class: "panel tags", "aria-label": "Tags and fields" },
-    h("h3", { text: "Tags" }),
-    chips,
-    h("div", { class: "intent-row" }, select, add),
-    status,
-    fieldsBox,
-  );
+  panel.append(fieldsBox);
+  api(`${base}/fields`, { token })
+    .then((r) => renderFields(fieldsBox, r.items, `${base}/fields`, token, "Fields"))
+    .catch((err) => (status.textContent = err.message));
+  // The customer's own tags and fields (issue 19), under the conversation's.
+  const customer = conv.customer && conv.customer.id;
+  if (customer) {
+    const cbase = `/api/v1/customers/${encodeURIComponent(customer)}`;
+    const cfields = h("div", { class: "custom-fields" });
+    panel.append(h("h3", { text: "Customer tags" }), tagEditor(cbase, { token, status, what: "customer" }), cfields);
+    api(`${cbase}/fields`, { token })
+      .then((r) => renderFields(cfields, r.items, `${cbase}/fields`, token, "Customer fields"))
+      .catch((err) => (status.textContent = err.message));
+  }
+  return panel;
+}
+
+function tagEditor(base, { token, status, what }) {
+  const chips = h("div", { class: "tag-chips", "aria-live": "polite", "data-for": what });
+  const select = h("select", { "aria-label": what === "customer" ? "Customer tag to add" : "Tag to add" });
+  const add = h("button", { type: "button", class: "secondary", text: what === "customer" ? "Add customer tag" : "Add tag" });
   let current = [];
 
   function render() {
     clear(chips);
     if (!current.length) chips.append(h("span", { class: "meta", text: "No tags yet." }));
-    for (const name of current) chips.append(tagChip(name, { onRemove: () => change(name, "DELETE") }));
+    const label = (name) => (what === "customer" ? `Remove customer tag ${name}` : `Remove tag ${name}`);
+    for (const name of current) chips.append(tagChip(name, { onRemove: () => change(name, "DELETE"), label: label(name) }));
     workspaceTags(token).then((all) => {
       clear(select).append(h("option", { value: "", text: "Pick a tag" }));
       for (const name of all.filter((t) => !current.includes(t))) select.append(h("option", { value: name, text: name }));
@@ -65,10 +77,7 @@ export function tagsPanel(conv, { token }) {
       render();
     })
     .catch((err) => (status.textContent = err.message));
-  api(`${base}/fields`, { token })
-    .then((r) => renderFields(fieldsBox, r.items, `${base}/fields`, token))
-    .catch((err) => (status.textContent = err.message));
-  return panel;
+  return h("div", { class: "tag-editor" }, chips, h("div", { class: "intent-row" }, select, add));
 }
 
 function fieldInput(f, id) {
@@ -88,19 +97,20 @@ function valueOf(f, input) {
   return f.type === "number" ? Number(input.value) : input.value;
 }
 
-function renderFields(box, fields, path, token) {
+function renderFields(box, fields, path, token, title) {
   clear(box);
   if (!fields.length) return;
   const status = h("p", { class: "meta", role: "status" });
   const inputs = new Map();
-  const form = h("form", { class: "fields-form", "aria-label": "Custom fields" }, h("h3", { text: "Fields" }));
+  const form = h("form", { class: "fields-form", "aria-label": title }, h("h3", { text: title }));
+  const prefix = title === "Fields" ? "field" : "customer-field";
   for (const f of fields) {
-    const id = `field-${f.key}`;
+    const id = `${prefix}-${f.key}`;
     const input = fieldInput(f, id);
     inputs.set(f.key, input);
     form.append(h("label", { for: id, text: f.label || humanize(f.key) }), input);
   }
-  form.append(h("button", { type: "submit", class: "secondary", text: "Save fields" }), status);
+  form.append(h("button", { type: "submit", class: "secondary", text: `Save ${title.toLowerCase()}` }), status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const values = {};
