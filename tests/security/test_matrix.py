@@ -919,23 +919,23 @@ MATRIX.update(
         ),
         ("GET", "/api/v1/customers"): Case(staff_only(HANDLERS)),
         ("GET", "/api/v1/customers/{customer_id}/tags"): Case(
-            staff_only(HANDLERS, "workspace"), setup=conv(), path=cust_path("/tags")
+            staff_only(HANDLERS, "team"), setup=conv(), path=cust_path("/tags")
         ),
         ("PUT", "/api/v1/customers/{customer_id}/tags/{tag}"): Case(
-            staff_only(HANDLERS, "workspace"),
+            staff_only(HANDLERS, "team"),
             setup=_conv_and_tag,
             path=lambda w, c: f"/api/v1/customers/{c['customer_id']}/tags/{c['tag']}",
         ),
         ("DELETE", "/api/v1/customers/{customer_id}/tags/{tag}"): Case(
-            staff_only(HANDLERS, "workspace"),
+            staff_only(HANDLERS, "team"),
             setup=_conv_and_tag,
             path=lambda w, c: f"/api/v1/customers/{c['customer_id']}/tags/{c['tag']}",
         ),
         ("GET", "/api/v1/customers/{customer_id}/fields"): Case(
-            staff_only(HANDLERS, "workspace"), setup=conv(), path=cust_path("/fields")
+            staff_only(HANDLERS, "team"), setup=conv(), path=cust_path("/fields")
         ),
         ("PATCH", "/api/v1/customers/{customer_id}/fields"): Case(
-            staff_only(HANDLERS, "workspace"),
+            staff_only(HANDLERS, "team"),
             setup=conv(),
             path=cust_path("/fields"),
             body=lambda w, c: {"values": {}},

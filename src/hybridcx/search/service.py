@@ -254,6 +254,18 @@ def tagged(clause: Any, workspace_id: str, tags: Sequence[str]) -> Any:
 # ---- customers ------------------------------------------------------------------------------
 
 
+def _visible_customers(staff: StaffPrincipal) -> Any:
+    """Agents see the customers of the conversations they may see (as the customer overview)."""
+    return select(Conversation.customer_id).where(permissions.visible_conversations(staff))
+
+
+async def customer_visible(session: AsyncSession, staff: StaffPrincipal, customer_id: str) -> bool:
+    if permissions.can(staff, permissions.Perm.CONVERSATIONS_SUPERVISE):
+        return True
+    stmt = _visible_customers(staff).where(Conversation.customer_id == customer_id).limit(1)
+    return (await session.execute(stmt)).first() is not None
+
+
 async def search_customers(
     session: AsyncSession,
     staff: StaffPrincipal,
@@ -268,6 +280,8 @@ async def search_customers(
     n = _limit(limit)
     ws = staff.workspace_id
     stmt = select(Customer).where(Customer.workspace_id == ws, Customer.erased_at.is_(None))
+    if not permissions.can(staff, permissions.Perm.CONVERSATIONS_SUPERVISE):
+        stmt = stmt.where(Customer.id.in_(_visible_customers(staff)))
     if q and q.strip():
         stmt = stmt.where(_customer_match(session, ws, q))
     for tag in tags:

@@ -22,6 +22,7 @@ from hybridcx.conversations import repository as conv_repo
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
 from hybridcx.models import Conversation, Customer
+from hybridcx.search.service import customer_visible
 from hybridcx.tags import service
 
 router = APIRouter(prefix="/api/v1", tags=["tags"])
@@ -182,7 +183,8 @@ async def _customer(session: Any, staff: StaffPrincipal, customer_id: str) -> Cu
         Customer.erased_at.is_(None),
     )
     customer = (await session.execute(stmt)).scalar_one_or_none()
-    if customer is None:
+    # Agents reach the customers of conversations they may see (as the customer overview).
+    if customer is None or not await customer_visible(session, staff, customer.id):
         raise NotFound("Customer not found.")
     return customer  # type: ignore[no-any-return]
 
