@@ -9,7 +9,9 @@ Actions recorded today (see docs/security.md): ``auth.login``, ``auth.login_fail
 ``conversation.transfer``, ``conversation.requeued`` (a call's agent did not answer), ``staff.access_changed``, ``staff.created``, ``model.deployed``,
 ``policy.changed``, ``webhook.created``, ``webhook.deleted``; issue 19's staff identity
 actions (``staff.updated``, ``staff.deactivated``, ``staff.reactivated``,
-``staff.password_reset``, ``staff.mfa_reset``, ``auth.mfa_*``, ``sso.*``; see docs/security.md); data export and erasure call
+``staff.password_reset``, ``staff.mfa_reset``, ``auth.mfa_*``, ``sso.*``; see docs/security.md); issue 19's
+tags and custom fields (``tag.*``, ``conversation.tagged``/``untagged``, ``customer.tagged``/``untagged``,
+``custom_field.*``, ``*.fields_changed``); data export and erasure call
 ``record`` with ``customer.exported`` and ``customer.erased``.
 """
 
