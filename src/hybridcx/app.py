@@ -53,7 +53,9 @@ from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
+from hybridcx.search.endpoints import router as search_router  # issue 19: search
 from hybridcx.security.install import AccessLifespan, access_router, install_security
+from hybridcx.tags.endpoints import router as tags_router  # issue 19: tags, fields
 from hybridcx.web.endpoints import router as web_router
 
 log = structlog.get_logger(__name__)
@@ -208,6 +210,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         experiments_router,
         integrations_router,  # issue 20: connectors to the company's systems
         macros_router,  # issue 19: macros and automation rules
+        search_router,  # issue 19: customer search (the conversation list's filters: search/)
+        tags_router,  # issue 19: tags and custom fields
     ):
         app.include_router(router)
     return app

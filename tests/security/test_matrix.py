@@ -844,6 +844,106 @@ def _connector_with_sync(world: World) -> dict[str, Any]:
     return ctx
 
 
+# ---- issue 19: tags and custom fields (supervisors define them; handlers use them), search ----
+_tag_seq = itertools.count()
+
+
+def _tag(world: World) -> dict[str, Any]:
+    name = f"matrix-{next(_tag_seq)}"
+    r = world.as_("supervisor", "POST", "/api/v1/tags", json={"name": name})
+    assert r.status_code == 201, r.text
+    return {"tag": name}
+
+
+def _field(world: World) -> dict[str, Any]:
+    key = f"matrix_{next(_tag_seq)}"
+    body = {"entity": "conversation", "key": key, "type": "text"}
+    r = world.as_("supervisor", "POST", "/api/v1/custom-fields", json=body)
+    assert r.status_code == 201, r.text
+    return {"key": key}
+
+
+def _conv_and_tag(world: World) -> dict[str, Any]:
+    return {**world.conversation(), **_tag(world)}
+
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/tags"): Case(staff_only(HANDLERS)),
+        ("POST", "/api/v1/tags"): Case(
+            staff_only(SUPERVISORS),
+            body=lambda w, c: {"name": f"matrix-new-{next(_tag_seq)}"},
+        ),
+        ("DELETE", "/api/v1/tags/{name}"): Case(
+            staff_only(SUPERVISORS),
+            setup=_tag,
+            fresh=True,
+            path=lambda w, c: f"/api/v1/tags/{c['tag']}",
+        ),
+        ("GET", "/api/v1/custom-fields"): Case(staff_only(HANDLERS)),
+        ("POST", "/api/v1/custom-fields"): Case(
+            staff_only(SUPERVISORS),
+            body=lambda w, c: {
+                "entity": "customer",
+                "key": f"matrix_new_{next(_tag_seq)}",
+                "type": "boolean",
+            },
+        ),
+        ("DELETE", "/api/v1/custom-fields/{entity}/{key}"): Case(
+            staff_only(SUPERVISORS),
+            setup=_field,
+            fresh=True,
+            path=lambda w, c: f"/api/v1/custom-fields/conversation/{c['key']}",
+        ),
+        ("GET", "/api/v1/conversations/{conversation_id}/tags"): Case(
+            staff_only(HANDLERS, "team"), setup=conv(), path=c_path("/tags")
+        ),
+        ("PUT", "/api/v1/conversations/{conversation_id}/tags/{tag}"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=_conv_and_tag,
+            path=lambda w, c: f"/api/v1/conversations/{c['id']}/tags/{c['tag']}",
+        ),
+        ("DELETE", "/api/v1/conversations/{conversation_id}/tags/{tag}"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=_conv_and_tag,
+            path=lambda w, c: f"/api/v1/conversations/{c['id']}/tags/{c['tag']}",
+        ),
+        ("GET", "/api/v1/conversations/{conversation_id}/fields"): Case(
+            staff_only(HANDLERS, "team"), setup=conv(), path=c_path("/fields")
+        ),
+        ("PATCH", "/api/v1/conversations/{conversation_id}/fields"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=conv(),
+            path=c_path("/fields"),
+            body=lambda w, c: {"values": {}},
+        ),
+        ("GET", "/api/v1/customers"): Case(staff_only(HANDLERS)),
+        ("GET", "/api/v1/customers/{customer_id}/tags"): Case(
+            staff_only(HANDLERS, "team"), setup=conv(), path=cust_path("/tags")
+        ),
+        ("PUT", "/api/v1/customers/{customer_id}/tags/{tag}"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=_conv_and_tag,
+            path=lambda w, c: f"/api/v1/customers/{c['customer_id']}/tags/{c['tag']}",
+        ),
+        ("DELETE", "/api/v1/customers/{customer_id}/tags/{tag}"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=_conv_and_tag,
+            path=lambda w, c: f"/api/v1/customers/{c['customer_id']}/tags/{c['tag']}",
+        ),
+        ("GET", "/api/v1/customers/{customer_id}/fields"): Case(
+            staff_only(HANDLERS, "team"), setup=conv(), path=cust_path("/fields")
+        ),
+        ("PATCH", "/api/v1/customers/{customer_id}/fields"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=conv(),
+            path=cust_path("/fields"),
+            body=lambda w, c: {"values": {}},
+        ),
+    }
+)
+
+
 def _in(suffix: str = "") -> Callable[[World, dict[str, Any]], str]:
     return lambda w, c: f"/api/v1/integrations/{c['name']}{suffix}"
 

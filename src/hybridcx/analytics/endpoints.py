@@ -50,11 +50,14 @@ async def kpis(
     team: Annotated[
         str | None, Query(max_length=64, description="A skill group: its members' conversations")
     ] = None,
+    tag: Annotated[
+        str | None, Query(max_length=60, description="Conversations with this tag")
+    ] = None,
 ) -> dict[str, Any]:
     """CSAT, NPS, FCR, handle time, effort, escalation, containment, tiers, cost, queue, agents,
     revenue, value by segment and the scalability ratio."""
     query = kpi_query(
-        from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id, team=team
+        from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id, team=team, tag=tag
     )
     config = await workspace_config(runtime, staff.workspace_id)
     async with runtime.sessions() as session:

@@ -32,6 +32,9 @@ class KpiQuery:
     # A team: the conversations any of its members handled (resolved to agent ids by the caller).
     team: str | None = None
     team_agent_ids: frozenset[str] | None = None
+    # issue 19: a tag: the conversations that have it (resolved to ids by the caller).
+    tag: str | None = None
+    tag_conversation_ids: frozenset[str] | None = None
 
     def matches(self, f: ConversationFacts) -> bool:
         return (
@@ -41,6 +44,7 @@ class KpiQuery:
             and (self.intent is None or f.intent == self.intent)
             and (self.agent_id is None or self.agent_id in f.agents)
             and (self.team_agent_ids is None or bool(self.team_agent_ids & f.agents))
+            and (self.tag_conversation_ids is None or f.id in self.tag_conversation_ids)
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,6 +56,7 @@ class KpiQuery:
             "intent": self.intent,
             "agent_id": self.agent_id,
             "team": self.team,
+            "tag": self.tag,
         }
 
 

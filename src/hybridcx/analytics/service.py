@@ -17,7 +17,7 @@ from hybridcx.analytics.kpis import KpiQuery, compute_kpis_from_facts, scalabili
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import Agent
+from hybridcx.models import Agent, ConversationTag
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
@@ -48,6 +48,7 @@ def kpi_query(
     intent: str | None = None,
     agent_id: str | None = None,
     team: str | None = None,
+    tag: str | None = None,
 ) -> KpiQuery:
     """The query for ``from``/``to`` (default: the last 30 days), checked."""
     to_at = parse_when(end, end=True) or utcnow()
@@ -64,6 +65,7 @@ def kpi_query(
         intent=intent,
         agent_id=agent_id,
         team=team,
+        tag=tag.strip().lower() if tag else None,
     )
 
 
@@ -84,12 +86,25 @@ async def team_agent_ids(session: AsyncSession, workspace_id: str, team: str) ->
     )
 
 
+async def tagged_conversation_ids(
+    session: AsyncSession, workspace_id: str, tag: str
+) -> frozenset[str]:
+    """The workspace's conversations with this tag (issue 19)."""
+    stmt = select(ConversationTag.conversation_id).where(
+        ConversationTag.workspace_id == workspace_id, ConversationTag.tag == tag
+    )
+    return frozenset((await session.execute(stmt)).scalars())
+
+
 async def kpi_report(
     session: AsyncSession, workspace_id: str, query: KpiQuery, config: AnalyticsConfig
 ) -> dict[str, Any]:
     if query.team is not None and query.team_agent_ids is None:
         members = await team_agent_ids(session, workspace_id, query.team)
         query = dataclasses.replace(query, team_agent_ids=members)
+    if query.tag is not None and query.tag_conversation_ids is None:  # issue 19: KPIs by tag
+        tagged = await tagged_conversation_ids(session, workspace_id, query.tag)
+        query = dataclasses.replace(query, tag_conversation_ids=tagged)
     # Re-contacts after the window still decide first-contact resolution.
     now = utcnow()
     until = min(query.end + timedelta(days=config.fcr_days), max(now, query.end))

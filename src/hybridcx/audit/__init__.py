@@ -11,7 +11,9 @@ Actions recorded today (see docs/security.md): ``auth.login``, ``auth.login_fail
 actions (``staff.updated``, ``staff.deactivated``, ``staff.reactivated``,
 ``staff.password_reset``, ``staff.mfa_reset``, ``auth.mfa_*``, ``sso.*``; see docs/security.md); issue 19's
 ``macro.created``, ``macro.updated``, ``macro.deleted``, ``macro.applied`` and
-``automation.rule_created``, ``automation.rule_updated``, ``automation.rule_deleted``; data export and erasure call
+``automation.rule_created``, ``automation.rule_updated``, ``automation.rule_deleted``; issue 19's
+tags and custom fields (``tag.*``, ``conversation.tagged``/``untagged``, ``customer.tagged``/``untagged``,
+``custom_field.*``, ``*.fields_changed``); data export and erasure call
 ``record`` with ``customer.exported`` and ``customer.erased``.
 """
 

@@ -21,6 +21,7 @@ from hybridcx.conversations.schemas import (
     TurnRead,
 )
 from hybridcx.conversations.service import ConversationService
+from hybridcx.search.endpoints import SearchParams, search_conversations_page  # issue 19
 from hybridcx.security.middleware import limit_customer
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -35,13 +36,17 @@ async def start_conversation(
     return await ConversationService(runtime).start(body)
 
 
-@router.get("", summary="List conversations (staff)")
+@router.get("", summary="List and search conversations (staff)")
 async def list_conversations(
     staff: ConversationReader,
     runtime: RuntimeDep,
     status: Annotated[Literal["bot", "queued", "assigned", "resolved"] | None, Query()] = None,
+    search: Annotated[SearchParams, Depends()] = SearchParams(),  # noqa: B008  (issue 19)
 ) -> dict[str, Any]:
-    return {"items": await ConversationService(runtime).list_for_staff(staff, status)}
+    """Newest first, in pages: pass ``next_cursor`` back as ``cursor`` for the next one.
+    Filters (issue 19): words of messages or the customer's name (``q``), customer, status,
+    tier, channel, tags (all of them), agent, created in [since, until), intent."""
+    return await search_conversations_page(runtime, staff, status, search)
 
 
 @router.get(

@@ -66,6 +66,7 @@ from hybridcx.queue.service import assign, dispatch, queue_position, rank
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import load_protected
+from hybridcx.tags.service import apply_ai_tags  # issue 19
 
 log = structlog.get_logger(__name__)
 
@@ -580,6 +581,7 @@ class ConversationService:
         ):
             ctx.ai_state["topic"] = decision.intent  # why the customer got in touch, for people
         conv.ai_state = dict(ctx.ai_state)
+        await apply_ai_tags(session, conv, policy)  # issue 19: tags from the topic, once
         conv.routing = decision.to_dict()
         # safety9: compliance record, safety events, held consequential actions (the replies
         # have their ids already: repo.add_message sets them).

@@ -12,6 +12,7 @@ from hybridcx.models.base import Base
 from hybridcx.models.case import Case
 from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
+from hybridcx.models.custom_field import CustomFieldDefinition, CustomFieldValue  # noqa: E402
 from hybridcx.models.customer import Customer
 from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
 
@@ -33,8 +34,12 @@ from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.macro import AutomationCursor, AutomationFiring, AutomationRule, Macro
 from hybridcx.models.message import Message
 from hybridcx.models.quality_score import QualityScore
+from hybridcx.models.search_token import SearchToken  # noqa: E402
 from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
 from hybridcx.models.staff_token import StaffToken
+
+# issue 19: tags, custom fields and the search index
+from hybridcx.models.tag import ConversationTag, CustomerTag, Tag  # noqa: E402
 from hybridcx.models.training_example import TrainingExample
 from hybridcx.models.webhook_delivery import WebhookDelivery  # noqa: E402
 from hybridcx.models.webhook_endpoint import WebhookEndpoint  # noqa: E402
@@ -80,4 +85,10 @@ __all__ = [
     "AutomationRule",
     "AutomationFiring",
     "AutomationCursor",
+    "Tag",
+    "ConversationTag",
+    "CustomerTag",
+    "CustomFieldDefinition",
+    "CustomFieldValue",
+    "SearchToken",
 ]

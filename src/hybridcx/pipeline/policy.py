@@ -176,6 +176,9 @@ class RoutingPolicy(BaseModel):
     # issue 10: flows changed for this policy, {flow name: fields to replace} (an experiment arm
     # tries a flow variant this way); checked against the packaged flows.
     flow_variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # issue 19: tags the AI puts on a conversation once its topic (intent) is known,
+    # {intent: [tag, ...]}; applied once per conversation (hybridcx.tags.service).
+    intent_tags: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("flow_variants")
     @classmethod

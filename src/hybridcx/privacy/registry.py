@@ -163,6 +163,10 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "automation_rules": "a workspace's rules (trigger, conditions, actions); no customer data",
     "automation_firings": "which rule fired for which conversation (by id) and when; no text",
     "automation_cursors": "how far the rule engine has read the event log (sequence numbers)",
+    "tags": "a workspace's tag names (issue 19); the tags on customers and conversations are "
+    "their own stores",
+    "custom_field_definitions": "a workspace's custom field names and types (issue 19); the "
+    "values are their own store",
     "oidc_logins": "in-flight SSO sign-ins (state, nonce, PKCE verifier), deleted when used or "
     "expired; no identity until the provider answers",
 }

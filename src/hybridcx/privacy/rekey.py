@@ -56,6 +56,7 @@ SEALED_COLUMNS = (
     SealedColumn("agents", "id", "mfa_secret"),
     SealedColumn("sso_providers", "id", "client_secret"),
     SealedColumn("oidc_logins", "state_hash", "code_verifier"),
+    SealedColumn("custom_field_values", "id", "value"),  # issue 19: custom field values
 )
 BATCH = 500
 

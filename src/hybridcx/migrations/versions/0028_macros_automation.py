@@ -5,7 +5,7 @@ when a conversation event happens; automation_firings: each firing once (unique 
 automation_cursors: how far the rule engine has read the event and message logs.
 
 Revision ID: 0028
-Revises: 0024
+Revises: 0026
 Create Date: 2026-12-07 13:00:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0028"
-down_revision = "0024"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

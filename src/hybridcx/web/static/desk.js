@@ -2,6 +2,8 @@
 import { api, clear, duration, h, humanize } from "./common.js";
 import { ConversationView, signIn, staffSocket } from "./staff.js";
 import { ApprovalsPanel } from "./approvals.js";
+import { SearchPanel } from "./desk-search.js"; // issue 19: search, tag chips
+import { tagChip } from "./tags.js";
 
 const $ = (id) => document.getElementById(id);
 const QUEUE_EVENTS = new Set([
@@ -14,6 +16,7 @@ $("desk").hidden = false;
 
 const view = new ConversationView($("workspace"), { token, me, onChange: () => refresh() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
+const searchPanel = new SearchPanel($("search-box"), { token, onOpen: (id) => view.open(id), onTagsChange: () => refresh() });
 let queue = [];
 let unseen = 0;
 const baseTitle = document.title;
@@ -81,7 +84,7 @@ function scheduleRefresh() {
 
 async function refresh() {
   const [q, mine, team, asked] = await Promise.all([
-    api("/api/v1/queue", { token }),
+    api(`/api/v1/queue${searchPanel.queueQuery()}`, { token }), // issue 19: by tag
     api("/api/v1/conversations?status=assigned", { token }),
     api("/api/v1/agents", { token }),
     api("/api/v1/questions", { token }),
@@ -115,6 +118,7 @@ function renderQueue() {
           h("span", { class: "wait", "data-wait": item.waiting_seconds, "data-at": item.seenAt, text: `waiting ${duration(item.waiting_seconds)}` }),
         ),
         h("div", { class: "meta", text: item.reasons.map(humanize).join(", ") || "—" }),
+        item.tags && item.tags.length ? h("div", { class: "tag-chips" }, item.tags.map((t) => tagChip(t))) : null,
         h("button", { type: "button", class: "primary", text: "Accept", "aria-describedby": nameId, onclick: () => accept(item.conversation_id) }),
       ),
     );

@@ -3,6 +3,7 @@ import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl }
 import { DraftsPanel, attachmentList } from "./email-drafts.js";
 import { intentPanel } from "./intent.js";
 import { MacroPicker, automationPanel } from "./macros.js"; // issue 19: macros, automation
+import { tagsPanel } from "./tags.js"; // issue 19: tags and custom fields
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -293,6 +294,7 @@ export class ConversationView {
     if (c.handoff) side.append(this.handoffPanel(c.handoff));
     side.append(intentPanel(c, { token: this.token })); // issue 10: correct the AI's intent
     side.append(...[automationPanel(c)].filter(Boolean)); // issue 19: macro actions, rules fired
+    side.append(tagsPanel(c, { token: this.token })); // issue 19: tags and custom fields
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();
