@@ -20,6 +20,8 @@ from hybridcx.analytics.api import router as analytics_router
 from hybridcx.analytics.background import rollup_loop
 from hybridcx.approvals.endpoints import router as approvals_router  # safety9
 from hybridcx.assist.endpoints import router as assist_router
+from hybridcx.attachments.endpoints import router as attachments_router  # issue 19
+from hybridcx.attachments.service import is_upload, too_large  # issue 19
 from hybridcx.auth.endpoints import router as auth_router
 from hybridcx.auth.mfa_endpoints import router as mfa_router  # issue 19: TOTP
 from hybridcx.auth.oidc_endpoints import router as oidc_router  # issue 19: SSO
@@ -158,7 +160,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.inflight_gate = gate
     # Innermost, so a request refused for its size or rate never takes a turn slot.
     app.add_middleware(InflightLimit, gate=gate)
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=MAX_BODY_BYTES,
+        upload_max_bytes=settings.chat_max_attachment_bytes,  # issue 19: chat attachments
+    )
     app.add_middleware(CatchAll)
     install_security(app, settings)  # access9: rate limits, security headers
 
@@ -197,6 +203,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         improvement_router,  # issue 10: learning from human resolutions
         experiments_router,
         integrations_router,  # issue 20: connectors to the company's systems
+        attachments_router,  # issue 19: files in web chat
     ):
         app.include_router(router)
     return app
@@ -284,17 +291,22 @@ class CatchAll:
 class BodySizeLimit:
     """Reject bodies over the limit with 413 before reading them (pure ASGI: no buffering)."""
 
-    def __init__(self, app: Any, *, max_bytes: int) -> None:
+    def __init__(self, app: Any, *, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             length = dict(scope.get("headers") or []).get(b"content-length", b"")
-            if length.isdigit() and int(length) > self.max_bytes:
+            limit, detail = self.max_bytes, f"Request body over {self.max_bytes} bytes."
+            # issue 19: a chat attachment upload has its own limit (the file is the body).
+            if self.upload_max_bytes is not None and is_upload(scope):
+                limit, detail = self.upload_max_bytes, too_large(self.upload_max_bytes)
+            if length.isdigit() and int(length) > limit:
                 response = JSONResponse(
                     {
-                        "detail": f"Request body over {self.max_bytes} bytes.",
+                        "detail": detail,
                         "code": "payload_too_large",
                     },
                     status_code=413,

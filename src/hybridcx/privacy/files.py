@@ -1,4 +1,4 @@
-"""Files sealed at rest with the database's key ring (email attachments).
+"""Files sealed at rest with the database's key ring (email and web chat attachments).
 
 A sealed file is ``MAGIC``, the key id and a newline, then the 96-bit nonce and the AES-256-GCM
 ciphertext of the whole content. The key id and the file's name (relative to its store) are
@@ -21,7 +21,7 @@ from hybridcx.privacy.keys import KEY_ID, NONCE_BYTES, Keyring, UnknownKey
 MAGIC = b"hybridcx-sealed-file/1:"
 #: File stores under the data dir whose files are sealed: ``keys status/rotate/reencrypt``
 #: cover them. Relative paths, so the CLI finds them from the settings alone.
-SEALED_FILE_STORES = ("email/attachments",)
+SEALED_FILE_STORES = ("email/attachments", "chat/attachments")
 
 
 def _aad(kid: str, name: str) -> bytes:
