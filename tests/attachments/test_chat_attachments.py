@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from hybridcx.attachments.sniff import MARKUP, sniff
+from hybridcx.privacy.files import MAGIC
 from tests.e2e.test_isolation import other_workspace  # noqa: F401 (fixture)
 from tests.support import Api, LiveServer, is_message, recv_until
 
@@ -82,6 +83,7 @@ def test_files_both_ways_downloaded_by_both_sides(api: Api, server: LiveServer) 
     # Sealed at rest: the stored file does not contain the bytes.
     stored = server.settings.data_dir / att["path"]
     assert stored.is_file() and PNG[16:200] not in stored.read_bytes()
+    assert stored.read_bytes().startswith(MAGIC)
     # Staff downloads are audited.
     admin = api.login("admin@example.com", "demo-admin")
     audit = api.staff(admin, "GET", "/api/v1/audit?action=attachment.read").json()["items"]

@@ -78,9 +78,11 @@ def read_sealed(ring: Keyring, root: Path, path: Path) -> bytes:
     return open_bytes(ring, path.read_bytes(), name=file_name(root, path))
 
 
-def store_files(data_dir: Path) -> Iterator[tuple[Path, Path]]:
-    """(store root, file) for every file of every sealed file store."""
-    for rel in SEALED_FILE_STORES:
+def store_files(
+    data_dir: Path, stores: tuple[str, ...] = SEALED_FILE_STORES
+) -> Iterator[tuple[Path, Path]]:
+    """(store root, file) for every file of every sealed file store (or of ``stores``)."""
+    for rel in stores:
         root = data_dir / rel
         if not root.is_dir():
             continue
@@ -100,11 +102,13 @@ def file_key_usage(data_dir: Path) -> dict[str, Counter[str]]:
     return usage
 
 
-def reencrypt_files(ring: Keyring, data_dir: Path) -> int:
+def reencrypt_files(
+    ring: Keyring, data_dir: Path, stores: tuple[str, ...] = SEALED_FILE_STORES
+) -> int:
     """Re-seal every file not sealed with the active key (clear ones too); how many changed."""
     changed = 0
     active = ring.active
-    for root, path in store_files(data_dir):
+    for root, path in store_files(data_dir, stores):
         blob = path.read_bytes()
         if key_id_of_file(blob) == active:
             continue

@@ -2,6 +2,7 @@
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
 import { DraftsPanel, attachmentList } from "./email-drafts.js";
 import { intentPanel } from "./intent.js";
+import { deskFilePicker, fileList } from "./attachments.js"; // issue 19: files in web chat
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -267,6 +268,7 @@ export class ConversationView {
     this.seen.add(msg.id);
     const item = messageItem(msg);
     if (this.conv.channel === "email") item.append(attachmentList(msg, this.conv.id, this.token) || "");
+    item.append(fileList(msg, this.token) || "");
     this.transcript.append(item);
     item.scrollIntoView({ block: "nearest" });
   }
@@ -276,6 +278,7 @@ export class ConversationView {
     if (!old) return this.addMessage(msg);
     const item = messageItem(msg);
     if (this.conv.channel === "email") item.append(attachmentList(msg, this.conv.id, this.token) || "");
+    item.append(fileList(msg, this.token) || "");
     old.replaceWith(item);
   }
 
@@ -291,7 +294,7 @@ export class ConversationView {
       h(
         "div",
         { class: "conv-layout" },
-        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.emailDrafts(), this.replyForm()),
+        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.emailDrafts(), this.replyForm(), deskFilePicker(this)),
         side,
       ),
     );
