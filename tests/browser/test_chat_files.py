@@ -4,7 +4,8 @@ download it; a refused file (HTML named .png) says why in the chat."""
 
 from __future__ import annotations
 
-import base64
+import struct
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,10 +15,28 @@ from tests.browser.conftest import Tab
 from tests.browser.test_web import say, sign_in, start_chat
 from tests.support import Api
 
-# A real 2x2 PNG, so the browser can decode and draw it.
-PNG = base64.b64decode(
-    "iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg=="
-)
+
+def png(width: int, height: int) -> bytes:
+    """A real PNG (a colour gradient), so the browser can decode and draw it."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(
+        b"\x00" + b"".join(bytes((x * 4 % 256, y * 5 % 256, 160)) for x in range(width))
+        for y in range(height)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+PNG = png(64, 48)
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n%%EOF\n"
 
 
@@ -54,13 +73,13 @@ def test_files_both_ways_in_chat_and_desk(
     shown = desk.page.locator(".transcript img.chat-file-image")
     expect(shown).to_be_visible()
     expect(shown).to_have_attribute("alt", "broken-juicer.png")
-    assert shown.evaluate("img => img.naturalWidth") == 2  # decoded from the fetched bytes
+    assert shown.evaluate("img => img.naturalWidth") == 64  # decoded from the fetched bytes
     desk.page.locator("input[data-role=attach-input]").set_input_files(str(label))
     expect(desk.page.locator(".transcript")).to_contain_text("Sent a file: return-label.pdf")
     desk.shot("desk-chat-files")
 
     sent = customer.page.locator(".msg-agent", has_text="Sent a file: return-label.pdf")
-    button = sent.get_by_role("button", name="return-label.pdf (50 B)")
+    button = sent.get_by_role("button", name=f"return-label.pdf ({len(PDF)} B)")
     expect(button).to_be_visible()
     with customer.page.expect_download() as info:
         button.click()

@@ -100,7 +100,7 @@ export async function sendFile(conversationId, token, file) {
 // conversation or null; ``onSent(msg)`` shows the message; ``onError(text)`` says why not.
 export function filePicker({ target, onSent, onError, label = "Attach a file" }) {
   const input = h("input", { type: "file", class: "visually-hidden", "aria-label": label, "data-role": "attach-input" });
-  const button = h("button", { type: "button", class: "secondary attach-button", text: "📎 File", title: label, onclick: () => input.click() });
+  const button = h("button", { type: "button", class: "secondary attach-button", text: "Attach file", title: label, onclick: () => input.click() });
   input.addEventListener("change", async () => {
     const file = input.files && input.files[0];
     const conv = target();
