@@ -36,6 +36,7 @@ from hybridcx.conversations.schemas import (
     event_read,
     message_read,
 )
+from hybridcx.customers.ai_optout import opt_out_if_asked  # issue 19
 from hybridcx.customers.repository import find_or_create_customer
 from hybridcx.experiments.variants import turn_policy
 from hybridcx.improvement.service import record_resolution
@@ -470,6 +471,7 @@ class ConversationService:
         # The recent messages only: a turn costs the same in a long conversation; what the
         # handoff needs from earlier (the first request, how many) is kept in ai_state.
         transcript = [TranscriptLine(m.author, m.text) for m in window]  # type: ignore[arg-type]
+        opt_out_if_asked(session, outbox, conv, customer, text)  # issue 19: "no bots"
         profile = profile_of(customer, conv)
         now = utcnow()
         ai_state = _with_said(conv.ai_state or {}, transcript, counted=text is not None)

@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from hybridcx.kit.errors import NotFound
+from hybridcx.web.ai_preference import router as ai_preference_router  # issue 19
 from hybridcx.web.api import router as api_router
 from hybridcx.web.selfservice import router as selfservice_router
 
@@ -39,6 +40,7 @@ STAFF_CSP = CSP + "; frame-ancestors 'none'"
 router = APIRouter()
 router.include_router(api_router)
 router.include_router(selfservice_router)
+router.include_router(ai_preference_router)  # issue 19: opt out of the AI
 
 
 def _page(name: str, *, embeddable: bool = False) -> Response:
