@@ -54,6 +54,7 @@ from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
 from hybridcx.security.install import AccessLifespan, access_router, install_security
+from hybridcx.surveys.endpoints import router as surveys_router  # issue 19
 from hybridcx.web.endpoints import router as web_router
 
 log = structlog.get_logger(__name__)
@@ -204,6 +205,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         experiments_router,
         integrations_router,  # issue 20: connectors to the company's systems
         attachments_router,  # issue 19: files in web chat
+        surveys_router,  # issue 19: surveys by email, SMS and voice
     ):
         app.include_router(router)
     return app

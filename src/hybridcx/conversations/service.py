@@ -66,6 +66,7 @@ from hybridcx.queue.service import assign, dispatch, queue_position, rank
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import load_protected
+from hybridcx.surveys.service import offer_after_resolution  # issue 19
 
 log = structlog.get_logger(__name__)
 
@@ -1069,6 +1070,7 @@ class ConversationService:
                 conv.workspace_id, {"type": "conversation.resolved", "conversation": state}
             )
         await outbox.flush(self.rt.bus)
+        await offer_after_resolution(self.rt, conv.id)  # issue 19: email, SMS, voice surveys
         await score_finished(self.rt, conv.id)
         await dispatch(self.rt, conv.workspace_id)
         return state

@@ -76,6 +76,11 @@ async def help_article_page(slug: str) -> Response:
     return _page("help.html", embeddable=True)
 
 
+@router.get("/survey/{token}", include_in_schema=False)
+async def survey_page(token: str) -> Response:  # issue 19: the survey link in emails
+    return _page("survey.html")
+
+
 @router.get("/desk", include_in_schema=False)
 async def desk_page() -> Response:
     return _page("desk.html")
