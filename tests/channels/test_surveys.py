@@ -27,6 +27,7 @@ from tests.channels.twilio_helpers import (
     send_sms,
     sms_replies,
     staff_get,
+    twilio_post,
     twiml,
 )
 from tests.fake_twilio import FakeTwilio
@@ -141,10 +142,13 @@ def test_sms_survey_answered_with_a_digit(
 
 def _resolved_call(api: Api, twilio_server: FakeTwilio) -> tuple[str, dict[str, Any]]:
     """A call handed to Alice and resolved: (conversation id, the survey call's request)."""
-    escalate(api)
+    sid, _ = escalate(api)
     [conv] = conversations_of(api, "voice")
     token = alice(api)
     accept(api, token, conv["id"])
+    # The caller hangs up; the agent resolves after the call.
+    ended = call_params(sid, CallStatus="completed", CallDuration="240")
+    assert twilio_post(api, "/channels/voice/twilio/status", ended).status_code == 204
     twilio_server.state.clear()
     resolve(api, token, conv["id"])
     [create] = twilio_server.state.calls()
@@ -219,3 +223,17 @@ def test_voice_survey_requests_are_signed_and_scoped(
     r = as_twilio(api, api.base_url + forged, params)
     assert r.status_code == 404
     assert survey_events(api, conv_id) == []
+
+
+def test_no_survey_call_while_the_call_is_still_on(
+    server: LiveServer, api: Api, twilio_server: FakeTwilio
+) -> None:
+    escalate(api)
+    [conv] = conversations_of(api, "voice")
+    token = alice(api)
+    accept(api, token, conv["id"])
+    twilio_server.state.clear()
+    resolve(api, token, conv["id"])
+    assert twilio_server.state.calls() == []
+    view = staff_get(api, f"/api/v1/conversations/{conv['id']}")
+    assert "survey" not in view["channel_meta"]

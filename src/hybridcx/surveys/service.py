@@ -7,8 +7,9 @@ After an agent resolves a conversation, :func:`offer_after_resolution` asks over
   so it opens that conversation's survey and nothing else;
 - **SMS**: "Reply with a number from 1 to 5"; a reply of one digit (optionally followed by a
   0-10 recommendation score, "4 9") to a number whose last conversation asked is the answer;
-- **voice**: a short outbound call whose TwiML (``/channels/voice/twilio/survey``) asks for a
-  keypad or spoken digit, then the optional 0-10 question.
+- **voice**: once the call has ended, a short outbound call whose TwiML
+  (``/channels/voice/twilio/survey``) asks for a keypad or spoken digit, then the optional 0-10
+  question (a conversation resolved while its call is still on gets no survey call).
 
 The question is stored as a system message of the conversation (what was sent, and the
 delivery outcome), and ``channel_meta.survey`` records that it was asked. The answer is a
@@ -180,8 +181,9 @@ async def _offer(rt: Runtime, conversation_id: str) -> None:
             return  # asked already (a conversation resolved, reopened and resolved again)
         if conv.channel == "voice":
             base = _callback_base(rt, conv)
-            if base is None:
-                log.info("survey.not_offered", conversation_id=conv.id, why="no callback URL")
+            why = _no_call(conv, base)
+            if why is not None:
+                log.info("survey.not_offered", conversation_id=conv.id, why=why)
                 return
             text = "We called you for a short survey: press or say a number from 1 to 5."
         elif conv.channel == "email":
@@ -205,6 +207,20 @@ async def _offer(rt: Runtime, conversation_id: str) -> None:
     from hybridcx.channels.outbound import deliver
 
     await deliver(rt, conv, message)
+
+
+#: Call states after which the customer's line is free for the survey call.
+CALL_ENDED = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+
+def _no_call(conv: Conversation, base: str | None) -> str | None:
+    """Why no survey call is placed (None: call)."""
+    if base is None:
+        return "no callback URL"
+    status = (conv.channel_meta or {}).get("call_status")
+    if status not in CALL_ENDED:
+        return f"the call is still {status or 'in progress'}"  # never ring a customer mid-call
+    return None
 
 
 def _callback_base(rt: Runtime, conv: Conversation) -> str | None:
