@@ -124,7 +124,6 @@ async def upload(
 ) -> dict[str, Any]:
     """Store a file and add it to the conversation as a message from its sender."""
     settings = _settings(rt)
-    content_type = check_content(data, settings)
     staff = isinstance(principal, StaffPrincipal)
     outbox = Outbox()
     async with transaction(rt.sessions) as session:
@@ -137,6 +136,7 @@ async def upload(
             if conv.status == "assigned":
                 raise Forbidden("This conversation is assigned to another agent.")
             raise Conflict("Accept this conversation before sending a file.")
+        content_type = check_content(data, settings)  # who may send first, then what
         att_id, msg_id = new_id(), new_id()
         name = safe_filename(filename, fallback="file" + EXTENSIONS[content_type])
         data_dir = settings.data_dir.resolve()
