@@ -48,4 +48,6 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
+form.addEventListener("change", () => (error.textContent = ""));
+
 load();
