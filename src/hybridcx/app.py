@@ -20,6 +20,8 @@ from hybridcx.analytics.api import router as analytics_router
 from hybridcx.analytics.background import rollup_loop
 from hybridcx.approvals.endpoints import router as approvals_router  # safety9
 from hybridcx.assist.endpoints import router as assist_router
+from hybridcx.attachments.endpoints import router as attachments_router  # issue 19
+from hybridcx.attachments.service import is_upload, too_large  # issue 19
 from hybridcx.auth.endpoints import router as auth_router
 from hybridcx.auth.mfa_endpoints import router as mfa_router  # issue 19: TOTP
 from hybridcx.auth.oidc_endpoints import router as oidc_router  # issue 19: SSO
@@ -55,6 +57,7 @@ from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
 from hybridcx.search.endpoints import router as search_router  # issue 19: search
 from hybridcx.security.install import AccessLifespan, access_router, install_security
+from hybridcx.surveys.endpoints import router as surveys_router  # issue 19
 from hybridcx.tags.endpoints import router as tags_router  # issue 19: tags, fields
 from hybridcx.web.endpoints import router as web_router
 
@@ -170,7 +173,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.inflight_gate = gate
     # Innermost, so a request refused for its size or rate never takes a turn slot.
     app.add_middleware(InflightLimit, gate=gate)
-    app.add_middleware(BodySizeLimit, max_bytes=MAX_BODY_BYTES)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=MAX_BODY_BYTES,
+        upload_max_bytes=settings.chat_max_attachment_bytes,  # issue 19: chat attachments
+    )
     app.add_middleware(CatchAll)
     install_security(app, settings)  # access9: rate limits, security headers
 
@@ -212,6 +219,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         macros_router,  # issue 19: macros and automation rules
         search_router,  # issue 19: customer search (the conversation list's filters: search/)
         tags_router,  # issue 19: tags and custom fields
+        attachments_router,  # issue 19: files in web chat
+        surveys_router,  # issue 19: surveys by email, SMS and voice
     ):
         app.include_router(router)
     return app
@@ -299,17 +308,22 @@ class CatchAll:
 class BodySizeLimit:
     """Reject bodies over the limit with 413 before reading them (pure ASGI: no buffering)."""
 
-    def __init__(self, app: Any, *, max_bytes: int) -> None:
+    def __init__(self, app: Any, *, max_bytes: int, upload_max_bytes: int | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.upload_max_bytes = upload_max_bytes
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "http":
             length = dict(scope.get("headers") or []).get(b"content-length", b"")
-            if length.isdigit() and int(length) > self.max_bytes:
+            limit, detail = self.max_bytes, f"Request body over {self.max_bytes} bytes."
+            # issue 19: a chat attachment upload has its own limit (the file is the body).
+            if self.upload_max_bytes is not None and is_upload(scope):
+                limit, detail = self.upload_max_bytes, too_large(self.upload_max_bytes)
+            if length.isdigit() and int(length) > limit:
                 response = JSONResponse(
                     {
-                        "detail": f"Request body over {self.max_bytes} bytes.",
+                        "detail": detail,
                         "code": "payload_too_large",
                     },
                     status_code=413,

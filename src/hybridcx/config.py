@@ -226,6 +226,20 @@ class Settings(BaseSettings):
         default=35_000_000, ge=1024, description="SMTP SIZE limit of the receiver."
     )
 
+    # ---- web chat attachments (hybridcx.attachments, issue 19) ----
+    chat_max_attachment_bytes: int = Field(
+        default=5_000_000,
+        ge=1,
+        le=50_000_000,
+        description="Largest file a customer or agent can send in web chat (413 above).",
+    )
+    chat_attachment_types: str = Field(
+        default="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain",
+        description="File types accepted in web chat, comma-separated, as sniffed from the "
+        "bytes (the client's Content-Type is ignored); only these six can be recognised, and "
+        "HTML and SVG are always refused.",
+    )
+
     # ---- local speech (hybridcx.speech): `hybridcx voice`, the local audio loop ----
     stt_engine: str = Field(default="faster-whisper", description="Speech-to-text engine.")
     stt_model_dir: Path | None = Field(

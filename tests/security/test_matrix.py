@@ -634,6 +634,10 @@ TWILIO_WEBHOOKS = (
     # the agent's leg of a warm transfer: its TwiML and its status callback
     "/channels/voice/twilio/agent",
     "/channels/voice/twilio/agent-status",
+    # issue 19: the survey call after a resolved phone conversation
+    "/channels/voice/twilio/survey",
+    "/channels/voice/twilio/survey/rating",
+    "/channels/voice/twilio/survey/answer",
 )
 
 MERGED_ROUTES: dict[tuple[str, str], Case] = {
@@ -1283,3 +1287,48 @@ def test_a_draft_of_someone_elses_conversation_is_theirs(world: World) -> None:
         assert r.status_code == 403 and "another agent" in r.text, r.text
     r = world.as_("supervisor", "PATCH", path, json={"text": "Edited by the supervisor."})
     assert r.status_code == 200, r.text
+
+
+# ---- issue 19: files in web chat, the customer's AI opt-out, surveys by link ---------------
+
+
+def _with_file(world: World) -> dict[str, Any]:
+    """A conversation (accepted by Alice) with a file the customer sent."""
+    c = world.conversation()
+    r = world.api.http.post(
+        f"/api/v1/conversations/{c['id']}/attachments",
+        params={"filename": "note.txt"},
+        content=b"order 1001",
+        headers={"Authorization": f"Bearer {c['customer_token']}"},
+    )
+    assert r.status_code == 201, r.text
+    return {**c, "url": r.json()["channel_meta"]["attachments"][0]["url"]}
+
+
+MATRIX.update(
+    {
+        ("POST", "/api/v1/conversations/{conversation_id}/attachments"): Case(
+            CUSTOMER_OR_STAFF,
+            setup=conv(),
+            path=lambda w, c: f"/api/v1/conversations/{c['id']}/attachments?filename=a.txt",
+            body=lambda w, c: {"text": "a file"},
+        ),
+        (
+            "GET",
+            "/api/v1/conversations/{conversation_id}/attachments/{message_id}/{attachment_id}",
+        ): (Case(CUSTOMER_OR_STAFF, setup=_with_file, path=lambda w, c: c["url"])),
+        ("GET", "/api/v1/help/ai-preference"): Case(SELF_SERVICE),
+        ("PUT", "/api/v1/help/ai-preference"): Case(
+            SELF_SERVICE, body=lambda w, c: {"human_only": True}
+        ),
+        # The survey link is its own credential (a keyed HMAC of the conversation id): no
+        # token needed, and a forged link is a 404 for everyone.
+        ("GET", "/survey/{token}"): Case(PUBLIC_ALL, path=lambda w, c: "/survey/x.y"),
+        ("GET", "/api/v1/surveys/{token}"): Case(
+            PUBLIC_ALL, path=lambda w, c: "/api/v1/surveys/x.y"
+        ),
+        ("POST", "/api/v1/surveys/{token}"): Case(
+            PUBLIC_ALL, path=lambda w, c: "/api/v1/surveys/x.y", body=lambda w, c: {"rating": 5}
+        ),
+    }
+)

@@ -89,7 +89,9 @@ def test_deactivation_signs_out_at_once_and_blocks_sign_in_until_reactivated(
         assert r.status_code == 200, r.text
         assert r.json()["active"] is False and r.json()["status"] == "away"
         assert r.json()["online"] is False  # no longer offered conversations
-        assert r.json()["open_conversations"] == 1  # for a supervisor to transfer
+        # Their open conversation went back to the queue at once (issue 19).
+        assert r.json()["open_conversations"] == 0
+        assert r.json()["requeued"] == [conv["id"]]
         # The open desk is closed by the server, as "signed out".
         with pytest.raises(ConnectionClosed) as closed:
             while True:
@@ -108,6 +110,17 @@ def test_deactivation_signs_out_at_once_and_blocks_sign_in_until_reactivated(
     assert who not in listed
     everyone = api.staff(admin, "GET", "/api/v1/agents?include_inactive=true").json()["items"]
     assert [a["active"] for a in everyone if a["id"] == who] == [False]
+    # The conversation is queued again, with why, and the customer was told.
+    read = api.staff(admin, "GET", f"/api/v1/conversations/{conv['id']}").json()
+    assert read["status"] == "queued" and read["agent"] is None
+    [requeued] = [e for e in read["events"] if e["type"] == "conversation.requeued"]
+    assert requeued["data"]["reason"] == "agent_deactivated"
+    assert requeued["data"]["from_agent_id"] == who
+    assert "no longer available" in read["messages"][-1]["text"]
+    queue = api.staff(admin, "GET", "/api/v1/queue").json()["items"]
+    assert conv["id"] in [q["conversation_id"] for q in queue]
+    audited = api.staff(admin, "GET", "/api/v1/audit?action=staff.deactivated").json()["items"]
+    assert [a["target_id"] for a in audited] == [who]
     agent = api.login(*AGENT)
     seen = api.staff(agent, "GET", "/api/v1/agents?include_inactive=true").json()["items"]
     assert who not in {a["id"] for a in seen}  # only admins see deactivated accounts

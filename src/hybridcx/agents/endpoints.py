@@ -17,6 +17,7 @@ from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Agent
+from hybridcx.queue.requeue import requeue_conversations_of  # issue 19
 from hybridcx.queue.service import dispatch
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
@@ -206,14 +207,21 @@ async def deactivate_agent(
     agent_id: str, staff: StaffManager, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Deactivate a staff member: they are signed out everywhere at once and cannot sign in
-    (password or SSO) until reactivated. Conversations assigned to them stay theirs: the
-    answer counts them (``open_conversations``) so a supervisor can transfer them."""
+    (password or SSO) until reactivated. Conversations assigned to them go back to the queue
+    at once (``requeued``: their ids; issue 19), so ``open_conversations`` is 0."""
     outbox = Outbox()
     async with transaction(runtime.sessions) as session:
-        await admin.deactivate(session, staff, agent_id, outbox)
+        agent = await admin.deactivate(session, staff, agent_id, outbox)
+        requeued = await requeue_conversations_of(session, runtime, agent, staff, outbox)
         open_count = await admin.open_conversations(session, agent_id)
     await outbox.flush(runtime.bus)
-    return {**await _one(runtime, staff, agent_id), "open_conversations": open_count}
+    if requeued:
+        await dispatch(runtime, staff.workspace_id)
+    return {
+        **await _one(runtime, staff, agent_id),
+        "open_conversations": open_count,
+        "requeued": requeued,
+    }
 
 
 @router.post("/{agent_id}/reactivate")

@@ -37,6 +37,7 @@ from hybridcx.conversations.schemas import (
     event_read,
     message_read,
 )
+from hybridcx.customers.ai_optout import opt_out_if_asked  # issue 19
 from hybridcx.customers.repository import find_or_create_customer
 from hybridcx.experiments.variants import turn_policy
 from hybridcx.improvement.service import record_resolution
@@ -66,6 +67,7 @@ from hybridcx.queue.service import assign, dispatch, queue_position, rank
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import load_protected
+from hybridcx.surveys.service import offer_after_resolution  # issue 19
 from hybridcx.tags.service import apply_ai_tags  # issue 19
 
 log = structlog.get_logger(__name__)
@@ -535,6 +537,7 @@ class ConversationService:
         # The recent messages only: a turn costs the same in a long conversation; what the
         # handoff needs from earlier (the first request, how many) is kept in ai_state.
         transcript = [TranscriptLine(m.author, m.text) for m in window]  # type: ignore[arg-type]
+        opt_out_if_asked(session, outbox, conv, customer, text)  # issue 19: "no bots"
         profile = profile_of(customer, conv)
         now = utcnow()
         ai_state = _with_said(conv.ai_state or {}, transcript, counted=text is not None)
@@ -1133,6 +1136,7 @@ class ConversationService:
                 conv.workspace_id, {"type": "conversation.resolved", "conversation": state}
             )
         await outbox.flush(self.rt.bus)
+        await offer_after_resolution(self.rt, conv.id)  # issue 19: email, SMS, voice surveys
         await score_finished(self.rt, conv.id)
         await dispatch(self.rt, conv.workspace_id)
         return state

@@ -1,4 +1,4 @@
-"""Files sealed at rest with the database's key ring (email attachments).
+"""Files sealed at rest with the database's key ring (email and web chat attachments).
 
 A sealed file is ``MAGIC``, the key id and a newline, then the 96-bit nonce and the AES-256-GCM
 ciphertext of the whole content. The key id and the file's name (relative to its store) are
@@ -21,7 +21,7 @@ from hybridcx.privacy.keys import KEY_ID, NONCE_BYTES, Keyring, UnknownKey
 MAGIC = b"hybridcx-sealed-file/1:"
 #: File stores under the data dir whose files are sealed: ``keys status/rotate/reencrypt``
 #: cover them. Relative paths, so the CLI finds them from the settings alone.
-SEALED_FILE_STORES = ("email/attachments",)
+SEALED_FILE_STORES = ("email/attachments", "chat/attachments")
 
 
 def _aad(kid: str, name: str) -> bytes:
@@ -78,9 +78,11 @@ def read_sealed(ring: Keyring, root: Path, path: Path) -> bytes:
     return open_bytes(ring, path.read_bytes(), name=file_name(root, path))
 
 
-def store_files(data_dir: Path) -> Iterator[tuple[Path, Path]]:
-    """(store root, file) for every file of every sealed file store."""
-    for rel in SEALED_FILE_STORES:
+def store_files(
+    data_dir: Path, stores: tuple[str, ...] = SEALED_FILE_STORES
+) -> Iterator[tuple[Path, Path]]:
+    """(store root, file) for every file of every sealed file store (or of ``stores``)."""
+    for rel in stores:
         root = data_dir / rel
         if not root.is_dir():
             continue
@@ -100,11 +102,13 @@ def file_key_usage(data_dir: Path) -> dict[str, Counter[str]]:
     return usage
 
 
-def reencrypt_files(ring: Keyring, data_dir: Path) -> int:
+def reencrypt_files(
+    ring: Keyring, data_dir: Path, stores: tuple[str, ...] = SEALED_FILE_STORES
+) -> int:
     """Re-seal every file not sealed with the active key (clear ones too); how many changed."""
     changed = 0
     active = ring.active
-    for root, path in store_files(data_dir):
+    for root, path in store_files(data_dir, stores):
         blob = path.read_bytes()
         if key_id_of_file(blob) == active:
             continue

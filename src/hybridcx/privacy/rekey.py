@@ -137,10 +137,11 @@ async def reencrypt(
     ring = keyring_for(engine.sync_engine.dialect)
     changed = 0
     if data_dir is not None:
-        n = await asyncio.to_thread(reencrypt_files, ring, data_dir)
-        changed += n
-        if progress is not None:
-            progress("files:" + ",".join(SEALED_FILE_STORES), n)
+        for store in SEALED_FILE_STORES:  # one line per file store
+            n = await asyncio.to_thread(reencrypt_files, ring, data_dir, (store,))
+            changed += n
+            if progress is not None:
+                progress(f"files:{store}", n)
     for col in SEALED_COLUMNS:
         n = await _reencrypt_column(engine, ring, col)
         changed += n

@@ -6,32 +6,14 @@ is still processed. Erasure, retention and export reach them through hybridcx.pr
 from __future__ import annotations
 
 import hashlib
-import re
-import unicodedata
 from pathlib import Path
 from typing import Any
 
 from hybridcx.channels.email.mime import Attachment
+from hybridcx.kit.filenames import safe_filename
 from hybridcx.kit.ids import new_id
 from hybridcx.privacy.files import write_sealed
 from hybridcx.privacy.keys import Keyring
-
-_UNSAFE = re.compile(r"[^\w.\- ()+,@=]+", re.UNICODE)
-
-
-def safe_filename(name: str, fallback: str = "attachment") -> str:
-    """A file name that cannot leave its folder or surprise a shell: basename only, no control
-    or path characters, no leading dots, at most 120 characters."""
-    name = unicodedata.normalize("NFC", name or "")
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
-    name = _UNSAFE.sub("_", name).strip(" .")
-    if not name:
-        name = fallback
-    if len(name) > 120:
-        stem, dot, ext = name.rpartition(".")
-        name = (stem[:110] + "." + ext[:8]) if dot and len(ext) <= 8 else name[:120]
-    return name
 
 
 def store_attachments(

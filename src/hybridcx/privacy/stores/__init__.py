@@ -2,7 +2,12 @@
 store with customer data is erased, retained and exported. Importing this package registers
 them all."""
 
-from hybridcx.privacy.stores import core, email, records
+from hybridcx.privacy.stores import (
+    chat,  # issue 19: web chat attachments
+    core,
+    email,
+    records,
+)
 from hybridcx.privacy.stores.core import anonymise_events, customer_query, strip_text
 
-__all__ = ["anonymise_events", "core", "customer_query", "email", "records", "strip_text"]
+__all__ = ["anonymise_events", "chat", "core", "customer_query", "email", "records", "strip_text"]

@@ -1,5 +1,6 @@
 // The customer chat: /chat full page, and /chat?embed=1 inside the widget's iframe.
 import { ApiError, api, clear, clock, h, liveSocket, newKey, signedIdentity, suggestionsFor } from "./common.js";
+import { filePicker, fileList } from "./attachments.js"; // issue 19: files in web chat
 
 const params = new URLSearchParams(location.search);
 const inbox = params.get("inbox") || null;
@@ -73,6 +74,7 @@ function addMessage(msg) {
     h("p", { class: "msg-text" }, msg.author === "customer" ? msg.text : withArticleLinks(msg.text)),
     h("time", { class: "msg-time", datetime: msg.created_at, text: clock(msg.created_at) }),
   );
+  item.append(fileList(msg, state.token) || "");
   ui.messages.append(item);
   if (msg.author !== "customer") showQuickReplies(msg.buttons || []);
   ui.messages.scrollTop = ui.messages.scrollHeight;
@@ -379,6 +381,13 @@ ui.newChat.addEventListener("click", () => {
   ui.startForm.email.focus();
 });
 ui.survey.addEventListener("submit", submitSurvey);
+ui.composer.append(
+  filePicker({
+    target: () => (state.id ? { id: state.id, token: state.token } : null),
+    onSent: addMessage,
+    onError: (text) => (ui.sendError.textContent = text),
+  }),
+);
 // Inside the widget, Escape closes the chat; the host page hears it from this origin only.
 if (embedded && window.parent !== window) {
   document.addEventListener("keydown", (e) => {

@@ -300,6 +300,44 @@ function setupContact() {
   });
 }
 
+// ---- issue 19: opt out of the AI assistant (human_only), and back in ---------------------------
+function setupAiPreference() {
+  const codeForm = $("ai-code-form");
+  const form = $("ai-form");
+  const error = $("ai-error");
+  const done = $("ai-done");
+  setupVerification({ form: codeForm, step: $("ai-code-step"), sent: $("ai-code-sent"), code: $("ai-code"), button: $("ai-verify"), error: $("ai-code-error") });
+  onVerified.push(async () => {
+    codeForm.hidden = true;
+    form.hidden = false;
+    try {
+      const me = await api("/api/v1/help/ai-preference", { token: selfSession });
+      $("ai-for").textContent = `Preference for ${me.email}`;
+      form.human_only.checked = me.human_only;
+    } catch (err) {
+      error.textContent = err.message;
+    }
+  });
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    error.textContent = "";
+    done.textContent = "";
+    const submit = form.querySelector("button[type=submit]");
+    submit.disabled = true;
+    try {
+      const me = await api("/api/v1/help/ai-preference", { method: "PUT", token: selfSession, body: { human_only: form.human_only.checked } });
+      form.human_only.checked = me.human_only;
+      done.textContent = me.human_only
+        ? "Saved. From now on only people will answer you, never the AI assistant."
+        : "Saved. Our AI assistant can help you again, and you can still ask for a person at any time.";
+    } catch (err) {
+      error.textContent = err.message;
+    } finally {
+      submit.disabled = false;
+    }
+  });
+}
+
 // ---- proactive suggestions (a verified customer with an order in transit) --------------------
 async function showSuggestions(body) {
   const items = await suggestionsFor(body);
@@ -331,6 +369,7 @@ if (match) {
   setupBooking();
   setupManage();
   setupContact();
+  setupAiPreference(); // issue 19
   const identity = signedIdentity();
   if (identity) showSuggestions({ email: identity.email, identity_hash: identity.identity_hash });
 }

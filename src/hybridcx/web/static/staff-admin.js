@@ -85,7 +85,7 @@ export function mountStaffAdmin(container, { token, me }) {
           : a.active
             ? act("Deactivate", async () => {
                 const r = await api(`/api/v1/agents/${encodeURIComponent(a.id)}/deactivate`, { method: "POST", token });
-                const open = r.open_conversations ? ` ${r.open_conversations} conversation(s) are still assigned to them: transfer them.` : "";
+                const open = r.open_conversations ? ` ${r.open_conversations} conversation(s) are still assigned to them: transfer them.` : r.requeued && r.requeued.length ? ` ${r.requeued.length} open conversation(s) went back to the queue.` : "";
                 return `${r.name} is deactivated and signed out everywhere.${open}`;
               })
             : act("Reactivate", async () => {

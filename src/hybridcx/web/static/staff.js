@@ -4,6 +4,7 @@ import { DraftsPanel, attachmentList } from "./email-drafts.js";
 import { intentPanel } from "./intent.js";
 import { MacroPicker, automationPanel } from "./macros.js"; // issue 19: macros, automation
 import { tagsPanel } from "./tags.js"; // issue 19: tags and custom fields
+import { deskFilePicker, fileList } from "./attachments.js"; // issue 19: files in web chat
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -261,6 +262,7 @@ export class ConversationView {
     this.seen.add(msg.id);
     const item = messageItem(msg);
     if (this.conv.channel === "email") item.append(attachmentList(msg, this.conv.id, this.token) || "");
+    item.append(fileList(msg, this.token) || "");
     this.transcript.append(item);
     item.scrollIntoView({ block: "nearest" });
   }
@@ -270,6 +272,7 @@ export class ConversationView {
     if (!old) return this.addMessage(msg);
     const item = messageItem(msg);
     if (this.conv.channel === "email") item.append(attachmentList(msg, this.conv.id, this.token) || "");
+    item.append(fileList(msg, this.token) || "");
     old.replaceWith(item);
   }
 
@@ -285,7 +288,7 @@ export class ConversationView {
       h(
         "div",
         { class: "conv-layout" },
-        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.emailDrafts(), this.replyForm()),
+        h("div", { class: "conv-main" }, this.head, this.error, this.transferBox, this.askBox, this.transcript, this.emailDrafts(), this.replyForm(), deskFilePicker(this)),
         side,
       ),
     );
