@@ -32,6 +32,8 @@ from hybridcx.customers.endpoints import router as customers_router
 from hybridcx.demo.endpoints import router as demo_router
 from hybridcx.experiments.endpoints import router as experiments_router  # issue 10
 from hybridcx.fairness.endpoints import router as fairness_router  # safety9
+from hybridcx.hours.endpoints import router as hours_router  # issue 19: business hours
+from hybridcx.hours.service import idle_loop as hours_idle_loop  # issue 19
 from hybridcx.improvement.endpoints import router as improvement_router
 from hybridcx.improvement.scheduler import retrain_schedule
 from hybridcx.integrations.endpoints import router as integrations_router  # issue 20
@@ -113,6 +115,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             )
             if crm_sync is not None:
                 crm_sync.start()
+            # issue 19: close conversations left waiting on the customer (business hours)
+            idle_task = (
+                asyncio.create_task(hours_idle_loop(runtime, settings.idle_sweep_interval_seconds))
+                if settings.idle_sweep_interval_seconds > 0
+                else None
+            )
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -138,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 watcher.cancel()
             if crm_sync is not None:
                 await crm_sync.stop()
+            if idle_task is not None:
+                idle_task.cancel()  # issue 19
             runtime.assist_debouncer.cancel()  # assist nobody will see any more
             await runtime.bus.stop()
             await runtime.engine.dispose()
@@ -197,6 +207,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         improvement_router,  # issue 10: learning from human resolutions
         experiments_router,
         integrations_router,  # issue 20: connectors to the company's systems
+        hours_router,  # issue 19: business hours, after-hours choice
     ):
         app.include_router(router)
     return app

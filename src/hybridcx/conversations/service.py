@@ -38,6 +38,7 @@ from hybridcx.conversations.schemas import (
 )
 from hybridcx.customers.repository import find_or_create_customer
 from hybridcx.experiments.variants import turn_policy
+from hybridcx.hours import service as hours  # issue 19: business hours, idle close
 from hybridcx.improvement.service import record_resolution
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
@@ -373,7 +374,7 @@ class ConversationService:
                             "This Idempotency-Key was already used for a different message."
                         )
                     return existing.id, existing.turn_response, False
-            if conv.status == "resolved":
+            if conv.status == "resolved" and not await hours.reopen_if_idle_closed(session, conv):
                 raise ConversationClosed(
                     "This conversation is resolved; start a new one to continue."
                 )
@@ -557,6 +558,7 @@ class ConversationService:
                     "skill": conv.required_skill,
                 },
             )
+            created += await hours.on_queued(self.rt, session, conv, customer)  # issue 19
         elif conv.status in ("queued", "assigned"):
             if decision.tier > conv.tier:
                 conv.tier = decision.tier

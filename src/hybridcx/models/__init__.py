@@ -9,6 +9,7 @@ from hybridcx.models.article import Article
 # access9: audit log and outbound webhooks
 from hybridcx.models.audit_entry import AuditEntry  # noqa: E402
 from hybridcx.models.base import Base
+from hybridcx.models.business_hours import BusinessHours  # issue 19: business hours
 from hybridcx.models.case import Case
 from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
@@ -47,6 +48,7 @@ __all__ = [
     "AgentPresence",
     "AgentShift",
     "Base",
+    "BusinessHours",
     "Case",
     "Conversation",
     "ConversationEvent",

@@ -159,6 +159,7 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "sso_providers": "a workspace's OpenID Connect settings (issuer, client, claim mapping)",
     "oidc_logins": "in-flight SSO sign-ins (state, nonce, PKCE verifier), deleted when used or "
     "expired; no identity until the provider answers",
+    "business_hours": "a workspace's or team's opening hours and idle-close setting (issue 19)",
 }
 
 #: Tables with personal data of staff, not of the contact centre's customers: erasure and

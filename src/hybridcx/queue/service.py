@@ -134,6 +134,7 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
             "verified": conv.identity_verified,
         },
         "handoff": conv.handoff,
+        "after_hours": conv.after_hours,  # issue 19: queued while closed (next shift)
     }
 
 
