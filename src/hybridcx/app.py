@@ -34,6 +34,7 @@ from hybridcx.experiments.endpoints import router as experiments_router  # issue
 from hybridcx.fairness.endpoints import router as fairness_router  # safety9
 from hybridcx.hours.endpoints import router as hours_router  # issue 19: business hours
 from hybridcx.hours.service import idle_loop as hours_idle_loop  # issue 19
+from hybridcx.hours.sla import sla_loop  # issue 19
 from hybridcx.improvement.endpoints import router as improvement_router
 from hybridcx.improvement.scheduler import retrain_schedule
 from hybridcx.integrations.endpoints import router as integrations_router  # issue 20
@@ -121,6 +122,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if settings.idle_sweep_interval_seconds > 0
                 else None
             )
+            sla_task = (  # issue 19: SLA warnings and breaches
+                asyncio.create_task(sla_loop(runtime, settings.sla_sweep_interval_seconds))
+                if settings.sla_sweep_interval_seconds > 0
+                else None
+            )
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -148,6 +154,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 await crm_sync.stop()
             if idle_task is not None:
                 idle_task.cancel()  # issue 19
+            if sla_task is not None:
+                sla_task.cancel()  # issue 19
             runtime.assist_debouncer.cancel()  # assist nobody will see any more
             await runtime.bus.stop()
             await runtime.engine.dispose()

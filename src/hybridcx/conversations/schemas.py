@@ -140,6 +140,7 @@ class ConversationRead(BaseModel):
     handoff: dict[str, Any] | None = None
     # Channels (staff only): numbers, call sid, transfer, the agent's call leg, wrap-up.
     channel_meta: dict[str, Any] | None = None
+    after_hours: dict[str, Any] | None = None  # issue 19
     messages: list[MessageRead]
     events: list[EventRead]
 

@@ -1,30 +1,40 @@
 """``/api/v1/business-hours``: a workspace's opening hours, holidays and idle-close time, and
 each team's own hours (supervisors and admins change them, audited; every staff member reads
-them); and the customer's after-hours choice on a queued conversation (issue 19)."""
+them); the customer's after-hours choice on a queued conversation; ``/api/v1/sla``: SLA
+policies and their attainment (issue 19)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep, bearer_token
-from hybridcx.auth.permissions import ConversationSupervisor, QueueReader, customer_owns
+from hybridcx.auth.permissions import (
+    AnalyticsReader,
+    ConversationReader,
+    ConversationSupervisor,
+    QueueReader,
+    check_conversation,
+    customer_owns,
+)
 from hybridcx.auth.service import CustomerPrincipal
 from hybridcx.conversations import repository as repo
-from hybridcx.hours import service
+from hybridcx.hours import service, sla
 from hybridcx.hours.calendar import Calendar, CalendarError
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput, NotFound
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import BusinessHours
+from hybridcx.models import BusinessHours, ConversationEvent, SlaPolicy
 
 router = APIRouter(tags=["business hours"])
+CHANNELS = ("webchat", "sms", "voice", "email")
 TEAM = Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")
 
 
@@ -227,3 +237,152 @@ async def choose_after_hours(
     return await service.record_choice(
         runtime, conv, choice=body.choice, callback_at=body.callback_at, phone=body.phone
     )
+
+
+# ---- SLA policies -------------------------------------------------------------------------------
+
+
+class PolicyWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, examples=["VIP chat"])
+    tier: int | None = Field(default=None, ge=1, le=3, description="None: any tier")
+    channel: str | None = Field(
+        default=None, max_length=20, description="webchat, sms, voice, email; None: any"
+    )
+    vip: bool | None = Field(default=None, description="None: VIP or not")
+    first_response_minutes: float = Field(gt=0, le=60 * 24 * 30)
+    next_response_minutes: float | None = Field(default=None, gt=0, le=60 * 24 * 30)
+    warn_before_minutes: float = Field(default=5, ge=0, le=60 * 24)
+    business_hours: bool = Field(
+        default=True, description="Count only open hours (the conversation's calendar)."
+    )
+
+
+class PoliciesWrite(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policies: list[PolicyWrite] = Field(max_length=50)
+
+
+def _policy_read(p: SlaPolicy) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "tier": p.tier,
+        "channel": p.channel,
+        "vip": p.vip,
+        "first_response_minutes": p.first_response_seconds / 60,
+        "next_response_minutes": p.next_response_seconds / 60 if p.next_response_seconds else None,
+        "warn_before_minutes": p.warn_before_seconds / 60,
+        "business_hours": p.business_hours,
+    }
+
+
+@router.get("/api/v1/sla/policies")
+async def read_policies(staff: QueueReader, runtime: RuntimeDep) -> dict[str, Any]:
+    """The workspace's SLA policies, in order (the most specific match applies)."""
+    async with runtime.sessions() as session:
+        rows = await sla.policies_of(session, staff.workspace_id)
+    return {"items": [_policy_read(p) for p in rows]}
+
+
+@router.put("/api/v1/sla/policies")
+async def write_policies(
+    body: PoliciesWrite, staff: ConversationSupervisor, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Replace the workspace's SLA policies (supervisors, admins; audited). Clocks already
+    running keep their deadline; a conversation whose policy is gone stops being timed."""
+    seen: set[tuple[Any, ...]] = set()
+    for p in body.policies:
+        key = (p.tier, p.channel, p.vip)
+        if key in seen:
+            raise InvalidInput(
+                f"Two policies match the same conversations (tier={p.tier}, "
+                f"channel={p.channel}, vip={p.vip}): keep one."
+            )
+        seen.add(key)
+        if p.channel is not None and p.channel not in CHANNELS:
+            raise InvalidInput(f"Unknown channel {p.channel!r}: use {', '.join(CHANNELS)}.")
+    async with transaction(runtime.sessions) as session:
+        old = await sla.policies_of(session, staff.workspace_id)
+        for row in old:
+            await session.delete(row)
+        rows = [
+            SlaPolicy(
+                workspace_id=staff.workspace_id,
+                name=p.name,
+                position=i,
+                tier=p.tier,
+                channel=p.channel,
+                vip=p.vip,
+                first_response_seconds=round(p.first_response_minutes * 60),
+                next_response_seconds=round(p.next_response_minutes * 60)
+                if p.next_response_minutes
+                else None,
+                warn_before_seconds=round(p.warn_before_minutes * 60),
+                business_hours=p.business_hours,
+            )
+            for i, p in enumerate(body.policies)
+        ]
+        session.add_all(rows)
+        await session.flush()
+        audit(
+            session,
+            action="sla.policies_updated",
+            actor=staff,
+            target_type="sla_policies",
+            target_id=staff.workspace_id,
+            details={"before": len(old), "after": [p.name for p in body.policies]},
+        )
+        return {"items": [_policy_read(p) for p in rows]}
+
+
+@router.get("/api/v1/sla/attainment")
+async def attainment(
+    staff: AnalyticsReader,
+    runtime: RuntimeDep,
+    from_: Annotated[datetime | None, Query(alias="from")] = None,
+    to: Annotated[datetime | None, Query()] = None,
+) -> dict[str, Any]:
+    """SLA attainment: responses within target over all timed responses, overall and by tier,
+    channel and team, with breaches (default: the last 7 days)."""
+    end = _naive(to) if to else utcnow()
+    start = _naive(from_) if from_ else end - timedelta(days=7)
+    if start >= end:
+        raise InvalidInput("'from' must be before 'to'.")
+    if end - start > timedelta(days=400):
+        raise InvalidInput("The window is at most 400 days.")
+    async with runtime.sessions() as session:
+        rows = (
+            await session.execute(
+                select(ConversationEvent.type, ConversationEvent.data).where(
+                    ConversationEvent.workspace_id == staff.workspace_id,
+                    ConversationEvent.type.in_(("sla.completed", "sla.breached")),
+                    ConversationEvent.created_at >= start,
+                    ConversationEvent.created_at < end,
+                )
+            )
+        ).all()
+    return {
+        "from": iso(start),
+        "to": iso(end),
+        **sla.attainment_of([(t, d or {}) for t, d in rows]),
+    }
+
+
+def _naive(t: datetime) -> datetime:
+    return t if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
+
+
+@router.get("/api/v1/sla/conversations/{conversation_id}")
+async def conversation_sla(
+    conversation_id: str, staff: ConversationReader, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """One conversation's SLA clock (None when no policy applies), for the conversation view."""
+    async with runtime.sessions() as session:
+        conv = check_conversation(
+            staff,
+            await repo.get_conversation(session, conversation_id, workspace_id=staff.workspace_id),
+        )
+    return {"conversation_id": conv.id, "status": conv.status, "sla": conv.sla}

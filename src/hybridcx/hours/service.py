@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import conversation_state, message_read
+from hybridcx.hours import sla
 from hybridcx.hours.calendar import Calendar, describe
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput
@@ -158,6 +159,7 @@ async def on_queued(
     messages it added (the caller sends them with the turn's)."""
     now = utcnow()
     calendar = await calendar_for(session, conv.workspace_id, conv.team)
+    await sla.start_for(session, conv, customer, calendar)
     if not calendar.is_open(now):
         next_open = calendar.next_opening(now)
         conv.after_hours = {

@@ -33,6 +33,7 @@ from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.message import Message
 from hybridcx.models.quality_score import QualityScore
+from hybridcx.models.sla_policy import SlaPolicy  # issue 19: SLA policies
 from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
 from hybridcx.models.staff_token import StaffToken
 from hybridcx.models.training_example import TrainingExample
@@ -67,6 +68,7 @@ __all__ = [
     "LoginFailure",
     "Message",
     "QualityScore",
+    "SlaPolicy",
     "StaffToken",
     "SsoProvider",
     "OidcLogin",

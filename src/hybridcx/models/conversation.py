@@ -56,3 +56,5 @@ class Conversation(IdMixin, TimestampMixin, Base):
     # "callback_at", ...}; None otherwise), and when an idle sweep closed it (it reopens).
     after_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     idle_closed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # SLA (issue 19, hybridcx.hours.sla): the running clock ({"kind", "due_at", "warn_at", ...}).
+    sla: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

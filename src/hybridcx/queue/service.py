@@ -135,6 +135,7 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
         },
         "handoff": conv.handoff,
         "after_hours": conv.after_hours,  # issue 19: queued while closed (next shift)
+        "sla": conv.sla,  # issue 19: the running SLA clock (due_at, warned, breached)
     }
 
 

@@ -2,6 +2,7 @@
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
 import { DraftsPanel, attachmentList } from "./email-drafts.js";
 import { intentPanel } from "./intent.js";
+import { slaPanel } from "./hours.js"; // issue 19: SLA
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -299,6 +300,7 @@ export class ConversationView {
     this.renderHead();
     if (c.handoff) side.append(this.handoffPanel(c.handoff));
     side.append(intentPanel(c, { token: this.token })); // issue 10: correct the AI's intent
+    side.append(slaPanel(c, { token: this.token })); // issue 19: the SLA clock
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();

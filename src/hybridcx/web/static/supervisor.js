@@ -6,6 +6,7 @@ import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js
 import { experimentsPanel } from "./experiments.js";
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
+import { mountBusinessHours } from "./hours.js"; // issue 19: business hours
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -14,6 +15,7 @@ const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
 mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
 mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
+mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 
