@@ -158,7 +158,8 @@ def advance(
         clock["seen_seq"] = max(int(clock.get("seen_seq") or 0), seq)
         if clock["state"] == "running" and author == "agent" and (started is None or at >= started):
             due = parse(clock.get("due_at"))
-            met = due is None or at <= due
+            # A breach already recorded stands (the sweep saw the deadline pass first).
+            met = not clock["breached"] and (due is None or at <= due)
             if not met and not clock["breached"]:
                 events.append(("sla.breached", _data(clock, at=clock["due_at"])))
             events.append(
