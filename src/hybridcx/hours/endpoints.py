@@ -385,4 +385,4 @@ async def conversation_sla(
             staff,
             await repo.get_conversation(session, conversation_id, workspace_id=staff.workspace_id),
         )
-    return {"conversation_id": conv.id, "status": conv.status, "sla": conv.sla}
+    return {"conversation_id": conv.id, "status": conv.status, "sla": sla.sla_view(conv.sla)}

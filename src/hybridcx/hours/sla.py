@@ -344,3 +344,17 @@ def attainment_of(events: Iterable[tuple[str, dict[str, Any]]]) -> dict[str, Any
             f"by_{g}": {k: done(b) for k, b in sorted(items.items())} for g, items in groups.items()
         },
     }
+
+
+def sla_view(clock: dict[str, Any] | None, now: datetime | None = None) -> dict[str, Any] | None:
+    """The clock as the desk shows it: with the seconds left until the deadline and the warning
+    (negative once past), computed on the server's clock."""
+    if not clock:
+        return None
+    now = now or utcnow()
+    due, warn = parse(clock.get("due_at")), parse(clock.get("warn_at"))
+    running = clock.get("state") == "running"
+    view = {k: v for k, v in clock.items() if k not in ("seen_seq", "policy_id")}
+    view["remaining_seconds"] = round((due - now).total_seconds()) if running and due else None
+    view["warn_in_seconds"] = round((warn - now).total_seconds()) if running and warn else None
+    return view

@@ -104,9 +104,9 @@ export function mountBusinessHours(container, { token, me }) {
   if (!["supervisor", "admin"].includes(me.role)) return;
   container.hidden = false;
   const status = h("p", { class: "meta", role: "status", id: "hours-status" });
-  const tz = h("input", { id: "hours-timezone", value: "UTC", "aria-label": "Time zone (IANA)", maxlength: 64 });
-  const idle = h("input", { id: "hours-idle", type: "number", min: 5, "aria-label": "Close idle conversations after (minutes)" });
-  const holidays = h("textarea", { id: "hours-holidays", rows: 3, "aria-label": "Holidays, one a line: YYYY-MM-DD name" });
+  const tz = h("input", { id: "hours-timezone", value: "UTC", maxlength: 64 });
+  const idle = h("input", { id: "hours-idle", type: "number", min: 5 });
+  const holidays = h("textarea", { id: "hours-holidays", rows: 3 });
   const state = h("p", { class: "meta", id: "hours-now" });
   const rows = {};
   const table = h(
@@ -130,7 +130,7 @@ export function mountBusinessHours(container, { token, me }) {
   const form = h(
     "form",
     { class: "hours-form", novalidate: true, onsubmit: (event) => { event.preventDefault(); store(); } },
-    h("label", { for: "hours-timezone", text: "Time zone" }),
+    h("label", { for: "hours-timezone", text: "Time zone (IANA name, e.g. Europe/Berlin)" }),
     tz,
     h("div", { class: "table-wrap" }, table),
     h("label", { for: "hours-holidays", text: "Holidays and exceptions (one a line: YYYY-MM-DD name)" }),
@@ -202,24 +202,35 @@ function minutesText(ms) {
   return m < 90 ? `${m}m ${String(s % 60).padStart(2, "0")}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
+// Time left comes from the server's clock (remaining_seconds when fetched), counted down here.
 function tick(el) {
-  const due = Date.parse(el.dataset.due);
-  const left = due - Date.now();
+  const elapsed = (Date.now() - Number(el.dataset.at)) / 1000;
+  const left = Number(el.dataset.left) - elapsed;
+  const warnIn = el.dataset.warnIn === "" ? null : Number(el.dataset.warnIn) - elapsed;
   const kind = KIND[el.dataset.kind] || "Response";
-  el.classList.toggle("breached", left <= 0);
-  el.classList.toggle("warning", left > 0 && el.dataset.warn && Date.now() >= Date.parse(el.dataset.warn));
-  el.textContent = left > 0 ? `${kind} due in ${minutesText(left)}` : `${kind} overdue by ${minutesText(left)}`;
+  const breached = left <= 0 || el.dataset.breached === "true";
+  el.classList.toggle("breached", breached);
+  el.classList.toggle("warning", !breached && warnIn !== null && warnIn <= 0);
+  if (!breached) el.textContent = `${kind} due in ${minutesText(left * 1000)}`;
+  else el.textContent = left < 0 ? `SLA breached: ${kind.toLowerCase()} overdue by ${minutesText(left * 1000)}` : `SLA breached: ${kind.toLowerCase()}`;
 }
 
-setInterval(() => document.querySelectorAll(".sla-timer[data-due]").forEach(tick), 1000);
-
-const asUtc = (iso) => (iso && !iso.endsWith("Z") && !iso.includes("+") ? `${iso}Z` : iso);
+setInterval(() => document.querySelectorAll(".sla-timer[data-left]").forEach(tick), 1000);
 
 export function slaTimer(clock) {
   if (!clock || !["running", "paused"].includes(clock.state)) return null;
   if (clock.state === "paused") return h("span", { class: "badge sla-timer paused", text: "SLA paused: waiting on the customer" });
-  if (!clock.due_at) return null;
-  const el = h("span", { class: "badge sla-timer", role: "timer", "data-due": asUtc(clock.due_at), "data-warn": asUtc(clock.warn_at) || "", "data-kind": clock.kind, title: `SLA policy: ${clock.policy}` });
+  if (clock.remaining_seconds === null || clock.remaining_seconds === undefined) return null;
+  const el = h("span", {
+    class: "badge sla-timer",
+    role: "timer",
+    "data-left": clock.remaining_seconds,
+    "data-warn-in": clock.warn_in_seconds ?? "",
+    "data-at": Date.now(),
+    "data-breached": String(Boolean(clock.breached)),
+    "data-kind": clock.kind,
+    title: `SLA policy: ${clock.policy}`,
+  });
   tick(el);
   return el;
 }
