@@ -890,6 +890,56 @@ MATRIX.update(
 )
 
 
+# ---- issue 19: business hours and SLA policies ----
+def _team_hours(world: World) -> dict[str, Any]:
+    r = world.as_(
+        "admin",
+        "PUT",
+        "/api/v1/business-hours/teams/matrix-team",
+        json={"timezone": "UTC", "weekly": {}},
+    )
+    assert r.status_code == 200, r.text
+    return {}
+
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/business-hours"): Case(staff_only(HANDLERS)),
+        ("PUT", "/api/v1/business-hours"): Case(
+            staff_only(SUPERVISORS), body=lambda w, c: {"timezone": "UTC", "weekly": {}}
+        ),
+        ("PUT", "/api/v1/business-hours/teams/{team}"): Case(
+            staff_only(SUPERVISORS),
+            path=lambda w, c: "/api/v1/business-hours/teams/matrix-put",
+            body=lambda w, c: {"timezone": "UTC", "weekly": {}},
+        ),
+        ("DELETE", "/api/v1/business-hours/teams/{team}"): Case(
+            staff_only(SUPERVISORS),
+            setup=_team_hours,
+            fresh=True,
+            path=lambda w, c: "/api/v1/business-hours/teams/matrix-team",
+        ),
+        # the customer's own conversation, not after hours: 409 (past the permission checks)
+        ("POST", "/api/v1/conversations/{conversation_id}/after-hours"): Case(
+            CUSTOMER_ONLY,
+            setup=conv(),
+            path=c_path("/after-hours"),
+            body=lambda w, c: {"choice": "message"},
+        ),
+        ("GET", "/api/v1/sla/policies"): Case(staff_only(HANDLERS)),
+        ("PUT", "/api/v1/sla/policies"): Case(
+            staff_only(SUPERVISORS), body=lambda w, c: {"policies": []}
+        ),
+        ("GET", "/api/v1/sla/attainment"): Case(staff_only(ANALYSTS)),
+        ("GET", "/api/v1/sla/conversations/{conversation_id}"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=conv(),
+            path=lambda w, c: f"/api/v1/sla/conversations/{c['id']}",
+        ),
+    }
+)
+
+
 def app_routes() -> set[tuple[str, str]]:
     """Every (method, path) the app serves, walking included routers."""
     app = create_app(Settings(_env_file=None))
