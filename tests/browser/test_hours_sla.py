@@ -84,6 +84,16 @@ def test_sla_breach_shows_in_the_desk_queue_and_conversation(
     expect(panel).to_contain_text("Policy: Chat")
     expect(panel.locator(".sla-timer")).to_contain_text("SLA breached")
     desk.shot("desk-sla-breach-conversation")
+    # The supervisor console: the policies and the breaches by tier, channel and team.
+    console = open_tab("/supervisor")
+    sign_in(console, "supervisor@example.com", "demo-supervisor")
+    report = console.page.get_by_role("region", name="SLA attainment (last 7 days)")
+    expect(report).to_contain_text("Chat (webchat): first response 10 min, next response 5 min")
+    overall = report.get_by_role("table", name="Overall")
+    expect(overall.get_by_role("row", name=re.compile("^All"))).to_contain_text("2")
+    expect(report.get_by_role("table", name="Channel")).to_contain_text("webchat")
+    report.scroll_into_view_if_needed()
+    console.shot("supervisor-sla-attainment")
 
 
 def test_supervisor_sets_business_hours_in_the_console(

@@ -406,6 +406,7 @@ async def reopen_if_idle_closed(session: AsyncSession, conv: Conversation) -> bo
     conv.status, conv.resolved_at, conv.assigned_agent_id = "bot", None, None
     conv.idle_closed_at = None
     conv.after_hours = None
+    conv.sla = None  # a new handoff starts a new clock
     repo.add_event(session, conv, "conversation.reopened", actor="customer", data={"after": "idle"})
     return True
 

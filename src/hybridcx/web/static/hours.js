@@ -246,3 +246,41 @@ export function slaPanel(conv, { token }) {
     .catch((err) => panel.append(h("p", { class: "form-error", text: err.message })));
   return panel;
 }
+
+// ---- supervisor console: SLA policies and attainment (read-only; PUT /api/v1/sla/policies) -------
+
+export function mountSlaReport(container, { token, me }) {
+  if (!["supervisor", "admin"].includes(me.role)) return;
+  container.hidden = false;
+  const pct = (x) => (x === null || x === undefined ? "—" : `${Math.round(x * 100)}%`);
+  const table = (title, rows) =>
+    h(
+      "table",
+      { class: "live-table sla-table", "aria-label": title },
+      h("thead", {}, h("tr", {}, [title, "Responses", "Within target", "Attainment", "Breaches"].map((t) => h("th", { scope: "col", text: t })))),
+      h("tbody", {}, Object.entries(rows).map(([key, b]) => h("tr", {}, h("th", { scope: "row", text: key }), h("td", { text: b.responses }), h("td", { text: b.met }), h("td", { text: pct(b.attainment) }), h("td", { text: b.breaches })))),
+    );
+  Promise.all([api("/api/v1/sla/policies", { token }), api("/api/v1/sla/attainment", { token })])
+    .then(([policies, report]) => {
+      const list = policies.items.length
+        ? h(
+            "ul",
+            { class: "sla-policies" },
+            policies.items.map((p) => {
+              const scope = [p.tier ? `tier ${p.tier}` : null, p.channel, p.vip === true ? "VIP" : p.vip === false ? "not VIP" : null].filter(Boolean).join(", ") || "all conversations";
+              const next = p.next_response_minutes ? `, next response ${p.next_response_minutes} min` : "";
+              return h("li", { text: `${p.name} (${scope}): first response ${p.first_response_minutes} min${next}${p.business_hours ? ", business hours" : ""}` });
+            }),
+          )
+        : h("p", { class: "meta", text: "No SLA policies yet (PUT /api/v1/sla/policies)." });
+      clear(container).append(
+        h("h2", { id: "sla-title", text: "SLA attainment (last 7 days)" }),
+        list,
+        table("Overall", { All: report.overall }),
+        table("Tier", report.by_tier),
+        table("Channel", report.by_channel),
+        table("Team", report.by_team),
+      );
+    })
+    .catch((err) => clear(container).append(h("h2", { id: "sla-title", text: "SLA attainment" }), h("p", { class: "form-error", text: err.message })));
+}

@@ -6,7 +6,7 @@ import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js
 import { experimentsPanel } from "./experiments.js";
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
-import { mountBusinessHours } from "./hours.js"; // issue 19: business hours
+import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -16,6 +16,7 @@ $("console").hidden = false;
 mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
 mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
 mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
+mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 
