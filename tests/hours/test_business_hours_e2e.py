@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
+
 from hybridcx.hours.calendar import describe
 from hybridcx.hours.service import idle_sweep
 from hybridcx.kit.ids import utcnow
@@ -17,6 +19,10 @@ EVERY_DAY = {
     d: [{"open": "09:00", "close": "17:00"}]
     for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 }
+
+
+# Relative to the test clock, and run again at a year end and a DST change (.ci/run).
+pytestmark = pytest.mark.calendar
 
 
 def closed_today(api: Api, token: str, **extra: Any) -> datetime:

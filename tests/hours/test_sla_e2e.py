@@ -35,6 +35,10 @@ POLICIES = {
 }
 
 
+# Relative to the test clock, and run again at a year end and a DST change (.ci/run).
+pytestmark = pytest.mark.calendar
+
+
 class Hooks(BaseHTTPRequestHandler):
     received: list[dict[str, Any]] = []
     lock = threading.Lock()
