@@ -34,6 +34,9 @@ from hybridcx.customers.endpoints import router as customers_router
 from hybridcx.demo.endpoints import router as demo_router
 from hybridcx.experiments.endpoints import router as experiments_router  # issue 10
 from hybridcx.fairness.endpoints import router as fairness_router  # safety9
+from hybridcx.hours.endpoints import router as hours_router  # issue 19: business hours
+from hybridcx.hours.service import idle_loop as hours_idle_loop  # issue 19
+from hybridcx.hours.sla import sla_loop  # issue 19
 from hybridcx.improvement.endpoints import router as improvement_router
 from hybridcx.improvement.scheduler import retrain_schedule
 from hybridcx.integrations.endpoints import router as integrations_router  # issue 20
@@ -126,6 +129,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if settings.automation_interval_seconds > 0
                 else None
             )
+            # issue 19: close conversations left waiting on the customer (business hours)
+            idle_task = (
+                asyncio.create_task(hours_idle_loop(runtime, settings.idle_sweep_interval_seconds))
+                if settings.idle_sweep_interval_seconds > 0
+                else None
+            )
+            sla_task = (  # issue 19: SLA warnings and breaches
+                asyncio.create_task(sla_loop(runtime, settings.sla_sweep_interval_seconds))
+                if settings.sla_sweep_interval_seconds > 0
+                else None
+            )
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -153,6 +167,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 watcher.cancel()
             if crm_sync is not None:
                 await crm_sync.stop()
+            if idle_task is not None:
+                idle_task.cancel()  # issue 19
+            if sla_task is not None:
+                sla_task.cancel()  # issue 19
             runtime.assist_debouncer.cancel()  # assist nobody will see any more
             await runtime.bus.stop()
             await runtime.engine.dispose()
@@ -221,6 +239,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         tags_router,  # issue 19: tags and custom fields
         attachments_router,  # issue 19: files in web chat
         surveys_router,  # issue 19: surveys by email, SMS and voice
+        hours_router,  # issue 19: business hours, after-hours choice
     ):
         app.include_router(router)
     return app

@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     # Quality: how often the server scores finished conversations that have no stored score
     # (the AI's, once idle; any a resolution did not score). 0: off.
     quality_sweep_interval_seconds: float = Field(default=300, ge=0)
+    # issue 19: how often idle conversations are closed (per-workspace idle time; 0 = never)
+    idle_sweep_interval_seconds: float = Field(default=60, ge=0)
+    # issue 19: how often SLA clocks are advanced (warnings, breaches; 0 = never)
+    sla_sweep_interval_seconds: float = Field(default=15, ge=0)
     # Integrations (issue 20): how often resolved conversations are sent to connected CRMs as
     # tickets (and failed sends retried). 0: off.
     integrations_sync_seconds: float = Field(default=5, ge=0)

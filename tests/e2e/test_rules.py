@@ -21,8 +21,10 @@ def test_one_command_reaches_a_person(api: Api, command: str) -> None:
     assert "customer_request" in state["routing"]["reasons"]
     assert state["queue_position"] == 1
     authors = [m["author"] for m in body["messages"]]
-    assert authors == ["customer", "ai"]
+    # issue 19: the handoff is followed by the expected wait (nobody is staffed here)
+    assert authors == ["customer", "ai", "system"]
     assert "person" in body["messages"][1]["text"]
+    assert "can't promise a time" in body["messages"][2]["text"]
 
 
 def test_customer_request_works_after_several_turns_and_is_recorded(api: Api) -> None:
@@ -48,9 +50,10 @@ def test_customer_request_works_after_several_turns_and_is_recorded(api: Api) ->
 def test_vip_goes_to_the_human_queue_as_tier_2_with_an_ai_greeting(api: Api) -> None:
     conv = api.start("vip@example.com", "Victoria")
     assert conv["status"] == "queued" and conv["tier"] == 2
-    [greeting] = conv["messages"]
+    greeting, wait = conv["messages"]  # issue 19: then the expected wait
     assert greeting["author"] == "ai"
     assert "You're chatting with our AI assistant" in greeting["text"]
+    assert wait["author"] == "system" and "can't promise a time" in wait["text"]
     r = api.say(conv, "My order is late").json()
     assert r["conversation"]["status"] == "queued"
     assert r["conversation"]["tier"] == 2
@@ -67,7 +70,7 @@ def test_vip_goes_to_the_human_queue_as_tier_2_with_an_ai_greeting(api: Api) -> 
 def test_human_only_customer_never_gets_an_ai_message(api: Api) -> None:
     conv = api.start("human@example.com", "Hugo")
     assert conv["status"] == "queued"
-    assert [m["author"] for m in conv["messages"]] == ["system"]
+    assert [m["author"] for m in conv["messages"]] == ["system", "system"]  # greeting, wait
     ws = api.customer_ws(conv)
     try:
         for text in ("hello?", "where is my order", "agent"):

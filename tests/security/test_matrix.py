@@ -1023,6 +1023,18 @@ def _rule_body() -> dict[str, Any]:
     }
 
 
+# ---- issue 19: business hours and SLA policies ----
+def _team_hours(world: World) -> dict[str, Any]:
+    r = world.as_(
+        "admin",
+        "PUT",
+        "/api/v1/business-hours/teams/matrix-team",
+        json={"timezone": "UTC", "weekly": {}},
+    )
+    assert r.status_code == 200, r.text
+    return {}
+
+
 MATRIX.update(
     {
         ("GET", "/api/v1/macros"): Case(staff_only(HANDLERS)),
@@ -1078,6 +1090,43 @@ MATRIX.update(
             setup=_rule,
             fresh=True,
             path=lambda w, c: f"/api/v1/automation/rules/{c['id']}",
+        ),
+    }
+)
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/business-hours"): Case(staff_only(HANDLERS)),
+        ("PUT", "/api/v1/business-hours"): Case(
+            staff_only(SUPERVISORS), body=lambda w, c: {"timezone": "UTC", "weekly": {}}
+        ),
+        ("PUT", "/api/v1/business-hours/teams/{team}"): Case(
+            staff_only(SUPERVISORS),
+            path=lambda w, c: "/api/v1/business-hours/teams/matrix-put",
+            body=lambda w, c: {"timezone": "UTC", "weekly": {}},
+        ),
+        ("DELETE", "/api/v1/business-hours/teams/{team}"): Case(
+            staff_only(SUPERVISORS),
+            setup=_team_hours,
+            fresh=True,
+            path=lambda w, c: "/api/v1/business-hours/teams/matrix-team",
+        ),
+        # the customer's own conversation, not after hours: 409 (past the permission checks)
+        ("POST", "/api/v1/conversations/{conversation_id}/after-hours"): Case(
+            CUSTOMER_ONLY,
+            setup=conv(),
+            path=c_path("/after-hours"),
+            body=lambda w, c: {"choice": "message"},
+        ),
+        ("GET", "/api/v1/sla/policies"): Case(staff_only(HANDLERS)),
+        ("PUT", "/api/v1/sla/policies"): Case(
+            staff_only(SUPERVISORS), body=lambda w, c: {"policies": []}
+        ),
+        ("GET", "/api/v1/sla/attainment"): Case(staff_only(ANALYSTS)),
+        ("GET", "/api/v1/sla/conversations/{conversation_id}"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=conv(),
+            path=lambda w, c: f"/api/v1/sla/conversations/{c['id']}",
         ),
     }
 )

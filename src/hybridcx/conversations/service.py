@@ -40,6 +40,7 @@ from hybridcx.conversations.schemas import (
 from hybridcx.customers.ai_optout import opt_out_if_asked  # issue 19
 from hybridcx.customers.repository import find_or_create_customer
 from hybridcx.experiments.variants import turn_policy
+from hybridcx.hours import service as hours  # issue 19: business hours, idle close
 from hybridcx.improvement.service import record_resolution
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
@@ -73,6 +74,7 @@ from hybridcx.tags.service import apply_ai_tags  # issue 19
 log = structlog.get_logger(__name__)
 
 NOT_FOUND = "Conversation not found."
+CLOSED_TO_MESSAGES = "This conversation is resolved; start a new one to continue."
 STAFF_POSTS_REPLIES = "Only the customer posts here; staff reply with POST .../replies."
 # Intents about the conversation itself rather than the customer's issue.
 META_INTENTS = frozenset({"human_agent"})
@@ -371,10 +373,10 @@ class ConversationService:
                 )
                 if key is not None and await repo.find_by_idempotency_key(session, conv.id, key):
                     return None
-                if conv.status == "resolved":
-                    raise ConversationClosed(
-                        "This conversation is resolved; start a new one to continue."
-                    )
+                if conv.status == "resolved" and not await hours.reopen_if_idle_closed(
+                    session, conv
+                ):
+                    raise ConversationClosed(CLOSED_TO_MESSAGES)
                 msg = self.record_customer_message(
                     session, outbox, conv, text, idempotency_key=key, touch=False
                 )
@@ -440,10 +442,8 @@ class ConversationService:
                             "This Idempotency-Key was already used for a different message."
                         )
                     return existing.id, existing.turn_response, False
-            if conv.status == "resolved":
-                raise ConversationClosed(
-                    "This conversation is resolved; start a new one to continue."
-                )
+            if conv.status == "resolved" and not await hours.reopen_if_idle_closed(session, conv):
+                raise ConversationClosed(CLOSED_TO_MESSAGES)
             msg = self.record_customer_message(
                 session, outbox, conv, text, idempotency_key=key, touch=False
             )
@@ -626,6 +626,7 @@ class ConversationService:
                     "skill": conv.required_skill,
                 },
             )
+            created += await hours.on_queued(self.rt, session, conv, customer)  # issue 19
         elif conv.status in ("queued", "assigned"):
             if decision.tier > conv.tier:
                 conv.tier = decision.tier

@@ -9,6 +9,7 @@ from hybridcx.models.article import Article
 # access9: audit log and outbound webhooks
 from hybridcx.models.audit_entry import AuditEntry  # noqa: E402
 from hybridcx.models.base import Base
+from hybridcx.models.business_hours import BusinessHours  # issue 19: business hours
 from hybridcx.models.case import Case
 from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
@@ -35,6 +36,7 @@ from hybridcx.models.macro import AutomationCursor, AutomationFiring, Automation
 from hybridcx.models.message import Message
 from hybridcx.models.quality_score import QualityScore
 from hybridcx.models.search_token import SearchToken  # noqa: E402
+from hybridcx.models.sla_policy import SlaPolicy  # issue 19: SLA policies
 from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
 from hybridcx.models.staff_token import StaffToken
 
@@ -53,6 +55,7 @@ __all__ = [
     "AgentPresence",
     "AgentShift",
     "Base",
+    "BusinessHours",
     "Case",
     "Conversation",
     "ConversationEvent",
@@ -71,6 +74,7 @@ __all__ = [
     "LoginFailure",
     "Message",
     "QualityScore",
+    "SlaPolicy",
     "StaffToken",
     "SsoProvider",
     "OidcLogin",

@@ -169,6 +169,8 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "values are their own store",
     "oidc_logins": "in-flight SSO sign-ins (state, nonce, PKCE verifier), deleted when used or "
     "expired; no identity until the provider answers",
+    "business_hours": "a workspace's or team's opening hours and idle-close setting (issue 19)",
+    "sla_policies": "a workspace's response-time targets by tier, channel and VIP (issue 19)",
 }
 
 #: Tables with personal data of staff, not of the contact centre's customers: erasure and

@@ -14,6 +14,7 @@ from hybridcx.auth.permissions import HANDLING_ROLES
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import agent_ref, conversation_state, message_read
 from hybridcx.experiments.variants import assignment_strategies
+from hybridcx.hours.sla import sla_view  # issue 19: SLA timers in the queue
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
@@ -134,6 +135,8 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
             "verified": conv.identity_verified,
         },
         "handoff": conv.handoff,
+        "after_hours": conv.after_hours,  # issue 19: queued while closed (next shift)
+        "sla": sla_view(conv.sla),  # issue 19: the running SLA clock (due_at, time left)
     }
 
 

@@ -68,7 +68,12 @@ def opening_words(result: InboundResult, name: str | None) -> list[str]:
         return [spoken(m) for m in result.ai_messages] or [greeting(name)]
     system = [spoken(m) for m in result.ai_messages if m["author"] == "system"]
     hello = f"Hi {name.split()[0]}!" if name else "Hi!"
-    return system or [f"{hello} You're speaking with our AI assistant."]
+    # issue 19: the expected wait is a system message too; the AI's disclosure still comes first
+    # unless the opening is the system's own (a human-only customer).
+    first = result.ai_messages[0]["author"] if result.ai_messages else None
+    return (
+        [] if first == "system" else [f"{hello} You're speaking with our AI assistant."]
+    ) + system
 
 
 def spoken(message: dict[str, Any]) -> str:

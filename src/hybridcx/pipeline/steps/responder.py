@@ -38,13 +38,13 @@ class ResponderStep:
         if human_only:
             return Reply(
                 "system",
-                f"{hello} You asked to be served by our team only, so a person will be with "
-                "you shortly. No AI will reply in this conversation.",
+                f"{hello} You asked to be served by our team only, so your conversation goes "
+                "straight to a person. No AI will reply in this conversation.",
             )
         if handoff:
             return Reply(
                 "ai",
-                f"{hello} {AI_DISCLOSURE} A member of our team will join you shortly; "
+                f"{hello} {AI_DISCLOSURE} I'm passing you to a member of our team; "
                 "meanwhile, tell me what you need and I'll pass it on.",
             )
         return Reply(

@@ -1,6 +1,7 @@
 // The customer chat: /chat full page, and /chat?embed=1 inside the widget's iframe.
 import { ApiError, api, clear, clock, h, liveSocket, newKey, signedIdentity, suggestionsFor } from "./common.js";
 import { filePicker, fileList } from "./attachments.js"; // issue 19: files in web chat
+import { AfterHoursChoice } from "./hours.js"; // issue 19: the after-hours choice
 
 const params = new URLSearchParams(location.search);
 const inbox = params.get("inbox") || null;
@@ -44,6 +45,7 @@ const state = {
   socket: null,
 };
 
+const afterHours = new AfterHoursChoice($("after-hours"), { conversation: () => ({ id: state.id, token: state.token }) });
 const AUTHOR_LABEL = { ai: "AI assistant", customer: "You", system: "" };
 
 function saved() {
@@ -115,6 +117,7 @@ function applyState(conv) {
   }
   ui.status.textContent = statusLine();
   updateTyping();
+  afterHours.update({ ...conv, id: state.id }); // issue 19
   if (conv.status === "queued") estimateWait();
   else state.expectedWait = null;
 }

@@ -4,6 +4,7 @@ import { ConversationView, signIn, staffSocket } from "./staff.js";
 import { ApprovalsPanel } from "./approvals.js";
 import { SearchPanel } from "./desk-search.js"; // issue 19: search, tag chips
 import { tagChip } from "./tags.js";
+import { afterHoursBadge, slaTimer } from "./hours.js"; // issue 19: business hours, SLA
 
 const $ = (id) => document.getElementById(id);
 const QUEUE_EVENTS = new Set([
@@ -114,6 +115,8 @@ function renderQueue() {
           "div",
           { class: "meta" },
           h("span", { class: `badge tier-${item.tier}`, text: `Tier ${item.tier}` }),
+          afterHoursBadge(item), // issue 19
+          slaTimer(item.sla), // issue 19
           h("span", { text: item.channel }),
           h("span", { class: "wait", "data-wait": item.waiting_seconds, "data-at": item.seenAt, text: `waiting ${duration(item.waiting_seconds)}` }),
         ),

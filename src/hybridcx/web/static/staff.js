@@ -5,6 +5,7 @@ import { intentPanel } from "./intent.js";
 import { MacroPicker, automationPanel } from "./macros.js"; // issue 19: macros, automation
 import { tagsPanel } from "./tags.js"; // issue 19: tags and custom fields
 import { deskFilePicker, fileList } from "./attachments.js"; // issue 19: files in web chat
+import { slaPanel } from "./hours.js"; // issue 19: SLA
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
@@ -298,6 +299,7 @@ export class ConversationView {
     side.append(intentPanel(c, { token: this.token })); // issue 10: correct the AI's intent
     side.append(...[automationPanel(c)].filter(Boolean)); // issue 19: macro actions, rules fired
     side.append(tagsPanel(c, { token: this.token })); // issue 19: tags and custom fields
+    side.append(slaPanel(c, { token: this.token })); // issue 19: the SLA clock
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();

@@ -7,6 +7,7 @@ import { experimentsPanel } from "./experiments.js";
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
 import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
+import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -17,6 +18,8 @@ mountLearning($("learning"), { token, me }); // issue 10: learning from human re
 mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
 mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
 mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
+mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
+mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 const notices = new AutomationNotices($("automation-box"), { onOpen: (id) => view.open(id) }); // issue 19
