@@ -126,7 +126,9 @@ class IntentClassifier:
         vectors = embedder.encode(texts)
         if dev:
             model = _fit(texts, vectors, y, labels, config, embedder)
-            dev_texts = [t for t, _ in dev]
+            # Calibrated on the text as the model reads it when predicting (typos repaired):
+            # thresholds picked on other text than the one scored do not hold their budget.
+            dev_texts = model.repaired([t for t, _ in dev])
             model._calibrate(dev_texts, embedder.encode(dev_texts), [lbl for _, lbl in dev])
             return model
         fit_idx, held_idx = _holdout_split(y, config.holdout_fraction, config.seed)
