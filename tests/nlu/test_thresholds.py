@@ -10,11 +10,20 @@ from hybridcx.nlu.thresholds import OOSThresholds, pick_thresholds
 
 def test_the_energy_floor_flags_weak_evidence_even_when_an_intent_wins_the_softmax() -> None:
     t = OOSThresholds(similarity=-1.0, oos_margin=-0.9, energy=2.0)
-    weak = {"top_label_is_oos": False, "confidence": 0.95, "similarity": 0.9}
-    assert t.is_out_of_scope(**weak, oos_probability=0.01, energy=1.5)
-    assert not t.is_out_of_scope(**weak, oos_probability=0.01, energy=2.5)
+
+    def flagged(thresholds: OOSThresholds, energy: float) -> bool:
+        return thresholds.is_out_of_scope(
+            top_label_is_oos=False,
+            confidence=0.95,
+            similarity=0.9,
+            oos_probability=0.01,
+            energy=energy,
+        )
+
+    assert flagged(t, 1.5)
+    assert not flagged(t, 2.5)
     # Without an energy floor (models saved before it existed) the energy is ignored.
-    assert not OOSThresholds().is_out_of_scope(**weak, energy=-100.0)
+    assert not flagged(OOSThresholds(), -100.0)
 
 
 def _rows(rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
