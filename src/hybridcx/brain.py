@@ -30,10 +30,14 @@ log = structlog.get_logger(__name__)
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 # Where one message may hold several requests.
 _PARTS = re.compile(
-    r"[.?!;]+\s+|,?\s+\b(?:and also|also|and then|plus|another thing|as well)\b\s*|,?\s+and\s+(?=(?:can|could|i|my|where|when|how|what|why|is|do|please)\b)",
+    r"[.?!;]+\s+|,?\s+\b(?:and also|also|and then|plus|another thing|as well)\b\s*|,?\s+and\s+(?=(?:can|could|i|my|where|when|how|what|why|is|do|please"
+    # ...or "and" before a request verb ("where is my order and reset password").
+    r"|reset|change|cancel|update|track|check|book|return|refund|send|show|tell)\b)",
     re.IGNORECASE,
 )
-PART_MIN_WORDS = 3
+#: Shorter clauses ("thanks", "hi") are not requests of their own; two words can be
+#: ("reset password", "track order").
+PART_MIN_WORDS = 2
 PART_MIN_CONFIDENCE = 0.7
 
 

@@ -36,6 +36,9 @@ class ClassifierConfig:
     holdout_fraction: float = 0.15
     #: In-scope accuracy that out-of-scope detection may cost, when tuned on OOS examples.
     oos_in_scope_budget: float = 0.015
+    #: Search an energy floor (log-sum-exp of the in-scope logits) instead of a probability
+    #: floor when thresholds are tuned on OOS examples (docs/benchmarks.md, issue 17).
+    energy: bool = True
     max_iter: int = 3000
     seed: int = 0
 
@@ -123,7 +126,9 @@ class IntentClassifier:
         vectors = embedder.encode(texts)
         if dev:
             model = _fit(texts, vectors, y, labels, config, embedder)
-            dev_texts = [t for t, _ in dev]
+            # Calibrated on the text as the model reads it when predicting (typos repaired):
+            # thresholds picked on other text than the one scored do not hold their budget.
+            dev_texts = model.repaired([t for t, _ in dev])
             model._calibrate(dev_texts, embedder.encode(dev_texts), [lbl for _, lbl in dev])
             return model
         fit_idx, held_idx = _holdout_split(y, config.holdout_fraction, config.seed)
@@ -151,6 +156,7 @@ class IntentClassifier:
             labels=self.labels,
             oos_label=self.config.oos_label,
             in_scope_budget=self.config.oos_in_scope_budget,
+            energies=self._energies(logits) if self.config.energy else None,
         )
 
     # ---- prediction -----------------------------------------------------------------------
@@ -161,9 +167,14 @@ class IntentClassifier:
     def predict_many(self, texts: list[str]) -> list[IntentPrediction]:
         texts = self.repaired(texts)
         vectors = self.embedder.encode(texts)
-        probs = softmax(self._logits(texts, vectors), self.temperature)
+        logits = self._logits(texts, vectors)
+        probs = softmax(logits, self.temperature)
         sims = self._nearest_similarity(vectors)
-        return [self._decide(p, float(s)) for p, s in zip(probs, sims, strict=True)]
+        energies = self._energies(logits)
+        return [
+            self._decide(p, float(s), float(e))
+            for p, s, e in zip(probs, sims, energies, strict=True)
+        ]
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:
         """Calibrated probabilities over `labels` (including the OOS label if it was trained)."""
@@ -175,7 +186,13 @@ class IntentClassifier:
         speller = self._speller
         return texts if speller is None else [speller.correct(t) for t in texts]
 
-    def _decide(self, probs: np.ndarray, similarity: float) -> IntentPrediction:
+    def _energies(self, logits: np.ndarray) -> np.ndarray:
+        """Log-sum-exp of the in-scope logits at the fitted temperature (`OOSThresholds.energy`)."""
+        z = logits[:, self._in_scope] / self.temperature
+        top = z.max(axis=1)
+        return np.asarray(top + np.log(np.exp(z - top[:, None]).sum(axis=1)), dtype=np.float64)
+
+    def _decide(self, probs: np.ndarray, similarity: float, energy: float) -> IntentPrediction:
         order = sorted(self._in_scope, key=lambda i: -probs[i])
         ranking = [(self.labels[i], round(float(probs[i]), 6)) for i in order[:5]]
         top = int(np.argmax(probs))
@@ -184,6 +201,7 @@ class IntentClassifier:
             confidence=float(probs[order[0]]) if order else 0.0,
             similarity=similarity,
             oos_probability=None if self._oos_index is None else float(probs[self._oos_index]),
+            energy=energy,
         )
         best = ranking[0] if ranking else (None, 0.0)
         return IntentPrediction(

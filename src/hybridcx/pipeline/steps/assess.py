@@ -161,8 +161,9 @@ def complexity_score(
     text = ctx.text or ""
     score = 0.0
     ranking = ctx.ranking
-    if servable(ctx.parts, automated):
-        pass  # several requests the AI serves one after the other (steps.multi)
+    if servable([p for p in ctx.parts if p.intent is not None], automated):
+        pass  # several requests the AI serves one after the other (steps.multi; unread parts
+        # are named to the customer there)
     elif len(set(ctx.part_intents)) >= 2:
         score += 0.6  # its parts ask for different things
     elif len(ranking) >= 2 and not ctx.out_of_scope:

@@ -257,6 +257,10 @@ class FlowStep:
             ctx.ai_state.pop("flow", None)
         ctx.handled = not outcome.failed
         ctx.scores["flow_failed"] = 1.0 if outcome.failed else 0.0
+        if outcome.failed:
+            # The flow gave up (answers it could not use, a lookup that failed): a person takes
+            # it for that reason, not because the last answer ("1001") read as no intent.
+            ctx.add_reason("flow_failed")
         if outcome.completed and outcome.state is None and (flow_before or ctx.intent):
             ctx.served_intents.append(str(ctx.intent if flow_before is None else flow_before))
 

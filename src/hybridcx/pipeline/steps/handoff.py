@@ -19,6 +19,7 @@ REASON_TEXT = {
     "legal_compliance": "legal or compliance topic",
     "high_value": "high-value customer",
     "backend_unavailable": "the company's system did not answer (the AI could not look it up)",
+    "flow_failed": "the AI's task flow could not finish with the customer's answers",
 }
 
 

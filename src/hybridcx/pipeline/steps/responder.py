@@ -88,6 +88,10 @@ HANDOFF_TEXT = {
         "I'm connecting you with a member of our team who can look into it; "
         "they'll see everything so far."
     ),
+    "flow_failed": (
+        "I'm connecting you with a member of our team who can sort this out; "
+        "they'll see everything so far."
+    ),
 }
 HANDOFF_TEXT_ORDER = (
     "customer_request",
@@ -97,6 +101,7 @@ HANDOFF_TEXT_ORDER = (
     "compliance_rule",
     "negative_sentiment",
     "backend_unavailable",  # before repeated_failure: the AI did not fail, the system did
+    "flow_failed",
     "repeated_failure",
     "human_intent",
     "complex",

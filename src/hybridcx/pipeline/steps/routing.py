@@ -20,6 +20,7 @@ class RoutingPolicyStep:
             ctx.add_reason("human_intent")
         elif (
             ai_turn
+            and "flow_failed" not in ctx.reasons  # the flow read the message, not the intents
             and ctx.confidence is not None
             and (ctx.confidence < policy.confidence_threshold or ctx.out_of_scope)
         ):
