@@ -30,7 +30,7 @@ export function mountSlaPolicies(container, { token, me }) {
   function addRow(p = {}) {
     const n = rows.length + 1;
     const row = {
-      name: h("input", { value: p.name || "", maxlength: 100, "aria-label": `Policy ${n} name` }),
+      name: h("input", { value: p.name || "", maxlength: 100, "aria-label": `Policy ${n}` }),
       tier: select(`Policy ${n} tier`, [["", "Any tier"], ["1", "Tier 1"], ["2", "Tier 2"], ["3", "Tier 3"]], p.tier ? String(p.tier) : ""),
       channel: select(`Policy ${n} channel`, [["", "Any channel"], ...CHANNELS.map((c) => [c, c])], p.channel || ""),
       vip: select(`Policy ${n} VIP`, [["", "VIP or not"], ["true", "VIP"], ["false", "Not VIP"]], p.vip === true ? "true" : p.vip === false ? "false" : ""),
@@ -97,9 +97,12 @@ export function mountSlaPolicies(container, { token, me }) {
     h("button", { type: "button", class: "secondary", id: "sla-policy-add", text: "Add policy", onclick: () => addRow({ name: "" }) }),
     h("button", { type: "submit", class: "primary", id: "sla-policies-save", text: "Save SLA policies" }),
   );
-  clear(container).append(h("h2", { id: "sla-policies-title", text: "SLA policies" }), form, status);
+  clear(container).append(h("h2", { id: "sla-policies-title", text: "SLA policies" }), status);
   api("/api/v1/sla/policies", { token })
-    .then((data) => show(data.items))
+    .then((data) => {
+      show(data.items);
+      container.insertBefore(form, status); // editable once the saved policies are in
+    })
     .catch((err) => (status.textContent = err.message));
 }
 
@@ -209,8 +212,10 @@ export function mountTeamHours(container, { token, me }) {
     h("div", { class: "table-wrap" }, table),
     h("button", { type: "submit", class: "primary", id: "team-hours-save", text: "Save team hours" }),
   );
-  clear(container).append(h("h2", { id: "team-hours-title", text: "Team business hours" }), list, form, status);
-  load().catch((err) => (status.textContent = err.message));
+  clear(container).append(h("h2", { id: "team-hours-title", text: "Hours per team" }), list, status);
+  load()
+    .then(() => container.insertBefore(form, status))
+    .catch((err) => (status.textContent = err.message));
 }
 
 // ---- KPIs by tag, with SLA attainment by tier, channel and team ----------------------------------------
@@ -262,7 +267,7 @@ export function mountTagKpis(container, { token, me, from }) {
 
   tag.addEventListener("change", load);
   clear(container).append(
-    h("h2", { id: "tag-kpis-title", text: "KPIs by tag" }),
+    h("h2", { id: "tag-kpis-title", text: "Report by tag" }),
     h("label", { for: "tag-kpis-tag", text: "Tag" }),
     tag,
     status,
