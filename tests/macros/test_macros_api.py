@@ -81,7 +81,8 @@ def test_supervisors_write_macros_agents_read_them_and_every_change_is_audited(a
     [
         ({"text": "Hi {{customer.nmae}}"}, "Unknown placeholder {{customer.nmae}}"),
         ({"text": "Hi {{customer.name"}, "unclosed placeholder"),
-        ({"actions": [{"type": "tag", "tag": "vip"}]}, "unknown action type 'tag'"),
+        ({"actions": [{"type": "tag"}]}, "tag is required"),
+        ({"actions": [{"type": "tag", "tag": "Not a tag!"}]}, "Invalid tag 'Not a tag!'"),
         ({"actions": [{"type": "set_tier", "tier": 7}]}, "tier must be one of 1, 2, 3"),
         ({"actions": [{"type": "note"}]}, "text is required"),
         ({"actions": [{"type": "backend", "action": "drop_tables"}]}, "action must be one of"),

@@ -299,6 +299,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/auth/oidc/status"): Case(PUBLIC_ALL),
     ("GET", "/api/v1/auth/oidc/start"): Case(dict.fromkeys(CALLERS, 404)),
     ("GET", "/api/v1/auth/oidc/callback"): Case(PUBLIC_ALL),  # 400 without a known state
+    # the one-time code that replaces the token in the URL: 400 for an unknown code
+    ("POST", "/api/v1/auth/oidc/exchange"): Case(PUBLIC_ALL, body=lambda w, c: {"code": "nope"}),
     ("GET", "/api/v1/sso"): Case({**staff_only(ADMINS), "admin": 404}),
     ("PUT", "/api/v1/sso"): Case(
         staff_only(ADMINS),

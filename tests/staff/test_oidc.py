@@ -55,12 +55,21 @@ def round_trip(api: Api, idp: TestIdP, user: str) -> httpx.Response:
     return api.http.get(callback)
 
 
-def token_of(r: httpx.Response) -> str:
+def code_of(r: httpx.Response) -> str:
+    """The one-time code the callback sends the page (issue 19: never the token itself)."""
     assert r.status_code == 302, r.text
     location = r.headers["location"]
     path, _, fragment = location.partition("#")
     assert path == "/supervisor"
-    return parse_qs(fragment)["sso_token"][0]
+    assert "sso_token" not in fragment
+    return parse_qs(fragment)["sso_code"][0]
+
+
+def token_of(api: Api, r: httpx.Response) -> str:
+    """Trade the redirect's one-time code for the staff token, as the page does."""
+    got = api.http.post("/api/v1/auth/oidc/exchange", json={"code": code_of(r)})
+    assert got.status_code == 200, got.text
+    return str(got.json()["access_token"])
 
 
 def test_sign_in_with_pkce_state_and_nonce_maps_role_and_teams(
@@ -75,7 +84,7 @@ def test_sign_in_with_pkce_state_and_nonce_maps_role_and_teams(
     assert q["redirect_uri"] == f"{api.base_url}/api/v1/auth/oidc/callback"
     assert q["scope"] == "openid email profile" and q["state"] and q["nonce"]
 
-    token = token_of(round_trip(api, sso, "u-sam"))
+    token = token_of(api, round_trip(api, sso, "u-sam"))
     me = api.staff(token, "GET", "/api/v1/agents/me").json()
     assert (me["email"], me["name"], me["role"], me["teams"], me["sso"]) == (
         "sam@corp.example",
@@ -96,7 +105,7 @@ def test_sign_in_with_pkce_state_and_nonce_maps_role_and_teams(
     # The next sign-in is the same account; a changed group moves the role (audited).
     sso.users["u-sam"].groups = ["cx-agents"]
     try:
-        again = token_of(round_trip(api, sso, "u-sam"))
+        again = token_of(api, round_trip(api, sso, "u-sam"))
     finally:
         sso.users["u-sam"].groups = ["cx-supervisors", "cx-agents"]
     me2 = api.staff(again, "GET", "/api/v1/agents/me").json()
@@ -108,7 +117,7 @@ def test_an_existing_password_account_is_linked_by_its_verified_email(
     server: LiveServer, api: Api, sso: TestIdP
 ) -> None:
     password_id = api.staff(api.login(*AGENT), "GET", "/api/v1/agents/me").json()["id"]
-    token = token_of(round_trip(api, sso, "u-ann"))
+    token = token_of(api, round_trip(api, sso, "u-ann"))
     me = api.staff(token, "GET", "/api/v1/agents/me").json()
     assert me["id"] == password_id and me["teams"] == ["green"] and me["sso"] is True
     r = round_trip(api, sso, "u-unverified")
@@ -148,7 +157,7 @@ def test_an_id_token_that_is_not_right_is_refused(
     r = round_trip(api, sso, "u-dana")
     assert r.status_code == 400, r.text
     assert needle in r.json()["detail"]
-    assert "sso_token" not in r.headers.get("location", "")
+    assert "sso_" not in r.headers.get("location", "")
 
 
 def test_who_may_sign_in(server: LiveServer, api: Api, sso: TestIdP) -> None:
@@ -156,7 +165,7 @@ def test_who_may_sign_in(server: LiveServer, api: Api, sso: TestIdP) -> None:
     r = round_trip(api, sso, "u-nobody")
     assert r.status_code == 403 and "no role" in r.json()["detail"]
     # A deactivated account is refused.
-    token = token_of(round_trip(api, sso, "u-dana"))
+    token = token_of(api, round_trip(api, sso, "u-dana"))
     dana = api.staff(token, "GET", "/api/v1/agents/me").json()["id"]
     admin = api.login(*ADMIN)
     assert api.staff(admin, "POST", f"/api/v1/agents/{dana}/deactivate").status_code == 200
@@ -199,3 +208,52 @@ def test_settings_are_admin_only_checked_and_per_workspace(
     assert api.staff(admin, "DELETE", "/api/v1/sso").status_code == 200
     assert api.http.get("/api/v1/auth/oidc/status").json() == {"sso": False}
     assert api.staff(admin, "DELETE", "/api/v1/sso").status_code == 404
+
+
+def test_the_token_never_travels_in_the_url_only_a_one_time_code(
+    server: LiveServer, api: Api, sso: TestIdP
+) -> None:
+    """Issue 19: the callback's redirect carries a one-time code, traded by POST for the token;
+    the code works once, not after a minute, and not for a deactivated account."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from hybridcx.kit.ids import utcnow
+    from hybridcx.models import SsoHandoff
+
+    r = round_trip(api, sso, "u-sam")
+    code = code_of(r)
+    admin = api.login(*ADMIN)
+    got = api.http.post("/api/v1/auth/oidc/exchange", json={"code": code})
+    assert got.status_code == 200, got.text
+    token = got.json()["access_token"]
+    assert token not in r.headers["location"] and got.json()["token_type"] == "bearer"
+    me = api.staff(token, "GET", "/api/v1/agents/me").json()
+    assert me["email"] == "sam@corp.example"
+    [login] = audit_of(api, admin, "auth.login", me["id"])  # at the trade, once
+    assert login["details"]["sso"] == sso.issuer
+    # Once only; a made-up code or no code is a clear 4xx.
+    again = api.http.post("/api/v1/auth/oidc/exchange", json={"code": code})
+    assert again.status_code == 400 and "already used" in again.json()["detail"]
+    made_up = api.http.post("/api/v1/auth/oidc/exchange", json={"code": "x" * 43})
+    assert made_up.status_code == 400
+    assert api.http.post("/api/v1/auth/oidc/exchange", json={}).status_code == 422
+    # Not after its minute (the stored expiry moved back, not the clock).
+    late = code_of(round_trip(api, sso, "u-sam"))
+
+    async def expire() -> None:
+        async with server.runtime.sessions() as session:
+            await session.execute(
+                update(SsoHandoff).values(expires_at=utcnow() - timedelta(seconds=1))
+            )
+            await session.commit()
+
+    server.call(expire())
+    r = api.http.post("/api/v1/auth/oidc/exchange", json={"code": late})
+    assert r.status_code == 400 and "expired" in r.json()["detail"]
+    # An account deactivated between the redirect and the trade gets no token.
+    pending = code_of(round_trip(api, sso, "u-sam"))
+    assert api.staff(admin, "POST", f"/api/v1/agents/{me['id']}/deactivate").status_code == 200
+    r = api.http.post("/api/v1/auth/oidc/exchange", json={"code": pending})
+    assert r.status_code == 403 and "deactivated" in r.json()["detail"]

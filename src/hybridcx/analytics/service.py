@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -12,12 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.agents.service import staffed_seconds
 from hybridcx.analytics import repository, rollup
 from hybridcx.analytics.config import AnalyticsConfig
-from hybridcx.analytics.facts import replay
+from hybridcx.analytics.facts import ConversationFacts, replay
 from hybridcx.analytics.kpis import KpiQuery, compute_kpis_from_facts, scalability
+from hybridcx.hours.sla import attainment_of
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import Agent, ConversationTag
+from hybridcx.models import Agent, ConversationEvent, ConversationTag
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
@@ -129,9 +131,34 @@ async def kpi_report(
     report["business"]["scalability"] = await _scalability(
         session, workspace_id, query, report["volume"]["conversations"], staffed
     )
+    report["operations"]["sla"] = await sla_attainment(session, workspace_id, query, facts, until)
     report["source"] = source
     report["generated_at"] = utcnow().isoformat(timespec="seconds") + "Z"
     return report
+
+
+async def sla_attainment(
+    session: AsyncSession,
+    workspace_id: str,
+    query: KpiQuery,
+    facts: Iterable[ConversationFacts],
+    until: datetime,
+) -> dict[str, Any]:
+    """SLA attainment (issue 19) of the report's conversations, overall and by tier, channel
+    and team: their ``sla.completed`` and ``sla.breached`` events up to ``until``."""
+    cohort = {f.id for f in facts if query.matches(f)}
+    if not cohort:
+        return attainment_of([])
+    stmt = select(
+        ConversationEvent.conversation_id, ConversationEvent.type, ConversationEvent.data
+    ).where(
+        ConversationEvent.workspace_id == workspace_id,
+        ConversationEvent.type.in_(("sla.completed", "sla.breached")),
+        ConversationEvent.created_at >= query.start,  # nothing happens before it starts
+        ConversationEvent.created_at < until,
+    )
+    rows = (await session.execute(stmt)).all()
+    return attainment_of([(t, d or {}) for cid, t, d in rows if cid in cohort])
 
 
 async def _scalability(

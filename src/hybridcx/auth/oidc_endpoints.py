@@ -3,6 +3,7 @@ through the workspace's identity provider, and the admins' settings for it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.audit import record as audit
 from hybridcx.auth import oidc
@@ -18,8 +20,9 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.login import sign_in
 from hybridcx.auth.permissions import ROLES, StaffManager
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import NotFound
-from hybridcx.models import SsoProvider, Workspace
+from hybridcx.kit.errors import Forbidden, NotFound
+from hybridcx.kit.ids import hash_token, new_token, utcnow
+from hybridcx.models import Agent, SsoHandoff, SsoProvider, Workspace
 from hybridcx.runtime import Runtime
 
 router = APIRouter(tags=["auth"])
@@ -96,8 +99,9 @@ async def callback(
     error_description: str | None = Query(default=None, max_length=500),
 ) -> RedirectResponse:
     """The provider sends the browser back here. On success the browser goes on to the page it
-    came from with the staff token in the URL fragment (never sent to a server; the page
-    stores it and clears the fragment)."""
+    came from with a one-time code in the URL fragment (``#sso_code=``), never the staff token:
+    the page trades the code for the token with ``POST /api/v1/auth/oidc/exchange`` within a
+    minute, and a code is good once."""
     if not state:
         raise oidc.SsoError("The identity provider's answer has no state.")
     async with transaction(runtime.sessions) as session:
@@ -132,10 +136,54 @@ async def callback(
         )
     async with transaction(runtime.sessions) as session:
         agent = await oidc.sign_in(session, provider, claims)
-        token = await sign_in(
-            session, agent, hours=runtime.staff_token_hours, details={"sso": provider.issuer}
+        handoff = await _handoff(session, agent.id, provider.issuer)
+    return RedirectResponse(f"{login.return_to}#sso_code={quote(handoff)}", status_code=302)
+
+
+# ---- the one-time code the staff page trades for its token (issue 19) -----------------------
+
+HANDOFF_TTL = timedelta(seconds=60)
+
+
+async def _handoff(session: AsyncSession, agent_id: str, issuer: str) -> str:
+    now = utcnow()
+    await session.execute(delete(SsoHandoff).where(SsoHandoff.expires_at < now))
+    code = new_token()
+    session.add(
+        SsoHandoff(
+            code_hash=hash_token(code),
+            agent_id=agent_id,
+            issuer=issuer,
+            expires_at=now + HANDOFF_TTL,
         )
-    return RedirectResponse(f"{login.return_to}#sso_token={quote(token)}", status_code=302)
+    )
+    return code
+
+
+class HandoffExchange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=1, max_length=200, description="The #sso_code of the redirect.")
+
+
+@router.post("/api/v1/auth/oidc/exchange")
+async def exchange(body: HandoffExchange, runtime: RuntimeDep) -> dict[str, Any]:
+    """Trade the one-time code of a single sign-on for the staff token (once, within a
+    minute). The sign-in is audited here, as ``auth.login`` with the provider."""
+    async with transaction(runtime.sessions) as session:
+        handoff = await session.get(SsoHandoff, hash_token(body.code))
+        if handoff is None:
+            raise oidc.SsoError("This sign-in code is unknown or was already used; sign in again.")
+        await session.delete(handoff)
+        if handoff.expires_at < utcnow():
+            raise oidc.SsoError("This sign-in code has expired; sign in again.")
+        agent = await session.get(Agent, handoff.agent_id)
+        if agent is None or not agent.active:
+            raise Forbidden("This staff account is deactivated; ask an admin to reactivate it.")
+        token = await sign_in(
+            session, agent, hours=runtime.staff_token_hours, details={"sso": handoff.issuer}
+        )
+    return {"access_token": token, "token_type": "bearer"}
 
 
 # ---- admins: the workspace's identity provider ----------------------------------------------

@@ -27,7 +27,9 @@ async def deliver(rt: Runtime, conv: Conversation, message: dict[str, Any]) -> d
     returns the message unchanged."""
     adapter = adapter_for(rt, conv.channel)
     if adapter is None:
-        return message
+        from hybridcx.channels.followup import follow_up  # issue 19: after-hours follow-up
+
+        return await follow_up(rt, conv, message)
     try:
         meta = await adapter.send(rt, conv, message)
         delivery: dict[str, Any] = {"status": "sent", "at": iso(utcnow()), **meta}

@@ -4,8 +4,8 @@ An action is stored as a dict with a ``type``; ``check`` cleans one (a 422 names
 wrong) when a macro or rule is saved. The runners live with their owner (``service`` for
 macros, ``automation`` for rules) and are looked up by the same ``type``.
 
-Extension point: when tags land (branch ``search``), a ``tag`` action is one more entry here
-(``register(MACRO_ACTIONS, ActionKind("tag", ..., fields={"tag": str}))``) and one runner.
+The ``tag`` macro action adds one of the workspace's tags to the conversation (through
+``hybridcx.tags.service``: recorded as a ``tag.added`` event and audited as the agent's).
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ for _kind in (
         {"action": (str, True)},
         {"action": BACKEND_ACTIONS},
     ),
+    ActionKind("tag", "Add one of the workspace's tags to the conversation.", {"tag": (str, True)}),
 ):
     register(MACRO_ACTIONS, _kind)
 

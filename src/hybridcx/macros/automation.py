@@ -21,7 +21,7 @@ agent reply after it for that long; once per such message).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,6 +48,7 @@ from hybridcx.models import (
     AutomationRule,
     Conversation,
     ConversationEvent,
+    ConversationTag,
     Customer,
     Message,
 )
@@ -74,16 +75,38 @@ class Condition:
     kind: type  # bool: equals; str or int: one of a list
     fact: Callable[[Conversation, Customer], Any]
     choices: tuple[Any, ...] | None = None
+    #: A fact that needs a query (tags): loaded by ``load_facts`` before ``matches``; a list
+    #: fact matches when any of its values is among the wanted ones.
+    load: Callable[[AsyncSession, Conversation], Awaitable[Any]] | None = None
 
 
 CONDITIONS: dict[str, Condition] = {}
 
 
 def register_condition(cond: Condition) -> Condition:
-    """Extension point: a ``tag`` condition (when tags land) is one more registration, with a
-    fact that returns the conversation's tags and matching on any of them."""
+    """Extension point: one registration per condition (``tag`` loads its fact by a query)."""
     CONDITIONS[cond.name] = cond
     return cond
+
+
+async def _conversation_tags(session: AsyncSession, conv: Conversation) -> list[str]:
+    stmt = select(ConversationTag.tag).where(
+        ConversationTag.conversation_id == conv.id,
+        ConversationTag.workspace_id == conv.workspace_id,
+    )
+    return list((await session.execute(stmt)).scalars().all())
+
+
+async def load_facts(
+    session: AsyncSession, conditions: dict[str, Any], conv: Conversation
+) -> dict[str, Any]:
+    """The facts the rule's conditions need from the database (only those it names)."""
+    facts: dict[str, Any] = {}
+    for name in conditions:
+        cond = CONDITIONS.get(name)
+        if cond is not None and cond.load is not None:
+            facts[name] = await cond.load(session, conv)
+    return facts
 
 
 for _cond in (
@@ -97,6 +120,8 @@ for _cond in (
     ),
     Condition("language", str, lambda _, cu: (cu.attributes or {}).get("language")),
     Condition("status", str, lambda c, _: c.status, ("bot", "queued", "assigned", "resolved")),
+    # Any of the conversation's tags among the wanted ones (``load_facts`` queries them).
+    Condition("tag", str, lambda _c, _cu: [], load=_conversation_tags),
 ):
     register_condition(_cond)
 
@@ -131,14 +156,23 @@ def check_conditions(raw: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def matches(conditions: dict[str, Any], conv: Conversation, customer: Customer) -> bool:
+def matches(
+    conditions: dict[str, Any],
+    conv: Conversation,
+    customer: Customer,
+    loaded: dict[str, Any] | None = None,
+) -> bool:
     for name, wanted in conditions.items():
         cond = CONDITIONS.get(name)
         if cond is None:
             return False  # a condition this version does not know never matches
-        fact = cond.fact(conv, customer)
+        known = loaded or {}
+        fact = known[name] if name in known else cond.fact(conv, customer)
         if cond.kind is bool:
             if bool(fact) != wanted:
+                return False
+        elif isinstance(fact, list):
+            if not any(f in wanted for f in fact):
                 return False
         elif fact not in wanted:
             return False
@@ -264,7 +298,8 @@ async def fire(
             if conv is None:
                 return False
             customer = await repo.get_customer(session, conv.customer_id)
-            if not matches(rule.conditions or {}, conv, customer):
+            loaded = await load_facts(session, rule.conditions or {}, conv)
+            if not matches(rule.conditions or {}, conv, customer, loaded):
                 return False
             session.add(
                 AutomationFiring(

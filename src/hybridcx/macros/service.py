@@ -29,6 +29,7 @@ from hybridcx.macros.placeholders import check_text, fill, names_in
 from hybridcx.models import Agent, Approval, Conversation, Macro
 from hybridcx.nlu.entities import extract_entities
 from hybridcx.runtime import Runtime
+from hybridcx.tags.service import tag_conversation, tag_name
 
 log = structlog.get_logger(__name__)
 
@@ -51,6 +52,9 @@ def clean(name: str, text: str, actions: list[Any]) -> tuple[str, str, list[dict
         raise InvalidInput("A macro needs a name.")
     check_text(text)
     cleaned = check_actions(MACRO_ACTIONS, actions)
+    for action in cleaned:
+        if action["type"] == "tag":
+            action["tag"] = tag_name(str(action["tag"]))  # the format; existence when it runs
     if not text.strip() and not cleaned:
         raise InvalidInput("A macro needs reply text or at least one action.")
     return name, text, cleaned
@@ -391,7 +395,20 @@ async def _resolve(
     return {}
 
 
+async def _tag(
+    rt: Runtime, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
+) -> dict[str, Any]:
+    """Add the tag (a tag the workspace no longer has fails with a clear message)."""
+    async with transaction(rt.sessions) as session:
+        conv = await _conversation(session, staff, cid)
+        tags = await tag_conversation(session, staff, conv, str(a["tag"]), add=True)
+        result = {"tag": a["tag"], "tags": tags}
+        _event(session, conv, staff, m, a, "done", result)
+    return result
+
+
 RUNNERS = {
+    "tag": _tag,
     "set_tier": _set_tier,
     "note": _note,
     "backend": _backend,

@@ -38,6 +38,7 @@ from hybridcx.models.quality_score import QualityScore
 from hybridcx.models.search_token import SearchToken  # noqa: E402
 from hybridcx.models.sla_policy import SlaPolicy  # issue 19: SLA policies
 from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
+from hybridcx.models.sso_handoff import SsoHandoff  # issue 19: SSO one-time handoff code
 from hybridcx.models.staff_token import StaffToken
 
 # issue 19: tags, custom fields and the search index
@@ -77,6 +78,7 @@ __all__ = [
     "SlaPolicy",
     "StaffToken",
     "SsoProvider",
+    "SsoHandoff",
     "OidcLogin",
     "MfaChallenge",
     "TrainingExample",

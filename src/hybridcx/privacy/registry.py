@@ -182,6 +182,8 @@ STAFF_DATA: dict[str, str] = {
     "staff_tokens": "hashed bearer tokens, deleted when they expire",
     "mfa_challenges": "hashed tokens of password sign-ins waiting for their TOTP code, "
     "deleted when used or expired",
+    "sso_handoffs": "hashed one-time codes a staff page trades for its token after single "
+    "sign-on (issue 19), deleted when used or expired",
     "agent_presence": "live desk connections, deleted when they go stale",
     "agent_shifts": "staffed time per agent for occupancy KPIs",
     "login_failures": "failed staff sign-ins (hashed email, time) for the login throttle; "

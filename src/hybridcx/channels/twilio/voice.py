@@ -418,6 +418,12 @@ async def call_status(request: Request, inbox: str | None = None) -> Response:
                 "duration_seconds": int(duration) if duration and duration.isdigit() else None,
             },
         )
+        if conv_status == "resolved":
+            # Resolved while the call was still live (issue 19): the survey call that had to
+            # wait for the line goes out now (once: a repeated callback finds it asked).
+            from hybridcx.surveys.service import offer_after_resolution
+
+            await offer_after_resolution(rt, conv_id)
     return Response(status_code=204)
 
 

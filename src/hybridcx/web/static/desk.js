@@ -3,6 +3,7 @@ import { api, clear, duration, h, humanize } from "./common.js";
 import { ConversationView, signIn, staffSocket } from "./staff.js";
 import { ApprovalsPanel } from "./approvals.js";
 import { SearchPanel } from "./desk-search.js"; // issue 19: search, tag chips
+import { CustomerSearch } from "./desk-customers.js"; // issue 19: customer search
 import { tagChip } from "./tags.js";
 import { afterHoursBadge, slaTimer } from "./hours.js"; // issue 19: business hours, SLA
 
@@ -18,6 +19,7 @@ $("desk").hidden = false;
 const view = new ConversationView($("workspace"), { token, me, onChange: () => refresh() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 const searchPanel = new SearchPanel($("search-box"), { token, onOpen: (id) => view.open(id), onTagsChange: () => refresh() });
+new CustomerSearch($("customers-box"), { token, onOpen: (id) => view.open(id) }); // issue 19
 let queue = [];
 let unseen = 0;
 const baseTitle = document.title;

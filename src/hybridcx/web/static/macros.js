@@ -11,6 +11,7 @@ const ACTION_TEXT = {
   resolve: () => "resolve",
   note: () => "add a note",
   backend: (a) => `run ${a.action.replaceAll("_", " ")}`,
+  tag: (a) => `tag ${a.tag}`,
 };
 
 export function describeActions(actions) {

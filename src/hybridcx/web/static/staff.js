@@ -12,12 +12,18 @@ const TOKEN_KEY = "hybridcx.staff.token";
 export async function signIn({ requireRole = null } = {}) {
   const form = document.getElementById("sign-in");
   const error = document.getElementById("signin-error");
-  // Back from the company's identity provider (issue 19: SSO): the token is in the fragment,
-  // which no server saw; keep it and take it out of the address bar and history.
+  // Back from the company's identity provider (issue 19: SSO): a one-time code is in the
+  // fragment (never the token); take it out of the address bar and history, and trade it for
+  // the token by POST.
   const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.get("sso_token")) {
-    sessionStorage.setItem(TOKEN_KEY, fragment.get("sso_token"));
+  if (fragment.get("sso_code")) {
     history.replaceState(null, "", location.pathname + location.search);
+    try {
+      const traded = await api("/api/v1/auth/oidc/exchange", { method: "POST", body: { code: fragment.get("sso_code") } });
+      sessionStorage.setItem(TOKEN_KEY, traded.access_token);
+    } catch (err) {
+      error.textContent = err.message;
+    }
   }
   const stored = sessionStorage.getItem(TOKEN_KEY);
   if (stored) {

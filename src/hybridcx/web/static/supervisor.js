@@ -8,6 +8,7 @@ import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
 import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
 import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
+import { mountSlaPolicies, mountTagKpis, mountTeamHours } from "./console-sla.js"; // issue 19
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -20,6 +21,8 @@ mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
 mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
 mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
 mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
+mountSlaPolicies($("sla-policies"), { token, me }); // issue 19: SLA policies, editable
+mountTeamHours($("team-hours"), { token, me }); // issue 19: each team's own hours
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 const notices = new AutomationNotices($("automation-box"), { onOpen: (id) => view.open(id) }); // issue 19
@@ -47,6 +50,7 @@ windowSelect.addEventListener("change", () => {
   $("dash-title").textContent = windowSelect.selectedOptions[0].textContent;
   refresh();
   loadKpis();
+  tagKpis?.reload(); // issue 19: KPIs by tag
 });
 
 async function refresh() {
@@ -238,6 +242,7 @@ function renderKpis(k) {
     ),
     kpiTile("service-level", "Queue service level", pct(queue.service_level), `picked up within ${queue.target_seconds}s · ${queue.queued} queued`),
     kpiTile("revenue", "Revenue per sales conversation", money(k.business.revenue.revenue_per_sales_conversation, k.business.revenue.currency), `${k.business.revenue.sales_conversations} sales conversations · ${k.business.revenue.orders} orders`),
+    ...(ops.sla ? [kpiTile("sla", "SLA attainment", pct(ops.sla.overall.attainment), `${ops.sla.overall.met} of ${ops.sla.overall.responses} responses in time · ${ops.sla.overall.breaches} breaches`)] : []), // issue 19
     kpiTile("asa", "Average speed of answer", queue.average_speed_of_answer_seconds === null ? "—" : duration(queue.average_speed_of_answer_seconds), `${queue.answered} answered · ${queue.unanswered} waiting or gone`),
   );
   $("kpi-updated").textContent = `· updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
@@ -245,6 +250,8 @@ function renderKpis(k) {
 
 setInterval(loadKpis, 30000);
 loadKpis();
+// issue 19: KPIs by tag, with SLA attainment by tier, channel and team
+const tagKpis = mountTagKpis($("tag-kpis"), { token, me, from: () => new Date(Date.now() - hours() * 3600 * 1000).toISOString() });
 
 setInterval(() => {
   for (const el of document.querySelectorAll(".tick[data-wait]")) {
