@@ -33,6 +33,8 @@ class OutreachCampaign(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # A run whose audience is larger than this waits for a second supervisor's approval.
     approval_threshold: Mapped[int] = mapped_column(Integer, default=50)
+    # The audience of the run that was held (what an approval approves), and what was approved.
+    pending_size: Mapped[int] = mapped_column(Integer, default=0)
     approved_size: Mapped[int] = mapped_column(Integer, default=0)
     approved_by: Mapped[str | None] = mapped_column(String(36), default=None)
     created_by: Mapped[str | None] = mapped_column(String(36), default=None)

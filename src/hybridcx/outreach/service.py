@@ -122,6 +122,7 @@ def campaign_read(c: OutreachCampaign) -> dict[str, Any]:
         "templates": templates_for(c),
         "status": c.status,
         "approval_threshold": c.approval_threshold,
+        "pending_size": c.pending_size,
         "approved_size": c.approved_size,
         "approved_by": c.approved_by,
         "created_by": c.created_by,
@@ -357,6 +358,7 @@ async def run_campaign(
             planned.recipients > campaign.approval_threshold
             and planned.recipients > campaign.approved_size
         ):
+            campaign.pending_size = planned.recipients
             if campaign.status != "awaiting_approval":
                 campaign.status = "awaiting_approval"
                 audit.record(
@@ -500,18 +502,17 @@ async def run_all(rt: Runtime, *, now: datetime | None = None) -> list[dict[str,
     return [await run_campaign(rt, ws, cid, now=now) for ws, cid in rows]
 
 
-async def approve(
-    rt: Runtime, staff: Any, campaign_id: str, *, now: datetime | None = None
-) -> dict[str, Any]:
-    """A second supervisor approves the audience as it is now; the next run sends to it."""
+async def approve(rt: Runtime, staff: Any, campaign_id: str) -> dict[str, Any]:
+    """Someone other than the author approves the held run's audience size; the next run sends
+    to an audience up to that size (a larger one is held again)."""
     async with transaction(rt.sessions) as session:
         campaign = await get_campaign(session, staff.workspace_id, campaign_id)
         if campaign.status != "awaiting_approval":
             raise Conflict("This campaign is not waiting for an approval.")
         if campaign.created_by == staff.agent_id:
             raise Conflict("A campaign's large send is approved by someone other than its author.")
-        planned = await plan(session, rt, campaign, now or utcnow())
-        campaign.approved_size = planned.recipients
+        campaign.approved_size = campaign.pending_size
+        campaign.pending_size = 0
         campaign.approved_by = staff.agent_id
         campaign.status = "active"
         audit.record(
@@ -520,7 +521,7 @@ async def approve(
             actor=staff,
             target_type="outreach_campaign",
             target_id=campaign.id,
-            details={"recipients": planned.recipients},
+            details={"recipients": campaign.approved_size},
         )
         return campaign_read(campaign)
 

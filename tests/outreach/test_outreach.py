@@ -1,0 +1,203 @@
+"""Proactive outreach (issue 21 §2) over real HTTP: a late-shipment campaign texts and emails
+the consenting customers only (Twilio's REST fake, a real SMTP sink), not in their quiet hours,
+once per late order and within the weekly cap; a large send waits for a second supervisor; the
+customer's SMS reply continues the notice's conversation and the AI answers about that order."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from tests.channels.email_fixtures import MailSink
+from tests.channels.twilio_helpers import OUR_NUMBER, sms_params, staff_get, twilio_post
+from tests.fake_twilio import FakeTwilio
+from tests.support import Api, LiveServer
+
+ALEX = "alex@example.com"
+ALEX_PHONE = "+12025550100"
+BASE = "/api/v1/outreach"
+
+
+@pytest.fixture
+def mail(email_server: LiveServer, mail_sink: MailSink) -> Iterator[Api]:
+    email_server.reset()
+    mail_sink.clear()
+    client = Api(email_server.url, email_server.ws_url)
+    yield client
+    client.close()
+
+
+def at(days: int, hour: int) -> str:
+    """An instant relative to the frozen test clock's day (the demo seed's "today")."""
+    today = datetime.now().date()
+    return datetime.combine(today + timedelta(days=days), datetime.min.time()).replace(
+        hour=hour
+    ).isoformat() + "Z"
+
+
+def customer_id(api: Api, token: str, email: str) -> str:
+    r = api.staff(token, "GET", "/api/v1/customers", params={"q": email})
+    assert r.status_code == 200, r.text
+    [row] = [c for c in r.json()["items"] if c["email"] == email]
+    return str(row["id"])
+
+
+def consent(api: Api, token: str, cid: str, granted: bool) -> None:
+    r = api.staff(
+        token,
+        "PUT",
+        f"/api/v1/customers/{cid}/consents",
+        json={"consents": {"outreach": granted}, "source": "test"},
+    )
+    assert r.status_code == 200, r.text
+
+
+def campaign(api: Api, token: str, **extra: Any) -> dict[str, Any]:
+    body = {
+        "name": "Late shipments",
+        "signal": "late_shipment",
+        "channels": ["sms", "email"],
+        "templates": {"sms_from": OUR_NUMBER},
+        **extra,
+    }
+    r = api.staff(token, "POST", f"{BASE}/campaigns", json=body)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+def run(api: Api, token: str, campaign_id: str, when: str, **extra: Any) -> dict[str, Any]:
+    r = api.staff(
+        token, "POST", f"{BASE}/run", json={"campaign_id": campaign_id, "at": when, **extra}
+    )
+    assert r.status_code == 200, r.text
+    [result] = r.json()["items"]
+    return result  # type: ignore[no-any-return]
+
+
+def test_late_shipment_notice_by_sms_and_email_to_consenting_customers_only(
+    mail: Api, mail_sink: MailSink, twilio_server: FakeTwilio
+) -> None:
+    sam = mail.login("supervisor@example.com", "demo-supervisor")
+    alex = customer_id(mail, sam, ALEX)
+    consent(mail, sam, alex, True)
+    late = campaign(mail, sam)
+    assert late["status"] == "active" and "{order_number}" in late["templates"]["sms"]
+    twilio_server.state.clear()
+
+    # Order 1001 was promised for the seed's day + 2. The day before, nothing is late.
+    early = run(mail, sam, late["id"], at(1, 12))
+    assert early["found"] == 0 and early["sent"] == 0
+    # Late, but 23:00 in Alex's time zone (UTC by default): quiet hours, nothing sent.
+    night = run(mail, sam, late["id"], at(3, 23))
+    assert night["sent"] == 0 and night["skipped"].get("quiet_hours", 0) >= 1
+    assert twilio_server.state.messages() == [] and mail_sink.sent() == []
+
+    noon = run(mail, sam, late["id"], at(3, 12))
+    assert noon["status"] == "done" and noon["sent"] == 2 and noon["failed"] == 0
+    # Other customers' orders are late too, but they never agreed to be notified.
+    assert noon["found"] > 1 and noon["skipped"]["no_consent"] == noon["found"] - 1
+    [sms] = twilio_server.state.messages()
+    assert sms["To"] == ALEX_PHONE and sms["From"] == OUR_NUMBER
+    assert "order 1001 is running late" in sms["Body"]
+    email = mail_sink.wait_for(lambda d: "1001" in str(d.message["Subject"])).message
+    assert str(email["To"]) == ALEX and "has not arrived yet" in email.get_content()
+    assert [str(d.message["To"]) for d in mail_sink.sent()] == [ALEX]
+
+    # Once per late order: the next run sends nothing again.
+    again = run(mail, sam, late["id"], at(3, 13))
+    assert again["sent"] == 0 and again["skipped"]["already_sent"] == 2
+    assert len(twilio_server.state.messages()) == 1
+
+    # A second campaign on the same signal: Alex had 2 notices this week (the cap).
+    second = campaign(mail, sam, name="Late shipments, again")
+    capped = run(mail, sam, second["id"], at(4, 12))
+    assert capped["sent"] == 0 and capped["skipped"]["frequency_cap"] == 2
+
+    # Consent withdrawn: nobody is told any more.
+    consent(mail, sam, alex, False)
+    third = campaign(mail, sam, name="Late shipments, third")
+    assert run(mail, sam, third["id"], at(10, 12))["skipped"]["no_consent"] >= 1
+
+    # The text's reply continues the notice's conversation, and the AI knows the order.
+    # (this server's public URL is what Twilio signs)
+    replies = twilio_post(
+        mail,
+        "/channels/sms/twilio",
+        sms_params(ALEX_PHONE, "Where is my order?"),
+        signed_url="https://cx.northwind.test/channels/sms/twilio",
+    )
+    assert replies.status_code == 200, replies.text
+    view_list = staff_get(mail, "/api/v1/conversations", params={"channel": "sms"})
+    items = view_list["items"] if isinstance(view_list, dict) else view_list
+    [conv] = [c for c in items if c["channel"] == "sms"]
+    view = staff_get(mail, f"/api/v1/conversations/{conv['id']}")
+    assert view["channel_meta"]["outreach"]["order_number"] == "1001"
+    assert view["channel_meta"]["outreach"]["signal"] == "late_shipment"
+    texts = [(m["author"], m["text"]) for m in view["messages"]]
+    assert texts[0][0] == "system" and "1001" in texts[0][1]
+    assert ("customer", "Where is my order?") in texts
+    answer = [t for a, t in texts if a == "ai"][-1]
+    assert "1001" in answer and "order number" not in answer.lower()
+
+    stats = mail.staff(sam, "GET", f"{BASE}/stats").json()
+    sms_row = next(r for r in stats["items"] if r["channel"] == "sms")
+    assert sms_row["sent"] == 1 and sms_row["replied"] == 1 and sms_row["response_rate"] == 1.0
+    assert stats["sent"] == 2 and stats["replied"] == 1
+
+    actions = [
+        e["action"]
+        for e in mail.staff(
+            mail.login("admin@example.com", "demo-admin"), "GET", "/api/v1/audit"
+        ).json()["items"]
+    ]
+    assert "outreach.campaign_created" in actions and "outreach.run" in actions
+
+
+def test_a_large_send_waits_for_a_second_supervisor(
+    mail: Api, mail_sink: MailSink, twilio_server: FakeTwilio
+) -> None:
+    sam = mail.login("supervisor@example.com", "demo-supervisor")
+    alex = customer_id(mail, sam, ALEX)
+    consent(mail, sam, alex, True)
+    big = campaign(mail, sam, name="Big send", channels=["email"], approval_threshold=0)
+    held = run(mail, sam, big["id"], at(3, 12))
+    assert held["status"] == "awaiting_approval" and held["sent"] == 0
+    assert mail_sink.sent() == []
+    # The author cannot approve their own send.
+    r = mail.staff(sam, "POST", f"{BASE}/campaigns/{big['id']}/approve")
+    assert r.status_code == 409, r.text
+    admin = mail.login("admin@example.com", "demo-admin")
+    r = mail.staff(admin, "POST", f"{BASE}/campaigns/{big['id']}/approve")
+    assert r.status_code == 200, r.text
+    assert r.json()["approved_size"] == 1
+    done = run(mail, sam, big["id"], at(3, 12))
+    assert done["status"] == "done" and done["sent"] == 1
+
+
+def test_bad_input_is_a_4xx_and_campaigns_are_workspace_scoped(mail: Api) -> None:
+    sam = mail.login("supervisor@example.com", "demo-supervisor")
+    bad = [
+        {"name": "x", "signal": "telepathy", "channels": ["sms"]},
+        {"name": "x", "signal": "late_shipment", "channels": ["fax"]},
+        {"name": "x", "signal": "late_shipment", "channels": ["sms"], "templates": {"sms": "{"}},
+        {"name": "x", "signal": "late_shipment", "channels": ["sms"], "segment": {"age": 3}},
+    ]
+    for body in bad:
+        r = mail.staff(sam, "POST", f"{BASE}/campaigns", json=body)
+        assert r.status_code == 422, (body, r.text)
+    campaign(mail, sam, name="Dup")
+    r = mail.staff(
+        sam,
+        "POST",
+        f"{BASE}/campaigns",
+        json={"name": "Dup", "signal": "late_shipment", "channels": ["sms"]},
+    )
+    assert r.status_code == 409
+    assert mail.staff(sam, "GET", f"{BASE}/campaigns/nope").status_code == 404
+    r = mail.staff(sam, "POST", f"{BASE}/run", json={"campaign_id": "nope"})
+    assert r.status_code == 404
+    agent = mail.login("agent@example.com", "demo-agent")
+    assert mail.staff(agent, "GET", f"{BASE}/campaigns").status_code == 403
