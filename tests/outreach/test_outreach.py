@@ -33,9 +33,12 @@ def mail(email_server: LiveServer, mail_sink: MailSink) -> Iterator[Api]:
 def at(days: int, hour: int) -> str:
     """An instant relative to the frozen test clock's day (the demo seed's "today")."""
     today = datetime.now().date()
-    return datetime.combine(today + timedelta(days=days), datetime.min.time()).replace(
-        hour=hour
-    ).isoformat() + "Z"
+    return (
+        datetime.combine(today + timedelta(days=days), datetime.min.time())
+        .replace(hour=hour)
+        .isoformat()
+        + "Z"
+    )
 
 
 def customer_id(api: Api, token: str, email: str) -> str:
@@ -201,3 +204,28 @@ def test_bad_input_is_a_4xx_and_campaigns_are_workspace_scoped(mail: Api) -> Non
     assert r.status_code == 404
     agent = mail.login("agent@example.com", "demo-agent")
     assert mail.staff(agent, "GET", f"{BASE}/campaigns").status_code == 403
+
+
+def test_cli_run_dry_run_says_who_would_be_told(
+    mail: Api, email_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    from hybridcx.cli import app
+
+    monkeypatch.setenv("HYBRIDCX_DATA_DIR", str(email_server.settings.data_dir))
+    monkeypatch.setenv("HYBRIDCX_DATABASE_URL", email_server.settings.effective_database_url)
+    sam = mail.login("supervisor@example.com", "demo-supervisor")
+    consent(mail, sam, customer_id(mail, sam, ALEX), True)
+    late = campaign(mail, sam, channels=["email"])
+    result = CliRunner().invoke(
+        app, ["outreach", "run", "--campaign", late["id"], "--at", at(3, 12), "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    [line] = [json.loads(x) for x in result.output.splitlines() if x.startswith("{")]
+    assert line["status"] == "dry_run" and line["recipients"] == 1 and line["sent"] == 0
+    bad = CliRunner().invoke(app, ["outreach", "run", "--at", "yesterday"])
+    assert bad.exit_code == 2 and "ISO 8601" in bad.output
+    assert mail.staff(sam, "GET", f"{BASE}/stats").json()["sent"] == 0
