@@ -1182,6 +1182,7 @@ MATRIX.update(
     }
 )
 
+
 def app_routes() -> set[tuple[str, str]]:
     """Every (method, path) the app serves, walking included routers."""
     app = create_app(Settings(_env_file=None))
