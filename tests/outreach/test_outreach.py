@@ -229,3 +229,72 @@ def test_cli_run_dry_run_says_who_would_be_told(
     bad = CliRunner().invoke(app, ["outreach", "run", "--at", "yesterday"])
     assert bad.exit_code == 2 and "ISO 8601" in bad.output
     assert mail.staff(sam, "GET", f"{BASE}/stats").json()["sent"] == 0
+
+
+def test_a_control_group_is_held_out_and_measures_the_contacts_avoided(
+    mail: Api, email_server: LiveServer, mail_sink: MailSink
+) -> None:
+    from sqlalchemy import select
+
+    from hybridcx.models import DemoOrder, OutreachSend
+
+    sam = mail.login("supervisor@example.com", "demo-supervisor")
+    when = at(3, 12)
+    day = datetime.fromisoformat(when.removesuffix("Z")).date()
+
+    async def late_customers() -> list[str]:
+        async with email_server.runtime.sessions() as s:
+            stmt = select(DemoOrder.customer_id).where(
+                DemoOrder.status.in_(("processing", "shipped")), DemoOrder.expected_delivery < day
+            )
+            return sorted({r[0] for r in (await s.execute(stmt)).all()})
+
+    everyone = email_server.call(late_customers())
+    assert len(everyone) >= 4
+    for cid in everyone:
+        consent(mail, sam, cid, True)
+    half = campaign(
+        mail, sam, name="Half held out", channels=["email"], holdout=0.5, approval_threshold=1000
+    )
+    result = run(mail, sam, half["id"], when)
+    # Every eligible customer is in exactly one group; the control group gets nothing.
+    assert result["recipients"] + result["held_out"] == len(everyone)
+    assert len(mail_sink.sent()) == result["sent"] >= result["recipients"]
+    # Groups are stable: a second run neither notifies nor holds out anyone again.
+    again = run(mail, sam, half["id"], at(3, 14))
+    assert again["sent"] == 0 and again["held_out"] == 0
+
+    async def groups() -> dict[str, list[str]]:
+        async with email_server.runtime.sessions() as s:
+            rows = (await s.execute(select(OutreachSend))).scalars()
+            out: dict[str, list[str]] = {"sent": [], "held_out": []}
+            for r in rows:
+                out[r.status].append(r.customer_id)
+            return out
+
+    g = email_server.call(groups())
+    assert sorted(set(g["sent"]) | set(g["held_out"])) == everyone
+    assert not set(g["sent"]) & set(g["held_out"])
+    stats = mail.staff(sam, "GET", f"{BASE}/stats").json()
+    [prevention] = stats["prevention"]
+    assert prevention["notified"] == len(set(g["sent"]))
+    assert prevention["control"] == len(set(g["held_out"]))
+    if g["sent"] and g["held_out"]:
+        # Nobody contacted us yet: both rates 0, nothing avoided (and nothing invented).
+        assert prevention["notified_contact_rate"] == prevention["control_contact_rate"] == 0
+        assert prevention["contacts_avoided"] == 0
+        # One held-out customer writes in (a web chat): the control group contacts more.
+        from hybridcx.models import Customer
+
+        async def email_of(cid: str) -> str:
+            async with email_server.runtime.sessions() as s:
+                return str((await s.get(Customer, cid)).email)
+
+        control = sorted(set(g["held_out"]))
+        mail.start(email_server.call(email_of(control[0])), "Held out")
+        [prevention] = mail.staff(sam, "GET", f"{BASE}/stats").json()["prevention"]
+        notified = len(set(g["sent"]))
+        assert prevention["control_contact_rate"] == round(1 / len(control), 3)
+        assert prevention["contacts_avoided"] == round(notified / len(control), 2)
+    else:
+        assert prevention["contacts_avoided"] is None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import utcnow
@@ -33,6 +33,9 @@ class OutreachCampaign(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="active")
     # A run whose audience is larger than this waits for a second supervisor's approval.
     approval_threshold: Mapped[int] = mapped_column(Integer, default=50)
+    # Share of the eligible customers held out (no notice): the control group that measures
+    # the contacts the notices avoided.
+    holdout: Mapped[float] = mapped_column(Float, default=0.0)
     # The audience of the run that was held (what an approval approves), and what was approved.
     pending_size: Mapped[int] = mapped_column(Integer, default=0)
     approved_size: Mapped[int] = mapped_column(Integer, default=0)
@@ -57,5 +60,6 @@ class OutreachSend(IdMixin, TimestampMixin, Base):
     # Keyed hash of the signal occurrence ("late_shipment:<order>"): once per occurrence.
     key_hash: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))  # sent | failed
+    # sent | failed | held_out (the control group: channel "none", no conversation)
+    status: Mapped[str] = mapped_column(String(20))
     error: Mapped[str | None] = mapped_column(String(500), default=None)

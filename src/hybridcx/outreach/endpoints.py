@@ -35,6 +35,9 @@ class CampaignWrite(BaseModel):
         default_factory=dict, description='{"vip": true} and/or {"attributes": {"plan": "pro"}}'
     )
     approval_threshold: int = Field(default=50, ge=0, le=1_000_000)
+    holdout: float = Field(
+        default=0.0, ge=0, le=0.5, description="Share held out as a control group (no notice)."
+    )
     paused: bool = False
 
 

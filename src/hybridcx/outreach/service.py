@@ -10,6 +10,7 @@ References), so the AI or an agent picks up knowing why we wrote.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -122,6 +123,7 @@ def campaign_read(c: OutreachCampaign) -> dict[str, Any]:
         "templates": templates_for(c),
         "status": c.status,
         "approval_threshold": c.approval_threshold,
+        "holdout": c.holdout,
         "pending_size": c.pending_size,
         "approved_size": c.approved_size,
         "approved_by": c.approved_by,
@@ -183,6 +185,7 @@ async def create_campaign(
         templates=body.get("templates") or {},
         status="paused" if body.get("paused") else "active",
         approval_threshold=body.get("approval_threshold", 50),
+        holdout=float(body.get("holdout") or 0.0),
         created_by=staff.agent_id,
         updated_at=utcnow(),
     )
@@ -215,6 +218,7 @@ class Plan:
 
     campaign_id: str
     sends: list[Planned] = field(default_factory=list)
+    held_out: list[Planned] = field(default_factory=list)  # the control group
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
     found: int = 0
 
@@ -252,6 +256,19 @@ def matches_segment(customer: Customer, segment: dict[str, Any]) -> bool:
     return all(str(attrs.get(k)) == str(v) for k, v in (segment.get("attributes") or {}).items())
 
 
+#: The ``channel`` of a control-group row: no notice was sent.
+HOLDOUT = "none"
+
+
+def in_holdout(campaign: OutreachCampaign, customer_id: str) -> bool:
+    """Whether the customer is in the campaign's control group: a stable draw per campaign
+    and customer, so a customer stays in the same group from run to run."""
+    if campaign.holdout <= 0:
+        return False
+    digest = hashlib.sha256(f"{campaign.id}:{customer_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < campaign.holdout
+
+
 def key_hash(session: AsyncSession, key: str) -> str:
     return session_keyring(session).blind_index(f"outreach:{key}")
 
@@ -285,9 +302,15 @@ async def plan(
         if in_quiet_hours(now, zone, *quiet):
             result.skip("quiet_hours")
             continue
+        digest = key_hash(session, hit.key)
+        if in_holdout(campaign, customer.id):
+            if await _already(session, campaign.id, customer.id, digest, HOLDOUT):
+                result.skip("already_held_out")
+            else:
+                result.held_out.append(Planned(customer, hit, HOLDOUT))
+            continue
         if customer.id not in counted:
             counted[customer.id] = await _sent_recently(session, customer.id, now)
-        digest = key_hash(session, hit.key)
         for channel in campaign.channels:
             if channel == "sms" and not customer.phone:
                 result.skip("no_phone")
@@ -351,7 +374,12 @@ async def run_campaign(
         if campaign.status == "paused":
             return {**summary, "status": "paused", "sent": 0, "failed": 0}
         planned = await plan(session, rt, campaign, now)
-        summary.update(found=planned.found, recipients=planned.recipients, skipped=planned.skipped)
+        summary.update(
+            found=planned.found,
+            recipients=planned.recipients,
+            held_out=len({p.customer.id for p in planned.held_out}),
+            skipped=planned.skipped,
+        )
         if dry_run:
             return {**summary, "status": "dry_run", "sent": 0, "failed": 0}
         if (
@@ -372,6 +400,18 @@ async def run_campaign(
                 )
             return {**summary, "status": "awaiting_approval", "sent": 0, "failed": 0}
         prepared = [await _open_notice(session, rt, campaign, p) for p in planned.sends]
+        for p in planned.held_out:
+            session.add(
+                OutreachSend(
+                    workspace_id=campaign.workspace_id,
+                    campaign_id=campaign.id,
+                    customer_id=p.customer.id,
+                    signal=campaign.signal,
+                    key_hash=key_hash(session, p.hit.key),
+                    channel=HOLDOUT,
+                    status="held_out",
+                )
+            )
         if campaign.approved_size and planned.sends:
             campaign.approved_size = 0  # an approval covers one send
         campaign.status = "active"
@@ -529,27 +569,38 @@ async def approve(rt: Runtime, staff: Any, campaign_id: str) -> dict[str, Any]:
 # ---- measuring ------------------------------------------------------------------------------
 
 
+#: How long after a notice (or its control-group draw) a customer's own contact counts.
+PREVENTION_WINDOW = timedelta(days=7)
+
+
 async def stats(session: AsyncSession, workspace_id: str) -> dict[str, Any]:
     """Per campaign and channel: notices sent and failed, and how many customers replied (a
-    customer message in the notice's conversation): the response rate."""
-    rows = (
-        await session.execute(select(OutreachSend).where(OutreachSend.workspace_id == workspace_id))
-    ).scalars()
-    sends = list(rows)
+    customer message in the notice's conversation): the response rate. Per campaign with a
+    control group: the share of notified and of held-out customers who contacted us themselves
+    within 7 days, and the contacts avoided: (control rate - notified rate) x notified."""
+    sends = list(
+        (
+            await session.execute(
+                select(OutreachSend).where(OutreachSend.workspace_id == workspace_id)
+            )
+        ).scalars()
+    )
+    ours: set[str] = {s.conversation_id for s in sends if s.conversation_id}
     conv_ids = [s.conversation_id for s in sends if s.conversation_id and s.status == "sent"]
     replied: set[str] = set()
     if conv_ids:
-        stmt = (
+        answered = (
             select(Message.conversation_id)
             .where(Message.conversation_id.in_(conv_ids), Message.author == "customer")
             .distinct()
         )
-        replied = {r[0] for r in (await session.execute(stmt)).all()}
+        replied = {r[0] for r in (await session.execute(answered)).all()}
     out: dict[tuple[str, str], dict[str, Any]] = {}
     for s in sends:
-        key = (s.campaign_id, s.channel)
+        if s.status == "held_out":
+            continue
         row = out.setdefault(
-            key,
+            (s.campaign_id, s.channel),
             {
                 "campaign_id": s.campaign_id,
                 "channel": s.channel,
@@ -568,9 +619,71 @@ async def stats(session: AsyncSession, workspace_id: str) -> dict[str, Any]:
         r["response_rate"] = round(r["replied"] / r["sent"], 3) if r["sent"] else None
     total_sent = sum(r["sent"] for r in items)
     total_replied = sum(r["replied"] for r in items)
+    prevention = await _prevention(session, workspace_id, sends, ours)
     return {
         "items": items,
         "sent": total_sent,
         "replied": total_replied,
         "response_rate": round(total_replied / total_sent, 3) if total_sent else None,
+        "prevention": prevention,
+        "contacts_avoided": round(sum(p["contacts_avoided"] or 0 for p in prevention), 2),
     }
+
+
+async def _prevention(
+    session: AsyncSession, workspace_id: str, sends: list[OutreachSend], ours: set[str]
+) -> list[dict[str, Any]]:
+    """Notified vs held-out customers of each campaign with a control group."""
+    first: dict[tuple[str, str, str], datetime] = {}  # (campaign, group, customer) -> when
+    for s in sends:
+        group = "control" if s.status == "held_out" else "notified" if s.status == "sent" else ""
+        if group:
+            key = (s.campaign_id, group, s.customer_id)
+            first[key] = min(first.get(key, s.created_at), s.created_at)
+    campaigns = sorted({c for c, g, _ in first if g == "control"})
+    if not campaigns:
+        return []
+    customers = sorted({cust for c, _, cust in first if c in campaigns})
+    stmt = select(Conversation.customer_id, Conversation.id, Conversation.created_at).where(
+        Conversation.workspace_id == workspace_id, Conversation.customer_id.in_(customers)
+    )
+    contacts: dict[str, list[datetime]] = {}
+    for customer_id, conv_id, created in (await session.execute(stmt)).all():
+        if conv_id not in ours:  # a customer's own contact, not one of our notices
+            contacts.setdefault(customer_id, []).append(created)
+    result: list[dict[str, Any]] = []
+    for campaign_id in campaigns:
+        rates: dict[str, tuple[int, int]] = {}
+        for group in ("notified", "control"):
+            members = [
+                (cust, t) for (c, g, cust), t in first.items() if c == campaign_id and g == group
+            ]
+            came = sum(
+                1
+                for cust, t in members
+                if any(t <= at <= t + PREVENTION_WINDOW for at in contacts.get(cust, []))
+            )
+            rates[group] = (len(members), came)
+        (n_notified, c_notified), (n_control, c_control) = rates["notified"], rates["control"]
+        notified_rate = c_notified / n_notified if n_notified else None
+        control_rate = c_control / n_control if n_control else None
+        avoided = (
+            round((control_rate - notified_rate) * n_notified, 2)
+            if notified_rate is not None and control_rate is not None
+            else None
+        )
+        result.append(
+            {
+                "campaign_id": campaign_id,
+                "notified": n_notified,
+                "control": n_control,
+                "notified_contact_rate": _r(notified_rate),
+                "control_contact_rate": _r(control_rate),
+                "contacts_avoided": avoided,
+            }
+        )
+    return result
+
+
+def _r(value: float | None) -> float | None:
+    return round(value, 3) if value is not None else None

@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("templates", sa.JSON(), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("approval_threshold", sa.Integer(), nullable=False),
+        sa.Column("holdout", sa.Float(), nullable=False),
         sa.Column("pending_size", sa.Integer(), nullable=False),
         sa.Column("approved_size", sa.Integer(), nullable=False),
         sa.Column("approved_by", sa.String(length=36), nullable=True),
