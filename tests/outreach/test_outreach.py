@@ -298,3 +298,24 @@ def test_a_control_group_is_held_out_and_measures_the_contacts_avoided(
         assert prevention["contacts_avoided"] == round(notified / len(control), 2)
     else:
         assert prevention["contacts_avoided"] is None
+
+
+def test_a_customer_who_contacted_twice_about_the_same_issue_is_found(
+    mail: Api, mail_sink: MailSink
+) -> None:
+    sam = mail.login("supervisor@example.com", "demo-supervisor")
+    consent(mail, sam, customer_id(mail, sam, ALEX), True)
+    repeat = campaign(mail, sam, name="Twice", signal="repeat_contact", channels=["email"])
+    for _ in range(2):
+        conv = mail.start(ALEX, "Alex Morgan")
+        assert mail.say(conv, "How do I reset my password?").status_code == 200
+    # Another customer asked once: not found.
+    once = mail.start("sam.lee@example.com", "Sam Lee")
+    assert mail.say(once, "How do I reset my password?").status_code == 200
+    now = (datetime.now() + timedelta(minutes=1)).replace(microsecond=0).isoformat() + "Z"
+    result = run(mail, sam, repeat["id"], now)
+    assert result["found"] == 1 and result["sent"] == 1
+    sent = mail_sink.wait_for(lambda d: str(d.message["To"]) == ALEX).message
+    assert str(sent["Subject"]).endswith("Can we help?")  # the email adapter prefixes "Re: "
+    # The notice is not a contact of the customer's: the next run finds the same two, once.
+    assert run(mail, sam, repeat["id"], now)["skipped"] == {"already_sent": 1}
