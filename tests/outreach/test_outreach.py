@@ -319,3 +319,28 @@ def test_a_customer_who_contacted_twice_about_the_same_issue_is_found(
     assert str(sent["Subject"]).endswith("Can we help?")  # the email adapter prefixes "Re: "
     # The notice is not a contact of the customer's: the next run finds the same two, once.
     assert run(mail, sam, repeat["id"], now)["skipped"] == {"already_sent": 1}
+
+
+def test_an_email_reply_continues_the_notice_conversation(
+    mail: Api, email_server: LiveServer, mail_sink: MailSink
+) -> None:
+    from tests.channels.test_email_smtp import make_mail, smtp_send
+
+    sam = mail.login("supervisor@example.com", "demo-supervisor")
+    consent(mail, sam, customer_id(mail, sam, ALEX), True)
+    late = campaign(mail, sam, channels=["email"])
+    assert run(mail, sam, late["id"], at(3, 12))["sent"] == 1
+    notice = mail_sink.wait_for(lambda d: "1001" in str(d.message["Subject"])).message
+    reply = make_mail(
+        "Thanks. Can you tell me more?",
+        subject=f"Re: {notice['Subject']}",
+        in_reply_to=str(notice["Message-ID"]),
+    )
+    smtp_send(email_server, reply)
+    items = staff_get(mail, "/api/v1/conversations", params={"channel": "email"})
+    convs = items["items"] if isinstance(items, dict) else items
+    [conv] = [c for c in convs if c["channel"] == "email"]  # the notice's, not a new one
+    view = staff_get(mail, f"/api/v1/conversations/{conv['id']}")
+    assert view["channel_meta"]["outreach"]["order_number"] == "1001"
+    authors = [m["author"] for m in view["messages"]]
+    assert authors[0] == "system" and "customer" in authors
