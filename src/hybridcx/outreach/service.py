@@ -21,7 +21,6 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx import audit
-from hybridcx.channels.twilio.sms import opted_out
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
@@ -267,6 +266,11 @@ def in_holdout(campaign: OutreachCampaign, customer_id: str) -> bool:
         return False
     digest = hashlib.sha256(f"{campaign.id}:{customer_id}".encode()).digest()
     return int.from_bytes(digest[:8], "big") / 2**64 < campaign.holdout
+
+
+def opted_out(consents: dict[str, Any] | None) -> bool:
+    """An SMS ``STOP`` (recorded by the SMS channel: channels.twilio.sms.set_opt_out)."""
+    return bool(((consents or {}).get("sms") or {}).get("opted_out"))
 
 
 def key_hash(session: AsyncSession, key: str) -> str:
