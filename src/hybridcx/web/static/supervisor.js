@@ -4,11 +4,11 @@ import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
 import { mountLearning } from "./learning.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
 import { experimentsPanel } from "./experiments.js";
+import { mountOutreach } from "./outreach.js"; // issue 21: proactive outreach
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
 import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
 import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
-import { mountOutreach } from "./outreach.js"; // issue 21: proactive outreach
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -16,12 +16,12 @@ const SVG = "http://www.w3.org/2000/svg";
 const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
 mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
+mountOutreach($("outreach"), { token, me }); // issue 21: proactive outreach
 mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
 mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
 mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
 mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
 mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
-mountOutreach($("outreach"), { token, me }); // issue 21: proactive outreach
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 const notices = new AutomationNotices($("automation-box"), { onOpen: (id) => view.open(id) }); // issue 19
