@@ -51,6 +51,8 @@ from hybridcx.macros.endpoints import router as macros_router  # issue 19: macro
 from hybridcx.ops.context import RequestContext, install_workspace_binding
 from hybridcx.ops.endpoints import router as ops_router
 from hybridcx.ops.metrics import install_write_counters
+from hybridcx.outreach.endpoints import router as outreach_router  # issue 21: outreach
+from hybridcx.outreach.loop import outreach_loop  # issue 21
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
 from hybridcx.quality.scoring import sweep_loop
@@ -140,6 +142,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if settings.sla_sweep_interval_seconds > 0
                 else None
             )
+            outreach_task = (  # issue 21: proactive outreach campaigns on a schedule
+                asyncio.create_task(outreach_loop(runtime, settings.outreach_interval_seconds))
+                if settings.outreach_interval_seconds > 0
+                else None
+            )
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -171,6 +178,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 idle_task.cancel()  # issue 19
             if sla_task is not None:
                 sla_task.cancel()  # issue 19
+            if outreach_task is not None:
+                outreach_task.cancel()  # issue 21
             runtime.assist_debouncer.cancel()  # assist nobody will see any more
             await runtime.bus.stop()
             await runtime.engine.dispose()
@@ -240,6 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attachments_router,  # issue 19: files in web chat
         surveys_router,  # issue 19: surveys by email, SMS and voice
         hours_router,  # issue 19: business hours, after-hours choice
+        outreach_router,  # issue 21: proactive outreach campaigns
     ):
         app.include_router(router)
     return app

@@ -20,6 +20,7 @@ from hybridcx.improvement.cli import register_learning_commands
 from hybridcx.integrations.cli import integrations_app  # issue 20
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
+from hybridcx.outreach.cli import outreach_app  # issue 21: proactive outreach
 from hybridcx.privacy.cli import keys_app, privacy_app
 from hybridcx.quality.cli import quality_app
 from hybridcx.routing.cli import routing_app  # issue 10
@@ -51,6 +52,7 @@ app.command("simulate")(simulate)
 # Privacy (issue 9): encryption keys and the retention/erasure job.
 app.add_typer(keys_app, name="keys")
 app.add_typer(privacy_app, name="privacy")
+app.add_typer(outreach_app, name="outreach")  # issue 21
 
 
 @app.callback()

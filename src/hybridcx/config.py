@@ -48,6 +48,15 @@ class Settings(BaseSettings):
     # Automation rules (issue 19): how often the rule engine reads new events and runs the
     # "no agent reply" sweep. 0: off.
     automation_interval_seconds: float = Field(default=5, ge=0)
+    # Proactive outreach (issue 21): how often the campaigns' signals are evaluated (0: only on
+    # demand, `hybridcx outreach run` or POST /api/v1/outreach/run); quiet hours in the
+    # customer's time zone (attributes.timezone, else outreach_timezone); at most this many
+    # notices per customer in 7 days.
+    outreach_interval_seconds: float = Field(default=0, ge=0)
+    outreach_quiet_start_hour: int = Field(default=21, ge=0, le=23)
+    outreach_quiet_end_hour: int = Field(default=8, ge=0, le=23)
+    outreach_timezone: str = Field(default="UTC", max_length=64)
+    outreach_weekly_cap: int = Field(default=2, ge=0)
     nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
     nlu_model_dir: Path | None = Field(
         default=None, description="Trained intent model; defaults to <data_dir>/nlu."

@@ -1134,6 +1134,57 @@ MATRIX.update(
 )
 
 
+# ---- issue 21: proactive outreach (supervisors and admins) ----
+def _outreach_campaign(world: World) -> dict[str, Any]:
+    r = world.as_(
+        "supervisor",
+        "POST",
+        "/api/v1/outreach/campaigns",
+        json={
+            "name": f"Matrix outreach {next(_macro_seq)}",
+            "signal": "late_shipment",
+            "channels": ["sms"],
+            "paused": True,
+        },
+    )
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/outreach/signals"): Case(staff_only(SUPERVISORS)),
+        ("GET", "/api/v1/outreach/campaigns"): Case(staff_only(SUPERVISORS)),
+        ("POST", "/api/v1/outreach/campaigns"): Case(
+            staff_only(SUPERVISORS),
+            body=lambda w, c: {
+                "name": f"Matrix post {next(_macro_seq)}",
+                "signal": "late_shipment",
+                "channels": ["email"],
+                "paused": True,
+            },
+        ),
+        ("GET", "/api/v1/outreach/campaigns/{campaign_id}"): Case(
+            staff_only(SUPERVISORS),
+            setup=_outreach_campaign,
+            path=lambda w, c: f"/api/v1/outreach/campaigns/{c['id']}",
+        ),
+        # not waiting for an approval: 409, past the permission checks
+        ("POST", "/api/v1/outreach/campaigns/{campaign_id}/approve"): Case(
+            staff_only(SUPERVISORS),
+            setup=_outreach_campaign,
+            path=lambda w, c: f"/api/v1/outreach/campaigns/{c['id']}/approve",
+        ),
+        ("POST", "/api/v1/outreach/run"): Case(
+            staff_only(SUPERVISORS),
+            setup=_outreach_campaign,
+            body=lambda w, c: {"campaign_id": c["id"], "dry_run": True},
+        ),
+        ("GET", "/api/v1/outreach/stats"): Case(staff_only(SUPERVISORS)),
+    }
+)
+
+
 def app_routes() -> set[tuple[str, str]]:
     """Every (method, path) the app serves, walking included routers."""
     app = create_app(Settings(_env_file=None))

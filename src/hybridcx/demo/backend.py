@@ -7,7 +7,7 @@ turn that did it.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -101,6 +101,35 @@ class DemoBackend:
             .execution_options(synchronize_session=False)
         )
         return ((await self.session.execute(stmt)).rowcount or 0) > 0  # type: ignore[attr-defined]
+
+    async def late_orders(self, today: date) -> list[tuple[Order, str]]:
+        """Orders not delivered yet whose promised date is before ``today``, with the owner's
+        email (issue 21: the late-shipment signal)."""
+        stmt = (
+            select(DemoOrder, Customer.email)
+            .join(Customer, Customer.id == DemoOrder.customer_id)
+            .where(
+                DemoOrder.workspace_id == self.workspace_id,
+                DemoOrder.status.in_(("processing", "shipped")),
+                DemoOrder.expected_delivery < today,
+            )
+            .order_by(DemoOrder.number)
+        )
+        return [(_order(o), email or "") for o, email in (await self.session.execute(stmt)).all()]
+
+    async def appointments_between(self, start: datetime, end: datetime) -> list[tuple[Slot, str]]:
+        """Booked appointments starting in [start, end), with the customer's email (issue 21)."""
+        stmt = (
+            select(DemoAppointmentSlot, Customer.email)
+            .join(Customer, Customer.id == DemoAppointmentSlot.customer_id)
+            .where(
+                DemoAppointmentSlot.workspace_id == self.workspace_id,
+                DemoAppointmentSlot.starts_at >= start,
+                DemoAppointmentSlot.starts_at < end,
+            )
+            .order_by(DemoAppointmentSlot.starts_at)
+        )
+        return [(_slot(s), email or "") for s, email in (await self.session.execute(stmt)).all()]
 
     async def free_slots(self, *, after: datetime, limit: int) -> list[Slot]:
         stmt = (

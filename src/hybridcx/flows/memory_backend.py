@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from hybridcx.flows.backend import Account, Order, Slot, SlotTaken
 
@@ -44,6 +44,21 @@ class MemoryBackend:
 
     async def check_verification_code(self, email: str, code: str) -> bool:
         return bool(code) and self.codes.get(email.lower()) == code
+
+    async def late_orders(self, today: date) -> list[tuple[Order, str]]:
+        return [
+            (o, owner)
+            for o, owner in self.orders.values()
+            if o.status in ("processing", "shipped")
+            and o.expected_delivery is not None
+            and o.expected_delivery < today
+        ]
+
+    async def appointments_between(self, start: datetime, end: datetime) -> list[tuple[Slot, str]]:
+        return sorted(
+            ((s, who) for s, who in self.slots.values() if who and start <= s.starts_at < end),
+            key=lambda p: p[0].starts_at,
+        )
 
     async def free_slots(self, *, after: datetime, limit: int) -> list[Slot]:
         free = sorted(

@@ -34,6 +34,7 @@ from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.macro import AutomationCursor, AutomationFiring, AutomationRule, Macro
 from hybridcx.models.message import Message
+from hybridcx.models.outreach import OutreachCampaign, OutreachSend  # noqa: E402 (issue 21)
 from hybridcx.models.quality_score import QualityScore
 from hybridcx.models.search_token import SearchToken  # noqa: E402
 from hybridcx.models.sla_policy import SlaPolicy  # issue 19: SLA policies
@@ -97,4 +98,6 @@ __all__ = [
     "CustomFieldDefinition",
     "CustomFieldValue",
     "SearchToken",
+    "OutreachCampaign",  # issue 21: proactive outreach
+    "OutreachSend",
 ]

@@ -171,6 +171,12 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "expired; no identity until the provider answers",
     "business_hours": "a workspace's or team's opening hours and idle-close setting (issue 19)",
     "sla_policies": "a workspace's response-time targets by tier, channel and VIP (issue 19)",
+    # issue 21: proactive outreach
+    "outreach_campaigns": "a workspace's outreach campaigns (signal, channels, templates); "
+    "templates are filled only when sent, so no customer data is stored",
+    "outreach_sends": "which customer (by id) got which campaign's notice on which channel and "
+    "when, with a keyed hash of the signal occurrence; no text (the notice is a message of the "
+    "conversation, whose store erases it)",
 }
 
 #: Tables with personal data of staff, not of the contact centre's customers: erasure and

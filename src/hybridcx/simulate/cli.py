@@ -66,6 +66,17 @@ def simulate(
     slice_minutes: Annotated[
         float, typer.Option(min=1, help="--compare-routing: interleaving slice length.")
     ] = 30.0,
+    proactive_effect: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            max=1,
+            help="Proactive mode (issue 21): chance a notified customer then does not contact.",
+        ),
+    ] = None,
+    holdout: Annotated[
+        float, typer.Option(min=0, max=1, help="Proactive mode: control group share held out.")
+    ] = 0.2,
 ) -> None:
     """Simulate a day of contacts through the real AI pipeline, queue and assignment strategy."""
     from hybridcx.brain import load_brain
@@ -73,6 +84,7 @@ def simulate(
     from hybridcx.pipeline.policy import PolicyError
     from hybridcx.simulate.config import SimConfig
     from hybridcx.simulate.html import write_report
+    from hybridcx.simulate.proactive import ProactiveConfig, render_proactive  # issue 21
     from hybridcx.simulate.report import compare as compare_reports
     from hybridcx.simulate.runner import Engine, policy_from
     from hybridcx.simulate.runner import simulate as run
@@ -111,21 +123,37 @@ def simulate(
     brain = load_brain(model_dir or Settings().effective_nlu_model_dir)
     engine = Engine.from_brain(brain)
     name_a = policy.name if policy else "default"
-    result = run(config, engine, policy_a, utterances=said, policy_name=name_a)
+    proactive = (  # issue 21: prevention against a held-out control group
+        ProactiveConfig(effect=proactive_effect, holdout=holdout)
+        if proactive_effect is not None
+        else None
+    )
+    result = run(config, engine, policy_a, utterances=said, policy_name=name_a, proactive=proactive)
     other = diff = None
     if policy_b is not None and compare is not None:
-        other = run(config, engine, policy_b, utterances=said, policy_name=compare.name)
+        other = run(
+            config,
+            engine,
+            policy_b,
+            utterances=said,
+            policy_name=compare.name,
+            proactive=proactive,
+        )
         diff = compare_reports(result, other)
     elif compare_agents is not None:
         staffed = SimConfig(contacts=contacts, agents=compare_agents, hours=hours, seed=seed)
         label = f"{name_a} with {compare_agents} agents"
-        other = run(staffed, engine, policy_a, utterances=said, policy_name=label)
+        other = run(
+            staffed, engine, policy_a, utterances=said, policy_name=label, proactive=proactive
+        )
         diff = compare_reports(result, other)
     if as_json:
         payload = result if diff is None else {"a": result, "b": other, "differences": diff}
         typer.echo(json.dumps(payload, indent=2))
     else:
         typer.echo(render(result))
+        if "proactive" in result:  # issue 21
+            typer.echo(render_proactive(result["proactive"]))
         if other is not None and diff is not None:
             typer.echo("\n" + render(other) + "\n\n" + render_compare(diff))
     if report is not None:

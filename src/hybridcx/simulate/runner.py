@@ -14,6 +14,8 @@ from hybridcx.pipeline.policy import RoutingPolicy, load_policy
 from hybridcx.queue.strategy import LongestIdleStrategy
 from hybridcx.simulate.config import SimConfig
 from hybridcx.simulate.model import Simulation
+from hybridcx.simulate.proactive import ProactiveConfig  # issue 21
+from hybridcx.simulate.proactive import apply as apply_proactive
 from hybridcx.simulate.report import build_report
 from hybridcx.simulate.services import (
     ArticlesKnowledge,
@@ -59,10 +61,15 @@ def simulate(
     *,
     utterances: Utterances | None = None,
     policy_name: str = "default",
+    proactive: ProactiveConfig | None = None,
 ) -> dict[str, Any]:
-    """One seeded run through the real pipeline; the report as a JSON-ready dict."""
+    """One seeded run through the real pipeline; the report as a JSON-ready dict. With
+    ``proactive`` (issue 21), notified customers contact less (simulate.proactive)."""
     utterances = utterances or load_utterances()
     contacts = generate(config, utterances)
+    prevention = None
+    if proactive is not None:
+        contacts, prevention = apply_proactive(contacts, proactive, config.seed)
     sim = Simulation(
         config,
         contacts=contacts,
@@ -81,7 +88,10 @@ def simulate(
         known_intents=engine.known_intents,
     )
     asyncio.run(sim.run())
-    return build_report(sim, policy_name=policy_name)
+    report = build_report(sim, policy_name=policy_name)
+    if prevention is not None:
+        report["proactive"] = prevention  # issue 21
+    return report
 
 
 def sim_days(config: SimConfig) -> int:

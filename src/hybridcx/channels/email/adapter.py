@@ -64,7 +64,10 @@ class EmailAdapter:
             sender=self.config.support_email,
             sender_name=self.config.support_name,
             to=to,
-            subject=reply_subject(subject),
+            # issue 21: a proactive notice opens the thread; it is no reply
+            subject=subject
+            if last is None and (conversation.channel_meta or {}).get("outreach")
+            else reply_subject(subject),
             text=text,
             in_reply_to=last.rfc_message_id if last else None,
             references=list((last.meta or {}).get("references", [])) if last else [],

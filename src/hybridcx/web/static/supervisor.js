@@ -4,6 +4,7 @@ import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
 import { mountLearning } from "./learning.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
 import { experimentsPanel } from "./experiments.js";
+import { mountOutreach } from "./outreach.js"; // issue 21: proactive outreach
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
 import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
@@ -16,6 +17,7 @@ const SVG = "http://www.w3.org/2000/svg";
 const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
 mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
+mountOutreach($("outreach"), { token, me }); // issue 21: proactive outreach
 mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
 mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
 mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
