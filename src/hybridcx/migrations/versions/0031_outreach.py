@@ -4,7 +4,7 @@ outreach_campaigns: who to notify on which signal, channels and templates; outre
 row per notice sent (once per campaign, customer, signal occurrence and channel).
 
 Revision ID: 0031
-Revises: 0028
+Revises: 0027
 Create Date: 2026-12-07 14:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0031"
-down_revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 
