@@ -531,7 +531,7 @@ class ConversationService:
         customer and the desk are told)."""
         slug = await repo.workspace_slug(session, conv.workspace_id)
         # The workspace's policy, with the overrides of this conversation's experiment arms.
-        policy, pipeline = await turn_policy(self.rt, session, conv, slug)
+        policy, pipeline = await turn_policy(self.rt, session, conv, slug, customer)
         if window is None:
             window = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW)
         # The recent messages only: a turn costs the same in a long conversation; what the
@@ -602,6 +602,7 @@ class ConversationService:
                 **decision.to_dict(),
                 "turn_id": turn_id,
                 **({"knowledge": ctx.knowledge_used} if ctx.knowledge_used else {}),
+                **({"segment": policy.segment} if policy.segment else {}),  # issue 21
             },
         )
         full_transcript = transcript + [TranscriptLine(r.author, r.text) for r in result.replies]

@@ -35,6 +35,7 @@ from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.macro import AutomationCursor, AutomationFiring, AutomationRule, Macro
 from hybridcx.models.message import Message
 from hybridcx.models.quality_score import QualityScore
+from hybridcx.models.script import Script, ScriptSettings  # noqa: E402 (issue 21: scripts)
 from hybridcx.models.search_token import SearchToken  # noqa: E402
 from hybridcx.models.sla_policy import SlaPolicy  # issue 19: SLA policies
 from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
@@ -95,4 +96,6 @@ __all__ = [
     "CustomFieldDefinition",
     "CustomFieldValue",
     "SearchToken",
+    "Script",  # issue 21: agent scripts
+    "ScriptSettings",
 ]
