@@ -19,7 +19,36 @@ from hybridcx.scripting.spec import ScriptSpec, Step
 MATCH = 0.8
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
-    "a an and the to of i is it you your on in for we be me my m ll re s ve d t am will are".split()
+    [
+        "a",
+        "an",
+        "and",
+        "the",
+        "to",
+        "of",
+        "i",
+        "is",
+        "it",
+        "you",
+        "your",
+        "on",
+        "in",
+        "for",
+        "we",
+        "be",
+        "me",
+        "my",
+        "m",
+        "ll",
+        "re",
+        "s",
+        "ve",
+        "d",
+        "t",
+        "am",
+        "will",
+        "are",
+    ]
 )
 
 

@@ -107,9 +107,7 @@ class ScriptSpec(BaseModel):
                         f"step {step.id!r}: only an action step branches on a backend result"
                     )
                 if not b.customer_says and b.result is None:
-                    raise ValueError(
-                        f"step {step.id!r}: a branch needs customer_says or result"
-                    )
+                    raise ValueError(f"step {step.id!r}: a branch needs customer_says or result")
         return self
 
 

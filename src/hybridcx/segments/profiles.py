@@ -49,10 +49,10 @@ class Match(BaseModel):
             created = customer.created_at
             if created is None or utcnow() - created > timedelta(days=self.new_within_days):
                 return False
-        if self.min_lifetime_value is not None:
-            if (customer.lifetime_value or 0.0) < self.min_lifetime_value:
-                return False
-        return True
+        return not (
+            self.min_lifetime_value is not None
+            and (customer.lifetime_value or 0.0) < self.min_lifetime_value
+        )
 
 
 class SegmentProfile(BaseModel):
@@ -74,7 +74,9 @@ class SegmentProfile(BaseModel):
         try:
             RoutingPolicy.model_validate(_deep_merge(default_policy_data(), self.policy))
         except ValidationError as exc:
-            raise ValueError(f"segment {self.name!r}: policy overrides are invalid: {exc}") from None
+            raise ValueError(
+                f"segment {self.name!r}: policy overrides are invalid: {exc}"
+            ) from None
         return self
 
 
