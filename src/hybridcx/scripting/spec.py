@@ -114,7 +114,7 @@ class ScriptSpec(BaseModel):
 class ScriptsFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    enforcement: Literal["block", "warn"] = "block"
+    enforcement: Literal["block", "warn"] = "warn"
     scripts: list[ScriptSpec] = Field(default_factory=list)
 
     @model_validator(mode="after")
