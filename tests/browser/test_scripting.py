@@ -59,7 +59,7 @@ def test_an_agent_works_a_refund_with_the_script_ticking_itself_off(
     desk.shot("desk-script-missing-disclosure")
 
     desk.page.get_by_role("button", name="Resolve").click()
-    expect(desk.page.locator(".form-error").first).to_contain_text(
+    expect(desk.page.locator(".conv-main > .form-error")).to_contain_text(
         "Required script steps not done: disclosure"
     )
     state = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()
@@ -71,7 +71,7 @@ def test_an_agent_works_a_refund_with_the_script_ticking_itself_off(
     expect(panel.locator(".script-missing")).to_have_text("All required steps done.")
     desk.shot("desk-script-done")
     desk.page.get_by_role("button", name="Resolve").click()
-    expect(desk.page.locator(".form-error").first).to_have_text("")
+    expect(desk.page.locator(".conv-main > .form-error")).to_have_text("")
     state = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()
     assert state["status"] == "resolved"
     (checked,) = [e for e in state["events"] if e["type"] == "script.checked"]
