@@ -60,7 +60,7 @@ class SegmentProfile(BaseModel):
 
     name: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     description: str = ""
-    match: Match
+    match: Match | list[Match] = Field(description="One condition set, or a list: any holds.")
     tone: str = Field(default="", max_length=200, description="Shown to agents; for the LLM.")
     language: str | None = Field(default=None, max_length=10)
     policy: dict[str, Any] = Field(default_factory=dict)
@@ -96,7 +96,13 @@ class SegmentsFile(BaseModel):
         """The first profile whose match holds (file order)."""
         if customer is None:
             return None
-        return next((s for s in self.segments if s.match.holds(customer)), None)
+        return next((s for s in self.segments if _holds(s.match, customer)), None)
+
+
+def _holds(match: Match | list[Match], customer: Customer) -> bool:
+    if isinstance(match, list):
+        return any(m.holds(customer) for m in match)
+    return match.holds(customer)
 
 
 def parse_segments_file(text: str, *, source: str = "segments") -> SegmentsFile:
