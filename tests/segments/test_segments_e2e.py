@@ -98,3 +98,35 @@ def test_without_a_profiles_file_nobody_is_segmented(api: Api) -> None:
     alex = api.start("alex@example.com", "Alex Morgan")
     api.say(alex, "hello")
     assert all("segment" not in d for d in _decisions(api, alex))
+
+
+def test_the_fairness_report_compares_the_ai_segments(
+    api: Api, server: LiveServer, profiles: Path
+) -> None:
+    vic = api.start("val@example.com", "Val Valued")
+    _set_customer(server, vic, lifetime_value=8000.0)
+    api.say(vic, BORDERLINE)
+    biz = api.start("buyer@acme.example", "Acme Buyer")
+    _set_customer(server, biz, attributes={"account_type": "business"})
+    api.say(biz, "hello")
+    sam = api.start("sam@example.com", "Sam Standard")
+    api.say(sam, BORDERLINE)
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    window = {"from": "2026-12-08", "to": "2026-12-08"}
+    r = api.staff(sup, "GET", "/api/v1/analytics/fairness", params=window)
+    assert r.status_code == 200, r.text
+    dims = {d["dimension"]: d for d in r.json()["dimensions"]}
+    assert set(dims) == {"channel", "language", "value_tier", "ai_segment"}
+    seg = dims["ai_segment"]["segments"]
+    assert {k: v["conversations"] for k, v in seg.items()} == {
+        "vip": 1,
+        "business": 1,
+        "standard": 1,
+    }
+    # The VIP's borderline question went to a person; the standard customer's did not.
+    assert seg["vip"]["metrics"]["escalation_rate"]["value"] == 1.0
+    assert seg["standard"]["metrics"]["escalation_rate"]["value"] == 0.0
+    named = api.staff(
+        sup, "GET", "/api/v1/analytics/fairness", params={**window, "segment": "ai_segment"}
+    )
+    assert [d["dimension"] for d in named.json()["dimensions"]] == ["ai_segment"]
