@@ -46,7 +46,8 @@ class Arm(BaseModel):
     overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="Routing policy keys (e.g. confidence_threshold, human_intents, smalltalk "
-        "answers) and/or assignment_strategy, applied to this arm's conversations.",
+        "answers) and/or assignment_strategy, applied to this arm's conversations; `script`: "
+        "the agent script (by name) the desk uses for them (issue 21).",
     )
 
     @field_validator("overrides")

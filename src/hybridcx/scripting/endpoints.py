@@ -3,14 +3,16 @@ everyone who handles conversations reads them and a conversation's active script
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import ConversationHandler, ConversationSupervisor
+from hybridcx.auth.permissions import AnalyticsReader, ConversationHandler, ConversationSupervisor
 from hybridcx.scripting import service
+from hybridcx.scripting.adherence import adherence_report
 from hybridcx.scripting.spec import STEP_KINDS
 
 router = APIRouter(tags=["scripts"])
@@ -57,6 +59,22 @@ async def set_policy(
     body: PolicyWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await service.set_enforcement(runtime, staff, body.enforcement)
+
+
+@router.get(SCRIPTS + "/adherence")
+async def script_adherence(
+    staff: AnalyticsReader,
+    runtime: RuntimeDep,
+    from_: Annotated[str | None, Query(alias="from", max_length=40)] = None,
+    to: Annotated[str | None, Query(max_length=40)] = None,
+) -> dict[str, Any]:
+    """Script adherence of the conversations resolved in the window: per agent, team, script."""
+    query = kpi_query(from_, to)
+    async with runtime.sessions() as session:
+        report = await adherence_report(
+            session, staff.workspace_id, start=query.start, end=query.end
+        )
+    return {"query": query.to_dict(), **report}
 
 
 @router.get(SCRIPTS + "/conversations/{conversation_id}")
