@@ -76,3 +76,36 @@ def test_an_agent_works_a_refund_with_the_script_ticking_itself_off(
     assert state["status"] == "resolved"
     (checked,) = [e for e in state["events"] if e["type"] == "script.checked"]
     assert checked["data"]["adherence"] == 1.0 and checked["data"]["missing"] == []
+
+
+def test_a_supervisor_writes_a_script_and_sets_the_policy_in_the_console(
+    api: Api, open_tab: Callable[..., Tab]
+) -> None:
+    console = open_tab("/supervisor")
+    sign_in(console, "supervisor@example.com", "demo-supervisor")
+    page = console.page
+    scripts = page.locator("#script-list")
+    expect(scripts).to_contain_text("refund")
+    expect(scripts).to_contain_text("shipped default")
+    expect(page.get_by_label("Required steps not done:")).to_have_value("warn")
+    editor = page.get_by_label("Script (JSON)")
+    editor.fill(
+        '{"name": "privacy", "intents": ["privacy_policy"], "steps": '
+        '[{"id": "tell", "kind": "disclosure", "text": "Hi {{customer.nam}}"}]}'
+    )
+    page.get_by_role("button", name="Save script").click()
+    expect(page.locator("#script-status")).to_contain_text("Unknown placeholder {{customer.nam}}")
+    editor.fill(
+        '{"name": "privacy", "intents": ["privacy_policy"], "steps": '
+        '[{"id": "tell", "kind": "disclosure", "text": "We never sell your data."}]}'
+    )
+    page.get_by_role("button", name="Save script").click()
+    expect(page.locator("#script-status")).to_have_text("Saved “privacy”.")
+    expect(scripts.locator('[data-name="privacy"]')).to_contain_text("this workspace")
+    page.get_by_label("Required steps not done:").select_option("block")
+    expect(page.locator("#script-status")).to_have_text("Required steps now block resolve.")
+    console.shot("supervisor-scripts")
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    listed = api.staff(sup, "GET", "/api/v1/scripts").json()
+    assert listed["enforcement"] == "block"
+    assert "privacy" in [s["name"] for s in listed["items"]]

@@ -7,6 +7,7 @@ import { experimentsPanel } from "./experiments.js";
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
 import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
+import { mountScriptAdmin } from "./scripting-console.js"; // issue 21: agent scripts
 import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
 
 const $ = (id) => document.getElementById(id);
@@ -17,6 +18,7 @@ $("console").hidden = false;
 mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
 mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
 mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
+mountScriptAdmin($("scripts"), { token, me }); // issue 21: agent scripts
 mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
 mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
 mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
