@@ -171,6 +171,10 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "expired; no identity until the provider answers",
     "business_hours": "a workspace's or team's opening hours and idle-close setting (issue 19)",
     "sla_policies": "a workspace's response-time targets by tier, channel and VIP (issue 19)",
+    # issue 21: agent scripts
+    "scripts": "a workspace's agent scripts (steps, wording with placeholders), written by "
+    "supervisors; placeholders are filled only in the desk, so no customer data is stored",
+    "script_settings": "whether a required script step left undone blocks or warns at resolve",
 }
 
 #: Tables with personal data of staff, not of the contact centre's customers: erasure and
