@@ -5,7 +5,6 @@ is recorded in the routing event, and it shows in the fairness report."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,7 +43,7 @@ def _set_customer(server: LiveServer, conv: dict[str, Any], **values: Any) -> No
             for k, v in values.items():
                 setattr(customer, k, v)
 
-    asyncio.run(go())
+    server.call(go())
 
 
 def _decisions(api: Api, conv: dict[str, Any]) -> list[dict[str, Any]]:
