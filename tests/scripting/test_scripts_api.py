@@ -120,6 +120,10 @@ def test_other_workspaces_see_no_script_of_ours(api: Api, other_workspace: str) 
     path = f"{SCRIPTS}/{created['id']}"
     assert api.staff(other_workspace, "PUT", path, json=body).status_code in (403, 404)
     assert api.staff(other_workspace, "DELETE", path).status_code in (403, 404)
+    conv = api.start("alex@example.com", "Alex Morgan")
+    api.say(conv, "I want a refund for my order")
+    r = api.staff(other_workspace, "GET", f"{SCRIPTS}/conversations/{conv['id']}")
+    assert r.status_code == 404
 
 
 def test_the_refund_script_ticks_itself_off_and_blocks_resolve_until_the_disclosure(
@@ -188,3 +192,23 @@ def test_the_default_warn_policy_resolves_and_records_the_missing_steps(api: Api
     (checked,) = [e for e in events if e["type"] == "script.checked"]
     assert set(checked["data"]["missing"]) == {"order", "disclosure", "refund"}
     assert checked["data"]["adherence"] == 0.0
+
+
+def test_the_script_switches_when_the_intent_changes(api: Api) -> None:
+    alice = api.login("agent@example.com", "demo-agent")
+    conv = _refund_conversation(api, alice)
+    assert _script(api, alice, conv)["script"]["name"] == "refund"
+    assert api.say(conv, "and the vase arrived broken").status_code == 200
+    state = _script(api, alice, conv)
+    assert state["intent"] == "damaged_item" and state["script"]["name"] == "damaged_item"
+    assert state["script"]["next"]["text"] == "I'm sorry your item arrived damaged, Alex."
+
+
+def test_no_script_for_an_intent_without_one(api: Api) -> None:
+    alice = api.login("agent@example.com", "demo-agent")
+    conv = api.start("alex@example.com", "Alex Morgan")
+    api.say(conv, "what are your opening hours?")
+    r = api.staff(alice, "GET", f"{SCRIPTS}/conversations/{conv['id']}")
+    assert r.status_code == 200 and r.json()["script"] is None
+    r = api.staff(alice, "GET", f"{SCRIPTS}/conversations/nope")
+    assert r.status_code == 404

@@ -249,8 +249,11 @@ def _actions(events: Sequence[ConversationEvent]) -> list[ActionRun]:
             if name:
                 out.append(ActionRun(str(name), "failed" if status == "failed" else status))
         elif e.type in ("action.requested", "approval.requested") and data.get("action"):
-            status = "pending" if e.type == "approval.requested" else "done"
-            out.append(ActionRun(str(data["action"]), str(data.get("status") or status)))
+            raw = "pending" if e.type == "approval.requested" else str(data.get("status") or "")
+            status = {"pending": "pending", "failed": "failed", "refused": "failed"}.get(
+                raw, "done"
+            )
+            out.append(ActionRun(str(data["action"]), status))
     return out
 
 
