@@ -60,6 +60,7 @@ from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
+from hybridcx.scripting.endpoints import router as scripts_router  # issue 21: agent scripts
 from hybridcx.search.endpoints import router as search_router  # issue 19: search
 from hybridcx.security.install import AccessLifespan, access_router, install_security
 from hybridcx.surveys.endpoints import router as surveys_router  # issue 19
@@ -244,6 +245,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         experiments_router,
         integrations_router,  # issue 20: connectors to the company's systems
         macros_router,  # issue 19: macros and automation rules
+        scripts_router,  # issue 21: agent scripts
         search_router,  # issue 19: customer search (the conversation list's filters: search/)
         tags_router,  # issue 19: tags and custom fields
         attachments_router,  # issue 19: files in web chat

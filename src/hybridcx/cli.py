@@ -24,6 +24,7 @@ from hybridcx.outreach.cli import outreach_app  # issue 21: proactive outreach
 from hybridcx.privacy.cli import keys_app, privacy_app
 from hybridcx.quality.cli import quality_app
 from hybridcx.routing.cli import routing_app  # issue 10
+from hybridcx.scripting.cli import scripts_app  # issue 21: agent scripts
 from hybridcx.search.cli import search_app  # issue 19: the keyed search index
 from hybridcx.simulate.cli import simulate
 from hybridcx.speech.cli import voice_app  # local speech (issue 8)
@@ -70,6 +71,7 @@ app.add_typer(routing_app, name="routing")  # issue 10
 app.add_typer(quality_app, name="quality")
 app.add_typer(integrations_app, name="integrations")  # issue 20: the company's systems
 app.add_typer(search_app, name="search")  # issue 19: hybridcx search reindex
+app.add_typer(scripts_app, name="scripts")  # issue 21: hybridcx scripts check
 
 
 @db_app.command("upgrade")

@@ -68,6 +68,7 @@ from hybridcx.queue.service import assign, dispatch, queue_position, rank
 from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import load_protected
+from hybridcx.scripting.service import check_at_resolve  # issue 21
 from hybridcx.surveys.service import offer_after_resolution  # issue 19
 from hybridcx.tags.service import apply_ai_tags  # issue 19
 
@@ -531,7 +532,7 @@ class ConversationService:
         customer and the desk are told)."""
         slug = await repo.workspace_slug(session, conv.workspace_id)
         # The workspace's policy, with the overrides of this conversation's experiment arms.
-        policy, pipeline = await turn_policy(self.rt, session, conv, slug)
+        policy, pipeline = await turn_policy(self.rt, session, conv, slug, customer)
         if window is None:
             window = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW)
         # The recent messages only: a turn costs the same in a long conversation; what the
@@ -602,6 +603,7 @@ class ConversationService:
                 **decision.to_dict(),
                 "turn_id": turn_id,
                 **({"knowledge": ctx.knowledge_used} if ctx.knowledge_used else {}),
+                **({"segment": policy.segment} if policy.segment else {}),  # issue 21
             },
         )
         full_transcript = transcript + [TranscriptLine(r.author, r.text) for r in result.replies]
@@ -1108,6 +1110,7 @@ class ConversationService:
         async with transaction(self.rt.sessions) as session:
             conv = await self._staff_conversation(session, conversation_id, principal)
             self._require_handler(conv, principal)
+            await check_at_resolve(self.rt, session, conv, principal)  # issue 21: scripts
             now = utcnow()
             summary = await self._learn_from(session, conv)  # before any write: it may ask an LLM
             conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now

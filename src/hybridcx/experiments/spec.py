@@ -11,6 +11,8 @@ from hybridcx.pipeline.policy import PolicyError, RoutingPolicy, _deep_merge, de
 
 # Overrides outside the routing policy; everything else must be a routing policy key.
 STRATEGY_KEY = "assignment_strategy"
+# issue 21: the agent script an arm uses (by name) for the conversations it gets.
+SCRIPT_KEY = "script"
 DEFAULT_STEPS = (0.01, 0.10, 0.50, 1.00)
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
 
@@ -20,7 +22,10 @@ def check_overrides(overrides: dict[str, Any]) -> dict[str, Any]:
     be a registered one."""
     from hybridcx.queue.strategy import STRATEGIES
 
-    policy_part = {k: v for k, v in overrides.items() if k != STRATEGY_KEY}
+    policy_part = {k: v for k, v in overrides.items() if k not in (STRATEGY_KEY, SCRIPT_KEY)}
+    script = overrides.get(SCRIPT_KEY)
+    if SCRIPT_KEY in overrides and not (isinstance(script, str) and 0 < len(script) <= 80):
+        raise ValueError("script must be the name of an agent script")
     if STRATEGY_KEY in overrides and overrides[STRATEGY_KEY] not in STRATEGIES:
         raise ValueError(
             f"assignment_strategy must be one of {sorted(STRATEGIES)}, "
@@ -41,7 +46,8 @@ class Arm(BaseModel):
     overrides: dict[str, Any] = Field(
         default_factory=dict,
         description="Routing policy keys (e.g. confidence_threshold, human_intents, smalltalk "
-        "answers) and/or assignment_strategy, applied to this arm's conversations.",
+        "answers) and/or assignment_strategy, applied to this arm's conversations; `script`: "
+        "the agent script (by name) the desk uses for them (issue 21).",
     )
 
     @field_validator("overrides")

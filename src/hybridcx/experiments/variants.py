@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from hybridcx.experiments.assignment import assign
-from hybridcx.experiments.spec import STRATEGY_KEY
-from hybridcx.models import Conversation, Experiment, ExperimentAssignment
+from hybridcx.experiments.spec import SCRIPT_KEY, STRATEGY_KEY
+from hybridcx.models import Conversation, Customer, Experiment, ExperimentAssignment
 from hybridcx.pipeline.base import Pipeline
 from hybridcx.pipeline.policy import RoutingPolicy, _deep_merge
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
+from hybridcx.segments.profiles import turn_overrides as segment_overrides  # issue 21
 
 ASSIGNED_EVENT = "experiment.assigned"
 
@@ -115,16 +116,25 @@ async def conversation_arms(
 
 
 async def turn_policy(
-    runtime: Any, session: AsyncSession, conv: Conversation, slug: str
+    runtime: Any,
+    session: AsyncSession,
+    conv: Conversation,
+    slug: str,
+    customer: Customer | None = None,
 ) -> tuple[RoutingPolicy, Pipeline]:
-    """The policy and pipeline for this conversation's turn: the workspace's, with the policy
-    overrides of its arms in the running experiments merged on top."""
+    """The policy and pipeline for this conversation's turn: the workspace's, with the customer
+    segment's profile (issue 21) and then the policy overrides of its arms in the running
+    experiments merged on top."""
     base, pipeline = runtime.policies.policy(slug), runtime.policies.pipeline(slug)
     experiments = await running(session, conv.workspace_id)
     arms = await conversation_arms(session, conv, experiments)
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = segment_overrides(runtime, slug, customer)
     for exp in experiments:
-        part = {k: v for k, v in arm_overrides(exp, arms[exp.id]).items() if k != STRATEGY_KEY}
+        part = {
+            k: v
+            for k, v in arm_overrides(exp, arms[exp.id]).items()
+            if k not in (STRATEGY_KEY, SCRIPT_KEY)
+        }
         overrides = _deep_merge(overrides, part)
     if not overrides:
         return base, pipeline

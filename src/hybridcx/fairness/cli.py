@@ -89,6 +89,7 @@ async def _report(
     from hybridcx.kit.db import create_engine, session_factory
     from hybridcx.kit.errors import NotFound
     from hybridcx.pipeline.policy import load_policy
+    from hybridcx.segments.profiles import workspace_segments
 
     engine = create_engine(settings.effective_database_url)
     try:
@@ -105,6 +106,7 @@ async def _report(
                 config=load_fairness_config(fairness_config_path(settings.policy_dir, ws.slug)),
                 analytics=load_analytics_config(config_path(settings.policy_dir, ws.slug)),
                 high_value=policy.high_value_lifetime,
+                profiles=workspace_segments(settings.policy_dir, ws.slug),  # issue 21
             )
     finally:
         await engine.dispose()

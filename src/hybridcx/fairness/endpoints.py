@@ -12,11 +12,13 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader
 from hybridcx.conversations import repository as conversations
 from hybridcx.fairness.service import (
+    AI_SEGMENT,
     fairness_config_path,
     fairness_report,
     load_fairness_config,
     parse_segments,
 )
+from hybridcx.segments.profiles import workspace_segments  # issue 21
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -29,7 +31,10 @@ async def fairness(
     to: Annotated[str | None, Query(max_length=40)] = None,
     segment: Annotated[
         list[str] | None,
-        Query(max_length=20, description="channel, language, value_tier or a customer attribute"),
+        Query(
+            max_length=20,
+            description="channel, language, value_tier, ai_segment or a customer attribute",
+        ),
     ] = None,
 ) -> dict[str, Any]:
     """AI containment, escalation, waiting, first-contact resolution and CSAT compared across
@@ -40,6 +45,9 @@ async def fairness(
     async with runtime.sessions() as session:
         ws = await conversations.get_workspace(session, staff.workspace_id)
         config = load_fairness_config(fairness_config_path(runtime.policies.policy_dir, ws.slug))
+        profiles = workspace_segments(runtime.policies.policy_dir, ws.slug)  # issue 21
+        if segment is None and profiles.segments:
+            segments = [*segments, AI_SEGMENT]
         return await fairness_report(
             session,
             staff.workspace_id,
@@ -48,4 +56,5 @@ async def fairness(
             config=config,
             analytics=analytics,
             high_value=runtime.policies.policy(ws.slug).high_value_lifetime,
+            profiles=profiles,
         )

@@ -21,8 +21,12 @@ from hybridcx.fairness.audit import FairnessConfig, audit
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.models import Customer
+from hybridcx.segments.profiles import SegmentsFile, segment_name
 
 BUILT_IN = ("channel", "language", "value_tier")
+# issue 21: the customer's AI segment profile (segments/); in the default report when the
+# workspace has segment profiles.
+AI_SEGMENT = "ai_segment"
 UNKNOWN = "unknown"
 
 
@@ -48,8 +52,15 @@ def value_tier(customer: Customer | None, *, high_value: float) -> str:
 
 
 def segmenter(
-    dimension: str, customers: dict[str, Customer], *, high_value: float
+    dimension: str,
+    customers: dict[str, Customer],
+    *,
+    high_value: float,
+    profiles: SegmentsFile | None = None,
 ) -> Callable[[ConversationFacts], str]:
+    if dimension == AI_SEGMENT:  # issue 21: the AI profile the customer's turns get
+        chosen = profiles or SegmentsFile()
+        return lambda f: segment_name(chosen, customers.get(f.customer_id or ""))
     if dimension == "channel":
         return lambda f: f.channel
     if dimension == "value_tier":
@@ -72,6 +83,7 @@ async def fairness_report(
     config: FairnessConfig,
     analytics: AnalyticsConfig,
     high_value: float,
+    profiles: SegmentsFile | None = None,
 ) -> dict[str, Any]:
     now = utcnow()
     until = min(query.end + timedelta(days=config.fcr_days), max(now, query.end))
@@ -98,7 +110,7 @@ async def fairness_report(
     reports = [
         audit(
             cohort,
-            segmenter(dim, customers, high_value=high_value),
+            segmenter(dim, customers, high_value=high_value, profiles=profiles),
             dimension=dim,
             config=config,
             everyone=everyone,

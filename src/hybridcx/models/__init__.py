@@ -36,6 +36,7 @@ from hybridcx.models.macro import AutomationCursor, AutomationFiring, Automation
 from hybridcx.models.message import Message
 from hybridcx.models.outreach import OutreachCampaign, OutreachSend  # noqa: E402 (issue 21)
 from hybridcx.models.quality_score import QualityScore
+from hybridcx.models.script import Script, ScriptSettings  # noqa: E402 (issue 21: scripts)
 from hybridcx.models.search_token import SearchToken  # noqa: E402
 from hybridcx.models.sla_policy import SlaPolicy  # issue 19: SLA policies
 from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
@@ -100,4 +101,6 @@ __all__ = [
     "SearchToken",
     "OutreachCampaign",  # issue 21: proactive outreach
     "OutreachSend",
+    "Script",  # issue 21: agent scripts
+    "ScriptSettings",
 ]

@@ -179,6 +179,9 @@ class RoutingPolicy(BaseModel):
     # issue 19: tags the AI puts on a conversation once its topic (intent) is known,
     # {intent: [tag, ...]}; applied once per conversation (hybridcx.tags.service).
     intent_tags: dict[str, list[str]] = Field(default_factory=dict)
+    # issue 21: the customer segment's profile applied to this turn ({name, tone, language});
+    # set by segments.profiles through experiments.variants.turn_policy, never in a file.
+    segment: dict[str, Any] | None = None
 
     @field_validator("flow_variants")
     @classmethod

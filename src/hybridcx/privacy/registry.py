@@ -177,6 +177,10 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "outreach_sends": "which customer (by id) got which campaign's notice on which channel and "
     "when, with a keyed hash of the signal occurrence; no text (the notice is a message of the "
     "conversation, whose store erases it)",
+    # issue 21: agent scripts
+    "scripts": "a workspace's agent scripts (steps, wording with placeholders), written by "
+    "supervisors; placeholders are filled only in the desk, so no customer data is stored",
+    "script_settings": "whether a required script step left undone blocks or warns at resolve",
 }
 
 #: Tables with personal data of staff, not of the contact centre's customers: erasure and

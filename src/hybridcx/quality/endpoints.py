@@ -18,6 +18,7 @@ from hybridcx.auth.permissions import AnalyticsReader, QualityReader
 from hybridcx.models import Agent
 from hybridcx.quality.scoring import score_one, workspace_rubric
 from hybridcx.quality.service import agent_summaries
+from hybridcx.scripting.adherence import adherence_report  # issue 21
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 
@@ -45,4 +46,9 @@ async def agents_quality(
             select(Agent.id, Agent.name).where(Agent.workspace_id == staff.workspace_id)
         )
         names = {agent_id: name for agent_id, name in rows.all()}
-        return await agent_summaries(session, staff.workspace_id, query, rubric, names)
+        result = await agent_summaries(session, staff.workspace_id, query, rubric, names)
+        # issue 21: script adherence per agent, team and script, beside the rubric scores
+        result["script_adherence"] = await adherence_report(
+            session, staff.workspace_id, start=query.start, end=query.end
+        )
+        return result

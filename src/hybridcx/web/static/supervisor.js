@@ -8,6 +8,7 @@ import { mountOutreach } from "./outreach.js"; // issue 21: proactive outreach
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
 import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
+import { mountScriptAdmin } from "./scripting-console.js"; // issue 21: agent scripts
 import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
 import { mountSlaPolicies, mountTagKpis, mountTeamHours } from "./console-sla.js"; // issue 19
 
@@ -20,6 +21,7 @@ mountLearning($("learning"), { token, me }); // issue 10: learning from human re
 mountOutreach($("outreach"), { token, me }); // issue 21: proactive outreach
 mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
 mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
+mountScriptAdmin($("scripts"), { token, me }); // issue 21: agent scripts
 mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
 mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
 mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
