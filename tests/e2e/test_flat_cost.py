@@ -145,8 +145,10 @@ _turns = itertools.count(1000)
 def _turn(
     server: LiveServer, api: Api, monkeypatch: pytest.MonkeyPatch, conv: dict[str, Any]
 ) -> Work:
-    # A new text each turn: the encoder remembers texts it embedded already.
-    text = f"Where is my order {next(_turns)}? It has not arrived yet."
+    # A new text each turn: the encoder remembers texts it embedded already. A question the
+    # knowledge base answers, so every measured turn leaves the conversation as it found it (an
+    # order the customer does not have would end in a handoff after a few turns).
+    text = f"Do you ship to Canada? This is question {next(_turns)}."
     # Agent assist from the previous turn runs after its answer; it is not this turn's work.
     server.call(server.runtime.assist_debouncer.drain())
     with counting(server, monkeypatch) as work:
