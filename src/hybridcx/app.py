@@ -53,6 +53,7 @@ from hybridcx.ops.endpoints import router as ops_router
 from hybridcx.ops.metrics import install_write_counters
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
+from hybridcx.profiles.endpoints import router as profiles_router  # issue 20: customer profile
 from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
@@ -240,6 +241,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         attachments_router,  # issue 19: files in web chat
         surveys_router,  # issue 19: surveys by email, SMS and voice
         hours_router,  # issue 19: business hours, after-hours choice
+        profiles_router,  # issue 20: one customer profile (identities, merge/unmerge)
     ):
         app.include_router(router)
     return app
