@@ -4,6 +4,8 @@ verified identity merges at once; an unmerge puts back what moved; every step is
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import time
 from typing import Any
 
@@ -219,3 +221,33 @@ def test_erasing_a_merged_customer_takes_their_identities_along(
     assert api.staff(token, "GET", f"/api/v1/customers/{sms}").status_code == 404 or (
         call(api, token, "GET", f"/api/v1/customers/{sms}")["merged_into"] is None
     )
+
+
+def test_a_signed_web_chat_merges_the_customer_staff_noted_the_address_for(
+    server: LiveServer, api: Api
+) -> None:
+    token = supervisor(api)
+    sms_replies(send_sms(api, PHONE, "Hi, I need help with an order"))
+    [sms_conv] = conversations_of(api, "sms")
+    sms = customer_of(api, token, sms_conv["id"])
+    # the texter says their email; staff note it, unproven: nothing merges, nothing routes
+    noted = call(
+        api,
+        token,
+        "POST",
+        f"/api/v1/customers/{sms}/identities",
+        json={"kind": "email", "value": "riley@example.com"},
+    )
+    assert noted["merged"] == [] and noted["proposed"] == []
+    # later they chat on the web with the address signed by the company's site
+    email = "riley@example.com"
+    digest = hmac.new(b"demo-widget-secret", email.encode(), hashlib.sha256).hexdigest()
+    conv = api.start(email, "Riley", inbox="demo-webchat", identity_hash=digest)
+    owner = customer_of(api, token, conv["id"])
+    assert owner == sms  # the older record survives, with both channels
+    profile = call(api, token, "GET", f"/api/v1/customers/{sms}")
+    assert profile["channels"] == ["sms", "webchat"]
+    assert profile["customer"]["email"] == email and profile["customer"]["phone"] == PHONE
+    assert [m["reason"] for m in profile["merges"]] == ["verified_email"]
+    # the customer's own conversation view still works with their token
+    assert api.say(conv, "Thanks!").status_code in (200, 201)

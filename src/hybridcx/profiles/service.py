@@ -286,7 +286,13 @@ async def merge(
                 session.add(ident)
                 identity_ids.append(ident.id)
     # The absorbed customer's own identity rows follow it (and come back on unmerge).
-    own = [i.id for i in await repo.identities_of(session, absorbed.id) if i.merge_id is None]
+    # (Those the survivor has already stay where they are: the survivor answers for both.)
+    have = {(i.kind, i.value_hash) for i in await repo.identities_of(session, survivor.id)}
+    own = [
+        i.id
+        for i in await repo.identities_of(session, absorbed.id)
+        if i.merge_id is None and (i.kind, i.value_hash) not in have
+    ]
     if own:
         await session.execute(
             update(CustomerIdentity)
@@ -413,3 +419,11 @@ def merge_read(row: CustomerMerge) -> dict[str, Any]:
         "created_at": iso(row.created_at),
         "decided_at": iso(row.decided_at) if row.decided_at else None,
     }
+
+
+async def link_verified_email(session: AsyncSession, customer: Customer, email: str) -> None:
+    """A web chat whose email the company signed (``identity_hash``): the address is proven,
+    so a customer known by it elsewhere (an SMS customer staff noted it for) is merged."""
+    await link_identity(
+        session, customer, kind="email", value=email, verified=True, source="webchat_signed"
+    )
