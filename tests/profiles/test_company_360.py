@@ -106,3 +106,28 @@ def test_a_backend_that_is_down_empties_the_orders_and_says_so(
     assert body["backend"]["ok"] is False and body["backend"]["source"] == "acme"
     assert "acme" in body["backend"]["detail"]
     assert body["customer"]["email"] == "alex@example.com"  # the rest of the panel is there
+
+
+def test_the_data_export_reads_orders_from_the_connected_backend(
+    server: LiveServer, api: Api, company: FakeServer
+) -> None:
+    admin = api.login("admin@example.com", "demo-admin")
+    conv = api.start(email="alex@example.com", name="Alex")
+    cid = api.staff(admin, "GET", f"/api/v1/conversations/{conv['id']}").json()["customer"]["id"]
+    before = api.staff(admin, "GET", f"/api/v1/customers/{cid}/export").json()
+    assert [o["number"] for o in before["records"]["orders"]] == ["1001"]  # the demo tables
+    connect(
+        api,
+        admin,
+        "acme",
+        {
+            "kind": "http",
+            "settings": {"mapping": company_mapping(company)},
+            "secrets": {"token": COMPANY_TOKEN},
+            "serves_flows": True,
+        },
+    )
+    after = api.staff(admin, "GET", f"/api/v1/customers/{cid}/export").json()
+    assert [o["number"] for o in after["records"]["orders"]] == ["5001"]
+    assert after["records"]["source"]["source"] == "acme"
+    assert after["records"]["appointments"] == []

@@ -75,3 +75,12 @@ async def company_view(
         "appointments": sorted(appointments.values(), key=lambda a: a["starts_at"] or "")[:20],
         "backend": status,
     }
+
+
+async def connected_records(session: AsyncSession, customer: Customer) -> dict[str, Any] | None:
+    """For a data export: the customer's orders and appointments from the connector that serves
+    the flows, or None when the demo tables do (the export reads those itself)."""
+    connector = await integrations.flow_connector(session, customer.workspace_id)
+    if connector is None:
+        return None
+    return await company_view(session, integrations.build(connector), customer)
