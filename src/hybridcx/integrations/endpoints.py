@@ -181,7 +181,7 @@ class SyncRead(BaseModel):
     id: str
     conversation_id: str
     action: str
-    status: str = Field(description="pending, done or dead (the dead-letter list)")
+    status: str = Field(description="pending, done, dead (the dead-letter list) or discarded")
     attempts: int
     external_id: str | None = Field(description="The CRM's id of what was created.")
     last_error: str | None
@@ -212,7 +212,7 @@ async def list_syncs(
     name: str,
     staff: IntegrationManager,
     runtime: RuntimeDep,
-    status: Annotated[str | None, Query(pattern="^(pending|done|dead)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|done|dead|discarded)$")] = None,
 ) -> dict[str, Any]:
     """What was sent to this connector, newest first (100); ``status=dead`` is the dead-letter
     list: syncs that failed every attempt."""
@@ -242,6 +242,31 @@ async def retry_sync(
         audit(
             session,
             action="integration.sync_retried",
+            actor=staff,
+            target_type="integration",
+            target_id=row.id,
+            details={"sync_id": sync.id, "conversation_id": sync.conversation_id},
+        )
+        return _sync_read(sync)
+
+
+@router.post("/{name}/syncs/{sync_id}/discard", response_model=SyncRead)
+async def discard_sync(
+    name: str, sync_id: str, staff: IntegrationManager, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Issue 20: take a dead sync off the dead-letter list without sending it (``discarded``;
+    kept, so the same event is never sent again)."""
+    async with transaction(runtime.sessions) as session:
+        row = await _connector(session, staff.workspace_id, name)
+        sync = await session.get(IntegrationSync, sync_id[:36])
+        if sync is None or sync.connector_id != row.id:
+            raise NotFound("No such sync for this connector.")
+        if sync.status != "dead":
+            raise InvalidInput(f"Only a dead sync is discarded; this one is {sync.status}.")
+        sync.status, sync.updated_at = "discarded", utcnow()
+        audit(
+            session,
+            action="integration.sync_discarded",
             actor=staff,
             target_type="integration",
             target_id=row.id,

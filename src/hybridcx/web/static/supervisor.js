@@ -8,6 +8,7 @@ import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
 import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
 import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
+import { mountDeadLetters } from "./dead-letters.js"; // issue 20: the CRM dead-letter list
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -20,6 +21,7 @@ mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
 mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
 mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
 mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
+mountDeadLetters($("dead-letters"), { token, me }); // issue 20: CRM syncs that failed (admins)
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 const notices = new AutomationNotices($("automation-box"), { onOpen: (id) => view.open(id) }); // issue 19
