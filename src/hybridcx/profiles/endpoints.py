@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 
 from hybridcx.audit import record as audit
@@ -33,6 +33,13 @@ class IdentityLink(BaseModel):
         description="Proven (a code, a signed identity): a match merges at once. "
         "Otherwise a match is proposed to staff.",
     )
+
+    @field_validator("value")
+    @classmethod
+    def printable(cls, value: str) -> str:
+        if any(ord(ch) < 32 or 0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+            raise ValueError("must be printable text (no control characters)")
+        return value
 
 
 class MergeRequest(BaseModel):
