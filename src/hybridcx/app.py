@@ -55,6 +55,7 @@ from hybridcx.outreach.endpoints import router as outreach_router  # issue 21: o
 from hybridcx.outreach.loop import outreach_loop  # issue 21
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
+from hybridcx.profiles.endpoints import router as profiles_router  # issue 20: customer profile
 from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.endpoints import router as realtime_router
@@ -252,6 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         surveys_router,  # issue 19: surveys by email, SMS and voice
         hours_router,  # issue 19: business hours, after-hours choice
         outreach_router,  # issue 21: proactive outreach campaigns
+        profiles_router,  # issue 20: one customer profile (identities, merge/unmerge)
     ):
         app.include_router(router)
     return app

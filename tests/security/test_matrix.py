@@ -1151,6 +1151,25 @@ def _outreach_campaign(world: World) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
+# ---- issue 20: one customer profile (merges) and the dead-letter list ----------------------
+_proposal_seq = itertools.count(7100)
+
+
+def _proposal(world: World) -> dict[str, Any]:
+    """Two customers of the demo workspace with one phone number: a merge proposal."""
+    n = next(_proposal_seq)
+    ids = []
+    for side in ("a", "b"):
+        body = {"email": f"matrix-merge-{n}-{side}@example.com", "phone": f"+1415555{n:04d}"}
+        r = world.as_("admin", "POST", "/api/v1/customers", json=body)
+        assert r.status_code == 201, r.text
+        ids.append(r.json()["id"])
+    r = world.as_("admin", "GET", "/api/v1/customers/merge-proposals")
+    assert r.status_code == 200, r.text
+    [found] = [p for p in r.json()["items"] if {p["survivor_id"], p["merged_id"]} == set(ids)]
+    return {"proposal_id": found["id"]}
+
+
 MATRIX.update(
     {
         ("GET", "/api/v1/outreach/signals"): Case(staff_only(SUPERVISORS)),
@@ -1181,6 +1200,37 @@ MATRIX.update(
             body=lambda w, c: {"campaign_id": c["id"], "dry_run": True},
         ),
         ("GET", "/api/v1/outreach/stats"): Case(staff_only(SUPERVISORS)),
+        ("GET", "/api/v1/customers/merge-proposals"): Case(staff_only(SUPERVISORS)),
+        ("POST", "/api/v1/customers/merge-proposals/{proposal_id}/dismiss"): Case(
+            staff_only(SUPERVISORS),
+            setup=_proposal,
+            fresh=True,
+            path=lambda w, c: f"/api/v1/customers/merge-proposals/{c['proposal_id']}/dismiss",
+        ),
+        ("GET", "/api/v1/customers/{customer_id}"): Case(
+            staff_only(HANDLERS, "team"), setup=conv(), path=cust_path()
+        ),
+        ("POST", "/api/v1/customers/{customer_id}/identities"): Case(
+            staff_only(SUPERVISORS),
+            setup=conv(),
+            path=cust_path("/identities"),
+            body=lambda w, c: {"kind": "external", "value": "matrix-ext-1"},
+        ),
+        # merging a customer with itself is refused (422): the check is reached, nothing merges
+        ("POST", "/api/v1/customers/{customer_id}/merge"): Case(
+            staff_only(SUPERVISORS),
+            setup=conv(),
+            path=cust_path("/merge"),
+            body=lambda w, c: {"customer_id": c["customer_id"]},
+        ),
+        ("POST", "/api/v1/customers/{customer_id}/unmerge"): Case(
+            staff_only(SUPERVISORS), setup=conv(), path=cust_path("/unmerge"), body=lambda w, c: {}
+        ),
+        ("POST", "/api/v1/integrations/{name}/syncs/{sync_id}/discard"): Case(
+            staff_only(ADMINS),
+            setup=_connector_with_sync,
+            path=lambda w, c: f"/api/v1/integrations/{c['name']}/syncs/{c['sync_id']}/discard",
+        ),
     }
 )
 

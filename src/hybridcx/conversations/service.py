@@ -63,6 +63,7 @@ from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext,
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.privacy.pii import mask_payment_data
 from hybridcx.privacy.pii import redact_fast as mask_pii
+from hybridcx.profiles.service import link_verified_email  # issue 20
 from hybridcx.quality.scoring import score_finished
 from hybridcx.queue.service import assign, dispatch, queue_position, rank
 from hybridcx.realtime.bus import staff_channel
@@ -168,6 +169,8 @@ class ConversationService:
                 token=token,
                 verified=verified,
             )
+            if verified:  # issue 20: a proven email joins the one customer profile
+                await link_verified_email(session, customer, str(body.customer.email))
             messages = [message_read(m) for m in created]
         await outbox.flush(self.rt.bus)
         await self._dispatch_if_queued(conv)

@@ -11,6 +11,7 @@ from hybridcx.kit.ids import new_id
 from hybridcx.models import Customer
 from hybridcx.privacy.fields import session_keyring
 from hybridcx.privacy.normalize import normalize_email, normalize_phone, to_e164
+from hybridcx.profiles.repository import find_by_identity, follow_merges  # issue 20
 
 __all__ = [
     "find_customer_by_email",
@@ -60,6 +61,7 @@ async def find_or_create_customer(
     """Found by email within the workspace. A chat only *claims* an email, so an existing
     customer's stored details are never overwritten from here."""
     customer = await find_customer_by_email(session, workspace_id, email)
+    customer = await _one_profile(session, workspace_id, customer, "email", email)  # issue 20
     if customer is None:
         customer = Customer(
             id=new_id(),
@@ -93,6 +95,10 @@ async def find_or_create_contact(
     customer = await get_by_email(session, workspace_id, email) if email else None
     if customer is None and normalized_phone:
         customer = await find_customer_by_phone(session, workspace_id, normalized_phone)
+    if email:  # issue 20: merged records and further identities lead to the one profile
+        customer = await _one_profile(session, workspace_id, customer, "email", email)
+    if normalized_phone:
+        customer = await _one_profile(session, workspace_id, customer, "phone", normalized_phone)
     if customer is not None:
         return customer, False
     if not email and not normalized_phone:
@@ -108,3 +114,13 @@ async def find_or_create_contact(
     session.add(customer)
     await session.flush()
     return customer, True
+
+
+async def _one_profile(
+    session: AsyncSession, workspace_id: str, customer: Customer | None, kind: str, value: str
+) -> Customer | None:
+    """Issue 20: a record merged into another stands for the one it was merged into; an
+    address only a profile's identities know (not its own columns) finds that profile."""
+    if customer is not None:
+        return await follow_merges(session, customer)
+    return await find_by_identity(session, workspace_id, kind, value)

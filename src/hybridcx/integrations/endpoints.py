@@ -25,6 +25,7 @@ from hybridcx.kit.errors import InvalidInput, NotFound, PayloadTooLarge, Unautho
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import IntegrationConnector, IntegrationSync
+from hybridcx.profiles.fieldsync import apply_contact, property_names  # issue 20
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
@@ -180,7 +181,7 @@ class SyncRead(BaseModel):
     id: str
     conversation_id: str
     action: str
-    status: str = Field(description="pending, done or dead (the dead-letter list)")
+    status: str = Field(description="pending, done, dead (the dead-letter list) or discarded")
     attempts: int
     external_id: str | None = Field(description="The CRM's id of what was created.")
     last_error: str | None
@@ -211,7 +212,7 @@ async def list_syncs(
     name: str,
     staff: IntegrationManager,
     runtime: RuntimeDep,
-    status: Annotated[str | None, Query(pattern="^(pending|done|dead)$")] = None,
+    status: Annotated[str | None, Query(pattern="^(pending|done|dead|discarded)$")] = None,
 ) -> dict[str, Any]:
     """What was sent to this connector, newest first (100); ``status=dead`` is the dead-letter
     list: syncs that failed every attempt."""
@@ -241,6 +242,31 @@ async def retry_sync(
         audit(
             session,
             action="integration.sync_retried",
+            actor=staff,
+            target_type="integration",
+            target_id=row.id,
+            details={"sync_id": sync.id, "conversation_id": sync.conversation_id},
+        )
+        return _sync_read(sync)
+
+
+@router.post("/{name}/syncs/{sync_id}/discard", response_model=SyncRead)
+async def discard_sync(
+    name: str, sync_id: str, staff: IntegrationManager, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Issue 20: take a dead sync off the dead-letter list without sending it (``discarded``;
+    kept, so the same event is never sent again)."""
+    async with transaction(runtime.sessions) as session:
+        row = await _connector(session, staff.workspace_id, name)
+        sync = await session.get(IntegrationSync, sync_id[:36])
+        if sync is None or sync.connector_id != row.id:
+            raise NotFound("No such sync for this connector.")
+        if sync.status != "dead":
+            raise InvalidInput(f"Only a dead sync is discarded; this one is {sync.status}.")
+        sync.status, sync.updated_at = "discarded", utcnow()
+        audit(
+            session,
+            action="integration.sync_discarded",
             actor=staff,
             target_type="integration",
             target_id=row.id,
@@ -371,15 +397,15 @@ async def hubspot_webhook(
     )
     crm = kind("hubspot").build(row.name, row.settings or {}, row.secrets or {})
     contacts = []
+    extra = tuple(sorted(set(property_names(row.settings or {}).values())))  # issue 20
     for contact_id in contact_ids:
-        found = await crm.contact(contact_id)  # BackendUnavailable: 503, HubSpot retries
+        found = await crm.contact(contact_id, extra)  # BackendUnavailable: 503, HubSpot retries
         if found is not None:
             contacts.append(found)
     updated = 0
     async with transaction(runtime.sessions) as session:
         for c in contacts:
-            name = f"{c.get('firstname') or ''} {c.get('lastname') or ''}"
-            email = str(c.get("email") or "")
-            updated += await _update_customer(session, row, email, name, c.get("phone"), "hubspot")
+            # issue 20: every synced field by its conflict rule (profiles.fieldsync)
+            updated += await apply_contact(session, row, c, source="hubspot")
     log.info("integration.webhook", connector=row.name, events=len(events), updated=updated)
     return {"ok": True, "events": len(events), "customers_updated": updated}

@@ -188,18 +188,19 @@ class HubSpotCrm:
         )
         return str(created.id)
 
-    def _contact(self, contact_id: str) -> dict[str, Any] | None:
+    def _contact(self, contact_id: str, extra: tuple[str, ...] = ()) -> dict[str, Any] | None:
         from hubspot.crm.contacts.exceptions import NotFoundException
 
+        wanted = ["email", "firstname", "lastname", "phone"]
+        wanted += [p for p in extra if p not in wanted]  # issue 20: the synced fields
         try:
             found = self.client.crm.contacts.basic_api.get_by_id(
-                contact_id,
-                properties=["email", "firstname", "lastname", "phone"],
-                _request_timeout=self.timeout,
+                contact_id, properties=wanted, _request_timeout=self.timeout
             )
         except NotFoundException:
             return None
-        return {"id": found.id, **(found.properties or {})}
+        updated = getattr(found, "updated_at", None)  # issue 20: newest_wins compares it
+        return {"id": found.id, **(found.properties or {}), "_updated_at": updated}
 
     def _first_tickets(self) -> int:
         page = self.client.crm.tickets.basic_api.get_page(limit=1, _request_timeout=self.timeout)
@@ -210,9 +211,10 @@ class HubSpotCrm:
     async def find_contact(self, email: str) -> dict[str, Any] | None:
         return await self._call("contact search", self._find_contact, email.strip().lower())  # type: ignore[no-any-return]
 
-    async def contact(self, contact_id: str) -> dict[str, Any] | None:
-        """The contact's email, names and phone (a webhook names only its id)."""
-        return await self._call("contact read", self._contact, contact_id)  # type: ignore[no-any-return]
+    async def contact(self, contact_id: str, extra: tuple[str, ...] = ()) -> dict[str, Any] | None:
+        """The contact's email, names and phone, and the ``extra`` properties (a webhook names
+        only its id)."""
+        return await self._call("contact read", self._contact, contact_id, extra)  # type: ignore[no-any-return]
 
     async def create_ticket(self, case: ResolvedCase) -> str:
         """The new ticket's id, associated with the customer's contact when there is one."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -169,6 +169,19 @@ async def _shopify_checks(backend: ShopifyBackend, probe: Probe) -> list[Check]:
 # ---- HubSpot (a CRM: tickets on resolve) -------------------------------------------------------
 
 
+SyncedField = Literal[  # issue 20: hybridcx.profiles.fieldsync.FIELDS
+    "name",
+    "phone",
+    "vip",
+    "lifetime_value",
+    "marketing_consent",
+    "language",
+    "preferred_channel",
+    "contact_hours",
+]
+ConflictRule = Literal["crm_wins", "hybridcx_wins", "newest_wins"]
+
+
 class HubSpotSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -182,6 +195,11 @@ class HubSpotSettings(BaseModel):
     # sees another. Default: the URL the request arrived at.
     webhook_url: str | None = Field(default=None, pattern=r"^https?://", max_length=500)
     timeout_seconds: float = Field(default=10, gt=0, le=60)
+    # issue 20: customer fields from the CRM, a conflict rule per field (profiles.fieldsync)
+    field_rules: dict[SyncedField, ConflictRule] = Field(default_factory=dict)
+    properties: dict[SyncedField, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=dict, description="the HubSpot property each field is read from"
+    )
 
 
 def _hubspot_validate(settings: Mapping[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
 from hybridcx.models.custom_field import CustomFieldDefinition, CustomFieldValue  # noqa: E402
 from hybridcx.models.customer import Customer
+from hybridcx.models.customer_profile import CustomerIdentity, CustomerMerge  # issue 20
 from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
 
 # channels: email (hybridcx.channels.email)
@@ -103,4 +104,6 @@ __all__ = [
     "OutreachSend",
     "Script",  # issue 21: agent scripts
     "ScriptSettings",
+    "CustomerIdentity",  # issue 20: one customer profile
+    "CustomerMerge",
 ]

@@ -57,6 +57,7 @@ SEALED_COLUMNS = (
     SealedColumn("sso_providers", "id", "client_secret"),
     SealedColumn("oidc_logins", "state_hash", "code_verifier"),
     SealedColumn("custom_field_values", "id", "value"),  # issue 19: custom field values
+    SealedColumn("customer_identities", "id", "value"),  # issue 20: customer identities
 )
 BATCH = 500
 

@@ -31,6 +31,7 @@ from hybridcx.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
+from hybridcx.profiles.company import company_view  # issue 20: the 360 from the backend
 from hybridcx.queue.service import queue_position, queue_summary
 from hybridcx.safety.repository import guarded_answer
 from hybridcx.web import queries, search
@@ -227,6 +228,11 @@ async def customer_overview(
         customer = await queries.customer_in_workspace(session, staff.workspace_id, customer_id)
         if customer is None or not await queries.customer_visible_to(session, staff, customer.id):
             raise NotFound("No such customer in this workspace.")
+        # issue 20: orders and appointments from the workspace's CompanyBackend (the demo
+        # tables, Shopify or the no-code HTTP backend), for every email of the one profile;
+        # read before the audit entry is written, so no write is held open across the calls
+        backend = runtime.backend_factory(session, staff.workspace_id)
+        company = await company_view(session, backend, customer)
         audit(
             session,
             action="customer.read",
@@ -236,8 +242,9 @@ async def customer_overview(
         )
         return {
             "customer": {**customer_read(customer), "since": iso(customer.created_at)},
-            "orders": await queries.customer_orders(session, customer),
-            "appointments": await queries.customer_appointments(session, customer),
+            "orders": company["orders"],
+            "appointments": company["appointments"],
+            "backend": company["backend"],
             "conversations": await queries.customer_conversations(session, customer),
         }
 

@@ -228,8 +228,24 @@ async def _erase_outbox(ctx: ErasureContext) -> int:
     return result.rowcount or 0  # type: ignore[attr-defined]
 
 
+async def _connected(ctx: ExportContext, part: str) -> bool:
+    """Issue 20: with a connector serving the flows, the records come from the company's
+    system (the demo tables are not the customer's); the export says where from."""
+    from hybridcx.profiles.company import connected_records
+
+    found = await connected_records(ctx.session, ctx.customer)
+    if found is None:
+        return False
+    records = ctx.document.setdefault("records", {})
+    records[part], records["source"] = found[part], found["backend"]
+    return True
+
+
 async def _export_orders(ctx: ExportContext) -> None:
     from hybridcx.web.queries import customer_orders
+
+    if await _connected(ctx, "orders"):  # issue 20
+        return
 
     ctx.document.setdefault("records", {})["orders"] = await customer_orders(
         ctx.session, ctx.customer
@@ -238,6 +254,9 @@ async def _export_orders(ctx: ExportContext) -> None:
 
 async def _export_slots(ctx: ExportContext) -> None:
     from hybridcx.web.queries import customer_appointments
+
+    if await _connected(ctx, "appointments"):  # issue 20
+        return
 
     ctx.document.setdefault("records", {})["appointments"] = await customer_appointments(
         ctx.session, ctx.customer

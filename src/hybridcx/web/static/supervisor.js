@@ -11,6 +11,7 @@ import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js
 import { mountScriptAdmin } from "./scripting-console.js"; // issue 21: agent scripts
 import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
 import { mountSlaPolicies, mountTagKpis, mountTeamHours } from "./console-sla.js"; // issue 19
+import { mountDeadLetters } from "./dead-letters.js"; // issue 20: the CRM dead-letter list
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
@@ -27,6 +28,7 @@ mountBusinessHours($("business-hours"), { token, me }); // issue 19: business ho
 mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
 mountSlaPolicies($("sla-policies"), { token, me }); // issue 19: SLA policies, editable
 mountTeamHours($("team-hours"), { token, me }); // issue 19: each team's own hours
+mountDeadLetters($("dead-letters"), { token, me }); // issue 20: CRM syncs that failed (admins)
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 const notices = new AutomationNotices($("automation-box"), { onOpen: (id) => view.open(id) }); // issue 19

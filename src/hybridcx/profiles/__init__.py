@@ -1,0 +1,1 @@
+"""One customer profile across channels (issue 20): identities, merges and unmerges."""

@@ -1,0 +1,181 @@
+"""Customer fields from a CRM into hybridcx (issue 20), with a conflict rule per field.
+
+A CRM contact (read back from the CRM when its webhook names it) is applied to the hybridcx
+customer with the same email, field by field, by the connector's ``field_rules``:
+
+- ``crm_wins`` (the default): the CRM's value replaces hybridcx's;
+- ``hybridcx_wins``: hybridcx keeps its value (the CRM's is ignored);
+- ``newest_wins``: the CRM's value replaces hybridcx's only when the contact changed after the
+  customer did (the contact's ``updatedAt`` against the customer's ``updated_at``; for a
+  consent, against the time that consent was recorded).
+
+The same contact twice changes nothing (idempotent). Each application that changes something is
+an audit entry (``customer.updated``, actor type ``integration``) naming the fields changed and
+the fields a rule kept, with the source: the sync's event.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hybridcx.audit import record as audit
+from hybridcx.customers.repository import find_customer_by_email
+from hybridcx.kit.ids import utcnow
+from hybridcx.models import Customer, IntegrationConnector
+from hybridcx.privacy.consent import read_consents, updated_consents
+from hybridcx.privacy.normalize import to_e164
+from hybridcx.profiles.repository import follow_merges
+
+RULES = ("crm_wins", "hybridcx_wins", "newest_wins")
+#: The customer fields a CRM can set, and the CRM property each is read from by default
+#: (HubSpot's names; ``properties`` in the connector settings maps others).
+FIELDS: dict[str, str | None] = {
+    "name": None,  # firstname + lastname
+    "phone": "phone",
+    "vip": "hybridcx_vip",
+    "lifetime_value": "total_revenue",
+    "marketing_consent": "hybridcx_marketing_consent",
+    "language": "hs_language",
+    "preferred_channel": "hybridcx_preferred_channel",
+    "contact_hours": "hybridcx_contact_hours",
+}
+PREFERENCES = ("language", "preferred_channel", "contact_hours")  # in customer.attributes
+
+
+def property_names(settings: dict[str, Any]) -> dict[str, str]:
+    """hybridcx field -> the CRM property it is read from."""
+    mapped = dict(settings.get("properties") or {})
+    out = {f: str(mapped.get(f) or p) for f, p in FIELDS.items() if p is not None}
+    return out
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str) and value:
+        try:
+            dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    else:
+        return None
+    return dt.astimezone(UTC).replace(tzinfo=None) if dt.tzinfo else dt
+
+
+def _truthy(value: Any) -> bool | None:
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "y"):
+        return True
+    if text in ("false", "0", "no", "n"):
+        return False
+    return None
+
+
+def _incoming(contact: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
+    """The values the contact has, as hybridcx values (a blank or unreadable value: none)."""
+    out: dict[str, Any] = {}
+    name = f"{contact.get('firstname') or ''} {contact.get('lastname') or ''}".strip()[:200]
+    if name:
+        out["name"] = name
+    phone = contact.get(props["phone"])
+    if phone and (e164 := to_e164(str(phone))):
+        out["phone"] = e164
+    vip = _truthy(contact.get(props["vip"])) if contact.get(props["vip"]) else None
+    if vip is not None:
+        out["vip"] = vip
+    ltv = contact.get(props["lifetime_value"])
+    if ltv not in (None, ""):
+        try:
+            amount = float(str(ltv))
+            if amount >= 0:
+                out["lifetime_value"] = round(amount, 2)
+        except ValueError:
+            pass
+    consent = contact.get(props["marketing_consent"])
+    if consent not in (None, "") and (granted := _truthy(consent)) is not None:
+        out["marketing_consent"] = granted
+    for pref in PREFERENCES:
+        pref_value = contact.get(props[pref])
+        if pref_value not in (None, ""):
+            out[pref] = str(pref_value).strip()[:100]
+    return out
+
+
+def _current(customer: Customer, field: str) -> Any:
+    if field == "marketing_consent":
+        return read_consents(customer.consents)["marketing"].granted
+    if field in PREFERENCES:
+        return (customer.attributes or {}).get(field)
+    return getattr(customer, field)
+
+
+def _changed_at(customer: Customer, field: str) -> datetime | None:
+    if field == "marketing_consent":
+        return _parse_time(read_consents(customer.consents)["marketing"].at)
+    return customer.updated_at
+
+
+async def apply_contact(
+    session: AsyncSession,
+    connector: IntegrationConnector,
+    contact: dict[str, Any],
+    *,
+    source: str,
+) -> bool:
+    """Apply one CRM contact to the hybridcx customer with its email. Customers hybridcx has
+    never seen are not copied in. Returns whether anything changed."""
+    email = str(contact.get("email") or "").strip()
+    if not email:
+        return False
+    customer = await follow_merges(
+        session, await find_customer_by_email(session, connector.workspace_id, email)
+    )
+    if customer is None or customer.erased_at is not None:
+        return False
+    settings = dict(connector.settings or {})
+    rules = dict(settings.get("field_rules") or {})
+    contact_at = _parse_time(contact.get("_updated_at"))
+    changed: list[str] = []
+    kept: dict[str, str] = {}
+    for field, value in _incoming(contact, property_names(settings)).items():
+        if value == _current(customer, field):
+            continue
+        rule = rules.get(field, "crm_wins")
+        if rule == "hybridcx_wins":
+            kept[field] = rule
+            continue
+        if rule == "newest_wins":
+            ours = _changed_at(customer, field)
+            if contact_at is None or (ours is not None and contact_at <= ours):
+                kept[field] = rule
+                continue
+        _set(customer, field, value, source=source)
+        changed.append(field)
+    if changed or kept:
+        audit(
+            session,
+            action="customer.updated" if changed else "customer.sync_skipped",
+            actor_type="integration",
+            actor_id=connector.name,
+            workspace_id=connector.workspace_id,
+            target_type="customer",
+            target_id=customer.id,
+            details={"fields": changed, "kept": kept, "source": source},
+        )
+    if changed:
+        await session.flush()
+    return bool(changed)
+
+
+def _set(customer: Customer, field: str, value: Any, *, source: str) -> None:
+    if field == "marketing_consent":
+        customer.consents = updated_consents(
+            customer.consents, {"marketing": bool(value)}, source=source, at=utcnow()
+        )
+    elif field in PREFERENCES:
+        customer.attributes = {**(customer.attributes or {}), field: value}
+    else:
+        setattr(customer, field, value)
