@@ -4,7 +4,7 @@ scripts: a workspace's own scripts (checked specs); script_settings: block or wa
 when a required step is not done.
 
 Revision ID: 0030
-Revises: 0031
+Revises: 0029
 Create Date: 2026-12-07 14:00:00.000000
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0030"
-down_revision = "0031"
+down_revision = "0029"
 branch_labels = None
 depends_on = None
 

@@ -3,8 +3,8 @@
 sso_handoffs: the one-time code the browser trades (by POST) for the staff token after a single
 sign-on, so the token never travels in a URL.
 
-Revision ID: 0027
-Revises: 0028
+Revision ID: 0028
+Revises: 0027
 Create Date: 2026-12-07 14:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0027"
-down_revision = "0028"
+revision = "0028"
+down_revision = "0027"
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """customer_identities and customer_merges: one customer profile across channels (issue 20)
 
-Revision ID: 0029
+Revision ID: 0031
 Revises: 0030
 Create Date: 2026-12-07 14:00:00.000000
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029"
+revision = "0031"
 down_revision = "0030"
 branch_labels = None
 depends_on = None

@@ -3,8 +3,8 @@
 outreach_campaigns: who to notify on which signal, channels and templates; outreach_sends: one
 row per notice sent (once per campaign, customer, signal occurrence and channel).
 
-Revision ID: 0031
-Revises: 0027
+Revision ID: 0029
+Revises: 0028
 Create Date: 2026-12-07 14:00:00.000000
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0031"
-down_revision = "0027"
+revision = "0029"
+down_revision = "0028"
 branch_labels = None
 depends_on = None
 

@@ -4,7 +4,7 @@ macros: a workspace's saved replies with placeholders and actions; automation_ru
 when a conversation event happens; automation_firings: each firing once (unique key);
 automation_cursors: how far the rule engine has read the event and message logs.
 
-Revision ID: 0028
+Revision ID: 0027
 Revises: 0026
 Create Date: 2026-12-07 13:00:00.000000
 """
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0028"
+revision = "0027"
 down_revision = "0026"
 branch_labels = None
 depends_on = None
