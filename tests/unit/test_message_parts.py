@@ -3,8 +3,10 @@ read is named back to the customer (steps.multi.unread_note)."""
 
 from __future__ import annotations
 
+import pytest
+
 from hybridcx.brain import message_parts
-from hybridcx.pipeline.steps.multi import unread_note
+from hybridcx.pipeline.steps.multi import asks_nothing, unread_note
 from hybridcx.pipeline.steps.understand import RequestPart
 
 
@@ -36,3 +38,19 @@ def test_the_unread_part_is_quoted_without_its_joiner_and_shortened() -> None:
     long = unread_note([RequestPart("word " * 40, None, 0.0)])
     quoted = long.split("\u201c")[1].split("\u201d")[0]
     assert len(quoted) <= 80 and quoted.endswith("\u2026")
+
+
+@pytest.mark.parametrize(
+    "clause", ["I need help", "and I need help", "please help me", "Can you help me?", "thanks"]
+)
+def test_a_clause_that_asks_for_nothing_is_not_an_unread_request(clause: str) -> None:
+    # "My order arrived damaged and I need help": the customer is not asked to rephrase
+    # "I need help" (tests/channels/test_voice.py's post-call summary relies on it).
+    assert asks_nothing(clause)
+
+
+@pytest.mark.parametrize(
+    "clause", ["I need a refund", "help me reset my password", "reset password"]
+)
+def test_a_clause_with_a_request_is_still_read(clause: str) -> None:
+    assert not asks_nothing(clause)

@@ -24,6 +24,18 @@ SEQUENCE_KEY = "multi_request"
 #: How much of an unread part is quoted back to the customer.
 QUOTE_CHARS = 80
 _LEADING_JOINER = re.compile(r"^(?:(?:and|also|plus|then|as well)\b[\s,]*)+", re.IGNORECASE)
+#: Clauses that ask for nothing of their own ("...and I need help", "please help me"): not a
+#: request the AI failed to read, so the customer is not asked to say them again.
+_NO_REQUEST = re.compile(
+    r"^(?:(?:and|so|but)\s+)?(?:please\s+)?(?:"
+    r"(?:i\s+)?(?:really\s+|urgently\s+)?(?:need|want|would like|could use)\s+(?:some\s+|your\s+)?"
+    r"(?:help|assistance|support)(?:\s+(?:with\s+(?:this|that|it)|please|asap|now|urgently))?"
+    r"|(?:can|could)\s+(?:you|someone|somebody)\s+help(?:\s+me)?(?:\s+please)?"
+    r"|help(?:\s+me)?(?:\s+please)?"
+    r"|thanks?(?:\s+you)?(?:\s+(?:so\s+much|in advance))?"
+    r")[\s.!?]*$",
+    re.IGNORECASE,
+)
 
 
 def servable(parts: Sequence[RequestPart], automated: frozenset[str]) -> bool:
@@ -43,6 +55,11 @@ def unread_note(unread: Sequence[RequestPart]) -> str:
         f"I'm not sure what you meant by {quoted}, so I'll help with the rest first. "
         'Tell me that part again in other words afterwards, or type "agent" for a person.'
     )
+
+
+def asks_nothing(text: str) -> bool:
+    """A clause with no request of its own ("and I need help", "thanks")."""
+    return _NO_REQUEST.match(text.strip().strip(",;")) is not None
 
 
 def _quote(text: str) -> str:
@@ -69,7 +86,7 @@ class MultiRequestStep:
         ):
             return
         readable = [p for p in ctx.parts if p.intent is not None]
-        unread = [p for p in ctx.parts if p.intent is None]
+        unread = [p for p in ctx.parts if p.intent is None and not asks_nothing(p.text)]
         if unread and readable and all(p.intent in self.automated for p in readable):
             # The rest is served; the customer hears which words were not understood.
             ctx.replies.append(Reply("ai", unread_note(unread)))
