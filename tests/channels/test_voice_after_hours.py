@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -65,7 +66,7 @@ def test_away_caller_hears_the_next_opening_and_a_choice_instead_of_hold(
     assert gather.get("action") == "/channels/voice/twilio/after-hours?tries=0"
     spoken = " ".join(said(gather))
     assert "Our team is away right now" in spoken and f"We're back {when}" in spoken
-    assert "press 1" in spoken and "press 2" in spoken and when in spoken
+    assert "press 1" in spoken and "press 2" in spoken and "press 3" in spoken and when in spoken
     # silence: Twilio falls through to the redirect, to the same action
     assert [c.tag for c in root] == ["Gather", "Redirect"]
     view = conversation(api)
@@ -85,13 +86,45 @@ def test_two_books_a_callback_at_the_next_opening_as_the_web_chat_does(
     assert flag["choice"] == "callback" and flag["contact"] == "phone"
     assert flag["callback_at"] == flag["next_open"]
     assert view["customer"]["phone"] == CALLER
-    events = [e["type"] for e in view["events"]] if "events" in view else None
-    if events is not None:
-        assert "after_hours.callback" in events
+    [event] = [e for e in view["events"] if e["type"] == "after_hours.callback"]
+    assert event["actor"] == "customer" and event["data"]["callback_at"] == flag["callback_at"]
     # the desk's queue carries the flag for the next shift
     item = queue_item(api, view["id"])
     assert item["after_hours"]["choice"] == "callback"
     assert item["after_hours"]["callback_at"] == flag["callback_at"]
+
+
+def test_three_books_a_callback_at_a_keyed_in_time_that_day(server: LiveServer, api: Api) -> None:
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    opening = closed_today(api, sup)  # tomorrow 09:00-17:00 UTC
+    sid, root = escalate(api)
+    ask = follow(api, the_gather(root).get("action", ""), sid, Digits="3")
+    gather = the_gather(ask)
+    assert gather.get("numDigits") == "4" and "four digits" in " ".join(said(gather))
+    assert f"{opening:%A} {opening.day} {opening:%B}" in " ".join(said(gather))
+    # 20:00 is after closing: told so (with the next opening after it), asked once more
+    again = the_gather(follow(api, gather.get("action", ""), sid, Digits="2000"))
+    assert "Our team is closed at that time" in " ".join(said(again))
+    assert conversation(api)["after_hours"]["choice"] == "message"  # nothing booked yet
+    done = follow(api, again.get("action", ""), sid, Digits="1430")
+    at = opening + timedelta(hours=5, minutes=30)
+    assert f"call you back on this number {describe(at, 'UTC')}" in " ".join(said(done))
+    flag = conversation(api)["after_hours"]
+    assert flag["choice"] == "callback" and flag["callback_at"].startswith(
+        at.strftime("%Y-%m-%dT%H:%M")
+    )
+
+
+def test_no_usable_time_twice_books_the_next_opening(server: LiveServer, api: Api) -> None:
+    sid, root, when = away(api)
+    ask = follow(api, the_gather(root).get("action", ""), sid, SpeechResult="three")
+    redirect = ask.find("Redirect")
+    assert redirect is not None and redirect.text
+    again = follow(api, redirect.text, sid)  # silence
+    done = follow(api, the_gather(again).get("action", ""), sid, Digits="9999")
+    assert f"call you back on this number {when}" in " ".join(said(done))
+    flag = conversation(api)["after_hours"]
+    assert flag["choice"] == "callback" and flag["callback_at"] == flag["next_open"]
 
 
 def test_one_records_a_voicemail_stored_as_the_customers_message(

@@ -12,7 +12,7 @@ transcription) is stored as the customer's message of the call's conversation.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,7 +26,7 @@ from hybridcx.channels.ingest import ingest_inbound
 from hybridcx.channels.twilio.webhooks import public_base, signed_form, twiml
 from hybridcx.conversations import repository as repo
 from hybridcx.customers.repository import to_e164 as normalize_phone
-from hybridcx.hours.calendar import describe
+from hybridcx.hours.calendar import describe, zone
 from hybridcx.hours.service import record_choice
 from hybridcx.kit.errors import InvalidInput, NotFound
 from hybridcx.models import Conversation
@@ -45,7 +45,7 @@ LEAVE_MESSAGE = (
 )
 TAKEN = "Thank you. Your message is with our team, and the first person in will follow up. Goodbye."
 NOTHING_RECORDED = "I didn't hear a message. We have your number and will follow up. Goodbye."
-_WORDS = {"one": 1, "two": 2, "won": 1, "to": 2, "too": 2}
+_WORDS = {"one": 1, "two": 2, "won": 1, "to": 2, "too": 2, "three": 3}
 
 
 def menu(next_open: str | None, timezone: str) -> str:
@@ -55,8 +55,31 @@ def menu(next_open: str | None, timezone: str) -> str:
     when = describe(datetime.fromisoformat(next_open), timezone)
     return (
         "To leave a message for our team, press 1 or say one. "
-        f"To have us call you back when we open, {when}, press 2 or say two."
+        f"To have us call you back when we open, {when}, press 2 or say two. "
+        "To choose another time that day, press 3."
     )
+
+
+def time_prompt(next_open: str, timezone: str) -> str:
+    day = _local(datetime.fromisoformat(next_open), timezone)
+    return (
+        f"Please key in the time to call you on {day:%A} {day.day} {day:%B}, as four digits in "
+        "24-hour time: for example 1 4 3 0 for half past two in the afternoon."
+    )
+
+
+def _local(t: datetime, timezone: str) -> datetime:
+    return t.replace(tzinfo=UTC).astimezone(zone(timezone))
+
+
+def keyed_time(digits: str, speech: str) -> tuple[int, int] | None:
+    """(hour, minute) from "1430" keyed, or "14:30" / "14 30" said; None otherwise."""
+    text = (digits or "").strip() or (speech or "").strip()
+    match = re.fullmatch(r"(\d{1,2})[:.\s]?(\d{2})", text)
+    if match is None:
+        return None
+    hour, minute = int(match[1]), int(match[2])
+    return (hour, minute) if hour < 24 and minute < 60 else None
 
 
 def picked(digits: str, speech: str) -> int | None:
@@ -69,7 +92,7 @@ def picked(digits: str, speech: str) -> int | None:
     if "message" in text:
         return 1
     found = [int(t) if t.isdigit() else _WORDS.get(t) for t in re.findall(r"\d+|[a-z]+", text)]
-    values = {n for n in found if n in (1, 2)}
+    values = {n for n in found if n in (1, 2, 3)}
     return values.pop() if len(values) == 1 else None
 
 
@@ -157,7 +180,9 @@ def _record(rt: Runtime, response: VoiceResponse, inbox: str | None, base: str) 
 
 
 @router.post(BASE, response_class=Response)
-async def after_hours_choice(request: Request, inbox: str | None = None, tries: int = 0) -> Response:
+async def after_hours_choice(
+    request: Request, inbox: str | None = None, tries: int = 0
+) -> Response:
     """The caller's choice (``Digits`` or ``SpeechResult``; neither after silence)."""
     rt: Runtime = request.app.state.runtime
     form = await signed_form(request, rt)
@@ -170,25 +195,96 @@ async def after_hours_choice(request: Request, inbox: str | None = None, tries: 
         response.hangup()
         return twiml(str(response))
     choice = picked(form.get("Digits", ""), form.get("SpeechResult", ""))
-    if choice == 2 and not state.get("next_open"):
+    if choice in (2, 3) and not state.get("next_open"):
         choice = None
     if choice is None and tries < 1:
         _ask(rt, response, [AGAIN], {**state, "inbox": inbox}, tries=tries + 1)
         return twiml(str(response))
+    if choice == 3:
+        _ask_time(rt, response, [], state, inbox, tries=0)
+        return twiml(str(response))
     if choice == 2:
-        at = datetime.fromisoformat(state["next_open"])
-        result = await record_choice(rt, conv, choice="callback", callback_at=at, phone=None)
-        when = describe(at, state.get("timezone") or "UTC")
-        response.say(
-            f"Thank you. We'll call you back on this number {when}. Goodbye.",
-            language=_language(rt),
-        )
-        response.hangup()
-        log.info("voice.after_hours_callback", conversation_id=conv.id, at=result["after_hours"])
+        await _callback(rt, response, conv, datetime.fromisoformat(state["next_open"]), state)
         return twiml(str(response))
     # 1, or nothing usable twice: take a message (follow-up by email, else text message).
     await record_choice(rt, conv, choice="message", callback_at=None, phone=None)
-    _record(rt, response, inbox, public_base(request, rt.settings.public_url if rt.settings else None))
+    _record(
+        rt, response, inbox, public_base(request, rt.settings.public_url if rt.settings else None)
+    )
+    return twiml(str(response))
+
+
+def _ask_time(
+    rt: Runtime,
+    response: VoiceResponse,
+    say: list[str],
+    state: dict[str, Any],
+    inbox: str | None,
+    *,
+    tries: int,
+) -> None:
+    language = _language(rt)
+    action = _url("/time", inbox, tries=tries)
+    gather = Gather(
+        input="dtmf speech",
+        action=action,
+        method="POST",
+        speech_timeout="auto",
+        timeout=8,
+        num_digits=4,
+        finish_on_key="#",
+        language=language,
+    )
+    for text in say:
+        gather.say(text, language=language)
+    gather.say(time_prompt(state["next_open"], state.get("timezone") or "UTC"), language=language)
+    response.append(gather)
+    response.redirect(action, method="POST")
+
+
+async def _callback(
+    rt: Runtime, response: VoiceResponse, conv: Conversation, at: datetime, state: dict[str, Any]
+) -> None:
+    """Book the callback (the web chat's choice, by the same function) and say goodbye."""
+    await record_choice(rt, conv, choice="callback", callback_at=at, phone=None)
+    when = describe(at, state.get("timezone") or "UTC")
+    response.say(
+        f"Thank you. We'll call you back on this number {when}. Goodbye.", language=_language(rt)
+    )
+    response.hangup()
+    log.info("voice.after_hours_callback", conversation_id=conv.id)
+
+
+@router.post(f"{BASE}/time", response_class=Response)
+async def after_hours_time(request: Request, inbox: str | None = None, tries: int = 0) -> Response:
+    """The callback time the caller keyed in (HHMM on the day the team reopens, local time).
+    A time the team is closed, or no usable time, asks once more; then the callback is booked
+    at the next opening."""
+    rt: Runtime = request.app.state.runtime
+    form = await signed_form(request, rt)
+    conv = await _call_conversation(rt, form.get("CallSid", ""), inbox)
+    response = VoiceResponse()
+    state = dict(conv.after_hours or {})
+    if conv.status != "queued" or not state.get("next_open"):
+        response.say("Our team has your call. Goodbye.", language=_language(rt))
+        response.hangup()
+        return twiml(str(response))
+    timezone = state.get("timezone") or "UTC"
+    next_open = datetime.fromisoformat(state["next_open"])
+    hm = keyed_time(form.get("Digits", ""), form.get("SpeechResult", ""))
+    problem = AGAIN
+    if hm is not None:
+        local = _local(next_open, timezone).replace(hour=hm[0], minute=hm[1])
+        at = local.astimezone(UTC).replace(tzinfo=None)
+        try:
+            await _callback(rt, response, conv, at, state)
+            return twiml(str(response))
+        except InvalidInput as exc:
+            problem = exc.message
+    if tries < 1:
+        _ask_time(rt, response, [problem], state, inbox, tries=tries + 1)
+        return twiml(str(response))
+    await _callback(rt, response, conv, next_open, state)
     return twiml(str(response))
 
 
