@@ -92,6 +92,9 @@ def test_two_books_a_callback_at_the_next_opening_as_the_web_chat_does(
     item = queue_item(api, view["id"])
     assert item["after_hours"]["choice"] == "callback"
     assert item["after_hours"]["callback_at"] == flag["callback_at"]
+    ended = call_params(sid, CallStatus="completed", CallDuration="40")
+    assert twilio_post(api, "/channels/voice/twilio/status", ended).status_code == 204
+    assert conversation(api)["status"] == "queued"
 
 
 def test_three_books_a_callback_at_a_keyed_in_time_that_day(server: LiveServer, api: Api) -> None:
@@ -176,6 +179,11 @@ def test_one_records_a_voicemail_stored_as_the_customers_message(
     assert words["text"] == "Hi, my parcel arrived damaged, please call me tomorrow."
     assert words["channel_meta"]["recording_sid"] == rec
     assert view["status"] == "queued"  # nobody answered it: it waits for the next shift
+    # the caller hangs up: the call's end does not close it (as an abandoned call would be)
+    ended = call_params(sid, CallStatus="completed", CallDuration="75")
+    assert twilio_post(api, "/channels/voice/twilio/status", ended).status_code == 204
+    view = conversation(api)
+    assert view["status"] == "queued" and view["channel_meta"]["call_status"] == "completed"
     assert queue_item(api, view["id"])["after_hours"]["choice"] == "message"
 
 

@@ -405,6 +405,9 @@ async def call_status(request: Request, inbox: str | None = None) -> Response:
         conv.channel_meta = {**(conv.channel_meta or {}), "call_status": status}
         conv_id, conv_status = conv.id, conv.status
         transfer = (conv.channel_meta or {}).get("transfer")
+        waits = conv_status == "queued" and bool(conv.after_hours)
+    if status in ENDED and waits:
+        return Response(status_code=204)  # issue 19: after hours, it waits for the next shift
     if status in ENDED:
         if conv_status == "bot":
             outcome = "resolved_by_ai"
