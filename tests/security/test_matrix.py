@@ -640,6 +640,11 @@ TWILIO_WEBHOOKS = (
     "/channels/voice/twilio/survey",
     "/channels/voice/twilio/survey/rating",
     "/channels/voice/twilio/survey/answer",
+    # issue 19: after hours on the phone (the choice, the callback time, the voicemail)
+    "/channels/voice/twilio/after-hours",
+    "/channels/voice/twilio/after-hours/time",
+    "/channels/voice/twilio/after-hours/recording",
+    "/channels/voice/twilio/after-hours/transcription",
 )
 
 MERGED_ROUTES: dict[tuple[str, str], Case] = {

@@ -143,6 +143,8 @@ def after_hours_text(next_open: datetime | None, timezone: str, channel: str) ->
             "leave a message and we'll follow up by email or text, or ask us to call you back at "
             "a time that suits you: choose below."
         )
+    elif channel == "voice":  # the call offers the choice next (channels/twilio/voice_after_hours)
+        choice = "You can leave a message for the first person in, or ask us to call you back."
     else:
         choice = (
             "Leave your message here and the first person in will follow up; I can keep helping "

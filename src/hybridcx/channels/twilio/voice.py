@@ -18,6 +18,7 @@ from hybridcx.channels.base import Capabilities, register_adapter
 from hybridcx.channels.ingest import InboundResult, ingest_inbound, open_inbound_thread
 from hybridcx.channels.twilio.agent_leg import queue_name, ring_agent
 from hybridcx.channels.twilio.sms import TwilioSmsAdapter
+from hybridcx.channels.twilio.voice_after_hours import offer_after_hours
 from hybridcx.channels.twilio.webhooks import public_base, signed_form, twiml
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.service import ConversationService
@@ -133,6 +134,8 @@ async def _transfer(
     the call), a short hold message, then the caller waits in the call's own queue
     (<Enqueue>) until an agent accepts and is bridged, or rings the configured client or
     number (<Dial>), per HYBRIDCX_VOICE_TRANSFER."""
+    if await offer_after_hours(response, rt, conversation_id, say, inbox=inbox):
+        return  # issue 19: the team is away: the caller chooses a message or a callback
     settings = rt.settings
     mode = settings.voice_transfer if settings else "enqueue"
     target = settings.voice_transfer_target if settings else None
@@ -402,6 +405,9 @@ async def call_status(request: Request, inbox: str | None = None) -> Response:
         conv.channel_meta = {**(conv.channel_meta or {}), "call_status": status}
         conv_id, conv_status = conv.id, conv.status
         transfer = (conv.channel_meta or {}).get("transfer")
+        waits = conv_status == "queued" and bool(conv.after_hours)
+    if status in ENDED and waits:
+        return Response(status_code=204)  # issue 19: after hours, it waits for the next shift
     if status in ENDED:
         if conv_status == "bot":
             outcome = "resolved_by_ai"
