@@ -32,7 +32,7 @@ def test_agent_sees_assist_inserts_a_grounded_draft_and_runs_an_action(
     expect(assist.locator(".assist-summary")).to_contain_text("Alex Morgan")
 
     assist.get_by_role("button", name="Insert draft").click()
-    reply = page.get_by_label("Reply")
+    reply = page.get_by_label("Reply", exact=True)
     expect(reply).to_have_value(re.compile(r"^Hi Alex, You can return unused items"))
     expect(reply).to_be_focused()
     reply.press("End")

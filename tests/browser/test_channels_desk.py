@@ -44,7 +44,7 @@ def test_agent_answers_a_text_and_sees_a_call_handoff_in_the_desk(
     texted.get_by_role("button", name="Accept").click()
     expect(desk.page.locator(".conv-head")).to_contain_text(TEXTER)
     expect(desk.page.locator(".transcript")).to_contain_text("Alice Agent has joined")
-    desk.page.get_by_label("Reply").fill("Hi, Alice here. Let me find your parcel.")
+    desk.page.get_by_label("Reply", exact=True).fill("Hi, Alice here. Let me find your parcel.")
     desk.page.get_by_role("button", name="Send", exact=True).click()
     mine = desk.page.locator(".msg-agent", has_text="Let me find your parcel")
     expect(mine.locator(".msg-author")).to_contain_text("· sent")

@@ -26,7 +26,7 @@ def test_an_agent_applies_the_refund_macro_in_the_desk(
     desk.page.locator(".queue-item", has_text="Alex Morgan").get_by_role(
         "button", name="Accept"
     ).click()
-    reply = desk.page.get_by_label("Reply")
+    reply = desk.page.get_by_label("Reply", exact=True)
     expect(reply).to_be_visible()
     desk.page.get_by_label("Macros").select_option(label="Refund")
     expect(reply).to_have_value(

@@ -42,7 +42,7 @@ def test_an_agent_works_a_refund_with_the_script_ticking_itself_off(
     )
     # The suggested wording goes into the reply box; the agent sends it.
     panel.get_by_role("button", name="Use suggested wording").click()
-    reply = desk.page.get_by_label("Reply")
+    reply = desk.page.get_by_label("Reply", exact=True)
     expect(reply).to_have_value("Hi Alex, I'm Alice Agent and I'll help you with your refund.")
     desk.page.get_by_role("button", name="Send", exact=True).click()
     expect(step("greet")).to_have_attribute("data-status", "done")

@@ -59,7 +59,7 @@ def test_agent_asks_a_supervisor_who_answers_live_as_an_internal_note(
     question.get_by_role("button", name="Open conversation").click()
     expect(sam.page.locator(".transcript .msg-note")).to_contain_text("Question for Sam")
     expect(sam.page.get_by_label("Internal note (whisper to Alice Agent)")).to_be_checked()
-    sam.page.get_by_label("Reply").fill("Yes, refund the shipping as well.")
+    sam.page.get_by_label("Reply", exact=True).fill("Yes, refund the shipping as well.")
     sam.page.get_by_role("button", name="Send", exact=True).click()
     expect(question).to_contain_text("Answered")
 

@@ -61,10 +61,12 @@ def test_customer_gets_ai_answer_then_a_person_who_replies_live(
     desk.page.get_by_role("button", name="Accept").click()
     expect(desk.page.locator(".handoff")).to_contain_text("the customer asked for a person")
     expect(desk.page.locator(".customer-360")).to_contain_text("#1001")
-    desk.page.get_by_label("Reply").fill("Hi Alex, Alice here. Your order 1001 is on its way.")
+    desk.page.get_by_label("Reply", exact=True).fill(
+        "Hi Alex, Alice here. Your order 1001 is on its way."
+    )
     desk.page.get_by_role("button", name="Send", exact=True).click()
     desk.page.get_by_label("Internal note").check()
-    desk.page.get_by_label("Reply").fill("Checked UPS tracking.")
+    desk.page.get_by_label("Reply", exact=True).fill("Checked UPS tracking.")
     desk.page.get_by_role("button", name="Send", exact=True).click()
     expect(desk.page.locator(".msg-note")).to_contain_text("Checked UPS tracking.")
     desk.shot("desk-conversation")
@@ -132,7 +134,7 @@ def test_supervisor_takes_over_a_conversation_the_ai_is_handling(
     expect(console.page.locator(".transcript")).to_contain_text(
         "Sam Supervisor has joined the conversation."
     )
-    console.page.get_by_label("Reply").fill("Hi Priya, Sam here from the team.")
+    console.page.get_by_label("Reply", exact=True).fill("Hi Priya, Sam here from the team.")
     console.page.get_by_role("button", name="Send", exact=True).click()
     seen = api.http.get(
         f"/api/v1/conversations/{conv['id']}",
@@ -150,7 +152,7 @@ def test_supervisor_takes_over_a_conversation_the_ai_is_handling(
     victoria.get_by_role("button", name="Open").click()
     whisper = console.page.get_by_label("Internal note (whisper to Alice Agent)")
     expect(whisper).to_be_checked()
-    console.page.get_by_label("Reply").fill("Offer her the express replacement.")
+    console.page.get_by_label("Reply", exact=True).fill("Offer her the express replacement.")
     console.page.get_by_role("button", name="Send", exact=True).click()
     expect(console.page.locator(".transcript .msg-note")).to_contain_text("express replacement")
     staff_view = api.staff(alice, "GET", f"/api/v1/conversations/{queued['id']}").json()
@@ -172,7 +174,7 @@ def test_markup_in_a_message_is_shown_as_text_in_chat_and_desk(
     sign_in(desk, "agent@example.com", "demo-agent")
     desk.page.get_by_role("button", name="Accept").click()
     expect(desk.page.locator(".transcript .msg-customer").first).to_contain_text(XSS)
-    desk.page.get_by_label("Reply").fill(f"You wrote {XSS}")
+    desk.page.get_by_label("Reply", exact=True).fill(f"You wrote {XSS}")
     desk.page.get_by_role("button", name="Send", exact=True).click()
     expect(customer.page.locator(".msg-agent")).to_contain_text(f"You wrote {XSS}")
     desk.shot("desk-xss-inert")
@@ -264,7 +266,7 @@ def test_keyboard_only_and_360px_wide(api: Api, open_tab: Callable[..., Tab]) ->
     assert_fits(desk, 360)
     item.get_by_role("button", name="Accept").click()
     expect(desk.page.locator(".handoff")).to_contain_text("the customer asked for a person")
-    reply = desk.page.get_by_label("Reply")
+    reply = desk.page.get_by_label("Reply", exact=True)
     reply.fill("Hi Mia, Alice here. How can I help?")
     desk.page.get_by_role("button", name="Send", exact=True).click()
     expect(desk.page.locator(".msg-agent").last).to_contain_text("Alice here")
