@@ -296,6 +296,11 @@ def test_a_control_group_is_held_out_and_measures_the_contacts_avoided(
         notified = len(set(g["sent"]))
         assert prevention["control_contact_rate"] == round(1 / len(control), 3)
         assert prevention["contacts_avoided"] == round(notified / len(control), 2)
+        # The KPI report carries the same figures (issue 21: "the KPIs report contacts avoided").
+        kpis = mail.staff(sam, "GET", "/api/v1/analytics/kpis")
+        assert kpis.status_code == 200, kpis.text
+        [in_kpis] = kpis.json()["business"]["outreach"]["prevention"]
+        assert in_kpis == prevention
     else:
         assert prevention["contacts_avoided"] is None
 

@@ -65,6 +65,11 @@ def test_adherence_per_agent_team_and_script_in_the_quality_report(api: Api) -> 
     quality = api.staff(sup, "GET", "/api/v1/quality/agents", params=WINDOW)
     assert quality.status_code == 200, quality.text
     assert quality.json()["script_adherence"]["agents"] == report["agents"]
+    # ...and in the KPI report, for the same window.
+    kpis = api.staff(sup, "GET", "/api/v1/analytics/kpis", params=WINDOW)
+    assert kpis.status_code == 200, kpis.text
+    in_kpis = kpis.json()["operations"]["script_adherence"]
+    assert in_kpis["agents"] == report["agents"] and in_kpis["scripts"] == report["scripts"]
 
 
 def test_an_experiment_compares_two_scripts(api: Api) -> None:

@@ -20,6 +20,8 @@ from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Agent, ConversationEvent, ConversationTag
+from hybridcx.outreach.service import stats as outreach_stats
+from hybridcx.scripting.adherence import adherence_report
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 400
@@ -132,6 +134,12 @@ async def kpi_report(
         session, workspace_id, query, report["volume"]["conversations"], staffed
     )
     report["operations"]["sla"] = await sla_attainment(session, workspace_id, query, facts, until)
+    # issue 21: agents' adherence to scripts (conversations resolved in the window), and what
+    # proactive outreach sent, got back and prevented (campaigns so far, not windowed).
+    report["operations"]["script_adherence"] = await adherence_report(
+        session, workspace_id, start=query.start, end=query.end
+    )
+    report["business"]["outreach"] = await outreach_stats(session, workspace_id)
     report["source"] = source
     report["generated_at"] = utcnow().isoformat(timespec="seconds") + "Z"
     return report
