@@ -144,9 +144,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 if settings.sla_sweep_interval_seconds > 0
                 else None
             )
-            outreach_task = (  # issue 21: proactive outreach campaigns on a schedule
-                asyncio.create_task(outreach_loop(runtime, settings.outreach_interval_seconds))
+            outreach_task = (  # issue 21: proactive outreach campaigns on a schedule and events
+                asyncio.create_task(
+                    outreach_loop(
+                        runtime,
+                        settings.outreach_interval_seconds,
+                        settings.outreach_events_interval_seconds,
+                    )
+                )
                 if settings.outreach_interval_seconds > 0
+                or settings.outreach_events_interval_seconds > 0
                 else None
             )
         log.info(

@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     # customer's time zone (attributes.timezone, else outreach_timezone); at most this many
     # notices per customer in 7 days.
     outreach_interval_seconds: float = Field(default=0, ge=0)
+    # ... and how often the event-driven signals (repeat contact, churn risk) are evaluated for
+    # the customers whose conversations changed (outreach.events). 0: off.
+    outreach_events_interval_seconds: float = Field(default=5, ge=0)
     outreach_quiet_start_hour: int = Field(default=21, ge=0, le=23)
     outreach_quiet_end_hour: int = Field(default=8, ge=0, le=23)
     outreach_timezone: str = Field(default="UTC", max_length=64)

@@ -18,6 +18,8 @@ from hybridcx.kit.ids import hash_token, new_id, utcnow
 from hybridcx.models import Customer, DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
 
 CODE_TTL = timedelta(minutes=10)
+#: An order whose payment was declined: not shipped until paid (the failed-payment signal).
+PAYMENT_FAILED = "payment_failed"
 
 
 class DemoBackend:
@@ -116,6 +118,20 @@ class DemoBackend:
             .order_by(DemoOrder.number)
         )
         return [(_order(o), email or "") for o, email in (await self.session.execute(stmt)).all()]
+
+    async def failed_payments(self, now: datetime) -> list[tuple[str, str]]:
+        """Orders whose payment failed (status ``payment_failed``), as (order number, owner's
+        email): the failed-payment signal (issue 21)."""
+        stmt = (
+            select(DemoOrder.number, Customer.email)
+            .join(Customer, Customer.id == DemoOrder.customer_id)
+            .where(
+                DemoOrder.workspace_id == self.workspace_id,
+                DemoOrder.status == PAYMENT_FAILED,
+            )
+            .order_by(DemoOrder.number)
+        )
+        return [(n, email or "") for n, email in (await self.session.execute(stmt)).all()]
 
     async def appointments_between(self, start: datetime, end: datetime) -> list[tuple[Slot, str]]:
         """Booked appointments starting in [start, end), with the customer's email (issue 21)."""

@@ -397,6 +397,8 @@ def _seed_named_customers(
         lifetime_value=310.0,
     )
     _order(children, ws_id, human, "1003", "delivered", today, rng=rng, days_ago=9)
+    # issue 21: a declined payment, so the failed-payment signal has someone to find
+    _order(children, ws_id, human, "1000", "payment_failed", today, rng=rng, days_ago=1)
     children.append(
         DemoAccount(
             id=new_id(),

@@ -54,6 +54,9 @@ class MemoryBackend:
             and o.expected_delivery < today
         ]
 
+    async def failed_payments(self, now: datetime) -> list[tuple[str, str]]:
+        return sorted((o.number, owner) for o, owner in self.orders.values() if o.status == "payment_failed")
+
     async def appointments_between(self, start: datetime, end: datetime) -> list[tuple[Slot, str]]:
         return sorted(
             ((s, who) for s, who in self.slots.values() if who and start <= s.starts_at < end),

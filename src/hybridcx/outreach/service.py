@@ -63,6 +63,13 @@ DEFAULT_TEMPLATES: dict[str, dict[str, str]] = {
         "email": "Hi {first_name},\n\nA reminder of your appointment {appointment_at} at "
         "{location}. Reply to this email if you need to change it.",
     },
+    "failed_payment": {
+        "sms": "Hi {first_name}, the payment for your order {payment_ref} didn't go through, so "
+        "it is on hold. Reply here and we'll help you sort it out. Reply STOP to opt out.",
+        "email_subject": "The payment for your order {payment_ref} didn't go through",
+        "email": "Hi {first_name},\n\nThe payment for your order {payment_ref} was declined, so "
+        "the order is on hold. Just reply to this email and we'll help you complete it.",
+    },
 }
 GENERIC = {
     "sms": "Hi {first_name}, we noticed you may need a hand. Reply here and we'll help. "
@@ -278,7 +285,11 @@ def key_hash(session: AsyncSession, key: str) -> str:
 
 
 async def plan(
-    session: AsyncSession, rt: Runtime, campaign: OutreachCampaign, now: datetime
+    session: AsyncSession,
+    rt: Runtime,
+    campaign: OutreachCampaign,
+    now: datetime,
+    customers: set[str] | None = None,
 ) -> Plan:
     settings = rt.settings
     quiet = (
@@ -290,6 +301,8 @@ async def plan(
     cap = settings.outreach_weekly_cap if settings else 2
     result = Plan(campaign.id)
     hits = await evaluate(session, campaign.workspace_id, campaign.signal, now=now)
+    if customers is not None:  # an event-driven run: only the customers the events touched
+        hits = [h for h in hits if h.customer_id in customers]
     result.found = len(hits)
     counted: dict[str, int] = {}
     for hit in hits:
@@ -367,6 +380,7 @@ async def run_campaign(
     *,
     now: datetime | None = None,
     dry_run: bool = False,
+    customers: set[str] | None = None,
 ) -> dict[str, Any]:
     """Evaluate the campaign's signal at ``now`` and send what may be sent. A run whose
     audience is over the approval threshold (and larger than what was approved) sends nothing
@@ -377,7 +391,7 @@ async def run_campaign(
         summary: dict[str, Any] = {"campaign_id": campaign.id, "name": campaign.name}
         if campaign.status == "paused":
             return {**summary, "status": "paused", "sent": 0, "failed": 0}
-        planned = await plan(session, rt, campaign, now)
+        planned = await plan(session, rt, campaign, now, customers)
         summary.update(
             found=planned.found,
             recipients=planned.recipients,

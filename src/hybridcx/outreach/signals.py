@@ -7,8 +7,8 @@ hear from us before they have to ask.
 - ``repeat_contact``: a customer who started two or more conversations about the same issue
   (the AI's topic) in the last 7 days;
 - ``churn_risk``: a simple score over the last 30 days of contacts (see :func:`churn_score`);
-- ``failed_payment`` is listed but needs a backend that reports payments (the demo company has
-  none): with one that lacks ``failed_payments`` it finds nobody.
+- ``failed_payment``: an order whose payment failed (the backend's ``failed_payments``: in the
+  demo company, orders with status ``payment_failed``); a backend without it finds nobody.
 
 Each signal yields :class:`Hit` rows: the customer, a key naming the occurrence (so a campaign
 notifies once per late order, not once per run) and the context the notice and the reply use.
