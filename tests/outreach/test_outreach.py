@@ -5,7 +5,6 @@ customer's SMS reply continues the notice's conversation and the AI answers abou
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,15 +18,6 @@ from tests.support import Api, LiveServer
 ALEX = "alex@example.com"
 ALEX_PHONE = "+12025550100"
 BASE = "/api/v1/outreach"
-
-
-@pytest.fixture
-def mail(email_server: LiveServer, mail_sink: MailSink) -> Iterator[Api]:
-    email_server.reset()
-    mail_sink.clear()
-    client = Api(email_server.url, email_server.ws_url)
-    yield client
-    client.close()
 
 
 def at(days: int, hour: int) -> str:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hybridcx.flows.actions import describe_order
 from hybridcx.flows.backend import Order, Slot
 from hybridcx.flows.memory_backend import MemoryBackend
 from hybridcx.flows.outreach_context import with_outreach_context
@@ -72,6 +73,7 @@ def test_memory_backend_lists_late_orders_and_tomorrows_appointments() -> None:
             "1": (Order("1", "shipped", "UPS", None, date(2026, 12, 7), placed), "a@x.test"),
             "2": (Order("2", "shipped", "UPS", None, date(2026, 12, 9), placed), "b@x.test"),
             "3": (Order("3", "delivered", "UPS", None, date(2026, 12, 1), placed), "c@x.test"),
+            "4": (Order("4", "payment_failed", None, None, None, placed), "d@x.test"),
         },
         slots={
             "s1": (Slot("s1", datetime(2026, 12, 9, 10), "Main St"), "a@x.test"),
@@ -85,6 +87,11 @@ def test_memory_backend_lists_late_orders_and_tomorrows_appointments() -> None:
         backend.appointments_between(datetime(2026, 12, 9), datetime(2026, 12, 10))
     )
     assert [(s.id, who) for s, who in booked] == [("s1", "a@x.test")]
+    assert asyncio.run(backend.failed_payments(placed)) == [("4", "d@x.test")]
+    # The flows describe the status in words, not as the backend's code.
+    assert describe_order(backend.orders["4"][0]) == (
+        "Order 4 is on hold: its payment failed, so it has not shipped yet."
+    )
 
 
 def test_a_notice_context_fills_the_order_number_the_message_did_not_give() -> None:

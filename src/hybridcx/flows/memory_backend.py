@@ -55,7 +55,9 @@ class MemoryBackend:
         ]
 
     async def failed_payments(self, now: datetime) -> list[tuple[str, str]]:
-        return sorted((o.number, owner) for o, owner in self.orders.values() if o.status == "payment_failed")
+        return sorted(
+            (o.number, owner) for o, owner in self.orders.values() if o.status == "payment_failed"
+        )
 
     async def appointments_between(self, start: datetime, end: datetime) -> list[tuple[Slot, str]]:
         return sorted(

@@ -21,8 +21,13 @@ from sqlalchemy import func, select
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.tasks import reraise_if_cancelled
-from hybridcx.models import AutomationCursor, Conversation, ConversationEvent, Message
-from hybridcx.models import OutreachCampaign
+from hybridcx.models import (
+    AutomationCursor,
+    Conversation,
+    ConversationEvent,
+    Message,
+    OutreachCampaign,
+)
 from hybridcx.outreach.service import run_campaign
 from hybridcx.runtime import Runtime
 
@@ -97,9 +102,7 @@ async def process_events(rt: Runtime, *, now: datetime | None = None) -> list[di
         if ws not in touched:
             continue
         try:
-            results.append(
-                await run_campaign(rt, ws, campaign_id, now=when, customers=touched[ws])
-            )
+            results.append(await run_campaign(rt, ws, campaign_id, now=when, customers=touched[ws]))
         except Exception as exc:
             reraise_if_cancelled(exc)
             log.warning("outreach.event_run_failed", campaign_id=campaign_id, error=str(exc))
