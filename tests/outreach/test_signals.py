@@ -99,3 +99,27 @@ def test_a_notice_context_fills_the_order_number_the_message_did_not_give() -> N
     assert with_outreach_context(state, {})["order_number"] == ["1001"]
     assert with_outreach_context(state, {"order_number": ["2002"]})["order_number"] == ["2002"]
     assert with_outreach_context({}, {}) == {}
+
+
+def test_an_order_on_payment_hold_reads_as_words_when_a_cancel_is_refused() -> None:
+    import asyncio
+    from datetime import datetime
+
+    from hybridcx.flows.actions import quote_refund
+    from hybridcx.flows.backend import Order
+    from hybridcx.flows.engine import ActionContext, FlowTurn
+    from hybridcx.flows.memory_backend import MemoryBackend
+
+    held = Order("1000", "payment_failed", None, None, None, datetime(2026, 12, 1))
+    backend = MemoryBackend(orders={"1000": (held, "hugo@example.com")})
+    turn = FlowTurn(
+        text="cancel order 1000",
+        entities={},
+        email="hugo@example.com",
+        name="Hugo",
+        verified=True,
+        now=datetime(2026, 12, 8, 10),
+    )
+    result = asyncio.run(quote_refund(ActionContext({"order_number": "1000"}, turn, backend)))
+    assert result.fail
+    assert result.say == ["Order 1000 is on hold (payment failed), so I can't cancel it here."]

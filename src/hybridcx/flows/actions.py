@@ -15,6 +15,14 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}•••@{domain}" if domain else "•••"
 
 
+#: How an order status reads in a sentence ("Order 1000 is on hold (payment failed)").
+_STATUS_WORDS = {"payment_failed": "on hold (payment failed)"}
+
+
+def status_words(status: str) -> str:
+    return _STATUS_WORDS.get(status, status.replace("_", " "))
+
+
 def describe_order(order: Order) -> str:
     if order.status == "payment_failed":  # issue 21: the demo's failed payments
         return f"Order {order.number} is on hold: its payment failed, so it has not shipped yet."
@@ -260,7 +268,10 @@ async def quote_refund(ctx: ActionContext) -> ActionResult:
     order = found[0]
     if order.status not in ("processing", "shipped"):
         return ActionResult(
-            fail=True, say=[f"Order {order.number} is {order.status}, so I can't cancel it here."]
+            fail=True,
+            say=[
+                f"Order {order.number} is {status_words(order.status)}, so I can't cancel it here."
+            ],
         )
     ctx.slots["refund_amount"] = f"{order.total:.2f}"
     return ActionResult()
@@ -288,7 +299,7 @@ async def report_refund(ctx: ActionContext) -> ActionResult:
     order = found[0]
     if order.status in REFUNDED:
         text = (
-            f"Order {order.number} was {order.status} and refunded to your original payment "
+            f"Order {order.number} was {status_words(order.status)} and refunded to your original payment "
             "method. Refunds reach your account 3-5 business days after they are issued."
         )
     elif order.status == "delivered":
@@ -298,7 +309,7 @@ async def report_refund(ctx: ActionContext) -> ActionResult:
         )
     else:
         text = (
-            f"There is no refund on order {order.number}: it is {order.status}. If you'd like "
+            f"There is no refund on order {order.number}: it is {status_words(order.status)}. If you'd like "
             "to cancel it, just say so."
         )
     return ActionResult(say=[text + " Is there anything else I can help with?"], end=True)
@@ -319,7 +330,7 @@ async def check_claimable(ctx: ActionContext) -> ActionResult:
         return ActionResult(
             end=True,
             say=[
-                f"Order {order.number} is {order.status} and hasn't reached you yet. If it "
+                f"Order {order.number} is {status_words(order.status)} and hasn't reached you yet. If it "
                 "arrives damaged, tell me then and I'll sort it out."
             ],
         )
