@@ -60,7 +60,8 @@ def test_a_supervisor_writes_a_macro_in_the_console(api: Api, open_tab: Callable
     sign_in(console, "supervisor@example.com", "demo-supervisor")
     page = console.page
     expect(page.locator("#macro-list")).to_contain_text("Refund")
-    page.get_by_label("Name", exact=True).fill("Shipping delay")
+    # The Macros section's own Name field (the outreach section has one too).
+    page.locator("#macro-name").fill("Shipping delay")
     page.get_by_label("Macro text").fill("Sorry {{customer.nam}}, your parcel is late.")
     page.get_by_role("button", name="Save macro").click()
     expect(page.locator("#macro-status")).to_contain_text("Unknown placeholder {{customer.nam}}")

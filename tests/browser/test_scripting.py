@@ -72,7 +72,12 @@ def test_an_agent_works_a_refund_with_the_script_ticking_itself_off(
     desk.shot("desk-script-done")
     desk.page.get_by_role("button", name="Resolve").click()
     expect(desk.page.locator(".conv-main > .form-error")).to_have_text("")
-    state = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()
+    # The error line is empty before the request ends too: wait for the resolve to land.
+    for _ in range(100):
+        state = api.staff(sup, "GET", f"/api/v1/conversations/{conv['id']}").json()
+        if state["status"] == "resolved":
+            break
+        desk.page.wait_for_timeout(100)
     assert state["status"] == "resolved"
     (checked,) = [e for e in state["events"] if e["type"] == "script.checked"]
     assert checked["data"]["adherence"] == 1.0 and checked["data"]["missing"] == []

@@ -1489,3 +1489,53 @@ MATRIX.update(
         ),
     }
 )
+
+
+# ---- issue 21: agent scripts (handlers read, supervisors write, analysts read adherence) ----
+_script_seq = itertools.count()
+_SCRIPT_STEPS = [
+    {"id": "hello", "kind": "say", "text": "Hello {{customer.first_name}}"},
+    {"id": "tell", "kind": "disclosure", "text": "Calls are recorded for quality."},
+]
+
+
+def _script_body() -> dict[str, Any]:
+    name = f"matrix-script-{next(_script_seq)}"
+    return {"spec": {"name": name, "intents": ["privacy_policy"], "steps": _SCRIPT_STEPS}}
+
+
+def _script(world: World) -> dict[str, Any]:
+    r = world.as_("supervisor", "POST", "/api/v1/scripts", json=_script_body())
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/scripts"): Case(staff_only(HANDLERS)),
+        ("POST", "/api/v1/scripts"): Case(
+            staff_only(SUPERVISORS), body=lambda w, c: _script_body()
+        ),
+        ("PUT", "/api/v1/scripts/policy"): Case(
+            staff_only(SUPERVISORS), body=lambda w, c: {"enforcement": "warn"}
+        ),
+        ("GET", "/api/v1/scripts/adherence"): Case(staff_only(ANALYSTS)),
+        ("GET", "/api/v1/scripts/conversations/{conversation_id}"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=conv(),
+            path=lambda w, c: f"/api/v1/scripts/conversations/{c['id']}",
+        ),
+        ("PUT", "/api/v1/scripts/{script_id}"): Case(
+            staff_only(SUPERVISORS, "workspace"),
+            setup=_script,
+            path=lambda w, c: f"/api/v1/scripts/{c['id']}",
+            body=lambda w, c: _script_body(),
+        ),
+        ("DELETE", "/api/v1/scripts/{script_id}"): Case(
+            staff_only(SUPERVISORS, "workspace"),
+            setup=_script,
+            fresh=True,
+            path=lambda w, c: f"/api/v1/scripts/{c['id']}",
+        ),
+    }
+)
