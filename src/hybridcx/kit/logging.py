@@ -40,7 +40,11 @@ def configure_logging(level: str = "info") -> None:
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
             redact_log_event,  # privacy (issue 9): no PII in logs
-            structlog.dev.ConsoleRenderer(colors=False),
+            # A plain traceback: structlog's default with rich installed (typer brings it)
+            # prints every frame's local variables, customer text and keys included.
+            structlog.dev.ConsoleRenderer(
+                colors=False, exception_formatter=structlog.dev.plain_traceback
+            ),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
         logger_factory=structlog.PrintLoggerFactory(file=CurrentStream("stdout")),  # type: ignore[arg-type]
