@@ -42,6 +42,7 @@ from hybridcx.improvement.scheduler import retrain_schedule
 from hybridcx.integrations.endpoints import router as integrations_router  # issue 20
 from hybridcx.kit.db import upgrade
 from hybridcx.kit.errors import AppError
+from hybridcx.kit.heap import settle_after_startup
 from hybridcx.kit.logging import configure_logging
 from hybridcx.kit.overload import InflightGate, InflightLimit
 from hybridcx.kit.sqlite_inline import offloaded
@@ -73,7 +74,16 @@ log = structlog.get_logger(__name__)
 MAX_BODY_BYTES = 1_000_000
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_server_app() -> FastAPI:
+    """The app of a `hybridcx serve` worker process (uvicorn's factory): settles the garbage
+    collector after start-up (kit.heap)."""
+    return create_app(settle_heap=True)
+
+
+def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -> FastAPI:
+    """``settle_heap``: this process is a server of its own, so the garbage collector is
+    settled after start-up when ``settings.gc_freeze`` (kit.heap). Apps built inside another
+    program (tests, embedding) leave the interpreter's collector alone."""
     settings = settings or Settings()
     configure_logging(settings.log_level)
 
@@ -156,10 +166,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 or settings.outreach_events_interval_seconds > 0
                 else None
             )
+        frozen = settle_after_startup(settle_heap and settings.gc_freeze)
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
             redis=bool(settings.redis_url),
+            gc_frozen=frozen,
         )
         try:
             async with AsyncExitStack() as stack:

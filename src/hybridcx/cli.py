@@ -160,9 +160,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
         keyring_from_settings(settings)
         # Each worker builds its own app from the same environment (uvicorn spawns them and
         # shares the listening socket); the parent only supervises.
-        uvicorn.run("hybridcx.app:create_app", factory=True, workers=workers, **options)
+        uvicorn.run("hybridcx.app:create_server_app", factory=True, workers=workers, **options)
         return
-    uvicorn.run(create_app(settings), **options)
+    uvicorn.run(create_app(settings, settle_heap=True), **options)
 
 
 @app.command()

@@ -66,14 +66,27 @@ def test_one_process_or_several_never_trust_forwarded_headers(
     from hybridcx.config import Settings
 
     calls: list[dict[str, object]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **options: calls.append(options))
-    monkeypatch.setattr("hybridcx.app.create_app", lambda settings: object())
+    apps: list[object] = []
+    built: list[bool] = []
+
+    def create_app(settings: Settings, *, settle_heap: bool = False) -> object:
+        built.append(settle_heap)
+        return object()
+
+    monkeypatch.setattr(
+        uvicorn, "run", lambda app, **options: (apps.append(app), calls.append(options))
+    )
+    monkeypatch.setattr("hybridcx.app.create_app", create_app)
     settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
     cli._serve(settings, None, 8123)
     cli._serve(settings, None, 8123, workers=2)
     assert [c["proxy_headers"] for c in calls] == [False, False]
     assert [c["port"] for c in calls] == [8123, 8123]
     assert calls[1]["workers"] == 2 and calls[1]["factory"] is True
+    # A served process settles its garbage collector (kit.heap); so does each worker, whose
+    # app uvicorn builds with the server factory.
+    assert built == [True]
+    assert apps[1] == "hybridcx.app:create_server_app"
     assert (tmp_path / "keys.json").exists()  # made once, before the workers start
 
 
