@@ -74,7 +74,10 @@ class Runtime:
     def from_settings(cls, settings: Settings) -> Runtime:
         keyring = keyring_from_settings(settings)  # privacy (issue 9): encryption at rest
         engine = create_engine(
-            settings.effective_database_url, keyring=keyring, sqlite_inline=settings.sqlite_inline
+            settings.effective_database_url,
+            keyring=keyring,
+            sqlite_inline=settings.sqlite_inline,
+            sqlite_synchronous=settings.sqlite_synchronous,
         )
         set_default_keyring(keyring)
         configure_pii(model_dir=settings.pii_model_dir)

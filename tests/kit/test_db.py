@@ -137,3 +137,24 @@ def test_a_database_that_stays_busy_is_a_503_not_a_500(tmp_path: Path) -> None:
         other.close()
     assert caught.value.status_code == 503
     assert caught.value.headers == {"Retry-After": "1"}
+
+
+@pytest.mark.parametrize(("setting", "pragma"), [("normal", 1), ("full", 2)])
+def test_sqlite_synchronous_follows_the_setting(tmp_path: Path, setting: str, pragma: int) -> None:
+    """PRAGMA synchronous is set on every connection (1 = NORMAL, 2 = FULL)."""
+
+    async def main() -> int:
+        engine = create_engine(
+            f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", sqlite_synchronous=setting
+        )
+        async with session_factory(engine)() as session:
+            value = (await session.execute(text("PRAGMA synchronous"))).scalar_one()
+        await engine.dispose()
+        return int(value)
+
+    assert asyncio.run(main()) == pragma
+
+
+def test_an_unknown_sqlite_synchronous_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="sqlite_synchronous"):
+        create_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}", sqlite_synchronous="off")

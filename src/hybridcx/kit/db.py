@@ -36,12 +36,15 @@ def create_engine(
     keyring: Keyring | None = None,
     busy_timeout_ms: int = 30_000,
     sqlite_inline: bool = True,
+    sqlite_synchronous: str = "full",
 ) -> AsyncEngine:
     """``keyring`` seals and opens the encrypted columns (hybridcx.privacy); without one the
     process default is used (the CLI installs it from the settings). ``busy_timeout_ms`` is how
     long SQLite waits for another process's write lock before an attempt counts as busy.
     ``sqlite_inline``: run SQLite calls on the event loop's thread (kit.sqlite_inline) instead
-    of aiosqlite's worker thread; an in-memory database always uses aiosqlite."""
+    of aiosqlite's worker thread; an in-memory database always uses aiosqlite.
+    ``sqlite_synchronous``: "full" (every commit waits for fsync) or "normal" (WAL commits do
+    not wait for fsync; a power cut may lose the last commits, never consistency)."""
     if url.startswith("sqlite"):
         db_path = url.split(":///", 1)[-1]
         file_db = bool(db_path) and db_path != ":memory:"
@@ -56,7 +59,9 @@ def create_engine(
             engine = create_async_engine(url, connect_args={"timeout": busy_timeout_ms / 1000})
             pragma_timeout_ms = busy_timeout_ms
         event.listen(
-            engine.sync_engine, "connect", functools.partial(_sqlite_pragmas, pragma_timeout_ms)
+            engine.sync_engine,
+            "connect",
+            functools.partial(_sqlite_pragmas, pragma_timeout_ms, _synchronous(sqlite_synchronous)),
         )
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         event.listen(engine.sync_engine, "before_cursor_execute", _sqlite_lazy_begin)
@@ -76,13 +81,24 @@ WRITE = "hybridcx_write"
 BUSY_RETRIES = 3
 
 
-def _sqlite_pragmas(busy_timeout_ms: int, dbapi_conn: Any, _record: object) -> None:
+def _synchronous(value: str) -> str:
+    mode = value.strip().upper()
+    if mode not in ("NORMAL", "FULL"):
+        raise ValueError(f"sqlite_synchronous must be 'normal' or 'full', not {value!r}")
+    return mode
+
+
+def _sqlite_pragmas(
+    busy_timeout_ms: int, synchronous: str, dbapi_conn: Any, _record: object
+) -> None:
     # The driver must not open transactions on its own: _sqlite_begin chooses how each begins.
     dbapi_conn.isolation_level = None
     cursor = dbapi_conn.cursor()
     # WAL lets readers and one writer work together, which matters with several processes.
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
+    # In WAL mode NORMAL syncs at checkpoints only; FULL at every commit.
+    cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     # Privacy (issue 9): deleted rows (erasure, retention) are overwritten, not left in free pages.
     cursor.execute("PRAGMA secure_delete=ON")
