@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -566,7 +567,8 @@ class ConversationService:
             services=TurnServices(
                 backend=self.rt.backend_factory(session, conv.workspace_id),
                 knowledge=ArticleKnowledge(session, conv.workspace_id, self.rt.knowledge),
-                protected=await load_protected(session, conv, customer),  # safety9
+                # safety9: loaded only when the turn has an AI reply to check
+                protected=functools.partial(load_protected, session, conv, customer),
             ),
             now=now,
             prior_contacts=int(ai_state[PRIOR_CONTACTS]),

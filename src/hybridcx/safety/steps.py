@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from hybridcx.pipeline.base import Reply, TurnContext
 from hybridcx.safety.injection import classify
@@ -64,7 +64,21 @@ class OutputFilterStep:
     name = "output_filter"
 
     def __call__(self, ctx: TurnContext) -> Awaitable[None] | None:
+        if not any(r.author == "ai" for r in ctx.replies):
+            return None  # nothing the AI says this turn: nothing to load or check
         protected = ctx.services.protected
+        if callable(protected):  # loaded only for turns that have an AI reply
+            return self._load_and_check(ctx, protected)
+        return self._check(ctx, protected)
+
+    async def _load_and_check(
+        self, ctx: TurnContext, load: Callable[[], Awaitable[ProtectedData]]
+    ) -> None:
+        pending = self._check(ctx, await load())
+        if pending is not None:
+            await pending
+
+    def _check(self, ctx: TurnContext, protected: object) -> Awaitable[None] | None:
         if not isinstance(protected, ProtectedData):
             protected = ProtectedData(customer_email=ctx.customer.email or "")
         for i, reply in enumerate(ctx.replies):
