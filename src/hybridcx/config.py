@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -28,6 +29,18 @@ class Settings(BaseSettings):
         description="SQLite: run statements on the event loop's thread (no thread hop per "
         "statement; heavy reports and background jobs still use a worker thread). False: "
         "aiosqlite's worker thread for every statement.",
+    )
+    sqlite_synchronous: Literal["normal", "full"] = Field(
+        default="full",
+        description="SQLite's PRAGMA synchronous in WAL mode. full (default): every commit "
+        "waits for fsync. normal: a commit does not wait for the disk (a power cut may lose "
+        "the last commits; the database stays consistent); measured, it bought no throughput "
+        "(docs/benchmarks.md, fourth pass).",
+    )
+    gc_freeze: bool = Field(
+        default=True,
+        description="`hybridcx serve`: after start-up, freeze the objects alive in the garbage "
+        "collector's permanent generation and collect young objects less often (kit.heap).",
     )
     max_message_chars: int = Field(default=4000, ge=1)
     staff_token_hours: int = Field(default=12, ge=1)
