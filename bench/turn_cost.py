@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import inspect
 import os
 import resource
 import sys
@@ -29,6 +31,32 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import load  # noqa: E402  (bench/load.py, next to this file)
+
+
+class GcPauses:
+    """The garbage collector's pauses while timing, by generation (gc.callbacks)."""
+
+    def __init__(self) -> None:
+        self.pauses: list[list[float]] = [[], [], []]
+        self.timing = False
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        elif self.timing:
+            self.pauses[info["generation"]].append(time.perf_counter() - self._start)
+
+    def report(self, messages: int) -> str:
+        lines = []
+        for generation, pauses in enumerate(self.pauses):
+            total = 1000 * sum(pauses)
+            longest = 1000 * max(pauses, default=0.0)
+            lines.append(
+                f"  generation {generation}: {len(pauses)} collections, {total:.0f} ms in all "
+                f"({total / max(messages, 1):.2f} ms per message), longest {longest:.1f} ms"
+            )
+        return "\n".join(lines)
 
 
 def _cpu() -> float:
@@ -48,7 +76,14 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> None:
     settings = Settings()
     set_default_keyring(loader=lambda: keyring_from_settings(settings))  # as the CLI does
     await _seed(settings)
-    app = create_app(settings)
+    # As `hybridcx serve` builds it (the garbage collector settled after start-up, kit.heap),
+    # when the code measured has that; --no-settle-heap for Python's defaults.
+    if "settle_heap" in inspect.signature(create_app).parameters:
+        app = create_app(settings, settle_heap=args.settle_heap)
+    else:
+        app = create_app(settings)
+    pauses = GcPauses()
+    gc.callbacks.append(pauses)
     transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 40000))
     base = load.LoadConfig(
         urls=("http://127.0.0.1:8000",),
@@ -72,7 +107,9 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> None:
         )
         print(f"timing {args.customers} customers (pid {os.getpid()})", file=sys.stderr, flush=True)
         cpu, wall = _cpu(), time.perf_counter()
+        pauses.timing = True
         report = await load.run(config, transport)
+        pauses.timing = False
         cpu, wall = _cpu() - cpu, time.perf_counter() - wall
     n = report.acknowledged
     print(f"code: {os.path.dirname(hybridcx.__file__)}")
@@ -85,6 +122,8 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> None:
         f"wall per message: {1000 * wall / max(n, 1):.2f} ms "
         f"({n / max(wall, 1e-9):.1f} messages/s in process)"
     )
+    print(f"garbage collector pauses while timing (frozen objects: {gc.get_freeze_count()}):")
+    print(pauses.report(n))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +135,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--texts", type=Path, default=load.DEFAULT_TEXTS)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--data-dir", type=Path, help="default: a fresh temporary directory")
+    p.add_argument(
+        "--no-settle-heap",
+        dest="settle_heap",
+        action="store_false",
+        help="keep Python's garbage collector defaults (`hybridcx serve` settles it)",
+    )
     args = p.parse_args(argv)
     if args.data_dir:
         asyncio.run(measure(args, args.data_dir))

@@ -92,9 +92,11 @@ def _fuzz(
 
 def _describe(exc: BaseException) -> str:
     """The failure with every sub-failure (schemathesis reports groups of them)."""
-    parts = [str(exc)]
+    parts = [f"{type(exc).__name__}: {exc}"]
     for sub in getattr(exc, "exceptions", ()):
         parts.append(_describe(sub))
+    if exc.__cause__ is not None:
+        parts.append(f"caused by {_describe(exc.__cause__)}")
     return "\n".join(parts)[:3000]
 
 
