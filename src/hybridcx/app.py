@@ -56,6 +56,7 @@ from hybridcx.outreach.endpoints import router as outreach_router  # issue 21: o
 from hybridcx.outreach.loop import outreach_loop  # issue 21
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
+from hybridcx.privacy.pii import warm as warm_pii
 from hybridcx.profiles.endpoints import router as profiles_router  # issue 20: customer profile
 from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
@@ -166,6 +167,9 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
                 or settings.outreach_events_interval_seconds > 0
                 else None
             )
+        # The PII model (spaCy) loads in a worker thread now, not at the first resolve, where
+        # loading it stopped the event loop for seconds.
+        await asyncio.to_thread(warm_pii)
         frozen = settle_after_startup(settle_heap and settings.gc_freeze)
         log.info(
             "app.started",

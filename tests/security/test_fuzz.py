@@ -30,6 +30,7 @@ from tests.support import LiveServer, backend_params, postgres_url, settings_for
 
 CUSTOMER_ROUTES = ("/messages", "/survey", "/wait", "{conversation_id}")
 MAX_EXAMPLES = int(os.environ.get("HYBRIDCX_FUZZ_EXAMPLES", "10"))
+REQUEST_TIMEOUT = 120.0
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -85,7 +86,10 @@ def _fuzz(
         phases=[Phase.explicit, Phase.generate],  # no shrinking: report, don't minimise
     )
     def run(case: Any) -> None:
-        case.call_and_validate(headers=headers, checks=CHECKS)
+        # schemathesis waits 10 s for an answer by default; on a 2-core machine busy with the
+        # rest of the suite, a slow request is not a failure, and a timeout that the replay
+        # does not meet is reported as "unreliable" instead of naming itself.
+        case.call_and_validate(headers=headers, checks=CHECKS, timeout=REQUEST_TIMEOUT)
 
     run()
 

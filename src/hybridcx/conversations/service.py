@@ -1041,7 +1041,7 @@ class ConversationService:
             reasons=(conv.routing or {}).get("reasons", []),
             resolved=resolved,
         )
-        case = case_from(conv, messages, summary)
+        case = await case_from(conv, messages, summary)
         if case is not None:
             session.add(case)
         return summary

@@ -151,6 +151,18 @@ def _load() -> Any:
         return _analyzer
 
 
+def warm() -> bool:
+    """Load the model now (a server calls this at start-up, in a worker thread), so that the
+    first resolve does not stop the event loop for the seconds spaCy takes to load. False, with
+    the error logged, when it cannot be loaded: the first use raises it again."""
+    try:
+        _load()
+    except Exception as exc:  # noqa: BLE001 - reported here, raised again at first use
+        log.error("privacy.pii_model_unavailable", error=str(exc))
+        return False
+    return True
+
+
 def redact(text: str) -> str:
     """The full path: checksummed patterns, then names/emails/phones presidio finds."""
     text = redact_fast(text)
