@@ -21,12 +21,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hybridcx.audit import record as audit
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import ResolvedCase
+from hybridcx.integrations.hubspot import ContactPush, ResolvedCase
 from hybridcx.integrations.kinds import CRM_KINDS, kind
+from hybridcx.integrations.outbound import PUSHED_RULES
+from hybridcx.integrations.salesforce import sf_time
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.tasks import reraise_if_cancelled
+from hybridcx.kit.time import iso
 from hybridcx.models import (
     Conversation,
     ConversationEvent,
@@ -34,6 +38,7 @@ from hybridcx.models import (
     IntegrationConnector,
     IntegrationSync,
 )
+from hybridcx.profiles.fieldsync import apply_contact, outgoing, property_names, rule_of
 
 log = structlog.get_logger(__name__)
 OVERLAP = timedelta(seconds=30)  # re-read this far back, for events committed out of order
@@ -137,11 +142,11 @@ async def _case(session: AsyncSession, row: IntegrationSync, link_base: str | No
         .scalars()
         .first()
     )
-    conv = await session.get(Conversation, row.conversation_id)
+    conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
     customer = await session.get(Customer, conv.customer_id) if conv is not None else None
     data: dict[str, Any] = dict(event.data or {}) if event is not None else {}
     return ResolvedCase(
-        conversation_id=row.conversation_id,
+        conversation_id=row.conversation_id or "",
         email=customer.email if customer is not None and not customer.erased_at else None,
         customer_name=customer.name if customer is not None else "",
         channel=conv.channel if conv is not None else "",
@@ -154,13 +159,67 @@ async def _case(session: AsyncSession, row: IntegrationSync, link_base: str | No
     )
 
 
+async def _push(
+    session: AsyncSession, row: IntegrationSync, connector: IntegrationConnector
+) -> ContactPush | None:
+    """The customer's fields as they are now (a retry sends the newest values), or None when
+    there is nothing to send (the customer is gone or erased, no field is hybridcx's)."""
+    customer = await session.get(Customer, row.customer_id) if row.customer_id else None
+    if customer is None or customer.erased_at is not None or not customer.email:
+        return None
+    settings = dict(connector.settings or {})
+    fields = [f for f in row.fields or [] if rule_of(settings, f) in PUSHED_RULES]
+    props = property_names(settings, kind=connector.kind)
+    values = outgoing(customer, fields, props, kind=connector.kind)
+    if not values:
+        return None
+    newest = [f for f in fields if rule_of(settings, f) == "newest_wins"]
+    return ContactPush(
+        email=customer.email,
+        values=values,
+        newest=frozenset(outgoing(customer, newest, props, kind=connector.kind)),
+        changed_at=row.source_at,
+    )
+
+
+async def _send(
+    crm: Any, connector: IntegrationConnector, row: IntegrationSync, job: Any
+) -> tuple[str | None, str]:
+    """Send one sync; (the CRM's id, what happened)."""
+    if row.action == "ticket":
+        ticket = await crm.create_ticket(job)
+        return ticket, "created"
+    if row.action == "contact":
+        if job is None:
+            return None, "nothing to send"
+        contact = await crm.push_contact(job)
+        return contact, "updated" if contact else "no such contact in the CRM"
+    if row.action == "erase":
+        if connector.kind == "salesforce":
+            extra = tuple(
+                property_names(dict(connector.settings or {}), kind="salesforce").values()
+            )
+            return None, await crm.forget_contact(job, extra)
+        return None, await crm.forget_contact(job)
+    return None, f"unknown action {row.action}"
+
+
+async def _job(session: AsyncSession, row: IntegrationSync, connector: IntegrationConnector) -> Any:
+    if row.action == "ticket":
+        return await _case(session, row, (connector.settings or {}).get("link_base"))
+    if row.action == "contact":
+        return await _push(session, row, connector)
+    return list((row.payload or {}).get("emails") or [])
+
+
 async def deliver_due(
     sessions: async_sessionmaker[AsyncSession],
     policy: SyncPolicy,
     *,
     now: datetime | None = None,
 ) -> int:
-    """Send the syncs that are due; returns how many were sent."""
+    """Send the syncs that are due; returns how many were sent. Every attempt is an audit
+    entry (``integration.sync_attempt``: the action, the attempt, the outcome, the error)."""
     now = now or utcnow()
     async with sessions() as session:
         due = list(
@@ -194,42 +253,158 @@ async def deliver_due(
             connector = await session.get(IntegrationConnector, row.connector_id) if row else None
             if row is None or connector is None:
                 continue
-            case = await _case(session, row, (connector.settings or {}).get("link_base"))
+            job = await _job(session, row, connector)
             settings, secrets = dict(connector.settings or {}), dict(connector.secrets or {})
         external_id: str | None = None
-        error: str | None = None
+        outcome, error = "", None
         try:
             crm = kind(connector.kind).build(connector.name, settings, secrets)
             try:
-                external_id = await crm.create_ticket(case)
+                external_id, outcome = await _send(crm, connector, row, job)
             finally:
                 await crm.aclose()
         except BackendUnavailable as exc:
             error = exc.detail
         async with transaction(sessions) as session:
-            row = await session.get(IntegrationSync, sync_id)
-            if row is None:
-                continue
-            row.attempts += 1
-            row.updated_at = now
-            if external_id is not None:
-                row.status, row.external_id, row.last_error = "done", external_id, None
+            if await _record(session, sync_id, connector, policy, now, external_id, outcome, error):
                 sent += 1
-            else:
-                row.last_error = (error or "failed")[:500]
-                if row.attempts >= policy.max_attempts:
-                    row.status = "dead"
-                else:
-                    row.next_attempt_at = now + policy.delay(row.attempts)
-            log.info(
-                "integration.sync",
-                connector=connector.name,
-                conversation_id=row.conversation_id,
-                status=row.status,
-                attempts=row.attempts,
-                error=row.last_error,
-            )
     return sent
+
+
+async def _record(
+    session: AsyncSession,
+    sync_id: str,
+    connector: IntegrationConnector,
+    policy: SyncPolicy,
+    now: datetime,
+    external_id: str | None,
+    outcome: str,
+    error: str | None,
+) -> bool:
+    row = await session.get(IntegrationSync, sync_id)
+    if row is None:
+        return False
+    row.attempts += 1
+    row.updated_at = now
+    ok = error is None
+    if ok:
+        row.status, row.external_id, row.last_error = "done", external_id, None
+        row.payload = None  # an erasure's emails are not kept once the CRM has them
+    else:
+        row.last_error = (error or "failed")[:500]
+        if row.attempts >= policy.max_attempts:
+            row.status = "dead"
+        else:
+            row.next_attempt_at = now + policy.delay(row.attempts)
+    audit(
+        session,
+        action="integration.sync_attempt",
+        actor_type="integration",
+        actor_id=connector.name,
+        workspace_id=connector.workspace_id,
+        target_type="integration_sync",
+        target_id=row.id,
+        details={
+            "action": row.action,
+            "attempt": row.attempts,
+            "ok": ok,
+            "status": row.status,
+            "outcome": outcome if ok else None,
+            "error": row.last_error if not ok else None,
+            "next_attempt_at": iso(row.next_attempt_at) if row.status == "pending" else None,
+        },
+    )
+    log.info(
+        "integration.sync",
+        connector=connector.name,
+        action=row.action,
+        sync_id=row.id,
+        status=row.status,
+        attempts=row.attempts,
+        error=row.last_error,
+    )
+    return ok
+
+
+POLL_PAGE = 200
+POLL_PAGES = 10  # per connector per round: a large backlog is read over several rounds
+
+
+def _cursor(connector: IntegrationConnector) -> tuple[datetime, str]:
+    stamp, _, last_id = (connector.poll_cursor or "").partition("|")
+    try:
+        return datetime.fromisoformat(stamp), last_id
+    except ValueError:  # never polled: changes since the connector was made
+        return connector.created_at.replace(microsecond=0), ""
+
+
+def _as_contact(record: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
+    """A Salesforce Contact as the field sync reads a CRM contact."""
+    contact: dict[str, Any] = {
+        "email": record.get("Email"),
+        "firstname": record.get("FirstName"),
+        "lastname": record.get("LastName"),
+        "_updated_at": sf_time(record.get("SystemModstamp")),
+    }
+    for prop in props.values():
+        value = record.get(prop)
+        contact[prop] = str(value).lower() if isinstance(value, bool) else value
+    return contact
+
+
+async def poll_salesforce(
+    sessions: async_sessionmaker[AsyncSession], *, now: datetime | None = None
+) -> int:
+    """Read the Contacts changed since each polling Salesforce connector's cursor
+    (``SystemModstamp``, then ``Id``) up to ``poll_lag_seconds`` ago, apply them to the
+    customers by the conflict rules, and move the cursor; returns how many customers changed.
+    A failure leaves the cursor where it was (the next round reads the same contacts again,
+    which changes nothing twice)."""
+    now = now or utcnow()
+    async with sessions() as session:
+        rows = await session.execute(
+            select(IntegrationConnector).where(IntegrationConnector.kind == "salesforce")
+        )
+        connectors = [c for c in rows.scalars() if (c.settings or {}).get("poll")]
+    changed = 0
+    for connector in connectors:
+        settings, secrets = dict(connector.settings or {}), dict(connector.secrets or {})
+        until = now - timedelta(seconds=int(settings.get("poll_lag_seconds", 60)))
+        props = property_names(settings, kind="salesforce")
+        cursor = _cursor(connector)
+        for _ in range(POLL_PAGES):
+            if cursor[0] >= until:
+                break
+            try:
+                crm = kind("salesforce").build(connector.name, settings, secrets)
+                try:
+                    records = await crm.changed_contacts(
+                        sorted(set(props.values())), after=cursor, until=until, limit=POLL_PAGE
+                    )
+                finally:
+                    await crm.aclose()
+            except BackendUnavailable as exc:
+                log.warning("integration.poll_failed", connector=connector.name, error=exc.detail)
+                break
+            if not records:
+                break
+            async with transaction(sessions) as session:
+                row = await session.get(IntegrationConnector, connector.id)
+                if row is None:
+                    break
+                for record in records:
+                    contact = _as_contact(record, props)
+                    source = f"salesforce:{record.get('Id')}"
+                    changed += await apply_contact(
+                        session, row, contact, source=source, props=props
+                    )
+                last = records[-1]
+                stamp = sf_time(last.get("SystemModstamp")) or cursor[0]
+                cursor = (stamp, str(last.get("Id") or ""))
+                row.poll_cursor = f"{cursor[0].isoformat()}|{cursor[1]}"
+            if len(records) < POLL_PAGE:
+                break
+    return changed
 
 
 class SyncWorker:
@@ -242,8 +417,12 @@ class SyncWorker:
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self, *, now: datetime | None = None) -> int:
+        """One round: enqueue resolved conversations, send what is due, poll inbound changes;
+        returns how many syncs were sent."""
         await enqueue_resolved(self.runtime.sessions)
-        return await deliver_due(self.runtime.sessions, self.policy, now=now)
+        sent = await deliver_due(self.runtime.sessions, self.policy, now=now)
+        await poll_salesforce(self.runtime.sessions, now=now)
+        return sent
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
