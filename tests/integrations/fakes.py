@@ -309,6 +309,7 @@ class HubSpotState:
     tickets: list[dict[str, Any]] = field(default_factory=list)  # {"properties", "associations"}
     updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (id, properties)
     gdpr_deleted: list[str] = field(default_factory=list)  # the emails HubSpot was told to forget
+    notes: list[dict[str, Any]] = field(default_factory=list)  # {"properties", "associations"}
     updated_at: str = "2026-12-08T10:30:00.000Z"  # what a PATCH stamps on the contact
 
 
@@ -366,6 +367,17 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
                 "message": "resource not found",
                 "category": "OBJECT_NOT_FOUND",
             }
+        if method == "POST" and path == "/crm/v3/objects/notes":
+            properties = body.get("properties") or {}
+            if not properties.get("hs_timestamp"):  # HubSpot requires it on a note
+                return 400, {
+                    "status": "error",
+                    "message": "Property values were not valid: hs_timestamp is required",
+                    "category": "VALIDATION_ERROR",
+                }
+            note = _hubspot_object(str(7000 + len(state.notes)), properties)
+            state.notes.append({**note, "associations": body.get("associations") or []})
+            return 201, note
         if method == "PATCH" and path.startswith("/crm/v3/objects/contacts/"):
             contact_id = path.rsplit("/", 1)[1]
             for c in state.contacts:
@@ -406,6 +418,7 @@ class SalesforceState:
     cases: list[dict[str, Any]] = field(default_factory=list)
     updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (Id, fields)
     queries: list[str] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)  # CaseComment records
     modstamp: str = "2026-12-08T10:30:00.000+0000"  # what an update stamps on the Contact
 
 
@@ -513,6 +526,17 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
             case_id = f"5005g00000Case{len(state.cases):03d}A"
             state.cases.append({"Id": case_id, **body})
             return 201, {"id": case_id, "success": True, "errors": []}
+        if method == "POST" and path == f"{SF}/sobjects/CaseComment/":
+            if not any(c["Id"] == body.get("ParentId") for c in state.cases):
+                return 400, [
+                    {
+                        "message": "invalid cross reference id",
+                        "errorCode": "INVALID_CROSS_REFERENCE_KEY",
+                    }
+                ]
+            comment_id = f"00a5g00000Cmnt{len(state.comments):03d}A"
+            state.comments.append({"Id": comment_id, **body})
+            return 201, {"id": comment_id, "success": True, "errors": []}
         if method == "PATCH" and path.startswith(f"{SF}/sobjects/Contact/"):
             contact_id = path.rsplit("/", 1)[1]
             for c in state.contacts:

@@ -297,3 +297,51 @@ async def _payloads(server: LiveServer) -> list[Any]:
             select(IntegrationSync.payload).where(IntegrationSync.action == "erase")
         )
         return list(found.scalars())
+
+
+def test_the_survey_answer_goes_on_the_ticket_and_the_case(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    hubspot: tuple[FakeServer, HubSpotState],
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,  # noqa: F811
+) -> None:
+    hub, hub_state = hubspot
+    sf, sf_state = salesforce
+    connect_hubspot(api, admin, hub, {})
+    connect_salesforce(api, admin, sf, str(pki.ca))
+    conv = api.start("alex@example.com", "Alex")
+    api.say(conv, "agent")
+    agent = api.login("agent@example.com", "demo-agent")
+    path = f"/api/v1/conversations/{conv['id']}"
+    assert api.staff(agent, "POST", f"{path}/accept").is_success
+    assert api.staff(agent, "POST", f"{path}/resolve").is_success
+    r = api.http.post(
+        f"{path}/survey",
+        json={"rating": 4, "nps": 9},
+        headers={"Authorization": f"Bearer {conv['customer_token']}"},
+    )
+    assert r.status_code == 201, r.text
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    # the ticket and Case first; the answer waits for them (its first attempt is retried)
+    server.call(worker.run_once())
+    server.call(worker.run_once(now=utcnow() + timedelta(minutes=5)))
+    [ticket] = hub_state.tickets
+    [note] = hub_state.notes
+    assert (
+        note["properties"]["hs_note_body"]
+        == "Customer survey (hybridcx): CSAT 4/5, NPS 9/10, by webchat."
+    )
+    assert note["associations"][0]["to"]["id"] == ticket["id"]
+    assert note["associations"][0]["types"][0]["associationTypeId"] == 228  # note -> ticket
+    [case] = sf_state.cases
+    [comment] = sf_state.comments
+    assert (comment["ParentId"], comment["IsPublished"]) == (case["Id"], False)
+    assert comment["CommentBody"].startswith("Customer survey (hybridcx): CSAT 4/5")
+    for name in ("hubspot", "sf"):
+        syncs = api.staff(admin, "GET", f"/api/v1/integrations/{name}/syncs").json()["items"]
+        assert sorted((s["action"], s["status"]) for s in syncs) == [
+            ("csat", "done"),
+            ("ticket", "done"),
+        ]

@@ -22,6 +22,7 @@ from hybridcx.flows.backend import BackendUnavailable
 
 DEFAULT_HOST = "https://api.hubapi.com"
 TICKET_TO_CONTACT = 16  # HubSpot's association type id, ticket -> contact (HUBSPOT_DEFINED)
+NOTE_TO_TICKET = 228  # note -> ticket
 MAX_SIGNATURE_AGE_MS = 5 * 60 * 1000  # HubSpot: reject requests older than five minutes
 # HubSpot decodes these in the URI it signs (v3); everything else stays as sent.
 _SIGNED_DECODED = (
@@ -110,6 +111,26 @@ class ContactPush:
     values: dict[str, Any]
     newest: frozenset[str] = field(default_factory=frozenset)
     changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CsatNote:
+    """The customer's survey answer, for the ticket or Case of its conversation."""
+
+    ticket_id: str
+    rating: int | None
+    nps: int | None
+    via: str
+    at: datetime
+
+    @property
+    def text(self) -> str:
+        parts = [f"CSAT {self.rating}/5" if self.rating is not None else "Survey answered"]
+        if self.nps is not None:
+            parts.append(f"NPS {self.nps}/10")
+        if self.via:
+            parts.append(f"by {self.via}")
+        return "Customer survey (hybridcx): " + ", ".join(parts) + "."
 
 
 def ticket_properties(case: ResolvedCase, *, pipeline: str, stage: str) -> dict[str, str]:
@@ -257,6 +278,29 @@ class HubSpotCrm:
             return False  # older portals: no such contact, nothing to forget
         return True
 
+    def _create_note(self, ticket_id: str, body: str, at: datetime) -> str:
+        from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate
+
+        stamp = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+        created = self.client.crm.objects.notes.basic_api.create(
+            simple_public_object_input_for_create=SimplePublicObjectInputForCreate(
+                properties={"hs_note_body": body, "hs_timestamp": stamp.isoformat()},
+                associations=[
+                    {
+                        "to": {"id": ticket_id},
+                        "types": [
+                            {
+                                "associationCategory": "HUBSPOT_DEFINED",
+                                "associationTypeId": NOTE_TO_TICKET,
+                            }
+                        ],
+                    }
+                ],
+            ),
+            _request_timeout=self.timeout,
+        )
+        return str(created.id)
+
     def _first_tickets(self) -> int:
         page = self.client.crm.tickets.basic_api.get_page(limit=1, _request_timeout=self.timeout)
         return len(page.results or [])
@@ -292,6 +336,12 @@ class HubSpotCrm:
         if properties:
             await self._call("contact update", self._update_contact, contact_id, properties)
         return str(contact_id)
+
+    async def add_csat(self, note: CsatNote) -> str:
+        """A note with the survey answer on the conversation's ticket; the note's id."""
+        return await self._call(  # type: ignore[no-any-return]
+            "note create", self._create_note, note.ticket_id, note.text, note.at
+        )
 
     async def forget_contact(self, emails: list[str]) -> str:
         """HubSpot's GDPR delete for each email: the contact and its history go (the tickets

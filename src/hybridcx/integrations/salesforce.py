@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import ContactPush, ResolvedCase, _newer
+from hybridcx.integrations.hubspot import ContactPush, CsatNote, ResolvedCase, _newer
 
 API_VERSION = "59.0"
 
@@ -149,6 +149,13 @@ class SalesforceCrm:
         )
         return list(self.client.query(soql).get("records") or [])
 
+    def _create_comment(self, case_id: str, body: str) -> str:
+        comments: Any = self.client.CaseComment
+        created = comments.create({"ParentId": case_id, "CommentBody": body, "IsPublished": False})
+        if not created.get("success", False) or not created.get("id"):
+            raise RuntimeError("case comment not created")
+        return str(created["id"])
+
     def _count_cases(self) -> int:
         found = self.client.query("SELECT Id FROM Case LIMIT 1")
         return int(found.get("totalSize") or 0)
@@ -179,6 +186,12 @@ class SalesforceCrm:
             if fields:
                 await self._call("contact update", self._update_contact, contact["Id"], fields)
         return str(contacts[0]["Id"]) if contacts else None
+
+    async def add_csat(self, note: CsatNote) -> str:
+        """A private CaseComment with the survey answer on the conversation's Case."""
+        return await self._call(  # type: ignore[no-any-return]
+            "case comment create", self._create_comment, note.ticket_id, note.text
+        )
 
     async def forget_contact(self, emails: list[str], extra_fields: tuple[str, ...] = ()) -> str:
         """Anonymise every Contact with one of these emails (Salesforce has no GDPR delete in its

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hybridcx.audit import record as audit
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import ContactPush, ResolvedCase
+from hybridcx.integrations.hubspot import ContactPush, CsatNote, ResolvedCase
 from hybridcx.integrations.kinds import CRM_KINDS, kind
 from hybridcx.integrations.outbound import PUSHED_RULES
 from hybridcx.integrations.salesforce import sf_time
@@ -65,71 +65,127 @@ async def _crm_connectors(session: AsyncSession) -> list[IntegrationConnector]:
     return list(rows.scalars())
 
 
+#: The conversation events that become syncs, and as what: the ticket or Case at resolve, and
+#: the customer's survey answer added to it afterwards.
+EVENT_ACTIONS = {"conversation.resolved": "ticket", "survey.submitted": "csat"}
+
+
 async def enqueue_resolved(sessions: async_sessionmaker[AsyncSession]) -> int:
-    """One pending sync per resolved conversation per CRM connector; returns how many new."""
+    """One pending sync per resolved conversation (and per survey answer) per CRM connector;
+    returns how many new."""
     added = 0
     async with transaction(sessions) as session:
         for connector in await _crm_connectors(session):
-            newest = (
-                await session.execute(
-                    select(func.max(IntegrationSync.source_at)).where(
-                        IntegrationSync.connector_id == connector.id
-                    )
-                )
-            ).scalar_one_or_none()
-            since = max(connector.created_at, newest - OVERLAP) if newest else connector.created_at
-            events = (
-                await session.execute(
-                    select(
-                        ConversationEvent.id,
-                        ConversationEvent.created_at,
-                        ConversationEvent.conversation_id,
-                    )
-                    .where(
-                        ConversationEvent.workspace_id == connector.workspace_id,
-                        ConversationEvent.type == "conversation.resolved",
-                        ConversationEvent.created_at >= since,
-                    )
-                    .order_by(ConversationEvent.seq)
-                    .limit(BATCH)
-                )
-            ).all()
-            if not events:
-                continue
-            known = set(
-                (
-                    await session.execute(
-                        select(IntegrationSync.source_id).where(
-                            IntegrationSync.connector_id == connector.id,
-                            IntegrationSync.source_id.in_([e[0] for e in events]),
-                        )
-                    )
-                ).scalars()
-            )
-            for event_id, at, conversation_id in events:
-                if event_id in known:
-                    continue
-                try:
-                    async with session.begin_nested():
-                        session.add(
-                            IntegrationSync(
-                                id=new_id(),
-                                workspace_id=connector.workspace_id,
-                                connector_id=connector.id,
-                                source_id=event_id,
-                                source_at=at,
-                                conversation_id=conversation_id,
-                                action="ticket",
-                                status="pending",
-                                attempts=0,
-                                next_attempt_at=utcnow(),
-                                updated_at=utcnow(),
-                            )
-                        )
-                    added += 1
-                except IntegrityError:
-                    pass  # another worker enqueued it first
+            for event_type, action in EVENT_ACTIONS.items():
+                added += await _enqueue_events(session, connector, event_type, action)
     return added
+
+
+async def _enqueue_events(
+    session: AsyncSession, connector: IntegrationConnector, event_type: str, action: str
+) -> int:
+    # The watermark is per action: customer pushes and erasures are stamped with their own
+    # time and must not move the read position of the event log.
+    newest = (
+        await session.execute(
+            select(func.max(IntegrationSync.source_at)).where(
+                IntegrationSync.connector_id == connector.id, IntegrationSync.action == action
+            )
+        )
+    ).scalar_one_or_none()
+    since = max(connector.created_at, newest - OVERLAP) if newest else connector.created_at
+    events = (
+        await session.execute(
+            select(
+                ConversationEvent.id,
+                ConversationEvent.created_at,
+                ConversationEvent.conversation_id,
+            )
+            .where(
+                ConversationEvent.workspace_id == connector.workspace_id,
+                ConversationEvent.type == event_type,
+                ConversationEvent.created_at >= since,
+            )
+            .order_by(ConversationEvent.seq)
+            .limit(BATCH)
+        )
+    ).all()
+    if not events:
+        return 0
+    known = set(
+        (
+            await session.execute(
+                select(IntegrationSync.source_id).where(
+                    IntegrationSync.connector_id == connector.id,
+                    IntegrationSync.source_id.in_([e[0] for e in events]),
+                )
+            )
+        ).scalars()
+    )
+    added = 0
+    for event_id, at, conversation_id in events:
+        if event_id in known:
+            continue
+        try:
+            async with session.begin_nested():
+                session.add(
+                    IntegrationSync(
+                        id=new_id(),
+                        workspace_id=connector.workspace_id,
+                        connector_id=connector.id,
+                        source_id=event_id,
+                        source_at=at,
+                        conversation_id=conversation_id,
+                        action=action,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=utcnow(),
+                        updated_at=utcnow(),
+                    )
+                )
+            added += 1
+        except IntegrityError:
+            pass  # another worker enqueued it first
+    return added
+
+
+async def _csat(session: AsyncSession, row: IntegrationSync) -> CsatNote | None:
+    """The survey answer and the ticket or Case it goes on (None: not created yet)."""
+    event = (
+        (
+            await session.execute(
+                select(ConversationEvent).where(ConversationEvent.id == row.source_id)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    ticket = (
+        (
+            await session.execute(
+                select(IntegrationSync.external_id).where(
+                    IntegrationSync.connector_id == row.connector_id,
+                    IntegrationSync.conversation_id == row.conversation_id,
+                    IntegrationSync.action == "ticket",
+                    IntegrationSync.status == "done",
+                )
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if ticket is None:
+        return None
+    data: dict[str, Any] = dict(event.data or {}) if event is not None else {}
+    conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
+    conversation_channel = conv.channel if conv is not None else ""
+    return CsatNote(
+        ticket_id=ticket,
+        rating=int(data["rating"]) if str(data.get("rating") or "").isdigit() else None,
+        nps=int(data["nps"]) if str(data.get("nps") or "").isdigit() else None,
+        via=str(data.get("via") or conversation_channel),
+        at=event.created_at if event is not None else row.source_at,
+    )
 
 
 async def _case(session: AsyncSession, row: IntegrationSync, link_base: str | None) -> ResolvedCase:
@@ -194,6 +250,10 @@ async def _send(
             return None, "nothing to send"
         contact = await crm.push_contact(job)
         return contact, "updated" if contact else "no such contact in the CRM"
+    if row.action == "csat":
+        if job is None:  # the ticket is not there yet: try again after the backoff
+            raise BackendUnavailable(connector.name, "the ticket is not created yet")
+        return await crm.add_csat(job), "noted"
     if row.action == "erase":
         if connector.kind == "salesforce":
             extra = tuple(
@@ -209,6 +269,8 @@ async def _job(session: AsyncSession, row: IntegrationSync, connector: Integrati
         return await _case(session, row, (connector.settings or {}).get("link_base"))
     if row.action == "contact":
         return await _push(session, row, connector)
+    if row.action == "csat":
+        return await _csat(session, row)
     return list((row.payload or {}).get("emails") or [])
 
 
