@@ -419,6 +419,7 @@ class SalesforceState:
     updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (Id, fields)
     queries: list[str] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)  # CaseComment records
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # Task records
     modstamp: str = "2026-12-08T10:30:00.000+0000"  # what an update stamps on the Contact
 
 
@@ -526,6 +527,14 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
             case_id = f"5005g00000Case{len(state.cases):03d}A"
             state.cases.append({"Id": case_id, **body})
             return 201, {"id": case_id, "success": True, "errors": []}
+        if method == "POST" and path == f"{SF}/sobjects/Task/":
+            if not body.get("Subject") or (
+                body.get("WhoId") and not any(c["Id"] == body["WhoId"] for c in state.contacts)
+            ):
+                return 400, [{"message": "bad Task", "errorCode": "INVALID_CROSS_REFERENCE_KEY"}]
+            task_id = f"00T5g00000Task{len(state.tasks):03d}A"
+            state.tasks.append({"Id": task_id, **body})
+            return 201, {"id": task_id, "success": True, "errors": []}
         if method == "POST" and path == f"{SF}/sobjects/CaseComment/":
             if not any(c["Id"] == body.get("ParentId") for c in state.cases):
                 return 400, [

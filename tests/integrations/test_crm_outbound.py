@@ -345,3 +345,47 @@ def test_the_survey_answer_goes_on_the_ticket_and_the_case(
             ("csat", "done"),
             ("ticket", "done"),
         ]
+
+
+def test_a_booked_callback_becomes_a_salesforce_task(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    hubspot: tuple[FakeServer, HubSpotState],
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,  # noqa: F811
+) -> None:
+    from tests.hours.test_business_hours_e2e import closed_today
+
+    hub, hub_state = hubspot
+    sf, sf_state = salesforce
+    connect_hubspot(api, admin, hub, {})
+    connect_salesforce(api, admin, sf, str(pki.ca), link_base="https://cx.example.com")
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    opens = closed_today(api, sup)
+    conv = api.start("alex@example.com", "Alex")
+    assert api.say(conv, "agent").json()["conversation"]["status"] == "queued"
+    at = opens + timedelta(hours=1)
+    r = api.http.post(
+        f"/api/v1/conversations/{conv['id']}/after-hours",
+        json={"choice": "callback", "callback_at": at.isoformat() + "Z", "phone": "+14155550132"},
+        headers={"Authorization": f"Bearer {conv['customer_token']}"},
+    )
+    assert r.status_code == 200, r.text
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    assert server.call(worker.run_once()) == 0  # once
+    [task] = sf_state.tasks
+    assert task["Subject"] == "Call back Alex Morgan"  # the demo customer's name
+    assert task["WhoId"] == "0035g00000AbCdEAAZ"
+    assert task["ActivityDate"] == at.date().isoformat()
+    assert (task["IsReminderSet"], task["ReminderDateTime"]) == (
+        True,
+        at.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+    )
+    assert f"https://cx.example.com/desk?conversation={conv['id']}" in task["Description"]
+    assert hub_state.tickets == [] and hub_state.notes == []  # HubSpot takes no callbacks
+    syncs = api.staff(admin, "GET", "/api/v1/integrations/sf/syncs").json()["items"]
+    assert [(s["action"], s["status"], s["external_id"]) for s in syncs] == [
+        ("callback", "done", task["Id"])
+    ]

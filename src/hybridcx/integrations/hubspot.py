@@ -114,6 +114,31 @@ class ContactPush:
 
 
 @dataclass(frozen=True)
+class CallbackTask:
+    """A callback the customer booked (after hours), for the CRM's task list."""
+
+    conversation_id: str
+    email: str | None
+    customer_name: str
+    phone: str | None
+    at: datetime  # naive UTC
+    link: str | None
+
+    @property
+    def subject(self) -> str:
+        return f"Call back {self.customer_name or 'the customer'}"[:255]
+
+    @property
+    def description(self) -> str:
+        lines = [
+            f"The customer asked to be called back at {self.at.isoformat()}Z"
+            + (f" on {self.phone}." if self.phone else "."),
+            f"hybridcx conversation: {self.link or self.conversation_id}",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class CsatNote:
     """The customer's survey answer, for the ticket or Case of its conversation."""
 

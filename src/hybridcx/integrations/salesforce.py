@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import ContactPush, CsatNote, ResolvedCase, _newer
+from hybridcx.integrations.hubspot import (
+    CallbackTask,
+    ContactPush,
+    CsatNote,
+    ResolvedCase,
+    _newer,
+)
 
 API_VERSION = "59.0"
 
@@ -149,6 +155,13 @@ class SalesforceCrm:
         )
         return list(self.client.query(soql).get("records") or [])
 
+    def _create_task(self, fields: dict[str, Any]) -> str:
+        tasks: Any = self.client.Task
+        created = tasks.create(fields)
+        if not created.get("success", False) or not created.get("id"):
+            raise RuntimeError("task not created")
+        return str(created["id"])
+
     def _create_comment(self, case_id: str, body: str) -> str:
         comments: Any = self.client.CaseComment
         created = comments.create({"ParentId": case_id, "CommentBody": body, "IsPublished": False})
@@ -186,6 +199,23 @@ class SalesforceCrm:
             if fields:
                 await self._call("contact update", self._update_contact, contact["Id"], fields)
         return str(contacts[0]["Id"]) if contacts else None
+
+    async def create_callback(self, callback: CallbackTask) -> str:
+        """A Task due at the callback's time, with a reminder then, on the customer's Contact
+        (``WhoId``) when there is one; the Task's id."""
+        contact = await self.find_contact(callback.email) if callback.email else None
+        fields: dict[str, Any] = {
+            "Subject": callback.subject,
+            "Description": callback.description[:32000],
+            "ActivityDate": callback.at.date().isoformat(),
+            "IsReminderSet": True,
+            "ReminderDateTime": callback.at.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            "Status": "Not Started",
+            "Priority": "High",
+        }
+        if contact:
+            fields["WhoId"] = contact["Id"]
+        return await self._call("task create", self._create_task, fields)  # type: ignore[no-any-return]
 
     async def add_csat(self, note: CsatNote) -> str:
         """A private CaseComment with the survey answer on the conversation's Case."""

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hybridcx.audit import record as audit
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import ContactPush, CsatNote, ResolvedCase
+from hybridcx.integrations.hubspot import CallbackTask, ContactPush, CsatNote, ResolvedCase
 from hybridcx.integrations.kinds import CRM_KINDS, kind
 from hybridcx.integrations.outbound import PUSHED_RULES
 from hybridcx.integrations.salesforce import sf_time
@@ -38,7 +38,13 @@ from hybridcx.models import (
     IntegrationConnector,
     IntegrationSync,
 )
-from hybridcx.profiles.fieldsync import apply_contact, outgoing, property_names, rule_of
+from hybridcx.profiles.fieldsync import (
+    apply_contact,
+    outgoing,
+    parse_time,
+    property_names,
+    rule_of,
+)
 
 log = structlog.get_logger(__name__)
 OVERLAP = timedelta(seconds=30)  # re-read this far back, for events committed out of order
@@ -67,7 +73,13 @@ async def _crm_connectors(session: AsyncSession) -> list[IntegrationConnector]:
 
 #: The conversation events that become syncs, and as what: the ticket or Case at resolve, and
 #: the customer's survey answer added to it afterwards.
-EVENT_ACTIONS = {"conversation.resolved": "ticket", "survey.submitted": "csat"}
+EVENT_ACTIONS = {
+    "conversation.resolved": "ticket",
+    "survey.submitted": "csat",
+    "after_hours.callback": "callback",  # a Salesforce Task to call the customer back
+}
+#: Actions only some CRMs take (the others never enqueue them).
+ACTION_KINDS = {"callback": frozenset({"salesforce"})}
 
 
 async def enqueue_resolved(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -77,6 +89,8 @@ async def enqueue_resolved(sessions: async_sessionmaker[AsyncSession]) -> int:
     async with transaction(sessions) as session:
         for connector in await _crm_connectors(session):
             for event_type, action in EVENT_ACTIONS.items():
+                if connector.kind not in ACTION_KINDS.get(action, CRM_KINDS):
+                    continue
                 added += await _enqueue_events(session, connector, event_type, action)
     return added
 
@@ -147,6 +161,37 @@ async def _enqueue_events(
         except IntegrityError:
             pass  # another worker enqueued it first
     return added
+
+
+async def _callback(
+    session: AsyncSession, row: IntegrationSync, link_base: str | None
+) -> CallbackTask | None:
+    """The callback the customer asked for (None: no time in the event)."""
+    event = (
+        (
+            await session.execute(
+                select(ConversationEvent).where(ConversationEvent.id == row.source_id)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    data: dict[str, Any] = dict(event.data or {}) if event is not None else {}
+    at = parse_time(data.get("callback_at"))
+    conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
+    customer = await session.get(Customer, conv.customer_id) if conv is not None else None
+    if at is None or customer is None or customer.erased_at is not None:
+        return None
+    return CallbackTask(
+        conversation_id=row.conversation_id or "",
+        email=customer.email or None,
+        customer_name=customer.name or "",
+        phone=customer.phone,
+        at=at,
+        link=f"{link_base.rstrip('/')}/desk?conversation={row.conversation_id}"
+        if link_base
+        else None,
+    )
 
 
 async def _csat(session: AsyncSession, row: IntegrationSync) -> CsatNote | None:
@@ -250,6 +295,10 @@ async def _send(
             return None, "nothing to send"
         contact = await crm.push_contact(job)
         return contact, "updated" if contact else "no such contact in the CRM"
+    if row.action == "callback":
+        if job is None:
+            return None, "nothing to send"
+        return await crm.create_callback(job), "created"
     if row.action == "csat":
         if job is None:  # the ticket is not there yet: try again after the backoff
             raise BackendUnavailable(connector.name, "the ticket is not created yet")
@@ -271,6 +320,8 @@ async def _job(session: AsyncSession, row: IntegrationSync, connector: Integrati
         return await _push(session, row, connector)
     if row.action == "csat":
         return await _csat(session, row)
+    if row.action == "callback":
+        return await _callback(session, row, (connector.settings or {}).get("link_base"))
     return list((row.payload or {}).get("emails") or [])
 
 

@@ -94,7 +94,7 @@ def outgoing(
     return out
 
 
-def _parse_time(value: Any) -> datetime | None:
+def parse_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str) and value:
@@ -157,7 +157,7 @@ def _current(customer: Customer, field: str) -> Any:
 
 def _changed_at(customer: Customer, field: str) -> datetime | None:
     if field == "marketing_consent":
-        return _parse_time(read_consents(customer.consents)["marketing"].at)
+        return parse_time(read_consents(customer.consents)["marketing"].at)
     return customer.updated_at
 
 
@@ -181,7 +181,7 @@ async def apply_contact(
         return False
     settings = dict(connector.settings or {})
     rules = dict(settings.get("field_rules") or {})
-    contact_at = _parse_time(contact.get("_updated_at"))
+    contact_at = parse_time(contact.get("_updated_at"))
     changed: list[str] = []
     kept: dict[str, str] = {}
     names = props if props is not None else property_names(settings)
