@@ -389,3 +389,26 @@ def test_a_booked_callback_becomes_a_salesforce_task(
     assert [(s["action"], s["status"], s["external_id"]) for s in syncs] == [
         ("callback", "done", task["Id"])
     ]
+
+
+def test_the_customers_own_edit_in_the_help_centre_goes_to_hubspot(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    from tests.e2e.test_web_api import outbox_code
+
+    fake, state = hubspot
+    connect_hubspot(api, admin, fake, {"phone": "hybridcx_wins"})
+    api.http.post("/api/v1/help/verification", json={"email": "alex@example.com"})
+    code = outbox_code(api, "alex@example.com")
+    session = api.http.post(
+        "/api/v1/help/verification/check", json={"email": "alex@example.com", "code": code}
+    ).json()["session"]
+    r = api.http.put(
+        "/api/v1/help/contact",
+        json={"name": "Alex M.", "phone": "+14155550132"},
+        headers={"Authorization": f"Bearer {session}"},
+    )
+    assert r.status_code == 200, r.text
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    assert state.updates == [("51", {"phone": "+14155550132"})]  # the name is the CRM's
