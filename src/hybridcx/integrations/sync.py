@@ -166,7 +166,8 @@ async def _enqueue_events(
 async def _callback(
     session: AsyncSession, row: IntegrationSync, link_base: str | None
 ) -> CallbackTask | None:
-    """The callback the customer asked for (None: no time in the event)."""
+    """The callback the customer asked for (None: no time in the event, no customer any more,
+    or a time long past)."""
     event = (
         (
             await session.execute(
@@ -181,6 +182,8 @@ async def _callback(
     conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
     customer = await session.get(Customer, conv.customer_id) if conv is not None else None
     if at is None or customer is None or customer.erased_at is not None:
+        return None
+    if at < utcnow() - timedelta(days=1):  # long past (a backlog after an outage): no Task
         return None
     return CallbackTask(
         conversation_id=row.conversation_id or "",
