@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from hybridcx.integrations.polling import poll_salesforce
 
-from hybridcx.integrations import sync
-from hybridcx.integrations.sync import poll_salesforce
+from hybridcx.integrations import polling
 from hybridcx.kit.ids import utcnow
 from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
 from tests.integrations.fakes import FakeServer, SalesforceState, fake_salesforce
@@ -79,7 +79,7 @@ def test_changed_contacts_are_polled_with_a_cursor_and_a_lag(
         # the same stamp: the Id orders them, so a page boundary between them loses neither
         contact("003B", "nobody@example.com", base, FirstName="No", LastName="Body"),
     ]
-    monkeypatch.setattr(sync, "POLL_PAGE", 1)  # one Contact a page: the tie-break is used
+    monkeypatch.setattr(polling, "POLL_PAGE", 1)  # one Contact a page: the tie-break is used
     now = base + timedelta(minutes=5)
     assert server.call(poll_salesforce(server.runtime.sessions, now=now)) == 1
     customer = api.staff(admin, "GET", f"/api/v1/customers/{cid}").json()["customer"]

@@ -1,11 +1,15 @@
-"""Sending resolved conversations to the CRM, from the database, not from in-process events.
+"""Sending what a CRM gets, from the database, not from in-process events.
 
 Like the webhook worker, it reads the conversation event log: every ``conversation.resolved``
-of a workspace with a CRM connector becomes one ``integration_syncs`` row (unique per connector
-and event, so a second process or a second round enqueues nothing twice), and due rows are
-sent: a ticket with the post-contact summary. A failure is retried with exponential backoff;
-after the last attempt the row is ``dead`` and waits in the dead-letter list
-(``GET /api/v1/integrations/{name}/syncs?status=dead``) for an admin to retry it.
+(a ticket or Case with the post-contact summary), ``survey.submitted`` (a note or comment on it)
+and ``after_hours.callback`` (a Salesforce Task) of a workspace with a CRM connector becomes one
+``integration_syncs`` row (unique per connector and event, so a second process or a second
+round enqueues nothing twice). Customer pushes and erasures are written by
+``hybridcx.integrations.outbound`` in the transaction of the change. Due rows are sent; every
+attempt is an audit entry; a failure is retried with exponential backoff; after the last
+attempt the row is ``dead`` and waits in the dead-letter list
+(``GET /api/v1/integrations/{name}/syncs?status=dead``) for an admin to retry it. Each round
+also polls inbound changes (``hybridcx.integrations.polling``).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.hubspot import CallbackTask, ContactPush, CsatNote, ResolvedCase
 from hybridcx.integrations.kinds import CRM_KINDS, kind
 from hybridcx.integrations.outbound import PUSHED_RULES
-from hybridcx.integrations.salesforce import sf_time
+from hybridcx.integrations.polling import poll_salesforce
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.tasks import reraise_if_cancelled
@@ -38,13 +42,7 @@ from hybridcx.models import (
     IntegrationConnector,
     IntegrationSync,
 )
-from hybridcx.profiles.fieldsync import (
-    apply_contact,
-    outgoing,
-    parse_time,
-    property_names,
-    rule_of,
-)
+from hybridcx.profiles.fieldsync import outgoing, parse_time, property_names, rule_of
 
 log = structlog.get_logger(__name__)
 OVERLAP = timedelta(seconds=30)  # re-read this far back, for events committed out of order
@@ -442,87 +440,6 @@ async def _record(
     return ok
 
 
-POLL_PAGE = 200
-POLL_PAGES = 10  # per connector per round: a large backlog is read over several rounds
-
-
-def _cursor(connector: IntegrationConnector) -> tuple[datetime, str]:
-    stamp, _, last_id = (connector.poll_cursor or "").partition("|")
-    try:
-        return datetime.fromisoformat(stamp), last_id
-    except ValueError:  # never polled: changes since the connector was made
-        return connector.created_at.replace(microsecond=0), ""
-
-
-def _as_contact(record: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
-    """A Salesforce Contact as the field sync reads a CRM contact."""
-    contact: dict[str, Any] = {
-        "email": record.get("Email"),
-        "firstname": record.get("FirstName"),
-        "lastname": record.get("LastName"),
-        "_updated_at": sf_time(record.get("SystemModstamp")),
-    }
-    for prop in props.values():
-        value = record.get(prop)
-        contact[prop] = str(value).lower() if isinstance(value, bool) else value
-    return contact
-
-
-async def poll_salesforce(
-    sessions: async_sessionmaker[AsyncSession], *, now: datetime | None = None
-) -> int:
-    """Read the Contacts changed since each polling Salesforce connector's cursor
-    (``SystemModstamp``, then ``Id``) up to ``poll_lag_seconds`` ago, apply them to the
-    customers by the conflict rules, and move the cursor; returns how many customers changed.
-    A failure leaves the cursor where it was (the next round reads the same contacts again,
-    which changes nothing twice)."""
-    now = now or utcnow()
-    async with sessions() as session:
-        rows = await session.execute(
-            select(IntegrationConnector).where(IntegrationConnector.kind == "salesforce")
-        )
-        connectors = [c for c in rows.scalars() if (c.settings or {}).get("poll")]
-    changed = 0
-    for connector in connectors:
-        settings, secrets = dict(connector.settings or {}), dict(connector.secrets or {})
-        until = now - timedelta(seconds=int(settings.get("poll_lag_seconds", 60)))
-        props = property_names(settings, kind="salesforce")
-        cursor = _cursor(connector)
-        for _ in range(POLL_PAGES):
-            if cursor[0] >= until:
-                break
-            try:
-                crm = kind("salesforce").build(connector.name, settings, secrets)
-                try:
-                    records = await crm.changed_contacts(
-                        sorted(set(props.values())), after=cursor, until=until, limit=POLL_PAGE
-                    )
-                finally:
-                    await crm.aclose()
-            except BackendUnavailable as exc:
-                log.warning("integration.poll_failed", connector=connector.name, error=exc.detail)
-                break
-            if not records:
-                break
-            async with transaction(sessions) as session:
-                row = await session.get(IntegrationConnector, connector.id)
-                if row is None:
-                    break
-                for record in records:
-                    contact = _as_contact(record, props)
-                    source = f"salesforce:{record.get('Id')}"
-                    changed += await apply_contact(
-                        session, row, contact, source=source, props=props
-                    )
-                last = records[-1]
-                stamp = sf_time(last.get("SystemModstamp")) or cursor[0]
-                cursor = (stamp, str(last.get("Id") or ""))
-                row.poll_cursor = f"{cursor[0].isoformat()}|{cursor[1]}"
-            if len(records) < POLL_PAGE:
-                break
-    return changed
-
-
 class SyncWorker:
     """The background loop (started in the server's lifespan)."""
 
@@ -537,7 +454,7 @@ class SyncWorker:
         returns how many syncs were sent."""
         await enqueue_resolved(self.runtime.sessions)
         sent = await deliver_due(self.runtime.sessions, self.policy, now=now)
-        await poll_salesforce(self.runtime.sessions, now=now)
+        await poll_salesforce(self.runtime.sessions, now=now)  # inbound, by cursor
         return sent
 
     def start(self) -> None:
