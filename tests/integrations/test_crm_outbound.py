@@ -24,6 +24,7 @@ from tests.integrations.fakes import (
     fake_hubspot,
     fake_salesforce,
 )
+from tests.integrations.test_hubspot import CLIENT_SECRET
 from tests.profiles.test_field_sync import alex_id
 from tests.support import Api, LiveServer
 
@@ -147,7 +148,7 @@ def test_a_customer_change_goes_to_hubspot_by_the_field_rules(
     server.call(worker.run_once())
     assert state.updates[-1] == ("51", {"hybridcx_vip": "false"})  # what changed, no more
 
-    # an inbound change applied from the CRM is not pushed back (no echo)
+    # with every field the CRM's (crm_wins), a change in hybridcx sends nothing
     only_crm = {k: "crm_wins" for k in RULES}
     connect_hubspot(api, admin, fake, only_crm)
     update_alex(api, admin, name="Nobody Pushes")
@@ -412,3 +413,31 @@ def test_the_customers_own_edit_in_the_help_centre_goes_to_hubspot(
     worker = SyncWorker(server.runtime, poll_seconds=1)
     assert server.call(worker.run_once()) == 1
     assert state.updates == [("51", {"phone": "+14155550132"})]  # the name is the CRM's
+
+
+def test_a_change_from_the_crm_is_not_sent_back(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    from tests.profiles.test_field_sync import deliver
+
+    fake, state = hubspot
+    r = api.staff(
+        admin,
+        "PUT",
+        "/api/v1/integrations/hubspot",
+        json={
+            "kind": "hubspot",
+            "settings": {"host": fake.url, "field_rules": {"phone": "newest_wins"}},
+            "secrets": {"access_token": HUBSPOT_TOKEN, "client_secret": CLIENT_SECRET},
+        },
+    )
+    assert r.status_code == 200, r.text
+    state.contacts[0]["properties"]["phone"] = "+1 613 555 0100"
+    state.contacts[0]["updatedAt"] = "2099-01-01T00:00:00.000Z"  # newer than hybridcx's
+    assert deliver(api, server, 300)["customers_updated"] == 1
+    customer = api.staff(admin, "GET", f"/api/v1/customers/{alex_id(server)}").json()
+    assert customer["customer"]["phone"] == "+16135550100"
+    syncs = api.staff(admin, "GET", "/api/v1/integrations/hubspot/syncs").json()["items"]
+    assert syncs == []  # nothing queued for HubSpot: the change came from it
+    assert server.call(SyncWorker(server.runtime, poll_seconds=1).run_once()) == 0
+    assert state.updates == []
