@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 # The learning loop's personal-data stores join every erasure, also in CLI-only processes.
 import hybridcx.improvement.erasure  # noqa: E402,F401,I001
+import hybridcx.integrations.erasure  # noqa: E402,F401,I001  (CRM pushes and erasures)
 import hybridcx.profiles.erasure  # noqa: E402,F401,I001  (issue 20: identities, merges)
 import hybridcx.search.erasure  # noqa: E402,F401,I001  (issue 19: index, tags, fields)
 from hybridcx.assist.llm_summary import LLMSummaryWriter

@@ -54,6 +54,12 @@ class FakeServer:
             def do_POST(self) -> None:  # noqa: N802
                 self._answer()
 
+            def do_PATCH(self) -> None:  # noqa: N802
+                self._answer()
+
+            def do_DELETE(self) -> None:  # noqa: N802
+                self._answer()
+
             def _answer(self) -> None:
                 parts = urlsplit(self.path)
                 headers = {k.lower(): v for k, v in self.headers.items()}
@@ -66,10 +72,11 @@ class FakeServer:
                 status, body = fake.route(
                     self.command, unquote(parts.path), parse_qs(parts.query), headers, sent
                 )
-                data = json.dumps(body).encode()
+                data = b"" if status == 204 else json.dumps(body).encode()
                 try:
                     self.send_response(status)
-                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    if status != 204:  # No Content: no body, no type
+                        self.send_header("Content-Type", "application/json; charset=utf-8")
                     self.send_header("Content-Length", str(len(data)))
                     self.end_headers()
                     self.wfile.write(data)
@@ -300,6 +307,10 @@ def _hubspot_object(object_id: str, properties: dict[str, Any]) -> dict[str, Any
 class HubSpotState:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     tickets: list[dict[str, Any]] = field(default_factory=list)  # {"properties", "associations"}
+    updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (id, properties)
+    gdpr_deleted: list[str] = field(default_factory=list)  # the emails HubSpot was told to forget
+    notes: list[dict[str, Any]] = field(default_factory=list)  # {"properties", "associations"}
+    updated_at: str = "2026-12-08T10:30:00.000Z"  # what a PATCH stamps on the contact
 
 
 def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
@@ -356,6 +367,36 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
                 "message": "resource not found",
                 "category": "OBJECT_NOT_FOUND",
             }
+        if method == "POST" and path == "/crm/v3/objects/notes":
+            properties = body.get("properties") or {}
+            if not properties.get("hs_timestamp"):  # HubSpot requires it on a note
+                return 400, {
+                    "status": "error",
+                    "message": "Property values were not valid: hs_timestamp is required",
+                    "category": "VALIDATION_ERROR",
+                }
+            note = _hubspot_object(str(7000 + len(state.notes)), properties)
+            state.notes.append({**note, "associations": body.get("associations") or []})
+            return 201, note
+        if method == "PATCH" and path.startswith("/crm/v3/objects/contacts/"):
+            contact_id = path.rsplit("/", 1)[1]
+            for c in state.contacts:
+                if c["id"] == contact_id:
+                    properties = body.get("properties") or {}
+                    state.updates.append((contact_id, properties))
+                    c["properties"].update(properties)
+                    c["updatedAt"] = state.updated_at
+                    return 200, c
+            return 404, {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}
+        if method == "POST" and path == "/crm/v3/objects/contacts/gdpr-delete":
+            # HubSpot: {"objectId", "idProperty"}; 204 (an unknown email is blocklisted)
+            if body.get("idProperty") == "email":
+                found = [c for c in state.contacts if c["properties"]["email"] == body["objectId"]]
+            else:
+                found = [c for c in state.contacts if c["id"] == body.get("objectId")]
+            state.gdpr_deleted.append(str(body["objectId"]))
+            state.contacts = [c for c in state.contacts if c not in found]
+            return 204, None
         if method == "GET" and path == "/crm/v3/objects/tickets":
             limit = int((query.get("limit") or ["10"])[0])
             page = [{k: v for k, v in t.items() if k != "associations"} for t in state.tickets]
@@ -375,6 +416,25 @@ SF = "/services/data/v59.0"
 class SalesforceState:
     contacts: list[dict[str, Any]] = field(default_factory=list)
     cases: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (Id, fields)
+    queries: list[str] = field(default_factory=list)
+    comments: list[dict[str, Any]] = field(default_factory=list)  # CaseComment records
+    tasks: list[dict[str, Any]] = field(default_factory=list)  # Task records
+    modstamp: str = "2026-12-08T10:30:00.000+0000"  # what an update stamps on the Contact
+
+
+# The SOQL the connector's polling sends (SystemModstamp cursor with an Id tie-break).
+POLL_SOQL = re.compile(
+    r"^SELECT Id, Email, FirstName, LastName, (?P<fields>(?:\w+, )*)SystemModstamp FROM Contact "
+    r"WHERE \(SystemModstamp > (?P<stamp>[\dT:Z-]+) OR \(SystemModstamp = (?P=stamp) AND Id > "
+    r"'(?P<last>\w*)'\)\) AND SystemModstamp <= (?P<until>[\dT:Z-]+) "
+    r"ORDER BY SystemModstamp, Id LIMIT (?P<limit>\d+)$"
+)
+
+
+def _sf_stamp(value: str) -> str:
+    """``2026-12-08T10:30:00.000+0000`` -> ``2026-12-08T10:30:00Z`` (comparable as text)."""
+    return value[:19] + "Z"
 
 
 def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
@@ -404,6 +464,49 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
             ]
         if method == "GET" and path == f"{SF}/query/":
             soql = (query.get("q") or [""])[0]
+            state.queries.append(soql)
+            if soql.startswith("SELECT Id, SystemModstamp FROM Contact WHERE Email = "):
+                match = email_in.search(soql)
+                email = match.group(1).replace("\\'", "'") if match else None
+                found = [
+                    {
+                        "attributes": c["attributes"],
+                        "Id": c["Id"],
+                        "SystemModstamp": c.get("SystemModstamp", state.modstamp),
+                    }
+                    for c in state.contacts
+                    if c["Email"] == email
+                ]
+                return 200, {"totalSize": len(found), "done": True, "records": found}
+            if (poll := POLL_SOQL.match(soql)) is not None:
+                stamp, last, until = poll["stamp"], poll["last"], poll["until"]
+                wanted = [f for f in poll["fields"].split(", ") if f]
+                rows = sorted(
+                    (c for c in state.contacts if "SystemModstamp" in c),
+                    key=lambda c: (_sf_stamp(c["SystemModstamp"]), c["Id"]),
+                )
+                hits = [
+                    c
+                    for c in rows
+                    if (_sf_stamp(c["SystemModstamp"]), c["Id"]) > (stamp, last)
+                    and _sf_stamp(c["SystemModstamp"]) <= until
+                ][: int(poll["limit"])]
+                records = [
+                    {
+                        k: c.get(k)
+                        for k in [
+                            "attributes",
+                            "Id",
+                            "Email",
+                            "FirstName",
+                            "LastName",
+                            *wanted,
+                            "SystemModstamp",
+                        ]
+                    }
+                    for c in hits
+                ]
+                return 200, {"totalSize": len(records), "done": True, "records": records}
             if soql.startswith("SELECT Id, AccountId, Name, Email, Phone FROM Contact"):
                 match = email_in.search(soql)
                 email = match.group(1).replace("\\'", "'") if match else None
@@ -424,6 +527,33 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
             case_id = f"5005g00000Case{len(state.cases):03d}A"
             state.cases.append({"Id": case_id, **body})
             return 201, {"id": case_id, "success": True, "errors": []}
+        if method == "POST" and path == f"{SF}/sobjects/Task/":
+            if not body.get("Subject") or (
+                body.get("WhoId") and not any(c["Id"] == body["WhoId"] for c in state.contacts)
+            ):
+                return 400, [{"message": "bad Task", "errorCode": "INVALID_CROSS_REFERENCE_KEY"}]
+            task_id = f"00T5g00000Task{len(state.tasks):03d}A"
+            state.tasks.append({"Id": task_id, **body})
+            return 201, {"id": task_id, "success": True, "errors": []}
+        if method == "POST" and path == f"{SF}/sobjects/CaseComment/":
+            if not any(c["Id"] == body.get("ParentId") for c in state.cases):
+                return 400, [
+                    {
+                        "message": "invalid cross reference id",
+                        "errorCode": "INVALID_CROSS_REFERENCE_KEY",
+                    }
+                ]
+            comment_id = f"00a5g00000Cmnt{len(state.comments):03d}A"
+            state.comments.append({"Id": comment_id, **body})
+            return 201, {"id": comment_id, "success": True, "errors": []}
+        if method == "PATCH" and path.startswith(f"{SF}/sobjects/Contact/"):
+            contact_id = path.rsplit("/", 1)[1]
+            for c in state.contacts:
+                if c["Id"] == contact_id:
+                    state.updates.append((contact_id, dict(body)))
+                    c.update(body)
+                    c["SystemModstamp"] = state.modstamp
+                    return 204, None
         return 404, [{"message": "The requested resource does not exist", "errorCode": "NOT_FOUND"}]
 
     return FakeServer(route, tls=tls), state

@@ -251,3 +251,42 @@ def test_a_signed_web_chat_merges_the_customer_staff_noted_the_address_for(
     assert [m["reason"] for m in profile["merges"]] == ["verified_email"]
     # the customer's own conversation view still works with their token
     assert api.say(conv, "Thanks!").status_code in (200, 201)
+
+
+def test_custom_field_values_move_on_a_merge_and_back_on_unmerge(
+    server: LiveServer, api: Api
+) -> None:
+    token = supervisor(api)
+    admin = api.login("admin@example.com", "demo-admin")
+    for definition in (
+        {"entity": "customer", "key": "plan", "type": "select", "options": ["free", "pro"]},
+        {"entity": "customer", "key": "note", "type": "text"},
+    ):
+        call(api, admin, "POST", "/api/v1/custom-fields", 201, json=definition)
+    web, sms = webchat_and_sms(api, token)
+
+    def fields(customer_id: str) -> dict[str, Any]:
+        page = call(api, token, "GET", f"/api/v1/customers/{customer_id}/fields")
+        return {i["key"]: i["value"] for i in page["items"] if i["value"] is not None}
+
+    call(
+        api,
+        token,
+        "PATCH",
+        f"/api/v1/customers/{sms}/fields",
+        json={"values": {"plan": "pro", "note": "from sms"}},
+    )
+    call(
+        api,
+        token,
+        "PATCH",
+        f"/api/v1/customers/{web}/fields",
+        json={"values": {"note": "from web"}},
+    )
+    call(api, token, "POST", f"/api/v1/customers/{web}/merge", json={"customer_id": sms})
+    # the value the survivor lacked moved; where both had one, the survivor's stands
+    assert fields(web) == {"plan": "pro", "note": "from web"}
+
+    call(api, token, "POST", f"/api/v1/customers/{sms}/unmerge", json={})
+    assert fields(sms) == {"plan": "pro", "note": "from sms"}
+    assert fields(web) == {"note": "from web"}

@@ -10,6 +10,7 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import CustomerWriter
 from hybridcx.conversations.schemas import customer_read
 from hybridcx.customers.repository import get_by_email, normalize_email
+from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id
 from hybridcx.models import Customer
@@ -72,5 +73,13 @@ async def upsert_customer(
             target_type="customer",
             target_id=customer.id,
             details={"fields": sorted(fields), "created": created},
+        )
+        # The CRM gets the fields its conflict rules let hybridcx own (an outbox row, sent by
+        # the sync worker after this commits).
+        await enqueue_customer_push(
+            session,
+            staff.workspace_id,
+            customer.id,
+            [k for k, v in fields.items() if v is not None],
         )
         return customer_read(customer)

@@ -179,8 +179,9 @@ async def test_connector(
 
 class SyncRead(BaseModel):
     id: str
-    conversation_id: str
-    action: str
+    conversation_id: str | None = Field(description="A ticket's conversation")
+    customer_id: str | None = Field(description="A customer push's or an erasure's customer")
+    action: str = Field(description="ticket, contact (a customer push) or erase")
     status: str = Field(description="pending, done, dead (the dead-letter list) or discarded")
     attempts: int
     external_id: str | None = Field(description="The CRM's id of what was created.")
@@ -197,6 +198,7 @@ def _sync_read(row: IntegrationSync) -> dict[str, Any]:
     return {
         "id": row.id,
         "conversation_id": row.conversation_id,
+        "customer_id": row.customer_id,
         "action": row.action,
         "status": row.status,
         "attempts": row.attempts,
@@ -264,6 +266,7 @@ async def discard_sync(
         if sync.status != "dead":
             raise InvalidInput(f"Only a dead sync is discarded; this one is {sync.status}.")
         sync.status, sync.updated_at = "discarded", utcnow()
+        sync.payload = None  # an erasure never sent keeps no emails
         audit(
             session,
             action="integration.sync_discarded",

@@ -13,7 +13,8 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -21,6 +22,7 @@ from hybridcx.flows.backend import BackendUnavailable
 
 DEFAULT_HOST = "https://api.hubapi.com"
 TICKET_TO_CONTACT = 16  # HubSpot's association type id, ticket -> contact (HUBSPOT_DEFINED)
+NOTE_TO_TICKET = 228  # note -> ticket
 MAX_SIGNATURE_AGE_MS = 5 * 60 * 1000  # HubSpot: reject requests older than five minutes
 # HubSpot decodes these in the URI it signs (v3); everything else stays as sent.
 _SIGNED_DECODED = (
@@ -97,6 +99,63 @@ class ResolvedCase:
         lines.append(f"Channel: {self.channel}")
         lines.append(f"hybridcx conversation: {self.link or self.conversation_id}")
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ContactPush:
+    """One customer's fields for the CRM contact with ``email``: ``values`` are the CRM's
+    properties; ``newest`` the properties sent only when the contact is older than
+    ``changed_at``."""
+
+    email: str
+    values: dict[str, Any]
+    newest: frozenset[str] = field(default_factory=frozenset)
+    changed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CallbackTask:
+    """A callback the customer booked (after hours), for the CRM's task list."""
+
+    conversation_id: str
+    email: str | None
+    customer_name: str
+    phone: str | None
+    at: datetime  # naive UTC
+    link: str | None
+
+    @property
+    def subject(self) -> str:
+        return f"Call back {self.customer_name or 'the customer'}"[:255]
+
+    @property
+    def description(self) -> str:
+        lines = [
+            f"The customer asked to be called back at {self.at.isoformat()}Z"
+            + (f" on {self.phone}." if self.phone else "."),
+            f"hybridcx conversation: {self.link or self.conversation_id}",
+        ]
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class CsatNote:
+    """The customer's survey answer, for the ticket or Case of its conversation."""
+
+    ticket_id: str
+    rating: int | None
+    nps: int | None
+    via: str
+    at: datetime
+
+    @property
+    def text(self) -> str:
+        parts = [f"CSAT {self.rating}/5" if self.rating is not None else "Survey answered"]
+        if self.nps is not None:
+            parts.append(f"NPS {self.nps}/10")
+        if self.via:
+            parts.append(f"by {self.via}")
+        return "Customer survey (hybridcx): " + ", ".join(parts) + "."
 
 
 def ticket_properties(case: ResolvedCase, *, pipeline: str, stage: str) -> dict[str, str]:
@@ -202,6 +261,71 @@ class HubSpotCrm:
         updated = getattr(found, "updated_at", None)  # issue 20: newest_wins compares it
         return {"id": found.id, **(found.properties or {}), "_updated_at": updated}
 
+    def _search_updated(self, email: str) -> tuple[str, datetime | None] | None:
+        from hubspot.crm.contacts import PublicObjectSearchRequest
+
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                {"filters": [{"propertyName": "email", "operator": "EQ", "value": email}]}
+            ],
+            properties=["email"],
+            limit=1,
+        )
+        page = self.client.crm.contacts.search_api.do_search(
+            public_object_search_request=request, _request_timeout=self.timeout
+        )
+        results = page.results or []
+        if not results:
+            return None
+        return str(results[0].id), getattr(results[0], "updated_at", None)
+
+    def _update_contact(self, contact_id: str, properties: dict[str, str]) -> None:
+        from hubspot.crm.contacts import SimplePublicObjectInput
+
+        self.client.crm.contacts.basic_api.update(
+            contact_id,
+            simple_public_object_input=SimplePublicObjectInput(properties=properties),
+            _request_timeout=self.timeout,
+        )
+
+    def _gdpr_delete(self, email: str) -> bool:
+        from hubspot.crm.contacts import PublicGdprDeleteInput
+        from hubspot.crm.contacts.exceptions import NotFoundException
+
+        try:
+            self.client.crm.contacts.basic_api.purge(
+                public_gdpr_delete_input=PublicGdprDeleteInput(
+                    object_id=email, id_property="email"
+                ),
+                _request_timeout=self.timeout,
+            )
+        except NotFoundException:
+            return False  # older portals: no such contact, nothing to forget
+        return True
+
+    def _create_note(self, ticket_id: str, body: str, at: datetime) -> str:
+        from hubspot.crm.objects.notes import SimplePublicObjectInputForCreate
+
+        stamp = at.replace(tzinfo=UTC) if at.tzinfo is None else at
+        created = self.client.crm.objects.notes.basic_api.create(
+            simple_public_object_input_for_create=SimplePublicObjectInputForCreate(
+                properties={"hs_note_body": body, "hs_timestamp": stamp.isoformat()},
+                associations=[
+                    {
+                        "to": {"id": ticket_id},
+                        "types": [
+                            {
+                                "associationCategory": "HUBSPOT_DEFINED",
+                                "associationTypeId": NOTE_TO_TICKET,
+                            }
+                        ],
+                    }
+                ],
+            ),
+            _request_timeout=self.timeout,
+        )
+        return str(created.id)
+
     def _first_tickets(self) -> int:
         page = self.client.crm.tickets.basic_api.get_page(limit=1, _request_timeout=self.timeout)
         return len(page.results or [])
@@ -224,5 +348,43 @@ class HubSpotCrm:
             "ticket create", self._create_ticket, properties, contact["id"] if contact else None
         )
 
+    async def push_contact(self, push: ContactPush) -> str | None:
+        """Update the contact with the push's email; the contact's id, or None when HubSpot has
+        no such contact (hybridcx does not create contacts)."""
+        found = await self._call("contact search", self._search_updated, push.email)
+        if found is None:
+            return None
+        contact_id, updated = found
+        properties = {k: str(v) for k, v in push.values.items() if k not in push.newest}
+        if not _newer(updated, push.changed_at):  # newest_wins: the contact is older
+            properties.update({k: str(v) for k, v in push.values.items() if k in push.newest})
+        if properties:
+            await self._call("contact update", self._update_contact, contact_id, properties)
+        return str(contact_id)
+
+    async def add_csat(self, note: CsatNote) -> str:
+        """A note with the survey answer on the conversation's ticket; the note's id."""
+        return await self._call(  # type: ignore[no-any-return]
+            "note create", self._create_note, note.ticket_id, note.text, note.at
+        )
+
+    async def forget_contact(self, emails: list[str]) -> str:
+        """HubSpot's GDPR delete for each email: the contact and its history go (the tickets
+        stay, without it), and an email HubSpot does not have is blocklisted so it is not
+        collected again. What it did, for the sync's record."""
+        deleted = 0
+        for email in emails:
+            deleted += await self._call("gdpr delete", self._gdpr_delete, email)
+        return f"gdpr-deleted {deleted} of {len(emails)}"
+
     async def can_read_tickets(self) -> int:
         return await self._call("ticket list", self._first_tickets)  # type: ignore[no-any-return]
+
+
+def _newer(crm_at: datetime | None, ours: datetime | None) -> bool:
+    """Whether the CRM's record changed after hybridcx's (naive UTC on hybridcx's side)."""
+    if crm_at is None or ours is None:
+        return False
+    if crm_at.tzinfo is not None:
+        crm_at = crm_at.astimezone(UTC).replace(tzinfo=None)
+    return crm_at > ours

@@ -244,6 +244,19 @@ class SalesforceSettings(BaseModel):
     timeout_seconds: float = Field(default=10, gt=0, le=60)
     # A CA bundle to trust (an intercepting proxy, a test instance); default: the system's.
     ca_file: str | None = Field(default=None, max_length=500)
+    # Customer fields both ways, a conflict rule per field (profiles.fieldsync); the Contact
+    # field each is kept in (name: FirstName + LastName, phone: Phone; the others only when
+    # mapped, since they are custom fields an org may not have). Field names go into SOQL,
+    # so only API names are accepted.
+    field_rules: dict[SyncedField, ConflictRule] = Field(default_factory=dict)
+    properties: dict[
+        SyncedField,
+        Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")],
+    ] = Field(default_factory=dict, description="the Contact field each customer field is in")
+    # Inbound: poll Contacts changed since the cursor (SystemModstamp), leaving out the last
+    # ``poll_lag_seconds`` (transactions still committing in Salesforce).
+    poll: bool = False
+    poll_lag_seconds: int = Field(default=60, ge=0, le=3600)
 
 
 def _salesforce_validate(settings: Mapping[str, Any]) -> dict[str, Any]:

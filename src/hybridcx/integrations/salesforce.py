@@ -9,10 +9,17 @@ the sync worker (``hybridcx.integrations.sync``), never inside a customer's turn
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import ResolvedCase
+from hybridcx.integrations.hubspot import (
+    CallbackTask,
+    ContactPush,
+    CsatNote,
+    ResolvedCase,
+    _newer,
+)
 
 API_VERSION = "59.0"
 
@@ -120,6 +127,48 @@ class SalesforceCrm:
             raise RuntimeError("case not created")
         return str(created["id"])
 
+    def _contacts_by_email(self, email: str) -> list[dict[str, Any]]:
+        from simple_salesforce import format_soql
+
+        soql = format_soql(
+            "SELECT Id, SystemModstamp FROM Contact WHERE Email = {} LIMIT 20", email
+        )
+        return list(self.client.query(soql).get("records") or [])
+
+    def _update_contact(self, contact_id: str, fields: dict[str, Any]) -> None:
+        contacts: Any = self.client.Contact
+        contacts.update(contact_id, fields)
+
+    def _changed_since(
+        self, fields: list[str], stamp: str, last_id: str, until: str, limit: int
+    ) -> list[dict[str, Any]]:
+        from simple_salesforce import format_soql
+
+        # (SystemModstamp, Id) is the cursor: contacts sharing a stamp are never skipped or
+        # read twice across pages. The stamps are SOQL datetime literals, not strings.
+        soql = (
+            f"SELECT Id, Email, FirstName, LastName, {', '.join(fields) + ', ' if fields else ''}"
+            "SystemModstamp FROM Contact WHERE "
+            f"(SystemModstamp > {stamp} OR (SystemModstamp = {stamp} AND Id > "
+            + format_soql("{}", last_id)
+            + f")) AND SystemModstamp <= {until} ORDER BY SystemModstamp, Id LIMIT {int(limit)}"
+        )
+        return list(self.client.query(soql).get("records") or [])
+
+    def _create_task(self, fields: dict[str, Any]) -> str:
+        tasks: Any = self.client.Task
+        created = tasks.create(fields)
+        if not created.get("success", False) or not created.get("id"):
+            raise RuntimeError("task not created")
+        return str(created["id"])
+
+    def _create_comment(self, case_id: str, body: str) -> str:
+        comments: Any = self.client.CaseComment
+        created = comments.create({"ParentId": case_id, "CommentBody": body, "IsPublished": False})
+        if not created.get("success", False) or not created.get("id"):
+            raise RuntimeError("case comment not created")
+        return str(created["id"])
+
     def _count_cases(self) -> int:
         found = self.client.query("SELECT Id FROM Case LIMIT 1")
         return int(found.get("totalSize") or 0)
@@ -139,5 +188,96 @@ class SalesforceCrm:
                 fields["AccountId"] = contact["AccountId"]
         return await self._call("case create", self._create_case, fields)  # type: ignore[no-any-return]
 
+    async def push_contact(self, push: ContactPush) -> str | None:
+        """Update every Contact with the push's email; the first one's id, or None when there
+        is none (hybridcx does not create Contacts)."""
+        contacts = await self._call("contact query", self._contacts_by_email, push.email)
+        for contact in contacts:
+            fields = {k: v for k, v in push.values.items() if k not in push.newest}
+            if not _newer(sf_time(contact.get("SystemModstamp")), push.changed_at):
+                fields.update({k: v for k, v in push.values.items() if k in push.newest})
+            if fields:
+                await self._call("contact update", self._update_contact, contact["Id"], fields)
+        return str(contacts[0]["Id"]) if contacts else None
+
+    async def create_callback(self, callback: CallbackTask) -> str:
+        """A Task due at the callback's time, with a reminder then, on the customer's Contact
+        (``WhoId``) when there is one; the Task's id."""
+        contact = await self.find_contact(callback.email) if callback.email else None
+        fields: dict[str, Any] = {
+            "Subject": callback.subject,
+            "Description": callback.description[:32000],
+            "ActivityDate": callback.at.date().isoformat(),
+            "IsReminderSet": True,
+            "ReminderDateTime": callback.at.strftime("%Y-%m-%dT%H:%M:%S.000+0000"),
+            "Status": "Not Started",
+            "Priority": "High",
+        }
+        if contact:
+            fields["WhoId"] = contact["Id"]
+        return await self._call("task create", self._create_task, fields)  # type: ignore[no-any-return]
+
+    async def add_csat(self, note: CsatNote) -> str:
+        """A private CaseComment with the survey answer on the conversation's Case."""
+        return await self._call(  # type: ignore[no-any-return]
+            "case comment create", self._create_comment, note.ticket_id, note.text
+        )
+
+    async def forget_contact(self, emails: list[str], extra_fields: tuple[str, ...] = ()) -> str:
+        """Anonymise every Contact with one of these emails (Salesforce has no GDPR delete in its
+        REST API, and a Contact with Cases may not be deletable): the name becomes "Erased",
+        the email, phones and mapped fields are emptied. The Cases stay, without the person."""
+        done = 0
+        for email in emails:
+            for contact in await self._call("contact query", self._contacts_by_email, email):
+                fields: dict[str, Any] = {
+                    "FirstName": None,
+                    "LastName": "Erased",
+                    "Email": None,
+                    "Phone": None,
+                    "MobilePhone": None,
+                    "Description": None,
+                    **{f: None for f in extra_fields},
+                }
+                await self._call("contact anonymise", self._update_contact, contact["Id"], fields)
+                done += 1
+        return f"anonymised {done} contact(s)"
+
+    async def changed_contacts(
+        self, fields: list[str], *, after: tuple[datetime, str], until: datetime, limit: int = 200
+    ) -> list[dict[str, Any]]:
+        """Contacts whose SystemModstamp is after the cursor and at most ``until``, oldest
+        first."""
+        return await self._call(  # type: ignore[no-any-return]
+            "contact poll",
+            self._changed_since,
+            fields,
+            _soql_time(after[0]),
+            after[1],
+            _soql_time(until),
+            limit,
+        )
+
     async def can_read_cases(self) -> int:
         return await self._call("case query", self._count_cases)  # type: ignore[no-any-return]
+
+
+def _soql_time(at: datetime) -> str:
+    """A SOQL datetime literal (UTC, milliseconds dropped: SystemModstamp has seconds)."""
+    if at.tzinfo is not None:
+        at = at.astimezone(UTC).replace(tzinfo=None)
+    return at.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def sf_time(value: Any) -> datetime | None:
+    """Salesforce's ``2026-12-07T18:00:00.000+0000`` as naive UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.replace("Z", "+00:00")
+    if len(text) > 5 and text[-5] in "+-" and text[-3] != ":":
+        text = text[:-2] + ":" + text[-2:]
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC).replace(tzinfo=None) if parsed.tzinfo else parsed

@@ -1,11 +1,15 @@
-"""Sending resolved conversations to the CRM, from the database, not from in-process events.
+"""Sending what a CRM gets, from the database, not from in-process events.
 
 Like the webhook worker, it reads the conversation event log: every ``conversation.resolved``
-of a workspace with a CRM connector becomes one ``integration_syncs`` row (unique per connector
-and event, so a second process or a second round enqueues nothing twice), and due rows are
-sent: a ticket with the post-contact summary. A failure is retried with exponential backoff;
-after the last attempt the row is ``dead`` and waits in the dead-letter list
-(``GET /api/v1/integrations/{name}/syncs?status=dead``) for an admin to retry it.
+(a ticket or Case with the post-contact summary), ``survey.submitted`` (a note or comment on it)
+and ``after_hours.callback`` (a Salesforce Task) of a workspace with a CRM connector becomes one
+``integration_syncs`` row (unique per connector and event, so a second process or a second
+round enqueues nothing twice). Customer pushes and erasures are written by
+``hybridcx.integrations.outbound`` in the transaction of the change. Due rows are sent; every
+attempt is an audit entry; a failure is retried with exponential backoff; after the last
+attempt the row is ``dead`` and waits in the dead-letter list
+(``GET /api/v1/integrations/{name}/syncs?status=dead``) for an admin to retry it. Each round
+also polls inbound changes (``hybridcx.integrations.polling``).
 """
 
 from __future__ import annotations
@@ -21,12 +25,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hybridcx.audit import record as audit
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import ResolvedCase
+from hybridcx.integrations.hubspot import CallbackTask, ContactPush, CsatNote, ResolvedCase
 from hybridcx.integrations.kinds import CRM_KINDS, kind
+from hybridcx.integrations.outbound import PUSHED_RULES
+from hybridcx.integrations.polling import poll_salesforce
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.tasks import reraise_if_cancelled
+from hybridcx.kit.time import iso
 from hybridcx.models import (
     Conversation,
     ConversationEvent,
@@ -34,6 +42,7 @@ from hybridcx.models import (
     IntegrationConnector,
     IntegrationSync,
 )
+from hybridcx.profiles.fieldsync import outgoing, parse_time, property_names, rule_of
 
 log = structlog.get_logger(__name__)
 OVERLAP = timedelta(seconds=30)  # re-read this far back, for events committed out of order
@@ -60,71 +69,169 @@ async def _crm_connectors(session: AsyncSession) -> list[IntegrationConnector]:
     return list(rows.scalars())
 
 
+#: The conversation events that become syncs, and as what: the ticket or Case at resolve, and
+#: the customer's survey answer added to it afterwards.
+EVENT_ACTIONS = {
+    "conversation.resolved": "ticket",
+    "survey.submitted": "csat",
+    "after_hours.callback": "callback",  # a Salesforce Task to call the customer back
+}
+#: Actions only some CRMs take (the others never enqueue them).
+ACTION_KINDS = {"callback": frozenset({"salesforce"})}
+
+
 async def enqueue_resolved(sessions: async_sessionmaker[AsyncSession]) -> int:
-    """One pending sync per resolved conversation per CRM connector; returns how many new."""
+    """One pending sync per resolved conversation (and per survey answer) per CRM connector;
+    returns how many new."""
     added = 0
     async with transaction(sessions) as session:
         for connector in await _crm_connectors(session):
-            newest = (
-                await session.execute(
-                    select(func.max(IntegrationSync.source_at)).where(
-                        IntegrationSync.connector_id == connector.id
-                    )
-                )
-            ).scalar_one_or_none()
-            since = max(connector.created_at, newest - OVERLAP) if newest else connector.created_at
-            events = (
-                await session.execute(
-                    select(
-                        ConversationEvent.id,
-                        ConversationEvent.created_at,
-                        ConversationEvent.conversation_id,
-                    )
-                    .where(
-                        ConversationEvent.workspace_id == connector.workspace_id,
-                        ConversationEvent.type == "conversation.resolved",
-                        ConversationEvent.created_at >= since,
-                    )
-                    .order_by(ConversationEvent.seq)
-                    .limit(BATCH)
-                )
-            ).all()
-            if not events:
-                continue
-            known = set(
-                (
-                    await session.execute(
-                        select(IntegrationSync.source_id).where(
-                            IntegrationSync.connector_id == connector.id,
-                            IntegrationSync.source_id.in_([e[0] for e in events]),
-                        )
-                    )
-                ).scalars()
-            )
-            for event_id, at, conversation_id in events:
-                if event_id in known:
+            for event_type, action in EVENT_ACTIONS.items():
+                if connector.kind not in ACTION_KINDS.get(action, CRM_KINDS):
                     continue
-                try:
-                    async with session.begin_nested():
-                        session.add(
-                            IntegrationSync(
-                                id=new_id(),
-                                workspace_id=connector.workspace_id,
-                                connector_id=connector.id,
-                                source_id=event_id,
-                                source_at=at,
-                                conversation_id=conversation_id,
-                                action="ticket",
-                                status="pending",
-                                attempts=0,
-                                next_attempt_at=utcnow(),
-                                updated_at=utcnow(),
-                            )
-                        )
-                    added += 1
-                except IntegrityError:
-                    pass  # another worker enqueued it first
+                added += await _enqueue_events(session, connector, event_type, action)
     return added
+
+
+async def _enqueue_events(
+    session: AsyncSession, connector: IntegrationConnector, event_type: str, action: str
+) -> int:
+    # The watermark is per action: customer pushes and erasures are stamped with their own
+    # time and must not move the read position of the event log.
+    newest = (
+        await session.execute(
+            select(func.max(IntegrationSync.source_at)).where(
+                IntegrationSync.connector_id == connector.id, IntegrationSync.action == action
+            )
+        )
+    ).scalar_one_or_none()
+    since = max(connector.created_at, newest - OVERLAP) if newest else connector.created_at
+    events = (
+        await session.execute(
+            select(
+                ConversationEvent.id,
+                ConversationEvent.created_at,
+                ConversationEvent.conversation_id,
+            )
+            .where(
+                ConversationEvent.workspace_id == connector.workspace_id,
+                ConversationEvent.type == event_type,
+                ConversationEvent.created_at >= since,
+            )
+            .order_by(ConversationEvent.seq)
+            .limit(BATCH)
+        )
+    ).all()
+    if not events:
+        return 0
+    known = set(
+        (
+            await session.execute(
+                select(IntegrationSync.source_id).where(
+                    IntegrationSync.connector_id == connector.id,
+                    IntegrationSync.source_id.in_([e[0] for e in events]),
+                )
+            )
+        ).scalars()
+    )
+    added = 0
+    for event_id, at, conversation_id in events:
+        if event_id in known:
+            continue
+        try:
+            async with session.begin_nested():
+                session.add(
+                    IntegrationSync(
+                        id=new_id(),
+                        workspace_id=connector.workspace_id,
+                        connector_id=connector.id,
+                        source_id=event_id,
+                        source_at=at,
+                        conversation_id=conversation_id,
+                        action=action,
+                        status="pending",
+                        attempts=0,
+                        next_attempt_at=utcnow(),
+                        updated_at=utcnow(),
+                    )
+                )
+            added += 1
+        except IntegrityError:
+            pass  # another worker enqueued it first
+    return added
+
+
+async def _callback(
+    session: AsyncSession, row: IntegrationSync, link_base: str | None
+) -> CallbackTask | None:
+    """The callback the customer asked for (None: no time in the event, no customer any more,
+    or a time long past)."""
+    event = (
+        (
+            await session.execute(
+                select(ConversationEvent).where(ConversationEvent.id == row.source_id)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    data: dict[str, Any] = dict(event.data or {}) if event is not None else {}
+    at = parse_time(data.get("callback_at"))
+    conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
+    customer = await session.get(Customer, conv.customer_id) if conv is not None else None
+    if at is None or customer is None or customer.erased_at is not None:
+        return None
+    if at < utcnow() - timedelta(days=1):  # long past (a backlog after an outage): no Task
+        return None
+    return CallbackTask(
+        conversation_id=row.conversation_id or "",
+        email=customer.email or None,
+        customer_name=customer.name or "",
+        phone=customer.phone,
+        at=at,
+        link=f"{link_base.rstrip('/')}/desk?conversation={row.conversation_id}"
+        if link_base
+        else None,
+    )
+
+
+async def _csat(session: AsyncSession, row: IntegrationSync) -> CsatNote | None:
+    """The survey answer and the ticket or Case it goes on (None: not created yet)."""
+    event = (
+        (
+            await session.execute(
+                select(ConversationEvent).where(ConversationEvent.id == row.source_id)
+            )
+        )
+        .scalars()
+        .first()
+    )
+    ticket = (
+        (
+            await session.execute(
+                select(IntegrationSync.external_id).where(
+                    IntegrationSync.connector_id == row.connector_id,
+                    IntegrationSync.conversation_id == row.conversation_id,
+                    IntegrationSync.action == "ticket",
+                    IntegrationSync.status == "done",
+                )
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if ticket is None:
+        return None
+    data: dict[str, Any] = dict(event.data or {}) if event is not None else {}
+    conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
+    conversation_channel = conv.channel if conv is not None else ""
+    return CsatNote(
+        ticket_id=ticket,
+        rating=int(data["rating"]) if str(data.get("rating") or "").isdigit() else None,
+        nps=int(data["nps"]) if str(data.get("nps") or "").isdigit() else None,
+        via=str(data.get("via") or conversation_channel),
+        at=event.created_at if event is not None else row.source_at,
+    )
 
 
 async def _case(session: AsyncSession, row: IntegrationSync, link_base: str | None) -> ResolvedCase:
@@ -137,11 +244,11 @@ async def _case(session: AsyncSession, row: IntegrationSync, link_base: str | No
         .scalars()
         .first()
     )
-    conv = await session.get(Conversation, row.conversation_id)
+    conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
     customer = await session.get(Customer, conv.customer_id) if conv is not None else None
     data: dict[str, Any] = dict(event.data or {}) if event is not None else {}
     return ResolvedCase(
-        conversation_id=row.conversation_id,
+        conversation_id=row.conversation_id or "",
         email=customer.email if customer is not None and not customer.erased_at else None,
         customer_name=customer.name if customer is not None else "",
         channel=conv.channel if conv is not None else "",
@@ -154,13 +261,79 @@ async def _case(session: AsyncSession, row: IntegrationSync, link_base: str | No
     )
 
 
+async def _push(
+    session: AsyncSession, row: IntegrationSync, connector: IntegrationConnector
+) -> ContactPush | None:
+    """The customer's fields as they are now (a retry sends the newest values), or None when
+    there is nothing to send (the customer is gone or erased, no field is hybridcx's)."""
+    customer = await session.get(Customer, row.customer_id) if row.customer_id else None
+    if customer is None or customer.erased_at is not None or not customer.email:
+        return None
+    settings = dict(connector.settings or {})
+    fields = [f for f in row.fields or [] if rule_of(settings, f) in PUSHED_RULES]
+    props = property_names(settings, kind=connector.kind)
+    values = outgoing(customer, fields, props, kind=connector.kind)
+    if not values:
+        return None
+    newest = [f for f in fields if rule_of(settings, f) == "newest_wins"]
+    return ContactPush(
+        email=customer.email,
+        values=values,
+        newest=frozenset(outgoing(customer, newest, props, kind=connector.kind)),
+        changed_at=row.source_at,
+    )
+
+
+async def _send(
+    crm: Any, connector: IntegrationConnector, row: IntegrationSync, job: Any
+) -> tuple[str | None, str]:
+    """Send one sync; (the CRM's id, what happened)."""
+    if row.action == "ticket":
+        ticket = await crm.create_ticket(job)
+        return ticket, "created"
+    if row.action == "contact":
+        if job is None:
+            return None, "nothing to send"
+        contact = await crm.push_contact(job)
+        return contact, "updated" if contact else "no such contact in the CRM"
+    if row.action == "callback":
+        if job is None:
+            return None, "nothing to send"
+        return await crm.create_callback(job), "created"
+    if row.action == "csat":
+        if job is None:  # the ticket is not there yet: try again after the backoff
+            raise BackendUnavailable(connector.name, "the ticket is not created yet")
+        return await crm.add_csat(job), "noted"
+    if row.action == "erase":
+        if connector.kind == "salesforce":
+            extra = tuple(
+                property_names(dict(connector.settings or {}), kind="salesforce").values()
+            )
+            return None, await crm.forget_contact(job, extra)
+        return None, await crm.forget_contact(job)
+    return None, f"unknown action {row.action}"
+
+
+async def _job(session: AsyncSession, row: IntegrationSync, connector: IntegrationConnector) -> Any:
+    if row.action == "ticket":
+        return await _case(session, row, (connector.settings or {}).get("link_base"))
+    if row.action == "contact":
+        return await _push(session, row, connector)
+    if row.action == "csat":
+        return await _csat(session, row)
+    if row.action == "callback":
+        return await _callback(session, row, (connector.settings or {}).get("link_base"))
+    return list((row.payload or {}).get("emails") or [])
+
+
 async def deliver_due(
     sessions: async_sessionmaker[AsyncSession],
     policy: SyncPolicy,
     *,
     now: datetime | None = None,
 ) -> int:
-    """Send the syncs that are due; returns how many were sent."""
+    """Send the syncs that are due; returns how many were sent. Every attempt is an audit
+    entry (``integration.sync_attempt``: the action, the attempt, the outcome, the error)."""
     now = now or utcnow()
     async with sessions() as session:
         due = list(
@@ -194,42 +367,77 @@ async def deliver_due(
             connector = await session.get(IntegrationConnector, row.connector_id) if row else None
             if row is None or connector is None:
                 continue
-            case = await _case(session, row, (connector.settings or {}).get("link_base"))
+            job = await _job(session, row, connector)
             settings, secrets = dict(connector.settings or {}), dict(connector.secrets or {})
         external_id: str | None = None
-        error: str | None = None
+        outcome, error = "", None
         try:
             crm = kind(connector.kind).build(connector.name, settings, secrets)
             try:
-                external_id = await crm.create_ticket(case)
+                external_id, outcome = await _send(crm, connector, row, job)
             finally:
                 await crm.aclose()
         except BackendUnavailable as exc:
             error = exc.detail
         async with transaction(sessions) as session:
-            row = await session.get(IntegrationSync, sync_id)
-            if row is None:
-                continue
-            row.attempts += 1
-            row.updated_at = now
-            if external_id is not None:
-                row.status, row.external_id, row.last_error = "done", external_id, None
+            if await _record(session, sync_id, connector, policy, now, external_id, outcome, error):
                 sent += 1
-            else:
-                row.last_error = (error or "failed")[:500]
-                if row.attempts >= policy.max_attempts:
-                    row.status = "dead"
-                else:
-                    row.next_attempt_at = now + policy.delay(row.attempts)
-            log.info(
-                "integration.sync",
-                connector=connector.name,
-                conversation_id=row.conversation_id,
-                status=row.status,
-                attempts=row.attempts,
-                error=row.last_error,
-            )
     return sent
+
+
+async def _record(
+    session: AsyncSession,
+    sync_id: str,
+    connector: IntegrationConnector,
+    policy: SyncPolicy,
+    now: datetime,
+    external_id: str | None,
+    outcome: str,
+    error: str | None,
+) -> bool:
+    row = await session.get(IntegrationSync, sync_id)
+    if row is None:
+        return False
+    row.attempts += 1
+    row.updated_at = now
+    ok = error is None
+    if ok:
+        row.status, row.external_id, row.last_error = "done", external_id, None
+        row.payload = None  # an erasure's emails are not kept once the CRM has them
+    else:
+        row.last_error = (error or "failed")[:500]
+        if row.attempts >= policy.max_attempts:
+            row.status = "dead"
+        else:
+            row.next_attempt_at = now + policy.delay(row.attempts)
+    audit(
+        session,
+        action="integration.sync_attempt",
+        actor_type="integration",
+        actor_id=connector.name,
+        workspace_id=connector.workspace_id,
+        target_type="integration_sync",
+        target_id=row.id,
+        details={
+            "action": row.action,
+            "attempt": row.attempts,
+            "ok": ok,
+            "status": row.status,
+            "outcome": outcome if ok else None,
+            "error": row.last_error if not ok else None,
+            "next_attempt_at": iso(row.next_attempt_at) if row.status == "pending" else None,
+        },
+    )
+    log.info(
+        "integration.sync",
+        connector=connector.name,
+        action=row.action,
+        sync_id=row.id,
+        status=row.status,
+        attempts=row.attempts,
+        error=row.last_error,
+    )
+    return ok
 
 
 class SyncWorker:
@@ -242,8 +450,12 @@ class SyncWorker:
         self._task: asyncio.Task[None] | None = None
 
     async def run_once(self, *, now: datetime | None = None) -> int:
+        """One round: enqueue resolved conversations, send what is due, poll inbound changes;
+        returns how many syncs were sent."""
         await enqueue_resolved(self.runtime.sessions)
-        return await deliver_due(self.runtime.sessions, self.policy, now=now)
+        sent = await deliver_due(self.runtime.sessions, self.policy, now=now)
+        await poll_salesforce(self.runtime.sessions, now=now)  # inbound, by cursor
+        return sent
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())

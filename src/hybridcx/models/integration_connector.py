@@ -28,3 +28,5 @@ class IntegrationConnector(IdMixin, TimestampMixin, Base):
     secrets: Mapped[dict[str, str] | None] = mapped_column(EncryptedJSON, nullable=True)
     serves_flows: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, nullable=False)
+    # How far inbound polling has read (Salesforce: "<SystemModstamp>|<Id>").
+    poll_cursor: Mapped[str | None] = mapped_column(String(80), default=None)

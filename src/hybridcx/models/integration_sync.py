@@ -1,17 +1,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import utcnow
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
+from hybridcx.privacy.fields import EncryptedJSON
 
 
 class IntegrationSync(IdMixin, TimestampMixin, Base):
-    """One thing to send to a connected system (issue 20): a resolved conversation becomes a
-    CRM ticket. Idempotent per ``(connector_id, source_id)``; retried with backoff until it is
+    """One thing to send to a connected system: a resolved conversation becomes a CRM ticket
+    (``ticket``), a customer change is pushed to the CRM contact (``contact``), an erasure asks
+    the CRM to forget the contact (``erase``). Idempotent per ``(connector_id, source_id)``; retried with backoff until it is
     ``done`` or, after the last attempt, ``dead`` (the dead-letter list admins see)."""
 
     __tablename__ = "integration_syncs"
@@ -21,8 +24,13 @@ class IntegrationSync(IdMixin, TimestampMixin, Base):
     connector_id: Mapped[str] = mapped_column(ForeignKey("integration_connectors.id"))
     source_id: Mapped[str] = mapped_column(String(36))  # the conversation event
     source_at: Mapped[datetime] = mapped_column(DateTime)
-    conversation_id: Mapped[str] = mapped_column(String(36))
-    action: Mapped[str] = mapped_column(String(32))  # ticket
+    conversation_id: Mapped[str | None] = mapped_column(String(36), default=None)
+    customer_id: Mapped[str | None] = mapped_column(String(36), default=None, index=True)
+    fields: Mapped[list[str] | None] = mapped_column(JSON, default=None)  # a push: what changed
+    # An erasure: the emails the CRM is asked to forget (the customer row is gone by then);
+    # cleared once sent or discarded.
+    payload: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON, default=None)
+    action: Mapped[str] = mapped_column(String(32))  # ticket | contact | erase
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)

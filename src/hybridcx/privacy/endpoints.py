@@ -13,6 +13,7 @@ from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import ConsentManager, PrivacyOfficer
 from hybridcx.auth.service import StaffPrincipal
+from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
 from hybridcx.kit.ids import utcnow
@@ -151,6 +152,10 @@ async def put_consents(
             at=utcnow(),
         )
         await session.flush()
+        if "marketing" in body.consents:  # the CRM gets it if its rule lets hybridcx own it
+            await enqueue_customer_push(
+                session, staff.workspace_id, customer.id, ["marketing_consent"]
+            )
         return _consents_read(customer)
 
 

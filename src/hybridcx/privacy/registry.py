@@ -152,8 +152,6 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "webhook_endpoints": "the workspace's subscriber URLs and signing secrets",
     "integration_connectors": "how the company's own systems are reached (URLs, mappings) and "
     "their API credentials, sealed; no customer data",
-    "integration_syncs": "which resolved conversation (by id) became which CRM ticket (by id), "
-    "with delivery status and attempts; no text (the ticket's content lives in the CRM)",
     "kpi_watermarks": "per-workspace progress of the KPI rollup (a sequence number)",
     "alembic_version": "the revision id of the database schema",
     "sso_providers": "a workspace's OpenID Connect settings (issuer, client, claim mapping)",

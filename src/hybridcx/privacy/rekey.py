@@ -52,6 +52,7 @@ SEALED_COLUMNS = (
     SealedColumn("email_drafts", "id", "text"),
     SealedColumn("email_drafts", "id", "original_text"),
     SealedColumn("integration_connectors", "id", "secrets"),  # issue 20: API credentials
+    SealedColumn("integration_syncs", "id", "payload"),  # an erasure's emails for the CRM
     # issue 19: staff TOTP secrets, the OIDC client secret and in-flight PKCE verifiers
     SealedColumn("agents", "id", "mfa_secret"),
     SealedColumn("sso_providers", "id", "client_secret"),

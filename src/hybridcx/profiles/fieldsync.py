@@ -45,14 +45,56 @@ FIELDS: dict[str, str | None] = {
 PREFERENCES = ("language", "preferred_channel", "contact_hours")  # in customer.attributes
 
 
-def property_names(settings: dict[str, Any]) -> dict[str, str]:
-    """hybridcx field -> the CRM property it is read from."""
+#: Salesforce keeps the name in FirstName + LastName and the phone in Phone; the other fields
+#: are custom fields an org adds, so they sync only when ``properties`` names them.
+SALESFORCE_FIELDS: dict[str, str] = {"phone": "Phone"}
+NAME_PARTS = {"hubspot": ("firstname", "lastname"), "salesforce": ("FirstName", "LastName")}
+
+
+def property_names(settings: dict[str, Any], *, kind: str = "hubspot") -> dict[str, str]:
+    """hybridcx field -> the CRM property it is kept in (the name aside: ``NAME_PARTS``)."""
     mapped = dict(settings.get("properties") or {})
-    out = {f: str(mapped.get(f) or p) for f, p in FIELDS.items() if p is not None}
+    defaults: dict[str, str | None] = dict(SALESFORCE_FIELDS) if kind == "salesforce" else FIELDS
+    out: dict[str, str] = {}
+    for f in FIELDS:
+        prop = mapped.get(f) or defaults.get(f)
+        if f != "name" and prop:
+            out[f] = str(prop)
     return out
 
 
-def _parse_time(value: Any) -> datetime | None:
+def rule_of(settings: dict[str, Any], field: str) -> str:
+    return str(dict(settings.get("field_rules") or {}).get(field, "crm_wins"))
+
+
+def outgoing(
+    customer: Customer, fields: list[str], props: dict[str, str], *, kind: str
+) -> dict[str, Any]:
+    """The CRM properties for these customer fields, as the CRM takes them (HubSpot: strings;
+    Salesforce: JSON values)."""
+    out: dict[str, Any] = {}
+    text = kind == "hubspot"
+    for field in fields:
+        value = _current(customer, field)
+        if field == "name":
+            first, _, last = (customer.name or "").strip().rpartition(" ")
+            first_prop, last_prop = NAME_PARTS[kind]
+            out[first_prop], out[last_prop] = first, last
+            continue
+        prop = props.get(field)
+        if prop is None:
+            continue
+        if text:
+            value = (
+                ""
+                if value is None
+                else (str(value).lower() if isinstance(value, bool) else str(value))
+            )
+        out[prop] = value
+    return out
+
+
+def parse_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         dt = value
     elif isinstance(value, str) and value:
@@ -80,13 +122,14 @@ def _incoming(contact: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
     name = f"{contact.get('firstname') or ''} {contact.get('lastname') or ''}".strip()[:200]
     if name:
         out["name"] = name
-    phone = contact.get(props["phone"])
+    phone = contact.get(props.get("phone", "\0"))
     if phone and (e164 := to_e164(str(phone))):
         out["phone"] = e164
-    vip = _truthy(contact.get(props["vip"])) if contact.get(props["vip"]) else None
+    vip_value = contact.get(props.get("vip", "\0"))
+    vip = _truthy(vip_value) if vip_value not in (None, "") else None
     if vip is not None:
         out["vip"] = vip
-    ltv = contact.get(props["lifetime_value"])
+    ltv = contact.get(props.get("lifetime_value", "\0"))
     if ltv not in (None, ""):
         try:
             amount = float(str(ltv))
@@ -94,11 +137,11 @@ def _incoming(contact: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
                 out["lifetime_value"] = round(amount, 2)
         except ValueError:
             pass
-    consent = contact.get(props["marketing_consent"])
+    consent = contact.get(props.get("marketing_consent", "\0"))
     if consent not in (None, "") and (granted := _truthy(consent)) is not None:
         out["marketing_consent"] = granted
     for pref in PREFERENCES:
-        pref_value = contact.get(props[pref])
+        pref_value = contact.get(props.get(pref, "\0"))
         if pref_value not in (None, ""):
             out[pref] = str(pref_value).strip()[:100]
     return out
@@ -114,7 +157,7 @@ def _current(customer: Customer, field: str) -> Any:
 
 def _changed_at(customer: Customer, field: str) -> datetime | None:
     if field == "marketing_consent":
-        return _parse_time(read_consents(customer.consents)["marketing"].at)
+        return parse_time(read_consents(customer.consents)["marketing"].at)
     return customer.updated_at
 
 
@@ -124,6 +167,7 @@ async def apply_contact(
     contact: dict[str, Any],
     *,
     source: str,
+    props: dict[str, str] | None = None,
 ) -> bool:
     """Apply one CRM contact to the hybridcx customer with its email. Customers hybridcx has
     never seen are not copied in. Returns whether anything changed."""
@@ -137,10 +181,11 @@ async def apply_contact(
         return False
     settings = dict(connector.settings or {})
     rules = dict(settings.get("field_rules") or {})
-    contact_at = _parse_time(contact.get("_updated_at"))
+    contact_at = parse_time(contact.get("_updated_at"))
     changed: list[str] = []
     kept: dict[str, str] = {}
-    for field, value in _incoming(contact, property_names(settings)).items():
+    names = props if props is not None else property_names(settings)
+    for field, value in _incoming(contact, names).items():
         if value == _current(customer, field):
             continue
         rule = rules.get(field, "crm_wins")

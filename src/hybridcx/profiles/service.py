@@ -8,9 +8,9 @@ linked that another customer already has, the two are one person:
 - an **unverified** match (the same phone number, an email nobody proved) becomes a
   **proposal** staff accept (``merge``) or dismiss.
 
-A merge moves the absorbed customer's conversations, tags, demo orders and appointments to the
-survivor, gives the survivor the email/phone/external id it lacked, and records what moved so an
-**unmerge** puts exactly that back. Both are audited.
+A merge moves the absorbed customer's conversations, tags, custom field values, demo orders and
+appointments to the survivor, gives the survivor the email/phone/external id it lacked, and
+records what moved so an **unmerge** puts exactly that back. Both are audited.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from hybridcx.models import (
     CustomerIdentity,
     CustomerMerge,
     CustomerTag,
+    CustomFieldValue,
     DemoAppointmentSlot,
     DemoOrder,
 )
@@ -214,6 +215,24 @@ async def merge(
         ).scalars()
         if t.tag not in have_tags
     ]
+    # Custom field values the survivor has no value for move too; where both have one, the
+    # survivor's stands and the absorbed customer keeps its own (it is there again on unmerge).
+    have_fields = set(
+        (
+            await session.execute(
+                select(CustomFieldValue.key).where(CustomFieldValue.customer_id == survivor.id)
+            )
+        ).scalars()
+    )
+    field_value_ids = [
+        v.id
+        for v in (
+            await session.execute(
+                select(CustomFieldValue).where(CustomFieldValue.customer_id == absorbed.id)
+            )
+        ).scalars()
+        if v.key not in have_fields
+    ]
     order_ids = list(
         (
             await session.execute(
@@ -236,6 +255,7 @@ async def merge(
     for model, ids in (
         (Conversation, conv_ids),
         (CustomerTag, tag_ids),
+        (CustomFieldValue, field_value_ids),
         (DemoOrder, order_ids),
         (DemoAppointmentSlot, slot_ids),
     ):
@@ -305,6 +325,7 @@ async def merge(
     row.moved = {
         "conversations": conv_ids,
         "customer_tags": tag_ids,
+        "custom_field_values": field_value_ids,
         "demo_orders": order_ids,
         "demo_slots": slot_ids,
         "fields": fields,
@@ -327,6 +348,7 @@ async def merge(
             "reason": row.reason,
             "conversations": len(conv_ids),
             "fields": fields,
+            "custom_fields": len(field_value_ids),
         },
         **_actor(actor, ws),
     )
@@ -350,6 +372,7 @@ async def unmerge(
     for model, key in (
         (Conversation, "conversations"),
         (CustomerTag, "customer_tags"),
+        (CustomFieldValue, "custom_field_values"),
         (DemoOrder, "demo_orders"),
         (DemoAppointmentSlot, "demo_slots"),
     ):

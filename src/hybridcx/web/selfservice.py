@@ -47,6 +47,7 @@ from hybridcx.conversations.schemas import clean_text
 from hybridcx.customers.repository import find_or_create_customer, get_by_email, normalize_email
 from hybridcx.flows.actions import mask_email, slot_label
 from hybridcx.flows.backend import Slot, SlotTaken
+from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput, NotFound, Unauthorized
 from hybridcx.kit.ids import hash_token, utcnow
@@ -374,6 +375,8 @@ async def update_contact(
         if phone is not None:
             customer.phone = phone or None
         await session.flush()
+        changed = [f for f, v in (("name", body.name), ("phone", phone)) if v is not None]
+        await enqueue_customer_push(session, inbox.workspace_id, customer.id, changed)
         return _contact_read(customer)
 
 

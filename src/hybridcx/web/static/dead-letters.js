@@ -52,8 +52,10 @@ export function mountDeadLetters(container, { token, me }) {
 
   function row(s) {
     const base = `/api/v1/integrations/${encodeURIComponent(s.connector)}/syncs/${encodeURIComponent(s.id)}`;
+    // A ticket names its conversation; a customer push or an erasure names no conversation.
+    const what = s.conversation_id ? `conversation ${s.conversation_id.slice(0, 8)}` : `${s.action} ${s.id.slice(0, 8)}`;
     const act = (verb, label, done) => {
-      const button = h("button", { type: "button", class: verb === "discard" ? "secondary" : "", text: label, "aria-label": `${label} the sync of conversation ${s.conversation_id.slice(0, 8)}` });
+      const button = h("button", { type: "button", class: verb === "discard" ? "secondary" : "", text: label, "aria-label": `${label} the sync of ${what}` });
       button.addEventListener("click", async () => {
         button.disabled = true;
         try {
@@ -71,7 +73,7 @@ export function mountDeadLetters(container, { token, me }) {
       "tr",
       { "data-sync": s.id },
       h("td", { text: s.connector }),
-      h("td", {}, h("a", { href: `/desk?conversation=${encodeURIComponent(s.conversation_id)}`, text: s.conversation_id.slice(0, 8) })),
+      h("td", {}, s.conversation_id ? h("a", { href: `/desk?conversation=${encodeURIComponent(s.conversation_id)}`, text: s.conversation_id.slice(0, 8) }) : h("span", { text: what })),
       h("td", { text: String(s.attempts) }),
       h("td", { text: s.last_error || "—" }),
       h("td", { text: when(s.updated_at) }),

@@ -4,6 +4,7 @@ import { ConversationView, signIn, staffSocket } from "./staff.js";
 import { ApprovalsPanel } from "./approvals.js";
 import { SearchPanel } from "./desk-search.js"; // issue 19: search, tag chips
 import { CustomerSearch } from "./desk-customers.js"; // issue 19: customer search
+import { MergePanel } from "./desk-merges.js"; // merge proposals (supervisors)
 import { tagChip } from "./tags.js";
 import { afterHoursBadge, slaTimer } from "./hours.js"; // issue 19: business hours, SLA
 
@@ -20,6 +21,8 @@ const view = new ConversationView($("workspace"), { token, me, onChange: () => r
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 const searchPanel = new SearchPanel($("search-box"), { token, onOpen: (id) => view.open(id), onTagsChange: () => refresh() });
 new CustomerSearch($("customers-box"), { token, onOpen: (id) => view.open(id) }); // issue 19
+const merges = new MergePanel($("merges-box"), { token, me });
+merges.refresh(); // on load, not on every queue change: proposals are not live events
 let queue = [];
 let unseen = 0;
 const baseTitle = document.title;
