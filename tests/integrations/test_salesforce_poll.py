@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from hybridcx.integrations.polling import poll_salesforce
 
 from hybridcx.integrations import polling
+from hybridcx.integrations.polling import poll_salesforce
 from hybridcx.kit.ids import utcnow
 from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
 from tests.integrations.fakes import FakeServer, SalesforceState, fake_salesforce
