@@ -298,7 +298,10 @@ def _in_process_parts(index: Any, q: str, parts: dict[str, list[float]]) -> None
     index._lexical_scores(q, matrix)
     lexical = time.perf_counter() - t
     t = time.perf_counter()
-    _ = 0.5 * (matrix.titles @ qvec) + 0.5 * (matrix.passages @ qvec)
+    if hasattr(matrix, "dense"):  # one matrix with the weights folded in
+        _ = matrix.dense @ qvec
+    else:
+        _ = 0.5 * (matrix.titles @ qvec) + 0.5 * (matrix.passages @ qvec)
     vector = time.perf_counter() - t
     t = time.perf_counter()
     index.search(q, 5)
