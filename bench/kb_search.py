@@ -345,11 +345,12 @@ def minilm_times(n_queries: int) -> list[float] | None:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    print("| passages | store | code | search (whole) | load | lexical | vector | fusion |")
+    print("| passages | store | code (questions) | search | load | lexical | vector | fusion |")
     print("|---:|---|---|---|---|---|---|---|")
     for r in results:
         cells = [" / ".join(f"{x:g}" for x in r[p]) for p in PARTS]
-        print(f"| {r['passages']:,} | {r['store']} | {r['tree']} | " + " | ".join(cells) + " |")
+        code = f"{r['tree']} ({r['queries']})"
+        print(f"| {r['passages']:,} | {r['store']} | {code} | " + " | ".join(cells) + " |")
     print("(milliseconds, p50 / p95 / p99)")
 
 
@@ -361,6 +362,9 @@ def main() -> None:
     parser.add_argument("--passages", default="100000", help="sizes, comma-separated")
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--before", default=None, help="git revision to compare with")
+    parser.add_argument(
+        "--before-queries", type=int, default=None, help="fewer questions for the slow old code"
+    )
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--stores", default="sqlite,pgvector")
     parser.add_argument("--minilm", action="store_true")
@@ -386,7 +390,7 @@ def main() -> None:
             ["git", "-C", str(REPO), "archive", args.before, "src"], capture_output=True, check=True
         )
         subprocess.run(["tar", "-x", "-C", str(before)], input=archive.stdout, check=True)
-        trees.insert(0, (f"before ({args.before})", before))
+        trees.insert(0, (f"before {args.before}", before))
     bundled = None
     pg_url = args.database_url
     results: list[dict[str, Any]] = []
@@ -402,8 +406,9 @@ def main() -> None:
                 assert url is not None
                 ws = asyncio.run(load_database(url, n, pgvector=store == "pgvector"))
                 for name, tree in trees:
-                    r = run_worker(tree, store, url, ws, n, args.queries)
-                    r.update(passages=n, store=store, tree=name)
+                    count = args.queries if tree == REPO else args.before_queries or args.queries
+                    r = run_worker(tree, store, url, ws, n, count)
+                    r.update(passages=n, store=store, tree=name, queries=count)
                     print(json.dumps(r), file=sys.stderr)
                     results.append(r)
         print_table(results)
