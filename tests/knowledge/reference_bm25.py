@@ -1,4 +1,8 @@
-"""An incremental BM25 index (Okapi BM25, Lucene idf) over passage keys.
+"""The BM25 scorer the engine used before its postings became NumPy arrays, kept as the oracle
+of tests/knowledge/test_lexical.py: one Python dict of postings per term, scored posting by
+posting.
+
+An incremental BM25 index (Okapi BM25, Lucene idf) over passage keys.
 
 bm25s is faster per query on large corpora but builds an immutable sparse matrix: changing one
 article means re-indexing all of them. This inverted index adds and removes one passage in
