@@ -179,8 +179,13 @@ def eval_command(
     except KnowledgeError as exc:
         raise typer.BadParameter(str(exc)) from exc
     if database_url:
+        import structlog
+
+        from hybridcx.kit.logging import stderr_logger_factory
         from hybridcx.knowledge.store_eval import StoreSearcher
 
+        # The service logs which store it chose: on stderr, stdout is the report (JSON).
+        structlog.configure(logger_factory=stderr_logger_factory())
         searcher = StoreSearcher.open(normalize_database_url(database_url), docs)
         try:
             typer.echo(f"store: {searcher.store}", err=True)

@@ -209,8 +209,8 @@ class KnowledgeService:
         store = self._store
         if store is None or not query.strip() or not len(index):
             return []
-        qvec = index.embedder.encode([query])[0]
-        bm25 = index.bm25_scores(query)
+        qvec = index.query_vector(query)
+        bm25 = index.lexical_scores(query)
         lexical = index.lexical_top(query, SHARED_CANDIDATES, audience=audience, scores=bm25)
         dense = await store.dense_scores(
             session,

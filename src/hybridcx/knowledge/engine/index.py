@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, cast
@@ -32,6 +34,8 @@ INDEX_FORMAT = "hybridcx-knowledge-index"
 INDEX_VERSION = 1
 _JSON_FILE = "index.json"
 _VECTORS_FILE = "vectors.npz"
+#: Question vectors kept per index (a few turns' worth of distinct questions).
+QUERY_VECTOR_CACHE = 256
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,9 @@ class KnowledgeIndex:
         self._passages: dict[str, list[Passage]] = {}
         self._vectors: dict[str, np.ndarray] = {}
         self._bm25 = BM25Index()
+        self._passage_of: dict[str, Passage] = {}
+        self._query_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._query_lock = threading.Lock()
         self._matrix: _Matrix | None = None
         #: How many texts this index has sent to the embedder (for tests and metrics).
         self.embedded_texts = 0
@@ -144,6 +151,8 @@ class KnowledgeIndex:
             self._passages[doc.id] = passages
             for p in passages:
                 self._bm25.add(p.id, tokenize(f"{doc.title} {p.heading} {p.text}"))
+                self._passage_of[p.id] = p
+        self._bm25.maybe_merge()
         embedded = self._embed_missing(docs) if self.embed_locally else 0
         self._collect_garbage()
         self._matrix = None
@@ -156,6 +165,7 @@ class KnowledgeIndex:
     def remove(self, doc_id: str) -> bool:
         found = self._remove_entries(doc_id)
         if found:
+            self._bm25.maybe_merge()
             self._collect_garbage()
             self._matrix = None
         return found
@@ -165,6 +175,7 @@ class KnowledgeIndex:
             return False
         for p in self._passages.pop(doc_id):
             self._bm25.remove(p.id)
+            self._passage_of.pop(p.id, None)
         del self._docs[doc_id]
         return True
 
@@ -210,6 +221,21 @@ class KnowledgeIndex:
 
     # -- search ----------------------------------------------------------------------------
 
+    def query_vector(self, query: str) -> np.ndarray:
+        """The query's embedding, cached per text: one customer question is searched by the
+        answer, the output filter and agent assist, and each would run the model again."""
+        with self._query_lock:
+            vec = self._query_vectors.get(query)
+            if vec is not None:
+                self._query_vectors.move_to_end(query)
+                return vec
+        vec = np.asarray(self.embedder.encode([query])[0])
+        with self._query_lock:
+            self._query_vectors[query] = vec
+            while len(self._query_vectors) > QUERY_VECTOR_CACHE:
+                self._query_vectors.popitem(last=False)
+        return vec
+
     def search(
         self,
         query: str,
@@ -227,25 +253,40 @@ class KnowledgeIndex:
         if not query.strip() or not matrix.rows:
             return []
         allowed = matrix.public if audience == "public" else np.ones(len(matrix.rows), bool)
-        qvec = self.embedder.encode([query])[0]
+        qvec = self.query_vector(query)
         w = self.weights
-        dense = w.title * (matrix.titles @ qvec) + w.passage * (matrix.passages @ qvec)
+        dense = matrix.dense @ qvec
         lexical = self._lexical_scores(query, matrix)
-        fused = np.where(allowed, dense + w.lexical * lexical, -np.inf)
-        dense_rank = _ranks(np.where(allowed, dense, -np.inf))
-        lex_rank = _ranks(np.where(allowed & (lexical > 0), lexical, -np.inf))
+        ranked = _Ranked(
+            fused=np.where(allowed, dense + w.lexical * lexical, -np.inf),
+            dense=np.where(allowed, dense, -np.inf),
+            lexical=np.where(allowed & (lexical > 0), lexical, -np.inf),
+        )
+        # Sorting 100,000 scores three times cost more than the rest of the search: sort only
+        # the best rows, and widen if the per-document cap leaves fewer than k hits there.
+        width = max(64, 8 * k)
+        while True:
+            hits, complete = self._best_hits(matrix, ranked, width, k, max_per_doc)
+            if complete or width >= len(matrix.rows):
+                return hits
+            width *= 8
+
+    def _best_hits(
+        self, matrix: _Matrix, ranked: _Ranked, width: int, k: int, max_per_doc: int
+    ) -> tuple[list[Hit], bool]:
         hits: list[Hit] = []
         per_doc: dict[str, int] = {}
-        for row in np.argsort(-fused, kind="stable"):
-            if not allowed[row] or len(hits) >= k:
-                break
+        for row in _best_rows(ranked.fused, width).tolist():
+            if ranked.fused[row] == -np.inf or len(hits) >= k:
+                return hits, True
             passage = matrix.rows[row]
             if per_doc.get(passage.doc_id, 0) >= max_per_doc:
                 continue
             per_doc[passage.doc_id] = per_doc.get(passage.doc_id, 0) + 1
-            lexical_rank = int(lex_rank[row]) if lexical[row] > 0 else None
-            hits.append(self._hit(passage, float(fused[row]), lexical_rank, int(dense_rank[row])))
-        return hits
+            lexical_rank = _rank_of(ranked.lexical, row) if ranked.lexical[row] > -np.inf else None
+            dense_rank = _rank_of(ranked.dense, row)
+            hits.append(self._hit(passage, float(ranked.fused[row]), lexical_rank, dense_rank))
+        return hits, len(hits) >= k
 
     def _hit(
         self, passage: Passage, score: float, lexical_rank: int | None, dense_rank: int | None
@@ -267,24 +308,44 @@ class KnowledgeIndex:
         """Raw BM25 score of every passage sharing a term with the query."""
         return self._bm25.scores(tokenize(query))
 
+    def lexical_scores(self, query: str) -> LexicalScores:
+        """The same scores as `bm25_scores`, kept as an array (no dict of every match)."""
+        tokens = tokenize(query)
+        return LexicalScores(self._bm25, tokens, self._bm25.score_slots(tokens))
+
     def lexical_top(
         self,
         query: str,
         n: int,
         *,
         audience: SearchAudience = "public",
-        scores: dict[str, float] | None = None,
+        scores: LexicalScores | None = None,
     ) -> list[str]:
         """The ids of the `n` passages with the best BM25 scores (candidates for `fuse`);
-        ``scores``: `bm25_scores(query)` when the caller already has them."""
-        scores = self.bm25_scores(query) if scores is None else scores
-        allowed = [
-            (score, key)
-            for key, score in scores.items()
-            if audience == "all" or self._doc_of_passage(key).audience == "public"
-        ]
-        allowed.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [key for _score, key in allowed[:n]]
+        ``scores``: `lexical_scores(query)` when the caller already has them."""
+        arr = (scores or self.lexical_scores(query)).current()
+        matched = np.flatnonzero(arr > 0)
+        width = n
+        while True:
+            if width >= len(matched):
+                candidates = matched
+            else:
+                values = arr[matched]
+                cut = len(values) - width
+                candidates = matched[values >= np.partition(values, cut)[cut]]
+            best = []
+            for slot in candidates.tolist():
+                key = self._bm25.key_of(slot)
+                if key is not None and (
+                    audience == "all" or self._doc_of_passage(key).audience == "public"
+                ):
+                    best.append((float(arr[slot]), key))
+            # Every passage left out scores below every candidate: n allowed candidates are
+            # the n best allowed passages.
+            if len(best) >= n or len(candidates) == len(matched):
+                best.sort(key=lambda pair: (-pair[0], pair[1]))
+                return [key for _score, key in best[:n]]
+            width *= 4
 
     def _doc_of_passage(self, passage_id: str) -> Document:
         return self._docs[passage_id.rsplit("#", 1)[0]]
@@ -297,13 +358,13 @@ class KnowledgeIndex:
         *,
         audience: SearchAudience = "public",
         max_per_doc: int = 1,
-        bm25: dict[str, float] | None = None,
+        bm25: Mapping[str, float] | None = None,
     ) -> list[Hit]:
         """Best passages among candidates whose dense scores come from a vector store.
 
         ``dense`` maps passage id -> (cos(query, title), cos(query, passage)); the score of each
         candidate is the same fused score `search` computes over every passage. ``bm25``:
-        `bm25_scores(query)` when the caller already has them.
+        `lexical_scores(query)` when the caller already has them.
         """
         if audience not in ("public", "all"):
             raise ValueError(f"audience must be 'public' or 'all', not {audience!r}")
@@ -315,10 +376,10 @@ class KnowledgeIndex:
         if attainable <= 0:
             bm25 = {}
         elif bm25 is None:
-            bm25 = self._bm25.scores(tokens)
+            bm25 = self.lexical_scores(query)
         rows: list[tuple[float, float, float, Passage]] = []
         for pid, (title_cos, passage_cos) in dense.items():
-            passage = self._passage(pid)
+            passage = self._passage_of.get(pid)
             if passage is None:  # removed since the store was read
                 continue
             if audience == "public" and self._docs[passage.doc_id].audience != "public":
@@ -345,25 +406,19 @@ class KnowledgeIndex:
             )
         return hits
 
-    def _passage(self, passage_id: str) -> Passage | None:
-        for p in self._passages.get(passage_id.rsplit("#", 1)[0], ()):
-            if p.id == passage_id:
-                return p
-        return None
-
     def _lexical_scores(self, query: str, matrix: _Matrix) -> np.ndarray:
         tokens = tokenize(query)
-        out = np.zeros(len(matrix.rows), dtype=np.float32)
         attainable = sum(self._bm25.idf(t) for t in set(tokens)) * (self._bm25.k1 + 1.0)
         if attainable <= 0:
-            return out
-        for key, score in self._bm25.scores(tokens).items():
-            out[matrix.row_of[key]] = score / attainable
-        return out
+            return np.zeros(len(matrix.rows), dtype=np.float32)
+        scores = self._bm25.score_slots(tokens)
+        return (scores[matrix.slots] / attainable).astype(np.float32)
 
     def _get_matrix(self) -> _Matrix:
-        if self._matrix is None:
-            self._matrix = _Matrix.build(self._docs, self._passages, self._vectors)
+        if self._matrix is None or self._matrix.generation != self._bm25.generation:
+            self._matrix = _Matrix.build(
+                self._docs, self._passages, self._vectors, self._bm25, self.weights
+            )
         return self._matrix
 
     # -- persistence -----------------------------------------------------------------------
@@ -422,20 +477,77 @@ class KnowledgeIndex:
         return index
 
 
-def _ranks(scores: np.ndarray) -> np.ndarray:
-    order = np.argsort(-scores, kind="stable")
-    ranks = np.empty(len(scores), dtype=np.int64)
-    ranks[order] = np.arange(1, len(scores) + 1)
-    return ranks
+class LexicalScores(Mapping[str, float]):
+    """BM25 scores of one query per passage id, held as the index's score array.
+
+    Reading a score after the index changed stays right: a compaction renumbers the slots, so
+    the scores are computed again for the new numbering; passages added since score 0 (as they
+    would in a dict taken before they came), removed ones are not found."""
+
+    def __init__(self, bm25: BM25Index, tokens: list[str], scores: np.ndarray) -> None:
+        self._bm25 = bm25
+        self._tokens = tokens
+        self._scores = scores
+        self._generation = bm25.generation
+
+    def current(self) -> np.ndarray:
+        if self._generation != self._bm25.generation:
+            self._scores = self._bm25.score_slots(self._tokens)
+            self._generation = self._bm25.generation
+        return self._scores
+
+    def __getitem__(self, key: str) -> float:
+        scores = self.current()
+        slot = self._bm25.slot_of(key)
+        if slot is None or slot >= len(scores) or scores[slot] <= 0:
+            raise KeyError(key)
+        return float(scores[slot])
+
+    def __iter__(self) -> Iterator[str]:
+        for slot in np.flatnonzero(self.current() > 0).tolist():
+            key = self._bm25.key_of(slot)
+            if key is not None:
+                yield key
+
+    def __len__(self) -> int:
+        return int(np.count_nonzero(self.current() > 0))
+
+
+@dataclass
+class _Ranked:
+    """Scores of every row, -inf where a row may not be returned."""
+
+    fused: np.ndarray
+    dense: np.ndarray
+    lexical: np.ndarray
+
+
+def _best_rows(scores: np.ndarray, width: int) -> np.ndarray:
+    """The rows of the `width` best scores (and any tied with the last), in the order of a
+    stable sort of the whole array (best first, ties by row)."""
+    if width >= len(scores):
+        return np.argsort(-scores, kind="stable")
+    cut = len(scores) - width
+    rows = np.flatnonzero(scores >= np.partition(scores, cut)[cut])
+    return rows[np.lexsort((rows, -scores[rows]))]
+
+
+def _rank_of(scores: np.ndarray, row: int) -> int:
+    """1-based rank of a row in a stable sort of the scores, best first."""
+    value = scores[row]
+    return int(np.count_nonzero(scores > value) + np.count_nonzero(scores[:row] == value)) + 1
 
 
 @dataclass
 class _Matrix:
     rows: list[Passage]
     row_of: dict[str, int]
-    titles: np.ndarray
-    passages: np.ndarray
+    #: w_title * title vector + w_passage * passage vector per row: the dense score is then
+    #: one matrix product (at 100,000 passages reading the matrix is most of the search).
+    dense: np.ndarray
     public: np.ndarray
+    slots: np.ndarray  # each row's BM25 slot
+    generation: int  # of the BM25 slot numbering
 
     @classmethod
     def build(
@@ -443,14 +555,28 @@ class _Matrix:
         docs: dict[str, Document],
         passages: dict[str, list[Passage]],
         vectors: dict[str, np.ndarray],
+        bm25: BM25Index,
+        weights: RetrievalWeights,
     ) -> _Matrix:
         rows = [p for doc_id in docs for p in passages[doc_id]]
         if not rows:
             empty = np.zeros((0, 1), dtype=np.float32)
-            return cls([], {}, empty, empty, np.zeros(0, bool))
-        titles = np.stack([vectors[_text_hash(docs[p.doc_id].title)] for p in rows])
-        texts = np.stack(
-            [vectors[_text_hash(_passage_text(docs[p.doc_id].title, p))] for p in rows]
-        )
+            none = np.zeros(0, dtype=np.int64)
+            return cls([], {}, empty, np.zeros(0, bool), none, bm25.generation)
+        dense = np.stack([vectors[_text_hash(docs[p.doc_id].title)] for p in rows])
+        dense *= np.float32(weights.title)
+        for i, p in enumerate(rows):
+            dense[i] += (
+                np.float32(weights.passage)
+                * vectors[_text_hash(_passage_text(docs[p.doc_id].title, p))]
+            )
         public = np.array([docs[p.doc_id].audience == "public" for p in rows], dtype=bool)
-        return cls(rows, {p.id: i for i, p in enumerate(rows)}, titles, texts, public)
+        slots = np.array([bm25.slot_of(p.id) for p in rows], dtype=np.int64)
+        return cls(
+            rows,
+            {p.id: i for i, p in enumerate(rows)},
+            dense,
+            public,
+            slots,
+            bm25.generation,
+        )
