@@ -356,6 +356,7 @@ class Draining:
 
 RESTARTING = JSONResponse(
     {
+        "status": "restarting",  # what /readyz says too
         "error": "restarting",
         "code": "restarting",
         "detail": "This server is restarting; retry in a moment (another server may answer).",
