@@ -209,6 +209,16 @@ def _check(name: str, report: LoadReport, cluster: Cluster) -> dict[str, Any]:
     return figures
 
 
+def test_no_fault_baseline(cluster: Cluster) -> None:
+    """The same load without a fault: what the figures below are compared with."""
+
+    async def fault() -> None:
+        return None
+
+    report = asyncio.run(run_load(cluster.urls, customers=CUSTOMERS, seconds=20, during=fault))
+    _check("none (baseline)", report, cluster)
+
+
 def test_kill_9_one_process_mid_load_and_restart_it(cluster: Cluster) -> None:
     async def fault() -> None:
         await asyncio.sleep(4)
