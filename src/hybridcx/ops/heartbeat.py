@@ -58,14 +58,15 @@ class Heartbeat:
         self.started_at = utcnow()
         self._task: asyncio.Task[None] | None = None
 
-    async def start(self) -> str | None:
-        """Register and start beating. None when the database refused the first beat: the
-        process still serves, its leases then name no process (the fixed timeout applies)."""
+    async def start(self) -> str:
+        """Register and start beating; this process's id. When the database refuses the first
+        beat the process serves anyway and registers at the next beat that lands (until then
+        its leases look free to others, which is safe: whoever takes one over first checks for
+        a stored answer under the conversation's row lock, and never runs a turn twice)."""
         try:
             await self.beat()
         except Exception as exc:
-            log.warning("heartbeat.register_failed", error=str(exc))
-            return None
+            log.warning("heartbeat.register_failed", process_id=self.id, error=str(exc))
         self._task = asyncio.create_task(self._loop(), name="hybridcx-heartbeat")
         log.info("heartbeat.started", process_id=self.id, host=self.host, pid=self.pid)
         return self.id
