@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
+from types import FrameType
 from typing import Any
 
 import structlog
@@ -40,7 +43,7 @@ from hybridcx.hours.sla import sla_loop  # issue 19
 from hybridcx.improvement.endpoints import router as improvement_router
 from hybridcx.improvement.scheduler import retrain_schedule
 from hybridcx.integrations.endpoints import router as integrations_router  # issue 20
-from hybridcx.kit.db import upgrade
+from hybridcx.kit.db import database_unavailable, upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.heap import settle_after_startup
 from hybridcx.kit.logging import configure_logging
@@ -51,6 +54,7 @@ from hybridcx.macros.automation import automation_loop  # issue 19: automation r
 from hybridcx.macros.endpoints import router as macros_router  # issue 19: macros, automation
 from hybridcx.ops.context import RequestContext, install_workspace_binding
 from hybridcx.ops.endpoints import router as ops_router
+from hybridcx.ops.heartbeat import Heartbeat
 from hybridcx.ops.metrics import install_write_counters
 from hybridcx.outreach.endpoints import router as outreach_router  # issue 21: outreach
 from hybridcx.outreach.loop import outreach_loop  # issue 21
@@ -95,6 +99,9 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
             await upgrade(runtime.engine)
         await runtime.bus.start()
         app.state.runtime = runtime
+        # Answer leases name this process while it beats: a dead one's are taken over at once.
+        beat = Heartbeat(runtime.sessions, answering=lambda: list(runtime.answering))
+        runtime.process_id = await beat.start()
         # The background jobs started here run their SQLite calls in a worker thread: a long
         # one must not hold up customers' messages (kit.sqlite_inline). Tasks keep the
         # context they were created in; the requests' tasks do not inherit it.
@@ -171,6 +178,7 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
         # loading it stopped the event loop for seconds.
         await asyncio.to_thread(warm_pii)
         frozen = settle_after_startup(settle_heap and settings.gc_freeze)
+        restore_signals = _stop_on_signal(runtime)
         log.info(
             "app.started",
             database=runtime.engine.url.render_as_string(hide_password=True),
@@ -183,6 +191,8 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
                     await stack.enter_async_context(retrain_schedule(runtime))
                 yield
         finally:
+            runtime.stopping.set()  # (a shutdown without a signal: tests, a lifespan error)
+            restore_signals()
             if rollup_task is not None:
                 rollup_task.cancel()
             if quality_task is not None:
@@ -206,6 +216,7 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
             if outreach_task is not None:
                 outreach_task.cancel()  # issue 21
             runtime.assist_debouncer.cancel()  # assist nobody will see any more
+            await beat.stop()  # after the turns: the leases still held are free at once
             await runtime.bus.stop()
             await runtime.engine.dispose()
 
@@ -230,6 +241,7 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
         max_bytes=MAX_BODY_BYTES,
         upload_max_bytes=settings.chat_max_attachment_bytes,  # issue 19: chat attachments
     )
+    app.add_middleware(Draining)  # after SIGTERM: 503 restarting while turns in flight finish
     app.add_middleware(CatchAll)
     install_security(app, settings)  # access9: rate limits, security headers
 
@@ -310,6 +322,66 @@ class OffloadHeavySqlite:
             await self.app(scope, receive, send)
 
 
+def _stop_on_signal(runtime: Runtime) -> Callable[[], None]:
+    """On SIGTERM or SIGINT, mark the process as stopping the moment the signal arrives (new
+    requests get 503 ``restarting``, WebSockets close with 1012), then hand the signal on to the
+    server's own handler (uvicorn stops listening, waits for requests in flight up to
+    ``HYBRIDCX_SHUTDOWN_TIMEOUT_SECONDS``, then runs the shutdown above). Returns the undo.
+    Signal handlers can only be set from the main thread: elsewhere (an in-process test server)
+    this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not runtime.stopping.is_set():
+            log.info("app.stopping", signal=signal.Signals(signum).name)
+        loop.call_soon_threadsafe(runtime.stopping.set)
+        chained = previous.get(signal.Signals(signum))
+        if callable(chained):
+            chained(signum, frame)
+
+    for sig in previous:
+        signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, chained in previous.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, chained)
+
+    return restore
+
+
+class Draining:
+    """After SIGTERM, requests still arriving (on a kept-alive connection, or while the listener
+    closes) get 503 ``restarting`` with Retry-After: the client or load balancer sends them to
+    another process. /healthz still answers: the process is alive until it exits."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] != "/healthz":
+            runtime = getattr(scope["app"].state, "runtime", None)
+            if runtime is not None and runtime.stopping.is_set():
+                await RESTARTING(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+RESTARTING = JSONResponse(
+    {
+        "status": "restarting",  # what /readyz says too
+        "error": "restarting",
+        "code": "restarting",
+        "detail": "This server is restarting; retry in a moment (another server may answer).",
+    },
+    status_code=503,
+    headers={"Retry-After": "1", "Connection": "close"},
+)
+
+
 def _experiments_watcher(runtime: Runtime, settings: Settings) -> asyncio.Task[None] | None:
     if settings.experiments_check_seconds <= 0:
         return None
@@ -325,6 +397,20 @@ def _describe(error: Any) -> dict[str, str]:
     field = ".".join(str(p) for p in error.get("loc", ()) if p not in ("body",))
     message = str(error.get("msg", "")).removeprefix("Value error, ")
     return {"field": field, "message": message}
+
+
+#: A request that could not reach the database: the client retries (the same Idempotency-Key
+#: is safe), here once the database is back or on another process behind the load balancer.
+DATABASE_UNAVAILABLE = JSONResponse(
+    {
+        "error": "database_unavailable",
+        "code": "database_unavailable",
+        "detail": "The database cannot be reached right now; nothing was lost. Retry in a few "
+        "seconds (with the same Idempotency-Key).",
+    },
+    status_code=503,
+    headers={"Retry-After": "2"},
+)
 
 
 class CatchAll:
@@ -348,6 +434,11 @@ class CatchAll:
         try:
             await self.app(scope, receive, tracking_send)
         except Exception as exc:
+            if database_unavailable(exc):
+                log.warning("request.database_unavailable", path=scope.get("path"), error=str(exc))
+                if not started:
+                    await DATABASE_UNAVAILABLE(scope, receive, send)
+                return
             log.error("request.failed", path=scope.get("path"), error=repr(exc), exc_info=True)
             if not started:
                 response = JSONResponse(

@@ -151,6 +151,9 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
         # The client address comes from HYBRIDCX_TRUSTED_PROXIES (security.middleware), not
         # from uvicorn, which would believe X-Forwarded-For from any local process.
         "proxy_headers": False,
+        # On SIGTERM: stop listening, let requests in flight (AI turns) finish for this long,
+        # then cancel what is left (their answer leases are released) and exit.
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
     }
     if workers > 1:
         from hybridcx.privacy.keys import keyring_from_settings

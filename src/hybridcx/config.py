@@ -344,6 +344,18 @@ class Settings(BaseSettings):
     readiness_timeout_seconds: float = Field(
         default=2.0, gt=0, description="How long /readyz waits for the database or Redis."
     )
+    database_connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="PostgreSQL: how long opening a connection may take before the request "
+        "fails with 503 database_unavailable (a database that does not answer is not a hang).",
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="On SIGTERM: how long turns in flight may take to finish before the process "
+        "exits anyway (their answer leases are released; a retry elsewhere answers them).",
+    )
     metrics_token: str | None = Field(
         default=None,
         min_length=16,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -70,6 +72,14 @@ class Runtime:
     summary_writer: LLMSummaryWriter | None = None
     # Predictive routing's fallbacks, counted and logged (GET /api/v1/routing/status).
     routing_monitor: FallbackMonitor = field(default_factory=FallbackMonitor)
+    # This process's server_processes row while its heartbeat runs (ops.heartbeat). None: the
+    # answer leases it takes name no process and are only taken over after the fixed timeout.
+    process_id: str | None = None
+    # The customer messages this process is answering right now: a lease it holds for any other
+    # (a turn whose release failed while the database was away) is handed back by the heartbeat.
+    answering: Counter[str] = field(default_factory=Counter)
+    # Set once the process begins to shut down: new requests get 503, sockets close with 1012.
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -79,6 +89,7 @@ class Runtime:
             keyring=keyring,
             sqlite_inline=settings.sqlite_inline,
             sqlite_synchronous=settings.sqlite_synchronous,
+            connect_timeout=settings.database_connect_timeout_seconds,
         )
         set_default_keyring(keyring)
         configure_pii(model_dir=settings.pii_model_dir)

@@ -93,9 +93,9 @@ class LoginThrottle:
         self._redis: Any = None
         self._script: Any = None
         if redis_url:
-            import redis.asyncio as redis
+            from hybridcx.kit.redis import redis_client
 
-            self._redis = redis.from_url(redis_url)
+            self._redis = redis_client(redis_url)
             self._script = self._redis.register_script(LOGIN_ATTEMPT_LUA)
 
     async def begin(self, sessions: Sessions, account: str) -> Attempt:

@@ -17,6 +17,7 @@ from hybridcx.models import (
     Customer,
     Inbox,
     Message,
+    ServerProcess,
     Workspace,
 )
 from hybridcx.privacy.pii import mask_payment_data, redact_values
@@ -280,21 +281,57 @@ async def recent_contacts(session: AsyncSession, conv: Conversation, *, since: d
 
 
 async def take_answer_lease(
-    session: AsyncSession, message_id: str, *, stale_before: datetime
+    session: AsyncSession,
+    message_id: str,
+    *,
+    holder: str | None,
+    stale_before: datetime,
+    dead_before: datetime,
 ) -> bool:
-    """Only one request answers a customer message; a lease older than ``stale_before``
-    (its holder died) may be taken over."""
+    """Only one request answers a customer message. A lease may be taken over when its holder
+    is gone: the process it names has not beaten since ``dead_before`` (or has no row: it
+    exited), or, for a lease that names no process, it is older than ``stale_before``."""
+    holder_alive = (
+        select(ServerProcess.id)
+        .where(ServerProcess.id == Message.answering_by, ServerProcess.beat_at >= dead_before)
+        .exists()
+    )
     result = await session.execute(
         update(Message)
         .where(
             Message.id == message_id,
             Message.turn_response.is_(None),
-            (Message.answering_at.is_(None)) | (Message.answering_at < stale_before),
+            Message.answering_at.is_(None)
+            | (Message.answering_at < stale_before)
+            | (Message.answering_by.is_not(None) & ~holder_alive),
         )
-        .values(answering_at=utcnow())
+        .values(answering_at=utcnow(), answering_by=holder)
         .execution_options(synchronize_session=False)
     )
     return (result.rowcount or 0) == 1  # type: ignore[attr-defined]
+
+
+async def release_orphaned_leases(
+    session: AsyncSession, holder: str, *, keep: Sequence[str], taken_before: datetime
+) -> int:
+    """Hand back the answer leases ``holder`` took before ``taken_before`` and no longer works
+    on (``keep``: the messages it is answering): a turn that failed while the database was away
+    could not release its own. Leases taken since are left alone (their turn may have begun
+    after ``keep`` was read)."""
+    stmt = (
+        update(Message)
+        .where(
+            Message.answering_by == holder,
+            Message.turn_response.is_(None),
+            Message.answering_at < taken_before,
+        )
+        .values(answering_at=None, answering_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    if keep:
+        stmt = stmt.where(Message.id.not_in(list(keep)))
+    result = await session.execute(stmt)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 async def turn_response(session: AsyncSession, message_id: str) -> dict[str, Any] | None:
@@ -306,6 +343,6 @@ async def release_answer_lease(session: AsyncSession, message_id: str) -> None:
     await session.execute(
         update(Message)
         .where(Message.id == message_id, Message.turn_response.is_(None))
-        .values(answering_at=None)
+        .values(answering_at=None, answering_by=None)
         .execution_options(synchronize_session=False)
     )

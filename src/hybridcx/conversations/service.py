@@ -60,6 +60,7 @@ from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
 from hybridcx.knowledge.repository import ArticleKnowledge
 from hybridcx.models import Agent, Conversation, Customer, Inbox, Message
+from hybridcx.ops import heartbeat
 from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.privacy.pii import mask_payment_data
@@ -93,6 +94,8 @@ def topic_of(conv: Conversation) -> str | None:
 
 
 ANSWER_LEASE_SECONDS = 30
+#: How often a request waiting on another's answer tries to take the lease over.
+LEASE_RETRY_SECONDS = 0.5
 #: The recent public messages a turn reads (sentiment trend, the handoff's transcript).
 TURN_WINDOW = 20
 
@@ -385,7 +388,7 @@ class ConversationService:
                 msg = self.record_customer_message(
                     session, outbox, conv, text, idempotency_key=key, touch=False
                 )
-                msg.answering_at = utcnow()
+                msg.answering_at, msg.answering_by = utcnow(), self.rt.process_id
                 await session.flush()  # a duplicate key fails here, before the AI runs
                 stored = True
                 window = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW)
@@ -398,15 +401,14 @@ class ConversationService:
                     "messages": [message_read(msg)] + [message_read(m) for m in created],
                     "conversation": state,
                 }
-                msg.turn_response = response
+                msg.turn_response, msg.answering_by = response, None
         except BaseException:
             if stored:  # the turn failed: keep the message, free for a retry to answer
                 message_id, _done, leased = await self._accept_customer_message(
                     conversation_id, principal, text, key
                 )
                 if leased:
-                    async with transaction(self.rt.sessions) as session:
-                        await repo.release_answer_lease(session, message_id)
+                    await self._release_lease(message_id)
             raise
         await outbox.flush(self.rt.bus)
         if conv.status == "queued" and previous != (conv.status, conv.tier):
@@ -452,7 +454,7 @@ class ConversationService:
             msg = self.record_customer_message(
                 session, outbox, conv, text, idempotency_key=key, touch=False
             )
-            msg.answering_at = utcnow()
+            msg.answering_at, msg.answering_by = utcnow(), self.rt.process_id
             await session.flush()
         await outbox.flush(self.rt.bus)
         return msg.id, None, True
@@ -461,22 +463,63 @@ class ConversationService:
         self, conversation_id: str, message_id: str, *, leased: bool = False
     ) -> dict[str, Any]:
         """Phase 2: run the AI turn for an already-stored customer message, exactly once."""
-        if not leased:
-            async with transaction(self.rt.sessions) as session:
-                leased = await repo.take_answer_lease(
-                    session,
-                    message_id,
-                    stale_before=utcnow() - timedelta(seconds=ANSWER_LEASE_SECONDS),
-                )
-        if not leased:
-            return await self._await_answer(message_id)
+        if leased:
+            self._mark_answering(message_id)
+        elif not await self._try_lease(message_id):
+            response = await self._await_answer(message_id)
+            if response is not None:
+                return response
         try:
             return await self._answer_leased(conversation_id, message_id)
         except BaseException:
             # Let the next retry (same Idempotency-Key) answer at once instead of waiting.
+            await self._release_lease(message_id)
+            raise
+        finally:
+            self._unmark_answering(message_id)
+
+    def _mark_answering(self, message_id: str) -> None:
+        """This process works on the message's lease: the heartbeat must not hand it back
+        (counted: two requests of this process may hold it in turn)."""
+        self.rt.answering[message_id] += 1
+
+    def _unmark_answering(self, message_id: str) -> None:
+        self.rt.answering[message_id] -= 1
+        if self.rt.answering[message_id] <= 0:
+            del self.rt.answering[message_id]
+
+    async def _try_lease(self, message_id: str) -> bool:
+        """Take the answer lease and mark the message as worked on (marked first: the heartbeat
+        must never see a lease this process took and did not mark)."""
+        self._mark_answering(message_id)
+        try:
+            taken = await self._take_lease(message_id)
+        except BaseException:
+            self._unmark_answering(message_id)
+            raise
+        if not taken:
+            self._unmark_answering(message_id)
+        return taken
+
+    async def _take_lease(self, message_id: str) -> bool:
+        """The answer lease, if it is free or its holder is gone (a process that stopped beating,
+        or a lease naming no process past the fixed timeout)."""
+        now = utcnow()
+        async with transaction(self.rt.sessions) as session:
+            return await repo.take_answer_lease(
+                session,
+                message_id,
+                holder=self.rt.process_id,
+                stale_before=now - timedelta(seconds=ANSWER_LEASE_SECONDS),
+                dead_before=heartbeat.dead_before(now),
+            )
+
+    async def _release_lease(self, message_id: str) -> None:
+        try:
             async with transaction(self.rt.sessions) as session:
                 await repo.release_answer_lease(session, message_id)
-            raise
+        except Exception as exc:  # the database is away: the heartbeat hands it back later
+            log.warning("turn.lease_release_failed", message_id=message_id, error=str(exc))
 
     async def _answer_leased(self, conversation_id: str, message_id: str) -> dict[str, Any]:
         outbox = Outbox()
@@ -504,20 +547,26 @@ class ConversationService:
                 "messages": [message_read(customer_msg)] + [message_read(m) for m in created],
                 "conversation": state,
             }
-            customer_msg.turn_response = response
+            customer_msg.turn_response, customer_msg.answering_by = response, None
         await outbox.flush(self.rt.bus)
         if conv.status == "queued" and previous != (conv.status, conv.tier):
             await dispatch(self.rt, conv.workspace_id)  # newly queued, or it needs a new skill
         return response
 
-    async def _await_answer(self, message_id: str) -> dict[str, Any]:
-        """A concurrent request is answering this message: wait for its result."""
+    async def _await_answer(self, message_id: str) -> dict[str, Any] | None:
+        """A concurrent request holds the answer lease: its answer once stored, or None once this
+        request has taken the lease over (its holder stopped beating or handed it back)."""
         deadline = time.monotonic() + ANSWER_LEASE_SECONDS
+        next_try = time.monotonic() + LEASE_RETRY_SECONDS
         while time.monotonic() < deadline:
             async with self.rt.sessions() as session:
                 response = await repo.turn_response(session, message_id)
             if response is not None:
                 return response
+            if time.monotonic() >= next_try:
+                if await self._try_lease(message_id):
+                    return None
+                next_try = time.monotonic() + LEASE_RETRY_SECONDS
             await asyncio.sleep(0.05)
         raise Conflict("This message is still being answered; retry with the same Idempotency-Key.")
 

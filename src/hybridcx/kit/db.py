@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import traceback
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -37,6 +38,7 @@ def create_engine(
     busy_timeout_ms: int = 30_000,
     sqlite_inline: bool = True,
     sqlite_synchronous: str = "full",
+    connect_timeout: float = 5.0,
 ) -> AsyncEngine:
     """``keyring`` seals and opens the encrypted columns (hybridcx.privacy); without one the
     process default is used (the CLI installs it from the settings). ``busy_timeout_ms`` is how
@@ -44,7 +46,8 @@ def create_engine(
     ``sqlite_inline``: run SQLite calls on the event loop's thread (kit.sqlite_inline) instead
     of aiosqlite's worker thread; an in-memory database always uses aiosqlite.
     ``sqlite_synchronous``: "full" (every commit waits for fsync) or "normal" (WAL commits do
-    not wait for fsync; a power cut may lose the last commits, never consistency)."""
+    not wait for fsync; a power cut may lose the last commits, never consistency).
+    ``connect_timeout``: PostgreSQL, seconds to open a connection."""
     if url.startswith("sqlite"):
         db_path = url.split(":///", 1)[-1]
         file_db = bool(db_path) and db_path != ":memory:"
@@ -68,7 +71,16 @@ def create_engine(
         event.listen(engine.sync_engine, "commit", _sqlite_ended)
         event.listen(engine.sync_engine, "rollback", _sqlite_ended)
     else:
-        engine = create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+        # pool_pre_ping replaces connections a database restart broke; the connect timeout
+        # (asyncpg's default is 60 s) and pool timeout make a database that is away a quick 503.
+        engine = create_async_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=10,
+            pool_timeout=max(connect_timeout, 10.0),
+            connect_args={"timeout": connect_timeout},
+        )
     if keyring is not None:
         attach_keyring(engine, keyring)
     return engine
@@ -277,3 +289,41 @@ async def current_revision(engine: AsyncEngine) -> str:
     async with engine.connect() as conn:
         heads = await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_heads())
     return ", ".join(sorted(heads)) or "empty"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when ``exc`` (or what caused it) says the database cannot be reached: refused or
+    dropped connections, a connect timeout, a server shutting down. Not for SQL errors."""
+    import asyncpg
+    from sqlalchemy.exc import DBAPIError
+
+    unreachable = (
+        asyncpg.PostgresConnectionError,
+        asyncpg.ConnectionDoesNotExistError,
+        asyncpg.CannotConnectNowError,
+        asyncpg.exceptions.OperatorInterventionError,  # admin shutdown: a restart
+    )
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, unreachable):
+            return True
+        # A refused connect or a connect timeout (TimeoutError is an OSError) reaches us raw;
+        # only one raised while talking to the database counts, not a mail server's.
+        if isinstance(current, OSError) and _raised_by_database_driver(current):
+            return True
+        orig = getattr(current, "orig", None)
+        current = (
+            orig if isinstance(orig, BaseException) else current.__cause__ or current.__context__
+        )
+    return False
+
+
+def _raised_by_database_driver(exc: BaseException) -> bool:
+    frames = traceback.extract_tb(exc.__traceback__)
+    return any(
+        "/asyncpg/" in frame.filename or "/sqlalchemy/" in frame.filename for frame in frames
+    )

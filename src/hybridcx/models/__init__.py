@@ -39,6 +39,7 @@ from hybridcx.models.outreach import OutreachCampaign, OutreachSend  # noqa: E40
 from hybridcx.models.quality_score import QualityScore
 from hybridcx.models.script import Script, ScriptSettings  # noqa: E402 (issue 21: scripts)
 from hybridcx.models.search_token import SearchToken  # noqa: E402
+from hybridcx.models.server_process import ServerProcess  # noqa: E402
 from hybridcx.models.sla_policy import SlaPolicy  # issue 19: SLA policies
 from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
 from hybridcx.models.sso_handoff import SsoHandoff  # issue 19: SSO one-time handoff code
@@ -78,6 +79,7 @@ __all__ = [
     "LoginFailure",
     "Message",
     "QualityScore",
+    "ServerProcess",
     "SlaPolicy",
     "StaffToken",
     "SsoProvider",

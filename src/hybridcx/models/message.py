@@ -3,7 +3,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy import (
+    text as sql_text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import new_id, utcnow
@@ -17,6 +28,13 @@ class Message(Base):
         UniqueConstraint("conversation_id", "idempotency_key", name="uq_messages_idempotency"),
         # A provider's message id (channel-prefixed): a redelivered webhook is stored once.
         UniqueConstraint("workspace_id", "external_id", name="uq_messages_external_id"),
+        # The leases a process holds now (answering_by is cleared when the answer is stored).
+        Index(
+            "ix_messages_answering_by",
+            "answering_by",
+            postgresql_where=sql_text("answering_by IS NOT NULL"),
+            sqlite_where=sql_text("answering_by IS NOT NULL"),
+        ),
     )
 
     # Internal, monotonic order; never exposed (public ids are random).
@@ -37,6 +55,9 @@ class Message(Base):
     turn_response: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON, default=None)
     # Lease taken by the request answering this message, so concurrent retries answer it once.
     answering_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
+    # The server process holding that lease (server_processes.id, no foreign key: the row goes
+    # when the process exits). Once that process stops beating, the lease is taken over at once.
+    answering_by: Mapped[str | None] = mapped_column(String(36), default=None)
     # Channels: the provider's id of this message ("sms:SM…") and what the channel reported
     # (provider ids, delivery status or error, transcript segment details).
     external_id: Mapped[str | None] = mapped_column(String(255), default=None)

@@ -1,8 +1,9 @@
 """Readiness: can this process serve real traffic right now?
 
 Liveness (/healthz) only says the process runs; a load balancer restarts on that. Readiness
-(/readyz) says whether to send it requests: the database answers, Redis answers (when
-configured), the intent model is loaded and the schema is at the revision this code expects.
+(/readyz) says whether to send it requests: the database answers, the intent model is loaded
+and the schema is at the revision this code expects (503 naming what failed). Redis away is
+``degraded`` with 200: turns are still answered (see ``DEGRADABLE``).
 """
 
 from __future__ import annotations
@@ -119,13 +120,20 @@ async def readiness(
     checks = [db, migrations, check_model(nlu_enabled=nlu_enabled, live_model=live_model)]
     if redis is not None:
         checks.append(redis)
-    ready = all(c.ok for c in checks)
+    ready = all(c.ok for c in checks if c.name not in DEGRADABLE)
+    failing = [c.name for c in checks if not c.ok]
     body: dict[str, Any] = {
-        "status": "ready" if ready else "unavailable",
-        "failing": [c.name for c in checks if not c.ok],
+        "status": ("degraded" if failing else "ready") if ready else "unavailable",
+        "failing": failing,
         "checks": {c.name: c.to_dict() for c in checks},
     }
     return ready, body
+
+
+#: Parts the process serves without (degraded): Redis away, turns are still answered, live
+#: events reach only this process's sockets. Taking every process out of the load balancer
+#: for it would turn a degraded service into an outage.
+DEGRADABLE = frozenset({"redis"})
 
 
 def _short(exc: BaseException) -> str:

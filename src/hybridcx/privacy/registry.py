@@ -194,6 +194,8 @@ STAFF_DATA: dict[str, str] = {
     "sign-on (issue 19), deleted when used or expired",
     "agent_presence": "live desk connections, deleted when they go stale",
     "agent_shifts": "staffed time per agent for occupancy KPIs",
+    "server_processes": "running server processes (host name, process id, start and last "
+    "heartbeat) that answer leases name; a row is removed when its process exits",
     "login_failures": "failed staff sign-ins (hashed email, time) for the login throttle; "
     "deleted once older than the throttle window",
     "quality_scores": "each finished conversation's quality score: the handling agent's id and "

@@ -19,6 +19,10 @@ log = structlog.get_logger(__name__)
 
 Payload = dict[str, Any]
 
+#: Put in every local subscription when live events may have been missed (Redis was away):
+#: the socket closes with 1012 and the client reconnects, catching up from the database.
+RESYNC: Payload = {"type": "_resync"}
+
 
 def customer_channel(conversation_id: str) -> str:
     return f"conversation:{conversation_id}"
@@ -61,6 +65,12 @@ class LocalHub:
                 if not subs:
                     del self._subs[ch]
 
+    def resync_all(self) -> None:
+        """Tell every local subscriber that events may have been missed (see ``RESYNC``)."""
+        for sub in {s for subs in self._subs.values() for s in subs}:
+            with contextlib.suppress(asyncio.QueueFull):
+                sub.queue.put_nowait(RESYNC)
+
     def deliver(self, channel: str, payload: Payload) -> None:
         for sub in list(self._subs.get(channel, ())):
             try:
@@ -94,22 +104,32 @@ class MemoryBus:
 
 
 class RedisBus:
-    """Redis pub/sub: one pattern subscription per process feeds the local hub."""
+    """Redis pub/sub: one pattern subscription per process feeds the local hub.
+
+    Redis away (degraded mode): requests go on; a publish reaches this process's own sockets
+    only, and the log says ``realtime.redis_unavailable``. When the subscription is back, every
+    local socket is told to resync (``RESYNC``): it reconnects and catches up from the database,
+    as far as the client can (a customer socket replays missed messages with ``after=``)."""
 
     PREFIX = "hybridcx:"
 
     def __init__(self, url: str) -> None:
-        import redis.asyncio as aioredis
+        from hybridcx.kit.redis import redis_client
 
         self.hub = LocalHub()
-        self.redis = aioredis.from_url(url)
+        self.redis = redis_client(url)
         self._task: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
+        self.degraded = False  # Redis is away: events reach this process's sockets only
 
     async def start(self) -> None:
-        await self.redis.ping()  # fail fast with a clear error if Redis is not there
+        try:
+            await self.redis.ping()
+        except Exception as exc:  # serve anyway, degraded; the listener keeps trying
+            self._lost(exc)
         self._task = asyncio.create_task(self._listen(), name="hybridcx-redis-bus")
-        await asyncio.wait_for(self._ready.wait(), timeout=10)
+        if not self.degraded:
+            await asyncio.wait_for(self._ready.wait(), timeout=10)
 
     async def stop(self) -> None:
         if self._task:
@@ -119,7 +139,16 @@ class RedisBus:
         await self.redis.aclose()
 
     async def publish(self, channel: str, payload: Payload) -> None:
-        await self.redis.publish(self.PREFIX + channel, json.dumps(payload, default=str))
+        try:
+            await self.redis.publish(self.PREFIX + channel, json.dumps(payload, default=str))
+        except Exception as exc:
+            self._lost(exc)
+            self.hub.deliver(channel, payload)  # this process's own sockets still hear it
+
+    def _lost(self, exc: BaseException) -> None:
+        if not self.degraded:
+            log.error("realtime.redis_unavailable", degraded=True, error=str(exc))
+        self.degraded = True
 
     async def _listen(self) -> None:
         while True:
@@ -127,6 +156,10 @@ class RedisBus:
             try:
                 await pubsub.psubscribe(self.PREFIX + "*")
                 self._ready.set()
+                if self.degraded:  # back after an outage: sockets may have missed events
+                    self.degraded = False
+                    log.warning("realtime.redis_back", degraded=False)
+                    self.hub.resync_all()
                 async for msg in pubsub.listen():
                     if msg.get("type") != "pmessage":
                         continue
@@ -136,7 +169,9 @@ class RedisBus:
                 await pubsub.aclose()
                 raise
             except Exception as exc:  # a Redis restart must not kill live updates for good
-                log.warning("realtime.redis_reconnect", error=str(exc))
+                self._lost(exc)
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
                 await asyncio.sleep(1)
 
 

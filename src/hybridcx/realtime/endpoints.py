@@ -19,10 +19,12 @@ from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import hash_token, new_id
 from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.queue.service import dispatch
-from hybridcx.realtime.bus import Subscription, customer_channel, staff_channel
+from hybridcx.realtime.bus import RESYNC, Subscription, customer_channel, staff_channel
 from hybridcx.runtime import Runtime
 
 router = APIRouter(tags=["realtime"])
+#: WebSocket close code 1012 "service restart": reconnect (the customer socket with ``after``).
+RESTART_CODE = 1012
 log = structlog.get_logger(__name__)
 
 
@@ -60,7 +62,7 @@ async def customer_socket(
                         "message": message_read(msg),
                     }
                 )
-        await _pump(ws, sub, on_message=_ignore)
+        await _pump(ws, sub, on_message=_ignore, stopping=runtime.stopping)
     finally:
         sub.close()
 
@@ -100,7 +102,13 @@ async def agent_socket(ws: WebSocket, token: str = "") -> None:
         async def on_message(data: dict[str, Any]) -> None:
             await _agent_command(runtime, ws, staff, data)
 
-        await _pump(ws, sub, on_message=on_message, allow=_signed_out(ws, staff, runtime))
+        await _pump(
+            ws,
+            sub,
+            on_message=on_message,
+            allow=_signed_out(ws, staff, runtime),
+            stopping=runtime.stopping,
+        )
     finally:
         heartbeat.cancel()
         sub.close()
@@ -181,12 +189,24 @@ def _team_filter(runtime: Runtime, staff: StaffPrincipal) -> Any:
     return allow
 
 
-async def _pump(ws: WebSocket, sub: Subscription, *, on_message: Any, allow: Any = None) -> None:
-    """Forward bus events to the socket and client commands to ``on_message`` until either ends."""
+async def _pump(
+    ws: WebSocket,
+    sub: Subscription,
+    *,
+    on_message: Any,
+    allow: Any = None,
+    stopping: asyncio.Event | None = None,
+) -> None:
+    """Forward bus events to the socket and client commands to ``on_message`` until either ends,
+    or until the process shuts down (``stopping``): then the socket closes with 1012 (service
+    restart), the client's cue to reconnect, to another process, at once."""
 
     async def outbound() -> None:
         while True:
             event = await sub.get()
+            if event is RESYNC:  # live events were interrupted: reconnect to catch up
+                await ws.close(code=RESTART_CODE, reason="live events interrupted: reconnect")
+                return
             if allow is None or await allow(event):
                 await ws.send_json(event)
 
@@ -201,7 +221,13 @@ async def _pump(ws: WebSocket, sub: Subscription, *, on_message: Any, allow: Any
             if isinstance(data, dict):
                 await on_message(data)
 
+    async def restart(stopping: asyncio.Event) -> None:
+        await stopping.wait()
+        await ws.close(code=RESTART_CODE, reason="server restarting: reconnect")
+
     tasks = [asyncio.create_task(outbound()), asyncio.create_task(inbound())]
+    if stopping is not None:
+        tasks.append(asyncio.create_task(restart(stopping)))
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:

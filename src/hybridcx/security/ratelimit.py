@@ -76,9 +76,9 @@ class RedisRateLimiter:
     through (and logged): a rate limit must not take the service down with it."""
 
     def __init__(self, url: str, *, prefix: str = "hybridcx:rl:") -> None:
-        import redis.asyncio as redis
+        from hybridcx.kit.redis import redis_client
 
-        self._redis = redis.from_url(url)
+        self._redis = redis_client(url)
         self._script = self._redis.register_script(SLIDING_WINDOW_LUA)
         self._prefix = prefix
 

@@ -1,0 +1,255 @@
+"""Fault tests: two real server processes on PostgreSQL + Redis, 24 customers in a closed loop,
+and one fault in the middle: a process killed with SIGKILL and restarted, Redis away for 10 s,
+PostgreSQL away for 6 s. Every answered message is stored exactly once, no answer lease is left
+behind, and the latency stays under a generous hang guard. The figures are printed (run with
+``-s``) for docs/operations.md:
+
+    CI=true HYBRIDCX_TEST_POSTGRES_URL=... HYBRIDCX_TEST_REDIS_URL=... \\
+        .venv/bin/python -m pytest -s -m slow tests/fault
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, select
+
+from hybridcx.kit.db import create_engine, session_factory
+from hybridcx.models import Message, ServerProcess
+from hybridcx.privacy.keys import load_keyring
+from tests.e2e.test_multiprocess import _prepare, _wait_healthy
+from tests.fault.load import LoadReport, run_load
+from tests.support import IN_CI, POSTGRES_URL, REDIS_URL, free_port
+from tests.tcp_proxy import TcpProxy
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+
+CUSTOMERS = 24
+#: The hang guard. The target (p99 <= 5 s through these faults) is a figure for the docs.
+P99_GUARD_SECONDS = 25.0
+
+
+class Cluster:
+    """Two ``hybridcx serve`` processes whose PostgreSQL and Redis go through cuttable proxies."""
+
+    def __init__(self, tmp_path: Path, nlu_model_dir: Path) -> None:
+        assert POSTGRES_URL and REDIS_URL
+        pg = urlsplit(POSTGRES_URL)
+        redis = urlsplit(REDIS_URL)
+        self.pg_proxy = TcpProxy(pg.hostname or "127.0.0.1", pg.port or 5432).start()
+        self.redis_proxy = TcpProxy(redis.hostname or "127.0.0.1", redis.port or 6379).start()
+        self.tmp_path = tmp_path
+        self.env = {
+            **os.environ,
+            "HYBRIDCX_DATA_DIR": str(tmp_path),
+            "HYBRIDCX_DATABASE_URL": pg._replace(
+                netloc=f"{pg.username}@127.0.0.1:{self.pg_proxy.port}"
+            ).geturl(),
+            "HYBRIDCX_REDIS_URL": redis._replace(
+                netloc=f"127.0.0.1:{self.redis_proxy.port}"
+            ).geturl(),
+            "HYBRIDCX_NLU_MODEL_DIR": str(nlu_model_dir),
+            # 24 customers share one loopback address
+            "HYBRIDCX_RATE_LIMIT_PER_IP": "1000000",
+            "HYBRIDCX_RATE_LIMIT_PER_TOKEN": "1000000",
+            "HYBRIDCX_RATE_LIMIT_PER_CUSTOMER": "1000000",
+            "HYBRIDCX_EXPERIMENTS_CHECK_SECONDS": "0",
+            "HYBRIDCX_ANALYTICS_ROLLUP_INTERVAL_SECONDS": "0",
+            "HYBRIDCX_LOG_LEVEL": "WARNING",
+        }
+        self.ports = [free_port(), free_port()]
+        self.procs: list[subprocess.Popen[bytes] | None] = [None, None]
+        self.logs: list[IO[bytes]] = []
+
+    @property
+    def urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for port in self.ports]
+
+    def start(self, i: int) -> None:
+        log = (self.tmp_path / f"server{i}.log").open("ab")
+        self.logs.append(log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hybridcx.cli", "serve", "--port", str(self.ports[i])],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.procs[i] = proc
+        _wait_healthy(self.urls[i], proc)
+
+    def kill(self, i: int) -> None:
+        proc = self.procs[i]
+        assert proc is not None
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in self.procs if p is not None]
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc is not None and proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            if proc is not None:
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        for log in self.logs:
+            log.close()
+        self.pg_proxy.cut()
+        self.redis_proxy.cut()
+
+
+@pytest.fixture
+def cluster(tmp_path: Path, nlu_model_dir: Path) -> Iterator[Cluster]:
+    if not (POSTGRES_URL and REDIS_URL):
+        if IN_CI:
+            pytest.fail("CI=true but HYBRIDCX_TEST_POSTGRES_URL/HYBRIDCX_TEST_REDIS_URL unset")
+        pytest.skip("fault tests need HYBRIDCX_TEST_POSTGRES_URL and HYBRIDCX_TEST_REDIS_URL")
+    asyncio.run(_prepare(POSTGRES_URL, tmp_path))
+    c = Cluster(tmp_path, nlu_model_dir)
+    try:
+        c.start(0)
+        c.start(1)
+        yield c
+    finally:
+        c.stop()
+
+
+async def _audit(report: LoadReport, data_dir: Path) -> dict[str, int]:
+    """Straight from PostgreSQL (not through the proxies): what the customers were told was
+    answered against what is stored."""
+    assert POSTGRES_URL
+    ring = load_keyring(keys=None, index_key=None, key_file=None, data_dir=data_dir)
+    engine = create_engine(POSTGRES_URL, keyring=ring)
+    sessions = session_factory(engine)
+    try:
+        async with sessions() as session:
+            rows = (
+                await session.execute(
+                    select(Message).where(
+                        Message.conversation_id.in_(report.conversations),
+                        Message.author == "customer",
+                    )
+                )
+            ).scalars()
+            stored: dict[str, list[Message]] = {}
+            for msg in rows:
+                stored.setdefault(msg.idempotency_key or "", []).append(msg)
+            per_turn = dict(
+                (
+                    await session.execute(
+                        select(Message.turn_id, func.count())
+                        .where(
+                            Message.conversation_id.in_(report.conversations),
+                            Message.author != "customer",
+                            Message.turn_id.is_not(None),
+                        )
+                        .group_by(Message.turn_id)
+                    )
+                ).all()
+            )
+    finally:
+        await engine.dispose()
+    answered = report.answered
+    lost = sum(
+        1 for s in answered if not stored.get(s.key) or stored[s.key][0].turn_response is None
+    )
+    duplicated = sum(1 for s in answered if len(stored.get(s.key, [])) > 1)
+    # A turn run twice would store its replies twice: more replies than its stored answer has.
+    twice = 0
+    for msgs in stored.values():
+        msg = msgs[0]
+        if msg.turn_response is not None:
+            replies = len(msg.turn_response.get("messages", [])) - 1
+            twice += int(per_turn.get(msg.id, 0) > replies)
+    stuck = sum(
+        1
+        for msgs in stored.values()
+        for m in msgs
+        if m.turn_response is None and m.answering_at is not None
+    )
+    return {"lost": lost, "duplicated": duplicated, "answered_twice": twice, "stale_leases": stuck}
+
+
+async def _own_process_rows(pids: list[int]) -> int:
+    assert POSTGRES_URL
+    engine = create_engine(POSTGRES_URL)
+    try:
+        async with engine.connect() as conn:
+            stmt = select(func.count()).where(ServerProcess.pid.in_(pids))
+            return int((await conn.execute(stmt)).scalar_one())
+    finally:
+        await engine.dispose()
+
+
+def _check(name: str, report: LoadReport, cluster: Cluster) -> dict[str, Any]:
+    figures: dict[str, Any] = {"fault": name, **report.summary()}
+    figures.update(asyncio.run(_audit(report, cluster.tmp_path)))
+    print(f"\nFAULT {json.dumps(figures)}")
+    assert figures["answered"] > 0
+    assert figures["failed"] == 0, figures
+    assert figures["lost"] == 0, figures
+    assert figures["duplicated"] == 0, figures
+    assert figures["answered_twice"] == 0, figures
+    assert figures["stale_leases"] == 0, figures
+    assert figures["p99_s"] < P99_GUARD_SECONDS, figures
+    return figures
+
+
+def test_no_fault_baseline(cluster: Cluster) -> None:
+    """The same load without a fault: what the figures below are compared with."""
+
+    async def fault() -> None:
+        return None
+
+    report = asyncio.run(run_load(cluster.urls, customers=CUSTOMERS, seconds=20, during=fault))
+    _check("none (baseline)", report, cluster)
+
+
+def test_kill_9_one_process_mid_load_and_restart_it(cluster: Cluster) -> None:
+    async def fault() -> None:
+        await asyncio.sleep(4)
+        cluster.kill(0)
+        await asyncio.sleep(3)
+        await asyncio.to_thread(cluster.start, 0)
+
+    report = asyncio.run(run_load(cluster.urls, customers=CUSTOMERS, seconds=20, during=fault))
+    _check("kill -9 one of two processes, restarted", report, cluster)
+    # The restarted process beats; the killed one's row is left, presumed dead (never reused).
+    assert asyncio.run(_own_process_rows(cluster.pids())) == 2
+
+
+def test_redis_away_for_10_seconds(cluster: Cluster) -> None:
+    async def fault() -> None:
+        await asyncio.sleep(4)
+        cluster.redis_proxy.cut()
+        await asyncio.sleep(10)
+        cluster.redis_proxy.start()
+
+    report = asyncio.run(run_load(cluster.urls, customers=CUSTOMERS, seconds=22, during=fault))
+    _check("Redis away 10 s", report, cluster)
+
+
+def test_postgres_away_for_6_seconds(cluster: Cluster) -> None:
+    async def fault() -> None:
+        await asyncio.sleep(4)
+        cluster.pg_proxy.cut()
+        await asyncio.sleep(6)
+        cluster.pg_proxy.start()
+
+    report = asyncio.run(run_load(cluster.urls, customers=CUSTOMERS, seconds=22, during=fault))
+    _check("PostgreSQL away 6 s", report, cluster)
+    assert asyncio.run(_own_process_rows(cluster.pids())) == 2  # both beat again
