@@ -310,6 +310,10 @@ class HubSpotState:
     updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (id, properties)
     gdpr_deleted: list[str] = field(default_factory=list)  # the emails HubSpot was told to forget
     notes: list[dict[str, Any]] = field(default_factory=list)  # {"properties", "associations"}
+    timeline: list[dict[str, Any]] = field(default_factory=list)  # TimelineEvent bodies as sent
+    templates: dict[str, list[str]] = field(  # event template id -> its token names
+        default_factory=lambda: {"1001298": ["channel", "summary", "category", "csat", "link"]}
+    )
     updated_at: str = "2026-12-08T10:30:00.000Z"  # what a PATCH stamps on the contact
 
 
@@ -397,6 +401,12 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
             state.gdpr_deleted.append(str(body["objectId"]))
             state.contacts = [c for c in state.contacts if c not in found]
             return 204, None
+        # Timeline events: the SDK's path, and the older one HubSpot still serves.
+        if method == "POST" and path in (
+            "/integrators/timeline/v3/events",
+            "/crm/v3/timeline/events",
+        ):
+            return _timeline_event(state, body)
         if method == "GET" and path == "/crm/v3/objects/tickets":
             limit = int((query.get("limit") or ["10"])[0])
             page = [{k: v for k, v in t.items() if k != "associations"} for t in state.tickets]
@@ -404,6 +414,36 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
         return 404, {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}
 
     return FakeServer(route), state
+
+
+def _timeline_event(state: HubSpotState, body: Any) -> tuple[int, Any]:
+    """HubSpot's create-event: the template must exist and know every token; a contact event
+    needs objectId (or email/utk); an id already used answers 409 (events are immutable)."""
+    tokens = body.get("tokens")
+    template = state.templates.get(str(body.get("eventTemplateId")))
+    if template is None:
+        return 404, {
+            "status": "error",
+            "message": "Event template not found",
+            "category": "OBJECT_NOT_FOUND",
+        }
+    unknown = sorted(set(tokens or {}) - set(template)) if isinstance(tokens, dict) else ["tokens"]
+    if unknown or not (body.get("objectId") or body.get("email") or body.get("utk")):
+        return 400, {
+            "status": "error",
+            "message": f"Invalid event: unknown tokens {unknown} or no object",
+            "category": "VALIDATION_ERROR",
+        }
+    event_id = str(body.get("id") or f"evt-{len(state.timeline)}")
+    if any(e["id"] == event_id for e in state.timeline):
+        return 409, {"status": "error", "message": "Event already exists", "category": "CONFLICT"}
+    state.timeline.append({**body, "id": event_id})
+    return 201, {
+        **body,
+        "id": event_id,
+        "objectType": "contacts",
+        "createdAt": "2026-12-08T10:30:00.000Z",
+    }
 
 
 # ---- Salesforce REST API -------------------------------------------------------------------------
@@ -420,6 +460,8 @@ class SalesforceState:
     queries: list[str] = field(default_factory=list)
     comments: list[dict[str, Any]] = field(default_factory=list)  # CaseComment records
     tasks: list[dict[str, Any]] = field(default_factory=list)  # Task records
+    case_updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (Id, fields)
+    case_fields: tuple[str, ...] = ("CSAT__c", "NPS__c")  # the org's custom Case fields
     modstamp: str = "2026-12-08T10:30:00.000+0000"  # what an update stamps on the Contact
 
 
@@ -546,6 +588,21 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
             comment_id = f"00a5g00000Cmnt{len(state.comments):03d}A"
             state.comments.append({"Id": comment_id, **body})
             return 201, {"id": comment_id, "success": True, "errors": []}
+        if method == "PATCH" and path.startswith(f"{SF}/sobjects/Case/"):
+            case_id = path.rsplit("/", 1)[1]
+            for c in state.cases:
+                if c["Id"] == case_id:
+                    unknown = [f for f in body if f.endswith("__c") and f not in state.case_fields]
+                    if unknown:
+                        return 400, [
+                            {
+                                "message": f"No such column '{unknown[0]}' on sobject of type Case",
+                                "errorCode": "INVALID_FIELD",
+                            }
+                        ]
+                    state.case_updates.append((case_id, dict(body)))
+                    c.update(body)
+                    return 204, None
         if method == "PATCH" and path.startswith(f"{SF}/sobjects/Contact/"):
             contact_id = path.rsplit("/", 1)[1]
             for c in state.contacts:

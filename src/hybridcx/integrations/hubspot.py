@@ -158,6 +158,19 @@ class CsatNote:
         return "Customer survey (hybridcx): " + ", ".join(parts) + "."
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One resolved conversation as an event on the HubSpot contact's timeline, from the event
+    template the operator made in their HubSpot app (its tokens: ``channel``, ``summary``,
+    ``category``, ``csat``, ``link``)."""
+
+    event_id: str  # stable per resolve: a retry does not add a second event
+    template_id: str
+    email: str
+    tokens: dict[str, str]
+    at: datetime
+
+
 def ticket_properties(case: ResolvedCase, *, pipeline: str, stage: str) -> dict[str, str]:
     return {
         "subject": case.subject[:250],
@@ -326,6 +339,28 @@ class HubSpotCrm:
         )
         return str(created.id)
 
+    def _create_timeline_event(self, entry: TimelineEntry, contact_id: str) -> str:
+        from hubspot.crm.timeline import TimelineEvent
+        from hubspot.crm.timeline.exceptions import ApiException
+
+        stamp = entry.at.replace(tzinfo=UTC) if entry.at.tzinfo is None else entry.at
+        event = TimelineEvent(
+            id=entry.event_id,
+            event_template_id=entry.template_id,
+            object_id=contact_id,
+            tokens=entry.tokens,
+            timestamp=stamp,
+        )
+        try:
+            created = self.client.crm.timeline.events_api.create(
+                timeline_event=event, _request_timeout=self.timeout
+            )
+        except ApiException as exc:
+            if exc.status == 409:  # an earlier attempt created it (events are immutable)
+                return entry.event_id
+            raise
+        return str(created.id)
+
     def _first_tickets(self) -> int:
         page = self.client.crm.tickets.basic_api.get_page(limit=1, _request_timeout=self.timeout)
         return len(page.results or [])
@@ -366,6 +401,16 @@ class HubSpotCrm:
         """A note with the survey answer on the conversation's ticket; the note's id."""
         return await self._call(  # type: ignore[no-any-return]
             "note create", self._create_note, note.ticket_id, note.text, note.at
+        )
+
+    async def add_timeline_event(self, entry: TimelineEntry) -> str | None:
+        """The event on the timeline of the contact with the entry's email; its id, or None
+        when HubSpot has no such contact (hybridcx does not create contacts)."""
+        contact = await self.find_contact(entry.email)
+        if contact is None:
+            return None
+        return await self._call(  # type: ignore[no-any-return]
+            "timeline event create", self._create_timeline_event, entry, str(contact["id"])
         )
 
     async def forget_contact(self, emails: list[str]) -> str:

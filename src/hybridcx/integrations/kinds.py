@@ -195,6 +195,10 @@ class HubSpotSettings(BaseModel):
     # sees another. Default: the URL the request arrived at.
     webhook_url: str | None = Field(default=None, pattern=r"^https?://", max_length=500)
     timeout_seconds: float = Field(default=10, gt=0, le=60)
+    # An event on the contact's timeline for every resolved conversation, from this event
+    # template of the operator's HubSpot app (tokens: channel, summary, category, csat,
+    # link). None: no timeline events.
+    timeline_event_template_id: str | None = Field(default=None, pattern=r"^\d{1,20}$")
     # issue 20: customer fields from the CRM, a conflict rule per field (profiles.fieldsync)
     field_rules: dict[SyncedField, ConflictRule] = Field(default_factory=dict)
     properties: dict[SyncedField, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
@@ -240,6 +244,12 @@ class SalesforceSettings(BaseModel):
     api_version: str = Field(default=SF_API_VERSION, pattern=r"^\d{2,3}\.\d$")
     case_status: str = Field(default="Closed", max_length=40)
     case_origin: str = Field(default="Web", max_length=40)
+    # The Case's Status when its conversation is reopened (resolved again: ``case_status``).
+    reopened_status: str = Field(default="Working", min_length=1, max_length=40)
+    # Case fields for the survey answer (custom fields such as CSAT__c); None: only the
+    # CaseComment.
+    csat_field: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
+    nps_field: str | None = Field(default=None, pattern=r"^[A-Za-z][A-Za-z0-9_]{0,79}$")
     link_base: str | None = Field(default=None, pattern=r"^https?://", max_length=300)
     timeout_seconds: float = Field(default=10, gt=0, le=60)
     # A CA bundle to trust (an intercepting proxy, a test instance); default: the system's.
@@ -273,6 +283,8 @@ def _salesforce_build(
         api_version=str(settings.get("api_version") or SF_API_VERSION),
         case_status=str(settings.get("case_status") or "Closed"),
         case_origin=str(settings.get("case_origin") or "Web"),
+        csat_field=settings.get("csat_field") or None,
+        nps_field=settings.get("nps_field") or None,
         timeout_seconds=float(settings.get("timeout_seconds") or 10),
         ca_file=settings.get("ca_file") or None,
     )

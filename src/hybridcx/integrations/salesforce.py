@@ -9,6 +9,7 @@ the sync worker (``hybridcx.integrations.sync``), never inside a customer's turn
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -49,6 +50,14 @@ def _TimeoutAdapter(timeout: float, ca_file: str | None) -> Any:  # noqa: N802 (
     return _timeout_adapter_class()(timeout, ca_file)
 
 
+@dataclass(frozen=True)
+class CaseStatus:
+    """The Status a Case gets when its conversation is reopened or resolved again."""
+
+    case_id: str
+    status: str
+
+
 def case_fields(case: ResolvedCase, *, status: str, origin: str) -> dict[str, Any]:
     return {
         "Subject": case.subject[:255],
@@ -70,6 +79,8 @@ class SalesforceCrm:
         api_version: str = API_VERSION,
         case_status: str = "Closed",
         case_origin: str = "Web",
+        csat_field: str | None = None,
+        nps_field: str | None = None,
         timeout_seconds: float = 10.0,
         ca_file: str | None = None,
     ) -> None:
@@ -83,6 +94,8 @@ class SalesforceCrm:
         self.name = name
         self.status = case_status
         self.origin = case_origin
+        self.csat_field = csat_field
+        self.nps_field = nps_field
         self.timeout = timeout_seconds
         http = requests.Session()
         adapter = _TimeoutAdapter(timeout_seconds, ca_file)  # every request, creates too
@@ -169,6 +182,10 @@ class SalesforceCrm:
             raise RuntimeError("case comment not created")
         return str(created["id"])
 
+    def _update_case(self, case_id: str, fields: dict[str, Any]) -> None:
+        cases: Any = self.client.Case
+        cases.update(case_id, fields)
+
     def _count_cases(self) -> int:
         found = self.client.query("SELECT Id FROM Case LIMIT 1")
         return int(found.get("totalSize") or 0)
@@ -218,10 +235,26 @@ class SalesforceCrm:
         return await self._call("task create", self._create_task, fields)  # type: ignore[no-any-return]
 
     async def add_csat(self, note: CsatNote) -> str:
-        """A private CaseComment with the survey answer on the conversation's Case."""
+        """The survey answer in the Case's configured CSAT (and NPS) fields, then as a private
+        CaseComment. The field update comes first: it is safe to repeat if the comment
+        fails and the sync is retried."""
+        fields: dict[str, Any] = {}
+        if self.csat_field and note.rating is not None:
+            fields[self.csat_field] = note.rating
+        if self.nps_field and note.nps is not None:
+            fields[self.nps_field] = note.nps
+        if fields:
+            await self._call("case update", self._update_case, note.ticket_id, fields)
         return await self._call(  # type: ignore[no-any-return]
             "case comment create", self._create_comment, note.ticket_id, note.text
         )
+
+    async def set_case_status(self, change: CaseStatus) -> str:
+        """The Case's Status, as its conversation is now (the same value twice is a no-op)."""
+        await self._call(
+            "case update", self._update_case, change.case_id, {"Status": change.status}
+        )
+        return change.case_id
 
     async def forget_contact(self, emails: list[str], extra_fields: tuple[str, ...] = ()) -> str:
         """Anonymise every Contact with one of these emails (Salesforce has no GDPR delete in its

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,10 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hybridcx.audit import record as audit
 from hybridcx.flows.backend import BackendUnavailable
-from hybridcx.integrations.hubspot import CallbackTask, ContactPush, CsatNote, ResolvedCase
+from hybridcx.integrations.hubspot import (
+    CallbackTask,
+    ContactPush,
+    CsatNote,
+    ResolvedCase,
+    TimelineEntry,
+)
 from hybridcx.integrations.kinds import CRM_KINDS, kind
 from hybridcx.integrations.outbound import PUSHED_RULES
 from hybridcx.integrations.polling import poll_salesforce
+from hybridcx.integrations.salesforce import CaseStatus
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.tasks import reraise_if_cancelled
@@ -71,13 +79,38 @@ async def _crm_connectors(session: AsyncSession) -> list[IntegrationConnector]:
 
 #: The conversation events that become syncs, and as what: the ticket or Case at resolve, and
 #: the customer's survey answer added to it afterwards.
-EVENT_ACTIONS = {
-    "conversation.resolved": "ticket",
-    "survey.submitted": "csat",
-    "after_hours.callback": "callback",  # a Salesforce Task to call the customer back
-}
+EVENT_ACTIONS = (
+    ("conversation.resolved", "ticket"),  # a second resolve: the Case's Status (Salesforce)
+    ("conversation.resolved", "timeline"),  # an event on the HubSpot contact's timeline
+    ("conversation.reopened", "status"),  # the Case's Status follows (Salesforce)
+    ("survey.submitted", "csat"),
+    ("after_hours.callback", "callback"),  # a Salesforce Task to call the customer back
+)
 #: Actions only some CRMs take (the others never enqueue them).
-ACTION_KINDS = {"callback": frozenset({"salesforce"})}
+ACTION_KINDS = {
+    "callback": frozenset({"salesforce"}),
+    "status": frozenset({"salesforce"}),
+    "timeline": frozenset({"hubspot"}),
+}
+#: Actions that are a second sync of an event another action already keys (the unique key is
+#: the connector and the source id, so their source id is derived from the event's).
+SECONDARY_ACTIONS = frozenset({"timeline"})
+_SECONDARY = uuid.UUID("5b0d3c0e-6d1f-4f55-9a43-1c2f0e8f7a10")
+
+
+def source_key(event_id: str, action: str) -> str:
+    """The sync's source id: the event's own, or (a second action on it) one derived from it."""
+    if action in SECONDARY_ACTIONS:
+        return str(uuid.uuid5(_SECONDARY, f"{action}:{event_id}"))
+    return event_id
+
+
+def _takes(connector: IntegrationConnector, action: str) -> bool:
+    if connector.kind not in ACTION_KINDS.get(action, CRM_KINDS):
+        return False
+    if action == "timeline":  # only with an event template the operator made in HubSpot
+        return bool((connector.settings or {}).get("timeline_event_template_id"))
+    return True
 
 
 async def enqueue_resolved(sessions: async_sessionmaker[AsyncSession]) -> int:
@@ -86,8 +119,8 @@ async def enqueue_resolved(sessions: async_sessionmaker[AsyncSession]) -> int:
     added = 0
     async with transaction(sessions) as session:
         for connector in await _crm_connectors(session):
-            for event_type, action in EVENT_ACTIONS.items():
-                if connector.kind not in ACTION_KINDS.get(action, CRM_KINDS):
+            for event_type, action in EVENT_ACTIONS:
+                if not _takes(connector, action):
                     continue
                 added += await _enqueue_events(session, connector, event_type, action)
     return added
@@ -129,14 +162,14 @@ async def _enqueue_events(
             await session.execute(
                 select(IntegrationSync.source_id).where(
                     IntegrationSync.connector_id == connector.id,
-                    IntegrationSync.source_id.in_([e[0] for e in events]),
+                    IntegrationSync.source_id.in_([source_key(e[0], action) for e in events]),
                 )
             )
         ).scalars()
     )
     added = 0
     for event_id, at, conversation_id in events:
-        if event_id in known:
+        if source_key(event_id, action) in known:
             continue
         try:
             async with session.begin_nested():
@@ -145,9 +178,11 @@ async def _enqueue_events(
                         id=new_id(),
                         workspace_id=connector.workspace_id,
                         connector_id=connector.id,
-                        source_id=event_id,
+                        source_id=source_key(event_id, action),
                         source_at=at,
                         conversation_id=conversation_id,
+                        # a secondary action keeps the event's id to read it when sent
+                        payload={"event_id": event_id} if action in SECONDARY_ACTIONS else None,
                         action=action,
                         status="pending",
                         attempts=0,
@@ -234,13 +269,11 @@ async def _csat(session: AsyncSession, row: IntegrationSync) -> CsatNote | None:
     )
 
 
-async def _case(session: AsyncSession, row: IntegrationSync, link_base: str | None) -> ResolvedCase:
+async def _case(
+    session: AsyncSession, row: IntegrationSync, link_base: str | None, *, event_id: str
+) -> ResolvedCase:
     event = (
-        (
-            await session.execute(
-                select(ConversationEvent).where(ConversationEvent.id == row.source_id)
-            )
-        )
+        (await session.execute(select(ConversationEvent).where(ConversationEvent.id == event_id)))
         .scalars()
         .first()
     )
@@ -258,6 +291,86 @@ async def _case(session: AsyncSession, row: IntegrationSync, link_base: str | No
         link=f"{link_base.rstrip('/')}/desk?conversation={row.conversation_id}"
         if link_base
         else None,
+    )
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """Not sendable yet (what it goes on is still being created): retried after the backoff."""
+
+    reason: str
+
+
+async def _case_status(
+    session: AsyncSession, row: IntegrationSync, settings: dict[str, Any]
+) -> CaseStatus | _Wait | None:
+    """For a conversation whose Case an earlier resolve created: the Status the Case gets, as
+    the conversation is now (not as it was at the event), so rows sent late or out of order
+    still leave the Case as the conversation is. None: no Case for it in this CRM."""
+    # "Earlier" by the event log's order, not by time: events may share a timestamp.
+    mine = select(ConversationEvent.seq).where(ConversationEvent.id == row.source_id)
+    earlier = (
+        await session.execute(
+            select(IntegrationSync.status, IntegrationSync.external_id)
+            .join(ConversationEvent, ConversationEvent.id == IntegrationSync.source_id)
+            .where(
+                IntegrationSync.connector_id == row.connector_id,
+                IntegrationSync.conversation_id == row.conversation_id,
+                IntegrationSync.action == "ticket",
+                ConversationEvent.seq < mine.scalar_subquery(),
+            )
+            .order_by(ConversationEvent.seq)
+        )
+    ).all()
+    case_id = next((ext for status, ext in earlier if status == "done" and ext), None)
+    if case_id is None:
+        if any(status == "pending" for status, _ in earlier):
+            return _Wait("the Case is not created yet")
+        return None
+    conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
+    if conv is None:
+        return None
+    if conv.status == "resolved":
+        return CaseStatus(case_id, str(settings.get("case_status") or "Closed"))
+    return CaseStatus(case_id, str(settings.get("reopened_status") or "Working"))
+
+
+async def _timeline(
+    session: AsyncSession, row: IntegrationSync, settings: dict[str, Any]
+) -> TimelineEntry | None:
+    """The resolved conversation for the HubSpot contact's timeline, with the CSAT when the
+    customer answered before it is sent (None: no customer email, or no template)."""
+    event_id = str((row.payload or {}).get("event_id") or "")
+    template = settings.get("timeline_event_template_id")
+    case = await _case(session, row, settings.get("link_base"), event_id=event_id)
+    if not case.email or not template or not event_id:
+        return None
+    rating = (
+        await session.execute(
+            select(ConversationEvent.data)
+            .where(
+                ConversationEvent.conversation_id == row.conversation_id,
+                ConversationEvent.type == "survey.submitted",
+                ConversationEvent.created_at >= row.source_at,
+            )
+            .order_by(ConversationEvent.seq.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    csat = (rating or {}).get("rating")
+    tokens = {
+        "channel": case.channel,
+        "summary": (case.summary.strip() or "(no summary)")[:2000],
+        "category": case.category or case.intent or "",
+        "csat": f"{csat}/5" if str(csat or "").isdigit() else "",
+        "link": case.link or "",
+    }
+    return TimelineEntry(
+        event_id=f"hybridcx-{event_id}",
+        template_id=str(template),
+        email=case.email,
+        tokens={k: v for k, v in tokens.items() if v},  # HubSpot shows an empty token as blank
+        at=row.source_at,
     )
 
 
@@ -288,6 +401,17 @@ async def _send(
     crm: Any, connector: IntegrationConnector, row: IntegrationSync, job: Any
 ) -> tuple[str | None, str]:
     """Send one sync; (the CRM's id, what happened)."""
+    if isinstance(job, _Wait):
+        raise BackendUnavailable(connector.name, job.reason)
+    if isinstance(job, CaseStatus):  # reopened, or resolved again: the Case it has
+        return await crm.set_case_status(job), f"status {job.status}"
+    if row.action == "status":
+        return None, "no case for this conversation"
+    if row.action == "timeline":
+        if job is None:
+            return None, "nothing to send"
+        event = await crm.add_timeline_event(job)
+        return event, "created" if event else "no such contact in the CRM"
     if row.action == "ticket":
         ticket = await crm.create_ticket(job)
         return ticket, "created"
@@ -315,8 +439,15 @@ async def _send(
 
 
 async def _job(session: AsyncSession, row: IntegrationSync, connector: IntegrationConnector) -> Any:
+    settings = dict(connector.settings or {})
+    if row.action in ("ticket", "status") and connector.kind in ACTION_KINDS["status"]:
+        status = await _case_status(session, row, settings)  # a Case exists: its Status
+        if status is not None or row.action == "status":
+            return status
     if row.action == "ticket":
-        return await _case(session, row, (connector.settings or {}).get("link_base"))
+        return await _case(session, row, settings.get("link_base"), event_id=row.source_id)
+    if row.action == "timeline":
+        return await _timeline(session, row, settings)
     if row.action == "contact":
         return await _push(session, row, connector)
     if row.action == "csat":

@@ -1,0 +1,251 @@
+"""What reaches the CRM after the ticket or Case: an event on the HubSpot contact's timeline
+(through hubspot-api-client's timeline events API), the survey answer in the Salesforce Case's
+fields, and the Case's Status following its conversation when it is reopened and resolved
+again (through simple-salesforce), all against the fakes of their REST APIs."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from hybridcx.flows.backend import BackendUnavailable
+from hybridcx.hours.service import idle_sweep
+from hybridcx.integrations.hubspot import HubSpotCrm, TimelineEntry
+from hybridcx.integrations.sync import SyncWorker
+from hybridcx.kit.ids import utcnow
+from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
+from tests.integrations.fakes import (
+    HUBSPOT_TOKEN,
+    SALESFORCE_TOKEN,
+    FakeServer,
+    HubSpotState,
+    SalesforceState,
+    fake_hubspot,
+    fake_salesforce,
+)
+from tests.support import Api, LiveServer
+
+TEMPLATE = "1001298"  # the fake portal's event template
+
+
+@pytest.fixture
+def hubspot() -> Iterator[tuple[FakeServer, HubSpotState]]:
+    fake, state = fake_hubspot()
+    fake.start()
+    yield fake, state
+    fake.stop()
+
+
+@pytest.fixture
+def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noqa: F811
+    fake, state = fake_salesforce(pki.server_context())
+    fake.start()
+    yield fake, state
+    fake.stop()
+
+
+@pytest.fixture
+def admin(api: Api) -> str:
+    return api.login("admin@example.com", "demo-admin")
+
+
+def connect(api: Api, admin: str, name: str, kind: str, settings: dict[str, Any]) -> None:
+    token = HUBSPOT_TOKEN if kind == "hubspot" else SALESFORCE_TOKEN
+    r = api.staff(
+        admin,
+        "PUT",
+        f"/api/v1/integrations/{name}",
+        json={"kind": kind, "settings": settings, "secrets": {"access_token": token}},
+    )
+    assert r.status_code == 200, r.text
+
+
+def resolve_with_survey(api: Api, *, rating: int | None = None) -> str:
+    conv = api.start("alex@example.com", "Alex")
+    api.say(conv, "My parcel arrived damaged and the jacket is torn")
+    api.say(conv, "agent")
+    agent = api.login("agent@example.com", "demo-agent")
+    path = f"/api/v1/conversations/{conv['id']}"
+    assert api.staff(agent, "POST", f"{path}/accept").is_success
+    assert api.staff(agent, "POST", f"{path}/resolve").is_success
+    if rating is not None:
+        r = api.http.post(
+            f"{path}/survey",
+            json={"rating": rating, "nps": 9},
+            headers={"Authorization": f"Bearer {conv['customer_token']}"},
+        )
+        assert r.status_code == 201, r.text
+    return str(conv["id"])
+
+
+def syncs(api: Api, admin: str, name: str) -> list[tuple[str, str, str | None]]:
+    items = api.staff(admin, "GET", f"/api/v1/integrations/{name}/syncs").json()["items"]
+    return sorted((s["action"], s["status"], s["external_id"]) for s in items)
+
+
+# ---- HubSpot timeline events ---------------------------------------------------------------------
+
+
+def test_a_resolved_conversation_is_an_event_on_the_hubspot_contacts_timeline(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    settings = {
+        "host": fake.url,
+        "link_base": "https://cx.example.com",
+        "timeline_event_template_id": TEMPLATE,
+    }
+    connect(api, admin, "hubspot", "hubspot", settings)
+    conv_id = resolve_with_survey(api, rating=4)  # answered before the worker ran: known
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    server.call(worker.run_once())  # the ticket, the timeline event, the survey note
+    later = utcnow() + timedelta(minutes=5)  # the note, had it gone before the ticket
+    server.call(worker.run_once(now=later))
+    assert server.call(worker.run_once(now=later + timedelta(hours=2))) == 0  # once
+    [event] = state.timeline
+    assert event["eventTemplateId"] == TEMPLATE
+    assert event["objectId"] == "51"  # the contact found by the customer's email
+    assert event["id"].startswith("hybridcx-")
+    tokens = event["tokens"]
+    assert tokens["channel"] == "webchat"
+    assert tokens["csat"] == "4/5"
+    assert tokens["link"] == f"https://cx.example.com/desk?conversation={conv_id}"
+    assert tokens["summary"] and tokens["category"]
+    assert event["timestamp"].startswith(str(utcnow().year))
+    # the SDK spoke the timeline events API
+    assert ("POST", "/integrators/timeline/v3/events") in [
+        (m, p.split("?")[0]) for m, p, _ in fake.requests
+    ]
+    assert syncs(api, admin, "hubspot") == [
+        ("csat", "done", state.notes[0]["id"]),
+        ("ticket", "done", state.tickets[0]["id"]),
+        ("timeline", "done", event["id"]),
+    ]
+
+
+def test_without_a_template_no_timeline_event_is_sent(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    connect(api, admin, "hubspot", "hubspot", {"host": fake.url})
+    resolve_with_survey(api)
+    assert server.call(SyncWorker(server.runtime, poll_seconds=1).run_once()) == 1
+    assert state.timeline == [] and len(state.tickets) == 1
+    assert [a for a, _, _ in syncs(api, admin, "hubspot")] == ["ticket"]
+    bad = api.staff(
+        admin,
+        "PUT",
+        "/api/v1/integrations/hubspot",
+        json={"kind": "hubspot", "settings": {"host": fake.url, "timeline_event_template_id": "x"}},
+    )
+    assert bad.status_code == 422 and "timeline_event_template_id" in bad.text
+
+
+def test_a_timeline_event_is_sent_once_even_when_retried(
+    hubspot: tuple[FakeServer, HubSpotState],
+) -> None:
+    fake, state = hubspot
+    client = HubSpotCrm("hubspot", HUBSPOT_TOKEN, host=fake.url, timeout_seconds=3)
+    entry = TimelineEntry(
+        event_id="hybridcx-0f8c2a4e",
+        template_id=TEMPLATE,
+        email="alex@example.com",
+        tokens={"channel": "sms", "summary": "Tracking sent."},
+        at=datetime(2026, 12, 8, 10, 0),
+    )
+    assert asyncio.run(client.add_timeline_event(entry)) == "hybridcx-0f8c2a4e"
+    # an attempt whose answer was lost: HubSpot has the id already (409), nothing new
+    assert asyncio.run(client.add_timeline_event(entry)) == "hybridcx-0f8c2a4e"
+    assert len(state.timeline) == 1
+    unknown = TimelineEntry(**{**entry.__dict__, "email": "nobody@example.com"})
+    assert asyncio.run(client.add_timeline_event(unknown)) is None  # no contact is created
+    wrong = TimelineEntry(**{**entry.__dict__, "template_id": "42", "event_id": "other"})
+    with pytest.raises(BackendUnavailable, match="HTTP 404"):
+        asyncio.run(client.add_timeline_event(wrong))
+
+
+# ---- Salesforce: the Case follows ------------------------------------------------------------------
+
+
+def test_the_survey_answer_goes_into_the_cases_fields(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,  # noqa: F811
+) -> None:
+    fake, state = salesforce
+    settings = {
+        "instance_url": fake.url,
+        "ca_file": str(pki.ca),
+        "csat_field": "CSAT__c",
+        "nps_field": "NPS__c",
+    }
+    connect(api, admin, "sf", "salesforce", settings)
+    resolve_with_survey(api, rating=4)
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    server.call(worker.run_once())  # the Case; the answer waits for it
+    server.call(worker.run_once(now=utcnow() + timedelta(minutes=5)))
+    [case] = state.cases
+    assert state.case_updates == [(case["Id"], {"CSAT__c": 4, "NPS__c": 9})]
+    assert (case["CSAT__c"], case["NPS__c"]) == (4, 9)
+    [comment] = state.comments  # and the CaseComment, as before
+    assert comment["ParentId"] == case["Id"]
+    assert ("PATCH", f"/services/data/v59.0/sobjects/Case/{case['Id']}") in [
+        (m, p) for m, p, _ in fake.requests
+    ]
+    bad = api.staff(
+        admin,
+        "PUT",
+        "/api/v1/integrations/sf",
+        json={"kind": "salesforce", "settings": {**settings, "csat_field": "CSAT__c; DROP"}},
+    )
+    assert bad.status_code == 422 and "csat_field" in bad.text
+
+
+def _sweep(server: LiveServer) -> int:
+    return int(server.call(idle_sweep(server.runtime, now=utcnow() + timedelta(minutes=31))))
+
+
+def test_a_reopened_and_resolved_again_conversation_moves_its_case_status(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,  # noqa: F811
+) -> None:
+    fake, state = salesforce
+    settings = {"instance_url": fake.url, "ca_file": str(pki.ca), "reopened_status": "Escalated"}
+    connect(api, admin, "sf", "salesforce", settings)
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    hours = {"timezone": "UTC", "weekly": {}, "idle_close_minutes": 30}
+    assert api.staff(sup, "PUT", "/api/v1/business-hours", json=hours).status_code == 200
+    conv = api.start("alex@example.com", "Alex")
+    assert _sweep(server) == 1  # idle: resolved by the system
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    [case] = state.cases
+    assert case["Status"] == "Closed"
+
+    assert api.say(conv, "Actually, one more thing").status_code == 200  # reopens it
+    assert server.call(worker.run_once()) == 1
+    assert state.case_updates == [(case["Id"], {"Status": "Escalated"})]
+    api.say(conv, "agent")  # resolved again, by an agent this time
+    agent = api.login("agent@example.com", "demo-agent")
+    path = f"/api/v1/conversations/{conv['id']}"
+    assert api.staff(agent, "POST", f"{path}/accept").is_success
+    assert api.staff(agent, "POST", f"{path}/resolve").is_success
+    assert server.call(worker.run_once()) == 1
+    assert server.call(worker.run_once()) == 0  # once each
+    assert len(state.cases) == 1  # no second Case
+    assert state.case_updates[1:] == [(case["Id"], {"Status": "Closed"})]
+    assert case["Status"] == "Closed"
+    assert syncs(api, admin, "sf") == [
+        ("status", "done", case["Id"]),
+        ("ticket", "done", case["Id"]),
+        ("ticket", "done", case["Id"]),
+    ]
