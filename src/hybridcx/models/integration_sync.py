@@ -30,7 +30,8 @@ class IntegrationSync(IdMixin, TimestampMixin, Base):
     # An erasure: the emails the CRM is asked to forget (the customer row is gone by then);
     # cleared once sent or discarded.
     payload: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON, default=None)
-    action: Mapped[str] = mapped_column(String(32))  # ticket | contact | erase
+    # ticket | timeline | status | csat | callback | contact | erase
+    action: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|dead
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
