@@ -311,6 +311,7 @@ class HubSpotState:
     gdpr_deleted: list[str] = field(default_factory=list)  # the emails HubSpot was told to forget
     notes: list[dict[str, Any]] = field(default_factory=list)  # {"properties", "associations"}
     timeline: list[dict[str, Any]] = field(default_factory=list)  # TimelineEvent bodies as sent
+    ticket_updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (id, props)
     templates: dict[str, list[str]] = field(  # event template id -> its token names
         default_factory=lambda: {"1001298": ["channel", "summary", "category", "csat", "link"]}
     )
@@ -401,6 +402,15 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
             state.gdpr_deleted.append(str(body["objectId"]))
             state.contacts = [c for c in state.contacts if c not in found]
             return 204, None
+        if method == "PATCH" and path.startswith("/crm/v3/objects/tickets/"):
+            ticket_id = path.rsplit("/", 1)[1]
+            for t in state.tickets:
+                if t["id"] == ticket_id:
+                    properties = body.get("properties") or {}
+                    state.ticket_updates.append((ticket_id, properties))
+                    t["properties"].update(properties)
+                    return 200, {k: v for k, v in t.items() if k != "associations"}
+            return 404, {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}
         # Timeline events: the SDK's path, and the older one HubSpot still serves.
         if method == "POST" and path in (
             "/integrators/timeline/v3/events",

@@ -1,7 +1,8 @@
 """What reaches the CRM after the ticket or Case: an event on the HubSpot contact's timeline
 (through hubspot-api-client's timeline events API), the survey answer in the Salesforce Case's
-fields, and the Case's Status following its conversation when it is reopened and resolved
-again (through simple-salesforce), all against the fakes of their REST APIs."""
+fields (through simple-salesforce), and the Case's Status or the ticket's stage following its
+conversation when it is reopened and resolved again, all against the fakes of their REST
+APIs."""
 
 from __future__ import annotations
 
@@ -211,6 +212,35 @@ def _sweep(server: LiveServer) -> int:
     return int(server.call(idle_sweep(server.runtime, now=utcnow() + timedelta(minutes=31))))
 
 
+class Reopening:
+    """A conversation the idle sweep resolves, the customer reopens and an agent resolves
+    again, with the sync worker run after each step."""
+
+    def __init__(self, api: Api, server: LiveServer) -> None:
+        self.api, self.server = api, server
+        self.worker = SyncWorker(server.runtime, poll_seconds=1)
+        sup = api.login("supervisor@example.com", "demo-supervisor")
+        hours = {"timezone": "UTC", "weekly": {}, "idle_close_minutes": 30}
+        assert api.staff(sup, "PUT", "/api/v1/business-hours", json=hours).status_code == 200
+        self.conv = api.start("alex@example.com", "Alex")
+
+    def sync(self) -> int:
+        return int(self.server.call(self.worker.run_once()))
+
+    def idle_close(self) -> None:
+        assert _sweep(self.server) == 1  # idle: resolved by the system
+
+    def reopen(self) -> None:
+        assert self.api.say(self.conv, "Actually, one more thing").status_code == 200
+
+    def resolve_again(self) -> None:
+        self.api.say(self.conv, "agent")  # by an agent this time
+        agent = self.api.login("agent@example.com", "demo-agent")
+        path = f"/api/v1/conversations/{self.conv['id']}"
+        assert self.api.staff(agent, "POST", f"{path}/accept").is_success
+        assert self.api.staff(agent, "POST", f"{path}/resolve").is_success
+
+
 def test_a_reopened_and_resolved_again_conversation_moves_its_case_status(
     api: Api,
     server: LiveServer,
@@ -221,26 +251,17 @@ def test_a_reopened_and_resolved_again_conversation_moves_its_case_status(
     fake, state = salesforce
     settings = {"instance_url": fake.url, "ca_file": str(pki.ca), "reopened_status": "Escalated"}
     connect(api, admin, "sf", "salesforce", settings)
-    sup = api.login("supervisor@example.com", "demo-supervisor")
-    hours = {"timezone": "UTC", "weekly": {}, "idle_close_minutes": 30}
-    assert api.staff(sup, "PUT", "/api/v1/business-hours", json=hours).status_code == 200
-    conv = api.start("alex@example.com", "Alex")
-    assert _sweep(server) == 1  # idle: resolved by the system
-    worker = SyncWorker(server.runtime, poll_seconds=1)
-    assert server.call(worker.run_once()) == 1
+    flow = Reopening(api, server)
+    flow.idle_close()
+    assert flow.sync() == 1
     [case] = state.cases
     assert case["Status"] == "Closed"
-
-    assert api.say(conv, "Actually, one more thing").status_code == 200  # reopens it
-    assert server.call(worker.run_once()) == 1
+    flow.reopen()
+    assert flow.sync() == 1
     assert state.case_updates == [(case["Id"], {"Status": "Escalated"})]
-    api.say(conv, "agent")  # resolved again, by an agent this time
-    agent = api.login("agent@example.com", "demo-agent")
-    path = f"/api/v1/conversations/{conv['id']}"
-    assert api.staff(agent, "POST", f"{path}/accept").is_success
-    assert api.staff(agent, "POST", f"{path}/resolve").is_success
-    assert server.call(worker.run_once()) == 1
-    assert server.call(worker.run_once()) == 0  # once each
+    flow.resolve_again()
+    assert flow.sync() == 1
+    assert flow.sync() == 0  # once each
     assert len(state.cases) == 1  # no second Case
     assert state.case_updates[1:] == [(case["Id"], {"Status": "Closed"})]
     assert case["Status"] == "Closed"
@@ -249,3 +270,27 @@ def test_a_reopened_and_resolved_again_conversation_moves_its_case_status(
         ("ticket", "done", case["Id"]),
         ("ticket", "done", case["Id"]),
     ]
+
+
+def test_a_reopened_and_resolved_again_conversation_moves_its_hubspot_ticket(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    connect(api, admin, "hubspot", "hubspot", {"host": fake.url, "reopened_stage": "3"})
+    flow = Reopening(api, server)
+    flow.idle_close()
+    flow.sync()
+    flow.reopen()
+    flow.sync()
+    flow.resolve_again()
+    flow.sync()
+    [ticket] = state.tickets  # one ticket, its stage moved back and forth
+    assert state.ticket_updates == [
+        (ticket["id"], {"hs_pipeline_stage": "3"}),
+        (ticket["id"], {"hs_pipeline_stage": "4"}),
+    ]
+    assert ticket["properties"]["hs_pipeline_stage"] == "4"
+    assert ("PATCH", f"/crm/v3/objects/tickets/{ticket['id']}") in [
+        (m, p.split("?")[0]) for m, p, _ in fake.requests
+    ]
+    assert [a for a, _, _ in syncs(api, admin, "hubspot")] == ["status", "ticket", "ticket"]

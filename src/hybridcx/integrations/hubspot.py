@@ -159,6 +159,15 @@ class CsatNote:
 
 
 @dataclass(frozen=True)
+class CaseStatus:
+    """Where a ticket or Case goes when its conversation is reopened or resolved again: a
+    Salesforce Case's Status, a HubSpot ticket's pipeline stage."""
+
+    case_id: str
+    status: str
+
+
+@dataclass(frozen=True)
 class TimelineEntry:
     """One resolved conversation as an event on the HubSpot contact's timeline, from the event
     template the operator made in their HubSpot app (its tokens: ``channel``, ``summary``,
@@ -361,6 +370,15 @@ class HubSpotCrm:
             raise
         return str(created.id)
 
+    def _update_ticket(self, ticket_id: str, properties: dict[str, str]) -> None:
+        from hubspot.crm.tickets import SimplePublicObjectInput
+
+        self.client.crm.tickets.basic_api.update(
+            ticket_id,
+            simple_public_object_input=SimplePublicObjectInput(properties=properties),
+            _request_timeout=self.timeout,
+        )
+
     def _first_tickets(self) -> int:
         page = self.client.crm.tickets.basic_api.get_page(limit=1, _request_timeout=self.timeout)
         return len(page.results or [])
@@ -402,6 +420,16 @@ class HubSpotCrm:
         return await self._call(  # type: ignore[no-any-return]
             "note create", self._create_note, note.ticket_id, note.text, note.at
         )
+
+    async def set_case_status(self, change: CaseStatus) -> str:
+        """The ticket's pipeline stage, as its conversation is now (repeating it is a no-op)."""
+        await self._call(
+            "ticket update",
+            self._update_ticket,
+            change.case_id,
+            {"hs_pipeline_stage": change.status},
+        )
+        return change.case_id
 
     async def add_timeline_event(self, entry: TimelineEntry) -> str | None:
         """The event on the timeline of the contact with the entry's email; its id, or None

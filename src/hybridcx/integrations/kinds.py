@@ -188,6 +188,8 @@ class HubSpotSettings(BaseModel):
     host: str = Field(default=DEFAULT_HOST, pattern=r"^https?://", max_length=300)
     pipeline: str = Field(default="0", max_length=64, description="the ticket pipeline's id")
     closed_stage: str = Field(default="4", max_length=64, description="its closed stage's id")
+    # The stage a ticket goes back to when its conversation is reopened (default: New).
+    reopened_stage: str = Field(default="1", min_length=1, max_length=64)
     link_base: str | None = Field(
         default=None, pattern=r"^https?://", max_length=300, description="hybridcx's own URL"
     )

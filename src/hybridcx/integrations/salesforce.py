@@ -9,13 +9,13 @@ the sync worker (``hybridcx.integrations.sync``), never inside a customer's turn
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.hubspot import (
     CallbackTask,
+    CaseStatus,
     ContactPush,
     CsatNote,
     ResolvedCase,
@@ -48,14 +48,6 @@ def _timeout_adapter_class() -> Any:
 
 def _TimeoutAdapter(timeout: float, ca_file: str | None) -> Any:  # noqa: N802 (requests is optional)
     return _timeout_adapter_class()(timeout, ca_file)
-
-
-@dataclass(frozen=True)
-class CaseStatus:
-    """The Status a Case gets when its conversation is reopened or resolved again."""
-
-    case_id: str
-    status: str
 
 
 def case_fields(case: ResolvedCase, *, status: str, origin: str) -> dict[str, Any]:

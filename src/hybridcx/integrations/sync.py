@@ -30,6 +30,7 @@ from hybridcx.audit import record as audit
 from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.hubspot import (
     CallbackTask,
+    CaseStatus,
     ContactPush,
     CsatNote,
     ResolvedCase,
@@ -38,7 +39,6 @@ from hybridcx.integrations.hubspot import (
 from hybridcx.integrations.kinds import CRM_KINDS, kind
 from hybridcx.integrations.outbound import PUSHED_RULES
 from hybridcx.integrations.polling import poll_salesforce
-from hybridcx.integrations.salesforce import CaseStatus
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.tasks import reraise_if_cancelled
@@ -80,16 +80,16 @@ async def _crm_connectors(session: AsyncSession) -> list[IntegrationConnector]:
 #: The conversation events that become syncs, and as what: the ticket or Case at resolve, and
 #: the customer's survey answer added to it afterwards.
 EVENT_ACTIONS = (
-    ("conversation.resolved", "ticket"),  # a second resolve: the Case's Status (Salesforce)
+    ("conversation.resolved", "ticket"),  # a second resolve: the ticket's stage, Case's Status
     ("conversation.resolved", "timeline"),  # an event on the HubSpot contact's timeline
-    ("conversation.reopened", "status"),  # the Case's Status follows (Salesforce)
+    ("conversation.reopened", "status"),  # the ticket's stage or Case's Status follows
     ("survey.submitted", "csat"),
     ("after_hours.callback", "callback"),  # a Salesforce Task to call the customer back
 )
 #: Actions only some CRMs take (the others never enqueue them).
 ACTION_KINDS = {
     "callback": frozenset({"salesforce"}),
-    "status": frozenset({"salesforce"}),
+    "status": frozenset({"hubspot", "salesforce"}),
     "timeline": frozenset({"hubspot"}),
 }
 #: Actions that are a second sync of an event another action already keys (the unique key is
@@ -302,9 +302,10 @@ class _Wait:
 
 
 async def _case_status(
-    session: AsyncSession, row: IntegrationSync, settings: dict[str, Any]
+    session: AsyncSession, row: IntegrationSync, settings: dict[str, Any], *, kind: str
 ) -> CaseStatus | _Wait | None:
-    """For a conversation whose Case an earlier resolve created: the Status the Case gets, as
+    """For a conversation whose ticket or Case an earlier resolve created: the stage or Status
+    it gets, as
     the conversation is now (not as it was at the event), so rows sent late or out of order
     still leave the Case as the conversation is. None: no Case for it in this CRM."""
     # "Earlier" by the event log's order, not by time: events may share a timestamp.
@@ -325,12 +326,16 @@ async def _case_status(
     case_id = next((ext for status, ext in earlier if status == "done" and ext), None)
     if case_id is None:
         if any(status == "pending" for status, _ in earlier):
-            return _Wait("the Case is not created yet")
+            return _Wait("the ticket is not created yet")
         return None
     conv = await session.get(Conversation, row.conversation_id) if row.conversation_id else None
     if conv is None:
         return None
-    if conv.status == "resolved":
+    resolved = conv.status == "resolved"
+    if kind == "hubspot":
+        stage = settings.get("closed_stage") if resolved else settings.get("reopened_stage")
+        return CaseStatus(case_id, str(stage or ("4" if resolved else "1")))
+    if resolved:
         return CaseStatus(case_id, str(settings.get("case_status") or "Closed"))
     return CaseStatus(case_id, str(settings.get("reopened_status") or "Working"))
 
@@ -403,10 +408,10 @@ async def _send(
     """Send one sync; (the CRM's id, what happened)."""
     if isinstance(job, _Wait):
         raise BackendUnavailable(connector.name, job.reason)
-    if isinstance(job, CaseStatus):  # reopened, or resolved again: the Case it has
+    if isinstance(job, CaseStatus):  # reopened, or resolved again: the ticket or Case it has
         return await crm.set_case_status(job), f"status {job.status}"
     if row.action == "status":
-        return None, "no case for this conversation"
+        return None, "no ticket for this conversation"
     if row.action == "timeline":
         if job is None:
             return None, "nothing to send"
@@ -441,7 +446,8 @@ async def _send(
 async def _job(session: AsyncSession, row: IntegrationSync, connector: IntegrationConnector) -> Any:
     settings = dict(connector.settings or {})
     if row.action in ("ticket", "status") and connector.kind in ACTION_KINDS["status"]:
-        status = await _case_status(session, row, settings)  # a Case exists: its Status
+        # a ticket or Case exists: its stage or Status, not a second one
+        status = await _case_status(session, row, settings, kind=connector.kind)
         if status is not None or row.action == "status":
             return status
     if row.action == "ticket":
