@@ -169,6 +169,28 @@ async def wipe_postgres(url: str) -> None:
         await engine.dispose()
 
 
+async def own_postgres_database(suffix: str) -> str:
+    """A database of its own next to the test database (dropped and created again), for a
+    server whose background workers must not meet other test servers' workers: every server
+    of the shared test database runs a webhook worker with the default retry policy."""
+    from sqlalchemy.engine import make_url
+
+    from hybridcx.kit.db import create_engine
+
+    base = make_url(postgres_url())
+    name = f"{base.database}_{suffix}"
+    engine = create_engine(base.render_as_string(hide_password=False)).execution_options(
+        isolation_level="AUTOCOMMIT"
+    )
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 def settings_for(backend: str, data_dir: Path, **overrides: Any) -> Settings:
     if "database_url" in overrides:
         url = overrides.pop("database_url")

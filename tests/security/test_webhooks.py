@@ -19,7 +19,7 @@ from standardwebhooks.webhooks import Webhook
 
 from hybridcx.webhooks.service import RetryPolicy
 from hybridcx.webhooks.signing import new_secret, sign, verify
-from tests.support import LiveServer, backend_params, postgres_url, settings_for, wipe_postgres
+from tests.support import LiveServer, backend_params, own_postgres_database, settings_for
 
 
 class Receiver(ThreadingHTTPServer):
@@ -64,15 +64,19 @@ class _Handler(BaseHTTPRequestHandler):
 def fast(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    """A server whose webhook worker polls every 0.1 s and retries after 0.2-0.4 s."""
+    """A server whose webhook worker polls every 0.1 s and retries after 0.2-0.4 s. On
+    PostgreSQL it has a database of its own: another test server's worker (8 attempts, 5 s
+    apart) would otherwise claim some of its deliveries and try a fourth time."""
     import asyncio
 
+    extra: dict[str, Any] = {}
     if request.param == "postgres":
-        asyncio.run(wipe_postgres(postgres_url()))
+        extra["database_url"] = asyncio.run(own_postgres_database("webhooks"))
     data_dir: Path = tmp_path_factory.mktemp("webhooks")
     settings = settings_for(
         request.param,
         data_dir,
+        **extra,
         nlu_enabled=False,
         webhook_poll_seconds=0.1,
         webhook_retry_base_seconds=0.2,
