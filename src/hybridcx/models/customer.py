@@ -38,6 +38,8 @@ class Customer(IdMixin, TimestampMixin, Base):
     # Operator-defined segment attributes (language, region, plan, ...): fairness audits group by
     # them (hybridcx.fairness). Added by migration 0009.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Contact preferences staff record (channel, language, contact hours): profiles/preferences.py.
+    preferences: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 

@@ -38,6 +38,7 @@ from hybridcx.models import (
 from hybridcx.outreach.signals import SIGNALS, Hit, evaluate
 from hybridcx.privacy.consent import may_use_for
 from hybridcx.privacy.fields import session_keyring
+from hybridcx.profiles.preferences import read_preferences
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -255,6 +256,11 @@ def in_quiet_hours(now: datetime, zone: ZoneInfo, start: int, end: int) -> bool:
     return start <= hour < end if start < end else (hour >= start or hour < end)
 
 
+def preferred_channels(channels: list[str], preferred: str | None) -> list[str]:
+    """Only the customer's preferred channel when the campaign uses it; else all of them."""
+    return [preferred] if preferred in channels else list(channels)
+
+
 def matches_segment(customer: Customer, segment: dict[str, Any]) -> bool:
     if "vip" in segment and bool(segment["vip"]) != bool(customer.vip):
         return False
@@ -319,6 +325,10 @@ async def plan(
         if in_quiet_hours(now, zone, *quiet):
             result.skip("quiet_hours")
             continue
+        prefs = read_preferences(customer.preferences)
+        if prefs.contact_hours is not None and not prefs.contact_hours.allows(now):
+            result.skip("outside_contact_hours")
+            continue
         digest = key_hash(session, hit.key)
         if in_holdout(campaign, customer.id):
             if await _already(session, campaign.id, customer.id, digest, HOLDOUT):
@@ -328,7 +338,7 @@ async def plan(
             continue
         if customer.id not in counted:
             counted[customer.id] = await _sent_recently(session, customer.id, now)
-        for channel in campaign.channels:
+        for channel in preferred_channels(campaign.channels, prefs.channel):
             if channel == "sms" and not customer.phone:
                 result.skip("no_phone")
                 continue

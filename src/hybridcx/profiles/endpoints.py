@@ -11,14 +11,24 @@ from sqlalchemy import select
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
-from hybridcx.auth.permissions import ConversationSupervisor, CustomerReader, Perm, can
+from hybridcx.auth.permissions import (
+    ConversationHandler,
+    ConversationSupervisor,
+    CustomerReader,
+    Perm,
+    can,
+)
 from hybridcx.conversations.schemas import customer_read
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import Conflict, NotFound
+from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
+from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, Customer, CustomerMerge
 from hybridcx.profiles import repository as repo
+from hybridcx.privacy.consent import read_consents
 from hybridcx.profiles import service
+from hybridcx.profiles.preferences import Preferences, preferences_read, stored_preferences
+from hybridcx.segments.profiles import DEFAULT_SEGMENT, workspace_segments
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -142,6 +152,9 @@ async def customer_profile(
         conversations = await repo.conversations_of(session, staff.workspace_id, customer.id)
         return {
             "customer": {**customer_read(customer), "since": iso(customer.created_at)},
+            "preferences": preferences_read(customer.preferences),
+            "consents": [c.to_dict() for c in read_consents(customer.consents).values()],
+            "segments": await _segments(session, runtime, customer),
             "merged_into": customer.id if customer.id != asked.id else None,
             "identities": [
                 service.identity_read(i) for i in await repo.identities_of(session, customer.id)
@@ -161,6 +174,81 @@ async def customer_profile(
                 service.merge_read(m) for m in await repo.merges_touching(session, customer.id)
             ],
         }
+
+
+async def _segments(session: Any, runtime: Any, customer: Customer) -> dict[str, Any]:
+    """The segment profile the customer matches (the routing turn's choice) and the segment
+    attributes it is chosen from."""
+    from hybridcx.models import Workspace
+
+    workspace = await session.get(Workspace, customer.workspace_id)
+    found = None
+    if workspace is not None:
+        try:
+            profiles = workspace_segments(runtime.policies.policy_dir, workspace.slug)
+        except InvalidInput:  # a broken segments file must not hide the rest of the profile
+            profiles = None
+        found = profiles.choose(customer) if profiles is not None else None
+    return {
+        "profile": (
+            {
+                "name": found.name,
+                "description": found.description,
+                "tone": found.tone,
+                "language": found.language,
+            }
+            if found is not None
+            else {"name": DEFAULT_SEGMENT, "description": "", "tone": "", "language": None}
+        ),
+        "matched": found is not None,
+        "attributes": dict(customer.attributes or {}),
+    }
+
+
+@router.get("/{customer_id}/preferences")
+async def read_preferences(
+    customer_id: str, staff: CustomerReader, runtime: RuntimeDep
+) -> dict[str, Any]:
+    async with runtime.sessions() as session:
+        customer = await _visible_customer(session, staff, customer_id)
+        return {"customer_id": customer.id, **preferences_read(customer.preferences)}
+
+
+@router.put("/{customer_id}/preferences")
+async def set_preferences(
+    customer_id: str, body: Preferences, staff: ConversationHandler, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Record the customer's preferred channel, language and contact hours (the whole set:
+    a key left out clears it). Outreach keeps to the channel and the hours."""
+    async with transaction(runtime.sessions) as session:
+        customer = await _visible_customer(session, staff, customer_id)
+        customer.preferences = stored_preferences(body, at=iso(utcnow()), by=staff.agent_id)
+        audit(
+            session,
+            action="customer.preferences_updated",
+            actor=staff,
+            target_type="customer",
+            target_id=customer.id,
+            details={"keys": sorted(k for k, v in body.model_dump().items() if v is not None)},
+        )
+        await session.flush()
+        return {"customer_id": customer.id, **preferences_read(customer.preferences)}
+
+
+async def _visible_customer(session: Any, staff: Any, customer_id: str) -> Customer:
+    """The customer (not erased, not merged away) if it is in the staff member's workspace
+    and, for a team-scoped role, one of their conversations is theirs to see."""
+    asked = await session.get(Customer, customer_id)
+    if asked is None or asked.workspace_id != staff.workspace_id:
+        raise NotFound("No such customer in this workspace.")
+    customer = await repo.follow_merges(session, asked)  # a merged-away id means its survivor
+    if (
+        customer is None
+        or customer.erased_at is not None
+        or not await _visible(session, staff, customer.id)
+    ):
+        raise NotFound("No such customer in this workspace.")
+    return customer
 
 
 @router.post("/{customer_id}/identities")
@@ -189,8 +277,6 @@ async def merge_customers(
     """Merge another customer (``customer_id`` in the body, or a proposal's other customer)
     into this one: its conversations, tags, orders and contact details move here."""
     if (body.customer_id is None) == (body.proposal_id is None):
-        from hybridcx.kit.errors import InvalidInput
-
         raise InvalidInput("Give either customer_id or proposal_id.")
     async with transaction(runtime.sessions) as session:
         survivor = await service.customer_in(session, staff.workspace_id, customer_id)

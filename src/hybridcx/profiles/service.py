@@ -36,6 +36,7 @@ from hybridcx.models import (
     DemoOrder,
 )
 from hybridcx.profiles import repository as repo
+from hybridcx.profiles.preferences import fill_gaps
 
 CONTACT_FIELDS = ("email", "phone", "external_id")
 
@@ -279,6 +280,10 @@ async def merge(
     await session.flush()
     for name, moved_value in values.items():
         setattr(survivor, name, moved_value)
+    # Preferences: the survivor's stand; the absorbed customer's fill the keys it has none for.
+    survivor.preferences, preferences_filled = fill_gaps(
+        survivor.preferences, absorbed.preferences
+    )
     await session.flush()
     identity_ids: list[str] = []
     for kind, value in (("email", absorbed.email), ("phone", absorbed.phone)):
@@ -331,6 +336,7 @@ async def merge(
         "fields": fields,
         "identities_added": identity_ids,
         "identities_moved": own,
+        "preferences": preferences_filled,
     }
     row.decided_by = actor.agent_id if actor is not None else None
     row.decided_at = utcnow()
@@ -400,6 +406,14 @@ async def unmerge(
     for name in moved.get("fields") or []:
         values[name] = getattr(survivor, name)
         setattr(survivor, name, None)
+    filled = list(moved.get("preferences") or [])
+    if filled:  # the keys the merge filled go (unless staff changed them since)
+        theirs = absorbed.preferences or {}
+        survivor.preferences = {
+            k: v
+            for k, v in (survivor.preferences or {}).items()
+            if k not in filled or v != theirs.get(k)
+        }
     await session.flush()
     for name, value in values.items():
         setattr(absorbed, name, value)

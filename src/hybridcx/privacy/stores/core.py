@@ -21,6 +21,7 @@ from hybridcx.models import (
 )
 from hybridcx.privacy.consent import read_consents
 from hybridcx.privacy.fields import SENSITIVE_EVENT_KEYS
+from hybridcx.profiles.preferences import preferences_read
 from hybridcx.privacy.registry import (
     ErasureContext,
     ExportContext,
@@ -50,13 +51,14 @@ async def _export_customer(ctx: ExportContext) -> None:
         "updated_at": iso(c.updated_at),
     }
     ctx.document["consents"] = [x.to_dict() for x in read_consents(c.consents).values()]
+    ctx.document["preferences"] = preferences_read(c.preferences)
 
 
 register_store(
     PersonalDataStore(
         "customers",
         "table",
-        "name, email, phone, external id, consents, segment attributes",
+        "name, email, phone, external id, consents, segment attributes, contact preferences",
         erase=_erase_customer,
         retain=Skip(
             "kept while the customer is; an erasure deletes it. Expired conversations keep "

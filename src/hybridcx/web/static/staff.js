@@ -688,6 +688,8 @@ export class ConversationView {
     if (!customer) return panel;
     api(`/api/v1/customers/${encodeURIComponent(customer.id)}/overview`, { token: this.token })
       .then((data) => fillCustomer(panel, data, this.conv.id))
+      .then(() => api(`/api/v1/customers/${encodeURIComponent(customer.id)}`, { token: this.token }))
+      .then((profile) => fillProfile(panel, profile))
       .catch((err) => panel.append(h("p", { class: "form-error", text: err.message })));
     return panel;
   }
@@ -730,6 +732,46 @@ function fillCustomer(panel, data, currentId) {
         .filter((x) => x.id !== currentId)
         .map((x) => h("li", { text: `${new Date(x.created_at).toLocaleDateString()} · ${x.channel} · ${x.status}${x.reasons.length ? ` · ${x.reasons.map(humanize).join(", ")}` : ""}` })),
     ),
+  );
+}
+
+const DAY_NAMES = { mon: "Mon", tue: "Tue", wed: "Wed", thu: "Thu", fri: "Fri", sat: "Sat", sun: "Sun" };
+
+function contactHoursText(hours) {
+  if (!hours) return "Any time";
+  return `${hours.days.map((d) => DAY_NAMES[d] || d).join(", ")} · ${hours.start}–${hours.end} (${hours.timezone})`;
+}
+
+// Preferences, consents and segment from GET /api/v1/customers/{id}; all text via textContent.
+function fillProfile(panel, profile) {
+  const prefs = profile.preferences || {};
+  const seg = profile.segments || { profile: {}, attributes: {} };
+  const attrs = Object.entries(seg.attributes || {});
+  panel.append(
+    h("h3", { text: "Preferences" }),
+    h(
+      "dl",
+      { class: "customer-preferences" },
+      h("dt", { text: "Channel" }), h("dd", { text: prefs.channel || "No preference" }),
+      h("dt", { text: "Language" }), h("dd", { text: prefs.language || "—" }),
+      h("dt", { text: "Contact hours" }), h("dd", { text: contactHoursText(prefs.contact_hours) }),
+    ),
+    h("h3", { text: "Consents" }),
+    h(
+      "ul",
+      { class: "customer-consents" },
+      (profile.consents || []).map((c) =>
+        h("li", { "data-purpose": c.purpose, text: `${humanize(c.purpose)}: ${c.granted ? "granted" : "not granted"}${c.at ? ` (${new Date(c.at).toLocaleDateString()})` : ""}` }),
+      ),
+    ),
+    h("h3", { text: "Segment" }),
+    h(
+      "p",
+      { class: "customer-segment" },
+      h("strong", { text: seg.profile.name || "standard" }),
+      seg.profile.tone ? h("span", { class: "meta", text: ` · ${seg.profile.tone}` }) : null,
+    ),
+    attrs.length ? h("ul", { class: "customer-attributes" }, attrs.map(([k, v]) => h("li", { text: `${k}: ${v}` }))) : null,
   );
 }
 
