@@ -63,7 +63,9 @@ def test_customer_gets_ai_answer_then_a_person_who_replies_live(
     expect(desk.page.locator(".customer-360")).to_contain_text("#1001")
     # the profile's preferences, consents and segment (GET /api/v1/customers/{id})
     expect(desk.page.locator(".customer-360 .customer-preferences")).to_contain_text("Any time")
-    expect(desk.page.locator(".customer-360 .customer-consents")).to_contain_text("Training")
+    expect(desk.page.locator(".customer-360 .customer-consents")).to_contain_text(
+        "training: not granted"
+    )
     expect(desk.page.locator(".customer-360 .customer-segment")).to_contain_text("standard")
     desk.page.get_by_label("Reply", exact=True).fill(
         "Hi Alex, Alice here. Your order 1001 is on its way."

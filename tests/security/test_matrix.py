@@ -1215,6 +1215,15 @@ MATRIX.update(
         ("GET", "/api/v1/customers/{customer_id}"): Case(
             staff_only(HANDLERS, "team"), setup=conv(), path=cust_path()
         ),
+        ("GET", "/api/v1/customers/{customer_id}/preferences"): Case(
+            staff_only(HANDLERS, "team"), setup=conv(), path=cust_path("/preferences")
+        ),
+        ("PUT", "/api/v1/customers/{customer_id}/preferences"): Case(
+            staff_only(HANDLERS, "team"),
+            setup=conv(),
+            path=cust_path("/preferences"),
+            body=lambda w, c: {"channel": "email", "language": "en"},
+        ),
         ("POST", "/api/v1/customers/{customer_id}/identities"): Case(
             staff_only(SUPERVISORS),
             setup=conv(),

@@ -24,8 +24,8 @@ from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, Customer, CustomerMerge
-from hybridcx.profiles import repository as repo
 from hybridcx.privacy.consent import read_consents
+from hybridcx.profiles import repository as repo
 from hybridcx.profiles import service
 from hybridcx.profiles.preferences import Preferences, preferences_read, stored_preferences
 from hybridcx.segments.profiles import DEFAULT_SEGMENT, workspace_segments

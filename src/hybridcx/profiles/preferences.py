@@ -31,7 +31,7 @@ class ContactHours(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
-        min_length=1, max_length=7, description="Days of the week, e.g. [\"mon\", \"tue\"]."
+        min_length=1, max_length=7, description='Days of the week, e.g. ["mon", "tue"].'
     )
     start: str = Field(description="HH:MM, 24-hour clock.", examples=["09:00"])
     end: str = Field(description="HH:MM, 24-hour clock.", examples=["18:00"])
@@ -50,7 +50,9 @@ class ContactHours(BaseModel):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Europe/Paris") from None
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Europe/Paris"
+            ) from None
         return value
 
     @field_validator("days")
@@ -98,8 +100,7 @@ class Preferences(BaseModel):
             return None
         parts = value.replace("_", "-").split("-")
         canon = "-".join(
-            [parts[0].lower()]
-            + [p.title() if len(p) == 4 else p.upper() for p in parts[1:]]
+            [parts[0].lower()] + [p.title() if len(p) == 4 else p.upper() for p in parts[1:]]
         )
         if not _BCP47.match(canon):
             raise ValueError(
@@ -134,7 +135,7 @@ def preferences_read(stored: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def stored_preferences(prefs: Preferences, *, at: str, by: str | None) -> dict[str, Any]:
+def stored_preferences(prefs: Preferences, *, at: str | None, by: str | None) -> dict[str, Any]:
     data = {k: v for k, v in prefs.model_dump(mode="json").items() if v is not None}
     return {**data, "updated_at": at, "updated_by": by}
 

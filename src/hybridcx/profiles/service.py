@@ -281,9 +281,7 @@ async def merge(
     for name, moved_value in values.items():
         setattr(survivor, name, moved_value)
     # Preferences: the survivor's stand; the absorbed customer's fill the keys it has none for.
-    survivor.preferences, preferences_filled = fill_gaps(
-        survivor.preferences, absorbed.preferences
-    )
+    survivor.preferences, preferences_filled = fill_gaps(survivor.preferences, absorbed.preferences)
     await session.flush()
     identity_ids: list[str] = []
     for kind, value in (("email", absorbed.email), ("phone", absorbed.phone)):

@@ -21,7 +21,6 @@ from hybridcx.models import (
 )
 from hybridcx.privacy.consent import read_consents
 from hybridcx.privacy.fields import SENSITIVE_EVENT_KEYS
-from hybridcx.profiles.preferences import preferences_read
 from hybridcx.privacy.registry import (
     ErasureContext,
     ExportContext,
@@ -31,6 +30,7 @@ from hybridcx.privacy.registry import (
     register_store,
 )
 from hybridcx.privacy.stores._sql import chunks, delete_where_in, rows
+from hybridcx.profiles.preferences import preferences_read
 
 # ---- customers -----------------------------------------------------------------------------
 
