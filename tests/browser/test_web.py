@@ -64,7 +64,7 @@ def test_customer_gets_ai_answer_then_a_person_who_replies_live(
     # the profile's preferences, consents and segment (GET /api/v1/customers/{id})
     expect(desk.page.locator(".customer-360 .customer-preferences")).to_contain_text("Any time")
     expect(desk.page.locator(".customer-360 .customer-consents")).to_contain_text(
-        "training: not granted"
+        "marketing: not granted"
     )
     expect(desk.page.locator(".customer-360 .customer-segment")).to_contain_text("standard")
     desk.page.get_by_label("Reply", exact=True).fill(
