@@ -81,7 +81,13 @@ def cli_env(server: LiveServer, monkeypatch: pytest.MonkeyPatch) -> None:
 def _status() -> dict:
     result = CliRunner().invoke(app, ["keys", "status", "--json"])
     assert result.exit_code == 0, result.output
-    return json.loads(result.output)  # type: ignore[no-any-return]
+    # The test server runs in this process: a line it logs while the runner holds stdout lands
+    # in the output too. The report is the line that starts with "{" (log lines start with
+    # their time).
+    lines = result.output.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("{"))
+    report, _end = json.JSONDecoder().raw_decode("".join(lines[start:]))
+    return report  # type: ignore[no-any-return]
 
 
 def test_rotation_keeps_old_rows_readable_and_reencrypts(

@@ -495,8 +495,13 @@ def _attachment(world: World) -> dict[str, Any]:
     assert world.server is not None and world.server.settings is not None
     name = f"matrix-{new_id()}.txt"
     folder = world.server.settings.data_dir / "email" / "attachments"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_text("attached")
+    # Sealed as the email channel stores it: a clear file here counted as an unsealed file
+    # in `hybridcx keys status` for the tests that ran after this one on the same server.
+    from hybridcx.privacy.files import write_sealed
+    from hybridcx.privacy.keys import keyring_from_settings
+
+    ring = keyring_from_settings(world.server.settings)
+    write_sealed(ring, folder, folder / name, b"attached")
     meta = {
         "email": {
             "attachments": [
