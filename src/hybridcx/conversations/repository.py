@@ -154,7 +154,38 @@ def add_message(
     external_id: str | None = None,
     channel_meta: dict[str, Any] | None = None,
 ) -> Message:
-    msg = Message(
+    """A new message of ``conv``, added to the session."""
+    msg = new_message(
+        conv,
+        author=author,
+        text=text,
+        internal=internal,
+        agent_id=agent_id,
+        turn_id=turn_id,
+        idempotency_key=idempotency_key,
+        buttons=buttons,
+        external_id=external_id,
+        channel_meta=channel_meta,
+    )
+    session.add(msg)
+    return msg
+
+
+def new_message(
+    conv: Conversation,
+    *,
+    author: str,
+    text: str,
+    internal: bool = False,
+    agent_id: str | None = None,
+    turn_id: str | None = None,
+    idempotency_key: str | None = None,
+    buttons: Sequence[str] = (),
+    external_id: str | None = None,
+    channel_meta: dict[str, Any] | None = None,
+) -> Message:
+    """A new message of ``conv``, not yet added to a session (``add_message`` adds it)."""
+    return Message(
         id=new_id(),  # known before the flush (the compliance record cites reply ids)
         workspace_id=conv.workspace_id,
         conversation_id=conv.id,
@@ -170,8 +201,6 @@ def add_message(
         channel_meta=dict(channel_meta or {}),
         created_at=utcnow(),
     )
-    session.add(msg)
-    return msg
 
 
 def add_event(

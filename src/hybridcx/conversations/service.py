@@ -61,7 +61,14 @@ from hybridcx.kit.time import iso
 from hybridcx.knowledge.repository import ArticleKnowledge
 from hybridcx.models import Agent, Conversation, Customer, Inbox, Message
 from hybridcx.ops import heartbeat
-from hybridcx.pipeline.base import CustomerProfile, TranscriptLine, TurnContext, TurnServices
+from hybridcx.pipeline.base import (
+    CustomerProfile,
+    TranscriptLine,
+    TurnContext,
+    TurnResult,
+    TurnServices,
+)
+from hybridcx.pipeline.policy import RoutingPolicy
 from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.privacy.pii import mask_payment_data
 from hybridcx.privacy.pii import redact_fast as mask_pii
@@ -254,14 +261,15 @@ class ConversationService:
         external_id: str | None = None,
         channel_meta: dict[str, Any] | None = None,
         touch: bool = True,
+        add: bool = True,
     ) -> Message:
         """Phase 1 of a customer turn, inside the caller's transaction: store the message (the
         caller flushes; a duplicate idempotency key or external id fails there) and queue its
         live event. ``answer_message`` then runs the AI turn for it (which sets updated_at:
-        ``touch=False`` when it follows at once)."""
+        ``touch=False`` when it follows at once). ``add=False``: the caller adds it to the
+        session itself (the one-transaction turn inserts it with its answer)."""
         msg_id = new_id()
-        msg = repo.add_message(
-            session,
+        msg = repo.new_message(
             conv,
             author="customer",
             text=text,
@@ -271,6 +279,8 @@ class ConversationService:
             channel_meta=channel_meta,
         )
         msg.id = msg_id
+        if add:
+            session.add(msg)
         if touch:
             conv.updated_at = utcnow()
         payload = {
@@ -385,23 +395,34 @@ class ConversationService:
                     session, conv
                 ):
                     raise ConversationClosed(CLOSED_TO_MESSAGES)
+                # The message joins the session with its answer (one INSERT at the commit, no
+                # answer lease: nobody else sees it before it is answered). Its key was checked
+                # above under the conversation's lock; a concurrent two-phase request with the
+                # same key makes the commit fail, and post_customer_message answers as a retry.
                 msg = self.record_customer_message(
-                    session, outbox, conv, text, idempotency_key=key, touch=False
+                    session, outbox, conv, text, idempotency_key=key, touch=False, add=False
                 )
-                msg.answering_at, msg.answering_by = utcnow(), self.rt.process_id
-                await session.flush()  # a duplicate key fails here, before the AI runs
                 stored = True
-                window = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW)
+                earlier = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW - 1)
                 customer = await repo.get_customer(session, conv.customer_id)
                 previous = (conv.status, conv.tier)
                 created, state = await self._run_turn(
-                    session, outbox, conv, customer, text=msg.text, turn_id=msg.id, window=window
+                    session,
+                    outbox,
+                    conv,
+                    customer,
+                    text=msg.text,
+                    turn_id=msg.id,
+                    window=[*earlier, msg],
+                    customer_message=msg,
                 )
                 response = {
                     "messages": [message_read(msg)] + [message_read(m) for m in created],
                     "conversation": state,
                 }
-                msg.turn_response, msg.answering_by = response, None
+                msg.turn_response = response
+        except IntegrityError:
+            raise  # the key was stored meanwhile: post_customer_message answers as a retry
         except BaseException:
             if stored:  # the turn failed: keep the message, free for a retry to answer
                 message_id, _done, leased = await self._accept_customer_message(
@@ -580,9 +601,12 @@ class ConversationService:
         text: str | None,
         turn_id: str | None,
         window: Sequence[Message] | None = None,
+        customer_message: Message | None = None,
     ) -> tuple[list[Message], dict[str, Any]]:
         """The AI turn on ``conv``: its replies, and the conversation's state after it (as the
-        customer and the desk are told)."""
+        customer and the desk are told). Nothing is flushed here: the caller's commit writes the
+        turn in one flush. ``customer_message``: the turn's message, not yet in the session (it
+        is added before the replies, so it comes first in the conversation)."""
         slug = await repo.workspace_slug(session, conv.workspace_id)
         # The workspace's policy, with the overrides of this conversation's experiment arms.
         policy, pipeline = await turn_policy(self.rt, session, conv, slug, customer)
@@ -623,7 +647,41 @@ class ConversationService:
             prior_contacts=int(ai_state[PRIOR_CONTACTS]),
         )
         result = await pipeline.arun(ctx)
+        with session.no_autoflush:  # the commit writes the turn's rows, in one flush
+            return await self._record_turn(
+                session,
+                outbox,
+                conv,
+                customer,
+                ctx,
+                result,
+                policy,
+                slug,
+                transcript,
+                turn_id=turn_id,
+                customer_message=customer_message,
+            )
+
+    async def _record_turn(
+        self,
+        session: AsyncSession,
+        outbox: Outbox,
+        conv: Conversation,
+        customer: Customer,
+        ctx: TurnContext,
+        result: TurnResult,
+        policy: RoutingPolicy,
+        slug: str,
+        transcript: list[TranscriptLine],
+        *,
+        turn_id: str | None,
+        customer_message: Message | None,
+    ) -> tuple[list[Message], dict[str, Any]]:
+        """What the AI turn decided, applied to the conversation (``_run_turn``'s second half)."""
+        if customer_message is not None:
+            session.add(customer_message)
         decision = result.decision
+        profile = ctx.customer
         created = [
             repo.add_message(
                 session, conv, author=r.author, text=r.text, turn_id=turn_id, buttons=r.buttons
@@ -693,7 +751,6 @@ class ConversationService:
                 profile, about, full_transcript, channel=conv.channel, said=said
             )
         conv.updated_at = utcnow()
-        await session.flush()  # one flush: the conversation, the replies and the events
         for m in created:
             payload = {
                 "type": "message.created",

@@ -54,12 +54,13 @@ async def _run(call: Callable[[], Any]) -> Any:
     return await asyncio.to_thread(call) if _offload.get() else call()
 
 
-async def _retrying(call: Callable[[], Any], busy_timeout: float) -> Any:
+async def _retrying(call: Callable[[], Any], busy_timeout: float, *, thread: bool = False) -> Any:
+    """``call`` (in a worker thread when ``thread`` or offloaded), tried again while busy."""
     deadline: float | None = None
     pause = FIRST_PAUSE
     while True:
         try:
-            return await _run(call)
+            return await (asyncio.to_thread(call) if thread else _run(call))
         except sqlite3.OperationalError as exc:
             if getattr(exc, "sqlite_errorcode", None) != SQLITE_BUSY:
                 raise
@@ -164,7 +165,13 @@ class InlineConnection:
         return await self.cursor().execute(sql, parameters)
 
     async def commit(self) -> None:
-        await _retrying(self._conn.commit, self._busy_timeout)
+        conn = self._conn
+        if not conn.in_transaction:  # a read-only session never began one (lazy BEGIN)
+            return
+        # A write's commit waits for the disk (fsync with synchronous=FULL): in a worker
+        # thread, so the loop serves other requests meanwhile. Only the transaction that
+        # holds the write lock waits for it; the next writer waits for the lock either way.
+        await _retrying(conn.commit, self._busy_timeout, thread=True)
 
     async def rollback(self) -> None:
         self._conn.rollback()
