@@ -13,6 +13,7 @@ search finds "refund", never "fund" inside it. Pure functions, no database.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -56,8 +57,11 @@ def workspace_key(ring: Keyring, workspace_id: str) -> bytes:
     return cached
 
 
+@functools.lru_cache(maxsize=65_536)
 def token(key: bytes, word: str) -> str:
-    return hmac.new(key, word.encode(), hashlib.sha256).hexdigest()[:32]
+    """The blind-index token of ``word`` under a workspace key (cached: a turn indexes the same
+    everyday words again and again; the keys are per workspace, so the cache is too)."""
+    return hmac.digest(key, word.encode(), "sha256").hex()[:32]
 
 
 def tokens(ring: Keyring, workspace_id: str, text: str | None) -> list[str]:
