@@ -68,9 +68,18 @@ def _normalize(text: str) -> str:
     return " ".join(_WORDS.sub(" ", text.lower()).split())
 
 
-def _resolution(messages: Sequence[Message]) -> str:
-    answers = [m.text for m in messages if m.author == "agent" and not m.internal]
+def _answers(messages: Sequence[Message]) -> list[str]:
+    """What the agents told the customer (their public messages), oldest first."""
+    return [m.text for m in messages if m.author == "agent" and not m.internal]
+
+
+def _resolution(answers: list[str]) -> str:
     return redact_for_training(" ".join(answers[-3:]))[:2000]
+
+
+def _redacted(request_text: str, answers: list[str]) -> tuple[str, str]:
+    """The example's text and resolution, personal data removed (runs in a worker thread)."""
+    return redact_for_training(request_text)[:1000], _resolution(answers)
 
 
 async def ai_intent_of(session: AsyncSession, conv: Conversation) -> str | None:
@@ -117,18 +126,21 @@ async def record_resolution(
         return None
     if await repo.example_for_conversation(session, conv.id) is not None:
         return None
+    # spaCy's named entities cost milliseconds per text: masked in a worker thread, so the
+    # event loop keeps serving customers while an agent's resolve is redacted.
+    text, resolution = await asyncio.to_thread(_redacted, request.text, _answers(messages))
     example = TrainingExample(
         id=new_id(),
         workspace_id=conv.workspace_id,
         conversation_id=conv.id,
         message_id=request.id,
         source="resolution",
-        text=redact_for_training(request.text)[:1000],
+        text=text,
         intent=str(intent),
         intent_source=state.get("agent_intent_source") or "ai",
         ai_intent=await ai_intent_of(session, conv),
         ai_confidence=await _turn_confidence(session, conv, request.id),
-        resolution=_resolution(messages),
+        resolution=resolution,
         outcome="resolved",
         status="candidate",
         created_at=utcnow(),
