@@ -214,7 +214,9 @@ def test_statements_per_turn_stay_few(
     work = _turn(server, api, monkeypatch, conv)
     # 22 on main (December): the staff-token check, phase 1's extra conversation update, the
     # answer lease's own transaction, three workspace reads and the experiments query are gone.
-    assert work.statements <= 15, work
+    # 13 before the customer message was inserted with its answer (no UPDATE of the stored
+    # response); 12 since. One of slack: experiments are re-read every 2 seconds.
+    assert work.statements <= 13, work
 
 
 def test_a_message_with_a_typo_is_embedded_in_one_model_run(
