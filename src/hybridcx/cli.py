@@ -61,7 +61,7 @@ def _main() -> None:
     """hybridcx: AI-human hybrid customer service."""
     # Engines made by commands open encrypted columns with the configured keys (lazily: a
     # command that never touches the database never creates a key file).
-    from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
+    from hybridcx.kit.keys import keyring_from_settings, set_default_keyring
 
     set_default_keyring(loader=lambda: keyring_from_settings(Settings()))
 
@@ -156,7 +156,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
     }
     if workers > 1:
-        from hybridcx.privacy.keys import keyring_from_settings
+        from hybridcx.kit.keys import keyring_from_settings
 
         # On a fresh data dir every worker would generate its own key file, and the last one
         # written would win: make it once here, before they start.
