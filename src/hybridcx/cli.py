@@ -12,6 +12,7 @@ from hybridcx.analytics.cli import analytics_app
 from hybridcx.audit.cli import audit_app
 from hybridcx.channels.cli import channels_app  # channels: SMS and phone (issue 8)
 from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: email-*)
+from hybridcx.channels.voice_cli import voice_app  # local speech (issue 8)
 from hybridcx.compliance.cli import compliance_records  # safety9
 from hybridcx.config import Settings
 from hybridcx.experiments.cli import experiments_app  # issue 10
@@ -27,7 +28,6 @@ from hybridcx.routing.cli import routing_app  # issue 10
 from hybridcx.scripting.cli import scripts_app  # issue 21: agent scripts
 from hybridcx.search.cli import search_app  # issue 19: the keyed search index
 from hybridcx.simulate.cli import simulate
-from hybridcx.speech.cli import voice_app  # local speech (issue 8)
 
 app = typer.Typer(
     help="hybridcx: AI-human hybrid customer service.",
