@@ -38,8 +38,8 @@ from hybridcx.analytics.kpis import KpiQuery, compute_kpis
 from hybridcx.analytics.service import kpi_report
 from hybridcx.kit.db import create_engine, session_factory, upgrade
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.keys import load_keyring
 from hybridcx.models import Agent, Base, Conversation, ConversationEvent, Customer, Inbox, Workspace
-from hybridcx.privacy.keys import load_keyring
 
 NOW = datetime(2026, 11, 27, 12, 0)
 BATCH = 20_000

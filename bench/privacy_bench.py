@@ -13,8 +13,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from hybridcx.kit.keys import load_keyring
 from hybridcx.privacy import pii
-from hybridcx.privacy.keys import load_keyring
 
 MESSAGES = [
     "Hi, I'm Maria Gonzalez, my order 100234 hasn't arrived, call me on +1 415 555 0132",

@@ -23,8 +23,8 @@ from tests.redteam.runner import expand, load_cases  # noqa: E402
 
 from hybridcx.knowledge.engine.llm import SYSTEM_PROMPT  # noqa: E402
 from hybridcx.nlu.data import DEMO_INTENTS_PATH  # noqa: E402
-from hybridcx.safety.injection import classify  # noqa: E402
-from hybridcx.safety.output import ProtectedData  # noqa: E402
+from hybridcx.pipeline.safety.injection import classify  # noqa: E402
+from hybridcx.pipeline.safety.output import ProtectedData  # noqa: E402
 
 
 def per_call_us(fn, items: list[str], rounds: int) -> float:  # type: ignore[no-untyped-def]

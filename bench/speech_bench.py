@@ -11,7 +11,7 @@ int8, VAD on, beam 5); the transcript is scored against the text with ``hybridcx
 (corpus WER: all errors over all reference words). The demo intent model is run on the text
 and on the transcript, to show what the errors cost the AI.
 
-Latency: each utterance is one call through ``hybridcx.speech.call.run_call`` against a fresh
+Latency: each utterance is one call through ``hybridcx.channels.local_call.run_call`` against a fresh
 SQLite database with the demo company (the real pipeline, knowledge and flows) and the default
 TTS; per turn it records STT, pipeline and TTS-to-first-audio time. End-of-speech detection
 (the silence a live line waits for before it decides the caller stopped) is not included.
@@ -114,7 +114,7 @@ async def measure_latency(
     from hybridcx.demo.seed import seed_demo
     from hybridcx.kit.db import transaction, upgrade
     from hybridcx.runtime import Runtime
-    from hybridcx.speech.call import record_script, run_call
+    from hybridcx.channels.local_call import record_script, run_call
 
     with tempfile.TemporaryDirectory(prefix="hybridcx-speech-bench-") as tmp:
         settings = Settings(data_dir=Path(tmp), nlu_model_dir=nlu_dir, _env_file=None)

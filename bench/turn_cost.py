@@ -71,7 +71,7 @@ async def measure(args: argparse.Namespace, data_dir: Path) -> None:
     from hybridcx.app import create_app
     from hybridcx.cli import _seed
     from hybridcx.config import Settings
-    from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
+    from hybridcx.kit.keys import keyring_from_settings, set_default_keyring
 
     settings = Settings()
     set_default_keyring(loader=lambda: keyring_from_settings(settings))  # as the CLI does

@@ -12,6 +12,7 @@ from hybridcx.analytics.cli import analytics_app
 from hybridcx.audit.cli import audit_app
 from hybridcx.channels.cli import channels_app  # channels: SMS and phone (issue 8)
 from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: email-*)
+from hybridcx.channels.voice_cli import voice_app  # local speech (issue 8)
 from hybridcx.compliance.cli import compliance_records  # safety9
 from hybridcx.config import Settings
 from hybridcx.experiments.cli import experiments_app  # issue 10
@@ -27,7 +28,6 @@ from hybridcx.routing.cli import routing_app  # issue 10
 from hybridcx.scripting.cli import scripts_app  # issue 21: agent scripts
 from hybridcx.search.cli import search_app  # issue 19: the keyed search index
 from hybridcx.simulate.cli import simulate
-from hybridcx.speech.cli import voice_app  # local speech (issue 8)
 
 app = typer.Typer(
     help="hybridcx: AI-human hybrid customer service.",
@@ -61,7 +61,7 @@ def _main() -> None:
     """hybridcx: AI-human hybrid customer service."""
     # Engines made by commands open encrypted columns with the configured keys (lazily: a
     # command that never touches the database never creates a key file).
-    from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
+    from hybridcx.kit.keys import keyring_from_settings, set_default_keyring
 
     set_default_keyring(loader=lambda: keyring_from_settings(Settings()))
 
@@ -156,7 +156,7 @@ def _serve(settings: Settings, host: str | None, port: int | None, *, workers: i
         "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
     }
     if workers > 1:
-        from hybridcx.privacy.keys import keyring_from_settings
+        from hybridcx.kit.keys import keyring_from_settings
 
         # On a fresh data dir every worker would generate its own key file, and the last one
         # written would win: make it once here, before they start.

@@ -19,17 +19,17 @@ from hybridcx.assist.llm_summary import LLMSummaryWriter
 from hybridcx.config import Settings
 from hybridcx.improvement.config import LearningConfig
 from hybridcx.integrations.backend import WorkspaceBackend
+from hybridcx.kit.bus import EventBus, create_bus
 from hybridcx.kit.db import create_engine, session_factory
 from hybridcx.kit.debounce import Debouncer
+from hybridcx.kit.keys import keyring_from_settings, set_default_keyring
 from hybridcx.knowledge.engine.answer import Answerer
 from hybridcx.knowledge.service import KnowledgeService
 from hybridcx.pipeline.base import Pipeline
 from hybridcx.pipeline.factory import build_pipeline
 from hybridcx.pipeline.policy import RoutingPolicy
-from hybridcx.privacy.keys import keyring_from_settings, set_default_keyring
 from hybridcx.privacy.pii import configure as configure_pii
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
-from hybridcx.realtime.bus import EventBus, create_bus
 from hybridcx.routing.monitor import FallbackMonitor
 from hybridcx.workspaces.policy_store import PolicyStore
 

@@ -18,8 +18,8 @@ from hybridcx.channels.email.loops import classify
 from hybridcx.channels.email.mime import Attachment, parse_email
 from hybridcx.channels.email.quotes import strip_quoted
 from hybridcx.channels.email.smtp import SmtpRelay, compose, reply_subject
+from hybridcx.kit.keys import Keyring, generate_keyset
 from hybridcx.privacy.files import read_sealed
-from hybridcx.privacy.keys import Keyring, generate_keyset
 from tests.support import free_port
 
 SUPPORT = "support@northwind.test"

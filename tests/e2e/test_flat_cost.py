@@ -21,9 +21,9 @@ from sqlalchemy import event, select
 from hybridcx.conversations.service import TURN_WINDOW
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
+from hybridcx.kit.sealed import keyring_for
 from hybridcx.models import Conversation, Customer, Inbox, Message
 from hybridcx.nlu.embeddings import MiniLMEmbedder
-from hybridcx.privacy.fields import keyring_for
 from tests.support import Api, LiveServer
 
 QUEUE = 2_000

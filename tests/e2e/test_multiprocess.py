@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from hybridcx.kit.db import create_engine, session_factory, upgrade
-from hybridcx.privacy.keys import load_keyring
+from hybridcx.kit.keys import load_keyring
 from tests.support import (
     IN_CI,
     POSTGRES_URL,

@@ -157,7 +157,7 @@ def _wait_for_workers(url: str, proc: subprocess.Popen[bytes], *, workers: int) 
 
 async def _prepare(url: str, data_dir: Path) -> None:
     from hybridcx.kit.db import create_engine, session_factory, upgrade
-    from hybridcx.privacy.keys import load_keyring
+    from hybridcx.kit.keys import load_keyring
     from tests.support import reset_database
 
     # The workers read their encryption keys from the same data dir (keys.json).

@@ -25,8 +25,8 @@ import pytest
 from sqlalchemy import func, select
 
 from hybridcx.kit.db import create_engine, session_factory
+from hybridcx.kit.keys import load_keyring
 from hybridcx.models import Message, ServerProcess
-from hybridcx.privacy.keys import load_keyring
 from tests.e2e.test_multiprocess import _prepare, _wait_healthy
 from tests.fault.load import LoadReport, run_load
 from tests.support import IN_CI, POSTGRES_URL, REDIS_URL, free_port

@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hybridcx.config import Settings
 from hybridcx.kit.db import create_engine, session_factory, upgrade
+from hybridcx.kit.keys import load_keyring
 from hybridcx.knowledge.service import KnowledgeService
 from hybridcx.models import Article, Workspace
-from hybridcx.privacy.keys import load_keyring
 from tests.support import POSTGRES_URL, LiveServer, reset_database
 
 QUESTIONS = (

@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from hybridcx.cli import app
 from hybridcx.customers.repository import find_customer_by_email, find_customer_by_phone
 from hybridcx.kit.db import create_engine, session_factory, upgrade
+from hybridcx.kit.keys import load_keyring
+from hybridcx.kit.sealed import attach_keyring
 from hybridcx.models import Case, Conversation, ConversationEvent, Customer, Message
-from hybridcx.privacy.fields import attach_keyring
-from hybridcx.privacy.keys import load_keyring
 from tests.privacy.helpers import accepted, raw_database
 from tests.support import Api, LiveServer, postgres_url
 

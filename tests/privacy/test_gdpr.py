@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.models import Customer
 from hybridcx.privacy import erasure
 from hybridcx.privacy.consent import may_train_on
-from hybridcx.privacy.fields import session_keyring
 from tests.privacy.helpers import accepted, escalate, raw_database
 from tests.support import Api, LiveServer
 

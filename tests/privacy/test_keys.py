@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from hybridcx.privacy.keys import (
+from hybridcx.kit.keys import (
     KeyError_,
     KeySet,
     UnknownKey,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from hybridcx.kit.log_redaction import redact_log_event
+from hybridcx.kit.redaction import iban_valid, luhn_valid, ssn_valid
 from hybridcx.privacy import pii
-from hybridcx.privacy.logs import redact_log_event
-from hybridcx.privacy.patterns import iban_valid, luhn_valid, ssn_valid
 
 
 @pytest.mark.parametrize(

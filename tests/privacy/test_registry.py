@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 import hybridcx.app  # noqa: F401  (imports every module that defines a table or a store)
+from hybridcx.kit.sealed import EncryptedJSON, EncryptedText, SealedPayload
 from hybridcx.models import Base
-from hybridcx.privacy.fields import EncryptedJSON, EncryptedText, SealedPayload
 from hybridcx.privacy.files import SEALED_FILE_STORES
 from hybridcx.privacy.registry import (
     NO_PERSONAL_DATA,

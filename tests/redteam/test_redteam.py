@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from hybridcx.safety.injection import classify
+from hybridcx.pipeline.safety.injection import classify
 from tests.redteam.adversarial_llm import ObedientLLM, serve
 from tests.redteam.runner import POLICY, CaseResult, RedTeam, expand, load_cases, summary
 from tests.support import Api, LiveServer, settings_for

@@ -497,8 +497,8 @@ def _attachment(world: World) -> dict[str, Any]:
     folder = world.server.settings.data_dir / "email" / "attachments"
     # Sealed as the email channel stores it: a clear file here counted as an unsealed file
     # in `hybridcx keys status` for the tests that ran after this one on the same server.
+    from hybridcx.kit.keys import keyring_from_settings
     from hybridcx.privacy.files import write_sealed
-    from hybridcx.privacy.keys import keyring_from_settings
 
     ring = keyring_from_settings(world.server.settings)
     write_sealed(ring, folder, folder / name, b"attached")

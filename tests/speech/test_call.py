@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from hybridcx.channels.local_call import CallResult, record_script, run_call, spoken_digits
 from hybridcx.channels.twilio.voice import HOLD_MESSAGE
 from hybridcx.speech.audio import read_wav, silence, to_wav_bytes
 from hybridcx.speech.base import AudioInputError, SpeechToText, TextToSpeech
-from hybridcx.speech.call import CallResult, record_script, run_call, spoken_digits
 from tests.support import Api, LiveServer
 
 ALEX = "+12025550100"  # demo customer Alex Morgan, order 1001

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from hybridcx.channels.local_call import record_script
 from hybridcx.cli import app
 from hybridcx.speech.audio import read_wav, split_utterances, to_wav_bytes
 from hybridcx.speech.base import TextToSpeech
-from hybridcx.speech.call import record_script
 from tests.speech.conftest import need_espeak
 
 runner = CliRunner()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hybridcx.privacy.keys import Keyring, generate_keyset
-from hybridcx.search.blind import MAX_TOKENS, query_tokens, tokens, words
+from hybridcx.kit.blind_index import MAX_TOKENS, query_tokens, tokens, words
+from hybridcx.kit.keys import Keyring, generate_keyset
 
 
 def test_words_are_normalised_whole_and_distinct() -> None:

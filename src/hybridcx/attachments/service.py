@@ -28,9 +28,9 @@ from hybridcx.kit.errors import AppError, Conflict, Forbidden, NotFound, Payload
 from hybridcx.kit.filenames import safe_filename
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.models import Conversation, Message
 from hybridcx.privacy.attachments import CHAT
-from hybridcx.privacy.fields import session_keyring
 from hybridcx.privacy.files import write_sealed
 from hybridcx.runtime import Runtime
 

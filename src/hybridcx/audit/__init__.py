@@ -76,7 +76,7 @@ def record(
 
 def customer_pseudonym(session: AsyncSession, customer_id: str) -> str:
     """A keyed hash of a customer id (HMAC with the blind-index key): stable, not reversible."""
-    from hybridcx.privacy.fields import session_keyring
+    from hybridcx.kit.sealed import session_keyring
 
     return session_keyring(session).blind_index(f"customer:{customer_id}")
 

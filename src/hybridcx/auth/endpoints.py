@@ -14,8 +14,8 @@ from hybridcx.auth.service import check_password
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Unauthorized
+from hybridcx.kit.sealed import keyring_for
 from hybridcx.models import Agent
-from hybridcx.privacy.fields import keyring_for
 from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])

@@ -17,8 +17,8 @@ from hybridcx.auth.service import staff_from_token
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, NotFound, Unauthorized
+from hybridcx.kit.sealed import keyring_for
 from hybridcx.models import Agent, Workspace
-from hybridcx.privacy.fields import keyring_for
 from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/auth/mfa", tags=["auth"])

@@ -43,6 +43,7 @@ from hybridcx.customers.repository import find_or_create_customer
 from hybridcx.experiments.variants import turn_policy
 from hybridcx.hours import service as hours  # issue 19: business hours, idle close
 from hybridcx.improvement.service import record_resolution
+from hybridcx.kit.bus import staff_channel
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
     AlreadyClaimed,
@@ -75,7 +76,6 @@ from hybridcx.privacy.pii import redact_fast as mask_pii
 from hybridcx.profiles.service import link_verified_email  # issue 20
 from hybridcx.quality.scoring import score_finished
 from hybridcx.queue.service import assign, dispatch, queue_position, rank
-from hybridcx.realtime.bus import staff_channel
 from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import load_protected
 from hybridcx.scripting.service import check_at_resolve  # issue 21

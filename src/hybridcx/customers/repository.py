@@ -8,9 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.ids import new_id
+from hybridcx.kit.normalize import normalize_email, normalize_phone, to_e164
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.models import Customer
-from hybridcx.privacy.fields import session_keyring
-from hybridcx.privacy.normalize import normalize_email, normalize_phone, to_e164
 from hybridcx.profiles.repository import find_by_identity, follow_merges  # issue 20
 
 __all__ = [

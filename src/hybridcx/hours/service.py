@@ -200,7 +200,7 @@ async def record_choice(
 ) -> dict[str, Any]:
     """Leave a message (follow-up by email, else SMS) or request a callback at a time the team
     is open. ``conv`` is the customer's own (checked by the caller)."""
-    from hybridcx.privacy.normalize import to_e164
+    from hybridcx.kit.normalize import to_e164
 
     outbox = Outbox()
     async with transaction(rt.sessions) as session:

@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hybridcx.kit.errors import Busy
+from hybridcx.kit.keys import Keyring
+from hybridcx.kit.sealed import attach_keyring
 from hybridcx.kit.sqlite_inline import inline_creator
-from hybridcx.privacy.fields import attach_keyring
-from hybridcx.privacy.keys import Keyring
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

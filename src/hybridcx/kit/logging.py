@@ -5,7 +5,7 @@ import sys
 
 import structlog
 
-from hybridcx.privacy.logs import redact_log_event
+from hybridcx.kit.log_redaction import redact_log_event
 
 
 class CurrentStream:

@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 
-from hybridcx.realtime.bus import EventBus, customer_channel, staff_channel
+from hybridcx.kit.bus import EventBus, customer_channel, staff_channel
 
 log = structlog.get_logger(__name__)
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hybridcx.kit.sealed import EncryptedText
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
-from hybridcx.privacy.fields import EncryptedText
 
 
 class Case(IdMixin, TimestampMixin, Base):

@@ -7,8 +7,8 @@ from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.sealed import EncryptedJSON
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
-from hybridcx.privacy.fields import EncryptedJSON
 
 
 class Conversation(IdMixin, TimestampMixin, Base):

@@ -7,8 +7,8 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.sealed import SealedPayload
 from hybridcx.models.base import Base
-from hybridcx.privacy.fields import SealedPayload
 
 
 class ConversationEvent(Base):

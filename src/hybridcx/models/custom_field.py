@@ -10,8 +10,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.sealed import EncryptedJSON
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
-from hybridcx.privacy.fields import EncryptedJSON
 
 
 class CustomFieldDefinition(IdMixin, TimestampMixin, Base):

@@ -7,9 +7,9 @@ from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, String, UniqueC
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.normalize import normalize_email, normalize_phone
+from hybridcx.kit.sealed import EncryptedText, keyring_for
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
-from hybridcx.privacy.fields import EncryptedText, keyring_for
-from hybridcx.privacy.normalize import normalize_email, normalize_phone
 
 
 class Customer(IdMixin, TimestampMixin, Base):

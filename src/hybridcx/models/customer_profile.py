@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hybridcx.kit.sealed import EncryptedText
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
-from hybridcx.privacy.fields import EncryptedText
 
 
 class CustomerIdentity(IdMixin, TimestampMixin, Base):

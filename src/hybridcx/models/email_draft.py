@@ -7,8 +7,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.sealed import EncryptedText
 from hybridcx.models.base import Base
-from hybridcx.privacy.fields import EncryptedText
 
 
 class EmailDraft(Base):

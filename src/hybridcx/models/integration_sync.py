@@ -7,8 +7,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.sealed import EncryptedJSON
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
-from hybridcx.privacy.fields import EncryptedJSON
 
 
 class IntegrationSync(IdMixin, TimestampMixin, Base):

@@ -18,8 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.sealed import EncryptedJSON, EncryptedText
 from hybridcx.models.base import Base
-from hybridcx.privacy.fields import EncryptedJSON, EncryptedText
 
 
 class Message(Base):

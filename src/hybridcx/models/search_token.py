@@ -1,4 +1,4 @@
-"""The keyed blind index of message words (issue 19, see hybridcx.search.blind).
+"""The keyed blind index of message words (issue 19, see hybridcx.kit.blind_index).
 
 One row per distinct word of a stored customer or agent message (``conversation_id``) or of
 a customer's name (``customer_id``); ``token`` is an HMAC, never the word. Rows are written
@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, Integer, String, delete, event, insert, inspect
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from hybridcx.kit.sealed import keyring_for
 from hybridcx.models.base import Base
 from hybridcx.models.customer import Customer
 from hybridcx.models.message import Message
-from hybridcx.privacy.fields import keyring_for
 
 
 class SearchToken(Base):
@@ -38,7 +38,7 @@ class SearchToken(Base):
 @event.listens_for(Session, "after_flush")
 def _index_new_text(session: Session, _context: Any) -> None:
     """Index the words of messages and customer names this flush stored: one INSERT."""
-    from hybridcx.search.blind import INDEXED_AUTHORS, rows
+    from hybridcx.kit.blind_index import INDEXED_AUTHORS, rows
 
     values: list[dict[str, Any]] = []
     renamed: list[str] = []

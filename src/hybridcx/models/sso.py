@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from hybridcx.kit.sealed import EncryptedText
 from hybridcx.models.base import Base, IdMixin, TimestampMixin
-from hybridcx.privacy.fields import EncryptedText
 
 
 class SsoProvider(IdMixin, TimestampMixin, Base):

@@ -26,6 +26,7 @@ from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
 from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.kit.time import iso
 from hybridcx.models import (
     Conversation,
@@ -37,7 +38,6 @@ from hybridcx.models import (
 )
 from hybridcx.outreach.signals import SIGNALS, Hit, evaluate
 from hybridcx.privacy.consent import may_use_for
-from hybridcx.privacy.fields import session_keyring
 from hybridcx.profiles.preferences import read_preferences
 from hybridcx.runtime import Runtime
 

@@ -76,7 +76,7 @@ class TurnServices:
     backend: Any = None  # hybridcx.flows.backend.CompanyBackend
     knowledge: KnowledgeSource | None = None
     # What must never reach the customer (internal notes, internal articles, other customers'
-    # identifiers): a hybridcx.safety.output.ProtectedData, or an async callable that loads it
+    # identifiers): a hybridcx.pipeline.safety.output.ProtectedData, or an async callable that loads it
     # (the service passes one: a turn without an AI reply never loads it).
     protected: Any = None
 

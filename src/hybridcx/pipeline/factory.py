@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from hybridcx.compliance.steps import ComplianceRuleStep, DisclosureStep
 from hybridcx.flows.spec import FlowsFile
 from hybridcx.pipeline.base import Pipeline, Step
 from hybridcx.pipeline.policy import RoutingPolicy
+from hybridcx.pipeline.safety.steps import InputGuardStep, OutputFilterStep, SafetyReplyStep
 from hybridcx.pipeline.steps.assess import (
     ComplexityStep,
     LegalComplianceRule,
@@ -13,6 +13,7 @@ from hybridcx.pipeline.steps.assess import (
     SentimentStep,
 )
 from hybridcx.pipeline.steps.clarify import ClarifyAnswerStep, ClarifyQuestionStep
+from hybridcx.pipeline.steps.compliance import ComplianceRuleStep, DisclosureStep
 from hybridcx.pipeline.steps.flow import FlowStep
 from hybridcx.pipeline.steps.multi import MultiRequestStep
 from hybridcx.pipeline.steps.payment_guard import PaymentDataGuard
@@ -25,7 +26,6 @@ from hybridcx.pipeline.steps.rules import (
     VipRule,
 )
 from hybridcx.pipeline.steps.understand import Understander, UnderstandStep
-from hybridcx.safety.steps import InputGuardStep, OutputFilterStep, SafetyReplyStep
 
 
 def build_pipeline(

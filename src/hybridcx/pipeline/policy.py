@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hybridcx.privacy.policy import RetentionPolicy
+from hybridcx.pipeline.retention import RetentionPolicy
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.default.yaml")
 
@@ -167,7 +167,7 @@ class RoutingPolicy(BaseModel):
     smalltalk: dict[str, str] = Field(default_factory=dict)
     # Email channel: auto-send rules for AI replies and drafts.
     email: EmailPolicy = Field(default_factory=EmailPolicy)
-    # Privacy (issue 9): how long transcripts and past cases are kept (see privacy/policy.py).
+    # Privacy (issue 9): how long transcripts and past cases are kept (see pipeline/retention.py).
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
     # Regulated-industry rules: disclosures, human-only topics, verification, approvals.
     compliance: CompliancePolicy = Field(default_factory=CompliancePolicy)

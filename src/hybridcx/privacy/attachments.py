@@ -21,10 +21,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hybridcx.kit.keys import Keyring
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.models import Message
-from hybridcx.privacy.fields import session_keyring
 from hybridcx.privacy.files import read_sealed
-from hybridcx.privacy.keys import Keyring
 from hybridcx.privacy.registry import ErasureContext, ExportContext, RetentionContext
 
 STORE = "email/attachments"

@@ -27,7 +27,7 @@ def _fail(message: str) -> None:
 
 async def _with_engine(settings: Any, fn: Any) -> Any:
     from hybridcx.kit.db import create_engine, upgrade
-    from hybridcx.privacy.keys import keyring_from_settings
+    from hybridcx.kit.keys import keyring_from_settings
 
     engine = create_engine(settings.effective_database_url, keyring=keyring_from_settings(settings))
     try:
@@ -42,7 +42,7 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """How many stored values each key seals, per column, and which key is active."""
-    from hybridcx.privacy.keys import KeyError_, keyring_from_settings
+    from hybridcx.kit.keys import KeyError_, keyring_from_settings
     from hybridcx.privacy.rekey import key_usage, totals
 
     settings = _settings()
@@ -89,7 +89,7 @@ def rotate(
 
     Running servers keep working: they pick the new key up from the file within seconds and
     still open values sealed with the old ones. Back the key file up before and after."""
-    from hybridcx.privacy.keys import (
+    from hybridcx.kit.keys import (
         KeyError_,
         KeySet,
         keyring_from_settings,
@@ -128,7 +128,7 @@ def reencrypt() -> None:
 
 
 def _reencrypt(settings: Any) -> None:
-    from hybridcx.privacy.keys import KeyError_
+    from hybridcx.kit.keys import KeyError_
     from hybridcx.privacy.rekey import reencrypt as run
 
     def progress(column: str, n: int) -> None:
@@ -147,7 +147,7 @@ def _reencrypt(settings: Any) -> None:
 @keys_app.command("prune")
 def prune() -> None:
     """Remove from the key file every old key that no stored value uses any more."""
-    from hybridcx.privacy.keys import KeyError_, KeySet, keyring_from_settings, write_key_file
+    from hybridcx.kit.keys import KeyError_, KeySet, keyring_from_settings, write_key_file
     from hybridcx.privacy.rekey import key_usage, totals
 
     settings = _settings()
@@ -171,7 +171,7 @@ def prune() -> None:
 @keys_app.command("generate")
 def generate() -> None:
     """Print a new random key as kid:base64 (for HYBRIDCX_ENCRYPTION_KEYS) and an index key."""
-    from hybridcx.privacy.keys import new_key, new_key_id
+    from hybridcx.kit.keys import new_key, new_key_id
 
     typer.echo(f"HYBRIDCX_ENCRYPTION_KEYS={new_key_id()}:{base64.b64encode(new_key()).decode()}")
     typer.echo(f"HYBRIDCX_BLIND_INDEX_KEY={base64.b64encode(new_key()).decode()}")

@@ -6,7 +6,6 @@ from typing import Any
 
 import structlog
 from fastapi import APIRouter, BackgroundTasks
-from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.audit import record as audit
@@ -164,11 +163,3 @@ def _consents_read(customer: Customer) -> dict[str, Any]:
         "customer_id": customer.id,
         "consents": [c.to_dict() for c in read_consents(customer.consents).values()],
     }
-
-
-@router.get("/pay", include_in_schema=False)
-async def pay_page() -> Response:
-    """The secure payment form the AI offers instead of card numbers in chat."""
-    from hybridcx.web.endpoints import _page
-
-    return _page("pay.html")

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, NotFound
 from hybridcx.kit.ids import new_id, utcnow
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, Customer, ErasureRequest
-from hybridcx.privacy.fields import session_keyring
 from hybridcx.privacy.registry import ErasureContext, Skip, registered_stores
 
 if TYPE_CHECKING:

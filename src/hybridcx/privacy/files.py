@@ -16,7 +16,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from hybridcx.privacy.keys import KEY_ID, NONCE_BYTES, Keyring, UnknownKey
+from hybridcx.kit.keys import KEY_ID, NONCE_BYTES, Keyring, UnknownKey
 
 MAGIC = b"hybridcx-sealed-file/1:"
 #: File stores under the data dir whose files are sealed: ``keys status/rotate/reencrypt``

@@ -26,7 +26,7 @@ from typing import Any
 
 import structlog
 
-from hybridcx.privacy.patterns import (
+from hybridcx.kit.redaction import (
     CARD,
     CVV,
     EMAIL,

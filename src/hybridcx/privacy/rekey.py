@@ -20,9 +20,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hybridcx.privacy.fields import keyring_for
+from hybridcx.kit.keys import Keyring, is_envelope, key_id_of
+from hybridcx.kit.sealed import keyring_for
 from hybridcx.privacy.files import SEALED_FILE_STORES, file_key_usage, reencrypt_files
-from hybridcx.privacy.keys import Keyring, is_envelope, key_id_of
 
 
 @dataclass(frozen=True)

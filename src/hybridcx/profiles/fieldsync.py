@@ -24,9 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.audit import record as audit
 from hybridcx.customers.repository import find_customer_by_email
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.normalize import to_e164
 from hybridcx.models import Customer, IntegrationConnector
 from hybridcx.privacy.consent import read_consents, updated_consents
-from hybridcx.privacy.normalize import to_e164
 from hybridcx.profiles.repository import follow_merges
 
 RULES = ("crm_wins", "hybridcx_wins", "newest_wins")

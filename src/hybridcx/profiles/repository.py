@@ -6,9 +6,9 @@ from __future__ import annotations
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.kit.normalize import normalize_email, normalize_phone
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.models import Conversation, Customer, CustomerIdentity, CustomerMerge
-from hybridcx.privacy.fields import session_keyring
-from hybridcx.privacy.normalize import normalize_email, normalize_phone
 
 KINDS = ("email", "phone", "external", "crm")
 

@@ -22,7 +22,7 @@ def backfill(
     upgrading; the server's sweep does the same a batch at a time)."""
     from hybridcx.config import Settings
     from hybridcx.kit.db import create_engine, session_factory, upgrade
-    from hybridcx.privacy.keys import keyring_from_settings
+    from hybridcx.kit.keys import keyring_from_settings
     from hybridcx.quality.scoring import sweep
     from hybridcx.workspaces.policy_store import PolicyStore
 

@@ -15,11 +15,11 @@ from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal, staff_from_token
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
+from hybridcx.kit.bus import RESYNC, Subscription, customer_channel, staff_channel
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import hash_token, new_id
 from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.queue.service import dispatch
-from hybridcx.realtime.bus import RESYNC, Subscription, customer_channel, staff_channel
 from hybridcx.runtime import Runtime
 
 router = APIRouter(tags=["realtime"])

@@ -1,4 +1,4 @@
-"""Loads what the output filter protects (hybridcx.safety.output.ProtectedData), and guards the
+"""Loads what the output filter protects (hybridcx.pipeline.safety.output.ProtectedData), and guards the
 knowledge answers customer text reaches outside the pipeline (help-centre search, agent drafts)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from hybridcx.knowledge.engine.answer import Answer
 from hybridcx.knowledge.engine.llm import SYSTEM_PROMPT
 from hybridcx.knowledge.service import KnowledgeService, articles_signature
 from hybridcx.models import Article, Conversation, Customer, Message
-from hybridcx.safety.injection import classify
-from hybridcx.safety.output import EMAIL, ProtectedData
+from hybridcx.pipeline.safety.injection import classify
+from hybridcx.pipeline.safety.output import EMAIL, ProtectedData
 
 NO_ANSWER = Answer(text="", sources=(), confidence=0.0, answered=False)
 

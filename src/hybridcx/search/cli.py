@@ -23,8 +23,8 @@ def reindex_command(
     existed. Safe to run while the server runs (new messages are indexed as they come)."""
     from hybridcx.config import Settings
     from hybridcx.kit.db import create_engine, session_factory, upgrade
+    from hybridcx.kit.keys import keyring_from_settings
     from hybridcx.models import Workspace
-    from hybridcx.privacy.keys import keyring_from_settings
     from hybridcx.search.index import reindex
 
     settings = Settings()

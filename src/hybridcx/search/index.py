@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from hybridcx.kit.blind_index import INDEXED_AUTHORS, rows
 from hybridcx.kit.db import transaction
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.models import Customer, Message, SearchToken, Workspace
-from hybridcx.privacy.fields import session_keyring
-from hybridcx.search.blind import INDEXED_AUTHORS, rows
 
 BATCH = 500
 

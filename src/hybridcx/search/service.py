@@ -24,12 +24,12 @@ from sqlalchemy.sql.elements import ColumnElement
 from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations.schemas import conversation_state, customer_read
+from hybridcx.kit.blind_index import query_tokens
 from hybridcx.kit.errors import InvalidInput
+from hybridcx.kit.normalize import normalize_email, normalize_phone
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, ConversationTag, Customer, CustomerTag, SearchToken
-from hybridcx.privacy.fields import session_keyring
-from hybridcx.privacy.normalize import normalize_email, normalize_phone
-from hybridcx.search.blind import query_tokens
 
 DEFAULT_LIMIT = 200  # what the conversation list returned before it had pages
 MAX_LIMIT = 500

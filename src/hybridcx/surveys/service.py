@@ -30,9 +30,9 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.sealed import session_keyring
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, ConversationEvent
-from hybridcx.privacy.fields import session_keyring
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)

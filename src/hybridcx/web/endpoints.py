@@ -71,6 +71,12 @@ async def help_page() -> Response:
     return _page("help.html", embeddable=True)
 
 
+@router.get("/pay", include_in_schema=False)
+async def pay_page() -> Response:
+    """The secure payment form the AI offers instead of card numbers in chat."""
+    return _page("pay.html")
+
+
 @router.get("/help/articles/{slug}", include_in_schema=False)
 async def help_article_page(slug: str) -> Response:
     return _page("help.html", embeddable=True)

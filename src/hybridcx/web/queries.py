@@ -21,8 +21,6 @@ from hybridcx.models import (
     Conversation,
     ConversationEvent,
     Customer,
-    DemoAppointmentSlot,
-    DemoOrder,
     Message,
 )
 
@@ -71,51 +69,6 @@ async def customer_visible_to(session: AsyncSession, staff: Any, customer_id: st
         .limit(1)
     )
     return (await session.execute(stmt)).first() is not None
-
-
-async def customer_orders(session: AsyncSession, customer: Customer) -> list[dict[str, Any]]:
-    stmt = (
-        select(DemoOrder)
-        .where(
-            DemoOrder.workspace_id == customer.workspace_id,
-            DemoOrder.customer_id == customer.id,
-        )
-        .order_by(DemoOrder.placed_at.desc())
-        .limit(20)
-    )
-    return [
-        {
-            "number": o.number,
-            "status": o.status,
-            "total": o.total,
-            "carrier": o.carrier,
-            "tracking_number": o.tracking_number,
-            "expected_delivery": o.expected_delivery.isoformat() if o.expected_delivery else None,
-            "placed_at": iso(o.placed_at),
-            "items": [str(i.get("name", "")) for i in (o.items or [])],
-        }
-        for o in (await session.execute(stmt)).scalars()
-    ]
-
-
-async def customer_appointments(session: AsyncSession, customer: Customer) -> list[dict[str, Any]]:
-    stmt = (
-        select(DemoAppointmentSlot)
-        .where(
-            DemoAppointmentSlot.workspace_id == customer.workspace_id,
-            DemoAppointmentSlot.customer_id == customer.id,
-        )
-        .order_by(DemoAppointmentSlot.starts_at)
-        .limit(20)
-    )
-    return [
-        {
-            "starts_at": iso(s.starts_at),
-            "duration_minutes": s.duration_minutes,
-            "location": s.location,
-        }
-        for s in (await session.execute(stmt)).scalars()
-    ]
 
 
 async def customer_conversations(

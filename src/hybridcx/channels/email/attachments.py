@@ -12,8 +12,8 @@ from typing import Any
 from hybridcx.channels.email.mime import Attachment
 from hybridcx.kit.filenames import safe_filename
 from hybridcx.kit.ids import new_id
+from hybridcx.kit.keys import Keyring
 from hybridcx.privacy.files import write_sealed
-from hybridcx.privacy.keys import Keyring
 
 
 def store_attachments(

@@ -342,9 +342,9 @@ async def attachment_file(
 
     from sqlalchemy import select
 
+    from hybridcx.kit.sealed import session_keyring
     from hybridcx.models import Message
     from hybridcx.privacy import attachments
-    from hybridcx.privacy.fields import session_keyring
 
     async with rt.sessions() as session:
         conv = await _conversation(session, conversation_id, staff)

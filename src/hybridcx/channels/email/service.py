@@ -36,9 +36,9 @@ from hybridcx.conversations.service import ConversationService
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.sealed import keyring_for
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, EmailRecord, Message
-from hybridcx.privacy.fields import keyring_for
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)

@@ -26,9 +26,9 @@ from hybridcx.customers.repository import to_e164 as normalize_phone
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
+from hybridcx.kit.redaction import has_payment_data, mask_payment_data
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
-from hybridcx.privacy.patterns import has_payment_data, mask_payment_data
 from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)

@@ -47,7 +47,7 @@ SYSTEM_PROMPT = (
 
 def delimit_question(query: str) -> str:
     """The customer's text as inert data: invisible characters gone, markers defused."""
-    from hybridcx.safety.normalize import strip_invisible
+    from hybridcx.pipeline.safety.normalize import strip_invisible
 
     text = strip_invisible(query).strip()
     for marker in (QUESTION_OPEN, QUESTION_CLOSE, "<<<", ">>>"):

@@ -5,7 +5,7 @@ Kept as a thin alias so the knowledge engine's public names (``mask_pii``, ``luh
 
 from __future__ import annotations
 
-from hybridcx.privacy.patterns import CARD, EMAIL, NAME, PHONE, luhn_valid
-from hybridcx.privacy.patterns import redact_fast as mask_pii
+from hybridcx.kit.redaction import CARD, EMAIL, NAME, PHONE, luhn_valid
+from hybridcx.kit.redaction import redact_fast as mask_pii
 
 __all__ = ["CARD", "EMAIL", "NAME", "PHONE", "luhn_valid", "mask_pii"]

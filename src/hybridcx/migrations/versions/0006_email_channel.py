@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("thread_key", sa.String(length=255), nullable=True),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("reason", sa.String(length=300), nullable=True),
-        # Sealed at rest (hybridcx.privacy.fields.EncryptedText): text columns.
+        # Sealed at rest (hybridcx.kit.sealed.EncryptedText): text columns.
         sa.Column("from_addr", sa.Text(), nullable=False),
         sa.Column("to_addr", sa.String(length=320), nullable=False),
         sa.Column("subject", sa.Text(), nullable=False),

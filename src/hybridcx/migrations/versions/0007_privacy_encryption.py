@@ -28,7 +28,7 @@ BATCH = 500
 
 
 def _keyring() -> Any:
-    from hybridcx.privacy.fields import keyring_for
+    from hybridcx.kit.sealed import keyring_for
 
     return keyring_for(op.get_bind().dialect)
 
@@ -49,7 +49,7 @@ def _to_text(table: str, columns: list[str], *, drop_defaults: tuple[str, ...] =
 
 def _reseal(table: str, key: str, columns: list[str], transform: Callable[[str, Any], Any]) -> None:
     """Rewrite ``columns`` of every row through ``transform(column, value)``, in key order."""
-    from hybridcx.privacy.keys import is_envelope
+    from hybridcx.kit.keys import is_envelope
 
     conn = op.get_bind()
     cols = ", ".join(columns)
@@ -148,8 +148,8 @@ def _sealer() -> Callable[[str, Any], Any]:
 
 
 def _seal_customers() -> None:
-    from hybridcx.privacy.keys import is_envelope
-    from hybridcx.privacy.normalize import normalize_email, normalize_phone
+    from hybridcx.kit.keys import is_envelope
+    from hybridcx.kit.normalize import normalize_email, normalize_phone
 
     conn = op.get_bind()
     last = ""
@@ -194,8 +194,8 @@ def _seal_customers() -> None:
 
 
 def _seal_event_payloads() -> None:
-    from hybridcx.privacy.fields import SENSITIVE_EVENT_KEYS, _walk
-    from hybridcx.privacy.keys import is_envelope
+    from hybridcx.kit.keys import is_envelope
+    from hybridcx.kit.sealed import SENSITIVE_EVENT_KEYS, _walk
 
     conn = op.get_bind()
     last = 0

@@ -33,8 +33,8 @@ def upgrade() -> None:
 
 
 def _seal_existing() -> None:
-    from hybridcx.privacy.fields import keyring_for
-    from hybridcx.privacy.keys import is_envelope
+    from hybridcx.kit.keys import is_envelope
+    from hybridcx.kit.sealed import keyring_for
 
     conn = op.get_bind()
     ring: Any = None
@@ -59,7 +59,7 @@ def _seal_existing() -> None:
 
 def downgrade() -> None:
     # Sealed values do not fit back into 320 characters: they are opened first.
-    from hybridcx.privacy.fields import keyring_for, open_value
+    from hybridcx.kit.sealed import keyring_for, open_value
 
     conn = op.get_bind()
     ring = keyring_for(conn.dialect)

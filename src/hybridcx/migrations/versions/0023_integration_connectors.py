@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
         sa.Column("settings", sa.JSON(), nullable=False),
-        # Sealed at rest (hybridcx.privacy.fields.EncryptedJSON): a text column.
+        # Sealed at rest (hybridcx.kit.sealed.EncryptedJSON): a text column.
         sa.Column("secrets", sa.Text(), nullable=True),
         sa.Column("serves_flows", sa.Boolean(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),

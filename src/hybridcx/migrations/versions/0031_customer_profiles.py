@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("workspace_id", sa.String(length=36), nullable=False),
         sa.Column("customer_id", sa.String(length=36), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
-        # Sealed at rest (hybridcx.privacy.fields.EncryptedText): a text column.
+        # Sealed at rest (hybridcx.kit.sealed.EncryptedText): a text column.
         sa.Column("value", sa.Text(), nullable=False),
         sa.Column("value_hash", sa.String(length=64), nullable=False),
         sa.Column("verified", sa.Boolean(), nullable=False),

@@ -26,7 +26,7 @@ def upgrade() -> None:
     with op.batch_alter_table("integration_syncs") as batch:
         batch.add_column(sa.Column("customer_id", sa.String(length=36), nullable=True))
         batch.add_column(sa.Column("fields", sa.JSON(), nullable=True))
-        # Sealed at rest (hybridcx.privacy.fields.EncryptedJSON): a text column.
+        # Sealed at rest (hybridcx.kit.sealed.EncryptedJSON): a text column.
         batch.add_column(sa.Column("payload", sa.Text(), nullable=True))
         batch.alter_column("conversation_id", existing_type=sa.String(length=36), nullable=True)
         batch.create_index("ix_integration_syncs_customer_id", ["customer_id"])

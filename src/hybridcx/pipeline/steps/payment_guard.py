@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from hybridcx.kit.redaction import has_payment_data, mask_payment_data
 from hybridcx.pipeline.base import Reply, TurnContext
-from hybridcx.privacy.patterns import has_payment_data, mask_payment_data
 
 SECURE_PAYMENT_TEXT = (
     "For your security I removed the card details from your message: please never type card "

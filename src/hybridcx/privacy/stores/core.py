@@ -10,6 +10,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.kit.ids import hash_token, new_token
+from hybridcx.kit.sealed import SENSITIVE_EVENT_KEYS
 from hybridcx.kit.time import iso
 from hybridcx.models import (
     Case,
@@ -20,7 +21,6 @@ from hybridcx.models import (
     Message,
 )
 from hybridcx.privacy.consent import read_consents
-from hybridcx.privacy.fields import SENSITIVE_EVENT_KEYS
 from hybridcx.privacy.registry import (
     ErasureContext,
     ExportContext,

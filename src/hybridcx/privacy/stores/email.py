@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, or_, select
 
+from hybridcx.kit.normalize import normalize_email
 from hybridcx.kit.time import iso
 from hybridcx.models import (
     Conversation,
@@ -11,7 +12,6 @@ from hybridcx.models import (
     EmailRecord,
 )
 from hybridcx.privacy import attachments
-from hybridcx.privacy.normalize import normalize_email
 from hybridcx.privacy.registry import (
     ErasureContext,
     ExportContext,

@@ -242,7 +242,7 @@ async def _connected(ctx: ExportContext, part: str) -> bool:
 
 
 async def _export_orders(ctx: ExportContext) -> None:
-    from hybridcx.web.queries import customer_orders
+    from hybridcx.demo.records import customer_orders
 
     if await _connected(ctx, "orders"):  # issue 20
         return
@@ -253,7 +253,7 @@ async def _export_orders(ctx: ExportContext) -> None:
 
 
 async def _export_slots(ctx: ExportContext) -> None:
-    from hybridcx.web.queries import customer_appointments
+    from hybridcx.demo.records import customer_appointments
 
     if await _connected(ctx, "appointments"):  # issue 20
         return

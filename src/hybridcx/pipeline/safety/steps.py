@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from hybridcx.pipeline.base import Reply, TurnContext
-from hybridcx.safety.injection import classify
-from hybridcx.safety.normalize import normalize_input
-from hybridcx.safety.output import BLOCKED_REPLY, ORDER, ProtectedData, foreign_order
+from hybridcx.pipeline.safety.injection import classify
+from hybridcx.pipeline.safety.normalize import normalize_input
+from hybridcx.pipeline.safety.output import BLOCKED_REPLY, ORDER, ProtectedData, foreign_order
 
 REFUSAL = (
     "I can't help with that. I'm the AI assistant for your orders, account, appointments and our "

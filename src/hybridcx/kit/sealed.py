@@ -16,7 +16,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.types import TypeDecorator
 
-from hybridcx.privacy.keys import Keyring, default_keyring, is_envelope
+from hybridcx.kit.keys import Keyring, default_keyring, is_envelope
 
 DIALECT_ATTR = "hybridcx_keyring"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import MutableMapping
 from typing import Any
 
-from hybridcx.privacy.patterns import redact_fast
+from hybridcx.kit.redaction import redact_fast
 
 #: Fields that are ids or machine names, never personal data (skipping them keeps logs cheap).
 _SKIP = frozenset({"timestamp", "level", "logger", "conversation_id", "workspace_id", "status"})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from hybridcx.safety.normalize import views
+from hybridcx.pipeline.safety.normalize import views
 
 _I = re.IGNORECASE
 PATTERNS: dict[str, list[re.Pattern[str]]] = {

@@ -20,9 +20,9 @@ from hybridcx.kit.logging import stderr_logger_factory
 from hybridcx.speech.engines import SpeechConfig
 
 if TYPE_CHECKING:
+    from hybridcx.channels.local_call import CallResult
     from hybridcx.speech.audio import Audio
     from hybridcx.speech.base import SpeechToText, TextToSpeech
-    from hybridcx.speech.call import CallResult
 
 voice_app = typer.Typer(
     help="Local speech: speech-to-text, text-to-speech and an offline phone-call loop.",
@@ -108,8 +108,8 @@ def say(
 ) -> None:
     """Speak TEXT into a WAV file. Several TEXTs are spoken one after another with pauses, as a
     caller for `hybridcx voice call`."""
+    from hybridcx.channels.local_call import record_script
     from hybridcx.speech.audio import read_wav, to_wav_bytes
-    from hybridcx.speech.call import record_script
     from hybridcx.speech.engines import build_tts
 
     try:
@@ -173,10 +173,10 @@ async def _call(
     out_dir: Path | None,
     phone: str,
 ) -> CallResult:
+    from hybridcx.channels.local_call import run_call
     from hybridcx.kit.db import upgrade
     from hybridcx.kit.ids import new_id
     from hybridcx.runtime import Runtime
-    from hybridcx.speech.call import run_call
 
     if settings.nlu_enabled and not (settings.effective_nlu_model_dir / "model.json").exists():
         typer.echo("First start: training the AI model (about 10 seconds)...", err=True)

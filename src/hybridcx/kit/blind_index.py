@@ -19,7 +19,7 @@ import hmac
 import re
 import unicodedata
 
-from hybridcx.privacy.keys import Keyring
+from hybridcx.kit.keys import Keyring
 
 #: Words shorter than this are not indexed (and ignored in a query).
 MIN_LEN = 2
