@@ -40,8 +40,8 @@ async def articles_signature(session: AsyncSession, workspace_id: str) -> tuple[
     session: the knowledge index and the output filter of a turn both ask."""
     memo = session.info.setdefault("hybridcx_articles_signature", {})
     if workspace_id not in memo:
-        row = (await session.execute(_SIGNATURE, {"workspace_id": workspace_id})).one()
-        memo[workspace_id] = tuple(row)
+        revision = (await session.execute(_SIGNATURE, {"workspace_id": workspace_id})).scalar()
+        memo[workspace_id] = (revision,)  # None: no such workspace (so no articles)
     return memo[workspace_id]  # type: ignore[no-any-return]
 
 
