@@ -187,3 +187,39 @@ def test_an_unchanged_knowledge_base_costs_one_primary_key_read_per_turn(
     assert len(statements) == 1, statements
     assert statements[0].startswith("SELECT workspaces.knowledge_revision FROM workspaces")
     assert "WHERE workspaces.id =" in statements[0]
+
+
+def test_a_transaction_of_many_statements_moves_the_revision_and_a_savepoint_undoes_its_part(
+    database_url: str,
+) -> None:
+    """PostgreSQL bumps a workspace once per transaction (a long import of single-row
+    statements must not update the same row again and again); a rolled-back savepoint takes
+    its bump back with its rows, and the next change bumps again."""
+
+    async def scenario() -> dict[str, Any]:
+        async with database(database_url) as (engine, sessions):
+            ws = await _workspace(sessions, "import")
+            start = await _revision(sessions, ws)
+            async with sessions() as s, s.begin():
+                for i in range(200):  # one statement per article, as a naive import does
+                    await s.execute(insert(Article).values(_article(ws, f"a-{i}", f"body {i}")))
+            after_import = await _revision(sessions, ws)
+            if engine.dialect.name != "postgresql":  # savepoints: the PostgreSQL trigger's part
+                return {"dialect": engine.dialect.name, "import": after_import - start}
+            async with sessions() as s, s.begin():
+                nested = await s.begin_nested()
+                await s.execute(insert(Article).values(_article(ws, "undone", "rolled back")))
+                await nested.rollback()
+                await s.execute(update(Article).where(Article.slug == "a-0").values(version=2))
+            after_savepoint = await _revision(sessions, ws)
+            return {
+                "dialect": engine.dialect.name,
+                "import": after_import - start,
+                "savepoint": after_savepoint - after_import,
+            }
+
+    out = run(scenario())
+    if out["dialect"] == "postgresql":
+        assert out == {"dialect": "postgresql", "import": 1, "savepoint": 1}
+    else:  # SQLite: row triggers, one bump per row
+        assert out == {"dialect": "sqlite", "import": 200}

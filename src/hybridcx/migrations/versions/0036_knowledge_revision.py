@@ -7,7 +7,8 @@ aggregate over every article row (count, latest edit, sum of versions): 65 ms on
 
 Triggers bump it in the same transaction as the change, whoever makes it (the API, an import,
 a bulk statement, another process), so no writer can forget to. On PostgreSQL they run once per
-statement (a bulk insert of 100,000 articles bumps it once); SQLite has only row triggers.
+statement and bump a workspace once per transaction (its commit shows every change at once);
+SQLite has only row triggers, and updates the row in place.
 
 SQLite drops a table's triggers when a batch operation recreates it: a later migration that
 batch-alters ``articles`` must create them again (as `_create_sqlite_triggers` does);
@@ -29,6 +30,8 @@ branch_labels = None
 depends_on = None
 
 _FUNCTION = "hybridcx_bump_knowledge_revision"
+#: Transaction-local: the workspaces whose revision this transaction has bumped already.
+_BUMPED = "hybridcx.knowledge_revision_bumped"
 _EVENTS = ("insert", "update", "delete")
 # Transition tables per event (PostgreSQL allows them on single-event triggers only).
 _REFERENCING = {
@@ -57,20 +60,36 @@ def _create_sqlite_triggers() -> None:
 
 
 def _create_postgres_triggers() -> None:
+    # Once per workspace and transaction: the commit makes all of its changes visible at once,
+    # so one bump covers them. Bumping the same row again for every statement of a long import
+    # (100,000 single-row INSERTs) made each UPDATE walk all the row versions the earlier ones
+    # left: quadratic. The workspaces already bumped are kept in a transaction-local setting,
+    # which a rolled-back savepoint reverts together with its UPDATE.
     op.execute(
         f"""
         CREATE FUNCTION {_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+        DECLARE
+            bumped text := coalesce(current_setting('{_BUMPED}', true), '');
+            changed text[];
         BEGIN
             IF TG_OP = 'INSERT' THEN
-                UPDATE workspaces SET knowledge_revision = knowledge_revision + 1
-                WHERE id IN (SELECT workspace_id FROM new_rows);
+                SELECT array_agg(DISTINCT workspace_id) INTO changed FROM new_rows;
             ELSIF TG_OP = 'DELETE' THEN
-                UPDATE workspaces SET knowledge_revision = knowledge_revision + 1
-                WHERE id IN (SELECT workspace_id FROM old_rows);
+                SELECT array_agg(DISTINCT workspace_id) INTO changed FROM old_rows;
             ELSE
+                SELECT array_agg(DISTINCT w) INTO changed FROM (
+                    SELECT workspace_id AS w FROM new_rows
+                    UNION SELECT workspace_id FROM old_rows
+                ) AS touched;
+            END IF;
+            SELECT array_agg(w) INTO changed FROM unnest(changed) AS w
+            WHERE strpos(bumped, ' ' || w || ' ') = 0;
+            IF changed IS NOT NULL THEN
                 UPDATE workspaces SET knowledge_revision = knowledge_revision + 1
-                WHERE id IN (SELECT workspace_id FROM new_rows
-                             UNION SELECT workspace_id FROM old_rows);
+                WHERE id = ANY(changed);
+                PERFORM set_config(
+                    '{_BUMPED}', bumped || ' ' || array_to_string(changed, ' ') || ' ', true
+                );
             END IF;
             RETURN NULL;
         END
