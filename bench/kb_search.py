@@ -38,7 +38,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
-import io
 import json
 import os
 import random
@@ -194,33 +193,13 @@ async def load_database(url: str, n: int, *, pgvector: bool) -> str:
 
 
 async def _copy_vectors(engine: Any, ws: str, n: int) -> None:
-    """The rows the service would write, with its own text hashes, in one COPY."""
+    from pgvector_bulk import copy_passage_vectors, passage_rows
+
     embedder, _asked, index = build_embedder(n, 0)
-    buffer = io.StringIO()
-    for (doc_id, _t, _b), vec in zip(synthetic_texts(n), synthetic_vectors(n), strict=True):
-        lit = "[" + ",".join(f"{x:.5f}" for x in vec) + "]"
-        for pid, (th, _text, tih, _title) in index.vector_texts(doc_id).items():
-            buffer.write(f"{ws}\tarticles\t{pid}\t{doc_id}\tt\t{embedder.model_id}\t{th}\t{tih}")
-            buffer.write(f"\t{lit}\t{lit}\n")
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        pg = raw.driver_connection
-        await pg.execute("DROP INDEX IF EXISTS ix_knowledge_passage_vectors_hnsw")
-        started = time.perf_counter()
-        await pg.copy_to_table(
-            "knowledge_passage_vectors",
-            source=io.BytesIO(buffer.getvalue().encode()),
-            format="text",
-        )
-        copied = time.perf_counter() - started
-        await pg.execute("SET maintenance_work_mem = '1GB'")
-        started = time.perf_counter()
-        await pg.execute(
-            "CREATE INDEX ix_knowledge_passage_vectors_hnsw ON knowledge_passage_vectors "
-            "USING hnsw (embedding vector_ip_ops)"
-        )
-        built = time.perf_counter() - started
-        await pg.execute("ANALYZE knowledge_passage_vectors")
+    ids = [doc_id for doc_id, _t, _b in synthetic_texts(n)]
+    pairs = zip(ids, synthetic_vectors(n), strict=True)
+    rows = passage_rows(ws, index, pairs, model_id=embedder.model_id)
+    copied, built = await copy_passage_vectors(engine, rows)
     print(f"pgvector: {n} passages, COPY {copied:.1f} s, HNSW build {built:.1f} s", file=sys.stderr)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import json
 import os
 import random
@@ -34,6 +33,8 @@ import numpy as np
 from sqlalchemy import select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pgvector_bulk import copy_passage_vectors, passage_rows, vector_literal  # noqa: E402
 
 from hybridcx.kit.db import create_engine, session_factory, upgrade  # noqa: E402
 from hybridcx.kit.ids import utcnow  # noqa: E402
@@ -64,10 +65,6 @@ def synthetic_vectors(n: int, rng: np.random.Generator) -> np.ndarray:
         (n, DIMENSIONS)
     ).astype(np.float32)
     return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-
-
-def literal(vec: np.ndarray) -> str:
-    return "[" + ",".join(f"{x:.5f}" for x in vec) + "]"
 
 
 async def load(url: str, docs: list[Document], vectors: np.ndarray) -> str:
@@ -107,36 +104,11 @@ async def load(url: str, docs: list[Document], vectors: np.ndarray) -> str:
                 for d in docs
             ],
         )
-    # The rows the service would write, with its own text hashes, copied in one COPY.
     index = KnowledgeIndex(embed_locally=False)
     index.add(docs)
-    buffer = io.StringIO()
-    for d, vec in zip(docs, vectors, strict=True):
-        for pid, (th, _t, tih, _ti) in index.vector_texts(d.id).items():
-            lit = literal(vec)
-            buffer.write(
-                f"{ws}\tarticles\t{pid}\t{d.id}\tt\t{index.model_id}\t{th}\t{tih}\t{lit}\t{lit}\n"
-            )
-    async with engine.connect() as conn:
-        raw = await conn.get_raw_connection()
-        pg = raw.driver_connection
-        assert pg is not None
-        await pg.execute("DROP INDEX IF EXISTS ix_knowledge_passage_vectors_hnsw")
-        started = time.perf_counter()
-        await pg.copy_to_table(
-            "knowledge_passage_vectors",
-            source=io.BytesIO(buffer.getvalue().encode()),
-            format="text",
-        )
-        copied = time.perf_counter() - started
-        await pg.execute("SET maintenance_work_mem = '2GB'")
-        started = time.perf_counter()
-        await pg.execute(
-            "CREATE INDEX ix_knowledge_passage_vectors_hnsw ON knowledge_passage_vectors "
-            "USING hnsw (embedding vector_ip_ops)"
-        )
-        built = time.perf_counter() - started
-        await pg.execute("ANALYZE knowledge_passage_vectors")
+    pairs = ((d.id, vec) for d, vec in zip(docs, vectors, strict=True))
+    rows = passage_rows(ws, index, pairs, model_id=index.model_id)
+    copied, built = await copy_passage_vectors(engine, rows)
     print(f"loaded {len(docs)} passages: COPY {copied:.1f} s, HNSW build {built:.1f} s")
     await engine.dispose()
     return ws
@@ -196,7 +168,7 @@ async def measure(
                     "collection = 'articles' AND public ORDER BY embedding <#> CAST(:q AS vector) "
                     "LIMIT 50"
                 ),
-                {"ws": ws, "q": literal(qvec)},
+                {"ws": ws, "q": vector_literal(qvec)},
             )
             server.append(plan.scalar_one()[0]["Execution Time"] / 1000)
         result["dense_sql_server_side"] = percentiles(server)
@@ -213,7 +185,7 @@ async def measure(
                     "SELECT doc_id FROM knowledge_passage_vectors WHERE workspace_id = :ws "
                     "AND collection = 'articles' ORDER BY embedding <#> CAST(:q AS vector) LIMIT 10"
                 ),
-                {"ws": ws, "q": literal(probe)},
+                {"ws": ws, "q": vector_literal(probe)},
             )
             found = {int(r[0].split("-")[1]) for r in got.all()}
             recall.append(len(found & exact) / 10)
@@ -223,7 +195,7 @@ async def measure(
                 "EXPLAIN SELECT passage_id FROM knowledge_passage_vectors WHERE workspace_id = :ws "
                 "AND collection = 'articles' AND public ORDER BY embedding <#> CAST(:q AS vector) LIMIT 50"
             ),
-            {"ws": ws, "q": literal(vectors[0])},
+            {"ws": ws, "q": vector_literal(vectors[0])},
         )
         result["plan_uses_hnsw"] = "ix_knowledge_passage_vectors_hnsw" in "\n".join(
             r[0] for r in plan.all()

@@ -17,7 +17,9 @@ from hybridcx.config import Settings
 from hybridcx.kit.db import create_engine, session_factory, upgrade
 from hybridcx.kit.keys import load_keyring
 from hybridcx.knowledge.service import KnowledgeService
+from hybridcx.knowledge.vector_store import vector_literal
 from hybridcx.models import Article, Workspace
+from tests.knowledge.conftest import HashingEmbedder
 from tests.support import POSTGRES_URL, LiveServer, reset_database
 
 QUESTIONS = (
@@ -197,6 +199,60 @@ def test_edits_reembed_only_what_changed_and_removals_leave_the_store(db: Db) ->
     assert "7:00 to 23:00" in out["top"] and out["second_top"] == out["top"]
     assert out["gift_rows"] == 0
     assert out["returns_id"] not in out["public"] and out["returns_id"] in out["staff"]
+
+
+class WideHashingEmbedder(HashingEmbedder):
+    """The hashing embedder at the table's width (384), without MiniLM."""
+
+    dim = 384
+
+
+def test_one_statement_sets_ef_search_for_its_own_hnsw_scan(db: Db) -> None:
+    """pgvector's HNSW scan returns at most `hnsw.ef_search` rows (default 40): more nearest
+    passages than that come back only if the search's one statement applied the setting
+    before the scan started."""
+
+    async def scenario() -> tuple[int, dict[int, int], str]:
+        async with db as (_engine, sessions):
+            async with sessions() as s, s.begin():
+                ws = await _workspace(s)
+                for i in range(130):
+                    s.add(
+                        Article(
+                            workspace_id=ws,
+                            slug=f"topic-{i}",
+                            title=f"Topic {i} of the catalogue",
+                            body=f"Everything about item {i}: colour {i % 7}, size {i % 5}.",
+                        )
+                    )
+            service = KnowledgeService(embedder=WideHashingEmbedder())
+            async with sessions() as s:
+                index = await service.articles(s, ws)
+                store = await service.shared_store(s)
+                assert store is not None and not index.embed_locally
+                qvec = index.query_vector("item colour size")
+            nearest = (
+                "SELECT passage_id FROM knowledge_passage_vectors WHERE workspace_id = :ws "
+                "ORDER BY embedding <#> CAST(:q AS vector) LIMIT 120"
+            )
+            # A table this small would be sorted without the index: no sort, so HNSW it is.
+            no_sort = text("SET LOCAL enable_sort = off")
+            q = {"ws": ws, "q": vector_literal(qvec)}
+            async with sessions() as s:
+                await s.execute(no_sort)
+                plan = "\n".join(r[0] for r in await s.execute(text(f"EXPLAIN {nearest}"), q))
+                alone = len((await s.execute(text(nearest), q)).all())  # ef_search as it is
+            found: dict[int, int] = {}
+            for n in (30, 120):
+                async with sessions() as s:
+                    await s.execute(no_sort)
+                    found[n] = len(await store.dense_scores(s, ws, qvec, n=n, public_only=True))
+            return alone, found, plan
+
+    alone, found, plan = run(scenario())
+    assert "ix_knowledge_passage_vectors_hnsw" in plan
+    assert alone < 60  # the default ef_search (40) caps a scan that does not set it
+    assert found == {30: 30, 120: 120}
 
 
 def test_plain_postgresql_without_pgvector_keeps_the_in_process_index(tmp_path: Path) -> None:

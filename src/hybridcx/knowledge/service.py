@@ -1,11 +1,12 @@
 """The knowledge engine over the database: per-workspace hybrid indexes kept in step with the
 articles and cases tables, incrementally (only changed documents are re-embedded).
 
-Each server process keeps its own in-memory indexes; a cheap signature query (count, latest
-update, version sum) tells when another process changed the articles. On PostgreSQL with
-pgvector the article vectors live in one shared table instead (`vector_store.PgVectorStore`):
-each process keeps only the documents and BM25 postings (no embedding), and an article is
-embedded once per deployment.
+Each server process keeps its own in-memory indexes; the workspace's knowledge revision (a
+counter database triggers bump with every article change, migration 0036) tells when another
+process changed the articles: one primary-key read per turn, however many articles there are.
+On PostgreSQL with pgvector the article vectors live in one shared table instead
+(`vector_store.PgVectorStore`): each process keeps only the documents and BM25 postings (no
+embedding), and an article is embedded once per deployment.
 """
 
 from __future__ import annotations
@@ -22,25 +23,25 @@ from hybridcx.knowledge.engine.answer import Answer, Answerer, answer, answer_fr
 from hybridcx.knowledge.engine.documents import Document
 from hybridcx.knowledge.engine.index import Hit, KnowledgeIndex, SearchAudience
 from hybridcx.knowledge.vector_store import PgVectorStore, vector_store_status
-from hybridcx.models import Article, Case
+from hybridcx.models import Article, Case, Workspace
 
 log = structlog.get_logger(__name__)
 
 #: Candidates read from each ranking (HNSW nearest passages, BM25) before fusing them.
 SHARED_CANDIDATES = 50
 
-_SIGNATURE = select(func.count(), func.max(Article.updated_at), func.sum(Article.version)).where(
-    Article.workspace_id == bindparam("workspace_id")
-)
+_SIGNATURE = select(Workspace.knowledge_revision).where(Workspace.id == bindparam("workspace_id"))
+#: Articles whose content is read at once when the revision moved (the rest keep theirs).
+_LOAD_CHUNK = 2000
 
 
 async def articles_signature(session: AsyncSession, workspace_id: str) -> tuple[object, ...]:
-    """What changes whenever a workspace's articles do (count, latest edit, sum of versions).
-    Read once per session: the knowledge index and the output filter of a turn both ask."""
+    """What changes whenever a workspace's articles do: its knowledge revision. Read once per
+    session: the knowledge index and the output filter of a turn both ask."""
     memo = session.info.setdefault("hybridcx_articles_signature", {})
     if workspace_id not in memo:
-        row = (await session.execute(_SIGNATURE, {"workspace_id": workspace_id})).one()
-        memo[workspace_id] = tuple(row)
+        revision = (await session.execute(_SIGNATURE, {"workspace_id": workspace_id})).scalar()
+        memo[workspace_id] = (revision,)  # None: no such workspace (so no articles)
     return memo[workspace_id]  # type: ignore[no-any-return]
 
 
@@ -115,24 +116,22 @@ class KnowledgeService:
         signature = await articles_signature(session, workspace_id)
         if signature == cached.signature:
             return cached.index
-        rows = (
-            (await session.execute(select(Article).where(Article.workspace_id == workspace_id)))
-            .scalars()
-            .all()
-        )
-        seen = set()
-        changed: list[str] = []
-        docs: list[Document] = []
-        for row in rows:
-            seen.add(row.id)
-            if cached.versions.get(row.id) != row.version or row.id not in cached.index:
-                docs.append(article_document(row))
-                cached.versions[row.id] = row.version
-                changed.append(row.id)
+        wanted, removed = await self._changed_articles(session, workspace_id, cached)
+        loaded: dict[str, Article] = {}
+        for start in range(0, len(wanted), _LOAD_CHUNK):
+            chunk = wanted[start : start + _LOAD_CHUNK]
+            rows = await session.execute(
+                select(Article).where(Article.workspace_id == workspace_id, Article.id.in_(chunk))
+            )
+            loaded.update((row.id, row) for row in rows.scalars())
+        # In the order of the id query, as the whole table was read before (ties rank by it);
+        # one deleted meanwhile is not loaded (the next revision removes it).
+        changed = [article_id for article_id in wanted if article_id in loaded]
+        docs = [article_document(loaded[article_id]) for article_id in changed]
+        cached.versions.update((article_id, loaded[article_id].version) for article_id in changed)
         # One batch: the index embeds and sweeps unused vectors once, not once per article
         # (a first load of 100,000 articles one by one was quadratic).
         cached.index.add(docs)
-        removed = set(cached.versions) - seen
         for gone in removed:
             cached.index.remove(gone)
             del cached.versions[gone]
@@ -146,6 +145,23 @@ class KnowledgeService:
             )
         cached.signature = signature
         return cached.index
+
+    @staticmethod
+    async def _changed_articles(
+        session: AsyncSession, workspace_id: str, cached: _Cached
+    ) -> tuple[list[str], set[str]]:
+        """Ids of the articles to read again (new, or another version than the index holds)
+        and of those gone. Only ids and versions of the unchanged ones are read."""
+        current = await session.execute(
+            select(Article.id, Article.version).where(Article.workspace_id == workspace_id)
+        )
+        seen: set[str] = set()
+        changed: list[str] = []
+        for article_id, version in current:
+            seen.add(article_id)
+            if cached.versions.get(article_id) != version or article_id not in cached.index:
+                changed.append(article_id)
+        return changed, set(cached.versions) - seen
 
     async def cases(self, session: AsyncSession, workspace_id: str) -> KnowledgeIndex:
         # Past cases stay in the in-process index: internal, per workspace, and few per day.

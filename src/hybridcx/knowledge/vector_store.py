@@ -202,15 +202,18 @@ class PgVectorStore:
     ) -> dict[str, tuple[float, float]]:
         """passage id -> (cos(query, title), cos(query, passage)) for the `n` nearest passages
         (HNSW) and for the passages in `also` (the lexical candidates)."""
-        await session.execute(
-            text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(max(EF_SEARCH, n))}
-        )
+        # One round trip: `hnsw.ef_search` is set by the same statement, in a one-time filter
+        # PostgreSQL evaluates before the HNSW scan starts (pgvector reads the setting on the
+        # scan's first row; tests/knowledge/test_pgvector_store.py checks it applies).
         audience = "AND public " if public_only else ""
         rows = await session.execute(
             text(
                 "SELECT passage_id, -(title_embedding <#> CAST(:q AS vector)), "
                 "-(embedding <#> CAST(:q AS vector)) FROM "
-                f"(SELECT * FROM {TABLE} WHERE workspace_id = :ws AND collection = :c {audience}"
+                "(SELECT set_config('hnsw.ef_search', :ef, true) AS ef OFFSET 0) AS settings, "
+                "LATERAL (SELECT passage_id, title_embedding, embedding "
+                f"FROM {TABLE} WHERE workspace_id = :ws AND collection = :c {audience}"
+                "AND settings.ef IS NOT NULL "
                 "ORDER BY embedding <#> CAST(:q AS vector) LIMIT :n) AS nearest "
                 "UNION "
                 "SELECT passage_id, -(title_embedding <#> CAST(:q AS vector)), "
@@ -222,6 +225,7 @@ class PgVectorStore:
                 "ws": workspace_id,
                 "c": self.collection,
                 "n": n,
+                "ef": str(max(EF_SEARCH, n)),
                 "also": list(also),
             },
         )
