@@ -441,3 +441,74 @@ def test_a_change_from_the_crm_is_not_sent_back(
     assert syncs == []  # nothing queued for HubSpot: the change came from it
     assert server.call(SyncWorker(server.runtime, poll_seconds=1).run_once()) == 0
     assert state.updates == []
+
+
+HOURS = {"days": ["mon", "tue"], "start": "09:00", "end": "17:00", "timezone": "Europe/Paris"}
+PREFERENCE_RULES = {
+    "language": "hybridcx_wins",
+    "preferred_channel": "hybridcx_wins",
+    "contact_hours": "newest_wins",
+}
+
+
+def set_preferences(api: Api, admin: str, server: LiveServer, **prefs: Any) -> None:
+    r = api.staff(admin, "PUT", f"/api/v1/customers/{alex_id(server)}/preferences", json=prefs)
+    assert r.status_code == 200, r.text
+
+
+def test_preferences_go_to_hubspot_as_text_by_their_rules(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    connect_hubspot(api, admin, fake, PREFERENCE_RULES)
+    state.contacts[0]["updatedAt"] = "2020-01-01T00:00:00.000Z"
+    set_preferences(api, admin, server, channel="email", language="fr-ca", contact_hours=HOURS)
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    assert state.updates == [
+        (
+            "51",
+            {
+                "hs_language": "fr-CA",
+                "hybridcx_preferred_channel": "email",
+                "hybridcx_contact_hours": "mon,tue 09:00-17:00 Europe/Paris",
+            },
+        )
+    ]
+    # the same preferences again change nothing: no push
+    set_preferences(api, admin, server, channel="email", language="fr-CA", contact_hours=HOURS)
+    pending = api.staff(admin, "GET", "/api/v1/integrations/hubspot/syncs?status=pending")
+    assert pending.json()["items"] == []
+    # hours cleared: HubSpot's property emptied; only what changed is sent
+    set_preferences(api, admin, server, channel="email", language="fr-CA")
+    assert server.call(worker.run_once()) == 1
+    assert state.updates[-1] == ("51", {"hybridcx_contact_hours": ""})
+
+
+def test_preferences_go_to_mapped_salesforce_fields(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,  # noqa: F811
+) -> None:
+    fake, state = salesforce
+    connect_salesforce(
+        api,
+        admin,
+        fake,
+        str(pki.ca),
+        field_rules=PREFERENCE_RULES,
+        properties={"language": "Language__c", "contact_hours": "Contact_Hours__c"},
+    )
+    state.contacts[0]["SystemModstamp"] = "2020-01-01T00:00:00.000+0000"  # older
+    set_preferences(api, admin, server, channel="sms", language="de", contact_hours=HOURS)
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    # the channel has no Contact field mapped: it stays in hybridcx
+    assert state.updates == [
+        (
+            "0035g00000AbCdEAAZ",
+            {"Language__c": "de", "Contact_Hours__c": "mon,tue 09:00-17:00 Europe/Paris"},
+        )
+    ]

@@ -112,3 +112,46 @@ def test_changed_contacts_are_polled_with_a_cursor_and_a_lag(
     # Salesforce down: the cursor stays, the next round reads the same contacts
     fake.stop()
     assert server.call(poll_salesforce(server.runtime.sessions, now=later)) == 0
+
+
+def test_preferences_are_polled_from_mapped_fields(
+    api: Api,
+    server: LiveServer,
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,  # noqa: F811
+) -> None:
+    fake, state = salesforce
+    admin = api.login("admin@example.com", "demo-admin")
+    connect_salesforce(
+        api,
+        admin,
+        fake,
+        str(pki.ca),
+        poll=True,
+        properties={
+            "language": "Language__c",
+            "preferred_channel": "Preferred_Channel__c",
+            "contact_hours": "Contact_Hours__c",
+        },
+    )
+    cid = alex_id(server)
+    base = utcnow().replace(microsecond=0) + timedelta(minutes=10)
+    state.contacts = [
+        contact(
+            "003A",
+            "alex@example.com",
+            base,
+            FirstName="Alex",
+            LastName="Morgan",
+            Language__c="pt_br",
+            Preferred_Channel__c="Phone",
+            Contact_Hours__c="sat-sun 10:00-16:00 America/Sao_Paulo",
+        )
+    ]
+    assert server.call(poll_salesforce(server.runtime.sessions, now=base + timedelta(minutes=5)))
+    prefs = api.staff(admin, "GET", f"/api/v1/customers/{cid}/preferences").json()
+    assert (prefs["language"], prefs["channel"]) == ("pt-BR", "voice")
+    assert prefs["contact_hours"]["days"] == ["sat", "sun"]
+    assert prefs["updated_by"] == "salesforce:003A"
+    polls = [q for q in state.queries if "SystemModstamp >" in q]
+    assert "Contact_Hours__c" in polls[0] and "Language__c" in polls[0]
