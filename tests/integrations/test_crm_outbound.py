@@ -512,3 +512,49 @@ def test_preferences_go_to_mapped_salesforce_fields(
             {"Language__c": "de", "Contact_Hours__c": "mon,tue 09:00-17:00 Europe/Paris"},
         )
     ]
+
+
+def test_every_consent_goes_to_the_crm_by_its_rule(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    rules = {
+        "training_consent": "hybridcx_wins",
+        "analytics_consent": "hybridcx_wins",
+        "outreach_consent": "newest_wins",
+        "marketing_consent": "crm_wins",
+    }
+    connect_hubspot(api, admin, fake, rules)
+    state.contacts[0]["updatedAt"] = "2020-01-01T00:00:00.000Z"
+    consents = {"training": True, "analytics": False, "outreach": True, "marketing": True}
+    r = api.staff(
+        admin,
+        "PUT",
+        f"/api/v1/customers/{alex_id(server)}/consents",
+        json={"consents": consents, "source": "phone call"},
+    )
+    assert r.status_code == 200, r.text
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    # marketing is the CRM's (crm_wins): not sent
+    assert state.updates == [
+        (
+            "51",
+            {
+                "hybridcx_analytics_consent": "false",
+                "hybridcx_outreach_consent": "true",
+                "hybridcx_training_consent": "true",
+            },
+        )
+    ]
+
+
+def test_the_synced_fields_are_the_ones_settings_accept() -> None:
+    from typing import get_args
+
+    from hybridcx.integrations.kinds import SyncedField
+    from hybridcx.privacy.consent import PURPOSES
+    from hybridcx.profiles.fieldsync import FIELDS
+
+    assert set(get_args(SyncedField)) == set(FIELDS)
+    assert {f"{p}_consent" for p in PURPOSES} <= set(FIELDS)

@@ -114,7 +114,7 @@ def test_changed_contacts_are_polled_with_a_cursor_and_a_lag(
     assert server.call(poll_salesforce(server.runtime.sessions, now=later)) == 0
 
 
-def test_preferences_are_polled_from_mapped_fields(
+def test_preferences_and_consents_are_polled_from_mapped_fields(
     api: Api,
     server: LiveServer,
     salesforce: tuple[FakeServer, SalesforceState],
@@ -132,6 +132,7 @@ def test_preferences_are_polled_from_mapped_fields(
             "language": "Language__c",
             "preferred_channel": "Preferred_Channel__c",
             "contact_hours": "Contact_Hours__c",
+            "outreach_consent": "Outreach_Consent__c",
         },
     )
     cid = alex_id(server)
@@ -146,6 +147,7 @@ def test_preferences_are_polled_from_mapped_fields(
             Language__c="pt_br",
             Preferred_Channel__c="Phone",
             Contact_Hours__c="sat-sun 10:00-16:00 America/Sao_Paulo",
+            Outreach_Consent__c=True,  # a checkbox: JSON true
         )
     ]
     assert server.call(poll_salesforce(server.runtime.sessions, now=base + timedelta(minutes=5)))
@@ -153,5 +155,8 @@ def test_preferences_are_polled_from_mapped_fields(
     assert (prefs["language"], prefs["channel"]) == ("pt-BR", "voice")
     assert prefs["contact_hours"]["days"] == ["sat", "sun"]
     assert prefs["updated_by"] == "salesforce:003A"
+    consents = api.staff(admin, "GET", f"/api/v1/customers/{cid}/consents").json()["consents"]
+    [outreach] = [c for c in consents if c["purpose"] == "outreach"]
+    assert (outreach["granted"], outreach["source"]) == (True, "salesforce:003A")
     polls = [q for q in state.queries if "SystemModstamp >" in q]
-    assert "Contact_Hours__c" in polls[0] and "Language__c" in polls[0]
+    assert "Contact_Hours__c" in polls[0] and "Outreach_Consent__c" in polls[0]

@@ -255,3 +255,29 @@ def test_contact_hours_text_is_read_strictly(text: str, read: Any) -> None:
     assert hours is not None
     assert (hours["days"], hours["start"], hours["end"]) == read
     assert parse_hours(format_hours(hours) or "") == hours  # what goes out reads back the same
+
+
+def test_every_consent_from_the_crm_is_recorded_with_its_source(
+    api: Api, server: LiveServer, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    admin = api.login("admin@example.com", "demo-admin")
+    connect_hubspot_rules(api, admin, fake, {"analytics_consent": "hybridcx_wins"})
+    cid = alex_id(server)
+    state.contacts[0]["properties"].update(
+        firstname="Alex",
+        lastname="Morgan",
+        hybridcx_training_consent="no",  # the demo customer had granted it
+        hybridcx_outreach_consent="true",
+        hybridcx_analytics_consent="true",  # hybridcx's: kept
+    )
+    assert deliver(api, server, 400)["customers_updated"] == 1
+    page = api.staff(admin, "GET", f"/api/v1/customers/{cid}/consents").json()["consents"]
+    by = {c["purpose"]: c for c in page}
+    assert (by["training"]["granted"], by["training"]["source"]) == (False, "hubspot")
+    assert (by["outreach"]["granted"], by["outreach"]["source"]) == (True, "hubspot")
+    assert by["analytics"]["granted"] is False and by["analytics"]["source"] is None
+    audit = api.staff(admin, "GET", "/api/v1/audit?action=customer.updated").json()["items"]
+    [entry] = [a for a in audit if a["actor_type"] == "integration"]
+    assert sorted(entry["details"]["fields"]) == ["outreach_consent", "training_consent"]
+    assert entry["details"]["kept"] == {"analytics_consent": "hybridcx_wins"}

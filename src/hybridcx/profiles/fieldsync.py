@@ -34,7 +34,7 @@ from hybridcx.customers.repository import find_customer_by_email
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Customer, IntegrationConnector
-from hybridcx.privacy.consent import read_consents, updated_consents
+from hybridcx.privacy.consent import PURPOSES, read_consents, updated_consents
 from hybridcx.privacy.normalize import to_e164
 from hybridcx.profiles.preferences import (
     CONTACT_CHANNELS,
@@ -54,6 +54,9 @@ FIELDS: dict[str, str | None] = {
     "vip": "hybridcx_vip",
     "lifetime_value": "total_revenue",
     "marketing_consent": "hybridcx_marketing_consent",
+    "training_consent": "hybridcx_training_consent",
+    "analytics_consent": "hybridcx_analytics_consent",
+    "outreach_consent": "hybridcx_outreach_consent",
     "language": "hs_language",
     "preferred_channel": "hybridcx_preferred_channel",
     "contact_hours": "hybridcx_contact_hours",
@@ -64,7 +67,10 @@ PREFERENCES: dict[str, str] = {
     "preferred_channel": "channel",
     "contact_hours": "contact_hours",
 }
-CONSENTS: dict[str, str] = {"marketing_consent": "marketing"}
+#: The synced field -> the consent purpose it is (``hybridcx.privacy.consent.PURPOSES``).
+CONSENTS: dict[str, str] = {f"{purpose}_consent": purpose for purpose in PURPOSES}
+#: A key of ``customers.preferences`` -> the synced field.
+PREFERENCE_FIELDS = {key: field for field, key in PREFERENCES.items()}
 #: What a CRM may call a channel, beyond hybridcx's own names.
 _CHANNEL_ALIASES = {"chat": "webchat", "web chat": "webchat", "phone": "voice", "text": "sms"}
 
