@@ -6,7 +6,7 @@ every attempt an audit entry; and an erasure reaching the CRM."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 from hybridcx.integrations.sync import SyncPolicy, SyncWorker
 from hybridcx.kit.ids import utcnow
 from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
+from tests.compliance.conftest import workspace_policy  # noqa: F401  (fixture)
 from tests.integrations.fakes import (
     HUBSPOT_TOKEN,
     SALESFORCE_TOKEN,
@@ -558,3 +559,107 @@ def test_the_synced_fields_are_the_ones_settings_accept() -> None:
 
     assert set(get_args(SyncedField)) == set(FIELDS)
     assert {f"{p}_consent" for p in PURPOSES} <= set(FIELDS)
+
+
+def jordan_in_hubspot(state: HubSpotState) -> None:
+    from tests.integrations.fakes import _hubspot_object
+
+    jordan = _hubspot_object("52", {"email": "jordan@example.com", "firstname": "Jordan"})
+    jordan["updatedAt"] = "2020-01-01T00:00:00.000Z"
+    state.contacts.append(jordan)
+
+
+def test_a_merge_and_an_unmerge_push_what_the_survivor_gained_and_lost(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    from tests.profiles.test_merge import PHONE, webchat_and_sms
+
+    fake, state = hubspot
+    jordan_in_hubspot(state)
+    connect_hubspot(
+        api, admin, fake, {"phone": "hybridcx_wins", "preferred_channel": "hybridcx_wins"}
+    )
+    web, sms = webchat_and_sms(api, admin)
+    r = api.staff(admin, "PUT", f"/api/v1/customers/{sms}/preferences", json={"channel": "sms"})
+    assert r.status_code == 200, r.text
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    server.call(worker.run_once())  # the SMS customer has no email: nothing to send
+    assert state.updates == []
+
+    r = api.staff(admin, "POST", f"/api/v1/customers/{web}/merge", json={"customer_id": sms})
+    assert r.status_code == 200, r.text
+    assert server.call(worker.run_once()) == 1
+    assert state.updates == [("52", {"phone": PHONE, "hybridcx_preferred_channel": "sms"})]
+
+    r = api.staff(admin, "POST", f"/api/v1/customers/{sms}/unmerge", json={})
+    assert r.status_code == 200, r.text
+    server.call(worker.run_once())
+    assert state.updates[-1] == ("52", {"phone": "", "hybridcx_preferred_channel": ""})
+
+
+def test_the_name_a_new_web_chat_customer_gives_is_pushed_once(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    jordan_in_hubspot(state)
+    connect_hubspot(api, admin, fake, {"name": "newest_wins"})
+    api.start("jordan@example.com", "Jordan Lee")
+    api.start("jordan@example.com", "Somebody Else")  # a claim: the stored name stays
+    api.start("alex@example.com", "Al")  # an existing customer: nothing changes, no push
+    syncs = api.staff(admin, "GET", "/api/v1/integrations/hubspot/syncs").json()["items"]
+    assert [s["action"] for s in syncs] == ["contact"]
+    assert server.call(SyncWorker(server.runtime, poll_seconds=1).run_once()) == 1
+    assert state.updates == [("52", {"firstname": "Jordan", "lastname": "Lee"})]
+
+
+def test_a_callback_number_is_pushed(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    from tests.hours.test_business_hours_e2e import closed_today
+
+    fake, state = hubspot
+    connect_hubspot(api, admin, fake, {"phone": "hybridcx_wins"})
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    opens = closed_today(api, sup)
+    conv = api.start("alex@example.com", "Alex")
+    assert api.say(conv, "agent").json()["conversation"]["status"] == "queued"
+    r = api.http.post(
+        f"/api/v1/conversations/{conv['id']}/after-hours",
+        json={
+            "choice": "callback",
+            "callback_at": (opens + timedelta(hours=1)).isoformat() + "Z",
+            "phone": "+1 415 555 0132",
+        },
+        headers={"Authorization": f"Bearer {conv['customer_token']}"},
+    )
+    assert r.status_code == 200, r.text
+    assert server.call(SyncWorker(server.runtime, poll_seconds=1).run_once()) == 1
+    assert state.updates == [("51", {"phone": "+14155550132"})]
+
+
+def test_a_phone_number_the_ai_changes_is_pushed_when_it_is_applied(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    hubspot: tuple[FakeServer, HubSpotState],
+    workspace_policy: Callable[[str], None],  # noqa: F811
+) -> None:
+    from tests.compliance.test_compliance_e2e import say, verified
+
+    fake, state = hubspot
+    connect_hubspot(api, admin, fake, {"phone": "hybridcx_wins"})
+    workspace_policy("human_intents:\n  update_contact_details: null\n")
+    conv = verified(api)
+    say(api, conv, "I need to update my phone number")
+    say(api, conv, "Phone number")
+    say(api, conv, "+1 415 555 0100")
+    assert "awaiting review" in say(api, conv, "yes")["messages"][-1]["text"]
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    server.call(worker.run_once())
+    assert state.updates == []  # held for a supervisor: nothing changed yet
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    [pending] = api.staff(sup, "GET", "/api/v1/approvals?status=pending").json()
+    done = api.staff(sup, "POST", f"/api/v1/approvals/{pending['id']}/approve").json()
+    assert done["status"] == "executed"
+    assert server.call(worker.run_once()) == 1
+    assert state.updates == [("51", {"phone": "+1 415 555 0100"})]
