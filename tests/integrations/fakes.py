@@ -316,6 +316,11 @@ class HubSpotState:
         default_factory=lambda: {"1001298": ["channel", "summary", "category", "csat", "link"]}
     )
     updated_at: str = "2026-12-08T10:30:00.000Z"  # what a PATCH stamps on the contact
+    created: list[dict[str, Any]] = field(default_factory=list)  # contact creates, as sent
+    # HubSpot's search index trails its writes by seconds: new contacts are not found yet
+    search_lags: bool = False
+    made_ids: list[str] = field(default_factory=list)  # the contacts created here
+    failing_tickets: int = 0  # the next ticket creates that answer 502
 
 
 def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
@@ -346,8 +351,15 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
                 if f.get("propertyName") == "email" and f.get("operator") == "EQ"
             ]
             found = [c for c in state.contacts if c["properties"]["email"] in wanted]
+            if state.search_lags:
+                found = [c for c in found if c["id"] not in state.made_ids]
             return 200, {"total": len(found), "results": found[: body.get("limit") or 10]}
+        if method == "POST" and path == "/crm/v3/objects/contacts":
+            return _create_contact(state, body)
         if method == "POST" and path == "/crm/v3/objects/tickets":
+            if state.failing_tickets:
+                state.failing_tickets -= 1
+                return 502, {"status": "error", "message": "Bad Gateway", "category": "ERROR"}
             properties = body.get("properties") or {}
             if not properties.get("subject") or not properties.get("hs_pipeline_stage"):
                 return 400, {
@@ -426,6 +438,26 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
     return FakeServer(route), state
 
 
+def _create_contact(state: HubSpotState, body: Any) -> tuple[int, Any]:
+    """HubSpot's contact create: emails are unique in a portal, a second one answers 409 with
+    the existing contact's id in the message."""
+    properties = dict(body.get("properties") or {})
+    state.created.append(properties)
+    email = str(properties.get("email") or "").lower()
+    for c in state.contacts:
+        if email and c["properties"].get("email") == email:
+            return 409, {
+                "status": "error",
+                "message": f"Contact already exists. Existing ID: {c['id']}",
+                "correlationId": "4b3a1c2d-0000-4000-8000-000000000003",
+                "category": "CONFLICT",
+            }
+    contact = _hubspot_object(str(100 + len(state.contacts)), properties)
+    state.contacts.append(contact)
+    state.made_ids.append(contact["id"])
+    return 201, contact
+
+
 def _timeline_event(state: HubSpotState, body: Any) -> tuple[int, Any]:
     """HubSpot's create-event: the template must exist and know every token; a contact event
     needs objectId (or email/utk); an id already used answers 409 (events are immutable)."""
@@ -473,6 +505,7 @@ class SalesforceState:
     case_updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (Id, fields)
     case_fields: tuple[str, ...] = ("CSAT__c", "NPS__c")  # the org's custom Case fields
     modstamp: str = "2026-12-08T10:30:00.000+0000"  # what an update stamps on the Contact
+    created: list[dict[str, Any]] = field(default_factory=list)  # Contact creates, as sent
 
 
 # The SOQL the connector's polling sends (SystemModstamp cursor with an Id tie-break).
@@ -579,6 +612,27 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
             case_id = f"5005g00000Case{len(state.cases):03d}A"
             state.cases.append({"Id": case_id, **body})
             return 201, {"id": case_id, "success": True, "errors": []}
+        if method == "POST" and path == f"{SF}/sobjects/Contact/":
+            state.created.append(dict(body))
+            if not body.get("LastName"):
+                return 400, [
+                    {
+                        "message": "Required fields are missing: [LastName]",
+                        "errorCode": "REQUIRED_FIELD_MISSING",
+                        "fields": ["LastName"],
+                    }
+                ]
+            contact_id = f"0035g00000Nw{len(state.contacts):04d}AA"
+            state.contacts.append(
+                {
+                    "attributes": {"type": "Contact", "url": f"{SF}/sobjects/Contact/{contact_id}"},
+                    "Id": contact_id,
+                    "AccountId": None,
+                    "Name": f"{body.get('FirstName') or ''} {body['LastName']}".strip(),
+                    **body,
+                }
+            )
+            return 201, {"id": contact_id, "success": True, "errors": []}
         if method == "POST" and path == f"{SF}/sobjects/Task/":
             if not body.get("Subject") or (
                 body.get("WhoId") and not any(c["Id"] == body["WhoId"] for c in state.contacts)

@@ -125,10 +125,14 @@ def test_a_customer_change_goes_to_hubspot_by_the_field_rules(
             },
         )
     ]
+    # the first sync of a customer finds its contact by email (and keeps its id); the push
+    # reads it by that id (its updatedAt, for newest_wins) and updates it
     assert [(m, p.split("?")[0]) for m, p, _ in fake.requests] == [
         ("POST", "/crm/v3/objects/contacts/search"),
+        ("GET", "/crm/v3/objects/contacts/51"),
         ("PATCH", "/crm/v3/objects/contacts/51"),
     ]
+    assert state.created == []  # HubSpot had the contact: none made
     [done] = api.staff(admin, "GET", "/api/v1/integrations/hubspot/syncs").json()["items"]
     assert (done["status"], done["external_id"], done["conversation_id"]) == ("done", "51", None)
     assert attempts(api, admin) == [
