@@ -321,6 +321,7 @@ class HubSpotState:
     search_lags: bool = False
     made_ids: list[str] = field(default_factory=list)  # the contacts created here
     failing_tickets: int = 0  # the next ticket creates that answer 502
+    lost_note_answers: int = 0  # the next notes are made, but their answer is lost (a 502)
 
 
 def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
@@ -394,7 +395,24 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
                 }
             note = _hubspot_object(str(7000 + len(state.notes)), properties)
             state.notes.append({**note, "associations": body.get("associations") or []})
+            if state.lost_note_answers:
+                state.lost_note_answers -= 1
+                return 502, {"status": "error", "message": "Bad Gateway", "category": "ERROR"}
             return 201, note
+        if method == "POST" and path == "/crm/v3/objects/notes/search":
+            # the notes associated with a ticket: HubSpot's associations.ticket pseudo-property
+            wanted = {
+                f["value"]
+                for group in body.get("filterGroups") or []
+                for f in group.get("filters") or []
+                if f.get("propertyName") == "associations.ticket" and f.get("operator") == "EQ"
+            }
+            found = [
+                {k: v for k, v in n.items() if k != "associations"}
+                for n in state.notes
+                if {a["to"]["id"] for a in n["associations"]} & wanted
+            ]
+            return 200, {"total": len(found), "results": found[: body.get("limit") or 10]}
         if method == "PATCH" and path.startswith("/crm/v3/objects/contacts/"):
             contact_id = path.rsplit("/", 1)[1]
             for c in state.contacts:
@@ -506,6 +524,7 @@ class SalesforceState:
     case_fields: tuple[str, ...] = ("CSAT__c", "NPS__c")  # the org's custom Case fields
     modstamp: str = "2026-12-08T10:30:00.000+0000"  # what an update stamps on the Contact
     created: list[dict[str, Any]] = field(default_factory=list)  # Contact creates, as sent
+    lost_comment_answers: int = 0  # the next comments are made, but their answer is lost
 
 
 # The SOQL the connector's polling sends (SystemModstamp cursor with an Id tie-break).
@@ -597,6 +616,18 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
                 email = match.group(1).replace("\\'", "'") if match else None
                 found = [c for c in state.contacts if c["Email"] == email]
                 return 200, {"totalSize": len(found), "done": True, "records": found[:1]}
+            if soql.startswith("SELECT Id, CommentBody FROM CaseComment WHERE ParentId = "):
+                parent = soql.rsplit("=", 1)[1].strip().strip("'")
+                found = [
+                    {
+                        "attributes": {"type": "CaseComment"},
+                        "Id": c["Id"],
+                        "CommentBody": c["CommentBody"],
+                    }
+                    for c in state.comments
+                    if c["ParentId"] == parent
+                ]
+                return 200, {"totalSize": len(found), "done": True, "records": found}
             if soql == "SELECT Id FROM Case LIMIT 1":
                 found = [{"attributes": {"type": "Case"}, "Id": c["Id"]} for c in state.cases]
                 return 200, {"totalSize": len(found[:1]), "done": True, "records": found[:1]}
@@ -651,6 +682,9 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
                 ]
             comment_id = f"00a5g00000Cmnt{len(state.comments):03d}A"
             state.comments.append({"Id": comment_id, **body})
+            if state.lost_comment_answers:
+                state.lost_comment_answers -= 1
+                return 503, [{"message": "Service unavailable", "errorCode": "SERVER_UNAVAILABLE"}]
             return 201, {"id": comment_id, "success": True, "errors": []}
         if method == "PATCH" and path.startswith(f"{SF}/sobjects/Case/"):
             case_id = path.rsplit("/", 1)[1]

@@ -182,10 +182,14 @@ class CsatNote:
 @dataclass(frozen=True)
 class CaseStatus:
     """Where a ticket or Case goes when its conversation is reopened or resolved again: a
-    Salesforce Case's Status, a HubSpot ticket's pipeline stage."""
+    Salesforce Case's Status, a HubSpot ticket's pipeline stage; resolved again, with the new
+    summary (``note``) to add, once: ``marker`` (its last line) finds it on a retry."""
 
     case_id: str
     status: str
+    note: str | None = None
+    marker: str | None = None
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -410,6 +414,29 @@ class HubSpotCrm:
             raise
         return str(created.id)
 
+    def _ticket_notes(self, ticket_id: str) -> list[str]:
+        from hubspot.crm.objects.notes import PublicObjectSearchRequest
+
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                {
+                    "filters": [
+                        {
+                            "propertyName": "associations.ticket",
+                            "operator": "EQ",
+                            "value": ticket_id,
+                        }
+                    ]
+                }
+            ],
+            properties=["hs_note_body"],
+            limit=100,
+        )
+        page = self.client.crm.objects.notes.search_api.do_search(
+            public_object_search_request=request, _request_timeout=self.timeout
+        )
+        return [str((n.properties or {}).get("hs_note_body") or "") for n in page.results or []]
+
     def _update_ticket(self, ticket_id: str, properties: dict[str, str]) -> None:
         from hubspot.crm.tickets import SimplePublicObjectInput
 
@@ -491,13 +518,24 @@ class HubSpotCrm:
         )
 
     async def set_case_status(self, change: CaseStatus) -> str:
-        """The ticket's pipeline stage, as its conversation is now (repeating it is a no-op)."""
+        """The ticket's pipeline stage, as its conversation is now (repeating it is a no-op),
+        then the new summary as a note on it unless an earlier attempt added it."""
         await self._call(
             "ticket update",
             self._update_ticket,
             change.case_id,
             {"hs_pipeline_stage": change.status},
         )
+        if change.note and change.marker:
+            notes = await self._call("note search", self._ticket_notes, change.case_id)
+            if not any(change.marker in body for body in notes):
+                await self._call(
+                    "note create",
+                    self._create_note,
+                    change.case_id,
+                    change.note,
+                    change.at or datetime.now(UTC),
+                )
         return change.case_id
 
     async def add_timeline_event(

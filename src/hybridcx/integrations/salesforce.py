@@ -182,6 +182,12 @@ class SalesforceCrm:
             raise RuntimeError("case comment not created")
         return str(created["id"])
 
+    def _case_comments(self, case_id: str) -> list[str]:
+        from simple_salesforce import format_soql
+
+        soql = format_soql("SELECT Id, CommentBody FROM CaseComment WHERE ParentId = {}", case_id)
+        return [str(r.get("CommentBody") or "") for r in self.client.query_all(soql)["records"]]
+
     def _update_case(self, case_id: str, fields: dict[str, Any]) -> None:
         cases: Any = self.client.Case
         cases.update(case_id, fields)
@@ -275,10 +281,18 @@ class SalesforceCrm:
         )
 
     async def set_case_status(self, change: CaseStatus) -> str:
-        """The Case's Status, as its conversation is now (the same value twice is a no-op)."""
+        """The Case's Status, as its conversation is now (the same value twice is a no-op),
+        then the new summary as a private CaseComment unless an earlier attempt added it
+        (CommentBody cannot be filtered in SOQL: the Case's comments are read)."""
         await self._call(
             "case update", self._update_case, change.case_id, {"Status": change.status}
         )
+        if change.note and change.marker:
+            comments = await self._call("case comment query", self._case_comments, change.case_id)
+            if not any(change.marker in body for body in comments):
+                await self._call(
+                    "case comment create", self._create_comment, change.case_id, change.note
+                )
         return change.case_id
 
     async def forget_contact(self, emails: list[str], extra_fields: tuple[str, ...] = ()) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -337,10 +338,20 @@ async def _case_status(
     resolved = conv.status == "resolved"
     if kind == "hubspot":
         stage = settings.get("closed_stage") if resolved else settings.get("reopened_stage")
-        return CaseStatus(case_id, str(stage or ("4" if resolved else "1")))
-    if resolved:
-        return CaseStatus(case_id, str(settings.get("case_status") or "Closed"))
-    return CaseStatus(case_id, str(settings.get("reopened_status") or "Working"))
+        status = CaseStatus(case_id, str(stage or ("4" if resolved else "1")))
+    elif resolved:
+        status = CaseStatus(case_id, str(settings.get("case_status") or "Closed"))
+    else:
+        status = CaseStatus(case_id, str(settings.get("reopened_status") or "Working"))
+    if row.action != "ticket":  # a reopen: no summary
+        return status
+    # resolved again: this resolve's summary goes on the ticket or Case too
+    case = await _case(session, row, settings.get("link_base"), event_id=row.source_id)
+    if not case.summary.strip():
+        return status
+    marker = f"hybridcx resolve {row.source_id}"
+    note = f"Resolved again (hybridcx):\n{case.description}\n{marker}"
+    return dataclasses.replace(status, note=note, marker=marker, at=row.source_at)
 
 
 async def _timeline(
