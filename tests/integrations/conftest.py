@@ -1,5 +1,6 @@
-"""The fakes of the CRMs (started for a test, stopped after it) and the admin who connects
-them, shared by the integration tests."""
+"""The fakes of the company's systems (started for a test, stopped after it: the CRMs, the
+shop, the company's own API) and the admin who connects them, shared by the integration
+tests."""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from tests.integrations.fakes import (
     FakeServer,
     HubSpotState,
     SalesforceState,
+    company_api,
     fake_hubspot,
     fake_salesforce,
+    fake_shopify,
 )
 from tests.support import Api
 
@@ -37,3 +40,17 @@ def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noq
 @pytest.fixture
 def admin(api: Api) -> str:
     return api.login("admin@example.com", "demo-admin")
+
+
+@pytest.fixture
+def shop() -> Iterator[FakeServer]:
+    fake = fake_shopify().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def company() -> Iterator[FakeServer]:
+    fake = company_api().start()
+    yield fake
+    fake.stop()

@@ -7,7 +7,6 @@ APIs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,40 +17,17 @@ from hybridcx.hours.service import idle_sweep
 from hybridcx.integrations.hubspot import HubSpotCrm, TimelineEntry
 from hybridcx.integrations.sync import SyncWorker
 from hybridcx.kit.ids import utcnow
-from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
+from tests.channels.test_email_tls import Pki
 from tests.integrations.fakes import (
     HUBSPOT_TOKEN,
     SALESFORCE_TOKEN,
     FakeServer,
     HubSpotState,
     SalesforceState,
-    fake_hubspot,
-    fake_salesforce,
 )
 from tests.support import Api, LiveServer
 
 TEMPLATE = "1001298"  # the fake portal's event template
-
-
-@pytest.fixture
-def hubspot() -> Iterator[tuple[FakeServer, HubSpotState]]:
-    fake, state = fake_hubspot()
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
-@pytest.fixture
-def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noqa: F811
-    fake, state = fake_salesforce(pki.server_context())
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
-@pytest.fixture
-def admin(api: Api) -> str:
-    return api.login("admin@example.com", "demo-admin")
 
 
 def connect(api: Api, admin: str, name: str, kind: str, settings: dict[str, Any]) -> None:
@@ -177,7 +153,7 @@ def test_the_survey_answer_goes_into_the_cases_fields(
     server: LiveServer,
     admin: str,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     settings = {
@@ -246,7 +222,7 @@ def test_a_reopened_and_resolved_again_conversation_moves_its_case_status(
     server: LiveServer,
     admin: str,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     settings = {"instance_url": fake.url, "ca_file": str(pki.ca), "reopened_status": "Escalated"}
@@ -312,7 +288,7 @@ def test_a_second_summary_is_added_once_when_the_first_answer_was_lost(
     admin: str,
     hubspot: tuple[FakeServer, HubSpotState],
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     hub, hub_state = hubspot
     sf, sf_state = salesforce

@@ -6,15 +6,13 @@ every attempt an audit entry; and an erasure reaching the CRM."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from hybridcx.integrations.sync import SyncPolicy, SyncWorker
 from hybridcx.kit.ids import utcnow
-from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
+from tests.channels.test_email_tls import Pki
 from tests.compliance.conftest import workspace_policy  # noqa: F401  (fixture)
 from tests.integrations.fakes import (
     HUBSPOT_TOKEN,
@@ -22,8 +20,6 @@ from tests.integrations.fakes import (
     FakeServer,
     HubSpotState,
     SalesforceState,
-    fake_hubspot,
-    fake_salesforce,
 )
 from tests.integrations.test_hubspot import CLIENT_SECRET
 from tests.profiles.test_field_sync import alex_id
@@ -35,27 +31,6 @@ RULES = {
     "lifetime_value": "newest_wins",
     "phone": "crm_wins",
 }
-
-
-@pytest.fixture
-def hubspot() -> Iterator[tuple[FakeServer, HubSpotState]]:
-    fake, state = fake_hubspot()
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
-@pytest.fixture
-def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noqa: F811
-    fake, state = fake_salesforce(pki.server_context())
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
-@pytest.fixture
-def admin(api: Api) -> str:
-    return api.login("admin@example.com", "demo-admin")
 
 
 def connect_hubspot(api: Api, admin: str, fake: FakeServer, rules: dict[str, str]) -> None:
@@ -200,7 +175,7 @@ def test_a_customer_change_goes_to_the_salesforce_contact(
     server: LiveServer,
     admin: str,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     connect_salesforce(
@@ -255,7 +230,7 @@ def test_an_erasure_reaches_hubspot_and_salesforce(
     admin: str,
     hubspot: tuple[FakeServer, HubSpotState],
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     hub, hub_state = hubspot
     sf, sf_state = salesforce
@@ -311,7 +286,7 @@ def test_the_survey_answer_goes_on_the_ticket_and_the_case(
     admin: str,
     hubspot: tuple[FakeServer, HubSpotState],
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     hub, hub_state = hubspot
     sf, sf_state = salesforce
@@ -359,7 +334,7 @@ def test_a_booked_callback_becomes_a_salesforce_task(
     admin: str,
     hubspot: tuple[FakeServer, HubSpotState],
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     from tests.hours.test_business_hours_e2e import closed_today
 
@@ -495,7 +470,7 @@ def test_preferences_go_to_mapped_salesforce_fields(
     server: LiveServer,
     admin: str,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     connect_salesforce(

@@ -4,7 +4,6 @@ change the hybridcx customers by the conflict rules; a second round changes noth
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,19 +12,11 @@ import pytest
 from hybridcx.integrations import polling
 from hybridcx.integrations.polling import poll_salesforce
 from hybridcx.kit.ids import utcnow
-from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
-from tests.integrations.fakes import FakeServer, SalesforceState, fake_salesforce
+from tests.channels.test_email_tls import Pki
+from tests.integrations.fakes import FakeServer, SalesforceState
 from tests.integrations.test_crm_outbound import connect_salesforce
 from tests.profiles.test_field_sync import alex_id
 from tests.support import Api, LiveServer
-
-
-@pytest.fixture
-def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noqa: F811
-    fake, state = fake_salesforce(pki.server_context())
-    fake.start()
-    yield fake, state
-    fake.stop()
 
 
 def stamp(at: datetime) -> str:
@@ -49,7 +40,7 @@ def test_changed_contacts_are_polled_with_a_cursor_and_a_lag(
     api: Api,
     server: LiveServer,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake, state = salesforce
@@ -118,7 +109,7 @@ def test_preferences_and_consents_are_polled_from_mapped_fields(
     api: Api,
     server: LiveServer,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     admin = api.login("admin@example.com", "demo-admin")
