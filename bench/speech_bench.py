@@ -111,10 +111,10 @@ def _accuracy(rows: list[dict[str, Any]], key: str) -> float | None:
 async def measure_latency(
     utterances: list[dict[str, Any]], stt: Any, tts: Any, caller: Any, nlu_dir: Path | None
 ) -> dict:
+    from hybridcx.channels.local_call import record_script, run_call
     from hybridcx.demo.seed import seed_demo
     from hybridcx.kit.db import transaction, upgrade
     from hybridcx.runtime import Runtime
-    from hybridcx.channels.local_call import record_script, run_call
 
     with tempfile.TemporaryDirectory(prefix="hybridcx-speech-bench-") as tmp:
         settings = Settings(data_dir=Path(tmp), nlu_model_dir=nlu_dir, _env_file=None)

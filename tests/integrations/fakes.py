@@ -316,6 +316,12 @@ class HubSpotState:
         default_factory=lambda: {"1001298": ["channel", "summary", "category", "csat", "link"]}
     )
     updated_at: str = "2026-12-08T10:30:00.000Z"  # what a PATCH stamps on the contact
+    created: list[dict[str, Any]] = field(default_factory=list)  # contact creates, as sent
+    # HubSpot's search index trails its writes by seconds: new contacts are not found yet
+    search_lags: bool = False
+    made_ids: list[str] = field(default_factory=list)  # the contacts created here
+    failing_tickets: int = 0  # the next ticket creates that answer 502
+    lost_note_answers: int = 0  # the next notes are made, but their answer is lost (a 502)
 
 
 def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
@@ -346,8 +352,15 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
                 if f.get("propertyName") == "email" and f.get("operator") == "EQ"
             ]
             found = [c for c in state.contacts if c["properties"]["email"] in wanted]
+            if state.search_lags:
+                found = [c for c in found if c["id"] not in state.made_ids]
             return 200, {"total": len(found), "results": found[: body.get("limit") or 10]}
+        if method == "POST" and path == "/crm/v3/objects/contacts":
+            return _create_contact(state, body)
         if method == "POST" and path == "/crm/v3/objects/tickets":
+            if state.failing_tickets:
+                state.failing_tickets -= 1
+                return 502, {"status": "error", "message": "Bad Gateway", "category": "ERROR"}
             properties = body.get("properties") or {}
             if not properties.get("subject") or not properties.get("hs_pipeline_stage"):
                 return 400, {
@@ -382,7 +395,24 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
                 }
             note = _hubspot_object(str(7000 + len(state.notes)), properties)
             state.notes.append({**note, "associations": body.get("associations") or []})
+            if state.lost_note_answers:
+                state.lost_note_answers -= 1
+                return 502, {"status": "error", "message": "Bad Gateway", "category": "ERROR"}
             return 201, note
+        if method == "POST" and path == "/crm/v3/objects/notes/search":
+            # the notes associated with a ticket: HubSpot's associations.ticket pseudo-property
+            wanted = {
+                f["value"]
+                for group in body.get("filterGroups") or []
+                for f in group.get("filters") or []
+                if f.get("propertyName") == "associations.ticket" and f.get("operator") == "EQ"
+            }
+            found = [
+                {k: v for k, v in n.items() if k != "associations"}
+                for n in state.notes
+                if {a["to"]["id"] for a in n["associations"]} & wanted
+            ]
+            return 200, {"total": len(found), "results": found[: body.get("limit") or 10]}
         if method == "PATCH" and path.startswith("/crm/v3/objects/contacts/"):
             contact_id = path.rsplit("/", 1)[1]
             for c in state.contacts:
@@ -424,6 +454,26 @@ def fake_hubspot() -> tuple[FakeServer, HubSpotState]:
         return 404, {"status": "error", "message": "not found", "category": "OBJECT_NOT_FOUND"}
 
     return FakeServer(route), state
+
+
+def _create_contact(state: HubSpotState, body: Any) -> tuple[int, Any]:
+    """HubSpot's contact create: emails are unique in a portal, a second one answers 409 with
+    the existing contact's id in the message."""
+    properties = dict(body.get("properties") or {})
+    state.created.append(properties)
+    email = str(properties.get("email") or "").lower()
+    for c in state.contacts:
+        if email and c["properties"].get("email") == email:
+            return 409, {
+                "status": "error",
+                "message": f"Contact already exists. Existing ID: {c['id']}",
+                "correlationId": "4b3a1c2d-0000-4000-8000-000000000003",
+                "category": "CONFLICT",
+            }
+    contact = _hubspot_object(str(100 + len(state.contacts)), properties)
+    state.contacts.append(contact)
+    state.made_ids.append(contact["id"])
+    return 201, contact
 
 
 def _timeline_event(state: HubSpotState, body: Any) -> tuple[int, Any]:
@@ -473,6 +523,8 @@ class SalesforceState:
     case_updates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (Id, fields)
     case_fields: tuple[str, ...] = ("CSAT__c", "NPS__c")  # the org's custom Case fields
     modstamp: str = "2026-12-08T10:30:00.000+0000"  # what an update stamps on the Contact
+    created: list[dict[str, Any]] = field(default_factory=list)  # Contact creates, as sent
+    lost_comment_answers: int = 0  # the next comments are made, but their answer is lost
 
 
 # The SOQL the connector's polling sends (SystemModstamp cursor with an Id tie-break).
@@ -564,6 +616,18 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
                 email = match.group(1).replace("\\'", "'") if match else None
                 found = [c for c in state.contacts if c["Email"] == email]
                 return 200, {"totalSize": len(found), "done": True, "records": found[:1]}
+            if soql.startswith("SELECT Id, CommentBody FROM CaseComment WHERE ParentId = "):
+                parent = soql.rsplit("=", 1)[1].strip().strip("'")
+                found = [
+                    {
+                        "attributes": {"type": "CaseComment"},
+                        "Id": c["Id"],
+                        "CommentBody": c["CommentBody"],
+                    }
+                    for c in state.comments
+                    if c["ParentId"] == parent
+                ]
+                return 200, {"totalSize": len(found), "done": True, "records": found}
             if soql == "SELECT Id FROM Case LIMIT 1":
                 found = [{"attributes": {"type": "Case"}, "Id": c["Id"]} for c in state.cases]
                 return 200, {"totalSize": len(found[:1]), "done": True, "records": found[:1]}
@@ -579,6 +643,27 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
             case_id = f"5005g00000Case{len(state.cases):03d}A"
             state.cases.append({"Id": case_id, **body})
             return 201, {"id": case_id, "success": True, "errors": []}
+        if method == "POST" and path == f"{SF}/sobjects/Contact/":
+            state.created.append(dict(body))
+            if not body.get("LastName"):
+                return 400, [
+                    {
+                        "message": "Required fields are missing: [LastName]",
+                        "errorCode": "REQUIRED_FIELD_MISSING",
+                        "fields": ["LastName"],
+                    }
+                ]
+            contact_id = f"0035g00000Nw{len(state.contacts):04d}AA"
+            state.contacts.append(
+                {
+                    "attributes": {"type": "Contact", "url": f"{SF}/sobjects/Contact/{contact_id}"},
+                    "Id": contact_id,
+                    "AccountId": None,
+                    "Name": f"{body.get('FirstName') or ''} {body['LastName']}".strip(),
+                    **body,
+                }
+            )
+            return 201, {"id": contact_id, "success": True, "errors": []}
         if method == "POST" and path == f"{SF}/sobjects/Task/":
             if not body.get("Subject") or (
                 body.get("WhoId") and not any(c["Id"] == body["WhoId"] for c in state.contacts)
@@ -597,6 +682,9 @@ def fake_salesforce(tls: ssl.SSLContext) -> tuple[FakeServer, SalesforceState]:
                 ]
             comment_id = f"00a5g00000Cmnt{len(state.comments):03d}A"
             state.comments.append({"Id": comment_id, **body})
+            if state.lost_comment_answers:
+                state.lost_comment_answers -= 1
+                return 503, [{"message": "Service unavailable", "errorCode": "SERVER_UNAVAILABLE"}]
             return 201, {"id": comment_id, "success": True, "errors": []}
         if method == "PATCH" and path.startswith(f"{SF}/sobjects/Case/"):
             case_id = path.rsplit("/", 1)[1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,7 @@ from tests.integrations.fakes import (
     COMPANY_TOKEN,
     SHOPIFY_TOKEN,
     FakeServer,
-    company_api,
     company_mapping,
-    fake_shopify,
 )
 
 HYBRIDCX = [sys.executable, "-m", "hybridcx.cli"]
@@ -38,20 +35,6 @@ def env(tmp_path: Path) -> dict[str, str]:
     env = {"HYBRIDCX_DATA_DIR": str(tmp_path / "data"), "HYBRIDCX_DATABASE_URL": ""}
     assert _run(["seed"], env).returncode == 0
     return env
-
-
-@pytest.fixture
-def company() -> Iterator[FakeServer]:
-    fake = company_api().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def shop() -> Iterator[FakeServer]:
-    fake = fake_shopify().start()
-    yield fake
-    fake.stop()
 
 
 def test_set_list_and_test_a_no_code_backend(

@@ -7,7 +7,6 @@ APIs."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,40 +17,17 @@ from hybridcx.hours.service import idle_sweep
 from hybridcx.integrations.hubspot import HubSpotCrm, TimelineEntry
 from hybridcx.integrations.sync import SyncWorker
 from hybridcx.kit.ids import utcnow
-from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
+from tests.channels.test_email_tls import Pki
 from tests.integrations.fakes import (
     HUBSPOT_TOKEN,
     SALESFORCE_TOKEN,
     FakeServer,
     HubSpotState,
     SalesforceState,
-    fake_hubspot,
-    fake_salesforce,
 )
 from tests.support import Api, LiveServer
 
 TEMPLATE = "1001298"  # the fake portal's event template
-
-
-@pytest.fixture
-def hubspot() -> Iterator[tuple[FakeServer, HubSpotState]]:
-    fake, state = fake_hubspot()
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
-@pytest.fixture
-def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noqa: F811
-    fake, state = fake_salesforce(pki.server_context())
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
-@pytest.fixture
-def admin(api: Api) -> str:
-    return api.login("admin@example.com", "demo-admin")
 
 
 def connect(api: Api, admin: str, name: str, kind: str, settings: dict[str, Any]) -> None:
@@ -177,7 +153,7 @@ def test_the_survey_answer_goes_into_the_cases_fields(
     server: LiveServer,
     admin: str,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     settings = {
@@ -246,7 +222,7 @@ def test_a_reopened_and_resolved_again_conversation_moves_its_case_status(
     server: LiveServer,
     admin: str,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     settings = {"instance_url": fake.url, "ca_file": str(pki.ca), "reopened_status": "Escalated"}
@@ -270,6 +246,12 @@ def test_a_reopened_and_resolved_again_conversation_moves_its_case_status(
         ("ticket", "done", case["Id"]),
         ("ticket", "done", case["Id"]),
     ]
+    # the second resolve's summary is a private comment on the Case (the first is its
+    # Description; a reopen adds none)
+    [comment] = state.comments
+    assert (comment["ParentId"], comment["IsPublished"]) == (case["Id"], False)
+    assert comment["CommentBody"].startswith("Resolved again (hybridcx):\n")
+    assert f"hybridcx conversation: {flow.conv['id']}" in comment["CommentBody"]
 
 
 def test_a_reopened_and_resolved_again_conversation_moves_its_hubspot_ticket(
@@ -294,3 +276,36 @@ def test_a_reopened_and_resolved_again_conversation_moves_its_hubspot_ticket(
         (m, p.split("?")[0]) for m, p, _ in fake.requests
     ]
     assert [a for a, _, _ in syncs(api, admin, "hubspot")] == ["status", "ticket", "ticket"]
+    [note] = state.notes  # the second resolve's summary, on the ticket
+    assert note["properties"]["hs_note_body"].startswith("Resolved again (hybridcx):\n")
+    assert note["associations"][0]["to"]["id"] == ticket["id"]
+    assert note["associations"][0]["types"][0]["associationTypeId"] == 228
+
+
+def test_a_second_summary_is_added_once_when_the_first_answer_was_lost(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    hubspot: tuple[FakeServer, HubSpotState],
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,
+) -> None:
+    hub, hub_state = hubspot
+    sf, sf_state = salesforce
+    connect(api, admin, "hubspot", "hubspot", {"host": hub.url})
+    connect(api, admin, "sf", "salesforce", {"instance_url": sf.url, "ca_file": str(pki.ca)})
+    flow = Reopening(api, server)
+    flow.idle_close()
+    flow.sync()
+    flow.reopen()
+    flow.sync()
+    flow.resolve_again()
+    hub_state.lost_note_answers = sf_state.lost_comment_answers = 1
+    assert flow.sync() == 0  # both made, neither answer came back: retried
+    later = utcnow() + timedelta(minutes=5)
+    assert server.call(flow.worker.run_once(now=later)) == 2
+    assert len(hub_state.notes) == 1 and len(sf_state.comments) == 1  # found, not made again
+    marker = hub_state.notes[0]["properties"]["hs_note_body"].rsplit("\n", 1)[1]
+    assert marker.startswith("hybridcx resolve ")
+    assert sf_state.comments[0]["CommentBody"].endswith(marker)  # the same resolve event
+    assert [a for a, s, _ in syncs(api, admin, "hubspot") if s != "done"] == []

@@ -6,23 +6,20 @@ every attempt an audit entry; and an erasure reaching the CRM."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
-
 from hybridcx.integrations.sync import SyncPolicy, SyncWorker
 from hybridcx.kit.ids import utcnow
-from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
+from tests.channels.test_email_tls import Pki
+from tests.compliance.conftest import workspace_policy  # noqa: F401  (fixture)
 from tests.integrations.fakes import (
     HUBSPOT_TOKEN,
     SALESFORCE_TOKEN,
     FakeServer,
     HubSpotState,
     SalesforceState,
-    fake_hubspot,
-    fake_salesforce,
 )
 from tests.integrations.test_hubspot import CLIENT_SECRET
 from tests.profiles.test_field_sync import alex_id
@@ -34,27 +31,6 @@ RULES = {
     "lifetime_value": "newest_wins",
     "phone": "crm_wins",
 }
-
-
-@pytest.fixture
-def hubspot() -> Iterator[tuple[FakeServer, HubSpotState]]:
-    fake, state = fake_hubspot()
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
-@pytest.fixture
-def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noqa: F811
-    fake, state = fake_salesforce(pki.server_context())
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
-@pytest.fixture
-def admin(api: Api) -> str:
-    return api.login("admin@example.com", "demo-admin")
 
 
 def connect_hubspot(api: Api, admin: str, fake: FakeServer, rules: dict[str, str]) -> None:
@@ -124,10 +100,14 @@ def test_a_customer_change_goes_to_hubspot_by_the_field_rules(
             },
         )
     ]
+    # the first sync of a customer finds its contact by email (and keeps its id); the push
+    # reads it by that id (its updatedAt, for newest_wins) and updates it
     assert [(m, p.split("?")[0]) for m, p, _ in fake.requests] == [
         ("POST", "/crm/v3/objects/contacts/search"),
+        ("GET", "/crm/v3/objects/contacts/51"),
         ("PATCH", "/crm/v3/objects/contacts/51"),
     ]
+    assert state.created == []  # HubSpot had the contact: none made
     [done] = api.staff(admin, "GET", "/api/v1/integrations/hubspot/syncs").json()["items"]
     assert (done["status"], done["external_id"], done["conversation_id"]) == ("done", "51", None)
     assert attempts(api, admin) == [
@@ -195,7 +175,7 @@ def test_a_customer_change_goes_to_the_salesforce_contact(
     server: LiveServer,
     admin: str,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     connect_salesforce(
@@ -250,7 +230,7 @@ def test_an_erasure_reaches_hubspot_and_salesforce(
     admin: str,
     hubspot: tuple[FakeServer, HubSpotState],
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     hub, hub_state = hubspot
     sf, sf_state = salesforce
@@ -306,7 +286,7 @@ def test_the_survey_answer_goes_on_the_ticket_and_the_case(
     admin: str,
     hubspot: tuple[FakeServer, HubSpotState],
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     hub, hub_state = hubspot
     sf, sf_state = salesforce
@@ -354,7 +334,7 @@ def test_a_booked_callback_becomes_a_salesforce_task(
     admin: str,
     hubspot: tuple[FakeServer, HubSpotState],
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     from tests.hours.test_business_hours_e2e import closed_today
 
@@ -441,3 +421,224 @@ def test_a_change_from_the_crm_is_not_sent_back(
     assert syncs == []  # nothing queued for HubSpot: the change came from it
     assert server.call(SyncWorker(server.runtime, poll_seconds=1).run_once()) == 0
     assert state.updates == []
+
+
+HOURS = {"days": ["mon", "tue"], "start": "09:00", "end": "17:00", "timezone": "Europe/Paris"}
+PREFERENCE_RULES = {
+    "language": "hybridcx_wins",
+    "preferred_channel": "hybridcx_wins",
+    "contact_hours": "newest_wins",
+}
+
+
+def set_preferences(api: Api, admin: str, server: LiveServer, **prefs: Any) -> None:
+    r = api.staff(admin, "PUT", f"/api/v1/customers/{alex_id(server)}/preferences", json=prefs)
+    assert r.status_code == 200, r.text
+
+
+def test_preferences_go_to_hubspot_as_text_by_their_rules(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    connect_hubspot(api, admin, fake, PREFERENCE_RULES)
+    state.contacts[0]["updatedAt"] = "2020-01-01T00:00:00.000Z"
+    set_preferences(api, admin, server, channel="email", language="fr-ca", contact_hours=HOURS)
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    assert state.updates == [
+        (
+            "51",
+            {
+                "hs_language": "fr-CA",
+                "hybridcx_preferred_channel": "email",
+                "hybridcx_contact_hours": "mon,tue 09:00-17:00 Europe/Paris",
+            },
+        )
+    ]
+    # the same preferences again change nothing: no push
+    set_preferences(api, admin, server, channel="email", language="fr-CA", contact_hours=HOURS)
+    pending = api.staff(admin, "GET", "/api/v1/integrations/hubspot/syncs?status=pending")
+    assert pending.json()["items"] == []
+    # hours cleared: HubSpot's property emptied; only what changed is sent
+    set_preferences(api, admin, server, channel="email", language="fr-CA")
+    assert server.call(worker.run_once()) == 1
+    assert state.updates[-1] == ("51", {"hybridcx_contact_hours": ""})
+
+
+def test_preferences_go_to_mapped_salesforce_fields(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,
+) -> None:
+    fake, state = salesforce
+    connect_salesforce(
+        api,
+        admin,
+        fake,
+        str(pki.ca),
+        field_rules=PREFERENCE_RULES,
+        properties={"language": "Language__c", "contact_hours": "Contact_Hours__c"},
+    )
+    state.contacts[0]["SystemModstamp"] = "2020-01-01T00:00:00.000+0000"  # older
+    set_preferences(api, admin, server, channel="sms", language="de", contact_hours=HOURS)
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    # the channel has no Contact field mapped: it stays in hybridcx
+    assert state.updates == [
+        (
+            "0035g00000AbCdEAAZ",
+            {"Language__c": "de", "Contact_Hours__c": "mon,tue 09:00-17:00 Europe/Paris"},
+        )
+    ]
+
+
+def test_every_consent_goes_to_the_crm_by_its_rule(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    rules = {
+        "training_consent": "hybridcx_wins",
+        "analytics_consent": "hybridcx_wins",
+        "outreach_consent": "newest_wins",
+        "marketing_consent": "crm_wins",
+    }
+    connect_hubspot(api, admin, fake, rules)
+    state.contacts[0]["updatedAt"] = "2020-01-01T00:00:00.000Z"
+    consents = {"training": True, "analytics": False, "outreach": True, "marketing": True}
+    r = api.staff(
+        admin,
+        "PUT",
+        f"/api/v1/customers/{alex_id(server)}/consents",
+        json={"consents": consents, "source": "phone call"},
+    )
+    assert r.status_code == 200, r.text
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    assert server.call(worker.run_once()) == 1
+    # marketing is the CRM's (crm_wins): not sent
+    assert state.updates == [
+        (
+            "51",
+            {
+                "hybridcx_analytics_consent": "false",
+                "hybridcx_outreach_consent": "true",
+                "hybridcx_training_consent": "true",
+            },
+        )
+    ]
+
+
+def test_the_synced_fields_are_the_ones_settings_accept() -> None:
+    from typing import get_args
+
+    from hybridcx.integrations.kinds import SyncedField
+    from hybridcx.privacy.consent import PURPOSES
+    from hybridcx.profiles.fieldsync import FIELDS
+
+    assert set(get_args(SyncedField)) == set(FIELDS)
+    assert {f"{p}_consent" for p in PURPOSES} <= set(FIELDS)
+
+
+def jordan_in_hubspot(state: HubSpotState) -> None:
+    from tests.integrations.fakes import _hubspot_object
+
+    jordan = _hubspot_object("52", {"email": "jordan@example.com", "firstname": "Jordan"})
+    jordan["updatedAt"] = "2020-01-01T00:00:00.000Z"
+    state.contacts.append(jordan)
+
+
+def test_a_merge_and_an_unmerge_push_what_the_survivor_gained_and_lost(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    from tests.profiles.test_merge import PHONE, webchat_and_sms
+
+    fake, state = hubspot
+    jordan_in_hubspot(state)
+    connect_hubspot(
+        api, admin, fake, {"phone": "hybridcx_wins", "preferred_channel": "hybridcx_wins"}
+    )
+    web, sms = webchat_and_sms(api, admin)
+    r = api.staff(admin, "PUT", f"/api/v1/customers/{sms}/preferences", json={"channel": "sms"})
+    assert r.status_code == 200, r.text
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    server.call(worker.run_once())  # the SMS customer has no email: nothing to send
+    assert state.updates == []
+
+    r = api.staff(admin, "POST", f"/api/v1/customers/{web}/merge", json={"customer_id": sms})
+    assert r.status_code == 200, r.text
+    assert server.call(worker.run_once()) == 1
+    assert state.updates == [("52", {"phone": PHONE, "hybridcx_preferred_channel": "sms"})]
+
+    r = api.staff(admin, "POST", f"/api/v1/customers/{sms}/unmerge", json={})
+    assert r.status_code == 200, r.text
+    server.call(worker.run_once())
+    assert state.updates[-1] == ("52", {"phone": "", "hybridcx_preferred_channel": ""})
+
+
+def test_the_name_a_new_web_chat_customer_gives_is_pushed_once(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    fake, state = hubspot
+    jordan_in_hubspot(state)
+    connect_hubspot(api, admin, fake, {"name": "newest_wins"})
+    api.start("jordan@example.com", "Jordan Lee")
+    api.start("jordan@example.com", "Somebody Else")  # a claim: the stored name stays
+    api.start("alex@example.com", "Al")  # an existing customer: nothing changes, no push
+    syncs = api.staff(admin, "GET", "/api/v1/integrations/hubspot/syncs").json()["items"]
+    assert [s["action"] for s in syncs] == ["contact"]
+    assert server.call(SyncWorker(server.runtime, poll_seconds=1).run_once()) == 1
+    assert state.updates == [("52", {"firstname": "Jordan", "lastname": "Lee"})]
+
+
+def test_a_callback_number_is_pushed(
+    api: Api, server: LiveServer, admin: str, hubspot: tuple[FakeServer, HubSpotState]
+) -> None:
+    from tests.hours.test_business_hours_e2e import closed_today
+
+    fake, state = hubspot
+    connect_hubspot(api, admin, fake, {"phone": "hybridcx_wins"})
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    opens = closed_today(api, sup)
+    conv = api.start("alex@example.com", "Alex")
+    assert api.say(conv, "agent").json()["conversation"]["status"] == "queued"
+    r = api.http.post(
+        f"/api/v1/conversations/{conv['id']}/after-hours",
+        json={
+            "choice": "callback",
+            "callback_at": (opens + timedelta(hours=1)).isoformat() + "Z",
+            "phone": "+1 415 555 0132",
+        },
+        headers={"Authorization": f"Bearer {conv['customer_token']}"},
+    )
+    assert r.status_code == 200, r.text
+    assert server.call(SyncWorker(server.runtime, poll_seconds=1).run_once()) == 1
+    assert state.updates == [("51", {"phone": "+14155550132"})]
+
+
+def test_a_phone_number_the_ai_changes_is_pushed_when_it_is_applied(
+    api: Api,
+    server: LiveServer,
+    admin: str,
+    hubspot: tuple[FakeServer, HubSpotState],
+    workspace_policy: Callable[[str], None],  # noqa: F811
+) -> None:
+    from tests.compliance.test_compliance_e2e import say, verified
+
+    fake, state = hubspot
+    connect_hubspot(api, admin, fake, {"phone": "hybridcx_wins"})
+    workspace_policy("human_intents:\n  update_contact_details: null\n")
+    conv = verified(api)
+    say(api, conv, "I need to update my phone number")
+    say(api, conv, "Phone number")
+    say(api, conv, "+1 415 555 0100")
+    assert "awaiting review" in say(api, conv, "yes")["messages"][-1]["text"]
+    worker = SyncWorker(server.runtime, poll_seconds=1)
+    server.call(worker.run_once())
+    assert state.updates == []  # held for a supervisor: nothing changed yet
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    [pending] = api.staff(sup, "GET", "/api/v1/approvals?status=pending").json()
+    done = api.staff(sup, "POST", f"/api/v1/approvals/{pending['id']}/approve").json()
+    assert done["status"] == "executed"
+    assert server.call(worker.run_once()) == 1
+    assert state.updates == [("51", {"phone": "+1 415 555 0100"})]

@@ -3,24 +3,13 @@ discards (audited, never sent again) or retries."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from hybridcx.integrations.sync import SyncPolicy, SyncWorker
 from hybridcx.kit.ids import utcnow
-from tests.integrations.fakes import FakeServer, HubSpotState, fake_hubspot
+from tests.integrations.fakes import FakeServer, HubSpotState
 from tests.integrations.test_hubspot import _connect, _resolved_conversation
 from tests.support import Api, LiveServer
-
-
-@pytest.fixture
-def hubspot() -> Iterator[tuple[FakeServer, HubSpotState]]:
-    fake, state = fake_hubspot()
-    fake.start()
-    yield fake, state
-    fake.stop()
 
 
 def dead_syncs(api: Api, server: LiveServer, fake: FakeServer, count: int) -> list[str]:

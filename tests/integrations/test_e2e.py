@@ -8,10 +8,8 @@ import base64
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from sqlalchemy import text
 
 from hybridcx.customers.repository import find_customer_by_email
@@ -21,30 +19,9 @@ from tests.integrations.fakes import (
     SHOPIFY_TOKEN,
     SHOPIFY_WEBHOOK_SECRET,
     FakeServer,
-    company_api,
     company_mapping,
-    fake_shopify,
 )
 from tests.support import Api, LiveServer
-
-
-@pytest.fixture
-def admin(api: Api) -> str:
-    return api.login("admin@example.com", "demo-admin")
-
-
-@pytest.fixture
-def shop() -> Iterator[FakeServer]:
-    fake = fake_shopify().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def company() -> Iterator[FakeServer]:
-    fake = company_api().start()
-    yield fake
-    fake.stop()
 
 
 def connect_shop(api: Api, admin: str, shop: FakeServer, **extra: Any) -> dict[str, Any]:

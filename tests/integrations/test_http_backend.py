@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -26,13 +25,6 @@ from hybridcx.integrations.resilience import CircuitBreaker
 from tests.integrations.fakes import COMPANY_TOKEN, FakeServer, company_api, company_mapping
 
 NOW = datetime(2026, 12, 8, 10, 30)
-
-
-@pytest.fixture
-def company() -> Iterator[FakeServer]:
-    fake = company_api().start()
-    yield fake
-    fake.stop()
 
 
 def backend(fake: FakeServer, **kw: Any) -> HttpBackend:

@@ -10,7 +10,6 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,7 +19,7 @@ from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.hubspot import HubSpotCrm, ResolvedCase, verify_signature_v3
 from hybridcx.integrations.sync import SyncPolicy, SyncWorker
 from hybridcx.kit.ids import utcnow
-from tests.integrations.fakes import HUBSPOT_TOKEN, FakeServer, HubSpotState, fake_hubspot
+from tests.integrations.fakes import HUBSPOT_TOKEN, FakeServer, HubSpotState
 from tests.integrations.test_e2e import _connector_id
 from tests.support import Api, LiveServer
 
@@ -34,14 +33,6 @@ CASE = ResolvedCase(
     intent="damaged_item",
     link="https://cx.example.com/desk?conversation=0f8c2a4e-1111-4222-8333-444455556666",
 )
-
-
-@pytest.fixture
-def hubspot() -> Iterator[tuple[FakeServer, HubSpotState]]:
-    fake, state = fake_hubspot()
-    fake.start()
-    yield fake, state
-    fake.stop()
 
 
 def crm(fake: FakeServer, token: str = HUBSPOT_TOKEN) -> HubSpotCrm:

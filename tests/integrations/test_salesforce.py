@@ -5,7 +5,6 @@ tied to the customer's Contact and Account."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,12 +12,11 @@ from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.hubspot import ResolvedCase
 from hybridcx.integrations.salesforce import SalesforceCrm
 from hybridcx.integrations.sync import SyncWorker
-from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
+from tests.channels.test_email_tls import Pki
 from tests.integrations.fakes import (
     SALESFORCE_TOKEN,
     FakeServer,
     SalesforceState,
-    fake_salesforce,
 )
 from tests.support import Api, LiveServer
 
@@ -34,21 +32,13 @@ CASE = ResolvedCase(
 )
 
 
-@pytest.fixture
-def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noqa: F811
-    fake, state = fake_salesforce(pki.server_context())
-    fake.start()
-    yield fake, state
-    fake.stop()
-
-
 def crm(fake: FakeServer, ca: str, token: str = SALESFORCE_TOKEN) -> SalesforceCrm:
     return SalesforceCrm("sf", token, instance_url=fake.url, ca_file=ca, timeout_seconds=3)
 
 
 def test_a_case_is_created_for_the_contact_and_account(
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     case_id = asyncio.run(crm(fake, str(pki.ca)).create_ticket(CASE))
@@ -68,7 +58,7 @@ def test_a_case_is_created_for_the_contact_and_account(
 
 def test_the_email_is_quoted_in_the_soql(
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, _ = salesforce
     found = asyncio.run(crm(fake, str(pki.ca)).find_contact("x' OR Email != 'y@example.com"))
@@ -78,7 +68,7 @@ def test_the_email_is_quoted_in_the_soql(
 
 def test_a_bad_token_an_untrusted_certificate_or_a_dead_org_is_unavailable(
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, _ = salesforce
     with pytest.raises(BackendUnavailable) as caught:
@@ -97,7 +87,7 @@ def test_a_resolved_conversation_becomes_one_salesforce_case(
     api: Api,
     server: LiveServer,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
 ) -> None:
     fake, state = salesforce
     admin = api.login("admin@example.com", "demo-admin")

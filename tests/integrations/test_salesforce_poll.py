@@ -4,7 +4,6 @@ change the hybridcx customers by the conflict rules; a second round changes noth
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,19 +12,11 @@ import pytest
 from hybridcx.integrations import polling
 from hybridcx.integrations.polling import poll_salesforce
 from hybridcx.kit.ids import utcnow
-from tests.channels.test_email_tls import Pki, pki  # noqa: F401  (fixture: a throwaway CA)
-from tests.integrations.fakes import FakeServer, SalesforceState, fake_salesforce
+from tests.channels.test_email_tls import Pki
+from tests.integrations.fakes import FakeServer, SalesforceState
 from tests.integrations.test_crm_outbound import connect_salesforce
 from tests.profiles.test_field_sync import alex_id
 from tests.support import Api, LiveServer
-
-
-@pytest.fixture
-def salesforce(pki: Pki) -> Iterator[tuple[FakeServer, SalesforceState]]:  # noqa: F811
-    fake, state = fake_salesforce(pki.server_context())
-    fake.start()
-    yield fake, state
-    fake.stop()
 
 
 def stamp(at: datetime) -> str:
@@ -49,7 +40,7 @@ def test_changed_contacts_are_polled_with_a_cursor_and_a_lag(
     api: Api,
     server: LiveServer,
     salesforce: tuple[FakeServer, SalesforceState],
-    pki: Pki,  # noqa: F811
+    pki: Pki,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     fake, state = salesforce
@@ -112,3 +103,51 @@ def test_changed_contacts_are_polled_with_a_cursor_and_a_lag(
     # Salesforce down: the cursor stays, the next round reads the same contacts
     fake.stop()
     assert server.call(poll_salesforce(server.runtime.sessions, now=later)) == 0
+
+
+def test_preferences_and_consents_are_polled_from_mapped_fields(
+    api: Api,
+    server: LiveServer,
+    salesforce: tuple[FakeServer, SalesforceState],
+    pki: Pki,
+) -> None:
+    fake, state = salesforce
+    admin = api.login("admin@example.com", "demo-admin")
+    connect_salesforce(
+        api,
+        admin,
+        fake,
+        str(pki.ca),
+        poll=True,
+        properties={
+            "language": "Language__c",
+            "preferred_channel": "Preferred_Channel__c",
+            "contact_hours": "Contact_Hours__c",
+            "outreach_consent": "Outreach_Consent__c",
+        },
+    )
+    cid = alex_id(server)
+    base = utcnow().replace(microsecond=0) + timedelta(minutes=10)
+    state.contacts = [
+        contact(
+            "003A",
+            "alex@example.com",
+            base,
+            FirstName="Alex",
+            LastName="Morgan",
+            Language__c="pt_br",
+            Preferred_Channel__c="Phone",
+            Contact_Hours__c="sat-sun 10:00-16:00 America/Sao_Paulo",
+            Outreach_Consent__c=True,  # a checkbox: JSON true
+        )
+    ]
+    assert server.call(poll_salesforce(server.runtime.sessions, now=base + timedelta(minutes=5)))
+    prefs = api.staff(admin, "GET", f"/api/v1/customers/{cid}/preferences").json()
+    assert (prefs["language"], prefs["channel"]) == ("pt-BR", "voice")
+    assert prefs["contact_hours"]["days"] == ["sat", "sun"]
+    assert prefs["updated_by"] == "salesforce:003A"
+    consents = api.staff(admin, "GET", f"/api/v1/customers/{cid}/consents").json()["consents"]
+    [outreach] = [c for c in consents if c["purpose"] == "outreach"]
+    assert (outreach["granted"], outreach["source"]) == (True, "salesforce:003A")
+    polls = [q for q in state.queries if "SystemModstamp >" in q]
+    assert "Contact_Hours__c" in polls[0] and "Outreach_Consent__c" in polls[0]

@@ -6,7 +6,6 @@ import asyncio
 import base64
 import hashlib
 import hmac
-from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -22,14 +21,7 @@ from hybridcx.integrations.shopify import (
     shop_base_url,
     verify_webhook,
 )
-from tests.integrations.fakes import SHOPIFY_TOKEN, FakeServer, fake_shopify
-
-
-@pytest.fixture
-def shop() -> Iterator[FakeServer]:
-    fake = fake_shopify().start()
-    yield fake
-    fake.stop()
+from tests.integrations.fakes import SHOPIFY_TOKEN, FakeServer
 
 
 def run(coro: Any) -> Any:

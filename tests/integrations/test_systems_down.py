@@ -4,31 +4,20 @@ sync queue (retried with backoff) until HubSpot is back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-
-import pytest
 
 from hybridcx.integrations.sync import SyncWorker
 from hybridcx.kit.ids import utcnow
-from tests.integrations.fakes import FakeServer, HubSpotState, fake_hubspot
+from tests.integrations.fakes import FakeServer, HubSpotState
 from tests.integrations.test_crm_outbound import attempts, connect_hubspot
-from tests.integrations.test_e2e import ai_text, connect_shop, shop, turn  # noqa: F401
+from tests.integrations.test_e2e import ai_text, connect_shop, turn
 from tests.support import Api, LiveServer
-
-
-@pytest.fixture
-def hubspot() -> Iterator[tuple[FakeServer, HubSpotState]]:
-    fake, state = fake_hubspot()
-    fake.start()
-    yield fake, state
-    fake.stop()
 
 
 def test_the_crm_and_the_shop_down_mid_conversation(
     api: Api,
     server: LiveServer,
-    shop: FakeServer,  # noqa: F811
+    shop: FakeServer,
     hubspot: tuple[FakeServer, HubSpotState],
 ) -> None:
     crm, state = hubspot

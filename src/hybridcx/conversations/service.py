@@ -39,10 +39,11 @@ from hybridcx.conversations.schemas import (
     message_read,
 )
 from hybridcx.customers.ai_optout import opt_out_if_asked  # issue 19
-from hybridcx.customers.repository import find_or_create_customer
+from hybridcx.customers.repository import find_or_create_customer_row
 from hybridcx.experiments.variants import turn_policy
 from hybridcx.hours import service as hours  # issue 19: business hours, idle close
 from hybridcx.improvement.service import record_resolution
+from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.bus import staff_channel
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
@@ -168,9 +169,11 @@ class ConversationService:
                 ):
                     raise Unauthorized("identity_hash does not match this email for this inbox.")
                 verified = True
-            customer = await find_or_create_customer(
+            customer, new_customer = await find_or_create_customer_row(
                 session, inbox.workspace_id, email=str(body.customer.email), name=body.customer.name
             )
+            if new_customer and customer.name:  # the name the chat gave: the CRM's rules permitting
+                await enqueue_customer_push(session, inbox.workspace_id, customer.id, ["name"])
             conv, created = await self.open_conversation(
                 session,
                 outbox,

@@ -60,19 +60,28 @@ async def find_or_create_customer(
 ) -> Customer:
     """Found by email within the workspace. A chat only *claims* an email, so an existing
     customer's stored details are never overwritten from here."""
+    customer, _ = await find_or_create_customer_row(session, workspace_id, email=email, name=name)
+    return customer
+
+
+async def find_or_create_customer_row(
+    session: AsyncSession, workspace_id: str, *, email: str, name: str = ""
+) -> tuple[Customer, bool]:
+    """:func:`find_or_create_customer`, and whether it was created."""
     customer = await find_customer_by_email(session, workspace_id, email)
     customer = await _one_profile(session, workspace_id, customer, "email", email)  # issue 20
-    if customer is None:
-        customer = Customer(
-            id=new_id(),
-            workspace_id=workspace_id,
-            email=normalize_email(email),
-            name=name.strip(),
-            consents={},
-        )
-        session.add(customer)
-        await session.flush()
-    return customer
+    if customer is not None:
+        return customer, False
+    customer = Customer(
+        id=new_id(),
+        workspace_id=workspace_id,
+        email=normalize_email(email),
+        name=name.strip(),
+        consents={},
+    )
+    session.add(customer)
+    await session.flush()
+    return customer, True
 
 
 # ---- channels: customers known by phone (SMS, calls) as well as by email --------------------

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.customers.repository import find_customer_by_email
 from hybridcx.flows.backend import Account, Order, Slot, SlotTaken
+from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.ids import hash_token, new_id, utcnow
 from hybridcx.models import Customer, DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
 
@@ -234,6 +235,9 @@ class DemoBackend:
         if customer is None or field not in ("phone", "name"):
             return False
         setattr(customer, field, value)
+        # the AI changed hybridcx's customer: the CRM gets it (its rules permitting), in the
+        # transaction of the change
+        await enqueue_customer_push(self.session, self.workspace_id, customer.id, [field])
         return True
 
     async def refund(self, number: str, email: str, amount: float) -> str:

@@ -23,6 +23,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import conversation_state, message_read
 from hybridcx.hours import sla
 from hybridcx.hours.calendar import Calendar, describe
+from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput
 from hybridcx.kit.ids import utcnow
@@ -250,7 +251,10 @@ async def record_choice(
                 raise InvalidInput(f"{phone!r} is not a phone number we can call.")
             if not number:
                 raise InvalidInput("A callback needs a phone number.")
-            customer.phone = number
+            if number != customer.phone:
+                customer.phone = number
+                # the CRM gets the number (its rules permitting), committed with the callback
+                await enqueue_customer_push(session, conv.workspace_id, customer.id, ["phone"])
             state.update(choice="callback", contact="phone", callback_at=iso(at))
             text = (
                 f"Thanks: we'll call you back {describe(at, calendar.timezone)}. "

@@ -13,6 +13,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -114,6 +115,26 @@ class ContactPush:
 
 
 @dataclass(frozen=True)
+class ContactSeed:
+    """A hybridcx customer the CRM has no contact for yet: what its new contact starts with."""
+
+    customer_id: str
+    email: str
+    name: str
+    phone: str | None
+
+    def name_parts(self) -> tuple[str, str]:
+        """(first, last): the last word is the last name; no name: the email's local part
+        (Salesforce requires a LastName)."""
+        first, _, last = self.name.strip().rpartition(" ")
+        return first, last or self.email.split("@", 1)[0]
+
+
+#: HubSpot's answer to a second contact with one email (emails are unique in a portal).
+_EXISTING_ID = re.compile(r"Existing ID: ?(\d+)")
+
+
+@dataclass(frozen=True)
 class CallbackTask:
     """A callback the customer booked (after hours), for the CRM's task list."""
 
@@ -161,10 +182,14 @@ class CsatNote:
 @dataclass(frozen=True)
 class CaseStatus:
     """Where a ticket or Case goes when its conversation is reopened or resolved again: a
-    Salesforce Case's Status, a HubSpot ticket's pipeline stage."""
+    Salesforce Case's Status, a HubSpot ticket's pipeline stage; resolved again, with the new
+    summary (``note``) to add, once: ``marker`` (its last line) finds it on a retry."""
 
     case_id: str
     status: str
+    note: str | None = None
+    marker: str | None = None
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -301,6 +326,25 @@ class HubSpotCrm:
             return None
         return str(results[0].id), getattr(results[0], "updated_at", None)
 
+    def _create_contact(self, properties: dict[str, str]) -> str:
+        from hubspot.crm.contacts import SimplePublicObjectInputForCreate
+        from hubspot.crm.contacts.exceptions import ApiException
+
+        try:
+            created = self.client.crm.contacts.basic_api.create(
+                simple_public_object_input_for_create=SimplePublicObjectInputForCreate(
+                    properties=properties, associations=[]
+                ),
+                _request_timeout=self.timeout,
+            )
+        except ApiException as exc:
+            # an earlier attempt (or someone in HubSpot) made it: that one is the contact
+            found = _EXISTING_ID.search(str(exc.body or "")) if exc.status == 409 else None
+            if found is None:
+                raise
+            return found.group(1)
+        return str(created.id)
+
     def _update_contact(self, contact_id: str, properties: dict[str, str]) -> None:
         from hubspot.crm.contacts import SimplePublicObjectInput
 
@@ -370,6 +414,29 @@ class HubSpotCrm:
             raise
         return str(created.id)
 
+    def _ticket_notes(self, ticket_id: str) -> list[str]:
+        from hubspot.crm.objects.notes import PublicObjectSearchRequest
+
+        request = PublicObjectSearchRequest(
+            filter_groups=[
+                {
+                    "filters": [
+                        {
+                            "propertyName": "associations.ticket",
+                            "operator": "EQ",
+                            "value": ticket_id,
+                        }
+                    ]
+                }
+            ],
+            properties=["hs_note_body"],
+            limit=100,
+        )
+        page = self.client.crm.objects.notes.search_api.do_search(
+            public_object_search_request=request, _request_timeout=self.timeout
+        )
+        return [str((n.properties or {}).get("hs_note_body") or "") for n in page.results or []]
+
     def _update_ticket(self, ticket_id: str, properties: dict[str, str]) -> None:
         from hubspot.crm.tickets import SimplePublicObjectInput
 
@@ -393,18 +460,47 @@ class HubSpotCrm:
         only its id)."""
         return await self._call("contact read", self._contact, contact_id, extra)  # type: ignore[no-any-return]
 
-    async def create_ticket(self, case: ResolvedCase) -> str:
-        """The new ticket's id, associated with the customer's contact when there is one."""
-        contact = await self.find_contact(case.email) if case.email else None
+    async def ensure_contact(self, seed: ContactSeed) -> tuple[str, bool]:
+        """The id of the contact with the seed's email, created with its name and phone when
+        HubSpot has none; (id, whether it was created). Safe to repeat: HubSpot keeps one
+        contact per email, and a second create answers 409 with the first one's id."""
+        found = await self.find_contact(seed.email)
+        if found is not None:
+            return str(found["id"]), False
+        first, last = seed.name_parts()
+        properties = {"email": seed.email.strip().lower(), "firstname": first, "lastname": last}
+        if seed.phone:
+            properties["phone"] = seed.phone
+        made = await self._call("contact create", self._create_contact, properties)
+        return str(made), True
+
+    async def create_ticket(self, case: ResolvedCase, contact_id: str | None = None) -> str:
+        """The new ticket's id, associated with the customer's contact (``contact_id``, or the
+        one with the case's email) when there is one."""
+        if contact_id is None and case.email:
+            contact = await self.find_contact(case.email)
+            contact_id = str(contact["id"]) if contact else None
         properties = ticket_properties(case, pipeline=self.pipeline, stage=self.closed_stage)
         return await self._call(  # type: ignore[no-any-return]
-            "ticket create", self._create_ticket, properties, contact["id"] if contact else None
+            "ticket create", self._create_ticket, properties, contact_id
         )
 
-    async def push_contact(self, push: ContactPush) -> str | None:
-        """Update the contact with the push's email; the contact's id, or None when HubSpot has
-        no such contact (hybridcx does not create contacts)."""
-        found = await self._call("contact search", self._search_updated, push.email)
+    async def push_contact(
+        self, push: ContactPush, contact: tuple[str, bool] | None = None
+    ) -> str | None:
+        """Update the customer's contact: ``contact`` (its id, and whether this attempt created
+        it: then it gets every value, nothing in it being newer than hybridcx's), else the one
+        with the push's email. The contact's id, or None when HubSpot has no such contact."""
+        if contact is not None and contact[1]:
+            values = {k: str(v) for k, v in push.values.items()}
+            await self._call("contact update", self._update_contact, contact[0], values)
+            return contact[0]
+        found: tuple[str, datetime | None] | None = None
+        if contact is not None:  # by its id: HubSpot's search trails its writes
+            read = await self.contact(contact[0])
+            found = (contact[0], read.get("_updated_at")) if read is not None else None
+        if found is None:
+            found = await self._call("contact search", self._search_updated, push.email)
         if found is None:
             return None
         contact_id, updated = found
@@ -422,23 +518,38 @@ class HubSpotCrm:
         )
 
     async def set_case_status(self, change: CaseStatus) -> str:
-        """The ticket's pipeline stage, as its conversation is now (repeating it is a no-op)."""
+        """The ticket's pipeline stage, as its conversation is now (repeating it is a no-op),
+        then the new summary as a note on it unless an earlier attempt added it."""
         await self._call(
             "ticket update",
             self._update_ticket,
             change.case_id,
             {"hs_pipeline_stage": change.status},
         )
+        if change.note and change.marker:
+            notes = await self._call("note search", self._ticket_notes, change.case_id)
+            if not any(change.marker in body for body in notes):
+                await self._call(
+                    "note create",
+                    self._create_note,
+                    change.case_id,
+                    change.note,
+                    change.at or datetime.now(UTC),
+                )
         return change.case_id
 
-    async def add_timeline_event(self, entry: TimelineEntry) -> str | None:
-        """The event on the timeline of the contact with the entry's email; its id, or None
-        when HubSpot has no such contact (hybridcx does not create contacts)."""
-        contact = await self.find_contact(entry.email)
-        if contact is None:
-            return None
+    async def add_timeline_event(
+        self, entry: TimelineEntry, contact_id: str | None = None
+    ) -> str | None:
+        """The event on the timeline of the contact (``contact_id``, or the one with the
+        entry's email); its id, or None when HubSpot has no such contact."""
+        if contact_id is None:
+            contact = await self.find_contact(entry.email)
+            if contact is None:
+                return None
+            contact_id = str(contact["id"])
         return await self._call(  # type: ignore[no-any-return]
-            "timeline event create", self._create_timeline_event, entry, str(contact["id"])
+            "timeline event create", self._create_timeline_event, entry, contact_id
         )
 
     async def forget_contact(self, emails: list[str]) -> str:

@@ -175,6 +175,9 @@ SyncedField = Literal[  # issue 20: hybridcx.profiles.fieldsync.FIELDS
     "vip",
     "lifetime_value",
     "marketing_consent",
+    "training_consent",
+    "analytics_consent",
+    "outreach_consent",
     "language",
     "preferred_channel",
     "contact_hours",
@@ -201,6 +204,9 @@ class HubSpotSettings(BaseModel):
     # template of the operator's HubSpot app (tokens: channel, summary, category, csat,
     # link). None: no timeline events.
     timeline_event_template_id: str | None = Field(default=None, pattern=r"^\d{1,20}$")
+    # A customer HubSpot has no contact for gets one (email, name, phone) when a sync needs
+    # it: a ticket, a push, a timeline event. False: those go without a contact.
+    create_contacts: bool = True
     # issue 20: customer fields from the CRM, a conflict rule per field (profiles.fieldsync)
     field_rules: dict[SyncedField, ConflictRule] = Field(default_factory=dict)
     properties: dict[SyncedField, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
@@ -268,6 +274,9 @@ class SalesforceSettings(BaseModel):
     # Inbound: poll Contacts changed since the cursor (SystemModstamp), leaving out the last
     # ``poll_lag_seconds`` (transactions still committing in Salesforce).
     poll: bool = False
+    # A customer the org has no Contact for gets one (FirstName, LastName, Email, Phone) when
+    # a sync needs it: a Case, a push, a callback Task. False: those go without a Contact.
+    create_contacts: bool = True
     poll_lag_seconds: int = Field(default=60, ge=0, le=3600)
 
 

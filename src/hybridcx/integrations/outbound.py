@@ -32,13 +32,13 @@ PUSHED_RULES = ("hybridcx_wins", "newest_wins")
 
 
 def customer_fields(changed: Iterable[str]) -> list[str]:
-    """The synced customer fields among what an update changed (``attributes`` holds the
-    preferences; a consent change names ``marketing_consent``)."""
+    """The synced customer fields among what an update changed (``preferences``: all three
+    preferences; a consent change names ``<purpose>_consent``)."""
     out: set[str] = set()
     for name in changed:
         if name in FIELDS:
             out.add(name)
-        elif name == "attributes":
+        elif name == "preferences":
             out.update(PREFERENCES)
     return sorted(out)
 

@@ -17,6 +17,7 @@ from hybridcx.integrations.hubspot import (
     CallbackTask,
     CaseStatus,
     ContactPush,
+    ContactSeed,
     CsatNote,
     ResolvedCase,
     _newer,
@@ -140,6 +141,13 @@ class SalesforceCrm:
         )
         return list(self.client.query(soql).get("records") or [])
 
+    def _create_contact(self, fields: dict[str, Any]) -> str:
+        contacts: Any = self.client.Contact
+        created = contacts.create(fields)
+        if not created.get("success", False) or not created.get("id"):
+            raise RuntimeError("contact not created")
+        return str(created["id"])
+
     def _update_contact(self, contact_id: str, fields: dict[str, Any]) -> None:
         contacts: Any = self.client.Contact
         contacts.update(contact_id, fields)
@@ -174,6 +182,12 @@ class SalesforceCrm:
             raise RuntimeError("case comment not created")
         return str(created["id"])
 
+    def _case_comments(self, case_id: str) -> list[str]:
+        from simple_salesforce import format_soql
+
+        soql = format_soql("SELECT Id, CommentBody FROM CaseComment WHERE ParentId = {}", case_id)
+        return [str(r.get("CommentBody") or "") for r in self.client.query_all(soql)["records"]]
+
     def _update_case(self, case_id: str, fields: dict[str, Any]) -> None:
         cases: Any = self.client.Case
         cases.update(case_id, fields)
@@ -187,26 +201,51 @@ class SalesforceCrm:
     async def find_contact(self, email: str) -> dict[str, Any] | None:
         return await self._call("contact query", self._find_contact, email.strip().lower())  # type: ignore[no-any-return]
 
-    async def create_ticket(self, case: ResolvedCase) -> str:
-        """The new Case's id, with ContactId and AccountId of the customer's Contact."""
+    async def ensure_contact(self, seed: ContactSeed) -> tuple[str, bool]:
+        """The id of the Contact with the seed's email, created (FirstName, LastName, Email,
+        Phone) when the org has none; (id, whether it was created). Safe to repeat: a retry
+        finds the Contact an earlier attempt created (SOQL reads what is committed)."""
+        found = await self.find_contact(seed.email)
+        if found is not None:
+            return str(found["Id"]), False
+        first, last = seed.name_parts()
+        fields: dict[str, Any] = {
+            "FirstName": first or None,
+            "LastName": last[:80],
+            "Email": seed.email.strip().lower(),
+        }
+        if seed.phone:
+            fields["Phone"] = seed.phone
+        return str(await self._call("contact create", self._create_contact, fields)), True
+
+    async def create_ticket(self, case: ResolvedCase, contact_id: str | None = None) -> str:
+        """The new Case's id, with ContactId and AccountId of the customer's Contact (the one
+        with the case's email; ``contact_id`` is only a hint, the query reads AccountId)."""
         contact = await self.find_contact(case.email) if case.email else None
         fields = case_fields(case, status=self.status, origin=self.origin)
         if contact:
             fields["ContactId"] = contact["Id"]
             if contact.get("AccountId"):
                 fields["AccountId"] = contact["AccountId"]
+        elif contact_id:
+            fields["ContactId"] = contact_id
         return await self._call("case create", self._create_case, fields)  # type: ignore[no-any-return]
 
-    async def push_contact(self, push: ContactPush) -> str | None:
+    async def push_contact(
+        self, push: ContactPush, contact: tuple[str, bool] | None = None
+    ) -> str | None:
         """Update every Contact with the push's email; the first one's id, or None when there
-        is none (hybridcx does not create Contacts)."""
+        is none. ``contact``: (id, created by this attempt): a new Contact gets every value."""
+        if contact is not None and contact[1]:
+            await self._call("contact update", self._update_contact, contact[0], push.values)
+            return contact[0]
         contacts = await self._call("contact query", self._contacts_by_email, push.email)
-        for contact in contacts:
+        for record in contacts:
             fields = {k: v for k, v in push.values.items() if k not in push.newest}
-            if not _newer(sf_time(contact.get("SystemModstamp")), push.changed_at):
+            if not _newer(sf_time(record.get("SystemModstamp")), push.changed_at):
                 fields.update({k: v for k, v in push.values.items() if k in push.newest})
             if fields:
-                await self._call("contact update", self._update_contact, contact["Id"], fields)
+                await self._call("contact update", self._update_contact, record["Id"], fields)
         return str(contacts[0]["Id"]) if contacts else None
 
     async def create_callback(self, callback: CallbackTask) -> str:
@@ -242,10 +281,18 @@ class SalesforceCrm:
         )
 
     async def set_case_status(self, change: CaseStatus) -> str:
-        """The Case's Status, as its conversation is now (the same value twice is a no-op)."""
+        """The Case's Status, as its conversation is now (the same value twice is a no-op),
+        then the new summary as a private CaseComment unless an earlier attempt added it
+        (CommentBody cannot be filtered in SOQL: the Case's comments are read)."""
         await self._call(
             "case update", self._update_case, change.case_id, {"Status": change.status}
         )
+        if change.note and change.marker:
+            comments = await self._call("case comment query", self._case_comments, change.case_id)
+            if not any(change.marker in body for body in comments):
+                await self._call(
+                    "case comment create", self._create_comment, change.case_id, change.note
+                )
         return change.case_id
 
     async def forget_contact(self, emails: list[str], extra_fields: tuple[str, ...] = ()) -> str:

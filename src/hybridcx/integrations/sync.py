@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ from hybridcx.integrations.hubspot import (
     CallbackTask,
     CaseStatus,
     ContactPush,
+    ContactSeed,
     CsatNote,
     ResolvedCase,
     TimelineEntry,
@@ -47,9 +49,11 @@ from hybridcx.models import (
     Conversation,
     ConversationEvent,
     Customer,
+    CustomerIdentity,
     IntegrationConnector,
     IntegrationSync,
 )
+from hybridcx.profiles import repository as identities
 from hybridcx.profiles.fieldsync import outgoing, parse_time, property_names, rule_of
 
 log = structlog.get_logger(__name__)
@@ -334,10 +338,20 @@ async def _case_status(
     resolved = conv.status == "resolved"
     if kind == "hubspot":
         stage = settings.get("closed_stage") if resolved else settings.get("reopened_stage")
-        return CaseStatus(case_id, str(stage or ("4" if resolved else "1")))
-    if resolved:
-        return CaseStatus(case_id, str(settings.get("case_status") or "Closed"))
-    return CaseStatus(case_id, str(settings.get("reopened_status") or "Working"))
+        status = CaseStatus(case_id, str(stage or ("4" if resolved else "1")))
+    elif resolved:
+        status = CaseStatus(case_id, str(settings.get("case_status") or "Closed"))
+    else:
+        status = CaseStatus(case_id, str(settings.get("reopened_status") or "Working"))
+    if row.action != "ticket":  # a reopen: no summary
+        return status
+    # resolved again: this resolve's summary goes on the ticket or Case too
+    case = await _case(session, row, settings.get("link_base"), event_id=row.source_id)
+    if not case.summary.strip():
+        return status
+    marker = f"hybridcx resolve {row.source_id}"
+    note = f"Resolved again (hybridcx):\n{case.description}\n{marker}"
+    return dataclasses.replace(status, note=note, marker=marker, at=row.source_at)
 
 
 async def _timeline(
@@ -402,10 +416,48 @@ async def _push(
     )
 
 
+#: The syncs that need the customer's contact, and create it when the CRM has none.
+CONTACT_ACTIONS = frozenset({"ticket", "contact", "timeline", "callback"})
+
+
+def crm_identity(connector: IntegrationConnector, contact_id: str) -> str:
+    """The value of a customer's ``crm`` identity: the connector's name and the CRM's id."""
+    return f"{connector.name}:{contact_id}"
+
+
+async def _contact_need(
+    session: AsyncSession, row: IntegrationSync, connector: IntegrationConnector, job: Any
+) -> tuple[ContactSeed | None, str | None]:
+    """For a sync that needs the customer's contact: the contact's id when hybridcx keeps it
+    (a ``crm`` identity of this connector), else the customer to find or create it from
+    (neither: not needed, not allowed, or nothing to make it from)."""
+    if row.action not in CONTACT_ACTIONS or job is None or isinstance(job, CaseStatus | _Wait):
+        return None, None
+    customer_id = row.customer_id
+    if customer_id is None and row.conversation_id:
+        conv = await session.get(Conversation, row.conversation_id)
+        customer_id = conv.customer_id if conv is not None else None
+    customer = await session.get(Customer, customer_id) if customer_id else None
+    if customer is None or customer.erased_at is not None or not customer.email:
+        return None, None
+    mine = f"{connector.name}:"
+    for identity in await identities.identities_of(session, customer.id):
+        if identity.kind == "crm" and identity.value.startswith(mine):
+            return None, identity.value[len(mine) :]
+    if not (connector.settings or {}).get("create_contacts", True):
+        return None, None
+    return ContactSeed(customer.id, customer.email, customer.name or "", customer.phone), None
+
+
 async def _send(
-    crm: Any, connector: IntegrationConnector, row: IntegrationSync, job: Any
+    crm: Any,
+    connector: IntegrationConnector,
+    row: IntegrationSync,
+    job: Any,
+    made: tuple[str, bool] | None = None,
 ) -> tuple[str | None, str]:
-    """Send one sync; (the CRM's id, what happened)."""
+    """Send one sync; (the CRM's id, what happened). ``made``: the customer's contact as this
+    attempt found or created it."""
     if isinstance(job, _Wait):
         raise BackendUnavailable(connector.name, job.reason)
     if isinstance(job, CaseStatus):  # reopened, or resolved again: the ticket or Case it has
@@ -415,15 +467,15 @@ async def _send(
     if row.action == "timeline":
         if job is None:
             return None, "nothing to send"
-        event = await crm.add_timeline_event(job)
+        event = await crm.add_timeline_event(job, made[0] if made else None)
         return event, "created" if event else "no such contact in the CRM"
     if row.action == "ticket":
-        ticket = await crm.create_ticket(job)
+        ticket = await crm.create_ticket(job, made[0] if made else None)
         return ticket, "created"
     if row.action == "contact":
         if job is None:
             return None, "nothing to send"
-        contact = await crm.push_contact(job)
+        contact = await crm.push_contact(job, made)
         return contact, "updated" if contact else "no such contact in the CRM"
     if row.action == "callback":
         if job is None:
@@ -505,21 +557,58 @@ async def deliver_due(
             if row is None or connector is None:
                 continue
             job = await _job(session, row, connector)
+            seed, known = await _contact_need(session, row, connector, job)
             settings, secrets = dict(connector.settings or {}), dict(connector.secrets or {})
         external_id: str | None = None
         outcome, error = "", None
+        made: tuple[str, bool] | None = (known, False) if known else None
         try:
             crm = kind(connector.kind).build(connector.name, settings, secrets)
             try:
-                external_id, outcome = await _send(crm, connector, row, job)
+                if seed is not None:
+                    made = await crm.ensure_contact(seed)
+                external_id, outcome = await _send(crm, connector, row, job, made)
+                if made is not None and made[1]:
+                    outcome = f"contact {made[0]} created; {outcome}"
             finally:
                 await crm.aclose()
         except BackendUnavailable as exc:
             error = exc.detail
         async with transaction(sessions) as session:
+            if seed is not None and made is not None:  # kept even when the rest failed
+                await _remember_contact(session, connector, seed.customer_id, made[0])
             if await _record(session, sync_id, connector, policy, now, external_id, outcome, error):
                 sent += 1
     return sent
+
+
+async def _remember_contact(
+    session: AsyncSession, connector: IntegrationConnector, customer_id: str, contact_id: str
+) -> None:
+    """The CRM's id for the customer, as a verified ``crm`` identity (once)."""
+    value = crm_identity(connector, contact_id)
+    value_hash = identities.blind(session, "crm", value)
+    have = await session.execute(
+        select(CustomerIdentity.id).where(
+            CustomerIdentity.customer_id == customer_id,
+            CustomerIdentity.kind == "crm",
+            CustomerIdentity.value_hash == value_hash,
+        )
+    )
+    if have.first() is not None or await session.get(Customer, customer_id) is None:
+        return
+    session.add(
+        CustomerIdentity(
+            id=new_id(),
+            workspace_id=connector.workspace_id,
+            customer_id=customer_id,
+            kind="crm",
+            value=value,
+            value_hash=value_hash,
+            verified=True,
+            source=f"crm:{connector.name}"[:64],
+        )
+    )
 
 
 async def _record(

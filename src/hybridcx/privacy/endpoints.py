@@ -151,10 +151,10 @@ async def put_consents(
             at=utcnow(),
         )
         await session.flush()
-        if "marketing" in body.consents:  # the CRM gets it if its rule lets hybridcx own it
-            await enqueue_customer_push(
-                session, staff.workspace_id, customer.id, ["marketing_consent"]
-            )
+        # the CRM gets each consent its rule lets hybridcx own (an outbox row)
+        await enqueue_customer_push(
+            session, staff.workspace_id, customer.id, [f"{p}_consent" for p in body.consents]
+        )
         return _consents_read(customer)
 
 

@@ -19,6 +19,7 @@ from hybridcx.auth.permissions import (
     can,
 )
 from hybridcx.conversations.schemas import customer_read
+from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
 from hybridcx.kit.ids import utcnow
@@ -27,6 +28,7 @@ from hybridcx.models import Conversation, Customer, CustomerMerge
 from hybridcx.privacy.consent import read_consents
 from hybridcx.profiles import repository as repo
 from hybridcx.profiles import service
+from hybridcx.profiles.fieldsync import PREFERENCES
 from hybridcx.profiles.preferences import Preferences, preferences_read, stored_preferences
 from hybridcx.segments.profiles import DEFAULT_SEGMENT, workspace_segments
 
@@ -222,7 +224,9 @@ async def set_preferences(
     a key left out clears it). Outreach keeps to the channel and the hours."""
     async with transaction(runtime.sessions) as session:
         customer = await _visible_customer(session, staff, customer_id)
+        before = preferences_read(customer.preferences)
         customer.preferences = stored_preferences(body, at=iso(utcnow()), by=staff.agent_id)
+        after = preferences_read(customer.preferences)
         audit(
             session,
             action="customer.preferences_updated",
@@ -232,7 +236,10 @@ async def set_preferences(
             details={"keys": sorted(k for k, v in body.model_dump().items() if v is not None)},
         )
         await session.flush()
-        return {"customer_id": customer.id, **preferences_read(customer.preferences)}
+        # the CRM gets the preferences its conflict rules let hybridcx own (an outbox row)
+        changed = [f for f, key in PREFERENCES.items() if before[key] != after[key]]
+        await enqueue_customer_push(session, staff.workspace_id, customer.id, changed)
+        return {"customer_id": customer.id, **after}
 
 
 async def _visible_customer(session: Any, staff: Any, customer_id: str) -> Customer:

@@ -7,7 +7,14 @@ customer with the same email, field by field, by the connector's ``field_rules``
 - ``hybridcx_wins``: hybridcx keeps its value (the CRM's is ignored);
 - ``newest_wins``: the CRM's value replaces hybridcx's only when the contact changed after the
   customer did (the contact's ``updatedAt`` against the customer's ``updated_at``; for a
-  consent, against the time that consent was recorded).
+  consent, against the time that consent was recorded; for a preference, against the time the
+  preferences were).
+
+The preferences (``customers.preferences``: channel, language, contact hours) travel as text,
+since a CRM property is one value: the channel as one of ``webchat``, ``email``, ``sms``,
+``voice``; the language as a short BCP-47 tag; the contact hours as
+``mon,tue,wed,thu,fri 09:00-17:00 Europe/Paris`` (days, a span, an IANA time zone). A value
+hybridcx cannot read is left out, as a blank one is.
 
 The same contact twice changes nothing (idempotent). Each application that changes something is
 an audit entry (``customer.updated``, actor type ``integration``) naming the fields changed and
@@ -19,14 +26,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.audit import record as audit
 from hybridcx.customers.repository import find_customer_by_email
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.normalize import to_e164
+from hybridcx.kit.time import iso
 from hybridcx.models import Customer, IntegrationConnector
-from hybridcx.privacy.consent import read_consents, updated_consents
+from hybridcx.privacy.consent import PURPOSES, read_consents, updated_consents
+from hybridcx.profiles.preferences import (
+    CONTACT_CHANNELS,
+    DAYS,
+    ContactHours,
+    Preferences,
+    read_preferences,
+)
 from hybridcx.profiles.repository import follow_merges
 
 RULES = ("crm_wins", "hybridcx_wins", "newest_wins")
@@ -38,11 +54,25 @@ FIELDS: dict[str, str | None] = {
     "vip": "hybridcx_vip",
     "lifetime_value": "total_revenue",
     "marketing_consent": "hybridcx_marketing_consent",
+    "training_consent": "hybridcx_training_consent",
+    "analytics_consent": "hybridcx_analytics_consent",
+    "outreach_consent": "hybridcx_outreach_consent",
     "language": "hs_language",
     "preferred_channel": "hybridcx_preferred_channel",
     "contact_hours": "hybridcx_contact_hours",
 }
-PREFERENCES = ("language", "preferred_channel", "contact_hours")  # in customer.attributes
+#: The synced field -> its key in ``customers.preferences``.
+PREFERENCES: dict[str, str] = {
+    "language": "language",
+    "preferred_channel": "channel",
+    "contact_hours": "contact_hours",
+}
+#: The synced field -> the consent purpose it is (``hybridcx.privacy.consent.PURPOSES``).
+CONSENTS: dict[str, str] = {f"{purpose}_consent": purpose for purpose in PURPOSES}
+#: A key of ``customers.preferences`` -> the synced field.
+PREFERENCE_FIELDS = {key: field for field, key in PREFERENCES.items()}
+#: What a CRM may call a channel, beyond hybridcx's own names.
+_CHANNEL_ALIASES = {"chat": "webchat", "web chat": "webchat", "phone": "voice", "text": "sms"}
 
 
 #: Salesforce keeps the name in FirstName + LastName and the phone in Phone; the other fields
@@ -84,6 +114,8 @@ def outgoing(
         prop = props.get(field)
         if prop is None:
             continue
+        if field == "contact_hours":
+            value = format_hours(value)
         if text:
             value = (
                 ""
@@ -137,27 +169,75 @@ def _incoming(contact: dict[str, Any], props: dict[str, str]) -> dict[str, Any]:
                 out["lifetime_value"] = round(amount, 2)
         except ValueError:
             pass
-    consent = contact.get(props.get("marketing_consent", "\0"))
-    if consent not in (None, "") and (granted := _truthy(consent)) is not None:
-        out["marketing_consent"] = granted
+    for field in CONSENTS:
+        consent = contact.get(props.get(field, "\0"))
+        if consent not in (None, "") and (granted := _truthy(consent)) is not None:
+            out[field] = granted
     for pref in PREFERENCES:
         pref_value = contact.get(props.get(pref, "\0"))
-        if pref_value not in (None, ""):
-            out[pref] = str(pref_value).strip()[:100]
+        if pref_value not in (None, "") and (read := read_preference(pref, pref_value)):
+            out[pref] = read
     return out
 
 
+def format_hours(hours: dict[str, Any] | None) -> str | None:
+    """Contact hours as a CRM keeps them: ``mon,tue 09:00-17:00 Europe/Paris``."""
+    if not hours:
+        return None
+    return f"{','.join(hours['days'])} {hours['start']}-{hours['end']} {hours['timezone']}"
+
+
+def parse_hours(text: str) -> dict[str, Any] | None:
+    """``format_hours``'s text back (day ranges such as ``mon-fri`` read too); None when it is
+    not contact hours hybridcx can keep."""
+    parts = text.strip().split()
+    if len(parts) != 3 or parts[1].count("-") != 1:
+        return None
+    days: list[str] = []
+    for item in parts[0].lower().split(","):
+        first, _, last = item.partition("-")
+        if first not in DAYS or (last and last not in DAYS):
+            return None
+        a, b = DAYS.index(first), DAYS.index(last or first)
+        days += [DAYS[(a + i) % 7] for i in range((b - a) % 7 + 1)]
+    start, end = parts[1].split("-")
+    try:
+        hours = ContactHours(days=days, start=start, end=end, timezone=parts[2])  # type: ignore[arg-type]
+    except ValidationError:
+        return None
+    return hours.model_dump()
+
+
+def read_preference(field: str, value: Any) -> Any:
+    """A CRM's value of a preference as hybridcx keeps it, or None when it cannot be read."""
+    text = str(value).strip()
+    if field == "contact_hours":
+        return parse_hours(text)
+    if field == "preferred_channel":
+        channel = _CHANNEL_ALIASES.get(text.lower(), text.lower())
+        return channel if channel in CONTACT_CHANNELS else None
+    if len(text) > 20:
+        return None
+    try:
+        return Preferences(language=text).language
+    except ValidationError:
+        return None
+
+
 def _current(customer: Customer, field: str) -> Any:
-    if field == "marketing_consent":
-        return read_consents(customer.consents)["marketing"].granted
+    if field in CONSENTS:
+        return read_consents(customer.consents)[CONSENTS[field]].granted
     if field in PREFERENCES:
-        return (customer.attributes or {}).get(field)
+        prefs = read_preferences(customer.preferences).model_dump(mode="json")
+        return prefs.get(PREFERENCES[field])
     return getattr(customer, field)
 
 
 def _changed_at(customer: Customer, field: str) -> datetime | None:
-    if field == "marketing_consent":
-        return parse_time(read_consents(customer.consents)["marketing"].at)
+    if field in CONSENTS:
+        return parse_time(read_consents(customer.consents)[CONSENTS[field]].at)
+    if field in PREFERENCES:  # never recorded: the CRM's is the only one
+        return parse_time((customer.preferences or {}).get("updated_at"))
     return customer.updated_at
 
 
@@ -185,7 +265,10 @@ async def apply_contact(
     changed: list[str] = []
     kept: dict[str, str] = {}
     names = props if props is not None else property_names(settings)
-    for field, value in _incoming(contact, names).items():
+    incoming = _incoming(contact, names)
+    # as they were before this contact: a field it sets must not make the next one look newer
+    ours_at = {field: _changed_at(customer, field) for field in incoming}
+    for field, value in incoming.items():
         if value == _current(customer, field):
             continue
         rule = rules.get(field, "crm_wins")
@@ -193,7 +276,7 @@ async def apply_contact(
             kept[field] = rule
             continue
         if rule == "newest_wins":
-            ours = _changed_at(customer, field)
+            ours = ours_at[field]
             if contact_at is None or (ours is not None and contact_at <= ours):
                 kept[field] = rule
                 continue
@@ -216,11 +299,16 @@ async def apply_contact(
 
 
 def _set(customer: Customer, field: str, value: Any, *, source: str) -> None:
-    if field == "marketing_consent":
+    if field in CONSENTS:
         customer.consents = updated_consents(
-            customer.consents, {"marketing": bool(value)}, source=source, at=utcnow()
+            customer.consents, {CONSENTS[field]: bool(value)}, source=source, at=utcnow()
         )
     elif field in PREFERENCES:
-        customer.attributes = {**(customer.attributes or {}), field: value}
+        customer.preferences = {
+            **(customer.preferences or {}),
+            PREFERENCES[field]: value,
+            "updated_at": iso(utcnow()),
+            "updated_by": source,
+        }
     else:
         setattr(customer, field, value)

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.service import StaffPrincipal
+from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.time import iso
@@ -36,6 +37,7 @@ from hybridcx.models import (
     DemoOrder,
 )
 from hybridcx.profiles import repository as repo
+from hybridcx.profiles.fieldsync import PREFERENCE_FIELDS
 from hybridcx.profiles.preferences import fill_gaps
 
 CONTACT_FIELDS = ("email", "phone", "external_id")
@@ -356,7 +358,15 @@ async def merge(
         },
         **_actor(actor, ws),
     )
+    # The CRM gets what the survivor gained (its rules permitting): a moved phone, filled
+    # preferences.
+    await enqueue_customer_push(session, ws, survivor.id, _synced(fields, preferences_filled))
     return row
+
+
+def _synced(fields: list[str], preference_keys: list[str]) -> list[str]:
+    """The synced customer fields among what a merge or an unmerge moved."""
+    return fields + [PREFERENCE_FIELDS[k] for k in preference_keys if k in PREFERENCE_FIELDS]
 
 
 async def unmerge(
@@ -427,6 +437,10 @@ async def unmerge(
         target_id=survivor.id,
         details={"customer_id": absorbed.id, "merge_id": row.id},
     )
+    # Both records changed back: the CRM gets each one's fields (its rules permitting).
+    moved_back = _synced(list(values), filled)
+    for customer in (survivor, absorbed):
+        await enqueue_customer_push(session, row.workspace_id, customer.id, moved_back)
     return row
 
 
