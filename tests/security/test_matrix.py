@@ -1418,7 +1418,7 @@ def test_desk_socket_drops_another_teams_approval_events(world: World) -> None:
             workspace_id = conv_row.workspace_id
         outbox = Outbox()
         outbox.to_staff(workspace_id, payload)
-        await outbox.flush(server.runtime.bus)
+        await outbox.flush(server.runtime)
 
     base = world.api.ws_base + "/ws/agent?token="
     with (

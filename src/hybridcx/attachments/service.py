@@ -184,7 +184,7 @@ async def upload(
                 target_id=conv.id,
                 details={"attachment_id": att_id, "content_type": content_type, "size": len(data)},
             )
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     return payload["message"]  # type: ignore[return-value]
 
 

@@ -281,7 +281,7 @@ async def sla_sweep(rt: Runtime, *, now: datetime | None = None) -> int:
             recorded += len(events)
             if events:
                 outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
-        await outbox.flush(rt.bus)
+        await outbox.flush(rt)
     return recorded
 
 

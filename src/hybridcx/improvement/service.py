@@ -241,7 +241,7 @@ class ImprovementService:
                 "source": source,
             }
             outbox.to_staff(conv.workspace_id, payload)
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         return {k: v for k, v in payload.items() if k != "type"}
 
     # ---- training examples ---------------------------------------------------------------------

@@ -340,7 +340,7 @@ async def fire(
             )
     except IntegrityError:
         return False
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     log.info("automation.fired", rule=rule.id, conversation_id=conversation_id, occasion=occasion)
     return True
 

@@ -174,7 +174,7 @@ async def ask_for_help(
             conv.workspace_id,
             {"type": queries.ASKED_EVENT, "to_agent_id": target.id, "question": question},
         )
-    await outbox.flush(runtime.bus)
+    await outbox.flush(runtime)
     return {"question": question, "message": note}
 
 

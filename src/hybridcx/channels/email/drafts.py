@@ -103,7 +103,7 @@ async def write_draft(
         )
         outbox.to_staff(fresh.workspace_id, _event(draft))
         result = draft_read(draft)
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     return result
 
 
@@ -143,7 +143,7 @@ async def auto_send_draft(rt: Runtime, conv: Conversation, draft_id: str) -> boo
         outbox.to_staff(fresh.workspace_id, payload)
         outbox.to_staff(fresh.workspace_id, _event(draft))
         message = message_read(msg)
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     delivered = await deliver(rt, conv, message)
     return (delivered.get("channel_meta") or {}).get("delivery", {}).get("status") == "sent"
 
@@ -205,7 +205,7 @@ class DraftService:
             await session.flush()
             outbox.to_staff(conv.workspace_id, _event(draft))
             result = draft_read(draft)
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         return result
 
     async def discard(
@@ -236,7 +236,7 @@ class DraftService:
             )
             outbox.to_staff(conv.workspace_id, _event(draft))
             result = draft_read(draft)
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         return result
 
     async def approve(
@@ -299,7 +299,7 @@ class DraftService:
             await session.flush()
             outbox.to_staff(conv.workspace_id, _event(draft))
             result = {"draft": draft_read(draft), "message": message}
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         return result
 
 

@@ -215,7 +215,7 @@ async def agent_leg_status(request: Request) -> Response:
         ):
             await _back_to_queue(session, outbox, conv, agent_id, status)
             requeued = True
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     if requeued:
         log.warning(
             "voice.agent_unanswered",
