@@ -16,7 +16,7 @@ from hybridcx.conversations.schemas import message_read
 from hybridcx.flows.actions import describe_order, mask_email, slot_label
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import ConversationClosed, Forbidden, InvalidInput
-from hybridcx.kit.events import MessageCreated
+from hybridcx.kit.events import MessageCreated, MessageToSend
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Case, Conversation, Customer
@@ -204,9 +204,8 @@ class AssistService:
                 )
         await outbox.flush(self.rt)
         if to_customer:  # channels: SMS, email, … get it through the conversation's channel
-            from hybridcx.channels.outbound import deliver
-
-            await deliver(self.rt, conv, message_read(created[0], {staff.agent_id: staff.name}))
+            message = message_read(created[0], {staff.agent_id: staff.name})
+            await self.rt.events.dispatch(self.rt, MessageToSend(conv, message))
         return {"action": action, "result": note, "sent_to_customer": to_customer}
 
 

@@ -61,7 +61,9 @@ from hybridcx.kit.events import (
     ConversationTransferred,
     ConversationUpdated,
     MessageCreated,
+    MessageToSend,
     QueueUpdated,
+    StatusLineToSend,
 )
 from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
@@ -945,9 +947,7 @@ class ConversationService:
 
     async def _deliver_status(self, conversation_id: str) -> None:
         """SMS and other channels that show status lines get "… has joined" (after commit)."""
-        from hybridcx.channels.outbound import deliver_status
-
-        await deliver_status(self.rt, conversation_id)
+        await self.rt.events.dispatch(self.rt, StatusLineToSend(conversation_id))
 
     @staticmethod
     def _claim_error(conv: Conversation, via: str) -> Exception:
@@ -998,9 +998,10 @@ class ConversationService:
         await outbox.flush(self.rt)
         if not internal:
             # Email, SMS, …: the reply goes out through the conversation's channel, after commit.
-            from hybridcx.channels.outbound import deliver
-
-            return await deliver(self.rt, conv, read)
+            sent: dict[str, Any] = await self.rt.events.ask(
+                self.rt, MessageToSend(conv, read), default=read
+            )
+            return sent
         return read
 
     async def transfer(

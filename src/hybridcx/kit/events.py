@@ -280,3 +280,10 @@ class Listeners:
                     error=str(exc),
                 )
         return results
+
+    async def ask(self, context: Any, event: Event, default: Any) -> Any:
+        """Dispatch ``event`` and return the first listener's answer that is not None (the
+        message as sent, for ``MessageToSend``), else ``default`` (no listener answered, or
+        it failed: logged, as for any event)."""
+        results = await self.dispatch(context, event)
+        return next((r for r in results if r is not None), default)

@@ -37,6 +37,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
+from hybridcx.kit.events import MessageCreated
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.tasks import reraise_if_cancelled
@@ -276,10 +277,8 @@ async def _run_action(
     if kind == "note":
         msg = repo.add_message(session, conv, author="system", text=action["text"], internal=True)
         await session.flush()
-        outbox.to_staff(
-            conv.workspace_id,
-            {"type": "message.created", "conversation_id": conv.id, "message": message_read(msg)},
-        )
+        read = message_read(msg)
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, to_customer=False, message=read))
         return {"type": kind, "status": "done"}
     return {"type": kind, "status": "skipped", "reason": "no runner for this action"}
 

@@ -21,6 +21,7 @@ from hybridcx.kit.events import (
     ConversationUpdated,
     MessageCreated,
     QueueUpdated,
+    StatusLineToSend,
 )
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
@@ -326,10 +327,8 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
     if assigned:
         log.info("queue.dispatched", workspace_id=workspace_id, assigned=assigned)
         # channels: SMS customers get "… has joined the conversation." too
-        from hybridcx.channels.outbound import deliver_status
-
         for conversation_id in assigned_ids:
-            await deliver_status(runtime, conversation_id)
+            await runtime.events.dispatch(runtime, StatusLineToSend(conversation_id))
     return assigned
 
 
