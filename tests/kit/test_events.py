@@ -14,18 +14,26 @@ from hybridcx.kit.events import (
     ApprovalDecided,
     ApprovalRequested,
     AssistUpdated,
+    AutomationFired,
+    AutomationNotify,
     ConversationAssigned,
     ConversationQueued,
     ConversationResolved,
     ConversationTransferred,
     ConversationUpdated,
+    EmailDraftChanged,
     Event,
+    IntentCorrected,
     Listeners,
     LiveEvent,
     MessageCreated,
     MessageToSend,
     MessageUpdated,
+    Published,
+    QuestionAsked,
     QueueUpdated,
+    SlaAlert,
+    StaffSignedOut,
 )
 from hybridcx.kit.outbox import Outbox
 from hybridcx.runtime import publish_live
@@ -99,6 +107,55 @@ def test_live_events_keep_the_wire_format() -> None:
             (STAFF,),
             {"type": "approval.decided", "approval": {"id": "p"}},
         ),
+        (
+            SlaAlert(
+                WS, kind="sla.breached", conversation_id=CONV, sla={"state": "x"}, data={"vip": 1}
+            ),
+            (STAFF,),
+            {"type": "sla.breached", "conversation_id": CONV, "sla": {"state": "x"}, "vip": 1},
+        ),
+        (
+            IntentCorrected(WS, conversation_id=CONV, intent="a", ai_intent="b", source="agent"),
+            (STAFF,),
+            {
+                "type": "intent.corrected",
+                "conversation_id": CONV,
+                "intent": "a",
+                "ai_intent": "b",
+                "source": "agent",
+            },
+        ),
+        (
+            EmailDraftChanged(WS, conversation_id=CONV, draft={"id": "d"}),
+            (STAFF,),
+            {"type": "email.draft", "conversation_id": CONV, "draft": {"id": "d"}},
+        ),
+        (
+            QuestionAsked(WS, to_agent_id="a2", question={"text": "?"}),
+            (STAFF,),
+            {"type": "collaboration.asked", "to_agent_id": "a2", "question": {"text": "?"}},
+        ),
+        (
+            AutomationNotify(WS, rule={"id": "r"}, conversation_id=CONV, text="look"),
+            (STAFF,),
+            {
+                "type": "automation.notify",
+                "audience": "supervisors",
+                "rule": {"id": "r"},
+                "conversation_id": CONV,
+                "text": "look",
+            },
+        ),
+        (
+            AutomationFired(WS, conversation_id=CONV, rule={"id": "r"}),
+            (STAFF,),
+            {"type": "automation.fired", "conversation_id": CONV, "rule": {"id": "r"}},
+        ),
+        (
+            StaffSignedOut(WS, agent_id="a1"),
+            (STAFF,),
+            {"type": "staff.signed_out", "agent_id": "a1"},
+        ),
     ]
     for event, channels, payload in cases:
         assert event.channels() == channels, event
@@ -155,7 +212,7 @@ def test_outbox_dispatches_after_flush_in_order_and_publishes_on_the_bus() -> No
     async def run() -> None:
         outbox = Outbox()
         outbox.emit(MessageCreated(WS, CONV, message=MSG))
-        outbox.to_staff(WS, {"type": "matrix.sentinel"})
+        outbox.emit(Published(STAFF, {"type": "matrix.sentinel"}))
         outbox.emit(QueueUpdated(WS))
         assert staff.queue.empty()  # nothing before the flush (the commit)
         await outbox.flush(rt)  # type: ignore[arg-type]

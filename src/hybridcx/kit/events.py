@@ -54,8 +54,8 @@ class LiveEvent(Event):
 
 @dataclass(frozen=True)
 class Published(LiveEvent):
-    """A payload built by hand for one bus channel: ``Outbox.to_customer``/``to_staff``, for
-    the call sites not yet converted to a typed event."""
+    """A payload built by hand for one bus channel. Not for application code (add a typed
+    event): for tests that need a marker on a channel."""
 
     channel: str
     data: Payload
@@ -212,6 +212,107 @@ class ApprovalDecided(_ToStaff):
 
     def payload(self) -> Payload:
         return {"type": self.type, "approval": self.approval}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlaAlert(_ToStaff):
+    """``sla.warning`` or ``sla.breached`` (``kind``): the conversation's SLA state and the
+    event log's ``data`` (tier, channel, team, vip, …)."""
+
+    kind: str
+    conversation_id: str
+    sla: Payload
+    data: Payload
+
+    def payload(self) -> Payload:
+        return {
+            "type": self.kind,
+            "conversation_id": self.conversation_id,
+            "sla": self.sla,
+            **self.data,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class IntentCorrected(_ToStaff):
+    type: ClassVar[str] = "intent.corrected"
+    conversation_id: str
+    intent: str | None
+    ai_intent: str | None
+    source: str
+
+    def payload(self) -> Payload:
+        return {
+            "type": self.type,
+            "conversation_id": self.conversation_id,
+            "intent": self.intent,
+            "ai_intent": self.ai_intent,
+            "source": self.source,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmailDraftChanged(_ToStaff):
+    """``email.draft``: the AI's draft reply to an email, as read by staff."""
+
+    type: ClassVar[str] = "email.draft"
+    conversation_id: str
+    draft: Payload
+
+    def payload(self) -> Payload:
+        return {"type": self.type, "conversation_id": self.conversation_id, "draft": self.draft}
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuestionAsked(_ToStaff):
+    """``collaboration.asked``: an agent asked a colleague (``to_agent_id``) a question."""
+
+    type: ClassVar[str] = "collaboration.asked"
+    to_agent_id: str
+    question: Payload
+
+    def payload(self) -> Payload:
+        return {"type": self.type, "to_agent_id": self.to_agent_id, "question": self.question}
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomationNotify(_ToStaff):
+    """``automation.notify``: a rule's message for the supervisors."""
+
+    type: ClassVar[str] = "automation.notify"
+    rule: Payload
+    conversation_id: str
+    text: str
+
+    def payload(self) -> Payload:
+        return {
+            "type": self.type,
+            "audience": "supervisors",
+            "rule": self.rule,
+            "conversation_id": self.conversation_id,
+            "text": self.text,
+        }
+
+
+@dataclass(frozen=True, kw_only=True)
+class AutomationFired(_ToStaff):
+    type: ClassVar[str] = "automation.fired"
+    conversation_id: str
+    rule: Payload
+
+    def payload(self) -> Payload:
+        return {"type": self.type, "conversation_id": self.conversation_id, "rule": self.rule}
+
+
+@dataclass(frozen=True, kw_only=True)
+class StaffSignedOut(_ToStaff):
+    """``staff.signed_out``: the agent was deactivated; their desks close."""
+
+    type: ClassVar[str] = "staff.signed_out"
+    agent_id: str
+
+    def payload(self) -> Payload:
+        return {"type": self.type, "agent_id": self.agent_id}
 
 
 # ---- channel delivery: the conversation's channel (SMS, email, a call) after the commit ------

@@ -4,10 +4,9 @@ commits (hybridcx.kit.events)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from hybridcx.kit.bus import customer_channel, staff_channel
-from hybridcx.kit.events import Event, Listeners, Published
+from hybridcx.kit.events import Event, Listeners
 
 
 class HasListeners(Protocol):
@@ -23,14 +22,6 @@ class Outbox:
 
     def emit(self, event: Event) -> None:
         self.items.append(event)
-
-    def to_customer(self, conversation_id: str, payload: dict[str, Any]) -> None:
-        """A hand-built payload for the customer's conversation (prefer a typed event)."""
-        self.emit(Published(customer_channel(conversation_id), payload))
-
-    def to_staff(self, workspace_id: str, payload: dict[str, Any]) -> None:
-        """A hand-built payload for the workspace's desks (prefer a typed event)."""
-        self.emit(Published(staff_channel(workspace_id), payload))
 
     async def flush(self, rt: HasListeners) -> None:
         """Dispatch after commit, in the order emitted. Side effects are best effort: the data

@@ -37,7 +37,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
-from hybridcx.kit.events import MessageCreated
+from hybridcx.kit.events import AutomationFired, AutomationNotify, MessageCreated
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.tasks import reraise_if_cancelled
@@ -253,15 +253,13 @@ async def _run_action(
         conv.queue_rank = (conv.queue_rank or 0.0) + shift
         return {"type": kind, "status": "done", "priority": action["priority"]}
     if kind == "notify":
-        outbox.to_staff(
-            conv.workspace_id,
-            {
-                "type": "automation.notify",
-                "audience": "supervisors",
-                "rule": {"id": rule.id, "name": rule.name},
-                "conversation_id": conv.id,
-                "text": action["text"],
-            },
+        outbox.emit(
+            AutomationNotify(
+                conv.workspace_id,
+                rule={"id": rule.id, "name": rule.name},
+                conversation_id=conv.id,
+                text=action["text"],
+            )
         )
         return {"type": kind, "status": "done"}
     if kind == "webhook":
@@ -329,13 +327,12 @@ async def fire(
                     "actions": results,
                 },
             )
-            outbox.to_staff(
-                conv.workspace_id,
-                {
-                    "type": "automation.fired",
-                    "conversation_id": conv.id,
-                    "rule": {"id": rule.id, "name": rule.name},
-                },
+            outbox.emit(
+                AutomationFired(
+                    conv.workspace_id,
+                    conversation_id=conv.id,
+                    rule={"id": rule.id, "name": rule.name},
+                )
             )
     except IntegrityError:
         return False
