@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 # The learning loop's personal-data stores join every erasure, also in CLI-only processes.
@@ -22,6 +23,7 @@ from hybridcx.integrations.backend import WorkspaceBackend
 from hybridcx.kit.bus import EventBus, create_bus
 from hybridcx.kit.db import create_engine, session_factory
 from hybridcx.kit.debounce import Debouncer
+from hybridcx.kit.events import Listeners, LiveEvent
 from hybridcx.kit.keys import keyring_from_settings, set_default_keyring
 from hybridcx.knowledge.engine.answer import Answerer
 from hybridcx.knowledge.service import KnowledgeService
@@ -35,6 +37,8 @@ from hybridcx.workspaces.policy_store import PolicyStore
 
 if TYPE_CHECKING:
     from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
+
+log = structlog.get_logger(__name__)
 
 
 @dataclass
@@ -80,6 +84,8 @@ class Runtime:
     answering: Counter[str] = field(default_factory=Counter)
     # Set once the process begins to shut down: new requests get 503, sockets close with 1012.
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    # What happens after a commit (kit.events): the listeners, registered by from_settings.
+    events: Listeners = field(default_factory=Listeners)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
@@ -97,7 +103,7 @@ class Runtime:
         policies = PolicyStore(settings.policy_dir, build)
         turn_texts, encoder = _encoder(settings, live_model)
         monitor = FallbackMonitor()
-        return cls(
+        runtime = cls(
             engine=engine,
             sessions=session_factory(engine),
             bus=create_bus(settings.redis_url),
@@ -121,6 +127,28 @@ class Runtime:
             summary_writer=_summary_writer(settings),
             routing_monitor=monitor,
         )
+        register_listeners(runtime.events)
+        return runtime
+
+
+def register_listeners(events: Listeners) -> None:
+    """The side effects of the typed events (kit.events), once per runtime: the bus publishes
+    the live events to the WebSockets; the channels send messages out (channels.outbound)."""
+    from hybridcx.channels.outbound import register as register_channels
+
+    events.on(LiveEvent, publish_live)
+    register_channels(events)
+
+
+async def publish_live(rt: Runtime, event: LiveEvent) -> None:
+    """A live event on each of its bus channels. Best effort: the data is already stored and
+    clients catch up from the API, so a bus outage must not fail the request."""
+    payload = event.payload()
+    for channel in event.channels():
+        try:
+            await rt.bus.publish(channel, payload)
+        except Exception as exc:
+            log.error("realtime.publish_failed", channel=channel, error=str(exc))
 
 
 def _strategy(

@@ -34,7 +34,9 @@ from hybridcx.app import create_app
 from hybridcx.config import Settings
 from hybridcx.conversations import repository as conv_repo
 from hybridcx.demo.seed import DEMO_WORKSPACE_SLUG
+from hybridcx.kit.bus import staff_channel
 from hybridcx.kit.db import transaction
+from hybridcx.kit.events import Published
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import (
@@ -1417,8 +1419,8 @@ def test_desk_socket_drops_another_teams_approval_events(world: World) -> None:
             conv_row = await session.get(Conversation, ctx["id"])
             workspace_id = conv_row.workspace_id
         outbox = Outbox()
-        outbox.to_staff(workspace_id, payload)
-        await outbox.flush(server.runtime.bus)
+        outbox.emit(Published(staff_channel(workspace_id), payload))
+        await outbox.flush(server.runtime)
 
     base = world.api.ws_base + "/ws/agent?token="
     with (

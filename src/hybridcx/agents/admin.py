@@ -20,6 +20,7 @@ from hybridcx.audit import record as audit
 from hybridcx.auth import mfa
 from hybridcx.auth.service import StaffPrincipal, revoke_tokens
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
+from hybridcx.kit.events import StaffSignedOut
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.security import hash_password
@@ -101,7 +102,7 @@ async def deactivate(
         target_id=agent.id,
         details={"tokens_revoked": revoked},
     )
-    outbox.to_staff(agent.workspace_id, {"type": "staff.signed_out", "agent_id": agent.id})
+    outbox.emit(StaffSignedOut(agent.workspace_id, agent_id=agent.id))
     return agent
 
 

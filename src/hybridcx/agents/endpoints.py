@@ -214,7 +214,7 @@ async def deactivate_agent(
         agent = await admin.deactivate(session, staff, agent_id, outbox)
         requeued = await requeue_conversations_of(session, runtime, agent, staff, outbox)
         open_count = await admin.open_conversations(session, agent_id)
-    await outbox.flush(runtime.bus)
+    await outbox.flush(runtime)
     if requeued:
         await dispatch(runtime, staff.workspace_id)
     return {

@@ -16,6 +16,7 @@ from hybridcx.conversations.schemas import message_read
 from hybridcx.flows.consequential import execute
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, Forbidden, NotFound
+from hybridcx.kit.events import ApprovalDecided, ApprovalRequested, MessageCreated
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
@@ -78,10 +79,7 @@ def record_action_requests(
             held.append(approval)
             data["approval_id"] = approval.id
             repo.add_event(session, conv, "approval.requested", actor="ai", data=data)
-            outbox.to_staff(
-                conv.workspace_id,
-                {"type": "approval.requested", "approval": approval_read(approval)},
-            )
+            outbox.emit(ApprovalRequested(conv.workspace_id, approval=approval_read(approval)))
         else:
             repo.add_event(session, conv, "action.requested", actor="ai", data=data)
     return held
@@ -184,14 +182,8 @@ class ApprovalService:
             msg = repo.add_message(session, conv, author="system", text=text)
             conv.updated_at = utcnow()
             await session.flush()
-            payload = {
-                "type": "message.created",
-                "conversation_id": conv.id,
-                "message": message_read(msg),
-            }
-            outbox.to_customer(conv.id, payload)
-            outbox.to_staff(conv.workspace_id, payload)
+            outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(msg)))
             result = approval_read(approval)
-            outbox.to_staff(conv.workspace_id, {"type": "approval.decided", "approval": result})
-        await outbox.flush(self.rt.bus)
+            outbox.emit(ApprovalDecided(conv.workspace_id, approval=result))
+        await outbox.flush(self.rt)
         return result

@@ -16,6 +16,7 @@ from hybridcx.conversations.schemas import message_read
 from hybridcx.flows.actions import describe_order, mask_email, slot_label
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import ConversationClosed, Forbidden, InvalidInput
+from hybridcx.kit.events import MessageCreated, MessageToSend
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Case, Conversation, Customer
@@ -195,19 +196,16 @@ class AssistService:
             )
             await session.flush()
             for m in created:
-                payload = {
-                    "type": "message.created",
-                    "conversation_id": conv.id,
-                    "message": message_read(m, {staff.agent_id: staff.name}),
-                }
-                outbox.to_staff(conv.workspace_id, payload)
-                if not m.internal:
-                    outbox.to_customer(conv.id, payload)
-        await outbox.flush(self.rt.bus)
+                read = message_read(m, {staff.agent_id: staff.name})
+                outbox.emit(
+                    MessageCreated(
+                        conv.workspace_id, conv.id, to_customer=not m.internal, message=read
+                    )
+                )
+        await outbox.flush(self.rt)
         if to_customer:  # channels: SMS, email, … get it through the conversation's channel
-            from hybridcx.channels.outbound import deliver
-
-            await deliver(self.rt, conv, message_read(created[0], {staff.agent_id: staff.name}))
+            message = message_read(created[0], {staff.agent_id: staff.name})
+            await self.rt.events.dispatch(self.rt, MessageToSend(conv, message))
         return {"action": action, "result": note, "sent_to_customer": to_customer}
 
 

@@ -25,6 +25,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import AppError, Conflict, Forbidden, NotFound, PayloadTooLarge
+from hybridcx.kit.events import MessageCreated
 from hybridcx.kit.filenames import safe_filename
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
@@ -168,13 +169,8 @@ async def upload(
         names = (
             {principal.agent_id: principal.name} if isinstance(principal, StaffPrincipal) else {}
         )
-        payload = {
-            "type": "message.created",
-            "conversation_id": conv.id,
-            "message": message_read(msg, names),
-        }
-        outbox.to_staff(conv.workspace_id, payload)
-        outbox.to_customer(conv.id, payload)
+        read = message_read(msg, names)
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=read))
         if isinstance(principal, StaffPrincipal):
             audit(
                 session,
@@ -184,8 +180,8 @@ async def upload(
                 target_id=conv.id,
                 details={"attachment_id": att_id, "content_type": content_type, "size": len(data)},
             )
-    await outbox.flush(rt.bus)
-    return payload["message"]  # type: ignore[return-value]
+    await outbox.flush(rt)
+    return read
 
 
 async def download(

@@ -158,7 +158,7 @@ async def ingest_inbound(
         if seen is None:
             raise
         return await _duplicate(rt, seen.conversation_id, seen.id)
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     if created and status == "queued":
         await dispatch(rt, conv.workspace_id)
     log.info(
@@ -289,7 +289,7 @@ async def open_inbound_thread(
             ai_messages=opening,
         )
         workspace_id = conv.workspace_id
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     if created and result.status == "queued":
         await dispatch(rt, workspace_id)
     return result

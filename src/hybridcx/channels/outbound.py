@@ -1,4 +1,8 @@
-"""Sending a stored message out through its conversation's channel, after commit."""
+"""Sending a stored message out through its conversation's channel, after commit.
+
+The domains do not import this edge: they raise ``MessageToSend``, ``StatusLineToSend`` and
+``DeliveryOutcome`` (kit.events), whose listeners are registered here (``register``, called by
+the composition root at start-up)."""
 
 from __future__ import annotations
 
@@ -10,6 +14,13 @@ from sqlalchemy import select
 from hybridcx.channels.base import AgentConnector, adapter_for
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.db import transaction
+from hybridcx.kit.events import (
+    DeliveryOutcome,
+    Listeners,
+    MessageToSend,
+    MessageUpdated,
+    StatusLineToSend,
+)
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
@@ -66,11 +77,8 @@ async def record_delivery(
             if agent is not None:
                 names[agent.id] = agent.name
         read = message_read(msg, names)
-        outbox.to_staff(
-            conv.workspace_id,
-            {"type": "message.updated", "conversation_id": conv.id, "message": read},
-        )
-    await outbox.flush(rt.bus)
+        outbox.emit(MessageUpdated(conv.workspace_id, conv.id, message=read))
+    await outbox.flush(rt)
     return read
 
 
@@ -104,3 +112,22 @@ async def deliver_status(rt: Runtime, conversation_id: str) -> None:
         await deliver(rt, conv, message)
     if isinstance(adapter, AgentConnector) and conv.status == "assigned":
         await adapter.agent_assigned(rt, conv)
+
+
+def register(events: Listeners) -> None:
+    """The channel edge's listeners (runtime.register_listeners, at start-up)."""
+    events.on(MessageToSend, _on_message_to_send)
+    events.on(StatusLineToSend, _on_status_line)
+    events.on(DeliveryOutcome, _on_delivery_outcome)
+
+
+async def _on_message_to_send(rt: Runtime, event: MessageToSend) -> dict[str, Any]:
+    return await deliver(rt, event.conversation, event.message)
+
+
+async def _on_status_line(rt: Runtime, event: StatusLineToSend) -> None:
+    await deliver_status(rt, event.conversation_id)
+
+
+async def _on_delivery_outcome(rt: Runtime, event: DeliveryOutcome) -> dict[str, Any]:
+    return await record_delivery(rt, event.conversation, event.message_id, event.delivery)

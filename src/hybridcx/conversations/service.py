@@ -44,7 +44,6 @@ from hybridcx.experiments.variants import turn_policy
 from hybridcx.hours import service as hours  # issue 19: business hours, idle close
 from hybridcx.improvement.service import record_resolution
 from hybridcx.integrations.outbound import enqueue_customer_push
-from hybridcx.kit.bus import staff_channel
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
     AlreadyClaimed,
@@ -55,6 +54,17 @@ from hybridcx.kit.errors import (
     NotFound,
     PayloadTooLarge,
     Unauthorized,
+)
+from hybridcx.kit.events import (
+    AssistUpdated,
+    ConversationQueued,
+    ConversationResolved,
+    ConversationTransferred,
+    ConversationUpdated,
+    MessageCreated,
+    MessageToSend,
+    QueueUpdated,
+    StatusLineToSend,
 )
 from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
@@ -186,7 +196,7 @@ class ConversationService:
             if verified:  # issue 20: a proven email joins the one customer profile
                 await link_verified_email(session, customer, str(body.customer.email))
             messages = [message_read(m) for m in created]
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         await self._dispatch_if_queued(conv)
         log.info("conversation.started", conversation_id=conv.id, status=conv.status)
         return {
@@ -286,13 +296,7 @@ class ConversationService:
             session.add(msg)
         if touch:
             conv.updated_at = utcnow()
-        payload = {
-            "type": "message.created",
-            "conversation_id": conv.id,
-            "message": message_read(msg),
-        }
-        outbox.to_customer(conv.id, payload)
-        outbox.to_staff(conv.workspace_id, payload)
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(msg)))
         return msg
 
     async def post_customer_message(
@@ -371,10 +375,8 @@ class ConversationService:
                 if conv is None:
                     return
                 assist = await AssistService(self.rt).build(session, conv)
-            await self.rt.bus.publish(
-                staff_channel(conv.workspace_id),
-                {"type": "assist.updated", "conversation_id": conversation_id, "assist": assist},
-            )
+            event = AssistUpdated(conv.workspace_id, conversation_id=conversation_id, assist=assist)
+            await self.rt.events.dispatch(self.rt, event)
         except Exception as exc:  # assist must never cost the customer their answer
             log.warning("assist.push_failed", conversation_id=conversation_id, error=str(exc))
 
@@ -434,7 +436,7 @@ class ConversationService:
                 if leased:
                     await self._release_lease(message_id)
             raise
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         if conv.status == "queued" and previous != (conv.status, conv.tier):
             await dispatch(self.rt, conv.workspace_id)  # newly queued, or it needs a new skill
         return response
@@ -480,7 +482,7 @@ class ConversationService:
             )
             msg.answering_at, msg.answering_by = utcnow(), self.rt.process_id
             await session.flush()
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         return msg.id, None, True
 
     async def _answer(
@@ -572,7 +574,7 @@ class ConversationService:
                 "conversation": state,
             }
             customer_msg.turn_response, customer_msg.answering_by = response, None
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         if conv.status == "queued" and previous != (conv.status, conv.tier):
             await dispatch(self.rt, conv.workspace_id)  # newly queued, or it needs a new skill
         return response
@@ -755,23 +757,19 @@ class ConversationService:
             )
         conv.updated_at = utcnow()
         for m in created:
-            payload = {
-                "type": "message.created",
-                "conversation_id": conv.id,
-                "message": message_read(m),
-            }
-            outbox.to_customer(conv.id, payload)
-            outbox.to_staff(conv.workspace_id, payload)
+            outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(m)))
         state = await self._state(session, conv)
-        outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
+        outbox.emit(
+            ConversationUpdated(conv.workspace_id, conv.id, to_staff=False, conversation=state)
+        )
         if conv.status == "queued" and previous_status != "queued":
-            outbox.to_staff(
-                conv.workspace_id, {"type": "conversation.queued", "conversation": state}
-            )
-            outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
+            outbox.emit(ConversationQueued(conv.workspace_id, conversation=state))
+            outbox.emit(QueueUpdated(conv.workspace_id))
         else:
-            outbox.to_staff(
-                conv.workspace_id, {"type": "conversation.updated", "conversation": state}
+            outbox.emit(
+                ConversationUpdated(
+                    conv.workspace_id, conv.id, to_customer=False, conversation=state
+                )
             )
         return created, state
 
@@ -946,15 +944,13 @@ class ConversationService:
                     data={"from_status": previous[0], "from_agent_id": previous[1]},
                 )
             state = await self._state(session, conv)
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         await self._deliver_status(conv.id)
         return state
 
     async def _deliver_status(self, conversation_id: str) -> None:
         """SMS and other channels that show status lines get "… has joined" (after commit)."""
-        from hybridcx.channels.outbound import deliver_status
-
-        await deliver_status(self.rt, conversation_id)
+        await self.rt.events.dispatch(self.rt, StatusLineToSend(conversation_id))
 
     @staticmethod
     def _claim_error(conv: Conversation, via: str) -> Exception:
@@ -998,21 +994,18 @@ class ConversationService:
             )
             conv.updated_at = utcnow()
             await session.flush()
-            payload = {
-                "type": "message.created",
-                "conversation_id": conv.id,
-                "message": message_read(msg, {principal.agent_id: principal.name}),
-            }
-            outbox.to_staff(conv.workspace_id, payload)
-            if not internal:
-                outbox.to_customer(conv.id, payload)
-        await outbox.flush(self.rt.bus)
+            read = message_read(msg, {principal.agent_id: principal.name})
+            outbox.emit(
+                MessageCreated(conv.workspace_id, conv.id, to_customer=not internal, message=read)
+            )
+        await outbox.flush(self.rt)
         if not internal:
             # Email, SMS, …: the reply goes out through the conversation's channel, after commit.
-            from hybridcx.channels.outbound import deliver
-
-            return await deliver(self.rt, conv, payload["message"])  # type: ignore[arg-type]
-        return payload["message"]  # type: ignore[return-value]
+            sent: dict[str, Any] = await self.rt.events.ask(
+                self.rt, MessageToSend(conv, read), default=read
+            )
+            return sent
+        return read
 
     async def transfer(
         self, conversation_id: str, principal: StaffPrincipal, body: TransferRequest
@@ -1124,13 +1117,14 @@ class ConversationService:
             conv.updated_at = utcnow()
             await session.flush()
             state = await self._state(session, conv)
-            outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
-            outbox.to_staff(
-                conv.workspace_id,
-                {"type": "conversation.transferred", "conversation": state, "to_agent": target_ref},
+            outbox.emit(
+                ConversationUpdated(conv.workspace_id, conv.id, to_staff=False, conversation=state)
             )
-            outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
-        await outbox.flush(self.rt.bus)
+            outbox.emit(
+                ConversationTransferred(conv.workspace_id, conversation=state, to_agent=target_ref)
+            )
+            outbox.emit(QueueUpdated(conv.workspace_id))
+        await outbox.flush(self.rt)
         if body.agent_id:
             await self._deliver_status(conv.id)
         await dispatch(self.rt, conv.workspace_id)
@@ -1201,21 +1195,24 @@ class ConversationService:
                     internal=True,
                 )
                 await session.flush()
-                outbox.to_staff(
-                    conv.workspace_id,
-                    {
-                        "type": "message.created",
-                        "conversation_id": conv.id,
-                        "message": message_read(note),
-                    },
+                outbox.emit(
+                    MessageCreated(
+                        conv.workspace_id, conv.id, to_customer=False, message=message_read(note)
+                    )
                 )
             conv.updated_at = now
             await session.flush()
             state = await self._state(session, conv)
-            kind = "conversation.resolved" if conv.status == "resolved" else "conversation.updated"
-            outbox.to_staff(conv.workspace_id, {"type": kind, "conversation": state})
-            outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
-        await outbox.flush(self.rt.bus)
+            if conv.status == "resolved":
+                outbox.emit(ConversationResolved(conv.workspace_id, conversation=state))
+            else:
+                outbox.emit(
+                    ConversationUpdated(
+                        conv.workspace_id, conv.id, to_customer=False, conversation=state
+                    )
+                )
+            outbox.emit(QueueUpdated(conv.workspace_id))
+        await outbox.flush(self.rt)
         await score_finished(self.rt, conversation_id)  # when it was resolved here
         return saved
 
@@ -1249,11 +1246,11 @@ class ConversationService:
                     me.idle_since = now
             await session.flush()
             state = await self._state(session, conv)
-            outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
-            outbox.to_staff(
-                conv.workspace_id, {"type": "conversation.resolved", "conversation": state}
+            outbox.emit(
+                ConversationUpdated(conv.workspace_id, conv.id, to_staff=False, conversation=state)
             )
-        await outbox.flush(self.rt.bus)
+            outbox.emit(ConversationResolved(conv.workspace_id, conversation=state))
+        await outbox.flush(self.rt)
         await offer_after_resolution(self.rt, conv.id)  # issue 19: email, SMS, voice surveys
         await score_finished(self.rt, conv.id)
         await dispatch(self.rt, conv.workspace_id)

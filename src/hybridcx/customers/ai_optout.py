@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.audit import record as audit
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
+from hybridcx.kit.events import MessageCreated
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Conversation, Customer
 
@@ -93,6 +94,4 @@ def opt_out_if_asked(
         return
     set_human_only(session, customer, True, via=conv.channel, conversation=conv)
     msg = repo.add_message(session, conv, author="system", text=CONFIRMATION)
-    payload = {"type": "message.created", "conversation_id": conv.id, "message": message_read(msg)}
-    outbox.to_customer(conv.id, payload)
-    outbox.to_staff(conv.workspace_id, payload)
+    outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(msg)))

@@ -26,6 +26,12 @@ from hybridcx.hours.calendar import Calendar, describe
 from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput
+from hybridcx.kit.events import (
+    ConversationResolved,
+    ConversationUpdated,
+    MessageCreated,
+    QueueUpdated,
+)
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.tasks import reraise_if_cancelled
@@ -278,17 +284,10 @@ async def record_choice(
             rt.policies.policy(await repo.workspace_slug(session, conv.workspace_id)).queue,
         )
         read = conversation_state(conv, queue_position=position)
-        payload = {
-            "type": "message.created",
-            "conversation_id": conv.id,
-            "message": message_read(msg),
-        }
-        outbox.to_customer(conv.id, payload)
-        outbox.to_staff(conv.workspace_id, payload)
-        outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": read})
-        outbox.to_staff(conv.workspace_id, {"type": "conversation.updated", "conversation": read})
-        outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
-    await outbox.flush(rt.bus)
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(msg)))
+        outbox.emit(ConversationUpdated(conv.workspace_id, conv.id, conversation=read))
+        outbox.emit(QueueUpdated(conv.workspace_id))
+    await outbox.flush(rt)
     return {"after_hours": state, "message": message_read(msg), "conversation": read}
 
 
@@ -380,16 +379,12 @@ async def _close_if_idle(
                 agent.idle_since = now
         await session.flush()
         state = conversation_state(conv)
-        payload = {
-            "type": "message.created",
-            "conversation_id": conv.id,
-            "message": message_read(msg),
-        }
-        outbox.to_customer(conv.id, payload)
-        outbox.to_staff(conv.workspace_id, payload)
-        outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
-        outbox.to_staff(conv.workspace_id, {"type": "conversation.resolved", "conversation": state})
-    await outbox.flush(rt.bus)
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(msg)))
+        outbox.emit(
+            ConversationUpdated(conv.workspace_id, conv.id, to_staff=False, conversation=state)
+        )
+        outbox.emit(ConversationResolved(conv.workspace_id, conversation=state))
+    await outbox.flush(rt)
     log.info("conversation.idle_closed", conversation_id=conversation_id, minutes=minutes)
     return True
 

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.conversations import repository as repo
 from hybridcx.hours.calendar import Calendar
 from hybridcx.kit.db import transaction
+from hybridcx.kit.events import QueueUpdated, SlaAlert
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.tasks import reraise_if_cancelled
@@ -274,14 +275,19 @@ async def sla_sweep(rt: Runtime, *, now: datetime | None = None) -> int:
                 }
                 repo.add_event(session, conv, type_, actor="system", data=data)
                 if type_ in ("sla.warning", "sla.breached"):
-                    outbox.to_staff(
-                        conv.workspace_id,
-                        {"type": type_, "conversation_id": conv.id, "sla": dict(new), **data},
+                    outbox.emit(
+                        SlaAlert(
+                            conv.workspace_id,
+                            kind=type_,
+                            conversation_id=conv.id,
+                            sla=dict(new),
+                            data=data,
+                        )
                     )
             recorded += len(events)
             if events:
-                outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
-        await outbox.flush(rt.bus)
+                outbox.emit(QueueUpdated(conv.workspace_id))
+        await outbox.flush(rt)
     return recorded
 
 

@@ -22,6 +22,7 @@ from hybridcx.improvement import repository as repo
 from hybridcx.improvement.redact import redact_for_training
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hybridcx.kit.events import IntentCorrected
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
@@ -233,16 +234,16 @@ class ImprovementService:
                 example.intent, example.intent_source = intent, source
                 if example.status in ("accepted", "rejected"):
                     example.status = "candidate"
-            payload = {
-                "type": "intent.corrected",
-                "conversation_id": conv.id,
-                "intent": intent,
-                "ai_intent": ai_intent,
-                "source": source,
-            }
-            outbox.to_staff(conv.workspace_id, payload)
-        await outbox.flush(self.rt.bus)
-        return {k: v for k, v in payload.items() if k != "type"}
+            event = IntentCorrected(
+                conv.workspace_id,
+                conversation_id=conv.id,
+                intent=intent,
+                ai_intent=ai_intent,
+                source=source,
+            )
+            outbox.emit(event)
+        await outbox.flush(self.rt)
+        return {k: v for k, v in event.payload().items() if k != "type"}
 
     # ---- training examples ---------------------------------------------------------------------
 

@@ -1,33 +1,32 @@
-"""Live events collected during a transaction and published only after it commits."""
+"""Events collected during a transaction and dispatched to their listeners only after it
+commits (hybridcx.kit.events)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
-import structlog
+from hybridcx.kit.events import Event, Listeners
 
-from hybridcx.kit.bus import EventBus, customer_channel, staff_channel
 
-log = structlog.get_logger(__name__)
+class HasListeners(Protocol):
+    """The runtime, as far as the outbox needs it."""
+
+    @property
+    def events(self) -> Listeners: ...
 
 
 @dataclass
 class Outbox:
-    items: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    items: list[Event] = field(default_factory=list)
 
-    def to_customer(self, conversation_id: str, payload: dict[str, Any]) -> None:
-        self.items.append((customer_channel(conversation_id), payload))
+    def emit(self, event: Event) -> None:
+        self.items.append(event)
 
-    def to_staff(self, workspace_id: str, payload: dict[str, Any]) -> None:
-        self.items.append((staff_channel(workspace_id), payload))
-
-    async def flush(self, bus: EventBus) -> None:
-        """Publish after commit. Live events are best effort: the data is already stored and
-        clients catch up from the API, so a bus outage must not fail the request."""
+    async def flush(self, rt: HasListeners) -> None:
+        """Dispatch after commit, in the order emitted. Side effects are best effort: the data
+        is already stored, so a failing listener (a bus outage) is logged and never fails the
+        request (Listeners.dispatch)."""
         items, self.items = self.items, []
-        for channel, payload in items:
-            try:
-                await bus.publish(channel, payload)
-            except Exception as exc:
-                log.error("realtime.publish_failed", channel=channel, error=str(exc))
+        for event in items:
+            await rt.events.dispatch(rt, event)

@@ -37,6 +37,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
+from hybridcx.kit.events import AutomationFired, AutomationNotify, MessageCreated
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.tasks import reraise_if_cancelled
@@ -252,15 +253,13 @@ async def _run_action(
         conv.queue_rank = (conv.queue_rank or 0.0) + shift
         return {"type": kind, "status": "done", "priority": action["priority"]}
     if kind == "notify":
-        outbox.to_staff(
-            conv.workspace_id,
-            {
-                "type": "automation.notify",
-                "audience": "supervisors",
-                "rule": {"id": rule.id, "name": rule.name},
-                "conversation_id": conv.id,
-                "text": action["text"],
-            },
+        outbox.emit(
+            AutomationNotify(
+                conv.workspace_id,
+                rule={"id": rule.id, "name": rule.name},
+                conversation_id=conv.id,
+                text=action["text"],
+            )
         )
         return {"type": kind, "status": "done"}
     if kind == "webhook":
@@ -276,10 +275,8 @@ async def _run_action(
     if kind == "note":
         msg = repo.add_message(session, conv, author="system", text=action["text"], internal=True)
         await session.flush()
-        outbox.to_staff(
-            conv.workspace_id,
-            {"type": "message.created", "conversation_id": conv.id, "message": message_read(msg)},
-        )
+        read = message_read(msg)
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, to_customer=False, message=read))
         return {"type": kind, "status": "done"}
     return {"type": kind, "status": "skipped", "reason": "no runner for this action"}
 
@@ -330,17 +327,16 @@ async def fire(
                     "actions": results,
                 },
             )
-            outbox.to_staff(
-                conv.workspace_id,
-                {
-                    "type": "automation.fired",
-                    "conversation_id": conv.id,
-                    "rule": {"id": rule.id, "name": rule.name},
-                },
+            outbox.emit(
+                AutomationFired(
+                    conv.workspace_id,
+                    conversation_id=conv.id,
+                    rule={"id": rule.id, "name": rule.name},
+                )
             )
     except IntegrityError:
         return False
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     log.info("automation.fired", rule=rule.id, conversation_id=conversation_id, occasion=occasion)
     return True
 

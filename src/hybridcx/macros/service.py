@@ -21,6 +21,7 @@ from hybridcx.conversations.service import ConversationService
 from hybridcx.flows.consequential import execute, needs_approval
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import AppError, Conflict, InvalidInput, NotFound
+from hybridcx.kit.events import ApprovalRequested, MessageCreated
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
@@ -254,15 +255,9 @@ async def _note(
         conv.updated_at = utcnow()
         await session.flush()
         _event(session, conv, staff, m, a, "done", {"message_id": msg.id})
-        outbox.to_staff(
-            conv.workspace_id,
-            {
-                "type": "message.created",
-                "conversation_id": conv.id,
-                "message": message_read(msg, {staff.agent_id: staff.name}),
-            },
-        )
-    await outbox.flush(rt.bus)
+        read = message_read(msg, {staff.agent_id: staff.name})
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, to_customer=False, message=read))
+    await outbox.flush(rt)
     return {"message_id": msg.id}
 
 
@@ -336,10 +331,7 @@ async def _backend(
                 "We'll let you know here as soon as it's decided."
             )
             result = {"ok": True, "status": "pending", "approval_id": approval.id}
-            outbox.to_staff(
-                conv.workspace_id,
-                {"type": "approval.requested", "approval": approval_read(approval)},
-            )
+            outbox.emit(ApprovalRequested(conv.workspace_id, approval=approval_read(approval)))
         else:
             done = await execute(backend, action, params)
             text = done.say
@@ -348,14 +340,8 @@ async def _backend(
         conv.updated_at = utcnow()
         await session.flush()
         _event(session, conv, staff, m, a, str(result["status"]), result)
-        payload = {
-            "type": "message.created",
-            "conversation_id": conv.id,
-            "message": message_read(msg),
-        }
-        outbox.to_customer(conv.id, payload)
-        outbox.to_staff(conv.workspace_id, payload)
-    await outbox.flush(rt.bus)
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(msg)))
+    await outbox.flush(rt)
     return result
 
 

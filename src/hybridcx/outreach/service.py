@@ -2,9 +2,9 @@
 frequency cap, approval of large sends), and the notice itself.
 
 A notice is the first message of a new conversation on its channel (SMS or email), written by
-the system and sent through the channel's adapter (channels.outbound), with the outreach's
-context on the conversation (``channel_meta.outreach`` and ``ai_state.outreach``). The
-customer's reply lands in that conversation (the SMS sender's open thread, the email's
+the system and sent through the channel's adapter (a ``MessageToSend`` event, kit.events), with
+the outreach's context on the conversation (``channel_meta.outreach`` and ``ai_state.outreach``).
+The customer's reply lands in that conversation (the SMS sender's open thread, the email's
 References), so the AI or an agent picks up knowing why we wrote.
 """
 
@@ -25,6 +25,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
+from hybridcx.kit.events import MessageToSend
 from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.sealed import session_keyring
 from hybridcx.kit.time import iso
@@ -443,11 +444,10 @@ async def run_campaign(
         if campaign.approved_size and planned.sends:
             campaign.approved_size = 0  # an approval covers one send
         campaign.status = "active"
-    from hybridcx.channels.outbound import deliver
-
     sent = failed = 0
     for send_id, conv, message in prepared:
-        read = await deliver(rt, conv, message)
+        # channels.outbound sends it (a listener): the message as sent, with its outcome
+        read = await rt.events.ask(rt, MessageToSend(conv, message), default=message)
         delivery = (read.get("channel_meta") or {}).get("delivery") or {}
         ok = delivery.get("status") == "sent"
         async with transaction(rt.sessions) as session:

@@ -16,6 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import conversation_state, message_read
+from hybridcx.kit.events import (
+    ConversationTransferred,
+    ConversationUpdated,
+    MessageCreated,
+    QueueUpdated,
+)
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Agent, Conversation
@@ -86,13 +92,10 @@ async def requeue_conversations_of(
         )
         await session.flush()
         state = conversation_state(conv)
-        said = {"type": "message.created", "conversation_id": conv.id, "message": message_read(msg)}
-        outbox.to_customer(conv.id, said)
-        outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
-        outbox.to_staff(conv.workspace_id, said)
-        outbox.to_staff(
-            conv.workspace_id,
-            {"type": "conversation.transferred", "conversation": state, "to_agent": None},
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(msg)))
+        outbox.emit(
+            ConversationUpdated(conv.workspace_id, conv.id, to_staff=False, conversation=state)
         )
-    outbox.to_staff(agent.workspace_id, {"type": "queue.updated"})
+        outbox.emit(ConversationTransferred(conv.workspace_id, conversation=state, to_agent=None))
+    outbox.emit(QueueUpdated(agent.workspace_id))
     return [c.id for c in convs]

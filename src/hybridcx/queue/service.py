@@ -16,6 +16,13 @@ from hybridcx.conversations.schemas import agent_ref, conversation_state, messag
 from hybridcx.experiments.variants import assignment_strategies
 from hybridcx.hours.sla import sla_view  # issue 19: SLA timers in the queue
 from hybridcx.kit.db import transaction
+from hybridcx.kit.events import (
+    ConversationAssigned,
+    ConversationUpdated,
+    MessageCreated,
+    QueueUpdated,
+    StatusLineToSend,
+)
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Agent, AgentPresence, Conversation, Customer, Workspace
@@ -242,23 +249,11 @@ async def assign(
         session, conv, author="system", text=f"{agent.name} has joined the conversation."
     )
     await session.flush()
-    joined_payload = {
-        "type": "message.created",
-        "conversation_id": conv.id,
-        "message": message_read(joined),
-    }
-    outbox.to_customer(conv.id, joined_payload)
-    outbox.to_staff(conv.workspace_id, joined_payload)
+    outbox.emit(MessageCreated(conv.workspace_id, conv.id, message=message_read(joined)))
     state = conversation_state(conv, agent=agent)
-    outbox.to_customer(conv.id, {"type": "conversation.updated", "conversation": state})
-    outbox.to_staff(
-        conv.workspace_id,
-        {
-            "type": "conversation.assigned",
-            "conversation": state,
-            "agent": agent_ref(agent),
-            "via": via,
-        },
+    outbox.emit(ConversationUpdated(conv.workspace_id, conv.id, to_staff=False, conversation=state))
+    outbox.emit(
+        ConversationAssigned(conv.workspace_id, conversation=state, agent=agent_ref(agent), via=via)
     )
     return True
 
@@ -327,15 +322,13 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
             if len(entries) < DISPATCH_PAGE:
                 break
         if assigned:
-            outbox.to_staff(workspace_id, {"type": "queue.updated"})
-    await outbox.flush(runtime.bus)
+            outbox.emit(QueueUpdated(workspace_id))
+    await outbox.flush(runtime)
     if assigned:
         log.info("queue.dispatched", workspace_id=workspace_id, assigned=assigned)
         # channels: SMS customers get "… has joined the conversation." too
-        from hybridcx.channels.outbound import deliver_status
-
         for conversation_id in assigned_ids:
-            await deliver_status(runtime, conversation_id)
+            await runtime.events.dispatch(runtime, StatusLineToSend(conversation_id))
     return assigned
 
 

@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
+from hybridcx.kit.events import MessageToSend
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.sealed import session_keyring
 from hybridcx.kit.time import iso
@@ -204,9 +205,7 @@ async def _offer(rt: Runtime, conversation_id: str) -> None:
 
         await call_for_survey(rt, conv, message["id"], base)  # type: ignore[arg-type]
         return
-    from hybridcx.channels.outbound import deliver
-
-    await deliver(rt, conv, message)
+    await rt.events.dispatch(rt, MessageToSend(conv, message))
 
 
 #: Call states after which the customer's line is free for the survey call.

@@ -20,6 +20,7 @@ from hybridcx.channels.twilio.webhooks import signed_form, twiml
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
+from hybridcx.kit.events import DeliveryOutcome
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
@@ -102,8 +103,6 @@ def _ask(rt: Runtime, response: VoiceResponse, text: str, action: str, *, two: b
 
 async def call_for_survey(rt: Runtime, conv: Conversation, message_id: str, base: str) -> None:
     """Place the survey call; the outcome is recorded on the survey message."""
-    from hybridcx.channels.outbound import record_delivery
-
     meta = conv.channel_meta or {}
     to, sender = meta.get("customer_number"), meta.get("our_number")
     async with rt.sessions() as session:
@@ -125,7 +124,7 @@ async def call_for_survey(rt: Runtime, conv: Conversation, message_id: str, base
     except Exception as exc:  # the provider's failure is data, as for any delivery
         delivery = {"status": "failed", "at": iso(utcnow()), "error": str(exc)[:500]}
         log.warning("survey.call_failed", conversation_id=conv.id, error=str(exc))
-    await record_delivery(rt, conv, message_id, delivery)
+    await rt.events.dispatch(rt, DeliveryOutcome(conv, message_id, delivery))
 
 
 async def _open(rt: Runtime, token: str) -> tuple[str | None, str]:

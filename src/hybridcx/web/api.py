@@ -28,6 +28,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import clean_text, customer_read, message_read
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from hybridcx.kit.events import MessageCreated, QuestionAsked
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
@@ -166,15 +167,9 @@ async def ask_for_help(
             "asked_at": note["created_at"],
             "answered": False,
         }
-        outbox.to_staff(
-            conv.workspace_id,
-            {"type": "message.created", "conversation_id": conv.id, "message": note},
-        )
-        outbox.to_staff(
-            conv.workspace_id,
-            {"type": queries.ASKED_EVENT, "to_agent_id": target.id, "question": question},
-        )
-    await outbox.flush(runtime.bus)
+        outbox.emit(MessageCreated(conv.workspace_id, conv.id, to_customer=False, message=note))
+        outbox.emit(QuestionAsked(conv.workspace_id, to_agent_id=target.id, question=question))
+    await outbox.flush(runtime)
     return {"question": question, "message": note}
 
 

@@ -24,6 +24,7 @@ from hybridcx.kit.errors import (
     NotFound,
     PayloadTooLarge,
 )
+from hybridcx.kit.events import EmailDraftChanged, MessageCreated
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
@@ -55,8 +56,8 @@ def draft_read(d: EmailDraft) -> dict[str, Any]:
     }
 
 
-def _event(d: EmailDraft) -> dict[str, Any]:
-    return {"type": "email.draft", "conversation_id": d.conversation_id, "draft": draft_read(d)}
+def _event(d: EmailDraft) -> EmailDraftChanged:
+    return EmailDraftChanged(d.workspace_id, conversation_id=d.conversation_id, draft=draft_read(d))
 
 
 async def write_draft(
@@ -101,9 +102,9 @@ async def write_draft(
             actor="ai",
             data={"draft_id": draft.id, "intent": draft.intent, "grounded": draft.grounded},
         )
-        outbox.to_staff(fresh.workspace_id, _event(draft))
+        outbox.emit(_event(draft))
         result = draft_read(draft)
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     return result
 
 
@@ -135,15 +136,11 @@ async def auto_send_draft(rt: Runtime, conv: Conversation, draft_id: str) -> boo
             actor="ai",
             data={"draft_id": draft.id, "intent": draft.intent, "message_id": msg.id},
         )
-        payload = {
-            "type": "message.created",
-            "conversation_id": fresh.id,
-            "message": message_read(msg),
-        }
-        outbox.to_staff(fresh.workspace_id, payload)
-        outbox.to_staff(fresh.workspace_id, _event(draft))
+        read = message_read(msg)
+        outbox.emit(MessageCreated(fresh.workspace_id, fresh.id, to_customer=False, message=read))
+        outbox.emit(_event(draft))
         message = message_read(msg)
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     delivered = await deliver(rt, conv, message)
     return (delivered.get("channel_meta") or {}).get("delivery", {}).get("status") == "sent"
 
@@ -203,9 +200,9 @@ class DraftService:
             draft.text = text
             draft.updated_at = utcnow()
             await session.flush()
-            outbox.to_staff(conv.workspace_id, _event(draft))
+            outbox.emit(_event(draft))
             result = draft_read(draft)
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         return result
 
     async def discard(
@@ -234,9 +231,9 @@ class DraftService:
                 actor_id=staff.agent_id,
                 data={"draft_id": draft.id},
             )
-            outbox.to_staff(conv.workspace_id, _event(draft))
+            outbox.emit(_event(draft))
             result = draft_read(draft)
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         return result
 
     async def approve(
@@ -297,9 +294,9 @@ class DraftService:
                 },
             )
             await session.flush()
-            outbox.to_staff(conv.workspace_id, _event(draft))
+            outbox.emit(_event(draft))
             result = {"draft": draft_read(draft), "message": message}
-        await outbox.flush(self.rt.bus)
+        await outbox.flush(self.rt)
         return result
 
 

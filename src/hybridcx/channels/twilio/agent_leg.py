@@ -26,6 +26,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import conversation_state
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
+from hybridcx.kit.events import ConversationQueued, QueueUpdated
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
@@ -215,7 +216,7 @@ async def agent_leg_status(request: Request) -> Response:
         ):
             await _back_to_queue(session, outbox, conv, agent_id, status)
             requeued = True
-    await outbox.flush(rt.bus)
+    await outbox.flush(rt)
     if requeued:
         log.warning(
             "voice.agent_unanswered",
@@ -257,5 +258,5 @@ async def _back_to_queue(
     )
     await session.flush()
     state = conversation_state(conv)
-    outbox.to_staff(conv.workspace_id, {"type": "conversation.queued", "conversation": state})
-    outbox.to_staff(conv.workspace_id, {"type": "queue.updated"})
+    outbox.emit(ConversationQueued(conv.workspace_id, conversation=state))
+    outbox.emit(QueueUpdated(conv.workspace_id))
