@@ -8,14 +8,15 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.kinds import Check, ConnectorError, Probe, kind
+from hybridcx.kit.errors import InvalidInput, NotFound
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import IntegrationConnector
+from hybridcx.models import IntegrationConnector, IntegrationSync
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_SECRET_CHARS = 4000
@@ -39,6 +40,54 @@ async def connector(
         )
     )
     return rows.scalars().first()
+
+
+async def connector_by_id(session: AsyncSession, connector_id: str) -> IntegrationConnector | None:
+    return await session.get(IntegrationConnector, connector_id)
+
+
+async def delete_connector(session: AsyncSession, row: IntegrationConnector) -> None:
+    """Remove a connector with what was sent to it."""
+    await session.execute(delete(IntegrationSync).where(IntegrationSync.connector_id == row.id))
+    await session.delete(row)
+
+
+async def syncs(
+    session: AsyncSession, connector_id: str, status: str | None = None, *, limit: int = 100
+) -> list[IntegrationSync]:
+    """What was sent to a connector (of one status when given), newest first."""
+    stmt = select(IntegrationSync).where(IntegrationSync.connector_id == connector_id)
+    if status:
+        stmt = stmt.where(IntegrationSync.status == status)
+    rows = await session.execute(stmt.order_by(IntegrationSync.created_at.desc()).limit(limit))
+    return list(rows.scalars())
+
+
+async def _dead_sync(
+    session: AsyncSession, connector_id: str, sync_id: str, verb: str
+) -> IntegrationSync:
+    sync = await session.get(IntegrationSync, sync_id)
+    if sync is None or sync.connector_id != connector_id:
+        raise NotFound("No such sync for this connector.")
+    if sync.status != "dead":
+        raise InvalidInput(f"Only a dead sync is {verb}; this one is {sync.status}.")
+    return sync
+
+
+async def retry_sync(session: AsyncSession, connector_id: str, sync_id: str) -> IntegrationSync:
+    """Send a dead sync again (its attempts start over); 404 or 422 for any other."""
+    sync = await _dead_sync(session, connector_id, sync_id, "retried")
+    sync.status, sync.attempts, sync.last_error = "pending", 0, None
+    sync.next_attempt_at = sync.updated_at = utcnow()
+    return sync
+
+
+async def discard_sync(session: AsyncSession, connector_id: str, sync_id: str) -> IntegrationSync:
+    """Take a dead sync off the dead-letter list without sending it; 404 or 422 for any other."""
+    sync = await _dead_sync(session, connector_id, sync_id, "discarded")
+    sync.status, sync.updated_at = "discarded", utcnow()
+    sync.payload = None  # an erasure never sent keeps no emails
+    return sync
 
 
 async def flow_connector(session: AsyncSession, workspace_id: str) -> IntegrationConnector | None:
