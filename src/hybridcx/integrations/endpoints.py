@@ -14,7 +14,6 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import IntegrationManager
-from hybridcx.customers.repository import find_customer_by_email, to_e164
 from hybridcx.integrations import service
 from hybridcx.integrations.hubspot import verify_signature_v3
 from hybridcx.integrations.kinds import KINDS, ConnectorError, Probe, kind
@@ -287,52 +286,9 @@ async def shopify_webhook(
             raise InvalidInput("Webhook body is not JSON.") from None
         updated = False
         if topic == "customers/update" and isinstance(payload, dict):
-            updated = await _shopify_customer_update(session, row, payload)
+            updated = await service.shopify_customer_update(session, row, payload)
         log.info("integration.webhook", connector=row.name, topic=topic, updated=updated)
         return {"ok": True, "topic": topic, "customer_updated": updated}
-
-
-async def _shopify_customer_update(
-    session: Any, row: IntegrationConnector, payload: dict[str, Any]
-) -> bool:
-    name = " ".join(str(payload.get(k) or "").strip() for k in ("first_name", "last_name"))
-    return await _update_customer(
-        session, row, str(payload.get("email") or ""), name, payload.get("phone"), "shopify"
-    )
-
-
-async def _update_customer(
-    session: Any, row: IntegrationConnector, email: str, name: str, phone: Any, source: str
-) -> bool:
-    """The connected system wins for name and phone of a customer hybridcx already knows by
-    this email. Customers hybridcx has never seen are not copied in."""
-    email = email.strip()
-    if not email:
-        return False
-    customer = await find_customer_by_email(session, row.workspace_id, email)
-    if customer is None:
-        return False
-    changed: list[str] = []
-    name = name.strip()[:200]
-    if name and name != customer.name:
-        customer.name = name
-        changed.append("name")
-    e164 = to_e164(str(phone)) if phone else None
-    if e164 and e164 != customer.phone:
-        customer.phone = e164
-        changed.append("phone")
-    if changed:
-        audit(
-            session,
-            action="customer.updated",
-            actor_type="integration",
-            actor_id=row.name,
-            workspace_id=row.workspace_id,
-            target_type="customer",
-            target_id=customer.id,
-            details={"fields": changed, "source": source},
-        )
-    return bool(changed)
 
 
 @router.post("/hooks/{connector_id}/hubspot")

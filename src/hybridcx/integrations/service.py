@@ -11,6 +11,8 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.audit import record as audit
+from hybridcx.customers.repository import find_customer_by_email, to_e164
 from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.kinds import Check, ConnectorError, Probe, kind
 from hybridcx.kit.errors import InvalidInput, NotFound
@@ -217,3 +219,47 @@ async def check(row: IntegrationConnector, probe: Probe) -> list[Check]:
         return await kind(row.kind).checks(backend, probe)
     finally:
         await backend.aclose()
+
+
+async def shopify_customer_update(
+    session: AsyncSession, row: IntegrationConnector, payload: dict[str, Any]
+) -> bool:
+    """A Shopify ``customers/update`` webhook: Shopify wins for name and phone."""
+    name = " ".join(str(payload.get(k) or "").strip() for k in ("first_name", "last_name"))
+    return await _update_customer(
+        session, row, str(payload.get("email") or ""), name, payload.get("phone"), "shopify"
+    )
+
+
+async def _update_customer(
+    session: AsyncSession, row: IntegrationConnector, email: str, name: str, phone: Any, source: str
+) -> bool:
+    """The connected system wins for name and phone of a customer hybridcx already knows by
+    this email. Customers hybridcx has never seen are not copied in."""
+    email = email.strip()
+    if not email:
+        return False
+    customer = await find_customer_by_email(session, row.workspace_id, email)
+    if customer is None:
+        return False
+    changed: list[str] = []
+    name = name.strip()[:200]
+    if name and name != customer.name:
+        customer.name = name
+        changed.append("name")
+    e164 = to_e164(str(phone)) if phone else None
+    if e164 and e164 != customer.phone:
+        customer.phone = e164
+        changed.append("phone")
+    if changed:
+        audit(
+            session,
+            action="customer.updated",
+            actor_type="integration",
+            actor_id=row.name,
+            workspace_id=row.workspace_id,
+            target_type="customer",
+            target_id=customer.id,
+            details={"fields": changed, "source": source},
+        )
+    return bool(changed)
