@@ -5,7 +5,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 
 from hybridcx.agents import admin, service
 from hybridcx.auth.deps import RuntimeDep
@@ -83,12 +82,9 @@ async def _read(
     include_inactive: bool = False,
 ) -> list[dict[str, Any]]:
     async with runtime.sessions() as session:
-        stmt = select(Agent).where(Agent.workspace_id == workspace_id)
-        if not include_inactive:
-            stmt = stmt.where(Agent.active.is_(True))
-        if agent_ids is not None:
-            stmt = stmt.where(Agent.id.in_(agent_ids))
-        agents = (await session.execute(stmt.order_by(Agent.name))).scalars().all()
+        agents = await service.workspace_agents(
+            session, workspace_id, agent_ids, include_inactive=include_inactive
+        )
         online = await service.online_agent_ids(
             session, workspace_id, timeout_seconds=runtime.presence_timeout_seconds
         )
@@ -120,9 +116,7 @@ async def update_phone(
 ) -> dict[str, Any]:
     """Set where accepted phone calls ring you."""
     async with transaction(runtime.sessions) as session:
-        agent = await session.get(Agent, staff.agent_id)
-        if agent is not None:
-            agent.phone = body.phone
+        await service.set_phone(session, staff.agent_id, body.phone)
     return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
 
 

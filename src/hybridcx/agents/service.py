@@ -15,6 +15,30 @@ AGENT_STATUSES = ("available", "away")
 SHIFT_GAP = timedelta(minutes=5)
 
 
+async def workspace_agents(
+    session: AsyncSession,
+    workspace_id: str,
+    agent_ids: list[str] | None = None,
+    *,
+    include_inactive: bool = False,
+) -> list[Agent]:
+    """The workspace's staff (all, or those of ``agent_ids``) by name; active ones only
+    unless ``include_inactive``."""
+    stmt = select(Agent).where(Agent.workspace_id == workspace_id)
+    if not include_inactive:
+        stmt = stmt.where(Agent.active.is_(True))
+    if agent_ids is not None:
+        stmt = stmt.where(Agent.id.in_(agent_ids))
+    return list((await session.execute(stmt.order_by(Agent.name))).scalars().all())
+
+
+async def set_phone(session: AsyncSession, agent_id: str, phone: str | None) -> None:
+    """Where accepted phone calls ring the staff member (None: nowhere)."""
+    agent = await session.get(Agent, agent_id)
+    if agent is not None:
+        agent.phone = phone
+
+
 async def set_status(session: AsyncSession, agent_id: str, status: str) -> None:
     values: dict[str, object] = {"status": status}
     if status == "available":

@@ -11,17 +11,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analytics_config
-from hybridcx.analytics.facts import ORDER
+from hybridcx.analytics.service import attribute_order as record_order
 from hybridcx.analytics.service import kpi_query, kpi_report
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader, ConversationHandler, check_conversation
 from hybridcx.conversations import repository as conversations
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import Conflict
-from hybridcx.models import ConversationEvent
 from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
@@ -88,14 +85,6 @@ async def attribute_order(
             session, conversation_id, workspace_id=staff.workspace_id, lock=True
         )
         conv = check_conversation(staff, conv)  # 404 outside the agent's teams too
-        stmt = select(ConversationEvent.data).where(
-            ConversationEvent.conversation_id == conv.id, ConversationEvent.type == ORDER
-        )
-        for (data,) in await session.execute(stmt):
-            if (data or {}).get("order_id") == body.order_id:
-                raise Conflict(f"Order {body.order_id!r} is already attributed here.")
         data = body.model_dump()
-        conversations.add_event(
-            session, conv, ORDER, actor="agent", actor_id=staff.agent_id, data=data
-        )
+        await record_order(session, conv, data, agent_id=staff.agent_id)
     return {"conversation_id": conversation_id, **data}

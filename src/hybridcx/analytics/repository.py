@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hybridcx.analytics.facts import KPI_EVENT_TYPES, EventRow
+from hybridcx.analytics.facts import KPI_EVENT_TYPES, ORDER, EventRow
 from hybridcx.models import ConversationEvent, Workspace
 
 # Rows are written in commit order, so created_at may trail seq by a transaction's length;
@@ -157,3 +157,11 @@ async def workspace_by_slug(session: AsyncSession, slug: str | None) -> Workspac
         stmt.where(Workspace.slug == slug) if slug else stmt.where(Workspace.is_default.is_(True))
     )
     return (await session.execute(stmt.limit(1))).scalar_one_or_none()
+
+
+async def order_attributions(session: AsyncSession, conversation_id: str) -> list[dict[str, Any]]:
+    """The data of the orders attributed to a conversation (its ``ORDER`` events)."""
+    stmt = select(ConversationEvent.data).where(
+        ConversationEvent.conversation_id == conversation_id, ConversationEvent.type == ORDER
+    )
+    return [data or {} for (data,) in await session.execute(stmt)]

@@ -13,13 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.agents.service import staffed_seconds
 from hybridcx.analytics import repository, rollup
 from hybridcx.analytics.config import AnalyticsConfig
-from hybridcx.analytics.facts import ConversationFacts, replay
+from hybridcx.analytics.facts import ORDER, ConversationFacts, replay
 from hybridcx.analytics.kpis import KpiQuery, compute_kpis_from_facts, scalability
+from hybridcx.conversations import repository as conversations
 from hybridcx.hours.sla import attainment_of
-from hybridcx.kit.errors import InvalidInput
+from hybridcx.kit.errors import Conflict, InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import Agent, ConversationEvent, ConversationTag
+from hybridcx.models import Agent, Conversation, ConversationEvent, ConversationTag
 from hybridcx.outreach.service import stats as outreach_stats
 from hybridcx.scripting.adherence import adherence_report
 
@@ -98,6 +99,16 @@ async def tagged_conversation_ids(
         ConversationTag.workspace_id == workspace_id, ConversationTag.tag == tag
     )
     return frozenset((await session.execute(stmt)).scalars())
+
+
+async def attribute_order(
+    session: AsyncSession, conv: Conversation, order: dict[str, Any], *, agent_id: str
+) -> None:
+    """Record that ``conv`` led to ``order``; the same order id counts once (409)."""
+    for data in await repository.order_attributions(session, conv.id):
+        if data.get("order_id") == order["order_id"]:
+            raise Conflict(f"Order {order['order_id']!r} is already attributed here.")
+    conversations.add_event(session, conv, ORDER, actor="agent", actor_id=agent_id, data=order)
 
 
 async def kpi_report(

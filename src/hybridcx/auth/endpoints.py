@@ -4,18 +4,16 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from hybridcx.audit import record as audit
 from hybridcx.auth import mfa
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.login import sign_in
-from hybridcx.auth.service import check_password
+from hybridcx.auth.service import agent_by_email, check_password
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Unauthorized
 from hybridcx.kit.sealed import keyring_for
-from hybridcx.models import Agent
 from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -91,9 +89,7 @@ async def _audit_failure(
     runtime: Runtime, email: str, *, locked: bool, throttle: LoginThrottle | None
 ) -> None:
     async with transaction(runtime.sessions) as session:
-        found = (
-            await session.execute(select(Agent).where(Agent.email == email))
-        ).scalar_one_or_none()
+        found = await agent_by_email(session, email)
         # Filed under the account's workspace, so its auditors see the attempts.
         where: dict[str, Any] = {
             "workspace_id": found.workspace_id if found else None,

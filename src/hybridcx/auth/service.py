@@ -53,11 +53,15 @@ async def sign_in_agent(
     return await issue_token(session, agent.id, hours=hours), agent
 
 
+async def agent_by_email(session: AsyncSession, email: str) -> Agent | None:
+    """The staff account with this (normalised) email, active or not."""
+    stmt = select(Agent).where(Agent.email == email)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
 async def check_password(session: AsyncSession, email: str, password: str) -> Agent:
     """The active staff account with this email and password; 401 otherwise."""
-    agent = (
-        await session.execute(select(Agent).where(Agent.email == email.strip().lower()))
-    ).scalar_one_or_none()
+    agent = await agent_by_email(session, email.strip().lower())
     # An unknown email costs a hash check too, so the answer's timing does not tell which
     # accounts exist.
     known = verify_password(agent.password_hash if agent else _dummy_hash(), password)

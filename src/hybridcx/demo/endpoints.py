@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import OutboxReader
+from hybridcx.demo.repository import recent_outbox
 from hybridcx.kit.time import iso
-from hybridcx.models import DemoOutbox
 
 router = APIRouter(prefix="/api/v1/demo", tags=["demo"])
 
@@ -23,12 +22,7 @@ async def demo_outbox(
 ) -> dict[str, Any]:
     """Newest first. Lets you read the one-time code or reset link a demo flow sent (admins and supervisors)."""
     async with runtime.sessions() as session:
-        stmt = select(DemoOutbox).where(DemoOutbox.workspace_id == staff.workspace_id)
-        if to:
-            stmt = stmt.where(DemoOutbox.to_email == to.strip().lower())
-        rows = (
-            await session.execute(stmt.order_by(DemoOutbox.created_at.desc()).limit(50))
-        ).scalars()
+        rows = await recent_outbox(session, staff.workspace_id, to)
         return {
             "items": [
                 {"to": r.to_email, "kind": r.kind, "body": r.body, "sent_at": iso(r.created_at)}

@@ -10,8 +10,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep, bearer_token
@@ -28,10 +26,10 @@ from hybridcx.conversations import repository as repo
 from hybridcx.hours import service, sla
 from hybridcx.hours.calendar import Calendar, CalendarError
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import InvalidInput, NotFound
+from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import BusinessHours, ConversationEvent, SlaPolicy
+from hybridcx.models import BusinessHours, SlaPolicy
 
 router = APIRouter(tags=["business hours"])
 CHANNELS = ("webchat", "sms", "voice", "email")
@@ -129,18 +127,21 @@ async def read_hours(staff: QueueReader, runtime: RuntimeDep) -> dict[str, Any]:
 
 
 async def _save(
-    session: AsyncSession, workspace_id: str, team: str, body: HoursWrite
+    session: Any,
+    workspace_id: str,
+    team: str,
+    body: HoursWrite,
+    idle_close_minutes: int | None = None,
 ) -> tuple[BusinessHours, bool]:
-    row = await service.hours_row(session, workspace_id, team)
-    created = row is None
-    if row is None:
-        row = BusinessHours(workspace_id=workspace_id, team=team)
-        session.add(row)
-    row.timezone = body.timezone
-    row.weekly = {day: [s.model_dump() for s in spans] for day, spans in body.weekly.items()}
-    row.exceptions = [e.model_dump() for e in body.exceptions]
-    row.updated_at = utcnow()
-    return row, created
+    return await service.save_hours(
+        session,
+        workspace_id,
+        team,
+        timezone=body.timezone,
+        weekly={day: [s.model_dump() for s in spans] for day, spans in body.weekly.items()},
+        exceptions=[e.model_dump() for e in body.exceptions],
+        idle_close_minutes=idle_close_minutes,
+    )
 
 
 @router.put("/api/v1/business-hours")
@@ -150,9 +151,7 @@ async def write_hours(
     """Set the workspace's hours, holidays and idle-close time (supervisors, admins; audited)."""
     _validated(body)
     async with transaction(runtime.sessions) as session:
-        row, created = await _save(session, staff.workspace_id, "", body)
-        row.idle_close_minutes = body.idle_close_minutes
-        await session.flush()
+        row, created = await _save(session, staff.workspace_id, "", body, body.idle_close_minutes)
         audit(
             session,
             action="business_hours.updated",
@@ -182,7 +181,6 @@ async def write_team_hours(
     _validated(body)
     async with transaction(runtime.sessions) as session:
         row, created = await _save(session, staff.workspace_id, team, body)
-        await session.flush()
         audit(
             session,
             action="business_hours.updated",
@@ -206,10 +204,7 @@ async def delete_team_hours(
 ) -> Response:
     """The team follows the workspace's hours again."""
     async with transaction(runtime.sessions) as session:
-        row = await service.hours_row(session, staff.workspace_id, team)
-        if row is None:
-            raise NotFound(f"Team {team!r} has no hours of its own.")
-        await session.delete(row)
+        row = await service.delete_team_hours(session, staff.workspace_id, team)
         audit(
             session,
             action="business_hours.deleted",
@@ -305,35 +300,16 @@ async def write_policies(
         if p.channel is not None and p.channel not in CHANNELS:
             raise InvalidInput(f"Unknown channel {p.channel!r}: use {', '.join(CHANNELS)}.")
     async with transaction(runtime.sessions) as session:
-        old = await sla.policies_of(session, staff.workspace_id)
-        for row in old:
-            await session.delete(row)
-        rows = [
-            SlaPolicy(
-                workspace_id=staff.workspace_id,
-                name=p.name,
-                position=i,
-                tier=p.tier,
-                channel=p.channel,
-                vip=p.vip,
-                first_response_seconds=round(p.first_response_minutes * 60),
-                next_response_seconds=round(p.next_response_minutes * 60)
-                if p.next_response_minutes
-                else None,
-                warn_before_seconds=round(p.warn_before_minutes * 60),
-                business_hours=p.business_hours,
-            )
-            for i, p in enumerate(body.policies)
-        ]
-        session.add_all(rows)
-        await session.flush()
+        before, rows = await service.replace_sla_policies(
+            session, staff.workspace_id, [p.model_dump() for p in body.policies]
+        )
         audit(
             session,
             action="sla.policies_updated",
             actor=staff,
             target_type="sla_policies",
             target_id=staff.workspace_id,
-            details={"before": len(old), "after": [p.name for p in body.policies]},
+            details={"before": before, "after": [p.name for p in body.policies]},
         )
         return {"items": [_policy_read(p) for p in rows]}
 
@@ -354,20 +330,11 @@ async def attainment(
     if end - start > timedelta(days=400):
         raise InvalidInput("The window is at most 400 days.")
     async with runtime.sessions() as session:
-        rows = (
-            await session.execute(
-                select(ConversationEvent.type, ConversationEvent.data).where(
-                    ConversationEvent.workspace_id == staff.workspace_id,
-                    ConversationEvent.type.in_(("sla.completed", "sla.breached")),
-                    ConversationEvent.created_at >= start,
-                    ConversationEvent.created_at < end,
-                )
-            )
-        ).all()
+        events = await service.sla_events(session, staff.workspace_id, start, end)
     return {
         "from": iso(start),
         "to": iso(end),
-        **sla.attainment_of([(t, d or {}) for t, d in rows]),
+        **sla.attainment_of(events),
     }
 
 

@@ -25,7 +25,7 @@ from hybridcx.hours import sla
 from hybridcx.hours.calendar import Calendar, describe
 from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import Conflict, InvalidInput
+from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
 from hybridcx.kit.events import (
     ConversationResolved,
     ConversationUpdated,
@@ -36,7 +36,14 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.kit.time import iso
-from hybridcx.models import BusinessHours, Conversation, Customer, Message
+from hybridcx.models import (
+    BusinessHours,
+    Conversation,
+    ConversationEvent,
+    Customer,
+    Message,
+    SlaPolicy,
+)
 from hybridcx.queue.service import online_candidates, queue_position
 
 if TYPE_CHECKING:
@@ -82,6 +89,85 @@ async def calendar_for(session: AsyncSession, workspace_id: str, team: str | Non
     if row is None:
         row = await hours_row(session, workspace_id, "")
     return calendar_of(row)
+
+
+async def save_hours(
+    session: AsyncSession,
+    workspace_id: str,
+    team: str,
+    *,
+    timezone: str,
+    weekly: dict[str, Any],
+    exceptions: list[Any],
+    idle_close_minutes: int | None = None,
+) -> tuple[BusinessHours, bool]:
+    """Create or replace the hours of the workspace (``team`` "", with its idle-close time)
+    or of one team. Returns the row and whether it was created."""
+    row = await hours_row(session, workspace_id, team)
+    created = row is None
+    if row is None:
+        row = BusinessHours(workspace_id=workspace_id, team=team)
+        session.add(row)
+    row.timezone = timezone
+    row.weekly = weekly
+    row.exceptions = exceptions
+    row.updated_at = utcnow()
+    if not team:
+        row.idle_close_minutes = idle_close_minutes
+    await session.flush()
+    return row, created
+
+
+async def delete_team_hours(session: AsyncSession, workspace_id: str, team: str) -> BusinessHours:
+    """The team follows the workspace's hours again; 404 when it has none of its own."""
+    row = await hours_row(session, workspace_id, team)
+    if row is None:
+        raise NotFound(f"Team {team!r} has no hours of its own.")
+    await session.delete(row)
+    return row
+
+
+async def replace_sla_policies(
+    session: AsyncSession, workspace_id: str, policies: list[dict[str, Any]]
+) -> tuple[int, list[SlaPolicy]]:
+    """Replace the workspace's SLA policies (given in minutes, in order). Returns how many
+    there were before and the new rows."""
+    old = await sla.policies_of(session, workspace_id)
+    for row in old:
+        await session.delete(row)
+    rows = [
+        SlaPolicy(
+            workspace_id=workspace_id,
+            name=p["name"],
+            position=i,
+            tier=p["tier"],
+            channel=p["channel"],
+            vip=p["vip"],
+            first_response_seconds=round(p["first_response_minutes"] * 60),
+            next_response_seconds=round(p["next_response_minutes"] * 60)
+            if p["next_response_minutes"]
+            else None,
+            warn_before_seconds=round(p["warn_before_minutes"] * 60),
+            business_hours=p["business_hours"],
+        )
+        for i, p in enumerate(policies)
+    ]
+    session.add_all(rows)
+    await session.flush()
+    return len(old), rows
+
+
+async def sla_events(
+    session: AsyncSession, workspace_id: str, start: datetime, end: datetime
+) -> list[tuple[str, dict[str, Any]]]:
+    """The workspace's SLA outcomes (``sla.completed``, ``sla.breached``) in [start, end)."""
+    stmt = select(ConversationEvent.type, ConversationEvent.data).where(
+        ConversationEvent.workspace_id == workspace_id,
+        ConversationEvent.type.in_(("sla.completed", "sla.breached")),
+        ConversationEvent.created_at >= start,
+        ConversationEvent.created_at < end,
+    )
+    return [(t, d or {}) for t, d in (await session.execute(stmt)).all()]
 
 
 # ---- the expected wait -----------------------------------------------------------------------

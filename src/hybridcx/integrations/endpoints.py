@@ -10,12 +10,10 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
-from sqlalchemy import delete, select
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import IntegrationManager
-from hybridcx.customers.repository import find_customer_by_email, to_e164
 from hybridcx.integrations import service
 from hybridcx.integrations.hubspot import verify_signature_v3
 from hybridcx.integrations.kinds import KINDS, ConnectorError, Probe, kind
@@ -152,8 +150,7 @@ async def get_connector(
 async def delete_connector(name: str, staff: IntegrationManager, runtime: RuntimeDep) -> Response:
     async with transaction(runtime.sessions) as session:
         row = await _connector(session, staff.workspace_id, name)
-        await session.execute(delete(IntegrationSync).where(IntegrationSync.connector_id == row.id))
-        await session.delete(row)
+        await service.delete_connector(session, row)
         audit(
             session,
             action="integration.deleted",
@@ -220,11 +217,8 @@ async def list_syncs(
     list: syncs that failed every attempt."""
     async with runtime.sessions() as session:
         row = await _connector(session, staff.workspace_id, name)
-        stmt = select(IntegrationSync).where(IntegrationSync.connector_id == row.id)
-        if status:
-            stmt = stmt.where(IntegrationSync.status == status)
-        rows = await session.execute(stmt.order_by(IntegrationSync.created_at.desc()).limit(100))
-        return {"items": [_sync_read(s) for s in rows.scalars()]}
+        rows = await service.syncs(session, row.id, status)
+        return {"items": [_sync_read(s) for s in rows]}
 
 
 @router.post("/{name}/syncs/{sync_id}/retry", response_model=SyncRead)
@@ -234,13 +228,7 @@ async def retry_sync(
     """Send a dead sync again (its attempts start over)."""
     async with transaction(runtime.sessions) as session:
         row = await _connector(session, staff.workspace_id, name)
-        sync = await session.get(IntegrationSync, sync_id[:36])
-        if sync is None or sync.connector_id != row.id:
-            raise NotFound("No such sync for this connector.")
-        if sync.status != "dead":
-            raise InvalidInput(f"Only a dead sync is retried; this one is {sync.status}.")
-        sync.status, sync.attempts, sync.last_error = "pending", 0, None
-        sync.next_attempt_at = sync.updated_at = utcnow()
+        sync = await service.retry_sync(session, row.id, sync_id[:36])
         audit(
             session,
             action="integration.sync_retried",
@@ -260,13 +248,7 @@ async def discard_sync(
     kept, so the same event is never sent again)."""
     async with transaction(runtime.sessions) as session:
         row = await _connector(session, staff.workspace_id, name)
-        sync = await session.get(IntegrationSync, sync_id[:36])
-        if sync is None or sync.connector_id != row.id:
-            raise NotFound("No such sync for this connector.")
-        if sync.status != "dead":
-            raise InvalidInput(f"Only a dead sync is discarded; this one is {sync.status}.")
-        sync.status, sync.updated_at = "discarded", utcnow()
-        sync.payload = None  # an erasure never sent keeps no emails
+        sync = await service.discard_sync(session, row.id, sync_id[:36])
         audit(
             session,
             action="integration.sync_discarded",
@@ -293,7 +275,7 @@ async def shopify_webhook(
     if len(body) > MAX_WEBHOOK_BYTES:
         raise PayloadTooLarge("Webhook body over 512 KiB.")
     async with transaction(runtime.sessions) as session:
-        row = await session.get(IntegrationConnector, connector_id[:36])
+        row = await service.connector_by_id(session, connector_id[:36])
         secret = (row.secrets or {}).get("webhook_secret", "") if row is not None else ""
         if row is None or row.kind != "shopify" or not verify_webhook(secret, body, hmac_header):
             # one answer for "no such connector" and "bad signature": nothing to probe
@@ -304,52 +286,9 @@ async def shopify_webhook(
             raise InvalidInput("Webhook body is not JSON.") from None
         updated = False
         if topic == "customers/update" and isinstance(payload, dict):
-            updated = await _shopify_customer_update(session, row, payload)
+            updated = await service.shopify_customer_update(session, row, payload)
         log.info("integration.webhook", connector=row.name, topic=topic, updated=updated)
         return {"ok": True, "topic": topic, "customer_updated": updated}
-
-
-async def _shopify_customer_update(
-    session: Any, row: IntegrationConnector, payload: dict[str, Any]
-) -> bool:
-    name = " ".join(str(payload.get(k) or "").strip() for k in ("first_name", "last_name"))
-    return await _update_customer(
-        session, row, str(payload.get("email") or ""), name, payload.get("phone"), "shopify"
-    )
-
-
-async def _update_customer(
-    session: Any, row: IntegrationConnector, email: str, name: str, phone: Any, source: str
-) -> bool:
-    """The connected system wins for name and phone of a customer hybridcx already knows by
-    this email. Customers hybridcx has never seen are not copied in."""
-    email = email.strip()
-    if not email:
-        return False
-    customer = await find_customer_by_email(session, row.workspace_id, email)
-    if customer is None:
-        return False
-    changed: list[str] = []
-    name = name.strip()[:200]
-    if name and name != customer.name:
-        customer.name = name
-        changed.append("name")
-    e164 = to_e164(str(phone)) if phone else None
-    if e164 and e164 != customer.phone:
-        customer.phone = e164
-        changed.append("phone")
-    if changed:
-        audit(
-            session,
-            action="customer.updated",
-            actor_type="integration",
-            actor_id=row.name,
-            workspace_id=row.workspace_id,
-            target_type="customer",
-            target_id=customer.id,
-            details={"fields": changed, "source": source},
-        )
-    return bool(changed)
 
 
 @router.post("/hooks/{connector_id}/hubspot")
@@ -368,7 +307,7 @@ async def hubspot_webhook(
     if len(body) > MAX_WEBHOOK_BYTES:
         raise PayloadTooLarge("Webhook body over 512 KiB.")
     async with runtime.sessions() as session:
-        row = await session.get(IntegrationConnector, connector_id[:36])
+        row = await service.connector_by_id(session, connector_id[:36])
     secret = (row.secrets or {}).get("client_secret", "") if row is not None else ""
     uri = str((row.settings or {}).get("webhook_url") or request.url) if row is not None else ""
     ok = row is not None and row.kind == "hubspot"

@@ -8,14 +8,17 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.audit import record as audit
+from hybridcx.customers.repository import find_customer_by_email, to_e164
 from hybridcx.flows.backend import BackendUnavailable
 from hybridcx.integrations.kinds import Check, ConnectorError, Probe, kind
+from hybridcx.kit.errors import InvalidInput, NotFound
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import IntegrationConnector
+from hybridcx.models import IntegrationConnector, IntegrationSync
 
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_SECRET_CHARS = 4000
@@ -39,6 +42,54 @@ async def connector(
         )
     )
     return rows.scalars().first()
+
+
+async def connector_by_id(session: AsyncSession, connector_id: str) -> IntegrationConnector | None:
+    return await session.get(IntegrationConnector, connector_id)
+
+
+async def delete_connector(session: AsyncSession, row: IntegrationConnector) -> None:
+    """Remove a connector with what was sent to it."""
+    await session.execute(delete(IntegrationSync).where(IntegrationSync.connector_id == row.id))
+    await session.delete(row)
+
+
+async def syncs(
+    session: AsyncSession, connector_id: str, status: str | None = None, *, limit: int = 100
+) -> list[IntegrationSync]:
+    """What was sent to a connector (of one status when given), newest first."""
+    stmt = select(IntegrationSync).where(IntegrationSync.connector_id == connector_id)
+    if status:
+        stmt = stmt.where(IntegrationSync.status == status)
+    rows = await session.execute(stmt.order_by(IntegrationSync.created_at.desc()).limit(limit))
+    return list(rows.scalars())
+
+
+async def _dead_sync(
+    session: AsyncSession, connector_id: str, sync_id: str, verb: str
+) -> IntegrationSync:
+    sync = await session.get(IntegrationSync, sync_id)
+    if sync is None or sync.connector_id != connector_id:
+        raise NotFound("No such sync for this connector.")
+    if sync.status != "dead":
+        raise InvalidInput(f"Only a dead sync is {verb}; this one is {sync.status}.")
+    return sync
+
+
+async def retry_sync(session: AsyncSession, connector_id: str, sync_id: str) -> IntegrationSync:
+    """Send a dead sync again (its attempts start over); 404 or 422 for any other."""
+    sync = await _dead_sync(session, connector_id, sync_id, "retried")
+    sync.status, sync.attempts, sync.last_error = "pending", 0, None
+    sync.next_attempt_at = sync.updated_at = utcnow()
+    return sync
+
+
+async def discard_sync(session: AsyncSession, connector_id: str, sync_id: str) -> IntegrationSync:
+    """Take a dead sync off the dead-letter list without sending it; 404 or 422 for any other."""
+    sync = await _dead_sync(session, connector_id, sync_id, "discarded")
+    sync.status, sync.updated_at = "discarded", utcnow()
+    sync.payload = None  # an erasure never sent keeps no emails
+    return sync
 
 
 async def flow_connector(session: AsyncSession, workspace_id: str) -> IntegrationConnector | None:
@@ -168,3 +219,47 @@ async def check(row: IntegrationConnector, probe: Probe) -> list[Check]:
         return await kind(row.kind).checks(backend, probe)
     finally:
         await backend.aclose()
+
+
+async def shopify_customer_update(
+    session: AsyncSession, row: IntegrationConnector, payload: dict[str, Any]
+) -> bool:
+    """A Shopify ``customers/update`` webhook: Shopify wins for name and phone."""
+    name = " ".join(str(payload.get(k) or "").strip() for k in ("first_name", "last_name"))
+    return await _update_customer(
+        session, row, str(payload.get("email") or ""), name, payload.get("phone"), "shopify"
+    )
+
+
+async def _update_customer(
+    session: AsyncSession, row: IntegrationConnector, email: str, name: str, phone: Any, source: str
+) -> bool:
+    """The connected system wins for name and phone of a customer hybridcx already knows by
+    this email. Customers hybridcx has never seen are not copied in."""
+    email = email.strip()
+    if not email:
+        return False
+    customer = await find_customer_by_email(session, row.workspace_id, email)
+    if customer is None:
+        return False
+    changed: list[str] = []
+    name = name.strip()[:200]
+    if name and name != customer.name:
+        customer.name = name
+        changed.append("name")
+    e164 = to_e164(str(phone)) if phone else None
+    if e164 and e164 != customer.phone:
+        customer.phone = e164
+        changed.append("phone")
+    if changed:
+        audit(
+            session,
+            action="customer.updated",
+            actor_type="integration",
+            actor_id=row.name,
+            workspace_id=row.workspace_id,
+            target_type="customer",
+            target_id=customer.id,
+            details={"fields": changed, "source": source},
+        )
+    return bool(changed)

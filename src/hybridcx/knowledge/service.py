@@ -19,9 +19,12 @@ import structlog
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.kit.errors import Conflict, NotFound
+from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.knowledge.engine.answer import Answer, Answerer, answer, answer_from_hits
 from hybridcx.knowledge.engine.documents import Document
 from hybridcx.knowledge.engine.index import Hit, KnowledgeIndex, SearchAudience
+from hybridcx.knowledge.schemas import ArticleWrite, slugify
 from hybridcx.knowledge.vector_store import PgVectorStore, vector_store_status
 from hybridcx.models import Article, Case, Workspace
 
@@ -264,3 +267,69 @@ class KnowledgeService:
     ) -> list[Hit]:
         index = await self.cases(session, workspace_id)
         return index.search(query, k, audience="all")
+
+
+async def list_articles(
+    session: AsyncSession, workspace_id: str, audience: str | None = None
+) -> list[Article]:
+    """The workspace's articles by title, of one audience when given."""
+    stmt = select(Article).where(Article.workspace_id == workspace_id)
+    if audience:
+        stmt = stmt.where(Article.audience == audience)
+    return list((await session.execute(stmt.order_by(Article.title))).scalars())
+
+
+async def get_article(session: AsyncSession, article_id: str, workspace_id: str) -> Article:
+    """The workspace's article; 404 otherwise."""
+    stmt = select(Article).where(Article.id == article_id, Article.workspace_id == workspace_id)
+    article = (await session.execute(stmt)).scalar_one_or_none()
+    if article is None:
+        raise NotFound("Article not found.")
+    return article
+
+
+async def _article_by_slug(session: AsyncSession, workspace_id: str, slug: str) -> Article | None:
+    stmt = select(Article).where(Article.workspace_id == workspace_id, Article.slug == slug)
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def create_article(session: AsyncSession, workspace_id: str, body: ArticleWrite) -> Article:
+    """A new article (version 1); 409 when its slug is taken in the workspace."""
+    slug = body.slug or slugify(body.title)
+    if await _article_by_slug(session, workspace_id, slug) is not None:
+        raise Conflict(f"An article with slug {slug!r} already exists.")
+    article = Article(
+        id=new_id(),
+        workspace_id=workspace_id,
+        slug=slug,
+        title=body.title,
+        body=body.body,
+        tags=body.tags,
+        audience=body.audience,
+        version=1,
+    )
+    session.add(article)
+    await session.flush()
+    return article
+
+
+async def update_article(
+    session: AsyncSession, article_id: str, workspace_id: str, body: ArticleWrite
+) -> Article:
+    """Replace an article's content; its version goes up by one. 409 when the new slug is
+    another article's."""
+    article = await get_article(session, article_id, workspace_id)
+    slug = body.slug or article.slug
+    other = await _article_by_slug(session, workspace_id, slug)
+    if other is not None and other.id != article.id:
+        raise Conflict(f"An article with slug {slug!r} already exists.")
+    article.slug, article.title, article.body = slug, body.title, body.body
+    article.tags, article.audience = body.tags, body.audience
+    article.version += 1
+    article.updated_at = utcnow()
+    await session.flush()
+    return article
+
+
+async def delete_article(session: AsyncSession, article_id: str, workspace_id: str) -> None:
+    await session.delete(await get_article(session, article_id, workspace_id))

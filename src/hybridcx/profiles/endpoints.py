@@ -7,30 +7,18 @@ from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import select
 
-from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import (
     ConversationHandler,
     ConversationSupervisor,
     CustomerReader,
-    Perm,
-    can,
 )
-from hybridcx.conversations.schemas import customer_read
-from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
-from hybridcx.kit.ids import utcnow
-from hybridcx.kit.time import iso
-from hybridcx.models import Conversation, Customer, CustomerMerge
-from hybridcx.privacy.consent import read_consents
+from hybridcx.kit.errors import Conflict, InvalidInput
 from hybridcx.profiles import repository as repo
 from hybridcx.profiles import service
-from hybridcx.profiles.fieldsync import PREFERENCES
-from hybridcx.profiles.preferences import Preferences, preferences_read, stored_preferences
-from hybridcx.segments.profiles import DEFAULT_SEGMENT, workspace_segments
+from hybridcx.profiles.preferences import Preferences, preferences_read
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -71,33 +59,12 @@ class UnmergeRequest(BaseModel):
     merge_id: str | None = Field(default=None, max_length=36)
 
 
-async def _visible(session: Any, staff: Any, customer_id: str) -> bool:
-    if can(staff, Perm.CONVERSATIONS_SUPERVISE):
-        return True
-    from hybridcx.auth.permissions import visible_conversations
-
-    stmt = (
-        select(Conversation.id)
-        .where(Conversation.customer_id == customer_id, visible_conversations(staff))
-        .limit(1)
-    )
-    return (await session.execute(stmt)).first() is not None
-
-
 @router.get("/merge-proposals")
 async def merge_proposals(staff: ConversationSupervisor, runtime: RuntimeDep) -> dict[str, Any]:
     """Customers who look like one person but are not proven to be (the same phone number, an
     unverified email): for a supervisor to merge or dismiss."""
     async with transaction(runtime.sessions) as session:
-        await service.refresh_proposals(session, staff.workspace_id)
-        items = []
-        for row in await repo.proposals(session, staff.workspace_id):
-            pair = []
-            for cid in (row.survivor_id, row.merged_id):
-                c = await session.get(Customer, cid)
-                if c is not None:
-                    pair.append({**customer_read(c), "since": iso(c.created_at)})
-            items.append({**service.merge_read(row), "customers": pair})
+        items = await service.proposals_read(session, staff.workspace_id)
     return {"items": items}
 
 
@@ -106,27 +73,8 @@ async def dismiss_proposal(
     proposal_id: str, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
     async with transaction(runtime.sessions) as session:
-        row = await _merge_row(session, staff.workspace_id, proposal_id)
-        if row.status != "proposed":
-            raise Conflict("That proposal was decided already.")
-        row.status = "dismissed"
-        row.decided_by = staff.agent_id
-        audit(
-            session,
-            action="customer.merge_dismissed",
-            actor=staff,
-            target_type="customer",
-            target_id=row.survivor_id,
-            details={"customer_id": row.merged_id, "merge_id": row.id},
-        )
+        row = await service.dismiss_proposal(session, staff, proposal_id)
         return service.merge_read(row)
-
-
-async def _merge_row(session: Any, workspace_id: str, merge_id: str) -> CustomerMerge:
-    row = await session.get(CustomerMerge, merge_id)
-    if row is None or row.workspace_id != workspace_id:
-        raise NotFound("No such merge in this workspace.")
-    return row
 
 
 @router.get("/{customer_id}")
@@ -137,74 +85,9 @@ async def customer_profile(
     (across merged records) and the merges. A merged-away id answers with the survivor
     (``merged_into`` says so)."""
     async with transaction(runtime.sessions) as session:
-        asked = await session.get(Customer, customer_id)
-        if asked is None or asked.workspace_id != staff.workspace_id:
-            raise NotFound("No such customer in this workspace.")
-        customer = await repo.follow_merges(session, asked)
-        assert customer is not None
-        if not await _visible(session, staff, customer.id):
-            raise NotFound("No such customer in this workspace.")
-        audit(
-            session,
-            action="customer.read",
-            actor=staff,
-            target_type="customer",
-            target_id=customer.id,
+        return await service.profile(
+            session, staff, customer_id, policy_dir=runtime.policies.policy_dir
         )
-        conversations = await repo.conversations_of(session, staff.workspace_id, customer.id)
-        return {
-            "customer": {**customer_read(customer), "since": iso(customer.created_at)},
-            "preferences": preferences_read(customer.preferences),
-            "consents": [c.to_dict() for c in read_consents(customer.consents).values()],
-            "segments": await _segments(session, runtime, customer),
-            "merged_into": customer.id if customer.id != asked.id else None,
-            "identities": [
-                service.identity_read(i) for i in await repo.identities_of(session, customer.id)
-            ],
-            "channels": sorted({c.channel for c in conversations}),
-            "history": [
-                {
-                    "id": c.id,
-                    "channel": c.channel,
-                    "status": c.status,
-                    "tier": c.tier,
-                    "created_at": iso(c.created_at),
-                }
-                for c in conversations
-            ],
-            "merges": [
-                service.merge_read(m) for m in await repo.merges_touching(session, customer.id)
-            ],
-        }
-
-
-async def _segments(session: Any, runtime: Any, customer: Customer) -> dict[str, Any]:
-    """The segment profile the customer matches (the routing turn's choice) and the segment
-    attributes it is chosen from."""
-    from hybridcx.models import Workspace
-
-    workspace = await session.get(Workspace, customer.workspace_id)
-    found = None
-    if workspace is not None:
-        try:
-            profiles = workspace_segments(runtime.policies.policy_dir, workspace.slug)
-        except InvalidInput:  # a broken segments file must not hide the rest of the profile
-            profiles = None
-        found = profiles.choose(customer) if profiles is not None else None
-    return {
-        "profile": (
-            {
-                "name": found.name,
-                "description": found.description,
-                "tone": found.tone,
-                "language": found.language,
-            }
-            if found is not None
-            else {"name": DEFAULT_SEGMENT, "description": "", "tone": "", "language": None}
-        ),
-        "matched": found is not None,
-        "attributes": dict(customer.attributes or {}),
-    }
 
 
 @router.get("/{customer_id}/preferences")
@@ -212,7 +95,7 @@ async def read_preferences(
     customer_id: str, staff: CustomerReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
     async with runtime.sessions() as session:
-        customer = await _visible_customer(session, staff, customer_id)
+        customer = await service.visible_customer(session, staff, customer_id)
         return {"customer_id": customer.id, **preferences_read(customer.preferences)}
 
 
@@ -223,39 +106,9 @@ async def set_preferences(
     """Record the customer's preferred channel, language and contact hours (the whole set:
     a key left out clears it). Outreach keeps to the channel and the hours."""
     async with transaction(runtime.sessions) as session:
-        customer = await _visible_customer(session, staff, customer_id)
-        before = preferences_read(customer.preferences)
-        customer.preferences = stored_preferences(body, at=iso(utcnow()), by=staff.agent_id)
-        after = preferences_read(customer.preferences)
-        audit(
-            session,
-            action="customer.preferences_updated",
-            actor=staff,
-            target_type="customer",
-            target_id=customer.id,
-            details={"keys": sorted(k for k, v in body.model_dump().items() if v is not None)},
-        )
-        await session.flush()
-        # the CRM gets the preferences its conflict rules let hybridcx own (an outbox row)
-        changed = [f for f, key in PREFERENCES.items() if before[key] != after[key]]
-        await enqueue_customer_push(session, staff.workspace_id, customer.id, changed)
+        customer = await service.visible_customer(session, staff, customer_id)
+        after = await service.set_preferences(session, staff, customer, body)
         return {"customer_id": customer.id, **after}
-
-
-async def _visible_customer(session: Any, staff: Any, customer_id: str) -> Customer:
-    """The customer (not erased, not merged away) if it is in the staff member's workspace
-    and, for a team-scoped role, one of their conversations is theirs to see."""
-    asked = await session.get(Customer, customer_id)
-    if asked is None or asked.workspace_id != staff.workspace_id:
-        raise NotFound("No such customer in this workspace.")
-    customer = await repo.follow_merges(session, asked)  # a merged-away id means its survivor
-    if (
-        customer is None
-        or customer.erased_at is not None
-        or not await _visible(session, staff, customer.id)
-    ):
-        raise NotFound("No such customer in this workspace.")
-    return customer
 
 
 @router.post("/{customer_id}/identities")
@@ -289,7 +142,7 @@ async def merge_customers(
         survivor = await service.customer_in(session, staff.workspace_id, customer_id)
         proposal = None
         if body.proposal_id is not None:
-            proposal = await _merge_row(session, staff.workspace_id, body.proposal_id)
+            proposal = await service.merge_row(session, staff.workspace_id, body.proposal_id)
             if proposal.status != "proposed":
                 raise Conflict("That proposal was decided already.")
             pair = {proposal.survivor_id, proposal.merged_id}
@@ -315,7 +168,7 @@ async def unmerge_customers(
     async with transaction(runtime.sessions) as session:
         await service.customer_in(session, staff.workspace_id, customer_id)
         if body.merge_id is not None:
-            row = await _merge_row(session, staff.workspace_id, body.merge_id)
+            row = await service.merge_row(session, staff.workspace_id, body.merge_id)
             if customer_id not in (row.survivor_id, row.merged_id):
                 raise Conflict("That merge is not about this customer.")
         else:

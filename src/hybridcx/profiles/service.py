@@ -15,6 +15,7 @@ records what moved so an **unmerge** puts exactly that back. Both are audited.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.service import StaffPrincipal
+from hybridcx.conversations.schemas import customer_read
 from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.errors import Conflict, InvalidInput, NotFound
 from hybridcx.kit.ids import new_id, utcnow
@@ -35,10 +37,19 @@ from hybridcx.models import (
     CustomFieldValue,
     DemoAppointmentSlot,
     DemoOrder,
+    Workspace,
 )
+from hybridcx.privacy.consent import read_consents
 from hybridcx.profiles import repository as repo
-from hybridcx.profiles.fieldsync import PREFERENCE_FIELDS
-from hybridcx.profiles.preferences import fill_gaps
+from hybridcx.profiles.fieldsync import PREFERENCE_FIELDS, PREFERENCES
+from hybridcx.profiles.preferences import (
+    Preferences,
+    fill_gaps,
+    preferences_read,
+    stored_preferences,
+)
+from hybridcx.search.service import customer_visible
+from hybridcx.segments.profiles import DEFAULT_SEGMENT, workspace_segments
 
 CONTACT_FIELDS = ("email", "phone", "external_id")
 
@@ -476,3 +487,148 @@ async def link_verified_email(session: AsyncSession, customer: Customer, email: 
     await link_identity(
         session, customer, kind="email", value=email, verified=True, source="webchat_signed"
     )
+
+
+async def visible_customer(
+    session: AsyncSession, staff: StaffPrincipal, customer_id: str, *, erased_ok: bool = False
+) -> Customer:
+    """The customer (a merged-away id means its survivor) if it is in the staff member's
+    workspace and, for a team-scoped role, one of its conversations is theirs to see; an
+    erased one only with ``erased_ok``."""
+    asked = await customer_in(session, staff.workspace_id, customer_id)
+    customer = await repo.follow_merges(session, asked)
+    if (
+        customer is None
+        or (customer.erased_at is not None and not erased_ok)
+        or not await customer_visible(session, staff, customer.id)
+    ):
+        raise NotFound("No such customer in this workspace.")
+    return customer
+
+
+async def profile(
+    session: AsyncSession, staff: StaffPrincipal, customer_id: str, *, policy_dir: Path
+) -> dict[str, Any]:
+    """The customer's one profile (details, identities, every conversation across merged
+    records, merges); reading it is audited."""
+    customer = await visible_customer(session, staff, customer_id, erased_ok=True)
+    audit(
+        session,
+        action="customer.read",
+        actor=staff,
+        target_type="customer",
+        target_id=customer.id,
+    )
+    conversations = await repo.conversations_of(session, staff.workspace_id, customer.id)
+    return {
+        "customer": {**customer_read(customer), "since": iso(customer.created_at)},
+        "preferences": preferences_read(customer.preferences),
+        "consents": [c.to_dict() for c in read_consents(customer.consents).values()],
+        "segments": await _segments(session, policy_dir, customer),
+        "merged_into": customer.id if customer.id != customer_id else None,
+        "identities": [identity_read(i) for i in await repo.identities_of(session, customer.id)],
+        "channels": sorted({c.channel for c in conversations}),
+        "history": [
+            {
+                "id": c.id,
+                "channel": c.channel,
+                "status": c.status,
+                "tier": c.tier,
+                "created_at": iso(c.created_at),
+            }
+            for c in conversations
+        ],
+        "merges": [merge_read(m) for m in await repo.merges_touching(session, customer.id)],
+    }
+
+
+async def _segments(session: AsyncSession, policy_dir: Path, customer: Customer) -> dict[str, Any]:
+    """The segment profile the customer matches (the routing turn's choice) and the segment
+    attributes it is chosen from."""
+    workspace = await session.get(Workspace, customer.workspace_id)
+    found = None
+    if workspace is not None:
+        try:
+            profiles = workspace_segments(policy_dir, workspace.slug)
+        except InvalidInput:  # a broken segments file must not hide the rest of the profile
+            profiles = None
+        found = profiles.choose(customer) if profiles is not None else None
+    return {
+        "profile": (
+            {
+                "name": found.name,
+                "description": found.description,
+                "tone": found.tone,
+                "language": found.language,
+            }
+            if found is not None
+            else {"name": DEFAULT_SEGMENT, "description": "", "tone": "", "language": None}
+        ),
+        "matched": found is not None,
+        "attributes": dict(customer.attributes or {}),
+    }
+
+
+async def set_preferences(
+    session: AsyncSession, staff: StaffPrincipal, customer: Customer, body: Preferences
+) -> dict[str, Any]:
+    """Replace the customer's preferences (audited); the CRM gets the ones its conflict rules
+    let hybridcx own. Returns them as read."""
+    before = preferences_read(customer.preferences)
+    customer.preferences = stored_preferences(body, at=iso(utcnow()), by=staff.agent_id)
+    after = preferences_read(customer.preferences)
+    audit(
+        session,
+        action="customer.preferences_updated",
+        actor=staff,
+        target_type="customer",
+        target_id=customer.id,
+        details={"keys": sorted(k for k, v in body.model_dump().items() if v is not None)},
+    )
+    await session.flush()
+    # the CRM gets the preferences its conflict rules let hybridcx own (an outbox row)
+    changed = [f for f, key in PREFERENCES.items() if before[key] != after[key]]
+    await enqueue_customer_push(session, staff.workspace_id, customer.id, changed)
+    return after
+
+
+async def merge_row(session: AsyncSession, workspace_id: str, merge_id: str) -> CustomerMerge:
+    """A merge or merge proposal of the workspace; 404 otherwise."""
+    row = await session.get(CustomerMerge, merge_id)
+    if row is None or row.workspace_id != workspace_id:
+        raise NotFound("No such merge in this workspace.")
+    return row
+
+
+async def proposals_read(session: AsyncSession, workspace_id: str) -> list[dict[str, Any]]:
+    """The open merge proposals (refreshed first), each with its two customers."""
+    await refresh_proposals(session, workspace_id)
+    items = []
+    for row in await repo.proposals(session, workspace_id):
+        pair = []
+        for cid in (row.survivor_id, row.merged_id):
+            c = await session.get(Customer, cid)
+            if c is not None:
+                pair.append({**customer_read(c), "since": iso(c.created_at)})
+        items.append({**merge_read(row), "customers": pair})
+    return items
+
+
+async def dismiss_proposal(
+    session: AsyncSession, staff: StaffPrincipal, proposal_id: str
+) -> CustomerMerge:
+    """Decide a merge proposal against merging (audited); 409 when it was decided already."""
+    row = await merge_row(session, staff.workspace_id, proposal_id)
+    if row.status != "proposed":
+        raise Conflict("That proposal was decided already.")
+    row.status = "dismissed"
+    row.decided_by = staff.agent_id
+    audit(
+        session,
+        action="customer.merge_dismissed",
+        actor=staff,
+        target_type="customer",
+        target_id=row.survivor_id,
+        details={"customer_id": row.merged_id, "merge_id": row.id},
+    )
+    return row

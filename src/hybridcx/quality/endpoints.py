@@ -10,12 +10,11 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from sqlalchemy import select
 
 from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader, QualityReader
-from hybridcx.models import Agent
+from hybridcx.quality.repository import agent_names
 from hybridcx.quality.scoring import score_one, workspace_rubric
 from hybridcx.quality.service import agent_summaries
 from hybridcx.scripting.adherence import adherence_report  # issue 21
@@ -42,10 +41,7 @@ async def agents_quality(
     query = kpi_query(from_, to)
     rubric = await workspace_rubric(runtime, staff.workspace_id)
     async with runtime.sessions() as session:
-        rows = await session.execute(
-            select(Agent.id, Agent.name).where(Agent.workspace_id == staff.workspace_id)
-        )
-        names = {agent_id: name for agent_id, name in rows.all()}
+        names = await agent_names(session, staff.workspace_id)
         result = await agent_summaries(session, staff.workspace_id, query, rubric, names)
         # issue 21: script adherence per agent, team and script, beside the rubric scores
         result["script_adherence"] = await adherence_report(

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.models import (
+    Agent,
     Article,
     Conversation,
     ConversationEvent,
@@ -18,6 +19,14 @@ from hybridcx.models import (
     Workspace,
 )
 from hybridcx.quality.rubric import KnowledgeUse
+
+
+async def agent_names(session: AsyncSession, workspace_id: str) -> dict[str, str]:
+    """The workspace's staff names by id."""
+    rows = await session.execute(
+        select(Agent.id, Agent.name).where(Agent.workspace_id == workspace_id)
+    )
+    return {agent_id: name for agent_id, name in rows.all()}
 
 
 async def conversation_in(

@@ -14,13 +14,12 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import select
 
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader
 from hybridcx.kit.ids import utcnow
-from hybridcx.models import ConversationEvent
 from hybridcx.routing.monitor import ALERTING
+from hybridcx.routing.repository import assignment_decisions
 from hybridcx.routing.store import FileModelStore
 
 router = APIRouter(prefix="/api/v1/routing", tags=["routing"])
@@ -35,16 +34,8 @@ async def routing_status(staff: AnalyticsReader, runtime: RuntimeDep) -> dict[st
     now = utcnow()
     model = FileModelStore(settings.effective_routing_model_dir).get(staff.workspace_id)
     max_age = timedelta(hours=settings.routing_model_max_age_hours)
-    e = ConversationEvent
     async with runtime.sessions() as session:
-        rows = await session.execute(
-            select(e.created_at, e.data).where(
-                e.workspace_id == staff.workspace_id,
-                e.type == "assignment.decided",
-                e.created_at >= now - WINDOW,
-            )
-        )
-        decided = [(at, data or {}) for at, data in rows.all()]
+        decided = await assignment_decisions(session, staff.workspace_id, now - WINDOW)
     fallbacks = Counter(str(d["fallback_reason"]) for _, d in decided if d.get("fallback_reason"))
     # what the current model is answerable for: the fallbacks since it was trained
     since_model = Counter(

@@ -7,7 +7,6 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from hybridcx.auth import permissions
 from hybridcx.auth.deps import RuntimeDep
@@ -20,9 +19,7 @@ from hybridcx.auth.permissions import (
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as conv_repo
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import NotFound
-from hybridcx.models import Conversation, Customer
-from hybridcx.search.service import customer_visible
+from hybridcx.models import Conversation
 from hybridcx.tags import service
 
 router = APIRouter(prefix="/api/v1", tags=["tags"])
@@ -176,25 +173,12 @@ async def set_conversation_fields(
 # ---- on a customer --------------------------------------------------------------------------
 
 
-async def _customer(session: Any, staff: StaffPrincipal, customer_id: str) -> Customer:
-    stmt = select(Customer).where(
-        Customer.id == customer_id,
-        Customer.workspace_id == staff.workspace_id,
-        Customer.erased_at.is_(None),
-    )
-    customer = (await session.execute(stmt)).scalar_one_or_none()
-    # Agents reach the customers of conversations they may see (as the customer overview).
-    if customer is None or not await customer_visible(session, staff, customer.id):
-        raise NotFound("Customer not found.")
-    return customer  # type: ignore[no-any-return]
-
-
 @router.get("/customers/{customer_id}/tags")
 async def read_customer_tags(
     customer_id: str, staff: CustomerReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
     async with runtime.sessions() as session:
-        customer = await _customer(session, staff, customer_id)
+        customer = await service.visible_customer(session, staff, customer_id)
         return {"tags": await service.customer_tags(session, customer.id)}
 
 
@@ -203,7 +187,7 @@ async def add_customer_tag(
     customer_id: str, tag: TagPath, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     async with transaction(runtime.sessions) as session:
-        customer = await _customer(session, staff, customer_id)
+        customer = await service.visible_customer(session, staff, customer_id)
         return {"tags": await service.tag_customer(session, staff, customer, tag, add=True)}
 
 
@@ -212,7 +196,7 @@ async def remove_customer_tag(
     customer_id: str, tag: TagPath, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     async with transaction(runtime.sessions) as session:
-        customer = await _customer(session, staff, customer_id)
+        customer = await service.visible_customer(session, staff, customer_id)
         return {"tags": await service.tag_customer(session, staff, customer, tag, add=False)}
 
 
@@ -221,7 +205,7 @@ async def read_customer_fields(
     customer_id: str, staff: CustomerReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
     async with runtime.sessions() as session:
-        customer = await _customer(session, staff, customer_id)
+        customer = await service.visible_customer(session, staff, customer_id)
         items = await service.field_values(session, staff.workspace_id, customer_id=customer.id)
         return {"items": items}
 
@@ -231,7 +215,7 @@ async def set_customer_fields(
     customer_id: str, body: FieldValues, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     async with transaction(runtime.sessions) as session:
-        customer = await _customer(session, staff, customer_id)
+        customer = await service.visible_customer(session, staff, customer_id)
         items = await service.set_fields(
             session, staff, staff.workspace_id, body.values, customer=customer
         )

@@ -27,6 +27,7 @@ from hybridcx.models import (
     CustomFieldValue,
     Tag,
 )
+from hybridcx.search.service import customer_visible
 
 if TYPE_CHECKING:
     from hybridcx.pipeline.policy import RoutingPolicy
@@ -462,3 +463,19 @@ async def set_fields(
     if conversation is not None:
         return await field_values(session, workspace_id, conversation_id=owner_id)
     return await field_values(session, workspace_id, customer_id=owner_id)
+
+
+async def visible_customer(
+    session: AsyncSession, staff: StaffPrincipal, customer_id: str
+) -> Customer:
+    """The workspace's customer (not erased); agents reach the customers of conversations
+    they may see (as the customer overview). 404 otherwise."""
+    stmt = select(Customer).where(
+        Customer.id == customer_id,
+        Customer.workspace_id == staff.workspace_id,
+        Customer.erased_at.is_(None),
+    )
+    customer = (await session.execute(stmt)).scalar_one_or_none()
+    if customer is None or not await customer_visible(session, staff, customer.id):
+        raise NotFound("Customer not found.")
+    return customer

@@ -6,19 +6,16 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import delete, select
 
 from hybridcx.audit import record as audit
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import WebhookManager
 from hybridcx.conversations.schemas import clean_text
 from hybridcx.kit.db import transaction
-from hybridcx.kit.errors import NotFound
-from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.time import iso
-from hybridcx.models import WebhookDelivery, WebhookEndpoint
+from hybridcx.models import WebhookEndpoint
+from hybridcx.webhooks import service
 from hybridcx.webhooks.service import EVENT_TYPES
-from hybridcx.webhooks.signing import new_secret
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
 
@@ -102,16 +99,13 @@ async def create_webhook(
     """Subscribe a URL to event types. Each POST carries ``webhook-id``, ``webhook-timestamp``
     and ``webhook-signature`` (Standard Webhooks, HMAC-SHA256 with the returned secret)."""
     async with transaction(runtime.sessions) as session:
-        endpoint = WebhookEndpoint(
-            id=new_id(),
-            workspace_id=staff.workspace_id,
+        endpoint = service.create_endpoint(
+            session,
+            staff.workspace_id,
             url=str(body.url),
-            secret=new_secret(),
             event_types=body.event_types,
             description=body.description,
-            created_at=utcnow(),
         )
-        session.add(endpoint)
         audit(
             session,
             action="webhook.created",
@@ -126,19 +120,8 @@ async def create_webhook(
 @router.get("", response_model=WebhookList)
 async def list_webhooks(staff: WebhookManager, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
-        rows = await session.execute(
-            select(WebhookEndpoint)
-            .where(WebhookEndpoint.workspace_id == staff.workspace_id)
-            .order_by(WebhookEndpoint.created_at)
-        )
-        return {"items": [_read(e) for e in rows.scalars()], "event_types": list(EVENT_TYPES)}
-
-
-async def _endpoint(session: Any, webhook_id: str, workspace_id: str) -> WebhookEndpoint:
-    endpoint = await session.get(WebhookEndpoint, webhook_id)
-    if endpoint is None or endpoint.workspace_id != workspace_id:
-        raise NotFound("No such webhook in this workspace.")
-    return endpoint  # type: ignore[no-any-return]
+        rows = await service.endpoints_of(session, staff.workspace_id)
+        return {"items": [_read(e) for e in rows], "event_types": list(EVENT_TYPES)}
 
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryList)
@@ -147,13 +130,8 @@ async def list_deliveries(
 ) -> dict[str, Any]:
     """The latest 100 deliveries with every attempt (time, HTTP status, error, duration)."""
     async with runtime.sessions() as session:
-        await _endpoint(session, webhook_id, staff.workspace_id)
-        rows = await session.execute(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.endpoint_id == webhook_id)
-            .order_by(WebhookDelivery.created_at.desc())
-            .limit(100)
-        )
+        await service.endpoint_in(session, webhook_id, staff.workspace_id)
+        rows = await service.deliveries_of(session, webhook_id)
         return {
             "items": [
                 {
@@ -166,7 +144,7 @@ async def list_deliveries(
                     "delivered_at": iso(d.delivered_at),
                     "created_at": iso(d.created_at) or "",
                 }
-                for d in rows.scalars()
+                for d in rows
             ]
         }
 
@@ -174,11 +152,8 @@ async def list_deliveries(
 @router.delete("/{webhook_id}", status_code=204, response_class=Response)
 async def delete_webhook(webhook_id: str, staff: WebhookManager, runtime: RuntimeDep) -> Response:
     async with transaction(runtime.sessions) as session:
-        endpoint = await _endpoint(session, webhook_id, staff.workspace_id)
-        await session.execute(
-            delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id)
-        )
-        await session.delete(endpoint)
+        endpoint = await service.endpoint_in(session, webhook_id, staff.workspace_id)
+        await service.delete_endpoint(session, endpoint)
         audit(
             session,
             action="webhook.deleted",

@@ -17,11 +17,12 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hybridcx.kit.db import transaction
+from hybridcx.kit.errors import NotFound
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import (
@@ -279,3 +280,65 @@ async def _attempt(
         status_code=status_code,
         ok=ok,
     )
+
+
+# ---- a workspace's subscriptions -----------------------------------------------------------
+
+
+def create_endpoint(
+    session: AsyncSession,
+    workspace_id: str,
+    *,
+    url: str,
+    event_types: list[str],
+    description: str,
+) -> WebhookEndpoint:
+    """A new subscription with a fresh signing secret."""
+    endpoint = WebhookEndpoint(
+        id=new_id(),
+        workspace_id=workspace_id,
+        url=url,
+        secret=signing.new_secret(),
+        event_types=event_types,
+        description=description,
+        created_at=utcnow(),
+    )
+    session.add(endpoint)
+    return endpoint
+
+
+async def endpoints_of(session: AsyncSession, workspace_id: str) -> list[WebhookEndpoint]:
+    """The workspace's subscriptions, oldest first."""
+    rows = await session.execute(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.workspace_id == workspace_id)
+        .order_by(WebhookEndpoint.created_at)
+    )
+    return list(rows.scalars())
+
+
+async def endpoint_in(session: AsyncSession, webhook_id: str, workspace_id: str) -> WebhookEndpoint:
+    """The workspace's subscription; 404 otherwise."""
+    endpoint = await session.get(WebhookEndpoint, webhook_id)
+    if endpoint is None or endpoint.workspace_id != workspace_id:
+        raise NotFound("No such webhook in this workspace.")
+    return endpoint
+
+
+async def deliveries_of(
+    session: AsyncSession, endpoint_id: str, *, limit: int = 100
+) -> list[WebhookDelivery]:
+    """A subscription's latest deliveries, newest first."""
+    rows = await session.execute(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.endpoint_id == endpoint_id)
+        .order_by(WebhookDelivery.created_at.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+async def delete_endpoint(session: AsyncSession, endpoint: WebhookEndpoint) -> None:
+    """Remove a subscription with its deliveries."""
+    await session.execute(delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    await session.delete(endpoint)
