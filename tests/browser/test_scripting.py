@@ -5,6 +5,7 @@ disclosure is missing, and goes through once the agent says it."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from playwright.sync_api import expect
@@ -53,6 +54,9 @@ def test_an_agent_works_a_refund_with_the_script_ticking_itself_off(
     api.say(conv, "Sure, it's order 1001")  # the customer gives it: the ask is ticked off
     expect(step("order")).to_have_attribute("data-status", "done")
     desk.page.get_by_label("Macros").select_option(label="Refund")
+    # The desk fetches the macro's text (and its actions) before Send runs them: a click before
+    # it arrives sends a plain reply without the refund (the test raced it under load).
+    expect(reply).to_have_value(re.compile("cancel order 1001"))
     desk.page.get_by_role("button", name="Send", exact=True).click()
     expect(step("refund")).to_have_attribute("data-status", "done")
     expect(panel.locator(".script-missing")).to_have_text("Still required: disclosure")
