@@ -16,11 +16,10 @@ import pytest
 from tests.support import IN_CI, LiveServer
 
 CHROMIUM = os.environ.get("HYBRIDCX_CHROMIUM", "/usr/bin/chromium")
-#: How long an `expect(...)` waits for the page (Playwright's default is 5 s). A step such as a
-#: macro that replies, runs a backend action and refreshes the script panel crosses several
-#: requests and live events; on the 2-core CI machine with the suite's servers busy it took
-#: longer than 5 s now and then (tests/browser/test_scripting.py failed 2 runs in 3 under load,
-#: on code that passes when the machine is quiet). A real failure still fails, 15 s later.
+#: How long an `expect(...)` waits for the page (Playwright's default is 5 s). Some steps cross
+#: several requests and live events (a macro that replies, runs a backend action and refreshes
+#: the script panel), which on the busy 2-core CI machine can take longer than 5 s. A real
+#: failure still fails, 15 s later.
 EXPECT_TIMEOUT_MS = 15_000
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
