@@ -60,8 +60,8 @@ export function mountDeadLetters(container, { token, me }) {
         button.disabled = true;
         try {
           await api(`${base}/${verb}`, { method: "POST", token });
-          say(done);
           await load();
+          say(done); // after the reload, which would otherwise overwrite it with the count
         } catch (err) {
           button.disabled = false;
           say(err.message);
