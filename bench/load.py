@@ -99,6 +99,8 @@ class Report:
     latency: dict[str, float] = field(default_factory=dict)
     answered_attempt_latency: dict[str, float] = field(default_factory=dict)
     start_latency: dict[str, float] = field(default_factory=dict)
+    #: chat mode: latency by the kind of text sent (the CSV's first column)
+    latency_by_kind: dict[str, dict[str, float]] = field(default_factory=dict)
     non_2xx: dict[str, int] = field(default_factory=dict)
     retries: int = 0
     conversations: int = 0
@@ -477,6 +479,7 @@ def percentiles(values: Sequence[float]) -> dict[str, float]:
         "p99": round(pick(0.99), 4),
         "max": round(ordered[-1], 4),
         "mean": round(statistics.fmean(ordered), 4),
+        "count": len(ordered),
     }
 
 
@@ -545,6 +548,7 @@ async def _run_chat(config: LoadConfig, driver: Driver) -> Report:
 
     latencies: list[float] = []
     attempts: list[float] = []
+    by_kind: dict[str, list[float]] = {}
     deadline = time.monotonic() + config.duration
     stopped = {"time": False}
 
@@ -560,6 +564,7 @@ async def _run_chat(config: LoadConfig, driver: Driver) -> Report:
             else:
                 latencies.append(latency)
                 attempts.append(sent.answered_in or 0.0)
+                by_kind.setdefault(text.kind, []).append(latency)
 
     pids = process_tree(config.server_pids) if config.server_pids else []
     cpu_before = cpu_seconds(pids)
@@ -577,6 +582,7 @@ async def _run_chat(config: LoadConfig, driver: Driver) -> Report:
     report.stopped_by = "time" if stopped["time"] else "count"
     report.latency = percentiles(latencies)
     report.answered_attempt_latency = percentiles(attempts)
+    report.latency_by_kind = {k: percentiles(v) for k, v in sorted(by_kind.items())}
     await _check_stored(driver, live, report)
     return report
 
@@ -669,6 +675,11 @@ def format_report(report: Report) -> str:
         f"POST .../messages: p50 {_ms(lat, 'p50')}  p95 {_ms(lat, 'p95')}  p99 {_ms(lat, 'p99')}"
         f"  max {_ms(lat, 'max')}  (retries included)"
     )
+    for kind, klat in report.latency_by_kind.items():
+        lines.append(
+            f"  {kind} ({klat['count']:.0f}): p50 {_ms(klat, 'p50')}  p99 {_ms(klat, 'p99')}"
+            f"  max {_ms(klat, 'max')}"
+        )
     if report.retries:
         answered = report.answered_attempt_latency
         lines.append(

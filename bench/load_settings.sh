@@ -5,7 +5,10 @@
 #   bench/load_settings.sh LABEL SETTING PORT [bench/load.py options...]
 #
 # SETTING: sqlite (`hybridcx demo`, one process), pg1 or pg2 (PostgreSQL + Redis, `hybridcx
-# serve --workers 1|2`). The server runs the code of SRC (default: this checkout) with this
+# serve --workers 1|2`: the workers share one port and the kernel hands each keep-alive
+# connection to one of them, so they can get uneven shares of the customers), or pg2lb (two
+# `hybridcx serve` processes on PORT and PORT+1, the client alternating per request as a
+# round-robin load balancer in front of them would). The server runs the code of SRC (default: this checkout) with this
 # checkout's .venv, so two trees can be measured side by side with one venv. Each run gets a
 # fresh data dir (/tmp/load-data-LABEL-SETTING) and, on PostgreSQL, a fresh database
 # load_LABEL_SETTING (dropped and created with dropdb/createdb). Results: /tmp/load-results/.
@@ -30,7 +33,7 @@ case $SETTING in
   sqlite)
     setsid "$VENV/bin/hybridcx" demo > "$OUT/$LABEL-$SETTING.server.log" 2>&1 &
     ;;
-  pg1|pg2)
+  pg1|pg2|pg2lb)
     DB=load_${LABEL}_$SETTING
     dropdb -h "$PG_HOST" -U "$PG_USER" --if-exists "$DB"
     createdb -h "$PG_HOST" -U "$PG_USER" "$DB"
@@ -38,15 +41,25 @@ case $SETTING in
     export HYBRIDCX_REDIS_URL=${LOAD_REDIS_URL:-redis://127.0.0.1:6379/0}
     "$VENV/bin/hybridcx" seed > /dev/null
     WORKERS=1; [ "$SETTING" = pg2 ] && WORKERS=2
-    setsid "$VENV/bin/hybridcx" serve --port "$PORT" --workers $WORKERS \
-      > "$OUT/$LABEL-$SETTING.server.log" 2>&1 &
+    if [ "$SETTING" = pg2lb ]; then
+      # both processes in one process group, so that the trap below stops both
+      setsid bash -c "'$VENV/bin/hybridcx' serve --port $((PORT + 1)) --workers 1 & \
+        exec '$VENV/bin/hybridcx' serve --port $PORT --workers 1" \
+        > "$OUT/$LABEL-$SETTING.server.log" 2>&1 &
+    else
+      setsid "$VENV/bin/hybridcx" serve --port "$PORT" --workers $WORKERS \
+        > "$OUT/$LABEL-$SETTING.server.log" 2>&1 &
+    fi
     ;;
-  *) echo "SETTING must be sqlite, pg1 or pg2" >&2; exit 2 ;;
+  *) echo "SETTING must be sqlite, pg1, pg2 or pg2lb" >&2; exit 2 ;;
 esac
 PID=$!
 trap 'kill -TERM -- -$PID 2>/dev/null; sleep 3; kill -KILL -- -$PID 2>/dev/null' EXIT
+URLS=(--url "http://127.0.0.1:$PORT")
+[ "$SETTING" = pg2lb ] && URLS+=(--url "http://127.0.0.1:$((PORT + 1))")
 for _ in $(seq 1 400); do
-  curl -sf "127.0.0.1:$PORT/healthz" > /dev/null && break
+  curl -sf "127.0.0.1:$PORT/healthz" > /dev/null &&
+    { [ "$SETTING" != pg2lb ] || curl -sf "127.0.0.1:$((PORT + 1))/healthz" > /dev/null; } && break
   sleep 0.5
 done
 sleep 3  # a second worker may still be starting
@@ -54,5 +67,5 @@ CODE=$(git -C "$SRC" rev-parse --short HEAD)
 git -C "$SRC" diff --quiet HEAD || CODE="$CODE+uncommitted changes"
 echo "== $LABEL $SETTING: code $CODE ($SRC), server pid $PID," \
   "$(date -u +%FT%TZ), load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$VENV/bin/python" "$HERE/bench/load.py" --url "http://127.0.0.1:$PORT" --server-pid $PID \
+"$VENV/bin/python" "$HERE/bench/load.py" "${URLS[@]}" --server-pid "$PID" \
   --json "$OUT/$LABEL-$SETTING.json" "$@"

@@ -350,6 +350,19 @@ class Settings(BaseSettings):
         description="PostgreSQL: how long opening a connection may take before the request "
         "fails with 503 database_unavailable (a database that does not answer is not a hang).",
     )
+    database_pool_size: int = Field(
+        default=24,
+        ge=1,
+        description="PostgreSQL: connections each process keeps open. A customer turn holds one "
+        "while its AI step runs, so size it for the turns answered at once per process; "
+        "processes x (pool size + overflow) must stay under the server's max_connections.",
+    )
+    database_max_overflow: int = Field(
+        default=8,
+        ge=0,
+        description="PostgreSQL: extra connections opened past the pool size at a peak and "
+        "closed again when returned (each costs a new server backend).",
+    )
     shutdown_timeout_seconds: float = Field(
         default=20.0,
         ge=0,

@@ -96,6 +96,8 @@ class Runtime:
             sqlite_inline=settings.sqlite_inline,
             sqlite_synchronous=settings.sqlite_synchronous,
             connect_timeout=settings.database_connect_timeout_seconds,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
         )
         set_default_keyring(keyring)
         configure_pii(model_dir=settings.pii_model_dir)

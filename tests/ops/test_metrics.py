@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,8 +101,17 @@ def test_logs_carry_request_conversation_and_workspace_ids(
     capsys.readouterr()
     r = api.say(conv, "hello", **{"X-Request-ID": "log-trace-7"})
     assert r.status_code == 200
-    lines = [line for line in capsys.readouterr().out.splitlines() if "log-trace-7" in line]
-    access = [line for line in lines if "http.request" in line]
+    # The access line is written once the response has gone out, by the server's thread: it
+    # may come a moment after the client has the answer.
+    lines: list[str] = []
+    deadline = time.monotonic() + 5
+    while True:
+        out = capsys.readouterr().out.splitlines()
+        lines += [line for line in out if "log-trace-7" in line]
+        access = [line for line in lines if "http.request" in line]
+        if access or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert access, lines
     assert f"conversation_id={conv['id']}" in access[0]
     assert "workspace_id=" in access[0]

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import defer
 
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.models import (
@@ -33,9 +34,31 @@ _RECENT = (
     .order_by(Message.seq.desc())
     .limit(bindparam("limit"))
 )
+# The same for a turn's transcript: without the stored turn responses (the largest sealed
+# values, one per customer message), which the transcript never reads (reading one raises).
+_RECENT_TEXT = _RECENT.options(defer(Message.turn_response, raiseload=True))
 _BY_KEY = select(Message).where(
     Message.conversation_id == bindparam("conversation_id"),
     Message.idempotency_key == bindparam("key"),
+)
+# A web chat turn's first read: the conversation (locked), its customer, and whether the
+# Idempotency-Key was used before, in one statement instead of three.
+_FOR_TURN = (
+    select(
+        Conversation,
+        Customer,
+        select(Message.seq)
+        .where(
+            Message.conversation_id == Conversation.id,
+            Message.idempotency_key == bindparam("key"),
+        )
+        .correlate(Conversation)
+        .exists()
+        .label("key_seen"),
+    )
+    .join(Customer, Customer.id == Conversation.customer_id)
+    .where(Conversation.id == bindparam("conversation_id"))
+    .with_for_update(of=Conversation)
 )
 
 
@@ -56,6 +79,17 @@ async def get_conversation(
     if lock:
         stmt = stmt.with_for_update()
     return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def conversation_for_turn(
+    session: AsyncSession, conversation_id: str, key: str | None
+) -> tuple[Conversation, Customer, bool] | None:
+    """The conversation (locked until the commit), its customer, and whether a message with
+    this Idempotency-Key is stored in it already; None when there is no such conversation."""
+    row = (
+        await session.execute(_FOR_TURN, {"conversation_id": conversation_id, "key": key})
+    ).one_or_none()
+    return None if row is None else (row[0], row[1], bool(row[2]))
 
 
 async def get_customer(session: AsyncSession, customer_id: str) -> Customer:
@@ -116,11 +150,13 @@ async def workspace_slug(session: AsyncSession, workspace_id: str) -> str:
 
 
 async def recent_messages(
-    session: AsyncSession, conversation_id: str, *, limit: int
+    session: AsyncSession, conversation_id: str, *, limit: int, transcript: bool = False
 ) -> Sequence[Message]:
     """The last ``limit`` public messages, oldest first (the newest-first scan of the
-    (conversation_id, seq) index stops after ``limit`` rows)."""
-    result = await session.execute(_RECENT, {"conversation_id": conversation_id, "limit": limit})
+    (conversation_id, seq) index stops after ``limit`` rows). ``transcript``: for reading
+    authors and texts only; the stored turn responses are not loaded."""
+    stmt = _RECENT_TEXT if transcript else _RECENT
+    result = await session.execute(stmt, {"conversation_id": conversation_id, "limit": limit})
     return list(reversed(result.scalars().all()))
 
 

@@ -391,11 +391,13 @@ class ConversationService:
         stored = False
         try:
             async with transaction(self.rt.sessions) as session:
-                conv = await self._writable_conversation(
-                    session, conversation_id, principal, lock=True
+                found = await repo.conversation_for_turn(session, conversation_id, key)
+                conv = await self._customer_may_write(
+                    session, found[0] if found else None, principal
                 )
-                if key is not None and await repo.find_by_idempotency_key(session, conv.id, key):
+                if found is None or found[2]:  # the key was used before: a retry
                     return None
+                customer = found[1]
                 if conv.status == "resolved" and not await hours.reopen_if_idle_closed(
                     session, conv
                 ):
@@ -408,8 +410,9 @@ class ConversationService:
                     session, outbox, conv, text, idempotency_key=key, touch=False, add=False
                 )
                 stored = True
-                earlier = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW - 1)
-                customer = await repo.get_customer(session, conv.customer_id)
+                earlier = await repo.recent_messages(
+                    session, conv.id, limit=TURN_WINDOW - 1, transcript=True
+                )
                 previous = (conv.status, conv.tier)
                 created, state = await self._run_turn(
                     session,
@@ -451,6 +454,11 @@ class ConversationService:
     ) -> Conversation:
         """The customer's own conversation, for a new message (a staff token gets 403)."""
         conv = await repo.get_conversation(session, conversation_id, lock=lock)
+        return await self._customer_may_write(session, conv, principal)
+
+    async def _customer_may_write(
+        self, session: AsyncSession, conv: Conversation | None, principal: CustomerPrincipal
+    ) -> Conversation:
         if (
             conv is not None
             and conv.customer_token_hash != hash_token(principal.token)
@@ -616,7 +624,9 @@ class ConversationService:
         # The workspace's policy, with the overrides of this conversation's experiment arms.
         policy, pipeline = await turn_policy(self.rt, session, conv, slug, customer)
         if window is None:
-            window = await repo.recent_messages(session, conv.id, limit=TURN_WINDOW)
+            window = await repo.recent_messages(
+                session, conv.id, limit=TURN_WINDOW, transcript=True
+            )
         # The recent messages only: a turn costs the same in a long conversation; what the
         # handoff needs from earlier (the first request, how many) is kept in ai_state.
         transcript = [TranscriptLine(m.author, m.text) for m in window]  # type: ignore[arg-type]

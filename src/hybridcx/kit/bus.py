@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any, Protocol
 
 import structlog
@@ -71,12 +73,40 @@ class LocalHub:
             with contextlib.suppress(asyncio.QueueFull):
                 sub.queue.put_nowait(RESYNC)
 
+    def listening(self, channel: str) -> bool:
+        return channel in self._subs
+
     def deliver(self, channel: str, payload: Payload) -> None:
         for sub in list(self._subs.get(channel, ())):
             try:
                 sub.queue.put_nowait(payload)
             except asyncio.QueueFull:
                 log.warning("realtime.subscriber_full", channel=channel)
+
+
+#: Publishes held back by ``batched()`` in this task: (bus, channel, payload), in order.
+_held: ContextVar[list[tuple[RedisBus, str, Payload]] | None] = ContextVar("_held", default=None)
+
+
+@contextlib.asynccontextmanager
+async def batched() -> AsyncIterator[None]:
+    """Send the Redis publishes made inside the block in one round trip, in order, when it ends
+    (a turn's events: the customer's message, the reply, the conversation's state). Nested
+    blocks join the outer one. The in-process bus delivers at once as always."""
+    if _held.get() is not None:
+        yield
+        return
+    held: list[tuple[RedisBus, str, Payload]] = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+        by_bus: dict[int, tuple[RedisBus, list[tuple[str, Payload]]]] = {}
+        for bus, channel, payload in held:
+            by_bus.setdefault(id(bus), (bus, []))[1].append((channel, payload))
+        for bus, items in by_bus.values():
+            await bus.publish_many(items)
 
 
 class EventBus(Protocol):
@@ -139,11 +169,33 @@ class RedisBus:
         await self.redis.aclose()
 
     async def publish(self, channel: str, payload: Payload) -> None:
+        held = _held.get()
+        if held is not None:
+            held.append((self, channel, payload))
+            return
+        await self.publish_many([(channel, payload)])
+
+    async def publish_many(self, items: list[tuple[str, Payload]]) -> None:
+        """Publish in order, in one round trip (a pipeline without MULTI)."""
+        if not items:
+            return
         try:
-            await self.redis.publish(self.PREFIX + channel, json.dumps(payload, default=str))
+            if len(items) == 1:
+                channel, payload = items[0]
+                await self.redis.publish(self.PREFIX + channel, json.dumps(payload, default=str))
+                return
+            pipe = self.redis.pipeline(transaction=False)
+            encoded: dict[int, str] = {}  # one event goes to several channels: encode it once
+            for channel, payload in items:
+                data = encoded.get(id(payload))
+                if data is None:
+                    data = encoded[id(payload)] = json.dumps(payload, default=str)
+                pipe.publish(self.PREFIX + channel, data)
+            await pipe.execute()
         except Exception as exc:
             self._lost(exc)
-            self.hub.deliver(channel, payload)  # this process's own sockets still hear it
+            for channel, payload in items:
+                self.hub.deliver(channel, payload)  # this process's own sockets still hear it
 
     def _lost(self, exc: BaseException) -> None:
         if not self.degraded:
@@ -164,7 +216,8 @@ class RedisBus:
                     if msg.get("type") != "pmessage":
                         continue
                     channel = msg["channel"].decode()[len(self.PREFIX) :]
-                    self.hub.deliver(channel, json.loads(msg["data"]))
+                    if self.hub.listening(channel):  # decode only what a local socket awaits
+                        self.hub.deliver(channel, json.loads(msg["data"]))
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise

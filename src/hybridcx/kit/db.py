@@ -39,6 +39,8 @@ def create_engine(
     sqlite_inline: bool = True,
     sqlite_synchronous: str = "full",
     connect_timeout: float = 5.0,
+    pool_size: int = 24,
+    max_overflow: int = 8,
 ) -> AsyncEngine:
     """``keyring`` seals and opens the encrypted columns (hybridcx.privacy); without one the
     process default is used (the CLI installs it from the settings). ``busy_timeout_ms`` is how
@@ -71,13 +73,15 @@ def create_engine(
         event.listen(engine.sync_engine, "commit", _sqlite_ended)
         event.listen(engine.sync_engine, "rollback", _sqlite_ended)
     else:
-        # pool_pre_ping replaces connections a database restart broke; the connect timeout
+        # No pool_pre_ping: with asyncpg it is three round trips (BEGIN, a ping, ROLLBACK) per
+        # checkout, on every request. A connection a database restart broke fails its first
+        # statement instead; SQLAlchemy sees the disconnect and invalidates the whole pool, so
+        # that request answers 503 and the next ones get new connections. The connect timeout
         # (asyncpg's default is 60 s) and pool timeout make a database that is away a quick 503.
         engine = create_async_engine(
             url,
-            pool_pre_ping=True,
-            pool_size=10,
-            max_overflow=10,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
             pool_timeout=max(connect_timeout, 10.0),
             connect_args={"timeout": connect_timeout},
         )

@@ -6,7 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from hybridcx.kit.events import Event, Listeners
+from hybridcx.kit.bus import batched
+from hybridcx.kit.events import Event, Listeners, LiveEvent
 
 
 class HasListeners(Protocol):
@@ -28,5 +29,13 @@ class Outbox:
         is already stored, so a failing listener (a bus outage) is logged and never fails the
         request (Listeners.dispatch)."""
         items, self.items = self.items, []
-        for event in items:
-            await rt.events.dispatch(rt, event)
+        i = 0
+        while i < len(items):
+            if not isinstance(items[i], LiveEvent):  # a channel delivery, say: on its own
+                await rt.events.dispatch(rt, items[i])
+                i += 1
+                continue
+            async with batched():  # a run of live events reaches Redis in one round trip
+                while i < len(items) and isinstance(items[i], LiveEvent):
+                    await rt.events.dispatch(rt, items[i])
+                    i += 1

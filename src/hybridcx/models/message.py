@@ -39,7 +39,7 @@ class Message(Base):
 
     # Internal, monotonic order; never exposed (public ids are random).
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id, insert_sentinel=True)
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id"))
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
     author: Mapped[str] = mapped_column(String(20))  # customer|ai|agent|system
