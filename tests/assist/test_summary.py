@@ -53,6 +53,7 @@ def test_an_unanswered_last_message_and_an_open_conversation_are_pending() -> No
         intent="refund_status",
         reasons=[],
         resolved=False,
+        categories=load_policy(None).intent_categories,
     )
     assert s.text.startswith('The customer contacted us about returns & refunds: "Where is')
     assert s.done == [] and "Done: nothing recorded yet." in s.text
