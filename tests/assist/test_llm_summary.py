@@ -11,14 +11,14 @@ import pytest
 
 from hybridcx.assist.llm_summary import LLMSummaryWriter, post_contact_summary
 from hybridcx.assist.summary import category_names, summarize_conversation
+from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
+from hybridcx.pipeline.base import TranscriptLine
 from hybridcx.pipeline.policy import load_policy
+from tests.fake_openai import ChatServer
 
 # The demo company's categories (the packaged default policy's).
 DEMO_CATEGORIES = load_policy(None).intent_categories
 CATEGORIES = category_names(DEMO_CATEGORIES)
-from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
-from hybridcx.pipeline.base import TranscriptLine
-from tests.fake_openai import ChatServer
 
 TRANSCRIPT = [
     TranscriptLine(

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from hybridcx.assist.summary import MAX_SUMMARY_CHARS, summarize_conversation
-from hybridcx.pipeline.policy import load_policy
 from hybridcx.pipeline.base import TranscriptLine
+from hybridcx.pipeline.policy import load_policy
 
 
 def lines(*pairs: tuple[str, str]) -> list[TranscriptLine]:
