@@ -10,10 +10,15 @@ import asyncio
 import pytest
 
 from hybridcx.assist.llm_summary import LLMSummaryWriter, post_contact_summary
-from hybridcx.assist.summary import CATEGORIES, summarize_conversation
+from hybridcx.assist.summary import category_names, summarize_conversation
 from hybridcx.knowledge.engine.openai_compat import OpenAICompatibleProvider
 from hybridcx.pipeline.base import TranscriptLine
+from hybridcx.pipeline.policy import load_policy
 from tests.fake_openai import ChatServer
+
+# The demo company's categories (the packaged default policy's).
+DEMO_CATEGORIES = load_policy(None).intent_categories
+CATEGORIES = category_names(DEMO_CATEGORIES)
 
 TRANSCRIPT = [
     TranscriptLine(
@@ -44,6 +49,7 @@ def write(
             intent="password_reset",
             reasons=[],
             resolved=True,
+            categories=DEMO_CATEGORIES,
         )
     )
     return s.text, s.category, s.source
@@ -51,7 +57,12 @@ def write(
 
 def extractive(transcript: list[TranscriptLine]) -> str:
     return summarize_conversation(
-        transcript, customer_name="Alex Morgan", intent="password_reset", reasons=[], resolved=True
+        transcript,
+        customer_name="Alex Morgan",
+        intent="password_reset",
+        reasons=[],
+        resolved=True,
+        categories=DEMO_CATEGORIES,
     ).text
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from hybridcx.assist.summary import MAX_SUMMARY_CHARS, summarize_conversation
 from hybridcx.pipeline.base import TranscriptLine
+from hybridcx.pipeline.policy import load_policy
 
 
 def lines(*pairs: tuple[str, str]) -> list[TranscriptLine]:
@@ -28,6 +29,7 @@ def test_it_names_the_issue_what_was_done_and_what_is_pending() -> None:
         intent="damaged_item",
         reasons=["customer_request"],
         resolved=True,
+        categories=load_policy(None).intent_categories,  # the demo company's
     )
     assert s.category == "Orders" and s.source == "extractive"
     # the issue is the first real question, not the greeting
@@ -51,6 +53,7 @@ def test_an_unanswered_last_message_and_an_open_conversation_are_pending() -> No
         intent="refund_status",
         reasons=[],
         resolved=False,
+        categories=load_policy(None).intent_categories,
     )
     assert s.text.startswith('The customer contacted us about returns & refunds: "Where is')
     assert s.done == [] and "Done: nothing recorded yet." in s.text
@@ -90,3 +93,26 @@ def test_an_offer_is_not_a_deed_and_a_hand_off_notice_is_not_an_answer() -> None
     )
     assert s.done == ["handed to a person because a topic our team handles"]
     assert s.pending == ["the conversation is still open"]
+
+
+def test_the_category_is_the_workspaces_and_general_without_one() -> None:
+    ours = {"damaged_item": "Breakages", "visa_renewal": "Visas"}
+    s = summarize_conversation(
+        DAMAGED,
+        customer_name="Alex",
+        intent="visa_renewal",
+        reasons=[],
+        resolved=True,
+        categories=ours,
+    )
+    assert s.category == "Visas" and s.text.startswith("Alex contacted us about visas")
+    for categories in (None, {}, ours):
+        unmapped = summarize_conversation(
+            DAMAGED,
+            customer_name="Alex",
+            intent="order_status",
+            reasons=[],
+            resolved=True,
+            categories=categories,
+        )
+        assert unmapped.category == "General"

@@ -134,3 +134,25 @@ def test_training_rows_from_an_event_log() -> None:
     # Before the FCR window has passed, an unanswered outcome is unknown, not resolved.
     early = outcomes_from_events(log.sorted(), now=T0.replace(day=2, hour=10))
     assert {o.agent_id: o.resolved for o in early}["bob"] is None
+
+
+def test_the_team_level_is_the_workspaces_intent_skills_kept_with_the_model(
+    tmp_path: Path,
+) -> None:
+    # Ann is good at one visa intent; a sibling intent she has never had is predicted from her
+    # record on its team, which is the workspace's mapping (saved with the model), not a table.
+    spec = {
+        ("ann", "visa_renewal"): (40, 10),
+        ("bob", "visa_renewal"): (10, 40),
+        ("ann", "filler"): (25, 25),
+        ("bob", "filler"): (25, 25),
+    }
+    teams = {"visa_renewal": "visas", "visa_first": "visas"}
+    model = OutcomeModel.train(outcomes(spec), trained_at=NOW, teams=teams)
+    sibling = ContactFeatures(intent="visa_first")
+    assert model.predict("ann", sibling).resolution > model.predict("bob", sibling).resolution
+    loaded = OutcomeModel.load(FileModelStore(tmp_path).save("ws-1", model))
+    assert loaded.teams == teams and loaded.predict("ann", sibling) == model.predict("ann", sibling)
+    # without the mapping the sibling is just "general": no team evidence to lean on
+    plain = OutcomeModel.train(outcomes(spec), trained_at=NOW)
+    assert plain.predict("ann", sibling).resolution < model.predict("ann", sibling).resolution

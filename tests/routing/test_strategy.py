@@ -121,9 +121,12 @@ def test_respects_skill_capacity_and_declines() -> None:
 
 
 def test_skills_based_prefers_the_intents_team() -> None:
+    # The team is the workspace policy's intent_skills entry, put on the work by the queue.
     team = [agent("ann", idle_minutes=30), agent("bob", idle_minutes=1, skills=("orders",))]
-    assert SkillsBasedStrategy().choose(work("order_status"), team).id == "bob"  # type: ignore[union-attr]
+    assert SkillsBasedStrategy().choose(work("order_status", team="orders"), team).id == "bob"  # type: ignore[union-attr]
     assert SkillsBasedStrategy().choose(work("opening_hours"), team).id == "ann"  # type: ignore[union-attr]
+    # a team nobody holds: no preference (least loaded, longest idle)
+    assert SkillsBasedStrategy().choose(work("visa", team="visas"), team).id == "ann"  # type: ignore[union-attr]
 
 
 def test_registered_and_built_from_settings(tmp_path) -> None:

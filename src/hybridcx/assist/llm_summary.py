@@ -4,7 +4,7 @@ fallback whenever the model fails, is slow, or says something the transcript doe
 What leaves for the model: the transcript with personal data redacted (names, emails, phone
 numbers, addresses, cards), labelled by who said it, between markers that make it data, not
 instructions. What is kept: a summary of at most ``MAX_SUMMARY_CHARS`` and a category from the
-fixed list. The answer is refused (and the extractive summary used) when it is not the JSON
+workspace's list (its policy's ``intent_categories`` and ``General``). The answer is refused (and the extractive summary used) when it is not the JSON
 asked for, names a category outside the list, or carries a number (an order, an amount, a date)
 that appears nowhere in the transcript: a cheap check that it is grounded in what was said."""
 
@@ -13,16 +13,16 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import structlog
 
 from hybridcx.assist.summary import (
-    CATEGORIES,
     MAX_SUMMARY_CHARS,
     Summary,
     category_for,
+    category_names,
     summarize_conversation,
 )
 from hybridcx.knowledge.engine.errors import LLMProviderError
@@ -70,6 +70,7 @@ class LLMSummaryWriter:
         intent: str | None,
         reasons: Sequence[str],
         resolved: bool,
+        categories: Mapping[str, str] | None = None,
     ) -> Summary:
         fallback = summarize_conversation(
             transcript,
@@ -77,26 +78,28 @@ class LLMSummaryWriter:
             intent=intent,
             reasons=reasons,
             resolved=resolved,
+            categories=categories,
         )
+        names = category_names(categories or {})
         spoken = [line for line in transcript if line.author in SPEAKERS and line.text.strip()]
         if not spoken:
             return fallback
         text = await asyncio.to_thread(_redacted_transcript, spoken)  # the analyzer is CPU work
         messages: list[ChatMessage] = [
-            {"role": "system", "content": SYSTEM_PROMPT.format(categories=", ".join(CATEGORIES))},
+            {"role": "system", "content": SYSTEM_PROMPT.format(categories=", ".join(names))},
             {"role": "user", "content": f"{TRANSCRIPT_OPEN}\n{text}\n{TRANSCRIPT_CLOSE}"},
         ]
         try:
             raw = await asyncio.wait_for(
                 asyncio.to_thread(self.provider.complete, messages), self.timeout_seconds
             )
-            summary, category = self._parse(raw, text)
+            summary, category = self._parse(raw, text, names)
         except (LLMProviderError, TimeoutError, ValueError) as exc:
             log.warning("assist.llm_summary_fallback", error=str(exc)[:200])
             return fallback
         return replace(fallback, text=summary, category=category, source="llm")
 
-    def _parse(self, raw: str, transcript: str) -> tuple[str, str]:
+    def _parse(self, raw: str, transcript: str, names: Sequence[str]) -> tuple[str, str]:
         match = re.search(r"\{.*\}", raw, re.DOTALL)
         if match is None:
             raise ValueError("the model did not answer with JSON")
@@ -108,7 +111,7 @@ class LLMSummaryWriter:
         category = str(data.get("category") or "") if isinstance(data, dict) else ""
         if not summary:
             raise ValueError("the model wrote no summary")
-        if category not in CATEGORIES:
+        if category not in names:
             raise ValueError(f"the model picked {category!r}, not one of the categories")
         invented = set(NUMBER.findall(summary)) - set(NUMBER.findall(transcript))
         if invented:
@@ -141,8 +144,10 @@ async def post_contact_summary(
     intent: str | None,
     reasons: Sequence[str],
     resolved: bool,
+    categories: Mapping[str, str] | None = None,
 ) -> Summary:
-    """The post-contact summary: the LLM's when one is configured, else extractive."""
+    """The post-contact summary: the LLM's when one is configured, else extractive.
+    ``categories``: the workspace policy's ``intent_categories``."""
     if writer is None:
         return summarize_conversation(
             transcript,
@@ -150,10 +155,16 @@ async def post_contact_summary(
             intent=intent,
             reasons=reasons,
             resolved=resolved,
+            categories=categories,
         )
     return await writer.write(
-        transcript, customer_name=customer_name, intent=intent, reasons=reasons, resolved=resolved
+        transcript,
+        customer_name=customer_name,
+        intent=intent,
+        reasons=reasons,
+        resolved=resolved,
+        categories=categories,
     )
 
 
-__all__ = ["LLMSummaryWriter", "category_for", "post_contact_summary"]
+__all__ = ["LLMSummaryWriter", "category_for", "category_names", "post_contact_summary"]

@@ -13,7 +13,7 @@ from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
-from hybridcx.flows.actions import describe_order, mask_email, slot_label
+from hybridcx.flows.actions import AGENT_ACTIONS, describe_order, mask_email, slot_label
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import ConversationClosed, Forbidden, InvalidInput
 from hybridcx.kit.events import MessageCreated, MessageToSend
@@ -24,27 +24,9 @@ from hybridcx.pipeline.base import TranscriptLine
 from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import guarded_answer
 
-# What an agent can do in one click, by the intent the AI recognised.
-ACTIONS_BY_INTENT: dict[str, list[str]] = {
-    "password_reset": ["send_password_reset"],
-    "order_status": ["lookup_orders"],
-    "cancel_order": ["lookup_orders"],
-    "change_delivery_address": ["lookup_orders"],
-    "damaged_item": ["lookup_orders"],
-    "refund_status": ["lookup_orders"],
-    "account_status": ["lookup_account"],
-    "update_contact_details": ["lookup_account"],
-    "book_appointment": ["offer_appointment_slots"],
-    "reschedule_appointment": ["lookup_appointments", "offer_appointment_slots"],
-    "cancel_appointment": ["lookup_appointments"],
-}
-ACTION_LABELS = {
-    "send_password_reset": "Send a password reset link",
-    "lookup_orders": "Look up the customer's orders",
-    "lookup_account": "Look up the customer's account",
-    "offer_appointment_slots": "Offer free appointment slots",
-    "lookup_appointments": "Look up the customer's appointments",
-}
+# What an agent can do in one click; which ones an intent offers is the workspace policy's
+# ``next_best_actions``.
+ACTION_LABELS = AGENT_ACTIONS
 
 
 # Below these, a suggestion is noise: an absolute floor, and a share of the best hit's score.
@@ -91,17 +73,19 @@ class AssistService:
             ]
             cases = await self._similar_cases(session, conv, query)
             draft = await self._draft(session, conv, customer, query)
+        intent = (conv.ai_state or {}).get("topic") or routing.get("intent")
+        policy = self.rt.policies.policy(await repo.workspace_slug(session, conv.workspace_id))
         summary = summarize_conversation(
             [TranscriptLine(m.author, m.text) for m in messages],  # type: ignore[arg-type]
             customer_name=customer.name,
-            intent=(conv.ai_state or {}).get("topic") or routing.get("intent"),
+            intent=intent,
             reasons=routing.get("reasons", []),
             resolved=conv.status == "resolved",
+            categories=policy.intent_categories,
         )
-        intent = (conv.ai_state or {}).get("topic") or routing.get("intent")
         actions = [
             {"action": a, "label": ACTION_LABELS[a], "intent": intent}
-            for a in ACTIONS_BY_INTENT.get(intent or "", [])
+            for a in policy.next_best_actions.get(intent or "", [])
         ]
         return {
             "conversation_id": conv.id,

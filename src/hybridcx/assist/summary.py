@@ -9,31 +9,14 @@ category are written by the model, and this one is the fallback."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from hybridcx.pipeline.base import TranscriptLine
 from hybridcx.pipeline.steps.handoff import REASON_TEXT
 
-INTENT_CATEGORY = {
-    "order_status": "Orders",
-    "cancel_order": "Orders",
-    "change_delivery_address": "Orders",
-    "damaged_item": "Orders",
-    "refund_status": "Returns & refunds",
-    "returns_policy": "Returns & refunds",
-    "account_status": "Account",
-    "password_reset": "Account",
-    "update_contact_details": "Account",
-    "book_appointment": "Appointments",
-    "reschedule_appointment": "Appointments",
-    "cancel_appointment": "Appointments",
-    "complaint": "Complaints",
-    "payment_methods": "Billing",
-    "discount_codes": "Billing",
-}
+# An intent the workspace's policy gives no category (``intent_categories``) is about this.
 GENERAL = "General"
-CATEGORIES = tuple(sorted({*INTENT_CATEGORY.values(), GENERAL}))
 MAX_SUMMARY_CHARS = 700
 
 # A sentence that reports something done (by a person or the AI): a perfect or passive form,
@@ -76,8 +59,13 @@ class Summary:
     source: str = "extractive"  # or "llm"
 
 
-def category_for(intent: str | None) -> str:
-    return INTENT_CATEGORY.get(intent or "", GENERAL)
+def category_for(intent: str | None, categories: Mapping[str, str]) -> str:
+    return categories.get(intent or "", GENERAL)
+
+
+def category_names(categories: Mapping[str, str]) -> tuple[str, ...]:
+    """The categories a workspace's conversations can get: its policy's, and ``General``."""
+    return tuple(sorted({*categories.values(), GENERAL}))
 
 
 def summarize_conversation(
@@ -87,11 +75,14 @@ def summarize_conversation(
     intent: str | None,
     reasons: Sequence[str],
     resolved: bool,
+    categories: Mapping[str, str] | None = None,
 ) -> Summary:
-    """Who asked what (the issue), what was done, what is pending, and how it ended."""
+    """Who asked what (the issue), what was done, what is pending, and how it ended.
+    ``categories``: the workspace policy's ``intent_categories`` (none: every conversation is
+    ``General``)."""
     said = [_sentence(line.text) for line in transcript if line.author == "customer"]
     answered = [_sentence(line.text) for line in transcript if line.author == "agent"]
-    category = category_for(intent)
+    category = category_for(intent, categories or {})
     issue = next((s for s in said if _substantive(s)), said[0] if said else "")
     done = _done(transcript, reasons)
     pending = _pending(transcript, resolved)

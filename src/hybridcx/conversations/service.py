@@ -1153,6 +1153,9 @@ class ConversationService:
             intent=topic_of(conv),
             reasons=(conv.routing or {}).get("reasons", []),
             resolved=resolved,
+            categories=self.rt.policies.policy(
+                await repo.workspace_slug(session, conv.workspace_id)
+            ).intent_categories,
         )
         case = await case_from(conv, messages, summary)
         if case is not None:

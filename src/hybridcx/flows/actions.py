@@ -9,6 +9,16 @@ from typing import Any
 from hybridcx.flows.backend import Order, SlotTaken
 from hybridcx.flows.engine import Action, ActionContext, ActionResult
 
+#: The one-click actions an agent can run on a conversation (agent assist's next-best actions,
+#: offered per intent by the workspace policy's ``next_best_actions``), with their labels.
+AGENT_ACTIONS: dict[str, str] = {
+    "send_password_reset": "Send a password reset link",
+    "lookup_orders": "Look up the customer's orders",
+    "lookup_account": "Look up the customer's account",
+    "offer_appointment_slots": "Offer free appointment slots",
+    "lookup_appointments": "Look up the customer's appointments",
+}
+
 
 def mask_email(email: str) -> str:
     local, _, domain = email.partition("@")

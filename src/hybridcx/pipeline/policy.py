@@ -179,6 +179,17 @@ class RoutingPolicy(BaseModel):
     # issue 19: tags the AI puts on a conversation once its topic (intent) is known,
     # {intent: [tag, ...]}; applied once per conversation (hybridcx.tags.service).
     intent_tags: dict[str, list[str]] = Field(default_factory=dict)
+    # What the workspace's intents mean for its team (the packaged defaults carry the demo
+    # company's; a workspace maps its own intents in its file, ``intent: null`` drops one).
+    # The team skill whose agents get an intent's conversations first (skills-based routing,
+    # and the team level of predictive routing); an intent not listed: no preference.
+    intent_skills: dict[str, str] = Field(default_factory=dict)
+    # The category of a conversation about an intent (summaries, past cases, the LLM's choice
+    # of category); an intent not listed: ``General``.
+    intent_categories: dict[str, str] = Field(default_factory=dict)
+    # The one-click actions agent assist offers for an intent (hybridcx.flows.actions
+    # AGENT_ACTIONS); an intent not listed: none.
+    next_best_actions: dict[str, list[str]] = Field(default_factory=dict)
     # issue 21: the customer segment's profile applied to this turn ({name, tone, language});
     # set by segments.profiles through experiments.variants.turn_policy, never in a file.
     segment: dict[str, Any] | None = None
@@ -193,6 +204,31 @@ class RoutingPolicy(BaseModel):
                 with_variants(default_flows(), value)
             except FlowSpecError as exc:
                 raise ValueError(str(exc)) from exc
+        return value
+
+    @field_validator("intent_skills", "intent_categories")
+    @classmethod
+    def _named(cls, value: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for intent, name in value.items():
+            name = " ".join(str(name).split())
+            if not name:
+                raise ValueError(f"intent {intent!r}: an empty name")
+            out[intent] = name
+        return out
+
+    @field_validator("next_best_actions")
+    @classmethod
+    def _known_actions(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
+        from hybridcx.flows.actions import AGENT_ACTIONS
+
+        for intent, actions in value.items():
+            unknown = sorted(set(actions) - set(AGENT_ACTIONS))
+            if unknown:
+                raise ValueError(
+                    f"next_best_actions.{intent}: unknown action(s) {unknown}; "
+                    f"one of {sorted(AGENT_ACTIONS)}"
+                )
         return value
 
     def tier_for(self, reason: str, default: int = 2) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -265,7 +266,8 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
     assigned_ids: list[str] = []
     async with transaction(runtime.sessions) as session:
         ws = await repo.get_workspace(session, workspace_id)
-        weights = runtime.policies.policy(ws.slug).queue
+        policy = runtime.policies.policy(ws.slug)
+        weights = policy.queue
         candidates = await online_candidates(
             session, workspace_id, presence_timeout_seconds=runtime.presence_timeout_seconds
         )
@@ -287,7 +289,7 @@ async def dispatch(runtime: Runtime, workspace_id: str) -> int:
             )
             for entry in entries:
                 conv = entry.conversation
-                work = queued_work(entry)
+                work = queued_work(entry, intent_skills=policy.intent_skills)
                 strategy = arm_strategies.get(conv.id, runtime.strategy)
                 # Teams (access): a team's conversation goes to that team's agents.
                 eligible = [c for c in by_id.values() if _in_team(conv, teams.get(c.id))]
@@ -349,11 +351,18 @@ def _in_team(conv: Conversation, role_teams: tuple[str, tuple[str, ...]] | None)
     return role != "agent" or conv.team in teams
 
 
-def queued_work(entry: QueueEntry, *, now: datetime | None = None) -> QueuedWork:
-    """What a strategy knows about a queued conversation (predictive routing reads it all)."""
+def queued_work(
+    entry: QueueEntry,
+    *,
+    now: datetime | None = None,
+    intent_skills: Mapping[str, str] | None = None,
+) -> QueuedWork:
+    """What a strategy knows about a queued conversation (predictive routing reads it all);
+    ``intent_skills``: the workspace policy's, for the team of the conversation's intent."""
     conv, customer = entry.conversation, entry.customer
     routing = conv.routing or {}
     sentiment = routing.get("sentiment")
+    intent = (conv.ai_state or {}).get("topic") or routing.get("intent")
     return QueuedWork(
         conv.id,
         conv.tier,
@@ -361,7 +370,8 @@ def queued_work(entry: QueueEntry, *, now: datetime | None = None) -> QueuedWork
         conv.channel,
         tuple((conv.handoff or {}).get("declined_by", [])),
         workspace_id=conv.workspace_id,
-        intent=(conv.ai_state or {}).get("topic") or routing.get("intent"),
+        intent=intent,
+        team=(intent_skills or {}).get(intent or ""),
         vip=customer.vip,
         lifetime_value=float(customer.lifetime_value or 0.0),
         sentiment=float(sentiment) if isinstance(sentiment, int | float) else None,

@@ -28,6 +28,8 @@ class QueuedWork:
     # What predictive routing reads (issue 10); the baseline strategies ignore these.
     workspace_id: str | None = None
     intent: str | None = None
+    # The team skill the workspace's policy maps the intent to (``intent_skills``), if any.
+    team: str | None = None
     vip: bool = False
     lifetime_value: float = 0.0
     sentiment: float | None = None

@@ -26,6 +26,7 @@ def train(
     from hybridcx.config import Settings
     from hybridcx.kit.db import create_engine, session_factory
     from hybridcx.kit.ids import utcnow
+    from hybridcx.pipeline.policy import load_policy
     from hybridcx.routing.store import FileModelStore
     from hybridcx.routing.training import train_workspace
 
@@ -38,8 +39,14 @@ def train(
                 ws = await workspace_by_slug(session, workspace)
                 if ws is None:
                     raise typer.BadParameter(f"no workspace {workspace or '(default)'}")
+                teams = load_policy(settings.policy_dir / f"{ws.slug}.yaml").intent_skills
                 model = await train_workspace(
-                    session, ws.id, now=utcnow(), days=days, prior_strength=prior_strength
+                    session,
+                    ws.id,
+                    now=utcnow(),
+                    days=days,
+                    prior_strength=prior_strength,
+                    teams=teams,
                 )
             path = FileModelStore(settings.effective_routing_model_dir).save(ws.id, model)
             return {**model.summary(), "path": str(path)}

@@ -10,7 +10,8 @@ A hierarchical, additive estimate with empirical-Bayes style shrinkage, one per 
     prediction         mu_ij + mean over f of c_jf(value of f)
 
 so an agent with little history on an intent is predicted from their record on the intent's team
-(orders, billing, tech, general: ``INTENT_SKILLS``), then their overall performance, and an agent
+(the workspace policy's ``intent_skills`` at training, kept in the model; an intent it does
+not map is in the team "general"), then their overall performance, and an agent
 with no history from the intent's mean; each level only moves away from the level above as its
 own evidence (n) grows against the prior strength k. Resolution is a 0/1 outcome (its mean is
 a probability), handle time is modelled on log seconds, CSAT on the 1-5 scale.
@@ -103,10 +104,9 @@ class Prediction:
         }
 
 
-def team_of(intent: str | None) -> str:
-    from hybridcx.routing.strategy import INTENT_SKILLS
-
-    return INTENT_SKILLS.get(intent or "", "general")
+def team_for(teams: Mapping[str, str], intent: str | None) -> str:
+    """The team of an intent by a workspace's ``intent_skills``; "general" when unmapped."""
+    return teams.get(intent or "", "general")
 
 
 def _mean_n(values: Sequence[float]) -> tuple[float, int]:
@@ -116,7 +116,8 @@ def _mean_n(values: Sequence[float]) -> tuple[float, int]:
 class MetricModel:
     """The shrunk estimates for one metric (see the module docstring)."""
 
-    def __init__(self, data: Mapping[str, Any]) -> None:
+    def __init__(self, data: Mapping[str, Any], teams: Mapping[str, str] | None = None) -> None:
+        self.teams = dict(teams or {})
         self.global_mean: float = data["global"]
         self.samples: int = data["samples"]
         self.intent: dict[str, list[float]] = dict(data["intent"])
@@ -126,7 +127,13 @@ class MetricModel:
         self.context: dict[str, dict[str, dict[str, list[float]]]] = dict(data["context"])
 
     @classmethod
-    def fit(cls, rows: Sequence[tuple[Outcome, float]], k: float) -> MetricModel:
+    def fit(
+        cls, rows: Sequence[tuple[Outcome, float]], k: float, teams: Mapping[str, str]
+    ) -> MetricModel:
+
+        def team_of(intent: str | None) -> str:
+            return team_for(teams, intent)
+
         g, n = _mean_n([y for _, y in rows])
         by_intent: dict[str, list[float]] = defaultdict(list)
         for o, y in rows:
@@ -186,7 +193,8 @@ class MetricModel:
                 "agent_team": agent_team,
                 "agent_intent": agent_intent,
                 "context": context,
-            }
+            },
+            teams,
         )
 
     def predict(self, agent_id: str, features: ContactFeatures) -> tuple[float, int]:
@@ -197,7 +205,7 @@ class MetricModel:
         if cell is not None:
             estimate, n = cell[0], int(cell[1])
         else:
-            team = self.agent_team.get(agent_id, {}).get(team_of(i), [0.0, 0])[0]
+            team = self.agent_team.get(agent_id, {}).get(team_for(self.teams, i), [0.0, 0])[0]
             estimate, n = base + self.agent.get(agent_id, [0.0, 0])[0] + team, 0
         ctx = self.context.get(agent_id, {})
         # The mean of the context offsets, not their sum: each is fitted on the same residuals.
@@ -227,8 +235,10 @@ class OutcomeModel:
         prior_strength: float,
         samples: int,
         fingerprint: str,
+        teams: Mapping[str, str] | None = None,
     ) -> None:
         self.metrics = dict(metrics)
+        self.teams = dict(teams or {})
         self.trained_at = trained_at
         self.prior_strength = prior_strength
         self.samples = samples
@@ -236,8 +246,14 @@ class OutcomeModel:
 
     @classmethod
     def train(
-        cls, outcomes: Iterable[Outcome], *, trained_at: datetime, prior_strength: float = 5.0
+        cls,
+        outcomes: Iterable[Outcome],
+        *,
+        trained_at: datetime,
+        prior_strength: float = 5.0,
+        teams: Mapping[str, str] | None = None,
     ) -> OutcomeModel:
+        """``teams``: the workspace policy's ``intent_skills`` (the team level of the estimate)."""
         data = list(outcomes)
         if not data:
             raise ValueError("no outcomes to learn from: nobody has resolved a conversation yet")
@@ -245,13 +261,14 @@ class OutcomeModel:
         for metric in METRICS:
             rows = [(o, y) for o in data if (y := o.value(metric)) is not None]
             if rows:
-                metrics[metric] = MetricModel.fit(rows, prior_strength)
+                metrics[metric] = MetricModel.fit(rows, prior_strength, teams or {})
         return cls(
             metrics,
             trained_at=trained_at,
             prior_strength=prior_strength,
             samples=len(data),
             fingerprint=fingerprint(data),
+            teams=teams,
         )
 
     def predict(self, agent_id: str, features: ContactFeatures) -> Prediction:
@@ -277,7 +294,7 @@ class OutcomeModel:
         return hashlib.sha256(body.encode()).hexdigest()[:12]
 
     def _body(self) -> dict[str, Any]:
-        return {
+        body = {
             "format": FORMAT,
             "trained_at": self.trained_at.isoformat(),
             "prior_strength": self.prior_strength,
@@ -285,6 +302,8 @@ class OutcomeModel:
             "fingerprint": self.fingerprint,
             "metrics": {k: m.to_dict() for k, m in self.metrics.items()},
         }
+        # Only when set: a model saved before teams were kept keeps its version (and loads).
+        return {**body, "teams": self.teams} if self.teams else body
 
     def to_dict(self) -> dict[str, Any]:
         return {**self._body(), "version": self.version}
@@ -293,12 +312,14 @@ class OutcomeModel:
     def from_dict(cls, data: Mapping[str, Any]) -> OutcomeModel:
         if data.get("format") != FORMAT:
             raise ValueError(f"not a routing outcome model (format {data.get('format')!r})")
+        teams = {str(k): str(v) for k, v in (data.get("teams") or {}).items()}
         model = cls(
-            {k: MetricModel(v) for k, v in data["metrics"].items()},
+            {k: MetricModel(v, teams) for k, v in data["metrics"].items()},
             trained_at=datetime.fromisoformat(data["trained_at"]),
             prior_strength=float(data["prior_strength"]),
             samples=int(data["samples"]),
             fingerprint=str(data["fingerprint"]),
+            teams=teams,
         )
         if data.get("version") and data["version"] != model.version:
             raise ValueError(

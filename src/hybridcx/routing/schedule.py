@@ -5,6 +5,7 @@ strategy's maximum age and silently hands every decision to the baseline."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -29,9 +30,11 @@ async def retrain_due(
     every: timedelta,
     days: float = 90.0,
     prior_strength: float = 5.0,
+    teams_for: Callable[[str], Mapping[str, str]] | None = None,
 ) -> list[dict[str, Any]]:
     """Retrain every workspace whose model is missing or at least ``every`` old. Returns one
-    entry per workspace tried: ``retrained`` with the new version, or ``skipped`` and why."""
+    entry per workspace tried: ``retrained`` with the new version, or ``skipped`` and why.
+    ``teams_for``: a workspace slug's ``intent_skills`` (its policy)."""
     async with sessions() as session:
         workspaces = list((await session.execute(select(Workspace.id, Workspace.slug))).all())
     done: list[dict[str, Any]] = []
@@ -42,7 +45,12 @@ async def retrain_due(
         try:
             async with sessions() as session:
                 model = await train_workspace(
-                    session, workspace_id, now=now, days=days, prior_strength=prior_strength
+                    session,
+                    workspace_id,
+                    now=now,
+                    days=days,
+                    prior_strength=prior_strength,
+                    teams=teams_for(slug) if teams_for else None,
                 )
         except ValueError as exc:  # nothing to learn from yet
             log.warning("routing.retrain_skipped", workspace=slug, reason=str(exc))
@@ -62,7 +70,13 @@ async def retrain_loop(runtime: Any, every_hours: float) -> None:
     while True:
         await asyncio.sleep(min(every.total_seconds(), 3600.0))
         try:
-            await retrain_due(runtime.sessions, store, now=utcnow(), every=every)
+            await retrain_due(
+                runtime.sessions,
+                store,
+                now=utcnow(),
+                every=every,
+                teams_for=lambda slug: runtime.policies.policy(slug).intent_skills,
+            )
         except Exception as exc:  # the next check may succeed; the server keeps routing
             reraise_if_cancelled(exc)
             log.warning("routing.retrain_failed", error=str(exc))

@@ -28,25 +28,6 @@ from hybridcx.routing.model import ContactFeatures, OutcomeModel, Prediction
 from hybridcx.routing.monitor import FallbackMonitor
 from hybridcx.routing.store import ModelStore
 
-# The demo company's intents by the team skill that handles them (skills-based routing).
-INTENT_SKILLS: dict[str, str] = {
-    "order_status": "orders",
-    "cancel_order": "orders",
-    "change_delivery_address": "orders",
-    "damaged_item": "orders",
-    "product_availability": "orders",
-    "shipping_policy": "orders",
-    "returns_policy": "orders",
-    "refund_status": "billing",
-    "payment_methods": "billing",
-    "discount_codes": "billing",
-    "gift_cards": "billing",
-    "password_reset": "tech",
-    "account_status": "tech",
-    "update_contact_details": "tech",
-    "privacy_policy": "tech",
-}
-
 
 def eligible(work: QueuedWork, candidates: Sequence[AgentCandidate]) -> list[AgentCandidate]:
     """Agents who may take the work at all: spare capacity, the required skill, not declined."""
@@ -64,13 +45,11 @@ def _idle_key(a: AgentCandidate) -> tuple[int, datetime, str]:
 
 
 class SkillsBasedStrategy:
-    """Classic skills-based routing: agents holding the team skill of the contact's intent
-    (``INTENT_SKILLS``) first, then least loaded, then longest idle."""
+    """Classic skills-based routing: agents holding the team skill of the contact's intent (the
+    workspace policy's ``intent_skills``, on the work as ``team``) first, then least loaded,
+    then longest idle. An intent with no team: least loaded, then longest idle."""
 
     name = "skills"
-
-    def __init__(self, intent_skills: dict[str, str] | None = None) -> None:
-        self.intent_skills = INTENT_SKILLS if intent_skills is None else intent_skills
 
     def choose(
         self, work: QueuedWork, candidates: Sequence[AgentCandidate]
@@ -78,7 +57,7 @@ class SkillsBasedStrategy:
         pool = eligible(work, candidates)
         if not pool:
             return None
-        skill = self.intent_skills.get(work.intent or "")
+        skill = work.team
         return min(pool, key=lambda a: (skill is not None and skill not in a.skills, *_idle_key(a)))
 
 

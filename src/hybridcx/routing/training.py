@@ -139,8 +139,10 @@ async def train_workspace(
     days: float = 90.0,
     fcr_days: float = 7.0,
     prior_strength: float = 5.0,
+    teams: Mapping[str, str] | None = None,
 ) -> OutcomeModel:
+    """``teams``: the workspace policy's ``intent_skills``."""
     outcomes = await workspace_outcomes(
         session, workspace_id, now=now, days=days, fcr_days=fcr_days
     )
-    return OutcomeModel.train(outcomes, trained_at=now, prior_strength=prior_strength)
+    return OutcomeModel.train(outcomes, trained_at=now, prior_strength=prior_strength, teams=teams)

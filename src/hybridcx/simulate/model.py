@@ -549,6 +549,7 @@ class Simulation:
             conv.required_skill,
             contact.channel,
             intent=conv.ai_intent,
+            team=self.policy.intent_skills.get(conv.ai_intent or ""),
             vip=conv.vip,
             lifetime_value=contact.lifetime_value,
             sentiment=conv.sentiment,

@@ -36,6 +36,7 @@ from hybridcx.routing.training import outcomes_from_events
 from hybridcx.simulate.config import T0, SimConfig
 from hybridcx.simulate.model import Simulation
 from hybridcx.simulate.services import seed_backend
+from hybridcx.simulate.skills import DEMO_TEAMS
 from hybridcx.simulate.traffic import Utterances, generate, load_utterances
 
 ARMS = ("predictive", "longest_idle", "skills")
@@ -93,7 +94,7 @@ def train_from_warmup(sim: Simulation) -> OutcomeModel:
     customers = {c.id: (c.segment == "vip", c.lifetime_value) for c in sim.contacts}
     end = T0 + timedelta(seconds=max(sim.last_work_at, sim.config.hours * 3600.0))
     outcomes = outcomes_from_events(sim.events, customers=customers, now=end)
-    return OutcomeModel.train(outcomes, trained_at=end)
+    return OutcomeModel.train(outcomes, trained_at=end, teams=DEMO_TEAMS)
 
 
 def strategies(model: OutcomeModel, **predictive: Any) -> dict[str, AssignmentStrategy]:

@@ -12,7 +12,8 @@ agents have the same skills in every run of a seed, whatever the routing:
     handle-time multiplier h_ji = exp(-0.3 * s * (a_j + g_j,team(i)) + N(0, 0.1 * s))
 
 ``s`` is ``SimConfig.skill_spread`` (0: identical agents, the simulator's default; 1: the
-spread above). Teams come from ``routing.strategy.INTENT_SKILLS`` (anything else is "general").
+spread above). Teams come from the demo company's policy (the packaged default's
+``intent_skills``; anything else is "general").
 An agent *declares* (as skills for skills-based routing) the teams where a noisy assessment of
 their proficiency, g + N(0, 0.5), is above 0.3: skills-based routing knows roughly, not exactly,
 who is good at what. Nothing here is visible to the predictive model, which learns only from
@@ -25,14 +26,17 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hybridcx.routing.strategy import INTENT_SKILLS
+from hybridcx.pipeline.policy import load_policy
+
+#: The simulated company is the demo one: its policy's intent -> team skill map.
+DEMO_TEAMS = load_policy(None).intent_skills
 
 TEAMS = ("orders", "billing", "tech", "general")
 BASE_RESOLUTION = 0.75
 
 
 def team_of(intent: str | None) -> str:
-    return INTENT_SKILLS.get(intent or "", "general")
+    return DEMO_TEAMS.get(intent or "", "general")
 
 
 def _sigmoid(x: float) -> float:
