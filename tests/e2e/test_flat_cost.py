@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from hybridcx.conversations.service import TURN_WINDOW
+from hybridcx.conversations.turns import TURN_WINDOW
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.sealed import keyring_for

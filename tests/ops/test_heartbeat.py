@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from hybridcx.auth.service import CustomerPrincipal
 from hybridcx.conversations import repository as repo
-from hybridcx.conversations.service import ConversationService
+from hybridcx.conversations.turns import CustomerTurns
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.models import Message, ServerProcess
@@ -20,7 +20,7 @@ from tests.support import Api, LiveServer
 def _store_unanswered(server: LiveServer, conv: dict[str, Any], text: str, key: str) -> str:
     """Phase 1 only: the message stored with its answer lease taken, as a process that died
     before answering leaves it."""
-    svc = ConversationService(server.runtime)
+    svc = CustomerTurns(server.runtime)
     message_id, done, leased = server.call(
         svc._accept_customer_message(
             conv["id"], CustomerPrincipal(token=conv["customer_token"]), text, key

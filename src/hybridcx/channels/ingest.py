@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from hybridcx.channels import repository as chrepo
 from hybridcx.channels.base import adapter_for, pick_option
 from hybridcx.conversations.schemas import message_read
-from hybridcx.conversations.service import ConversationService
+from hybridcx.conversations.turns import CustomerTurns
 from hybridcx.customers.repository import find_or_create_contact
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput, NotFound
@@ -101,7 +101,7 @@ async def ingest_inbound(
     msg_meta = dict(meta or {})
     if truncated:
         msg_meta["truncated"] = True
-    svc = ConversationService(rt)
+    svc = CustomerTurns(rt)
     outbox = Outbox()
     try:
         async with transaction(rt.sessions) as session:
@@ -260,7 +260,7 @@ async def open_inbound_thread(
 ) -> InboundResult:
     """Start (or find) the conversation of a thread before anyone said anything: an incoming
     call. The opening turn runs (greeting, VIP or human-only routing) as for a new chat."""
-    svc = ConversationService(rt)
+    svc = CustomerTurns(rt)
     outbox = Outbox()
     async with transaction(rt.sessions) as session:
         inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)

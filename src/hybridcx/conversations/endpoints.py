@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from hybridcx.auth.deps import AnyPrincipal, RuntimeDep, bearer_token
 from hybridcx.auth.permissions import ConversationHandler, ConversationReader, TakeoverStaff
 from hybridcx.auth.service import CustomerPrincipal
+from hybridcx.conversations.handling import ConversationHandling
 from hybridcx.conversations.schemas import (
     ConversationCreate,
     ConversationCreated,
@@ -21,6 +22,7 @@ from hybridcx.conversations.schemas import (
     TurnRead,
 )
 from hybridcx.conversations.service import ConversationService
+from hybridcx.conversations.turns import CustomerTurns
 from hybridcx.search.endpoints import SearchParams, search_conversations_page  # issue 19
 from hybridcx.security.middleware import limit_customer
 
@@ -71,7 +73,7 @@ async def post_message(
     `Idempotency-Key` returns the first result and stores the message once."""
     # The customer's token is checked against the conversation in the service; a staff token
     # is recognised only when it fails there (no staff lookup on every customer message).
-    return await ConversationService(runtime).post_customer_message(
+    return await CustomerTurns(runtime).post_customer_message(
         conversation_id, CustomerPrincipal(token=token), body.text, idempotency_key
     )
 
@@ -81,7 +83,7 @@ async def accept(
     conversation_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Claim a queued conversation. Exactly one of several concurrent accepts succeeds (409 else)."""
-    return await ConversationService(runtime).accept(conversation_id, staff)
+    return await ConversationHandling(runtime).accept(conversation_id, staff)
 
 
 @router.post("/{conversation_id}/takeover", response_model=ConversationState)
@@ -89,7 +91,7 @@ async def take_over(
     conversation_id: str, staff: TakeoverStaff, runtime: RuntimeDep
 ) -> dict[str, Any]:
     """Supervisor: take a conversation from the AI, the queue or another agent."""
-    return await ConversationService(runtime).take_over(conversation_id, staff)
+    return await ConversationHandling(runtime).take_over(conversation_id, staff)
 
 
 @router.post("/{conversation_id}/replies", response_model=MessageRead)
@@ -100,7 +102,7 @@ async def reply(
     runtime: RuntimeDep,
 ) -> dict[str, Any]:
     """An agent reply, or with `internal: true` a note only staff see."""
-    return await ConversationService(runtime).reply(
+    return await ConversationHandling(runtime).reply(
         conversation_id, staff, body.text, internal=body.internal
     )
 
@@ -113,7 +115,7 @@ async def transfer(
     body: TransferRequest | None = None,
 ) -> dict[str, Any]:
     """Hand to another agent (`agent_id`) or back to the queue (optionally for a `skill`/`tier`)."""
-    return await ConversationService(runtime).transfer(
+    return await ConversationHandling(runtime).transfer(
         conversation_id, staff, body or TransferRequest()
     )
 
@@ -122,4 +124,4 @@ async def transfer(
 async def resolve(
     conversation_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
-    return await ConversationService(runtime).resolve(conversation_id, staff)
+    return await ConversationHandling(runtime).resolve(conversation_id, staff)

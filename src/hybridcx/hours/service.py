@@ -2,7 +2,7 @@
 told when queued (the expected wait while open, the next opening and a choice while closed),
 the customer's after-hours choice, and the idle-close sweep (with reopening).
 
-``conversations.service`` calls ``on_queued`` once, when a turn queues a conversation, and
+``conversations.turns`` calls ``on_queued`` once, when a turn queues a conversation, and
 ``reopen_if_idle_closed`` when a customer writes to a resolved one; nothing else of this
 module is on the message path.
 """

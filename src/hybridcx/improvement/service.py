@@ -34,7 +34,7 @@ from hybridcx.runtime import Runtime
 log = structlog.get_logger(__name__)
 
 AGENT_SOURCES = ("agent_confirmed", "agent_corrected")
-# Intents about the conversation itself, not the customer's issue (as in conversations/service).
+# Intents about the conversation itself, not the customer's issue (as in conversations/turns).
 META_INTENTS = frozenset({"human_agent"})
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 _WORDS = re.compile(r"[^\w\s]")

@@ -16,8 +16,8 @@ from hybridcx.audit import record as audit
 from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as repo
+from hybridcx.conversations.handling import ConversationHandling
 from hybridcx.conversations.schemas import TransferRequest, message_read
-from hybridcx.conversations.service import ConversationService
 from hybridcx.flows.consequential import execute, needs_approval
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import AppError, Conflict, InvalidInput, NotFound
@@ -362,7 +362,7 @@ async def _transfer(
             )
             if not any(team in (ag.teams or []) for ag in agents):
                 raise InvalidInput(f"No team {team!r} in this workspace.")
-    await ConversationService(rt).transfer(cid, staff, TransferRequest(skill=a.get("skill")))
+    await ConversationHandling(rt).transfer(cid, staff, TransferRequest(skill=a.get("skill")))
     async with transaction(rt.sessions) as session:
         conv = await repo.get_conversation(session, cid, workspace_id=staff.workspace_id)
         assert conv is not None
@@ -376,7 +376,7 @@ async def _transfer(
 async def _resolve(
     rt: Runtime, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
 ) -> dict[str, Any]:
-    await ConversationService(rt).resolve(cid, staff)
+    await ConversationHandling(rt).resolve(cid, staff)
     await _record(rt, staff, cid, m, a, "done")
     return {}
 
@@ -420,7 +420,7 @@ async def apply(
         session.expunge(m)
     message = None
     if text.strip():
-        message = await ConversationService(rt).reply(
+        message = await ConversationHandling(rt).reply(
             conversation_id, staff, text, internal=internal
         )
     outcomes: list[dict[str, Any]] = []

@@ -13,8 +13,9 @@ from hybridcx.auth.service import StaffPrincipal
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.outbound import deliver
 from hybridcx.conversations import repository as repo
+from hybridcx.conversations.handling import ConversationHandling
 from hybridcx.conversations.schemas import message_read
-from hybridcx.conversations.service import ConversationService, topic_of
+from hybridcx.conversations.turns import topic_of
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
     Conflict,
@@ -258,7 +259,7 @@ class DraftService:
                 raise Conflict(f"This draft is {draft.status}; it cannot be sent again.")
             edited = final != draft.original_text
         try:
-            message = await ConversationService(self.rt).reply(
+            message = await ConversationHandling(self.rt).reply(
                 conversation_id, staff, final, internal=False
             )
         except BaseException:

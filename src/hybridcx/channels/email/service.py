@@ -32,7 +32,7 @@ from hybridcx.channels.ingest import InboundResult, ingest_inbound
 from hybridcx.channels.outbound import record_delivery
 from hybridcx.channels.repository import find_channel_inbox
 from hybridcx.conversations import repository as repo
-from hybridcx.conversations.service import ConversationService
+from hybridcx.conversations.turns import CustomerTurns
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
@@ -195,9 +195,7 @@ class EmailChannel:
         cutoff = utcnow() - timedelta(seconds=RESUME_AFTER_SECONDS)
         if stored is None or stored.created_at > cutoff:
             return result
-        response = await ConversationService(self.rt).answer_message(
-            result.conversation_id, stored.id
-        )
+        response = await CustomerTurns(self.rt).answer_message(result.conversation_id, stored.id)
         log.info("email.resumed", conversation_id=result.conversation_id, message_id=stored.id)
         return InboundResult(
             conversation_id=result.conversation_id,

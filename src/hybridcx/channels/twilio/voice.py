@@ -21,7 +21,8 @@ from hybridcx.channels.twilio.sms import TwilioSmsAdapter
 from hybridcx.channels.twilio.voice_after_hours import offer_after_hours
 from hybridcx.channels.twilio.webhooks import public_base, signed_form, twiml
 from hybridcx.conversations import repository as repo
-from hybridcx.conversations.service import ConversationService
+from hybridcx.conversations.handling import ConversationHandling
+from hybridcx.conversations.turns import CustomerTurns
 from hybridcx.customers.repository import to_e164 as normalize_phone
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
@@ -386,7 +387,7 @@ async def live_transcript(request: Request, inbox: str | None = None) -> Respons
         answer=False,  # people have the call; the AI listens and advises, it does not speak
     )
     if not result.duplicate:
-        await ConversationService(rt).push_assist(result.conversation_id)
+        await CustomerTurns(rt).push_assist(result.conversation_id)
     return Response(status_code=204)
 
 
@@ -416,7 +417,7 @@ async def call_status(request: Request, inbox: str | None = None) -> Response:
         else:
             outcome = "handled_by_agent" if transfer or conv_status == "assigned" else status
         duration = form.get("CallDuration")
-        await ConversationService(rt).wrap_up(
+        await ConversationHandling(rt).wrap_up(
             conv_id,
             outcome=outcome,
             data={
