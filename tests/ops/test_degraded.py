@@ -64,3 +64,47 @@ def test_redis_away_turns_are_answered_and_sockets_resync_after(
         assert httpx.get(f"{live.url}/readyz", timeout=10).json()["status"] == "ready"
     finally:
         api.close()
+
+
+def test_a_server_out_of_connection_slots_is_unavailable_not_an_error() -> None:
+    """PostgreSQL refusing a connection for want of slots (max_connections, or here the role's
+    CONNECTION LIMIT) is a passing peak: the request gets the 503 with Retry-After that a
+    database away gets, not a 500."""
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from hybridcx.kit.db import create_engine, database_unavailable
+    from tests.support import postgres_url
+
+    url = make_url(postgres_url())
+
+    async def scenario() -> None:
+        admin = create_engine(url.render_as_string(hide_password=False))
+        async with admin.connect() as conn:
+            await conn.execute(
+                text(
+                    "DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'hx_one_slot')"
+                    " THEN CREATE ROLE hx_one_slot LOGIN CONNECTION LIMIT 1; END IF; END $$"
+                )
+            )
+            await conn.commit()
+        await admin.dispose()
+        limited = create_engine(
+            url.set(username="hx_one_slot").render_as_string(hide_password=False),
+            pool_size=2,
+            max_overflow=0,
+        )
+        try:
+            async with limited.connect() as first:
+                await first.execute(text("SELECT 1"))
+                with pytest.raises(Exception) as refused:
+                    async with limited.connect() as second:
+                        await second.execute(text("SELECT 1"))
+            assert "too many connections" in str(refused.value)
+            assert database_unavailable(refused.value)
+        finally:
+            await limited.dispose()
+
+    asyncio.run(scenario())

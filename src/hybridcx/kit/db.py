@@ -297,7 +297,8 @@ async def current_revision(engine: AsyncEngine) -> str:
 
 def database_unavailable(exc: BaseException) -> bool:
     """True when ``exc`` (or what caused it) says the database cannot be reached: refused or
-    dropped connections, a connect timeout, a server shutting down. Not for SQL errors."""
+    dropped connections, a connect timeout, a server shutting down or out of connection slots.
+    Not for SQL errors."""
     import asyncpg
     from sqlalchemy.exc import DBAPIError
 
@@ -306,6 +307,9 @@ def database_unavailable(exc: BaseException) -> bool:
         asyncpg.ConnectionDoesNotExistError,
         asyncpg.CannotConnectNowError,
         asyncpg.exceptions.OperatorInterventionError,  # admin shutdown: a restart
+        # No connection slot left on the server (max_connections, or the role's limit): a peak
+        # of other clients; another attempt a moment later gets one.
+        asyncpg.exceptions.TooManyConnectionsError,
     )
     seen: set[int] = set()
     current: BaseException | None = exc
