@@ -83,6 +83,7 @@ class LoadConfig:
     server_pids: tuple[int, ...] = ()
     allow_remote: bool = False
     client: str = "aiohttp"  # aiohttp | httpx (real servers; in process it is always httpx)
+    trace: Path | None = None  # chat mode: a CSV of every timed message (sent at, latency, kind)
 
 
 @dataclass
@@ -549,6 +550,7 @@ async def _run_chat(config: LoadConfig, driver: Driver) -> Report:
     latencies: list[float] = []
     attempts: list[float] = []
     by_kind: dict[str, list[float]] = {}
+    trace: list[tuple[float, float, str]] = []  # (sent at, latency, kind), for --trace
     deadline = time.monotonic() + config.duration
     stopped = {"time": False}
 
@@ -565,6 +567,9 @@ async def _run_chat(config: LoadConfig, driver: Driver) -> Report:
                 latencies.append(latency)
                 attempts.append(sent.answered_in or 0.0)
                 by_kind.setdefault(text.kind, []).append(latency)
+                trace.append(
+                    (round(time.perf_counter() - began - latency, 4), round(latency, 4), text.kind)
+                )
 
     pids = process_tree(config.server_pids) if config.server_pids else []
     cpu_before = cpu_seconds(pids)
@@ -583,6 +588,10 @@ async def _run_chat(config: LoadConfig, driver: Driver) -> Report:
     report.latency = percentiles(latencies)
     report.answered_attempt_latency = percentiles(attempts)
     report.latency_by_kind = {k: percentiles(v) for k, v in sorted(by_kind.items())}
+    if config.trace:
+        config.trace.write_text(
+            "sent_at_s,latency_s,kind\n" + "".join(f"{t},{lat},{k}\n" for t, lat, k in trace)
+        )
     await _check_stored(driver, live, report)
     return report
 
@@ -727,6 +736,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[LoadConfig, Path | None]:
     p.add_argument("--server-pid", type=int, action="append", default=[], help="for CPU/message")
     p.add_argument("--allow-remote", action="store_true", help="allow non-loopback URLs")
     p.add_argument("--json", type=Path, help="also write the report as JSON here")
+    p.add_argument("--trace", type=Path, help="chat mode: every timed message to this CSV")
     p.add_argument(
         "--client",
         choices=("aiohttp", "httpx"),
@@ -751,6 +761,7 @@ def parse_args(argv: Sequence[str] | None) -> tuple[LoadConfig, Path | None]:
         server_pids=tuple(a.server_pid),
         allow_remote=a.allow_remote,
         client=a.client,
+        trace=a.trace,
     )
     return config, a.json
 
