@@ -6,6 +6,7 @@ team. The sweep runs at instants moved forward from the test clock."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -182,3 +183,54 @@ def test_warning_breach_reply_pause_and_attainment(
     assert report["by_tier"]["2"]["responses"] == 2
     assert report["by_channel"]["webchat"]["attainment"] == 0.5
     assert set(report["by_team"]) == {"(none)"} or len(report["by_team"]) == 1
+
+
+def test_a_sweep_with_nothing_due_writes_nothing_however_long_the_queue(
+    api: Api, server: LiveServer
+) -> None:
+    """Clocks with no new message and no deadline passed cost the sweep nothing each: it finds
+    them with a fixed number of statements and opens no write transaction for them."""
+    from sqlalchemy import event
+
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    assert api.staff(sup, "PUT", "/api/v1/sla/policies", json=POLICIES).status_code == 200
+    engine = server.runtime.engine.sync_engine
+
+    def statements_of_a_sweep(minutes: float) -> tuple[int, int, int]:
+        seen: list[str] = []
+        sweeping: list[asyncio.Task[Any] | None] = []
+
+        def on_execute(_c: Any, _cur: Any, statement: str, *_a: Any) -> None:
+            # the sweep's own statements, not the server's background loops'
+            if sweeping and asyncio.current_task() is sweeping[0]:
+                seen.append(statement.lstrip().split()[0].upper())
+
+        async def run() -> int:
+            sweeping.append(asyncio.current_task())
+            return await sla_sweep(server.runtime, now=utcnow() + timedelta(minutes=minutes))
+
+        event.listen(engine, "before_cursor_execute", on_execute)
+        try:
+            recorded = int(server.call(run()))
+        finally:
+            event.remove(engine, "before_cursor_execute", on_execute)
+        writes = sum(1 for s in seen if s in ("UPDATE", "INSERT", "DELETE"))
+        return recorded, len(seen), writes
+
+    convs = []
+    for n in range(2):
+        conv = api.start(f"quiet{n}@example.com", f"Quiet {n}")
+        assert api.say(conv, "agent").json()["conversation"]["status"] == "queued"
+        convs.append(conv)
+    sweep(server, 0)  # the clocks have seen the handoff messages
+    recorded, few, writes = statements_of_a_sweep(1)  # a minute on: before any warning
+    assert (recorded, writes) == (0, 0)
+    for n in range(2, 6):
+        conv = api.start(f"quiet{n}@example.com", f"Quiet {n}")
+        assert api.say(conv, "agent").json()["conversation"]["status"] == "queued"
+    sweep(server, 0)
+    recorded, more, writes = statements_of_a_sweep(1)
+    assert (recorded, writes) == (0, 0)
+    assert more == few, (few, more)  # three times the clocks, the same statements
+    # and a clock that is due is still advanced: the warning comes at 8 minutes
+    assert sweep(server, 8.5) == 6

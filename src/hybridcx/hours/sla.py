@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hybridcx.conversations import repository as repo
@@ -240,14 +240,22 @@ async def sla_sweep(rt: Runtime, *, now: datetime | None = None) -> int:
     async with rt.sessions() as session:
         rows = (
             await session.execute(
-                select(Conversation.id, Conversation.sla)
+                select(Conversation.id, Conversation.workspace_id, Conversation.sla)
                 .where(Conversation.status.in_(("queued", "assigned")))
                 .limit(SWEEP_BATCH)
             )
         ).all()
+        rows = [r for r in rows if r[2] and r[2].get("state") in ("running", "paused")]
+        # Most clocks have nothing to do on most sweeps: no new message and no deadline passed.
+        # Two statements for the whole batch find them, so that only the others take a write
+        # transaction (the queue can hold thousands, and every process sweeps).
+        newest = await _newest_public_seqs(session, [r[0] for r in rows])
+        policies = set((await session.execute(select(SlaPolicy.id, SlaPolicy.workspace_id))).all())
     recorded = 0
-    for conversation_id, clock in rows:
-        if not clock or clock.get("state") not in ("running", "paused"):
+    for conversation_id, workspace_id, clock in rows:
+        if (clock.get("policy_id"), workspace_id) in policies and not _due(
+            clock, newest.get(conversation_id), now
+        ):
             continue
         outbox = Outbox()
         async with transaction(rt.sessions) as session:
@@ -289,6 +297,36 @@ async def sla_sweep(rt: Runtime, *, now: datetime | None = None) -> int:
                 outbox.emit(QueueUpdated(conv.workspace_id))
         await outbox.flush(rt)
     return recorded
+
+
+def _due(clock: dict[str, Any], newest_seq: int | None, now: datetime) -> bool:
+    """Whether ``advance`` could change this clock now: a public message it has not seen, or
+    a deadline or warning time passed that it has not recorded."""
+    if newest_seq is not None and newest_seq > int(clock.get("seen_seq") or 0):
+        return True
+    if clock.get("state") != "running" or clock.get("breached"):
+        return False
+    due, warn = parse(clock.get("due_at")), parse(clock.get("warn_at"))
+    return (due is not None and now >= due) or (
+        warn is not None and now >= warn and not clock.get("warned")
+    )
+
+
+async def _newest_public_seqs(session: AsyncSession, conversation_ids: list[str]) -> dict[str, int]:
+    """The newest public agent or customer message of each conversation (what ``advance``
+    reads), as its ``seq``."""
+    if not conversation_ids:
+        return {}
+    stmt = (
+        select(Message.conversation_id, func.max(Message.seq))
+        .where(
+            Message.conversation_id.in_(conversation_ids),
+            Message.internal.is_(False),
+            Message.author.in_(("agent", "customer")),
+        )
+        .group_by(Message.conversation_id)
+    )
+    return {cid: int(seq) for cid, seq in (await session.execute(stmt)).all()}
 
 
 async def _messages_after(
