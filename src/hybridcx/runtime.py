@@ -51,6 +51,9 @@ class Runtime:
     max_message_chars: int
     staff_token_hours: int
     presence_timeout_seconds: int
+    # Channel adapters (hybridcx.channels) and services read their settings here, through the
+    # narrow settings protocols of their deps.py.
+    settings: Settings
     redis_url: str | None = None
     # Privacy (issue 9): erasure deadline and the scheduled retention/erasure job.
     erasure_due_days: int = 30
@@ -59,8 +62,6 @@ class Runtime:
     # The company's systems for Tier 1 flows, per turn (shares the turn's session): the
     # workspace's connector that serves flows (issue 20), else the demo company's tables.
     backend_factory: Callable[[AsyncSession, str], Any] = WorkspaceBackend
-    # Channel adapters (hybridcx.channels) read their provider settings (Twilio, SMTP) here.
-    settings: Settings | None = None
     # issue 10: the model the server answers with (follows the registry) and the loop's settings
     live_model: Any = None  # hybridcx.improvement.live.LiveModel, None when the NLU is off
     learning: Any = None  # hybridcx.improvement.config.LearningConfig

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
+    from hybridcx.kit.deps import HasDataDir
     from hybridcx.models import Customer
-    from hybridcx.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ErasureContext:
     conversations; ``pseudonym`` is the tombstone customer they are re-pointed at."""
 
     session: AsyncSession
-    runtime: Runtime
+    runtime: HasDataDir
     workspace_id: str
     customer: Customer
     conversation_ids: list[str]
@@ -63,7 +63,7 @@ class RetentionContext:
     transcript (mail records of ignored mail, late drafts) sweep by ``cutoff`` then."""
 
     session: AsyncSession
-    runtime: Runtime
+    runtime: HasDataDir
     workspace_id: str
     cutoff: datetime
     conversation_ids: list[str]
@@ -77,7 +77,7 @@ class RetentionContext:
 @dataclass
 class ExportContext:
     session: AsyncSession
-    runtime: Runtime | None
+    runtime: HasDataDir | None
     workspace_id: str
     customer: Customer
     conversation_ids: list[str]

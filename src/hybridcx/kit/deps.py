@@ -1,0 +1,41 @@
+"""Small ports that services and adapters declare instead of taking the whole runtime.
+
+A module states what it reads as a ``typing.Protocol`` of read-only properties (its
+``<domain>/deps.py``); the composition root's ``Runtime`` satisfies them structurally, so callers
+keep passing it and mypy checks the fit at every call site. The ports shared by many domains
+live here: the database sessions, the event bus, the data directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from hybridcx.kit.bus import EventBus
+from hybridcx.kit.outbox import HasListeners
+
+__all__ = ["DataDirSettings", "HasBus", "HasDataDir", "HasListeners", "HasSessions"]
+
+
+class HasSessions(Protocol):
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]: ...
+
+
+class HasBus(Protocol):
+    @property
+    def bus(self) -> EventBus: ...
+
+
+class DataDirSettings(Protocol):
+    @property
+    def data_dir(self) -> Path: ...
+
+
+class HasDataDir(Protocol):
+    """Where files at rest live (attachments, mail): ``settings.data_dir``; None without settings."""
+
+    @property
+    def settings(self) -> DataDirSettings | None: ...
