@@ -25,6 +25,7 @@ from hybridcx.kit.errors import InvalidInput, NotFound
 from hybridcx.kit.outbox import Outbox
 from hybridcx.queue.service import dispatch
 from hybridcx.runtime import Runtime
+from hybridcx.workspaces.repository import find_channel_inbox
 
 log = structlog.get_logger(__name__)
 
@@ -105,7 +106,7 @@ async def ingest_inbound(
     outbox = Outbox()
     try:
         async with transaction(rt.sessions) as session:
-            inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)
+            inbox = await find_channel_inbox(session, channel, inbox_key)
             if inbox is None:
                 raise NotFound(
                     f"No {channel} inbox {inbox_key!r}."
@@ -149,7 +150,7 @@ async def ingest_inbound(
         if key is None:
             raise
         async with rt.sessions() as session:
-            inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)
+            inbox = await find_channel_inbox(session, channel, inbox_key)
             seen = (
                 await chrepo.message_by_external_id(session, inbox.workspace_id, key)
                 if inbox
@@ -263,7 +264,7 @@ async def open_inbound_thread(
     svc = ConversationService(rt)
     outbox = Outbox()
     async with transaction(rt.sessions) as session:
-        inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)
+        inbox = await find_channel_inbox(session, channel, inbox_key)
         if inbox is None:
             raise NotFound(f"No {channel} inbox is set up.")
         customer, conv, created, opening = await _thread(

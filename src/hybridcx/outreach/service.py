@@ -470,7 +470,7 @@ async def _inbox(session: AsyncSession, workspace_id: str, channel: str) -> Inbo
     )
     inbox = (await session.execute(stmt)).scalar_one_or_none()
     if inbox is None:
-        from hybridcx.channels.repository import find_channel_inbox
+        from hybridcx.workspaces.repository import find_channel_inbox
 
         inbox = await find_channel_inbox(session, channel)  # the default workspace's, created
     if inbox is None or inbox.workspace_id != workspace_id:

@@ -233,7 +233,7 @@ async def answer_sms(rt: Runtime, phone: str, text: str, inbox_key: str | None) 
     """:func:`answer_by_sms` for the SMS inbox ``inbox_key`` (default: the default one)."""
     if parse_sms_answer(text) is None:
         return None  # the common case: no database work
-    from hybridcx.channels.repository import find_channel_inbox
+    from hybridcx.workspaces.repository import find_channel_inbox
 
     async with rt.sessions() as session:
         inbox = await find_channel_inbox(session, "sms", inbox_key)

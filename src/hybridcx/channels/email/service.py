@@ -30,7 +30,6 @@ from hybridcx.channels.email.loops import classify
 from hybridcx.channels.email.mime import ParsedEmail, parse_email
 from hybridcx.channels.ingest import InboundResult, ingest_inbound
 from hybridcx.channels.outbound import record_delivery
-from hybridcx.channels.repository import find_channel_inbox
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.service import ConversationService
 from hybridcx.kit.db import transaction
@@ -40,6 +39,7 @@ from hybridcx.kit.sealed import keyring_for
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, EmailRecord, Message
 from hybridcx.runtime import Runtime
+from hybridcx.workspaces.repository import find_channel_inbox
 
 log = structlog.get_logger(__name__)
 

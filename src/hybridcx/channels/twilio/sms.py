@@ -160,7 +160,7 @@ async def set_opt_out(
     """Record STOP (out=True) or START for the customer with this number. Returns True when it
     changed something, so the confirmation is sent once, not on every repeat."""
     async with transaction(rt.sessions) as session:
-        from hybridcx.channels.repository import find_channel_inbox
+        from hybridcx.workspaces.repository import find_channel_inbox
 
         inbox = await find_channel_inbox(session, "sms", inbox_key)
         if inbox is None:
@@ -179,8 +179,8 @@ async def set_opt_out(
 
 
 async def is_opted_out(rt: Runtime, phone: str, inbox_key: str | None = None) -> bool:
-    from hybridcx.channels.repository import find_channel_inbox
     from hybridcx.customers.repository import find_customer_by_phone
+    from hybridcx.workspaces.repository import find_channel_inbox
 
     async with rt.sessions() as session:
         inbox = await find_channel_inbox(session, "sms", inbox_key)

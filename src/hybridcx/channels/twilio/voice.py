@@ -30,6 +30,7 @@ from hybridcx.kit.redaction import has_payment_data, mask_payment_data
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
 from hybridcx.runtime import Runtime
+from hybridcx.workspaces.repository import find_channel_inbox
 
 log = structlog.get_logger(__name__)
 
@@ -328,7 +329,7 @@ async def _call_conversation(
     session: Any, call_sid: str, inbox: str | None = None
 ) -> Conversation | None:
     """The call's conversation, in the workspace of the webhook's voice inbox."""
-    found = await chrepo.find_channel_inbox(session, "voice", inbox)
+    found = await find_channel_inbox(session, "voice", inbox)
     if found is None or not call_sid:
         return None
     return await chrepo.find_thread(

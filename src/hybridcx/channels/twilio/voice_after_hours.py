@@ -31,6 +31,7 @@ from hybridcx.hours.service import record_choice
 from hybridcx.kit.errors import InvalidInput, NotFound
 from hybridcx.models import Conversation
 from hybridcx.runtime import Runtime
+from hybridcx.workspaces.repository import find_channel_inbox
 
 log = structlog.get_logger(__name__)
 
@@ -149,7 +150,7 @@ async def offer_after_hours(
 
 async def _call_conversation(rt: Runtime, call_sid: str, inbox: str | None) -> Conversation:
     async with rt.sessions() as session:
-        found = await chrepo.find_channel_inbox(session, "voice", inbox)
+        found = await find_channel_inbox(session, "voice", inbox)
         conv = (
             await chrepo.find_thread(
                 session, found.workspace_id, channel="voice", thread_key=call_sid
