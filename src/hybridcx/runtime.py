@@ -17,6 +17,7 @@ import hybridcx.integrations.erasure  # noqa: E402,F401,I001  (CRM pushes and er
 import hybridcx.profiles.erasure  # noqa: E402,F401,I001  (issue 20: identities, merges)
 import hybridcx.search.erasure  # noqa: E402,F401,I001  (issue 19: index, tags, fields)
 from hybridcx.assist.llm_summary import LLMSummaryWriter
+from hybridcx.channels.email.config import EmailConfig
 from hybridcx.config import Settings
 from hybridcx.improvement.config import LearningConfig
 from hybridcx.integrations.backend import WorkspaceBackend
@@ -87,6 +88,12 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # What happens after a commit (kit.events): the listeners, registered by from_settings.
     events: Listeners = field(default_factory=Listeners)
+
+    @property
+    def email(self) -> EmailConfig | None:
+        """The email channel's settings (None: no support address), read when a mail is sent so
+        a changed setting counts."""
+        return EmailConfig.from_settings(self.settings)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

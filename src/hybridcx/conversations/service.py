@@ -29,6 +29,7 @@ from hybridcx.auth.permissions import Perm
 from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal, staff_from_token
 from hybridcx.compliance.records import record_turn
 from hybridcx.conversations import repository as repo
+from hybridcx.conversations.deps import ConversationDeps
 from hybridcx.conversations.schemas import (
     ConversationCreate,
     TransferRequest,
@@ -87,7 +88,6 @@ from hybridcx.privacy.pii import redact_fast as mask_pii
 from hybridcx.profiles.service import link_verified_email  # issue 20
 from hybridcx.quality.scoring import score_finished
 from hybridcx.queue.service import assign, dispatch, queue_position, rank
-from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import load_protected
 from hybridcx.scripting.service import check_at_resolve  # issue 21
 from hybridcx.surveys.service import offer_after_resolution  # issue 19
@@ -156,7 +156,7 @@ def profile_of(customer: Customer, conv: Conversation) -> CustomerProfile:
 
 
 class ConversationService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ConversationDeps) -> None:
         self.rt = runtime
 
     # ---- customer side -------------------------------------------------------------------

@@ -11,12 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from hybridcx.kit.bus import EventBus
 from hybridcx.kit.outbox import HasListeners
 
-__all__ = ["DataDirSettings", "HasBus", "HasDataDir", "HasListeners", "HasSessions"]
+__all__ = ["DataDirSettings", "HasBus", "HasDataDir", "HasEngine", "HasListeners", "HasSessions"]
 
 
 class HasSessions(Protocol):
@@ -39,3 +39,10 @@ class HasDataDir(Protocol):
 
     @property
     def settings(self) -> DataDirSettings | None: ...
+
+
+class HasEngine(Protocol):
+    """The database engine itself: its dialect picks the key ring (sealed columns)."""
+
+    @property
+    def engine(self) -> AsyncEngine: ...
