@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from hybridcx.attachments import service
-from hybridcx.auth.deps import AnyPrincipal, RuntimeDep
+from hybridcx.auth.deps import AnyPrincipal, get_runtime
 from hybridcx.kit.errors import NotFound, PayloadTooLarge
 from hybridcx.kit.filenames import content_disposition
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["attachments"])
+
+# The process's runtime as the attachment service reads it (app.py checks that it fits).
+AttachmentRuntimeDep = Annotated[service.AttachmentDeps, Depends(get_runtime)]
 
 
 @router.post(
@@ -32,7 +35,7 @@ async def upload_attachment(
     conversation_id: str,
     request: Request,
     principal: AnyPrincipal,
-    runtime: RuntimeDep,
+    runtime: AttachmentRuntimeDep,
     filename: Annotated[str, Query(min_length=1, max_length=255)],
 ) -> dict[str, Any]:
     """The body is the file's bytes. Its type is sniffed from the bytes (PNG, JPEG, GIF,
@@ -63,7 +66,7 @@ async def download_attachment(
     message_id: str,
     attachment_id: str,
     principal: AnyPrincipal,
-    runtime: RuntimeDep,
+    runtime: AttachmentRuntimeDep,
 ) -> Response:
     """Always ``Content-Disposition: attachment`` with ``nosniff`` and a sandboxing CSP: a file
     someone sent is never rendered as a page in this origin (the pages show images from the

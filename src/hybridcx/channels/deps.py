@@ -6,11 +6,13 @@ accounts, the public URL webhooks are signed over, the phone's language and tran
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Annotated, Protocol
 
+from fastapi import Depends
+
+from hybridcx.auth.deps import get_runtime
 from hybridcx.conversations.deps import ConversationDeps
-from hybridcx.kit.deps import DataDirSettings, HasEngine
-from hybridcx.surveys.deps import PublicUrlSettings
+from hybridcx.kit.deps import DataDirSettings, HasEngine, PublicUrlSettings
 
 if TYPE_CHECKING:
     from hybridcx.channels.email.config import EmailConfig
@@ -66,3 +68,7 @@ class ChannelDeps(ConversationDeps, HasEngine, Protocol):
     def email(self) -> EmailConfig | None:
         """The email channel's settings; None when HYBRIDCX_SUPPORT_EMAIL is not set."""
         ...
+
+
+# The channel endpoints' FastAPI dependency: the process's runtime (app.py checks it fits).
+ChannelRuntimeDep = Annotated[ChannelDeps, Depends(get_runtime)]

@@ -16,7 +16,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from hybridcx.kit.bus import EventBus
 from hybridcx.kit.outbox import HasListeners
 
-__all__ = ["DataDirSettings", "HasBus", "HasDataDir", "HasEngine", "HasListeners", "HasSessions"]
+__all__ = [
+    "DataDirSettings",
+    "HasBus",
+    "HasDataDir",
+    "HasEngine",
+    "HasListeners",
+    "HasPublicUrl",
+    "HasSessions",
+    "PublicUrlSettings",
+]
 
 
 class HasSessions(Protocol):
@@ -35,10 +44,10 @@ class DataDirSettings(Protocol):
 
 
 class HasDataDir(Protocol):
-    """Where files at rest live (attachments, mail): ``settings.data_dir``; None without settings."""
+    """Where files at rest live (attachments, mail): ``settings.data_dir``."""
 
     @property
-    def settings(self) -> DataDirSettings | None: ...
+    def settings(self) -> DataDirSettings: ...
 
 
 class HasEngine(Protocol):
@@ -46,3 +55,15 @@ class HasEngine(Protocol):
 
     @property
     def engine(self) -> AsyncEngine: ...
+
+
+class PublicUrlSettings(Protocol):
+    @property
+    def public_url(self) -> str | None:
+        """The server's public base URL (HYBRIDCX_PUBLIC_URL), for links and callbacks."""
+        ...
+
+
+class HasPublicUrl(Protocol):
+    @property
+    def settings(self) -> PublicUrlSettings: ...

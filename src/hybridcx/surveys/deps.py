@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from hybridcx.kit.deps import HasListeners, HasSessions
+from hybridcx.kit.deps import HasListeners, HasPublicUrl, HasSessions
 
 
-class PublicUrlSettings(Protocol):
-    @property
-    def public_url(self) -> str | None: ...
-
-
-class SurveyDeps(HasSessions, HasListeners, Protocol):
+class SurveyDeps(HasSessions, HasListeners, HasPublicUrl, Protocol):
     """Offering and recording surveys; a survey call fetches its questions from the public URL."""
-
-    @property
-    def settings(self) -> PublicUrlSettings: ...
