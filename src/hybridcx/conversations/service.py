@@ -71,7 +71,7 @@ from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
-from hybridcx.knowledge.repository import ArticleKnowledge
+from hybridcx.knowledge.service import ArticleKnowledge
 from hybridcx.models import Agent, Conversation, Customer, Inbox, Message
 from hybridcx.ops import heartbeat
 from hybridcx.pipeline.base import (
