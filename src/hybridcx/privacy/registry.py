@@ -51,8 +51,7 @@ class ErasureContext:
 
     @property
     def data_dir(self) -> Path | None:
-        settings = self.runtime.settings
-        return settings.data_dir.resolve() if settings is not None else None
+        return self.runtime.settings.data_dir.resolve()
 
 
 @dataclass
@@ -70,8 +69,7 @@ class RetentionContext:
 
     @property
     def data_dir(self) -> Path | None:
-        settings = self.runtime.settings
-        return settings.data_dir.resolve() if settings is not None else None
+        return self.runtime.settings.data_dir.resolve()
 
 
 @dataclass
@@ -91,8 +89,7 @@ class ExportContext:
 
     @property
     def data_dir(self) -> Path | None:
-        settings = self.runtime.settings if self.runtime is not None else None
-        return settings.data_dir.resolve() if settings is not None else None
+        return self.runtime.settings.data_dir.resolve() if self.runtime is not None else None
 
 
 EraseFn = Callable[[ErasureContext], Awaitable[Any]]
