@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from hybridcx.attachments import service
 from hybridcx.auth.deps import AnyPrincipal, get_runtime
-from hybridcx.kit.errors import NotFound, PayloadTooLarge
+from hybridcx.kit.errors import PayloadTooLarge
 from hybridcx.kit.filenames import content_disposition
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["attachments"])
@@ -41,8 +41,6 @@ async def upload_attachment(
     """The body is the file's bytes. Its type is sniffed from the bytes (PNG, JPEG, GIF,
     WebP, PDF, plain text by default; the Content-Type header is ignored); HTML and SVG are
     refused (415), a file over the limit is a 413. Returns the message that carries it."""
-    if runtime.settings is None:
-        raise NotFound("Attachments are not available on this server.")
     limit = runtime.settings.chat_max_attachment_bytes
     chunks: list[bytes] = []
     size = 0

@@ -222,9 +222,8 @@ def _no_call(conv: Conversation, base: str | None) -> str | None:
 
 
 def _callback_base(rt: SurveyDeps, conv: Conversation) -> str | None:
-    settings = rt.settings
     transfer = (conv.channel_meta or {}).get("transfer") or {}
-    base = (settings.public_url if settings else None) or transfer.get("callback_base")
+    base = rt.settings.public_url or transfer.get("callback_base")
     return str(base).rstrip("/") if base else None
 
 
