@@ -24,10 +24,12 @@ from hybridcx.analytics.background import rollup_loop
 from hybridcx.approvals.endpoints import router as approvals_router  # safety9
 from hybridcx.assist.endpoints import router as assist_router
 from hybridcx.attachments.endpoints import router as attachments_router  # issue 19
-from hybridcx.attachments.service import is_upload, too_large  # issue 19
+from hybridcx.attachments.service import AttachmentDeps, is_upload, too_large  # issue 19
+from hybridcx.auth.deps import AppDeps
 from hybridcx.auth.endpoints import router as auth_router
 from hybridcx.auth.mfa_endpoints import router as mfa_router  # issue 19: TOTP
 from hybridcx.auth.oidc_endpoints import router as oidc_router  # issue 19: SSO
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.email.endpoints import router as email_router
 from hybridcx.channels.twilio.endpoints import router as twilio_router  # channels: SMS, phone
 from hybridcx.compliance.endpoints import router as compliance_router  # safety9
@@ -53,6 +55,7 @@ from hybridcx.knowledge.endpoints import router as knowledge_router
 from hybridcx.macros.automation import automation_loop  # issue 19: automation rules
 from hybridcx.macros.endpoints import router as macros_router  # issue 19: macros, automation
 from hybridcx.ops.context import RequestContext, install_workspace_binding
+from hybridcx.ops.deps import OpsDeps
 from hybridcx.ops.endpoints import router as ops_router
 from hybridcx.ops.heartbeat import Heartbeat
 from hybridcx.ops.metrics import install_write_counters
@@ -64,6 +67,7 @@ from hybridcx.privacy.pii import warm as warm_pii
 from hybridcx.profiles.endpoints import router as profiles_router  # issue 20: customer profile
 from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
+from hybridcx.realtime.deps import RealtimeDeps
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
@@ -98,7 +102,7 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
         if settings.migrate_on_start:
             await upgrade(runtime.engine)
         await runtime.bus.start()
-        app.state.runtime = runtime
+        app.state.runtime = _for_the_edges(runtime)[0]
         # Answer leases name this process while it beats: a dead one's are taken over at once.
         beat = Heartbeat(runtime.sessions, answering=lambda: list(runtime.answering))
         runtime.process_id = await beat.start()
@@ -320,6 +324,15 @@ class OffloadHeavySqlite:
                 await self.app(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+def _for_the_edges(
+    runtime: Runtime,
+) -> tuple[AppDeps, ChannelDeps, AttachmentDeps, RealtimeDeps, OpsDeps]:
+    """The runtime as each kind of endpoint reads it from ``app.state.runtime`` (the
+    dependencies in auth/deps.py, channels/deps.py, attachments/endpoints.py, realtime/ and ops/
+    type it by these protocols): mypy checks here that the runtime satisfies every one."""
+    return runtime, runtime, runtime, runtime, runtime
 
 
 def _stop_on_signal(runtime: Runtime) -> Callable[[], None]:

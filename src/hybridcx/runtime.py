@@ -17,6 +17,7 @@ import hybridcx.integrations.erasure  # noqa: E402,F401,I001  (CRM pushes and er
 import hybridcx.profiles.erasure  # noqa: E402,F401,I001  (issue 20: identities, merges)
 import hybridcx.search.erasure  # noqa: E402,F401,I001  (issue 19: index, tags, fields)
 from hybridcx.assist.llm_summary import LLMSummaryWriter
+from hybridcx.channels.email.config import EmailConfig
 from hybridcx.config import Settings
 from hybridcx.improvement.config import LearningConfig
 from hybridcx.integrations.backend import WorkspaceBackend
@@ -51,6 +52,9 @@ class Runtime:
     max_message_chars: int
     staff_token_hours: int
     presence_timeout_seconds: int
+    # Channel adapters (hybridcx.channels) and services read their settings here, through the
+    # narrow settings protocols of their deps.py.
+    settings: Settings
     redis_url: str | None = None
     # Privacy (issue 9): erasure deadline and the scheduled retention/erasure job.
     erasure_due_days: int = 30
@@ -59,8 +63,6 @@ class Runtime:
     # The company's systems for Tier 1 flows, per turn (shares the turn's session): the
     # workspace's connector that serves flows (issue 20), else the demo company's tables.
     backend_factory: Callable[[AsyncSession, str], Any] = WorkspaceBackend
-    # Channel adapters (hybridcx.channels) read their provider settings (Twilio, SMTP) here.
-    settings: Settings | None = None
     # issue 10: the model the server answers with (follows the registry) and the loop's settings
     live_model: Any = None  # hybridcx.improvement.live.LiveModel, None when the NLU is off
     learning: Any = None  # hybridcx.improvement.config.LearningConfig
@@ -86,6 +88,12 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # What happens after a commit (kit.events): the listeners, registered by from_settings.
     events: Listeners = field(default_factory=Listeners)
+
+    @property
+    def email(self) -> EmailConfig | None:
+        """The email channel's settings (None: no support address), read when a mail is sent so
+        a changed setting counts."""
+        return EmailConfig.from_settings(self.settings)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

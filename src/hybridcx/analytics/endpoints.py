@@ -13,18 +13,18 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analytics_config
+from hybridcx.analytics.deps import AnalyticsConfigDeps
 from hybridcx.analytics.service import attribute_order as record_order
 from hybridcx.analytics.service import kpi_query, kpi_report
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader, ConversationHandler, check_conversation
 from hybridcx.conversations import repository as conversations
 from hybridcx.kit.db import transaction
-from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 
-async def workspace_config(runtime: Runtime, workspace_id: str) -> AnalyticsConfig:
+async def workspace_config(runtime: AnalyticsConfigDeps, workspace_id: str) -> AnalyticsConfig:
     async with runtime.sessions() as session:
         ws = await conversations.get_workspace(session, workspace_id)
     return load_analytics_config(config_path(runtime.policies.policy_dir, ws.slug))

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.approvals.deps import ApprovalDeps
 from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as repo
@@ -21,7 +22,6 @@ from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.models import Approval, Conversation
-from hybridcx.runtime import Runtime
 
 
 def approval_read(a: Approval) -> dict[str, Any]:
@@ -86,7 +86,7 @@ def record_action_requests(
 
 
 class ApprovalService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ApprovalDeps) -> None:
         self.rt = runtime
 
     async def list(self, principal: StaffPrincipal, status: str | None) -> list[dict[str, Any]]:

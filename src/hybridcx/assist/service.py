@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hybridcx.assist.deps import AssistDeps
 from hybridcx.assist.summary import summarize_conversation
 from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
@@ -21,7 +22,6 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Case, Conversation, Customer
 from hybridcx.pipeline.base import TranscriptLine
-from hybridcx.runtime import Runtime
 from hybridcx.safety.repository import guarded_answer
 
 # What an agent can do in one click; which ones an intent offers is the workspace policy's
@@ -39,7 +39,7 @@ def relevant(hits: list[Any]) -> list[Any]:
 
 
 class AssistService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: AssistDeps) -> None:
         self.rt = runtime
 
     async def for_conversation(self, conversation_id: str, staff: StaffPrincipal) -> dict[str, Any]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from hybridcx.attachments import service
-from hybridcx.auth.deps import AnyPrincipal, RuntimeDep
-from hybridcx.kit.errors import NotFound, PayloadTooLarge
+from hybridcx.auth.deps import AnyPrincipal, get_runtime
+from hybridcx.kit.errors import PayloadTooLarge
 from hybridcx.kit.filenames import content_disposition
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["attachments"])
+
+# The process's runtime as the attachment service reads it (app.py checks that it fits).
+AttachmentRuntimeDep = Annotated[service.AttachmentDeps, Depends(get_runtime)]
 
 
 @router.post(
@@ -32,14 +35,12 @@ async def upload_attachment(
     conversation_id: str,
     request: Request,
     principal: AnyPrincipal,
-    runtime: RuntimeDep,
+    runtime: AttachmentRuntimeDep,
     filename: Annotated[str, Query(min_length=1, max_length=255)],
 ) -> dict[str, Any]:
     """The body is the file's bytes. Its type is sniffed from the bytes (PNG, JPEG, GIF,
     WebP, PDF, plain text by default; the Content-Type header is ignored); HTML and SVG are
     refused (415), a file over the limit is a 413. Returns the message that carries it."""
-    if runtime.settings is None:
-        raise NotFound("Attachments are not available on this server.")
     limit = runtime.settings.chat_max_attachment_bytes
     chunks: list[bytes] = []
     size = 0
@@ -63,7 +64,7 @@ async def download_attachment(
     message_id: str,
     attachment_id: str,
     principal: AnyPrincipal,
-    runtime: RuntimeDep,
+    runtime: AttachmentRuntimeDep,
 ) -> Response:
     """Always ``Content-Disposition: attachment`` with ``nosniff`` and a sandboxing CSP: a file
     someone sent is never rendered as a page in this origin (the pages show images from the

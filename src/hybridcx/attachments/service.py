@@ -13,7 +13,7 @@ import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from hybridcx.attachments.sniff import EXTENSIONS, MARKUP, SNIFFABLE, sniff
 from hybridcx.audit import record as audit
@@ -24,6 +24,7 @@ from hybridcx.config import Settings
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
+from hybridcx.kit.deps import HasListeners, HasSessions
 from hybridcx.kit.errors import AppError, Conflict, Forbidden, NotFound, PayloadTooLarge
 from hybridcx.kit.events import MessageCreated
 from hybridcx.kit.filenames import safe_filename
@@ -33,7 +34,6 @@ from hybridcx.kit.sealed import session_keyring
 from hybridcx.models import Conversation, Message
 from hybridcx.privacy.attachments import CHAT
 from hybridcx.privacy.files import write_sealed
-from hybridcx.runtime import Runtime
 
 #: Channels whose client shows files: the web chat and the help centre's portal.
 WEB_CHANNELS = frozenset({"webchat", "portal"})
@@ -92,7 +92,15 @@ class Download:
     content_type: str
 
 
-def _settings(rt: Runtime) -> Settings:
+class AttachmentDeps(HasSessions, HasListeners, Protocol):
+    """What uploads and downloads read (kit/deps.py explains the ports): the accepted types,
+    the size limit and the data directory from the settings."""
+
+    @property
+    def settings(self) -> Settings: ...
+
+
+def _settings(rt: AttachmentDeps) -> Settings:
     if rt.settings is None:
         raise NotFound("Attachments are not available on this server.")
     return rt.settings
@@ -103,7 +111,10 @@ def _url(conversation_id: str, message_id: str, attachment_id: str) -> str:
 
 
 async def _conversation(
-    rt: Runtime, session: Any, conversation_id: str, principal: StaffPrincipal | CustomerPrincipal
+    rt: AttachmentDeps,
+    session: Any,
+    conversation_id: str,
+    principal: StaffPrincipal | CustomerPrincipal,
 ) -> Conversation:
     if isinstance(principal, StaffPrincipal):
         permissions.check(principal, Perm.CONVERSATIONS_READ)
@@ -116,7 +127,7 @@ async def _conversation(
 
 
 async def upload(
-    rt: Runtime,
+    rt: AttachmentDeps,
     conversation_id: str,
     principal: StaffPrincipal | CustomerPrincipal,
     *,
@@ -185,7 +196,7 @@ async def upload(
 
 
 async def download(
-    rt: Runtime,
+    rt: AttachmentDeps,
     conversation_id: str,
     message_id: str,
     attachment_id: str,

@@ -2,24 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Protocol
 
 from fastapi import Depends, Request
 
 from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal, staff_from_token
+from hybridcx.improvement.deps import LearningDeps
+from hybridcx.kit.deps import DataDirSettings, HasEngine, HasSessions, PublicUrlSettings
 from hybridcx.kit.errors import Unauthorized
-from hybridcx.runtime import Runtime
+from hybridcx.macros.deps import MacroDeps
+from hybridcx.outreach.deps import OutreachSettings
+from hybridcx.routing.deps import RoutingSettings, RoutingStatusDeps
 
 # The dependencies are ``async def`` though they never wait: FastAPI runs a plain ``def``
 # dependency in its thread pool, two thread hops on every request for a dictionary lookup.
 
 
-async def get_runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
+class LoginDeps(HasSessions, HasEngine, Protocol):
+    """Signing in: the engine's key ring hashes the account name for the throttle."""
+
+
+class AppSettings(PublicUrlSettings, OutreachSettings, RoutingSettings, DataDirSettings, Protocol):
+    """The settings the endpoints read (each service's deps.py names its own)."""
+
+
+class AppDeps(MacroDeps, LearningDeps, RoutingStatusDeps, HasEngine, Protocol):
+    """What the endpoints read from the process's runtime: the ports of the services they
+    call, together. The runtime is built by the composition root and stored on
+    ``app.state.runtime`` by app.py, which checks that it satisfies this protocol."""
+
+    @property
+    def settings(self) -> AppSettings: ...
+
+    @property
+    def staff_token_hours(self) -> int: ...
+
+    @property
+    def erasure_due_days(self) -> int: ...
+
+
+async def get_runtime(request: Request) -> AppDeps:
+    runtime: AppDeps = request.app.state.runtime
     return runtime
 
 
-RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+RuntimeDep = Annotated[AppDeps, Depends(get_runtime)]
 
 
 async def bearer_token(request: Request) -> str:

@@ -12,9 +12,9 @@ from hybridcx.auth.login import sign_in
 from hybridcx.auth.service import agent_by_email, check_password
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
+from hybridcx.kit.deps import HasSessions
 from hybridcx.kit.errors import Unauthorized
 from hybridcx.kit.sealed import keyring_for
-from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -86,7 +86,7 @@ async def create_token(body: TokenRequest, runtime: RuntimeDep, request: Request
 
 
 async def _audit_failure(
-    runtime: Runtime, email: str, *, locked: bool, throttle: LoginThrottle | None
+    runtime: HasSessions, email: str, *, locked: bool, throttle: LoginThrottle | None
 ) -> None:
     async with transaction(runtime.sessions) as session:
         found = await agent_by_email(session, email)

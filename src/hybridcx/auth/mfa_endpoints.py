@@ -10,16 +10,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.audit import record as audit
 from hybridcx.auth import mfa
-from hybridcx.auth.deps import RuntimeDep, Staff
+from hybridcx.auth.deps import LoginDeps, RuntimeDep, Staff
 from hybridcx.auth.login import sign_in
 from hybridcx.auth.permissions import StaffManager
 from hybridcx.auth.service import staff_from_token
 from hybridcx.auth.throttle import LoginThrottle, LoginThrottled
 from hybridcx.kit.db import transaction
+from hybridcx.kit.deps import HasSessions
 from hybridcx.kit.errors import Conflict, NotFound, Unauthorized
 from hybridcx.kit.sealed import keyring_for
 from hybridcx.models import Agent, Workspace
-from hybridcx.runtime import Runtime
 
 router = APIRouter(prefix="/api/v1/auth/mfa", tags=["auth"])
 
@@ -77,7 +77,7 @@ def _bearer(request: Request) -> str | None:
 SignedIn = Staff  # any role: a second factor is everyone's own
 
 
-async def _throttled(request: Request, runtime: Runtime, agent_id: str) -> tuple[Any, str]:
+async def _throttled(request: Request, runtime: LoginDeps, agent_id: str) -> tuple[Any, str]:
     throttle: LoginThrottle | None = getattr(request.app.state, "login_throttle", None)
     account = keyring_for(runtime.engine.sync_engine.dialect).blind_index(f"mfa:{agent_id}")
     if throttle is not None:
@@ -266,7 +266,7 @@ async def set_policy(
     return {"required": body.required}
 
 
-async def _failed(runtime: Runtime, workspace_id: str, agent_id: str) -> None:
+async def _failed(runtime: HasSessions, workspace_id: str, agent_id: str) -> None:
     async with transaction(runtime.sessions) as session:
         audit(
             session,

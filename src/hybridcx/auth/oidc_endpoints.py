@@ -20,10 +20,10 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.login import sign_in
 from hybridcx.auth.permissions import ROLES, StaffManager
 from hybridcx.kit.db import transaction
+from hybridcx.kit.deps import HasPublicUrl, HasSessions
 from hybridcx.kit.errors import Forbidden, NotFound
 from hybridcx.kit.ids import hash_token, new_token, utcnow
 from hybridcx.models import Agent, SsoHandoff, SsoProvider, Workspace
-from hybridcx.runtime import Runtime
 
 router = APIRouter(tags=["auth"])
 
@@ -35,13 +35,11 @@ def _http() -> httpx.AsyncClient:
     return httpx.AsyncClient(timeout=HTTP_TIMEOUT, follow_redirects=False)
 
 
-def _redirect_uri(runtime: Runtime, request: Request) -> str:
-    settings = runtime.settings
-    base = settings.public_url if settings is not None and settings.public_url else None
-    return (base or str(request.base_url)).rstrip("/") + CALLBACK
+def _redirect_uri(runtime: HasPublicUrl, request: Request) -> str:
+    return (runtime.settings.public_url or str(request.base_url)).rstrip("/") + CALLBACK
 
 
-async def _provider_for(runtime: Runtime, workspace: str | None) -> SsoProvider:
+async def _provider_for(runtime: HasSessions, workspace: str | None) -> SsoProvider:
     async with runtime.sessions() as session:
         where = Workspace.slug == workspace if workspace else Workspace.is_default.is_(True)
         stmt = (

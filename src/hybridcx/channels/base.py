@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
+    from hybridcx.channels.deps import ChannelDeps
     from hybridcx.models import Conversation
-    from hybridcx.runtime import Runtime
 
 Markup = Literal["text", "html", "ssml"]
 
@@ -48,7 +48,7 @@ class OutboundAdapter(Protocol):
     capabilities: Capabilities
 
     async def send(
-        self, rt: Runtime, conversation: Conversation, message: dict[str, Any]
+        self, rt: ChannelDeps, conversation: Conversation, message: dict[str, Any]
     ) -> dict[str, Any]: ...
 
 
@@ -60,10 +60,10 @@ class AgentConnector(Protocol):
     ``agent_assigned`` runs after the assignment committed (accept, take-over, transfer, the
     queue's dispatch). Best effort: failures are recorded on the conversation, never raised."""
 
-    async def agent_assigned(self, rt: Runtime, conversation: Conversation) -> None: ...
+    async def agent_assigned(self, rt: ChannelDeps, conversation: Conversation) -> None: ...
 
 
-AdapterFactory = Callable[["Runtime"], OutboundAdapter | None]
+AdapterFactory = Callable[["ChannelDeps"], OutboundAdapter | None]
 
 # channel name -> factory(runtime) -> adapter, or None when the channel is not configured.
 _ADAPTERS: dict[str, AdapterFactory] = {}
@@ -74,7 +74,7 @@ def register_adapter(channel: str, factory: AdapterFactory) -> None:
     _ADAPTERS[channel] = factory
 
 
-def adapter_for(rt: Runtime, channel: str) -> OutboundAdapter | None:
+def adapter_for(rt: ChannelDeps, channel: str) -> OutboundAdapter | None:
     """The adapter that answers on ``channel``, or None (web chat and unknown channels: the
     customer reads replies over the API and WebSocket)."""
     _load_builtin_adapters()

@@ -19,11 +19,11 @@ from typing import Any
 import structlog
 
 from hybridcx.channels.base import DeliveryError, adapter_for
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -43,7 +43,7 @@ def wants_follow_up(conv: Conversation, message: dict[str, Any]) -> str | None:
     return str(state["contact"])
 
 
-async def follow_up(rt: Runtime, conv: Conversation, message: dict[str, Any]) -> dict[str, Any]:
+async def follow_up(rt: ChannelDeps, conv: Conversation, message: dict[str, Any]) -> dict[str, Any]:
     """Send ``message`` by the customer's chosen contact method when the after-hours choice
     asks for it, and record the outcome on the message; otherwise return it unchanged."""
     contact = wants_follow_up(conv, message)

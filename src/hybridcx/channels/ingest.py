@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hybridcx.channels import repository as chrepo
 from hybridcx.channels.base import adapter_for, pick_option
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.conversations.schemas import message_read
 from hybridcx.conversations.turns import CustomerTurns
 from hybridcx.customers.repository import find_or_create_contact
@@ -24,7 +25,7 @@ from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput, NotFound
 from hybridcx.kit.outbox import Outbox
 from hybridcx.queue.service import dispatch
-from hybridcx.runtime import Runtime
+from hybridcx.workspaces.repository import find_channel_inbox
 
 log = structlog.get_logger(__name__)
 
@@ -65,7 +66,7 @@ def clean_inbound_text(text: str, limit: int) -> tuple[str, bool]:
 
 
 async def ingest_inbound(
-    rt: Runtime,
+    rt: ChannelDeps,
     *,
     channel: str,
     text: str,
@@ -105,7 +106,7 @@ async def ingest_inbound(
     outbox = Outbox()
     try:
         async with transaction(rt.sessions) as session:
-            inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)
+            inbox = await find_channel_inbox(session, channel, inbox_key)
             if inbox is None:
                 raise NotFound(
                     f"No {channel} inbox {inbox_key!r}."
@@ -149,7 +150,7 @@ async def ingest_inbound(
         if key is None:
             raise
         async with rt.sessions() as session:
-            inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)
+            inbox = await find_channel_inbox(session, channel, inbox_key)
             seen = (
                 await chrepo.message_by_external_id(session, inbox.workspace_id, key)
                 if inbox
@@ -230,7 +231,7 @@ async def _thread(
     return customer, conv, True, [message_read(m) for m in greeting]
 
 
-async def _duplicate(rt: Runtime, conversation_id: str, message_id: str) -> InboundResult:
+async def _duplicate(rt: ChannelDeps, conversation_id: str, message_id: str) -> InboundResult:
     from hybridcx.conversations import repository as repo
 
     async with rt.sessions() as session:
@@ -248,7 +249,7 @@ async def _duplicate(rt: Runtime, conversation_id: str, message_id: str) -> Inbo
 
 
 async def open_inbound_thread(
-    rt: Runtime,
+    rt: ChannelDeps,
     *,
     channel: str,
     thread_key: str,
@@ -263,7 +264,7 @@ async def open_inbound_thread(
     svc = CustomerTurns(rt)
     outbox = Outbox()
     async with transaction(rt.sessions) as session:
-        inbox = await chrepo.find_channel_inbox(session, channel, inbox_key)
+        inbox = await find_channel_inbox(session, channel, inbox_key)
         if inbox is None:
             raise NotFound(f"No {channel} inbox is set up.")
         customer, conv, created, opening = await _thread(

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.ingest import ingest_inbound, open_inbound_thread
 from hybridcx.channels.twilio.voice import (
     HOLD_MESSAGE,
@@ -29,7 +30,6 @@ from hybridcx.channels.twilio.voice import (
 )
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.ids import new_id
-from hybridcx.runtime import Runtime
 from hybridcx.speech.audio import Audio, read_wav, split_utterances
 from hybridcx.speech.base import (
     AudioInputError,
@@ -161,7 +161,7 @@ class _Voice:
 
 
 async def run_call(
-    rt: Runtime,
+    rt: ChannelDeps,
     audio: AudioSource | Audio,
     *,
     stt: SpeechToText,
@@ -242,13 +242,13 @@ async def run_call(
     return CallResult(call_id, opened.conversation_id, hello, turns, status)
 
 
-async def _customer_name(rt: Runtime, customer_id: str) -> str | None:
+async def _customer_name(rt: ChannelDeps, customer_id: str) -> str | None:
     async with rt.sessions() as session:
         customer = await repo.get_customer(session, customer_id)
     return (customer.name or None) if customer else None
 
 
-async def _intent(rt: Runtime, conversation_id: str) -> str | None:
+async def _intent(rt: ChannelDeps, conversation_id: str) -> str | None:
     async with rt.sessions() as session:
         conv = await repo.get_conversation(session, conversation_id)
     return ((conv.routing or {}).get("intent")) if conv else None

@@ -12,6 +12,7 @@ import structlog
 from sqlalchemy import select
 
 from hybridcx.channels.base import AgentConnector, adapter_for
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.db import transaction
 from hybridcx.kit.events import (
@@ -20,17 +21,17 @@ from hybridcx.kit.events import (
     MessageToSend,
     MessageUpdated,
     StatusLineToSend,
+    SurveyCallToPlace,
 )
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, Message
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
 
-async def deliver(rt: Runtime, conv: Conversation, message: dict[str, Any]) -> dict[str, Any]:
+async def deliver(rt: ChannelDeps, conv: Conversation, message: dict[str, Any]) -> dict[str, Any]:
     """Send ``message`` (already committed) over ``conv``'s channel and record the outcome on
     the message's ``channel_meta["delivery"]``: ``sent`` with the provider's ids, or ``failed``
     with the error (plus a ``message.delivery_failed`` event). The message is never lost: a
@@ -54,7 +55,7 @@ async def deliver(rt: Runtime, conv: Conversation, message: dict[str, Any]) -> d
 
 
 async def record_delivery(
-    rt: Runtime, conv: Conversation, message_id: str, delivery: dict[str, Any]
+    rt: ChannelDeps, conv: Conversation, message_id: str, delivery: dict[str, Any]
 ) -> dict[str, Any]:
     """Store a delivery outcome on the message and tell the desks (``message.updated``)."""
     from hybridcx.conversations.schemas import message_read
@@ -82,7 +83,7 @@ async def record_delivery(
     return read
 
 
-async def deliver_status(rt: Runtime, conversation_id: str) -> None:
+async def deliver_status(rt: ChannelDeps, conversation_id: str) -> None:
     """Send the conversation's latest status line ("… has joined the conversation.") on
     channels that want them (``Capabilities.status_messages``), and connect the person who
     joined where the channel needs it (a call rings them). Best effort, after commit."""
@@ -119,15 +120,22 @@ def register(events: Listeners) -> None:
     events.on(MessageToSend, _on_message_to_send)
     events.on(StatusLineToSend, _on_status_line)
     events.on(DeliveryOutcome, _on_delivery_outcome)
+    events.on(SurveyCallToPlace, _on_survey_call)
 
 
-async def _on_message_to_send(rt: Runtime, event: MessageToSend) -> dict[str, Any]:
+async def _on_message_to_send(rt: ChannelDeps, event: MessageToSend) -> dict[str, Any]:
     return await deliver(rt, event.conversation, event.message)
 
 
-async def _on_status_line(rt: Runtime, event: StatusLineToSend) -> None:
+async def _on_status_line(rt: ChannelDeps, event: StatusLineToSend) -> None:
     await deliver_status(rt, event.conversation_id)
 
 
-async def _on_delivery_outcome(rt: Runtime, event: DeliveryOutcome) -> dict[str, Any]:
+async def _on_delivery_outcome(rt: ChannelDeps, event: DeliveryOutcome) -> dict[str, Any]:
     return await record_delivery(rt, event.conversation, event.message_id, event.delivery)
+
+
+async def _on_survey_call(rt: ChannelDeps, event: SurveyCallToPlace) -> None:
+    from hybridcx.channels.twilio.survey import call_for_survey
+
+    await call_for_survey(rt, event.conversation, event.message_id, event.base)

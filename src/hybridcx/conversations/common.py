@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.auth import permissions
 from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
 from hybridcx.conversations import repository as repo
+from hybridcx.conversations.deps import ConversationDeps
 from hybridcx.conversations.schemas import (
     conversation_state,
 )
@@ -19,7 +20,6 @@ from hybridcx.kit.errors import (
 )
 from hybridcx.models import Agent, Conversation
 from hybridcx.queue.service import dispatch, queue_position
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +27,7 @@ NOT_FOUND = "Conversation not found."
 
 
 class ConversationBase:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: ConversationDeps) -> None:
         self.rt = runtime
 
     async def _customer_conversation(

@@ -49,7 +49,7 @@ from hybridcx.kit.events import (
 )
 from hybridcx.kit.ids import hash_token, new_id, new_token, utcnow
 from hybridcx.kit.outbox import Outbox
-from hybridcx.knowledge.repository import ArticleKnowledge
+from hybridcx.knowledge.service import ArticleKnowledge
 from hybridcx.models import Conversation, Customer, Inbox, Message
 from hybridcx.ops import heartbeat
 from hybridcx.pipeline.base import (

@@ -47,7 +47,7 @@ from hybridcx.models import (
 from hybridcx.queue.service import online_candidates, queue_position
 
 if TYPE_CHECKING:
-    from hybridcx.runtime import Runtime
+    from hybridcx.hours.deps import HoursDeps
 
 log = structlog.get_logger(__name__)
 
@@ -210,7 +210,7 @@ def wait_text(position: int | None, wait: float | None) -> str:
     return f"The expected wait for a member of our team is about {minutes} minutes.{place}"
 
 
-async def staffing_now(rt: Runtime, session: AsyncSession, workspace_id: str) -> Staffing:
+async def staffing_now(rt: HoursDeps, session: AsyncSession, workspace_id: str) -> Staffing:
     candidates = await online_candidates(
         session, workspace_id, presence_timeout_seconds=rt.presence_timeout_seconds
     )
@@ -247,7 +247,7 @@ def after_hours_text(next_open: datetime | None, timezone: str, channel: str) ->
 
 
 async def on_queued(
-    rt: Runtime, session: AsyncSession, conv: Conversation, customer: Customer
+    rt: HoursDeps, session: AsyncSession, conv: Conversation, customer: Customer
 ) -> list[Message]:
     """A turn has just queued ``conv``: tell the customer honestly when a person will come.
     While closed, the conversation is flagged ``after_hours`` for the next shift. Returns the
@@ -284,7 +284,7 @@ async def on_queued(
 
 
 async def record_choice(
-    rt: Runtime,
+    rt: HoursDeps,
     conv: Conversation,
     *,
     choice: str,
@@ -391,7 +391,7 @@ IDLE_NOTICE = (
 )
 
 
-async def idle_sweep(rt: Runtime, *, now: datetime | None = None) -> int:
+async def idle_sweep(rt: HoursDeps, *, now: datetime | None = None) -> int:
     """Close conversations left waiting on the customer longer than their workspace allows
     (the last visible message is not the customer's). Returns how many it closed."""
     now = now or utcnow()
@@ -434,7 +434,7 @@ async def idle_sweep(rt: Runtime, *, now: datetime | None = None) -> int:
 
 
 async def _close_if_idle(
-    rt: Runtime, conversation_id: str, *, cutoff: datetime, minutes: int, now: datetime
+    rt: HoursDeps, conversation_id: str, *, cutoff: datetime, minutes: int, now: datetime
 ) -> bool:
     outbox = Outbox()
     async with transaction(rt.sessions) as session:
@@ -498,7 +498,7 @@ async def reopen_if_idle_closed(session: AsyncSession, conv: Conversation) -> bo
     return True
 
 
-async def idle_loop(rt: Runtime, interval_seconds: float) -> None:
+async def idle_loop(rt: HoursDeps, interval_seconds: float) -> None:
     """Every ``interval_seconds``, close idle conversations (the server runs this)."""
     while True:
         await asyncio.sleep(interval_seconds)

@@ -36,7 +36,7 @@ from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, Customer, Message, SlaPolicy
 
 if TYPE_CHECKING:
-    from hybridcx.runtime import Runtime
+    from hybridcx.hours.deps import SlaDeps
 
 log = structlog.get_logger(__name__)
 SWEEP_BATCH = 500
@@ -232,7 +232,7 @@ async def start_for(
     conv.sla = start_clock(policy, calendar, conv.queued_at or utcnow())
 
 
-async def sla_sweep(rt: Runtime, *, now: datetime | None = None) -> int:
+async def sla_sweep(rt: SlaDeps, *, now: datetime | None = None) -> int:
     """Advance the clocks of open conversations; returns how many events it recorded."""
     from hybridcx.hours.service import calendar_for
 
@@ -345,7 +345,7 @@ async def _messages_after(
     return [(s, a, c) for s, a, c in (await session.execute(stmt)).all()]
 
 
-async def sla_loop(rt: Runtime, interval_seconds: float) -> None:
+async def sla_loop(rt: SlaDeps, interval_seconds: float) -> None:
     """Every ``interval_seconds``, advance the SLA clocks (the server runs this)."""
     while True:
         await asyncio.sleep(interval_seconds)

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 
 import structlog
 
-from hybridcx.runtime import Runtime
+from hybridcx.improvement.deps import LearningDeps
 
 log = structlog.get_logger(__name__)
 
 
-async def retrain_periodically(runtime: Runtime, interval_seconds: float) -> None:
+async def retrain_periodically(runtime: LearningDeps, interval_seconds: float) -> None:
     from hybridcx.improvement.service import ImprovementService
 
     while True:
@@ -32,7 +32,7 @@ async def retrain_periodically(runtime: Runtime, interval_seconds: float) -> Non
 
 
 @contextlib.asynccontextmanager
-async def retrain_schedule(runtime: Runtime) -> AsyncIterator[None]:
+async def retrain_schedule(runtime: LearningDeps) -> AsyncIterator[None]:
     """Runs the retrain loop for the lifetime of the app when an interval is configured."""
     hours = runtime.learning.retrain_interval_hours if runtime.learning else 0
     if not hours or runtime.live_model is None:

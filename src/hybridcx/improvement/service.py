@@ -19,6 +19,7 @@ from hybridcx.auth.permissions import Perm
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.conversations import repository as conv_repo
 from hybridcx.improvement import repository as repo
+from hybridcx.improvement.deps import LearningDeps
 from hybridcx.improvement.redact import redact_for_training
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -29,7 +30,7 @@ from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, IntentCluster, Message, TrainingExample
 from hybridcx.pipeline.policy import RoutingPolicy
 from hybridcx.privacy.consent import read_consents
-from hybridcx.runtime import Runtime
+from hybridcx.workspaces.deps import HasPolicies
 
 log = structlog.get_logger(__name__)
 
@@ -106,7 +107,7 @@ async def _turn_confidence(session: AsyncSession, conv: Conversation, turn_id: s
 
 
 async def record_resolution(
-    session: AsyncSession, runtime: Runtime, conv: Conversation
+    session: AsyncSession, runtime: HasPolicies, conv: Conversation
 ) -> TrainingExample | None:
     """Called as a person resolves `conv`: its request becomes a candidate training example,
     PII removed, if the customer consented and the conversation has an intent."""
@@ -188,7 +189,7 @@ def cluster_read(c: IntentCluster) -> dict[str, Any]:
 
 
 class ImprovementService:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: LearningDeps) -> None:
         self.rt = runtime
 
     # ---- the model's intents -------------------------------------------------------------------

@@ -337,6 +337,18 @@ class StatusLineToSend(Event):
 
 
 @dataclass(frozen=True)
+class SurveyCallToPlace(Event):
+    """Call the customer of a resolved phone conversation back for the survey (the voice
+    channel's listener, ``hybridcx.channels.twilio.survey``); ``message_id`` is the stored
+    survey message the outcome is recorded on, ``base`` the public URL the call fetches its
+    questions from. ``conversation`` is the ``Conversation`` row."""
+
+    conversation: Any
+    message_id: str
+    base: str
+
+
+@dataclass(frozen=True)
 class DeliveryOutcome(Event):
     """A delivery made outside the channel adapters (a survey call): record it on the message
     (``channel_meta["delivery"]``) and tell the desks. The listener returns the message read."""

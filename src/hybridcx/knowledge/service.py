@@ -24,9 +24,11 @@ from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.knowledge.engine.answer import Answer, Answerer, answer, answer_from_hits
 from hybridcx.knowledge.engine.documents import Document
 from hybridcx.knowledge.engine.index import Hit, KnowledgeIndex, SearchAudience
+from hybridcx.knowledge.repository import public_article
 from hybridcx.knowledge.schemas import ArticleWrite, slugify
 from hybridcx.knowledge.vector_store import PgVectorStore, vector_store_status
 from hybridcx.models import Article, Case, Workspace
+from hybridcx.pipeline.base import ArticleRef, KnowledgeAnswer
 
 log = structlog.get_logger(__name__)
 
@@ -333,3 +335,34 @@ async def update_article(
 
 async def delete_article(session: AsyncSession, article_id: str, workspace_id: str) -> None:
     await session.delete(await get_article(session, article_id, workspace_id))
+
+
+class ArticleKnowledge:
+    """The pipeline's KnowledgeSource over the articles table, for one workspace and turn.
+    Internal articles never reach customers."""
+
+    def __init__(
+        self, session: AsyncSession, workspace_id: str, service: KnowledgeService | None = None
+    ) -> None:
+        self.session = session
+        self.workspace_id = workspace_id
+        self.service = service
+
+    async def answer(self, query: str) -> KnowledgeAnswer | None:
+        """A cited answer from public knowledge, or None when nothing is good enough."""
+        if self.service is None:
+            return None
+        found = await self.service.answer(self.session, self.workspace_id, query)
+        if not found.answered:
+            return None
+        sources = tuple((hit.title, hit.url or "") for hit in found.sources)
+        articles = tuple(
+            (doc_id, None) for doc_id in dict.fromkeys(h.doc_id for h in found.sources)
+        )
+        return KnowledgeAnswer(found.text, sources, round(found.confidence, 4), articles)
+
+    async def article(self, slug: str) -> ArticleRef | None:
+        found = await public_article(self.session, self.workspace_id, slug)
+        if found is None:
+            return None
+        return ArticleRef(found.slug, found.title, found.body, found.id, found.version)

@@ -43,6 +43,7 @@ from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.kit.time import iso
 from hybridcx.macros.actions import RULE_ACTIONS, check_actions
+from hybridcx.macros.deps import MacroDeps
 from hybridcx.models import (
     AutomationCursor,
     AutomationFiring,
@@ -54,7 +55,6 @@ from hybridcx.models import (
     Message,
 )
 from hybridcx.queue.service import dispatch, rank
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -224,7 +224,7 @@ def rule_read(r: AutomationRule) -> dict[str, Any]:
 
 
 async def _run_action(
-    rt: Runtime,
+    rt: MacroDeps,
     session: AsyncSession,
     outbox: Outbox,
     rule: AutomationRule,
@@ -282,7 +282,7 @@ async def _run_action(
 
 
 async def fire(
-    rt: Runtime, rule: AutomationRule, conversation_id: str, occasion: str, trigger: str
+    rt: MacroDeps, rule: AutomationRule, conversation_id: str, occasion: str, trigger: str
 ) -> bool:
     """Run ``rule`` on the conversation for ``occasion``, once. False when it did not fire (it
     already had, the conversation is gone, or the conditions no longer hold)."""
@@ -358,7 +358,7 @@ async def _rules(
     return cache[key]
 
 
-async def process_new(rt: Runtime) -> int:
+async def process_new(rt: MacroDeps) -> int:
     """Evaluate the rules on the events and customer messages committed since the cursor.
     Returns how many rules fired."""
     fired = 0
@@ -423,7 +423,7 @@ async def process_new(rt: Runtime) -> int:
     return fired
 
 
-async def sweep_no_reply(rt: Runtime, now: datetime | None = None) -> int:
+async def sweep_no_reply(rt: MacroDeps, now: datetime | None = None) -> int:
     """Fire the ``no_agent_reply`` rules: a customer's message in a queued or assigned
     conversation with no public agent reply after it for the rule's minutes (once per such
     message)."""
@@ -495,7 +495,7 @@ async def sweep_no_reply(rt: Runtime, now: datetime | None = None) -> int:
     return fired
 
 
-async def run_once(rt: Runtime, now: datetime | None = None) -> int:
+async def run_once(rt: MacroDeps, now: datetime | None = None) -> int:
     fired = await process_new(rt)
     fired += await sweep_no_reply(rt, now)
     if fired:
@@ -504,13 +504,13 @@ async def run_once(rt: Runtime, now: datetime | None = None) -> int:
     return fired
 
 
-async def _workspaces_with_rules(rt: Runtime) -> list[str]:
+async def _workspaces_with_rules(rt: MacroDeps) -> list[str]:
     async with rt.sessions() as session:
         stmt = select(AutomationRule.workspace_id).distinct()
         return list((await session.execute(stmt)).scalars().all())
 
 
-async def automation_loop(rt: Runtime, interval_seconds: float) -> None:
+async def automation_loop(rt: MacroDeps, interval_seconds: float) -> None:
     """Every ``interval_seconds``, evaluate the rules (the server runs this)."""
     while True:
         await asyncio.sleep(interval_seconds)
@@ -544,7 +544,7 @@ async def get_rule(session: AsyncSession, workspace_id: str, rule_id: str) -> Au
 
 
 async def save_rule(
-    rt: Runtime, staff: StaffPrincipal, body: dict[str, Any], rule_id: str | None = None
+    rt: MacroDeps, staff: StaffPrincipal, body: dict[str, Any], rule_id: str | None = None
 ) -> dict[str, Any]:
     values = clean_rule(body)
     try:
@@ -581,7 +581,7 @@ async def save_rule(
         raise Conflict(f"A rule named {values['name']!r} already exists.") from None
 
 
-async def delete_rule(rt: Runtime, staff: StaffPrincipal, rule_id: str) -> None:
+async def delete_rule(rt: MacroDeps, staff: StaffPrincipal, rule_id: str) -> None:
     async with transaction(rt.sessions) as session:
         rule = await get_rule(session, staff.workspace_id, rule_id)
         audit(

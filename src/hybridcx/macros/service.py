@@ -26,10 +26,10 @@ from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.macros.actions import MACRO_ACTIONS, check_actions
+from hybridcx.macros.deps import MacroDeps
 from hybridcx.macros.placeholders import check_text, fill, names_in
 from hybridcx.models import Agent, Approval, Conversation, Macro
 from hybridcx.nlu.entities import extract_entities
-from hybridcx.runtime import Runtime
 from hybridcx.tags.service import tag_conversation, tag_name
 
 log = structlog.get_logger(__name__)
@@ -75,7 +75,7 @@ async def get_macro(session: AsyncSession, workspace_id: str, macro_id: str) -> 
 
 
 async def create(
-    rt: Runtime, staff: StaffPrincipal, *, name: str, text: str, actions: list[Any]
+    rt: MacroDeps, staff: StaffPrincipal, *, name: str, text: str, actions: list[Any]
 ) -> dict[str, Any]:
     name, text, cleaned = clean(name, text, actions)
     try:
@@ -106,7 +106,7 @@ async def create(
 
 
 async def update(
-    rt: Runtime, staff: StaffPrincipal, macro_id: str, *, name: str, text: str, actions: list[Any]
+    rt: MacroDeps, staff: StaffPrincipal, macro_id: str, *, name: str, text: str, actions: list[Any]
 ) -> dict[str, Any]:
     name, text, cleaned = clean(name, text, actions)
     try:
@@ -131,7 +131,7 @@ async def update(
         raise Conflict(f"A macro named {name!r} already exists in this workspace.") from None
 
 
-async def delete(rt: Runtime, staff: StaffPrincipal, macro_id: str) -> None:
+async def delete(rt: MacroDeps, staff: StaffPrincipal, macro_id: str) -> None:
     async with transaction(rt.sessions) as session:
         m = await get_macro(session, staff.workspace_id, macro_id)
         audit(
@@ -180,7 +180,7 @@ async def context_values(
 
 
 async def render(
-    rt: Runtime, staff: StaffPrincipal, macro_id: str, conversation_id: str
+    rt: MacroDeps, staff: StaffPrincipal, macro_id: str, conversation_id: str
 ) -> dict[str, Any]:
     async with rt.sessions() as session:
         m = await get_macro(session, staff.workspace_id, macro_id)
@@ -216,7 +216,7 @@ def _event(
 
 
 async def _record(
-    rt: Runtime,
+    rt: MacroDeps,
     staff: StaffPrincipal,
     conversation_id: str,
     m: Macro,
@@ -230,7 +230,7 @@ async def _record(
 
 
 async def _set_tier(
-    rt: Runtime, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
+    rt: MacroDeps, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
 ) -> dict[str, Any]:
     async with transaction(rt.sessions) as session:
         conv = await _conversation(session, staff, cid)
@@ -242,7 +242,7 @@ async def _set_tier(
 
 
 async def _note(
-    rt: Runtime, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
+    rt: MacroDeps, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
 ) -> dict[str, Any]:
     outbox = Outbox()
     async with transaction(rt.sessions) as session:
@@ -262,7 +262,7 @@ async def _note(
 
 
 async def _backend(
-    rt: Runtime, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
+    rt: MacroDeps, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
 ) -> dict[str, Any]:
     """A consequential backend action on the conversation's order, through the same runners
     and approval limits as the AI's flows: above the limit it is held for approval."""
@@ -346,7 +346,7 @@ async def _backend(
 
 
 async def _transfer(
-    rt: Runtime, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
+    rt: MacroDeps, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
 ) -> dict[str, Any]:
     team = a.get("team")
     if team:
@@ -374,7 +374,7 @@ async def _transfer(
 
 
 async def _resolve(
-    rt: Runtime, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
+    rt: MacroDeps, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
 ) -> dict[str, Any]:
     await ConversationHandling(rt).resolve(cid, staff)
     await _record(rt, staff, cid, m, a, "done")
@@ -382,7 +382,7 @@ async def _resolve(
 
 
 async def _tag(
-    rt: Runtime, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
+    rt: MacroDeps, staff: StaffPrincipal, cid: str, m: Macro, a: dict[str, Any]
 ) -> dict[str, Any]:
     """Add the tag (a tag the workspace no longer has fails with a clear message)."""
     async with transaction(rt.sessions) as session:
@@ -404,7 +404,7 @@ RUNNERS = {
 
 
 async def apply(
-    rt: Runtime,
+    rt: MacroDeps,
     staff: StaffPrincipal,
     macro_id: str,
     conversation_id: str,

@@ -9,9 +9,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from hybridcx.kit.errors import NotFound, Unauthorized
+from hybridcx.ops.deps import OpsDeps
 from hybridcx.ops.health import readiness
 from hybridcx.ops.metrics import ScrapeTimeGauges, queue_by_tier, render
-from hybridcx.runtime import Runtime
 
 router = APIRouter(tags=["ops"])
 
@@ -20,8 +20,9 @@ class MetricsOff(NotFound):
     code = "metrics_off"
 
 
-def _runtime(request: Request) -> Runtime:
-    return request.app.state.runtime  # type: ignore[no-any-return]
+def _runtime(request: Request) -> OpsDeps:
+    runtime: OpsDeps = request.app.state.runtime  # app.py checks that the runtime fits
+    return runtime
 
 
 @router.get("/readyz")
@@ -32,9 +33,9 @@ async def readyz(request: Request) -> JSONResponse:
     ready, body = await readiness(
         runtime.engine,
         redis_url=runtime.redis_url,
-        nlu_enabled=settings.nlu_enabled if settings is not None else False,
+        nlu_enabled=settings.nlu_enabled,
         live_model=runtime.live_model,
-        wait_seconds=settings.readiness_timeout_seconds if settings is not None else 2.0,
+        wait_seconds=settings.readiness_timeout_seconds,
     )
     return JSONResponse(body, status_code=200 if ready else 503)
 
@@ -42,7 +43,7 @@ async def readyz(request: Request) -> JSONResponse:
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     runtime = _runtime(request)
-    token = runtime.settings.metrics_token if runtime.settings is not None else None
+    token = runtime.settings.metrics_token
     if not token:
         raise MetricsOff("Metrics are off: set HYBRIDCX_METRICS_TOKEN to turn them on.")
     given = request.headers.get("authorization", "")

@@ -28,8 +28,8 @@ from hybridcx.models import (
     Message,
     OutreachCampaign,
 )
+from hybridcx.outreach.deps import OutreachDeps
 from hybridcx.outreach.service import run_campaign
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +40,7 @@ EVENTS = ("conversation.created", "conversation.resolved")
 EVENT_SIGNALS = ("repeat_contact", "churn_risk")
 
 
-async def process_events(rt: Runtime, *, now: datetime | None = None) -> list[dict[str, Any]]:
+async def process_events(rt: OutreachDeps, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Run the active event-driven campaigns for the customers whose conversations changed
     since the cursor. Returns the runs' summaries (one per campaign with someone touched)."""
     touched: dict[str, set[str]] = {}  # workspace -> customers

@@ -8,14 +8,14 @@ import asyncio
 import structlog
 
 from hybridcx.kit.tasks import reraise_if_cancelled
+from hybridcx.outreach.deps import OutreachDeps
 from hybridcx.outreach.events import process_events
 from hybridcx.outreach.service import run_all
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
 
-async def outreach_loop(rt: Runtime, interval: float, events_interval: float = 0.0) -> None:
+async def outreach_loop(rt: OutreachDeps, interval: float, events_interval: float = 0.0) -> None:
     tick = min(i for i in (interval, events_interval) if i > 0)
     clock = asyncio.get_running_loop()
     next_run = clock.time() + interval

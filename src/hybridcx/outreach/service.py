@@ -37,10 +37,10 @@ from hybridcx.models import (
     OutreachCampaign,
     OutreachSend,
 )
+from hybridcx.outreach.deps import OutreachDeps
 from hybridcx.outreach.signals import SIGNALS, Hit, evaluate
 from hybridcx.privacy.consent import may_use_for
 from hybridcx.profiles.preferences import read_preferences
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -293,19 +293,15 @@ def key_hash(session: AsyncSession, key: str) -> str:
 
 async def plan(
     session: AsyncSession,
-    rt: Runtime,
+    rt: OutreachDeps,
     campaign: OutreachCampaign,
     now: datetime,
     customers: set[str] | None = None,
 ) -> Plan:
     settings = rt.settings
-    quiet = (
-        (settings.outreach_quiet_start_hour, settings.outreach_quiet_end_hour)
-        if settings
-        else (21, 8)
-    )
-    default_tz = settings.outreach_timezone if settings else "UTC"
-    cap = settings.outreach_weekly_cap if settings else 2
+    quiet = (settings.outreach_quiet_start_hour, settings.outreach_quiet_end_hour)
+    default_tz = settings.outreach_timezone
+    cap = settings.outreach_weekly_cap
     result = Plan(campaign.id)
     hits = await evaluate(session, campaign.workspace_id, campaign.signal, now=now)
     if customers is not None:  # an event-driven run: only the customers the events touched
@@ -385,7 +381,7 @@ async def _already(
 
 
 async def run_campaign(
-    rt: Runtime,
+    rt: OutreachDeps,
     workspace_id: str,
     campaign_id: str,
     *,
@@ -470,7 +466,7 @@ async def _inbox(session: AsyncSession, workspace_id: str, channel: str) -> Inbo
     )
     inbox = (await session.execute(stmt)).scalar_one_or_none()
     if inbox is None:
-        from hybridcx.channels.repository import find_channel_inbox
+        from hybridcx.workspaces.repository import find_channel_inbox
 
         inbox = await find_channel_inbox(session, channel)  # the default workspace's, created
     if inbox is None or inbox.workspace_id != workspace_id:
@@ -479,7 +475,7 @@ async def _inbox(session: AsyncSession, workspace_id: str, channel: str) -> Inbo
 
 
 async def _open_notice(
-    session: AsyncSession, rt: Runtime, campaign: OutreachCampaign, p: Planned
+    session: AsyncSession, rt: OutreachDeps, campaign: OutreachCampaign, p: Planned
 ) -> tuple[str, Conversation, dict[str, Any]]:
     """The notice's conversation and message (sent after commit) and its outreach_sends row."""
     templates = templates_for(campaign)
@@ -501,8 +497,7 @@ async def _open_notice(
     inbox = await _inbox(session, campaign.workspace_id, p.channel)
     meta: dict[str, Any] = {"outreach": context}
     if p.channel == "sms":
-        settings = rt.settings
-        sender = templates.get("sms_from") or (settings.twilio_sms_from if settings else None)
+        sender = templates.get("sms_from") or rt.settings.twilio_sms_from
         meta.update(customer_number=customer.phone, our_number=sender)
         thread_key = customer.phone
         text = render(templates["sms"], values)
@@ -557,7 +552,7 @@ async def _open_notice(
     return send_id, conv, message_read(msg)
 
 
-async def run_all(rt: Runtime, *, now: datetime | None = None) -> list[dict[str, Any]]:
+async def run_all(rt: OutreachDeps, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """Every active campaign of every workspace (the schedule)."""
     async with rt.sessions() as session:
         rows = (
@@ -570,7 +565,7 @@ async def run_all(rt: Runtime, *, now: datetime | None = None) -> list[dict[str,
     return [await run_campaign(rt, ws, cid, now=now) for ws, cid in rows]
 
 
-async def approve(rt: Runtime, staff: Any, campaign_id: str) -> dict[str, Any]:
+async def approve(rt: OutreachDeps, staff: Any, campaign_id: str) -> dict[str, Any]:
     """Someone other than the author approves the held run's audience size; the next run sends
     to an audience up to that size (a larger one is held again)."""
     async with transaction(rt.sessions) as session:

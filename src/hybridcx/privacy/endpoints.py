@@ -19,8 +19,8 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.models import Customer
 from hybridcx.privacy import erasure
 from hybridcx.privacy.consent import PURPOSES, read_consents, updated_consents
+from hybridcx.privacy.deps import ErasureDeps
 from hybridcx.privacy.export import export_customer
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -85,7 +85,7 @@ async def erase(
     return out
 
 
-async def _run_quietly(runtime: Runtime, request_id: str) -> None:
+async def _run_quietly(runtime: ErasureDeps, request_id: str) -> None:
     try:
         await erasure.run_erasure(runtime, request_id)
     except Exception:  # recorded on the request; the scheduled job retries

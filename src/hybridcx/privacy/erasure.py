@@ -31,11 +31,11 @@ from hybridcx.models import Conversation, Customer, ErasureRequest
 from hybridcx.privacy.registry import ErasureContext, Skip, registered_stores
 
 if TYPE_CHECKING:
-    from hybridcx.runtime import Runtime
+    from hybridcx.privacy.deps import ErasureDeps
 
 log = structlog.get_logger(__name__)
 
-ErasureHook = Callable[[AsyncSession, "Runtime", str], Awaitable[Any]]
+ErasureHook = Callable[[AsyncSession, "ErasureDeps", str], Awaitable[Any]]
 _HOOKS: dict[str, ErasureHook] = {}
 
 
@@ -124,7 +124,7 @@ async def list_requests(session: AsyncSession, workspace_id: str) -> Sequence[Er
     return (await session.execute(stmt)).scalars().all()
 
 
-async def run_erasure(rt: Runtime, request_id: str) -> dict[str, Any]:
+async def run_erasure(rt: ErasureDeps, request_id: str) -> dict[str, Any]:
     """Carry out one pending request; returns it as read. A failure is recorded (status stays
     pending, so the scheduled job retries) and re-raised."""
     try:
@@ -163,7 +163,7 @@ async def run_erasure(rt: Runtime, request_id: str) -> dict[str, Any]:
     return out
 
 
-async def run_pending(rt: Runtime) -> int:
+async def run_pending(rt: ErasureDeps) -> int:
     """Run every pending request (the scheduled job); returns how many completed."""
     async with rt.sessions() as session:
         ids = (
@@ -196,7 +196,7 @@ async def _customer(session: AsyncSession, workspace_id: str, customer_id: str) 
 
 
 async def _erase(
-    session: AsyncSession, rt: Runtime, workspace_id: str, customer_id: str
+    session: AsyncSession, rt: ErasureDeps, workspace_id: str, customer_id: str
 ) -> list[dict[str, Any]]:
     """Every registered personal-data store erases its part, in order (registry.py)."""
     customer = await _customer(session, workspace_id, customer_id)

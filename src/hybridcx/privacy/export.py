@@ -21,13 +21,13 @@ from hybridcx.privacy.registry import ExportContext, Skip, registered_stores
 from hybridcx.privacy.stores import customer_query
 
 if TYPE_CHECKING:
-    from hybridcx.runtime import Runtime
+    from hybridcx.kit.deps import HasDataDir
 
 EXPORT_FORMAT = "hybridcx-customer-export/1"
 
 
 async def export_customer(
-    session: AsyncSession, workspace_id: str, customer_id: str, *, runtime: Runtime | None = None
+    session: AsyncSession, workspace_id: str, customer_id: str, *, runtime: HasDataDir | None = None
 ) -> dict[str, Any]:
     customer = (
         await session.execute(customer_query(workspace_id, customer_id))

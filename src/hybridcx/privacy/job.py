@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING
 from hybridcx.privacy.retention import retention_loop
 
 if TYPE_CHECKING:
-    from hybridcx.runtime import Runtime
+    from hybridcx.privacy.deps import PrivacyJobDeps
 
 
-def start_privacy_job(rt: Runtime) -> asyncio.Task[None] | None:
+def start_privacy_job(rt: PrivacyJobDeps) -> asyncio.Task[None] | None:
     if rt.retention_interval_seconds <= 0:
         return None
     return asyncio.create_task(retention_loop(rt, rt.retention_interval_seconds))

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 if TYPE_CHECKING:
+    from hybridcx.kit.deps import HasDataDir
     from hybridcx.models import Customer
-    from hybridcx.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class ErasureContext:
     conversations; ``pseudonym`` is the tombstone customer they are re-pointed at."""
 
     session: AsyncSession
-    runtime: Runtime
+    runtime: HasDataDir
     workspace_id: str
     customer: Customer
     conversation_ids: list[str]
@@ -51,8 +51,7 @@ class ErasureContext:
 
     @property
     def data_dir(self) -> Path | None:
-        settings = self.runtime.settings
-        return settings.data_dir.resolve() if settings is not None else None
+        return self.runtime.settings.data_dir.resolve()
 
 
 @dataclass
@@ -63,21 +62,20 @@ class RetentionContext:
     transcript (mail records of ignored mail, late drafts) sweep by ``cutoff`` then."""
 
     session: AsyncSession
-    runtime: Runtime
+    runtime: HasDataDir
     workspace_id: str
     cutoff: datetime
     conversation_ids: list[str]
 
     @property
     def data_dir(self) -> Path | None:
-        settings = self.runtime.settings
-        return settings.data_dir.resolve() if settings is not None else None
+        return self.runtime.settings.data_dir.resolve()
 
 
 @dataclass
 class ExportContext:
     session: AsyncSession
-    runtime: Runtime | None
+    runtime: HasDataDir | None
     workspace_id: str
     customer: Customer
     conversation_ids: list[str]
@@ -91,8 +89,7 @@ class ExportContext:
 
     @property
     def data_dir(self) -> Path | None:
-        settings = self.runtime.settings if self.runtime is not None else None
-        return settings.data_dir.resolve() if settings is not None else None
+        return self.runtime.settings.data_dir.resolve() if self.runtime is not None else None
 
 
 EraseFn = Callable[[ErasureContext], Awaitable[Any]]

@@ -21,7 +21,7 @@ from hybridcx.privacy import erasure
 from hybridcx.privacy.registry import PersonalDataStore, RetentionContext, Skip, registered_stores
 
 if TYPE_CHECKING:
-    from hybridcx.runtime import Runtime
+    from hybridcx.privacy.deps import RetentionDeps
 
 log = structlog.get_logger(__name__)
 
@@ -38,7 +38,7 @@ class RetentionResult:
         return {"workspaces": self.workspaces, "erasures_completed": self.erasures}
 
 
-async def run_retention(rt: Runtime, *, now: datetime | None = None) -> RetentionResult:
+async def run_retention(rt: RetentionDeps, *, now: datetime | None = None) -> RetentionResult:
     now = now or utcnow()
     result = RetentionResult()
     async with rt.sessions() as session:
@@ -68,7 +68,7 @@ async def run_retention(rt: Runtime, *, now: datetime | None = None) -> Retentio
 
 
 async def _purge_transcripts(
-    rt: Runtime, ws_id: str, cutoff: datetime, counts: dict[str, int]
+    rt: RetentionDeps, ws_id: str, cutoff: datetime, counts: dict[str, int]
 ) -> None:
     """Resolved conversations that ended before ``cutoff`` and still have a transcript: every
     registered store drops its part (registry.py), a batch per transaction; then one call
@@ -102,7 +102,7 @@ async def _purge_transcripts(
 
 
 async def _retain_batch(
-    rt: Runtime,
+    rt: RetentionDeps,
     session: Any,
     stores: list[PersonalDataStore],
     ws_id: str,
@@ -120,7 +120,7 @@ async def _retain_batch(
             counts[store.name] = counts.get(store.name, 0) + n
 
 
-async def retention_loop(rt: Runtime, interval_seconds: int) -> None:
+async def retention_loop(rt: RetentionDeps, interval_seconds: int) -> None:
     """The server's scheduled privacy job (retention + pending erasures), until cancelled."""
     while True:
         await asyncio.sleep(interval_seconds)

@@ -27,6 +27,7 @@ from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.models import Conversation, ConversationEvent, QualityScore
 from hybridcx.quality import repository
+from hybridcx.quality.deps import ScoringDeps
 from hybridcx.quality.rubric import (
     ConversationRecord,
     RubricConfig,
@@ -42,7 +43,6 @@ from hybridcx.quality.service import (
     record_of,
     rubric_version,
 )
-from hybridcx.runtime import Runtime
 from hybridcx.workspaces.policy_store import PolicyStore
 
 log = structlog.get_logger(__name__)
@@ -59,7 +59,7 @@ def rubric_for(policies: PolicyStore, slug: str) -> RubricConfig:
     return with_policy_disclosures(rubric, policies.policy(slug))
 
 
-async def workspace_rubric(rt: Runtime, workspace_id: str) -> RubricConfig:
+async def workspace_rubric(rt: ScoringDeps, workspace_id: str) -> RubricConfig:
     async with rt.sessions() as session:
         ws = await conversations.get_workspace(session, workspace_id)
     return rubric_for(rt.policies, ws.slug)
@@ -159,7 +159,7 @@ async def score_and_store(
     return row
 
 
-async def score_finished(rt: Runtime, conversation_id: str) -> None:
+async def score_finished(rt: ScoringDeps, conversation_id: str) -> None:
     """Store the score of a conversation that was just resolved. Best effort: a failure is
     logged and the sweep scores it later; resolving never fails because of quality."""
     try:
@@ -226,7 +226,7 @@ async def sweep(
     return total
 
 
-async def sweep_loop(rt: Runtime, interval_seconds: float) -> None:
+async def sweep_loop(rt: ScoringDeps, interval_seconds: float) -> None:
     """Every ``interval_seconds``, score what finished without a score (the server runs this)."""
     while True:
         await asyncio.sleep(interval_seconds)

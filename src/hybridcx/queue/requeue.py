@@ -26,14 +26,14 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Agent, Conversation
 from hybridcx.queue.service import rank
-from hybridcx.runtime import Runtime
+from hybridcx.workspaces.deps import HasPolicies
 
 REASON = "agent_deactivated"
 
 
 async def requeue_conversations_of(
     session: AsyncSession,
-    rt: Runtime,
+    rt: HasPolicies,
     agent: Agent,
     actor: StaffPrincipal,
     outbox: Outbox,

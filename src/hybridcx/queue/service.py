@@ -28,10 +28,10 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Agent, AgentPresence, Conversation, Customer, Workspace
 from hybridcx.pipeline.policy import QueuePriority
+from hybridcx.queue.deps import QueueDeps
 from hybridcx.queue.priority import priority, queue_rank
 from hybridcx.queue.strategy import AgentCandidate, QueuedWork
 from hybridcx.routing.strategy import decide
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -259,7 +259,7 @@ async def assign(
     return True
 
 
-async def dispatch(runtime: Runtime, workspace_id: str) -> int:
+async def dispatch(runtime: QueueDeps, workspace_id: str) -> int:
     """Offer queued conversations, highest priority first, to online available agents."""
     outbox = Outbox()
     assigned = 0

@@ -20,7 +20,7 @@ from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import hash_token, new_id
 from hybridcx.kit.tasks import reraise_if_cancelled
 from hybridcx.queue.service import dispatch
-from hybridcx.runtime import Runtime
+from hybridcx.realtime.deps import RealtimeDeps
 
 router = APIRouter(tags=["realtime"])
 #: WebSocket close code 1012 "service restart": reconnect (the customer socket with ``after``).
@@ -28,8 +28,8 @@ RESTART_CODE = 1012
 log = structlog.get_logger(__name__)
 
 
-def _runtime(ws: WebSocket) -> Runtime:
-    runtime: Runtime = ws.app.state.runtime
+def _runtime(ws: WebSocket) -> RealtimeDeps:
+    runtime: RealtimeDeps = ws.app.state.runtime  # app.py checks that the runtime fits
     return runtime
 
 
@@ -118,7 +118,7 @@ async def agent_socket(ws: WebSocket, token: str = "") -> None:
 
 
 async def _agent_command(
-    runtime: Runtime, ws: WebSocket, staff: StaffPrincipal, data: dict[str, Any]
+    runtime: RealtimeDeps, ws: WebSocket, staff: StaffPrincipal, data: dict[str, Any]
 ) -> None:
     kind = data.get("type")
     if kind == "ping":
@@ -135,7 +135,7 @@ async def _agent_command(
         )
 
 
-async def _heartbeat(runtime: Runtime, connection_id: str) -> None:
+async def _heartbeat(runtime: RealtimeDeps, connection_id: str) -> None:
     interval = max(1.0, runtime.presence_timeout_seconds / 3)
     while True:
         await asyncio.sleep(interval)
@@ -147,7 +147,7 @@ async def _heartbeat(runtime: Runtime, connection_id: str) -> None:
             log.warning("presence.heartbeat_failed", error=str(exc))
 
 
-def _signed_out(ws: WebSocket, staff: StaffPrincipal, runtime: Runtime) -> Any:
+def _signed_out(ws: WebSocket, staff: StaffPrincipal, runtime: RealtimeDeps) -> Any:
     """Close the desk socket of a staff member an admin just deactivated (issue 19); then
     filter by team."""
     teams = _team_filter(runtime, staff)
@@ -163,7 +163,7 @@ def _signed_out(ws: WebSocket, staff: StaffPrincipal, runtime: Runtime) -> Any:
     return allow
 
 
-def _team_filter(runtime: Runtime, staff: StaffPrincipal) -> Any:
+def _team_filter(runtime: RealtimeDeps, staff: StaffPrincipal) -> Any:
     """For an agent limited to teams: drop events of conversations of other teams."""
     if permissions.can(staff, permissions.Perm.CONVERSATIONS_SUPERVISE):
         return None

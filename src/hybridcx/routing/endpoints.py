@@ -30,7 +30,6 @@ WINDOW = timedelta(hours=24)
 @router.get("/status")
 async def routing_status(staff: AnalyticsReader, runtime: RuntimeDep) -> dict[str, Any]:
     settings = runtime.settings
-    assert settings is not None
     now = utcnow()
     model = FileModelStore(settings.effective_routing_model_dir).get(staff.workspace_id)
     max_age = timedelta(hours=settings.routing_model_max_age_hours)

@@ -27,7 +27,7 @@ from hybridcx.models import (
     ScriptSettings,
 )
 from hybridcx.nlu.entities import extract_entities
-from hybridcx.runtime import Runtime
+from hybridcx.scripting.deps import ScriptingDeps
 from hybridcx.scripting.progress import ActionRun, Line, Progress, evaluate
 from hybridcx.scripting.spec import ScriptSpec, default_scripts, parse_script
 from hybridcx.segments.profiles import segment_name, workspace_segments
@@ -80,7 +80,7 @@ async def get_script(session: AsyncSession, workspace_id: str, script_id: str) -
     return found
 
 
-async def create(rt: Runtime, staff: StaffPrincipal, body: dict[str, Any]) -> dict[str, Any]:
+async def create(rt: ScriptingDeps, staff: StaffPrincipal, body: dict[str, Any]) -> dict[str, Any]:
     spec = parse_script(body.get("spec"))
     enabled = bool(body.get("enabled", True))
     try:
@@ -111,7 +111,7 @@ async def create(rt: Runtime, staff: StaffPrincipal, body: dict[str, Any]) -> di
 
 
 async def update(
-    rt: Runtime, staff: StaffPrincipal, script_id: str, body: dict[str, Any]
+    rt: ScriptingDeps, staff: StaffPrincipal, script_id: str, body: dict[str, Any]
 ) -> dict[str, Any]:
     spec = parse_script(body.get("spec"))
     try:
@@ -141,7 +141,7 @@ async def update(
         raise Conflict(f"A script named {spec.name!r} already exists in this workspace.") from None
 
 
-async def delete(rt: Runtime, staff: StaffPrincipal, script_id: str) -> None:
+async def delete(rt: ScriptingDeps, staff: StaffPrincipal, script_id: str) -> None:
     async with transaction(rt.sessions) as session:
         row = await get_script(session, staff.workspace_id, script_id)
         audit(
@@ -155,7 +155,7 @@ async def delete(rt: Runtime, staff: StaffPrincipal, script_id: str) -> None:
         await session.delete(row)
 
 
-async def set_enforcement(rt: Runtime, staff: StaffPrincipal, value: str) -> dict[str, Any]:
+async def set_enforcement(rt: ScriptingDeps, staff: StaffPrincipal, value: str) -> dict[str, Any]:
     if value not in ("block", "warn"):
         raise InvalidInput("enforcement must be 'block' or 'warn'.")
     async with transaction(rt.sessions) as session:
@@ -258,7 +258,7 @@ def _actions(events: Sequence[ConversationEvent]) -> list[ActionRun]:
 
 
 async def conversation_progress(
-    rt: Runtime, session: AsyncSession, conv: Conversation, agent_name: str
+    rt: ScriptingDeps, session: AsyncSession, conv: Conversation, agent_name: str
 ) -> tuple[Progress | None, dict[str, Any]]:
     """The active script's progress (None: no script for this conversation's intents)."""
     events = await repo.list_events(session, conv.id)
@@ -318,7 +318,9 @@ def _values(
     }
 
 
-async def read_for(rt: Runtime, staff: StaffPrincipal, conversation_id: str) -> dict[str, Any]:
+async def read_for(
+    rt: ScriptingDeps, staff: StaffPrincipal, conversation_id: str
+) -> dict[str, Any]:
     async with rt.sessions() as session:
         conv = await repo.get_conversation(
             session, conversation_id, workspace_id=staff.workspace_id
@@ -335,7 +337,7 @@ async def read_for(rt: Runtime, staff: StaffPrincipal, conversation_id: str) -> 
 
 
 async def check_at_resolve(
-    rt: Runtime, session: AsyncSession, conv: Conversation, staff: StaffPrincipal
+    rt: ScriptingDeps, session: AsyncSession, conv: Conversation, staff: StaffPrincipal
 ) -> None:
     """Before a conversation is resolved: the script's required steps. Blocked (409 naming
     them) or warned, per the workspace's policy; a ``script.checked`` event either way (the

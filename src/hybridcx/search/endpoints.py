@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import CustomerReader
 from hybridcx.auth.service import StaffPrincipal
-from hybridcx.runtime import Runtime
+from hybridcx.kit.deps import HasSessions
 from hybridcx.search import service
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
@@ -40,7 +40,7 @@ class SearchParams:
 
 
 async def search_conversations_page(
-    runtime: Runtime, staff: StaffPrincipal, status: str | None, p: SearchParams
+    runtime: HasSessions, staff: StaffPrincipal, status: str | None, p: SearchParams
 ) -> dict[str, Any]:
     filters = service.ConversationFilters(
         q=p.q,

@@ -23,7 +23,6 @@ from hybridcx.surveys.service import (
     open_for_answers,
     record_answer,
 )
-from hybridcx.surveys.voice import router as voice_router
 
 api_router = APIRouter(prefix="/api/v1/surveys", tags=["surveys"])
 
@@ -85,4 +84,3 @@ async def answer_survey(token: str, body: SurveyCreate, runtime: RuntimeDep) -> 
 # What app.py includes.
 router = APIRouter()
 router.include_router(api_router)
-router.include_router(voice_router)

@@ -29,12 +29,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
-from hybridcx.kit.events import MessageToSend
+from hybridcx.kit.events import MessageToSend, SurveyCallToPlace
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.sealed import session_keyring
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, ConversationEvent
-from hybridcx.runtime import Runtime
+from hybridcx.surveys.deps import SurveyDeps
 
 log = structlog.get_logger(__name__)
 
@@ -130,7 +130,7 @@ def parse_sms_answer(text: str) -> tuple[int, int | None] | None:
     return int(match.group(1)), (int(match.group(2)) if match.group(2) is not None else None)
 
 
-async def answer_by_sms(rt: Runtime, workspace_id: str, phone: str, text: str) -> str | None:
+async def answer_by_sms(rt: SurveyDeps, workspace_id: str, phone: str, text: str) -> str | None:
     """An SMS that answers the survey of this number's last conversation: the thanks to send
     back; None when the text is no survey answer (it is then handled as a message)."""
     parsed = parse_sms_answer(text)
@@ -164,7 +164,7 @@ async def answer_by_sms(rt: Runtime, workspace_id: str, phone: str, text: str) -
 # ---- offering -------------------------------------------------------------------------------
 
 
-async def offer_after_resolution(rt: Runtime, conversation_id: str) -> None:
+async def offer_after_resolution(rt: SurveyDeps, conversation_id: str) -> None:
     """Ask the customer of a just-resolved email, SMS or voice conversation. Never fails the
     resolution: a channel that cannot deliver is recorded on the message, and logged."""
     try:
@@ -173,7 +173,7 @@ async def offer_after_resolution(rt: Runtime, conversation_id: str) -> None:
         log.warning("survey.offer_failed", conversation_id=conversation_id, error=str(exc))
 
 
-async def _offer(rt: Runtime, conversation_id: str) -> None:
+async def _offer(rt: SurveyDeps, conversation_id: str) -> None:
     async with transaction(rt.sessions) as session:
         conv = await repo.get_conversation(session, conversation_id, lock=True)
         if conv is None or conv.channel not in CHANNELS or conv.status != "resolved":
@@ -201,9 +201,8 @@ async def _offer(rt: Runtime, conversation_id: str) -> None:
         await session.flush()
         message = message_read(msg)
     if conv.channel == "voice":
-        from hybridcx.surveys.voice import call_for_survey
-
-        await call_for_survey(rt, conv, message["id"], base)  # type: ignore[arg-type]
+        assert base is not None  # _no_call refused a call without one
+        await rt.events.dispatch(rt, SurveyCallToPlace(conv, message["id"], base))
         return
     await rt.events.dispatch(rt, MessageToSend(conv, message))
 
@@ -222,18 +221,17 @@ def _no_call(conv: Conversation, base: str | None) -> str | None:
     return None
 
 
-def _callback_base(rt: Runtime, conv: Conversation) -> str | None:
-    settings = rt.settings
+def _callback_base(rt: SurveyDeps, conv: Conversation) -> str | None:
     transfer = (conv.channel_meta or {}).get("transfer") or {}
-    base = (settings.public_url if settings else None) or transfer.get("callback_base")
+    base = rt.settings.public_url or transfer.get("callback_base")
     return str(base).rstrip("/") if base else None
 
 
-async def answer_sms(rt: Runtime, phone: str, text: str, inbox_key: str | None) -> str | None:
+async def answer_sms(rt: SurveyDeps, phone: str, text: str, inbox_key: str | None) -> str | None:
     """:func:`answer_by_sms` for the SMS inbox ``inbox_key`` (default: the default one)."""
     if parse_sms_answer(text) is None:
         return None  # the common case: no database work
-    from hybridcx.channels.repository import find_channel_inbox
+    from hybridcx.workspaces.repository import find_channel_inbox
 
     async with rt.sessions() as session:
         inbox = await find_channel_inbox(session, "sms", inbox_key)

@@ -11,16 +11,16 @@ import structlog
 from hybridcx.channels.base import OutboundAdapter, register_adapter
 
 if TYPE_CHECKING:
+    from hybridcx.channels.deps import ChannelDeps
     from hybridcx.channels.email.imap import ImapPoller
     from hybridcx.channels.email.receiver import SmtpReceiver
     from hybridcx.channels.email.service import EmailChannel
     from hybridcx.config import Settings
-    from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
 
-def _adapter(rt: Runtime) -> OutboundAdapter | None:
+def _adapter(rt: ChannelDeps) -> OutboundAdapter | None:
     """The SMTP adapter when HYBRIDCX_SUPPORT_EMAIL is set (imported on first use)."""
     from hybridcx.channels.email.adapter import adapter_factory
 
@@ -46,7 +46,7 @@ class EmailServices:
             await self.receiver.stop()
 
 
-async def start_email(rt: Runtime, settings: Settings) -> EmailServices | None:
+async def start_email(rt: ChannelDeps, settings: Settings) -> EmailServices | None:
     """Start the SMTP receiver (``HYBRIDCX_SMTP_INBOUND_PORT``) and the IMAP poller
     (``HYBRIDCX_IMAP_URL``) that the settings ask for; None when neither is set."""
     if settings.smtp_inbound_port is None and not settings.imap_url:

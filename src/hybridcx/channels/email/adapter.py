@@ -15,8 +15,8 @@ from hybridcx.kit.db import transaction
 from hybridcx.models import EmailRecord
 
 if TYPE_CHECKING:
+    from hybridcx.channels.deps import ChannelDeps
     from hybridcx.models import Conversation
-    from hybridcx.runtime import Runtime
 
 _RELATIVE_LINK = re.compile(r"\((/[^\s()]*)\)")
 EMAIL_CAPABILITIES = Capabilities(buttons=False, attachments=True, max_length=None, markup="text")
@@ -37,7 +37,7 @@ class EmailAdapter:
         self.config = config
 
     async def send(
-        self, rt: Runtime, conversation: Conversation, message: dict[str, Any]
+        self, rt: ChannelDeps, conversation: Conversation, message: dict[str, Any]
     ) -> dict[str, Any]:
         relay = self.config.relay
         if relay is None:
@@ -54,7 +54,7 @@ class EmailAdapter:
             else ((conversation.channel_meta or {}).get("email") or {}).get("subject", "")
         )
         text = degrade(message["text"], message.get("buttons") or [], self.capabilities)
-        public = rt.settings.public_url if rt.settings is not None else None
+        public = rt.settings.public_url
         if public:  # "Source: … (/help/articles/x)" must work from a mail client
             text = _RELATIVE_LINK.sub(lambda m: f"({public.rstrip('/')}{m.group(1)})", text)
         automatic = message.get("author") == "ai"
@@ -94,6 +94,6 @@ class EmailAdapter:
         return {"email_message_id": rfc_id, "to": to}
 
 
-def adapter_factory(rt: Runtime) -> EmailAdapter | None:
-    config = EmailConfig.from_settings(rt.settings) if rt.settings is not None else None
+def adapter_factory(rt: ChannelDeps) -> EmailAdapter | None:
+    config = rt.email
     return EmailAdapter(config) if config is not None else None

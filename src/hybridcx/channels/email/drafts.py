@@ -10,6 +10,7 @@ from typing import Any
 from hybridcx.assist.service import AssistService
 from hybridcx.auth import permissions
 from hybridcx.auth.service import StaffPrincipal
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.outbound import deliver
 from hybridcx.conversations import repository as repo
@@ -30,7 +31,6 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, EmailDraft
-from hybridcx.runtime import Runtime
 
 DRAFT_NOT_FOUND = "Draft not found."
 EDITABLE = ("pending", "failed")
@@ -62,7 +62,7 @@ def _event(d: EmailDraft) -> EmailDraftChanged:
 
 
 async def write_draft(
-    rt: Runtime, conv: Conversation, *, reply_to_message_id: str | None, text: str | None = None
+    rt: ChannelDeps, conv: Conversation, *, reply_to_message_id: str | None, text: str | None = None
 ) -> dict[str, Any]:
     """The AI's proposed reply to the customer's latest mail: ``text`` when given (the AI's
     own Tier 1 answer), else the reply agent assist suggests (grounded in public articles when
@@ -109,7 +109,7 @@ async def write_draft(
     return result
 
 
-async def auto_send_draft(rt: Runtime, conv: Conversation, draft_id: str) -> bool:
+async def auto_send_draft(rt: ChannelDeps, conv: Conversation, draft_id: str) -> bool:
     """Policy allows this intent to go out unapproved: the draft becomes the AI's reply."""
     outbox = Outbox()
     async with transaction(rt.sessions) as session:
@@ -147,7 +147,7 @@ async def auto_send_draft(rt: Runtime, conv: Conversation, draft_id: str) -> boo
 
 
 class DraftService:
-    def __init__(self, rt: Runtime) -> None:
+    def __init__(self, rt: ChannelDeps) -> None:
         self.rt = rt
 
     async def _load(
@@ -326,7 +326,7 @@ def _require_handler(conv: Conversation, staff: StaffPrincipal) -> None:
 
 
 async def attachment_file(
-    rt: Runtime,
+    rt: ChannelDeps,
     staff: StaffPrincipal,
     *,
     conversation_id: str,
@@ -357,8 +357,6 @@ async def attachment_file(
     att = found[0]
     if att.get("status") != "stored":
         raise NotFound(f"This attachment was not stored: {att.get('reason', 'rejected')}.")
-    if rt.settings is None:
-        raise NotFound("Attachments are not available on this server.")
     content = await asyncio.to_thread(attachments.read, ring, rt.settings.data_dir.resolve(), att)
     if content is None:
         raise NotFound("The attachment's file is missing.")

@@ -10,12 +10,12 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import (
     ConversationHandler,
     ConversationReader,
     ConversationSupervisor,
 )
+from hybridcx.channels.deps import ChannelRuntimeDep
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.email.drafts import DraftService, attachment_file
 from hybridcx.kit.time import iso
@@ -43,20 +43,22 @@ class DraftApprove(BaseModel):
 
 
 @drafts_router.get("/{conversation_id}/drafts", summary="AI drafts of an email conversation")
-async def list_drafts(conversation_id: str, staff: Reader, runtime: RuntimeDep) -> dict[str, Any]:
+async def list_drafts(
+    conversation_id: str, staff: Reader, runtime: ChannelRuntimeDep
+) -> dict[str, Any]:
     return {"items": await DraftService(runtime).list(conversation_id, staff)}
 
 
 @drafts_router.get("/{conversation_id}/drafts/{draft_id}")
 async def read_draft(
-    conversation_id: str, draft_id: str, staff: Reader, runtime: RuntimeDep
+    conversation_id: str, draft_id: str, staff: Reader, runtime: ChannelRuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).get(conversation_id, draft_id, staff)
 
 
 @drafts_router.patch("/{conversation_id}/drafts/{draft_id}", summary="Edit a pending draft")
 async def edit_draft(
-    conversation_id: str, draft_id: str, body: DraftEdit, staff: Handler, runtime: RuntimeDep
+    conversation_id: str, draft_id: str, body: DraftEdit, staff: Handler, runtime: ChannelRuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).edit(conversation_id, draft_id, staff, body.text)
 
@@ -69,7 +71,7 @@ async def approve_draft(
     conversation_id: str,
     draft_id: str,
     staff: Handler,
-    runtime: RuntimeDep,
+    runtime: ChannelRuntimeDep,
     body: DraftApprove | None = None,
 ) -> dict[str, Any]:
     text = body.text if body is not None else None
@@ -78,7 +80,7 @@ async def approve_draft(
 
 @drafts_router.post("/{conversation_id}/drafts/{draft_id}/discard", summary="Discard a draft")
 async def discard_draft(
-    conversation_id: str, draft_id: str, staff: Handler, runtime: RuntimeDep
+    conversation_id: str, draft_id: str, staff: Handler, runtime: ChannelRuntimeDep
 ) -> dict[str, Any]:
     return await DraftService(runtime).discard(conversation_id, draft_id, staff)
 
@@ -90,7 +92,11 @@ async def discard_draft(
     responses={200: {"content": {"application/octet-stream": {}}}},
 )
 async def download_attachment(
-    conversation_id: str, message_id: str, attachment_id: str, staff: Reader, runtime: RuntimeDep
+    conversation_id: str,
+    message_id: str,
+    attachment_id: str,
+    staff: Reader,
+    runtime: ChannelRuntimeDep,
 ) -> Response:
     """Always a download (``application/octet-stream``): a file a customer sent is never
     rendered by the browser in the desk's origin. Stored sealed; opened here."""
@@ -115,7 +121,7 @@ async def download_attachment(
 @mail_router.get("/inbound", summary="Recent inbound mail, with what became of it (supervisors)")
 async def inbound_log(
     staff: ConversationSupervisor,
-    runtime: RuntimeDep,
+    runtime: ChannelRuntimeDep,
     status: Annotated[Literal["processed", "ignored"] | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy import select
 
 from hybridcx.channels.base import DeliveryError, degrade
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.email import repository as erepo
 from hybridcx.channels.email.adapter import EMAIL_CAPABILITIES, EmailAdapter
 from hybridcx.channels.email.attachments import store_attachments
@@ -30,7 +31,6 @@ from hybridcx.channels.email.loops import classify
 from hybridcx.channels.email.mime import ParsedEmail, parse_email
 from hybridcx.channels.ingest import InboundResult, ingest_inbound
 from hybridcx.channels.outbound import record_delivery
-from hybridcx.channels.repository import find_channel_inbox
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.turns import CustomerTurns
 from hybridcx.kit.db import transaction
@@ -39,7 +39,7 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.sealed import keyring_for
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation, EmailRecord, Message
-from hybridcx.runtime import Runtime
+from hybridcx.workspaces.repository import find_channel_inbox
 
 log = structlog.get_logger(__name__)
 
@@ -69,7 +69,7 @@ def rfc_id_of(parsed: ParsedEmail, raw: bytes) -> str:
 
 
 class EmailChannel:
-    def __init__(self, rt: Runtime, config: EmailConfig) -> None:
+    def __init__(self, rt: ChannelDeps, config: EmailConfig) -> None:
         self.rt = rt
         self.config = config
 

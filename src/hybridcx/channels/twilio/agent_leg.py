@@ -20,6 +20,7 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from hybridcx.audit import record as audit
 from hybridcx.channels.base import DeliveryError
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.twilio.client import call_twilio, twilio_client
 from hybridcx.channels.twilio.webhooks import signed_form, twiml
 from hybridcx.conversations import repository as repo
@@ -32,7 +33,6 @@ from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
 from hybridcx.queue.service import dispatch
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -66,7 +66,7 @@ def _callback(base: str, path: str, **query: str | None) -> str:
     return f"{base.rstrip('/')}{BASE}/{path}?{urlencode(params)}"
 
 
-async def ring_agent(rt: Runtime, conv: Conversation) -> None:
+async def ring_agent(rt: ChannelDeps, conv: Conversation) -> None:
     """Ring the assigned agent's phone or Twilio Client for a caller waiting in the queue.
 
     Records ``call.agent_ringing`` (with the leg's CallSid), or why nobody could be rung
@@ -94,7 +94,7 @@ async def ring_agent(rt: Runtime, conv: Conversation) -> None:
         await _record_leg(rt, conv.id, agent.id, status="unreachable", error="no phone on record")
         return
     settings = rt.settings
-    base = (settings.public_url if settings else None) or transfer.get("callback_base") or ""
+    base = settings.public_url or transfer.get("callback_base") or ""
     inbox = transfer.get("inbox")
     query = {"conversation": conv.id, "agent": agent.id, "inbox": inbox}
     try:
@@ -120,7 +120,7 @@ async def ring_agent(rt: Runtime, conv: Conversation) -> None:
 
 
 async def _record_leg(
-    rt: Runtime,
+    rt: ChannelDeps,
     conversation_id: str,
     agent_id: str,
     *,
@@ -153,10 +153,10 @@ async def agent_answered(request: Request) -> Response:
     """The agent picked up: whisper the handoff summary to them (the caller hears nothing of
     it), then bridge them to the caller in the call's queue. If the call is no longer theirs
     (taken back, reassigned, the caller hung up), say so and hang up."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     conversation_id, agent_id = _leg_query(request)
-    language = rt.settings.voice_language if rt.settings else "en-US"
+    language = rt.settings.voice_language
     async with rt.sessions() as session:
         conv = await repo.get_conversation(session, conversation_id)
         customer = await repo.get_customer(session, conv.customer_id) if conv else None
@@ -187,7 +187,7 @@ async def agent_answered(request: Request) -> Response:
 async def agent_leg_status(request: Request) -> Response:
     """The agent's leg progressed. Not answered (no-answer, busy, failed, canceled): the
     conversation goes back to the queue without them (audited), and the queue is dispatched."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     conversation_id, agent_id = _leg_query(request)
     status = form.get("CallStatus", "")

@@ -7,19 +7,19 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from hybridcx.channels.base import DeliveryError
-from hybridcx.runtime import Runtime
+from hybridcx.channels.deps import TwilioClientDeps
 
 T = TypeVar("T")
 REQUEST_TIMEOUT_SECONDS = 10.0
 
 
-def twilio_client(rt: Runtime) -> Any:
+def twilio_client(rt: TwilioClientDeps) -> Any:
     """A ``twilio.rest.Client`` for the configured account, or DeliveryError if unset."""
     from twilio.http.http_client import TwilioHttpClient
     from twilio.rest import Client
 
     settings = rt.settings
-    if settings is None or not settings.twilio_account_sid or not settings.twilio_auth_token:
+    if not settings.twilio_account_sid or not settings.twilio_auth_token:
         raise DeliveryError(
             "Twilio is not configured: set HYBRIDCX_TWILIO_ACCOUNT_SID and "
             "HYBRIDCX_TWILIO_AUTH_TOKEN."

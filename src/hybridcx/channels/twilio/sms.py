@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from twilio.twiml.messaging_response import MessagingResponse
 
 from hybridcx.channels.base import Capabilities, DeliveryError, degrade, register_adapter
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.ingest import ingest_inbound
 from hybridcx.channels.twilio.client import call_twilio, twilio_client
 from hybridcx.channels.twilio.webhooks import public_base, signed_form, twiml
@@ -24,7 +25,6 @@ from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
-from hybridcx.runtime import Runtime
 from hybridcx.surveys.service import answer_sms  # issue 19
 
 log = structlog.get_logger(__name__)
@@ -155,12 +155,12 @@ def opted_out(consents: dict[str, Any] | None) -> bool:
 
 
 async def set_opt_out(
-    rt: Runtime, phone: str, *, out: bool, word: str, inbox_key: str | None = None
+    rt: ChannelDeps, phone: str, *, out: bool, word: str, inbox_key: str | None = None
 ) -> bool:
     """Record STOP (out=True) or START for the customer with this number. Returns True when it
     changed something, so the confirmation is sent once, not on every repeat."""
     async with transaction(rt.sessions) as session:
-        from hybridcx.channels.repository import find_channel_inbox
+        from hybridcx.workspaces.repository import find_channel_inbox
 
         inbox = await find_channel_inbox(session, "sms", inbox_key)
         if inbox is None:
@@ -178,9 +178,9 @@ async def set_opt_out(
     return True
 
 
-async def is_opted_out(rt: Runtime, phone: str, inbox_key: str | None = None) -> bool:
-    from hybridcx.channels.repository import find_channel_inbox
+async def is_opted_out(rt: ChannelDeps, phone: str, inbox_key: str | None = None) -> bool:
     from hybridcx.customers.repository import find_customer_by_phone
+    from hybridcx.workspaces.repository import find_channel_inbox
 
     async with rt.sessions() as session:
         inbox = await find_channel_inbox(session, "sms", inbox_key)
@@ -206,7 +206,7 @@ async def twilio_sms_webhook(request: Request, inbox: str | None = None) -> Resp
 
     Point a number's "A message comes in" webhook here (HTTP POST). ``?inbox=<key>`` picks an
     inbox other than the default workspace's SMS inbox."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     sender = normalize_phone(form.get("From", ""))
     sid = form.get("MessageSid") or form.get("SmsSid")
@@ -256,7 +256,7 @@ async def twilio_sms_webhook(request: Request, inbox: str | None = None) -> Resp
     )
     if result.duplicate or quiet:
         return _messages([])
-    base = public_base(request, rt.settings.public_url if rt.settings else None)
+    base = public_base(request, rt.settings.public_url)
     return _messages([part for m in result.ai_messages for part in reply_parts(m, base)])
 
 
@@ -277,12 +277,12 @@ class TwilioSmsAdapter:
     capabilities = SMS_CAPABILITIES
 
     async def send(
-        self, rt: Runtime, conversation: Conversation, message: dict[str, Any]
+        self, rt: ChannelDeps, conversation: Conversation, message: dict[str, Any]
     ) -> dict[str, Any]:
         meta = conversation.channel_meta or {}
         to = meta.get("customer_number")
         settings = rt.settings
-        sender = meta.get("our_number") or (settings.twilio_sms_from if settings else None)
+        sender = meta.get("our_number") or settings.twilio_sms_from
         if not to or not sender:
             raise DeliveryError("This conversation has no customer or sender number to text.")
         async with rt.sessions() as session:
@@ -291,7 +291,7 @@ class TwilioSmsAdapter:
             raise DeliveryError("The customer replied STOP; nothing is sent until they text START.")
         client = twilio_client(rt)
         sids: list[str] = []
-        for part in reply_parts(message, settings.public_url if settings else None):
+        for part in reply_parts(message, settings.public_url):
             kwargs: dict[str, Any] = {"to": to, "body": part}
             if str(sender).startswith("MG"):
                 kwargs["messaging_service_sid"] = sender

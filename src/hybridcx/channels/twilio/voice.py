@@ -15,6 +15,7 @@ from twilio.twiml.voice_response import Dial, Gather, Start, VoiceResponse
 
 from hybridcx.channels import repository as chrepo
 from hybridcx.channels.base import Capabilities, register_adapter
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.ingest import InboundResult, ingest_inbound, open_inbound_thread
 from hybridcx.channels.twilio.agent_leg import queue_name, ring_agent
 from hybridcx.channels.twilio.sms import TwilioSmsAdapter
@@ -30,7 +31,7 @@ from hybridcx.kit.ids import utcnow
 from hybridcx.kit.redaction import has_payment_data, mask_payment_data
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
-from hybridcx.runtime import Runtime
+from hybridcx.workspaces.repository import find_channel_inbox
 
 log = structlog.get_logger(__name__)
 
@@ -104,8 +105,8 @@ def _url(path: str, inbox: str | None) -> str:
     return f"{BASE}/{path}" + (f"?{urlencode({'inbox': inbox})}" if inbox else "")
 
 
-def _gather(response: VoiceResponse, rt: Runtime, inbox: str | None, say: list[str]) -> None:
-    language = rt.settings.voice_language if rt.settings else "en-US"
+def _gather(response: VoiceResponse, rt: ChannelDeps, inbox: str | None, say: list[str]) -> None:
+    language = rt.settings.voice_language
     # Keypad too: callers key in numbers (and card numbers, which nobody may hear) with DTMF.
     gather = Gather(
         input="dtmf speech",
@@ -124,7 +125,7 @@ def _gather(response: VoiceResponse, rt: Runtime, inbox: str | None, say: list[s
 
 async def _transfer(
     response: VoiceResponse,
-    rt: Runtime,
+    rt: ChannelDeps,
     conversation_id: str,
     say: list[str],
     *,
@@ -138,9 +139,9 @@ async def _transfer(
     if await offer_after_hours(response, rt, conversation_id, say, inbox=inbox):
         return  # issue 19: the team is away: the caller chooses a message or a callback
     settings = rt.settings
-    mode = settings.voice_transfer if settings else "enqueue"
-    target = settings.voice_transfer_target if settings else None
-    language = settings.voice_language if settings else "en-US"
+    mode = settings.voice_transfer
+    target = settings.voice_transfer_target
+    language = settings.voice_language
     async with transaction(rt.sessions) as session:
         conv = await repo.get_conversation(session, conversation_id)
         assert conv is not None
@@ -184,8 +185,8 @@ async def _transfer(
     log.info("voice.transfer", conversation_id=conversation_id, mode=mode, target=target)
 
 
-def _base(request: Request, rt: Runtime) -> str:
-    return public_base(request, rt.settings.public_url if rt.settings else None)
+def _base(request: Request, rt: ChannelDeps) -> str:
+    return public_base(request, rt.settings.public_url)
 
 
 def _caller(form: dict[str, str]) -> tuple[str, str]:
@@ -199,7 +200,7 @@ def _caller(form: dict[str, str]) -> tuple[str, str]:
 @router.post(f"{BASE}/incoming", response_class=Response)
 async def incoming_call(request: Request, inbox: str | None = None) -> Response:
     """A call comes in: greet with the AI disclosure and listen (<Gather input="speech">)."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     caller, sid = _caller(form)
     result = await open_inbound_thread(
@@ -227,7 +228,7 @@ async def incoming_call(request: Request, inbox: str | None = None) -> Response:
     return twiml(str(response))
 
 
-async def _customer_name(rt: Runtime, result: InboundResult) -> str | None:
+async def _customer_name(rt: ChannelDeps, result: InboundResult) -> str | None:
     async with rt.sessions() as session:
         customer = await repo.get_customer(session, result.customer_id)
     return customer.name or None
@@ -237,7 +238,7 @@ async def _customer_name(rt: Runtime, result: InboundResult) -> str | None:
 async def gathered_speech(request: Request, inbox: str | None = None) -> Response:
     """What the caller said (SpeechResult, Confidence) as a customer turn; answer with <Say>
     and listen again, or transfer when the turn hands the call to people."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     caller, sid = _caller(form)
     digits = "".join(ch for ch in form.get("Digits", "") if ch.isdigit())
@@ -282,7 +283,9 @@ async def gathered_speech(request: Request, inbox: str | None = None) -> Respons
     return twiml(str(response))
 
 
-async def _keypad_card(rt: Runtime, caller: str, sid: str, inbox: str | None, *, what: str) -> None:
+async def _keypad_card(
+    rt: ChannelDeps, caller: str, sid: str, inbox: str | None, *, what: str
+) -> None:
     """Card data keyed in: the digits go nowhere (not the transcript, the pipeline, a log or an
     event). The conversation records only that a card number or security code was keyed."""
     await ingest_inbound(
@@ -297,7 +300,7 @@ async def _keypad_card(rt: Runtime, caller: str, sid: str, inbox: str | None, *,
     )
 
 
-async def _card_just_keyed(rt: Runtime, call_sid: str, inbox: str | None) -> bool:
+async def _card_just_keyed(rt: ChannelDeps, call_sid: str, inbox: str | None) -> bool:
     """The caller's last input was a card number: three or four digits now are its code."""
     async with rt.sessions() as session:
         conv = await _call_conversation(session, call_sid, inbox)
@@ -319,7 +322,7 @@ def _float(form: dict[str, str]) -> float | None:
         return None
 
 
-async def _pending_choices(rt: Runtime, call_sid: str, inbox: str | None) -> list[str]:
+async def _pending_choices(rt: ChannelDeps, call_sid: str, inbox: str | None) -> list[str]:
     async with rt.sessions() as session:
         conv = await _call_conversation(session, call_sid, inbox)
         return await chrepo.last_ai_buttons(session, conv.id) if conv else []
@@ -329,7 +332,7 @@ async def _call_conversation(
     session: Any, call_sid: str, inbox: str | None = None
 ) -> Conversation | None:
     """The call's conversation, in the workspace of the webhook's voice inbox."""
-    found = await chrepo.find_channel_inbox(session, "voice", inbox)
+    found = await find_channel_inbox(session, "voice", inbox)
     if found is None or not call_sid:
         return None
     return await chrepo.find_thread(
@@ -348,7 +351,7 @@ async def live_transcript(request: Request, inbox: str | None = None) -> Respons
     and followed by fresh agent assist. Nothing is said to the caller."""
     import json
 
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     sid = form.get("CallSid", "")
     event = form.get("TranscriptionEvent")
@@ -395,7 +398,7 @@ async def live_transcript(request: Request, inbox: str | None = None) -> Respons
 async def call_status(request: Request, inbox: str | None = None) -> Response:
     """Call progress. When the call has ended: the AI summary and category (intent, outcome)
     are saved to the conversation, which is resolved unless an agent still has it to wrap up."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     sid = form.get("CallSid", "")
     status = form.get("CallStatus", "")
@@ -442,12 +445,12 @@ class TwilioVoiceAdapter:
     capabilities = VOICE_CAPABILITIES
 
     async def send(
-        self, rt: Runtime, conversation: Conversation, message: dict[str, Any]
+        self, rt: ChannelDeps, conversation: Conversation, message: dict[str, Any]
     ) -> dict[str, Any]:
         meta = await TwilioSmsAdapter().send(rt, conversation, message)
         return {**meta, "via": "sms"}
 
-    async def agent_assigned(self, rt: Runtime, conversation: Conversation) -> None:
+    async def agent_assigned(self, rt: ChannelDeps, conversation: Conversation) -> None:
         """Someone took the call in the desk: ring them and bridge them to the caller."""
         await ring_agent(rt, conversation)
 

@@ -22,6 +22,7 @@ from fastapi.responses import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from hybridcx.channels import repository as chrepo
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.ingest import ingest_inbound
 from hybridcx.channels.twilio.webhooks import public_base, signed_form, twiml
 from hybridcx.conversations import repository as repo
@@ -30,7 +31,7 @@ from hybridcx.hours.calendar import describe, zone
 from hybridcx.hours.service import record_choice
 from hybridcx.kit.errors import InvalidInput, NotFound
 from hybridcx.models import Conversation
-from hybridcx.runtime import Runtime
+from hybridcx.workspaces.repository import find_channel_inbox
 
 log = structlog.get_logger(__name__)
 
@@ -101,12 +102,12 @@ def _url(path: str, inbox: str | None, **extra: str | int) -> str:
     return f"{BASE}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
-def _language(rt: Runtime) -> str:
-    return rt.settings.voice_language if rt.settings else "en-US"
+def _language(rt: ChannelDeps) -> str:
+    return rt.settings.voice_language
 
 
 def _ask(
-    rt: Runtime, response: VoiceResponse, say: list[str], state: dict[str, Any], *, tries: int
+    rt: ChannelDeps, response: VoiceResponse, say: list[str], state: dict[str, Any], *, tries: int
 ) -> None:
     language = _language(rt)
     action = _url("", state.get("inbox"), tries=tries)
@@ -130,7 +131,7 @@ def _ask(
 
 async def offer_after_hours(
     response: VoiceResponse,
-    rt: Runtime,
+    rt: ChannelDeps,
     conversation_id: str,
     say: list[str],
     *,
@@ -147,9 +148,9 @@ async def offer_after_hours(
     return True
 
 
-async def _call_conversation(rt: Runtime, call_sid: str, inbox: str | None) -> Conversation:
+async def _call_conversation(rt: ChannelDeps, call_sid: str, inbox: str | None) -> Conversation:
     async with rt.sessions() as session:
-        found = await chrepo.find_channel_inbox(session, "voice", inbox)
+        found = await find_channel_inbox(session, "voice", inbox)
         conv = (
             await chrepo.find_thread(
                 session, found.workspace_id, channel="voice", thread_key=call_sid
@@ -162,7 +163,7 @@ async def _call_conversation(rt: Runtime, call_sid: str, inbox: str | None) -> C
     return conv
 
 
-def _record(rt: Runtime, response: VoiceResponse, inbox: str | None, base: str) -> None:
+def _record(rt: ChannelDeps, response: VoiceResponse, inbox: str | None, base: str) -> None:
     language = _language(rt)
     response.say(LEAVE_MESSAGE, language=language)
     response.record(
@@ -184,7 +185,7 @@ async def after_hours_choice(
     request: Request, inbox: str | None = None, tries: int = 0
 ) -> Response:
     """The caller's choice (``Digits`` or ``SpeechResult``; neither after silence)."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     sid = form.get("CallSid", "")
     conv = await _call_conversation(rt, sid, inbox)
@@ -208,14 +209,12 @@ async def after_hours_choice(
         return twiml(str(response))
     # 1, or nothing usable twice: take a message (follow-up by email, else text message).
     await record_choice(rt, conv, choice="message", callback_at=None, phone=None)
-    _record(
-        rt, response, inbox, public_base(request, rt.settings.public_url if rt.settings else None)
-    )
+    _record(rt, response, inbox, public_base(request, rt.settings.public_url))
     return twiml(str(response))
 
 
 def _ask_time(
-    rt: Runtime,
+    rt: ChannelDeps,
     response: VoiceResponse,
     say: list[str],
     state: dict[str, Any],
@@ -243,7 +242,11 @@ def _ask_time(
 
 
 async def _callback(
-    rt: Runtime, response: VoiceResponse, conv: Conversation, at: datetime, state: dict[str, Any]
+    rt: ChannelDeps,
+    response: VoiceResponse,
+    conv: Conversation,
+    at: datetime,
+    state: dict[str, Any],
 ) -> None:
     """Book the callback (the web chat's choice, by the same function) and say goodbye."""
     await record_choice(rt, conv, choice="callback", callback_at=at, phone=None)
@@ -260,7 +263,7 @@ async def after_hours_time(request: Request, inbox: str | None = None, tries: in
     """The callback time the caller keyed in (HHMM on the day the team reopens, local time).
     A time the team is closed, or no usable time, asks once more; then the callback is booked
     at the next opening."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     conv = await _call_conversation(rt, form.get("CallSid", ""), inbox)
     response = VoiceResponse()
@@ -297,7 +300,7 @@ async def voicemail(request: Request, inbox: str | None = None) -> Response:
     """``<Record>``'s action: ``RecordingUrl``, ``RecordingSid``, ``RecordingDuration`` and
     ``Digits`` (the finishing key, or ``hangup``). The voicemail is stored once (by recording
     sid) as the customer's message; nobody answers it until the team is in."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     sid, url, rec = form.get("CallSid", ""), form.get("RecordingUrl", ""), form.get("RecordingSid")
     if not sid or not url or not rec:
@@ -333,7 +336,7 @@ async def voicemail_transcription(request: Request, inbox: str | None = None) ->
     """``transcribeCallback``: ``TranscriptionSid``, ``TranscriptionText``,
     ``TranscriptionStatus`` (completed or failed), ``RecordingSid``, ``RecordingUrl``. A
     completed transcription is stored (once) as the customer's words, next to the voicemail."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     sid = form.get("CallSid", "")
     if form.get("TranscriptionStatus", "completed") != "completed":
@@ -363,7 +366,7 @@ async def voicemail_transcription(request: Request, inbox: str | None = None) ->
     return Response(status_code=204)
 
 
-async def _phone_of(rt: Runtime, conv: Conversation) -> str | None:
+async def _phone_of(rt: ChannelDeps, conv: Conversation) -> str | None:
     async with rt.sessions() as session:
         customer = await repo.get_customer(session, conv.customer_id)
     return customer.phone

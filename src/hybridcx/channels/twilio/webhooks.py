@@ -13,8 +13,8 @@ import structlog
 from fastapi import Request
 from fastapi.responses import Response
 
+from hybridcx.channels.deps import WebhookDeps
 from hybridcx.kit.errors import Forbidden
-from hybridcx.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
@@ -41,16 +41,16 @@ def public_base(request: Request, public_base_url: str | None) -> str:
     return urlunsplit((full.scheme, full.netloc, "", "", ""))
 
 
-async def signed_form(request: Request, rt: Runtime) -> dict[str, str]:
+async def signed_form(request: Request, rt: WebhookDeps) -> dict[str, str]:
     """The webhook's form fields, or Forbidden (403) unless Twilio's signature is valid."""
     from twilio.request_validator import RequestValidator
 
     settings = rt.settings
-    token = settings.twilio_auth_token if settings else None
+    token = settings.twilio_auth_token
     body = (await request.body()).decode("utf-8", "replace")
     params = dict(parse_qsl(body, keep_blank_values=True))
     signature = request.headers.get("x-twilio-signature")
-    url = public_url(request, settings.public_url if settings else None)
+    url = public_url(request, settings.public_url)
     if not token:
         log.warning("twilio.webhook_rejected", reason="no auth token configured", url=url)
         raise Forbidden("Twilio webhooks are off: HYBRIDCX_TWILIO_AUTH_TOKEN is not set.")

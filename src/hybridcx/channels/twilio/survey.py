@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from hybridcx.channels.base import DeliveryError
+from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.twilio.client import call_twilio, twilio_client
 from hybridcx.channels.twilio.webhooks import signed_form, twiml
 from hybridcx.conversations import repository as repo
@@ -24,7 +25,6 @@ from hybridcx.kit.events import DeliveryOutcome
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
-from hybridcx.runtime import Runtime
 from hybridcx.surveys.service import (
     conversation_of_token,
     has_survey,
@@ -80,11 +80,11 @@ def _url(path: str, token: str, **extra: str | int) -> str:
     return f"{BASE}{path}?{urlencode({'t': token, **{k: str(v) for k, v in extra.items()}})}"
 
 
-def _language(rt: Runtime) -> str:
-    return rt.settings.voice_language if rt.settings else "en-US"
+def _language(rt: ChannelDeps) -> str:
+    return rt.settings.voice_language
 
 
-def _ask(rt: Runtime, response: VoiceResponse, text: str, action: str, *, two: bool) -> None:
+def _ask(rt: ChannelDeps, response: VoiceResponse, text: str, action: str, *, two: bool) -> None:
     language = _language(rt)
     gather = Gather(
         input="dtmf speech",
@@ -101,7 +101,7 @@ def _ask(rt: Runtime, response: VoiceResponse, text: str, action: str, *, two: b
     response.append(gather)
 
 
-async def call_for_survey(rt: Runtime, conv: Conversation, message_id: str, base: str) -> None:
+async def call_for_survey(rt: ChannelDeps, conv: Conversation, message_id: str, base: str) -> None:
     """Place the survey call; the outcome is recorded on the survey message."""
     meta = conv.channel_meta or {}
     to, sender = meta.get("customer_number"), meta.get("our_number")
@@ -127,7 +127,7 @@ async def call_for_survey(rt: Runtime, conv: Conversation, message_id: str, base
     await rt.events.dispatch(rt, DeliveryOutcome(conv, message_id, delivery))
 
 
-async def _open(rt: Runtime, token: str) -> tuple[str | None, str]:
+async def _open(rt: ChannelDeps, token: str) -> tuple[str | None, str]:
     """(why the survey takes no answer or None, conversation id) for a token; 404 if forged."""
     async with rt.sessions() as session:
         conv_id = conversation_of_token(session, token)
@@ -143,7 +143,7 @@ async def _open(rt: Runtime, token: str) -> tuple[str | None, str]:
 @router.post(BASE, response_class=Response)
 async def survey_call(request: Request, t: str = "") -> Response:
     """The survey call was answered: ask for the 1-5 rating."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     await signed_form(request, rt)
     why, _ = await _open(rt, t)
     response = VoiceResponse()
@@ -160,7 +160,7 @@ async def survey_call(request: Request, t: str = "") -> Response:
 @router.post(f"{BASE}/rating", response_class=Response)
 async def survey_rating(request: Request, t: str = "", tries: int = 0) -> Response:
     """The rating, keyed or spoken; then the optional 0-10 question."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     await _open(rt, t)
     rating = spoken_number(form.get("Digits", ""), form.get("SpeechResult", ""), low=1, high=5)
@@ -183,7 +183,7 @@ async def survey_rating(request: Request, t: str = "", tries: int = 0) -> Respon
 @router.post(f"{BASE}/answer", response_class=Response)
 async def survey_answer(request: Request, t: str = "", rating: int = 0) -> Response:
     """Record the answer (rating, and the 0-10 score when given) and say goodbye."""
-    rt: Runtime = request.app.state.runtime
+    rt: ChannelDeps = request.app.state.runtime
     form = await signed_form(request, rt)
     if not 1 <= rating <= 5:
         raise NotFound("No such survey answer.")
