@@ -114,3 +114,23 @@ def test_an_unanswerable_question_goes_to_a_person_instead_of_a_guess(api: Api) 
     turn = _ask(api, "Who won the football match last night?")
     assert turn["conversation"]["status"] == "queued"
     assert "low_confidence" in turn["conversation"]["routing"]["reasons"]
+
+
+def test_an_edited_faq_article_is_what_the_next_customer_reads(api: Api) -> None:
+    """FAQ intents answer with their article, which each process keeps until the workspace's
+    knowledge revision moves: an edit shows in the very next answer."""
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    items = api.staff(sup, "GET", "/api/v1/articles").json()["items"]
+    [article] = [a for a in items if a["slug"] == "opening-hours"]
+    before = [m["text"] for m in _ask(api, "When are you open?")["messages"] if m["author"] == "ai"]
+    again = [m["text"] for m in _ask(api, "When are you open?")["messages"] if m["author"] == "ai"]
+    assert before == again and "Source: " in before[0]  # the FAQ's article, twice
+    r = api.staff(
+        sup,
+        "PUT",
+        f"/api/v1/articles/{article['id']}",
+        json={"title": article["title"], "body": "Both stores now open at 7am every day."},
+    )
+    assert r.status_code == 200, r.text
+    after = [m["text"] for m in _ask(api, "When are you open?")["messages"] if m["author"] == "ai"]
+    assert "7am every day" in after[0], after

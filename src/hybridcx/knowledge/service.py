@@ -337,6 +337,11 @@ async def delete_article(session: AsyncSession, article_id: str, workspace_id: s
     await session.delete(await get_article(session, article_id, workspace_id))
 
 
+#: (workspace id, slug) -> (the knowledge revision it was read at, the article or None).
+_FAQ_ARTICLES: dict[tuple[str, str], tuple[tuple[object, ...], ArticleRef | None]] = {}
+_FAQ_ARTICLES_MAX = 10_000
+
+
 class ArticleKnowledge:
     """The pipeline's KnowledgeSource over the articles table, for one workspace and turn.
     Internal articles never reach customers."""
@@ -362,7 +367,21 @@ class ArticleKnowledge:
         return KnowledgeAnswer(found.text, sources, round(found.confidence, 4), articles)
 
     async def article(self, slug: str) -> ArticleRef | None:
+        """The public article for an FAQ intent. Kept per process until the workspace's
+        knowledge revision moves (any change to its articles, by any process), which the
+        turn reads anyway: an FAQ answer costs no query of its own."""
+        signature = await articles_signature(self.session, self.workspace_id)
+        key = (self.workspace_id, slug)
+        cached = _FAQ_ARTICLES.get(key)
+        if cached is not None and cached[0] == signature:
+            return cached[1]
         found = await public_article(self.session, self.workspace_id, slug)
-        if found is None:
-            return None
-        return ArticleRef(found.slug, found.title, found.body, found.id, found.version)
+        ref = (
+            None
+            if found is None
+            else ArticleRef(found.slug, found.title, found.body, found.id, found.version)
+        )
+        if len(_FAQ_ARTICLES) >= _FAQ_ARTICLES_MAX:
+            _FAQ_ARTICLES.clear()
+        _FAQ_ARTICLES[key] = (signature, ref)
+        return ref
