@@ -9,6 +9,10 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hybridcx.kit.db_url import normalize_database_url
+
+__all__ = ["Settings", "normalize_database_url"]
+
 
 class Settings(BaseSettings):
     """Settings from the environment (prefix ``HYBRIDCX_``) or a ``.env`` file."""
@@ -402,13 +406,3 @@ class Settings(BaseSettings):
     @property
     def policy_dir(self) -> Path:
         return self.data_dir / "policies"
-
-
-def normalize_database_url(url: str) -> str:
-    """Accept the URLs people paste (``postgres://``, ``postgresql://``) and pick async drivers."""
-    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
-    return url

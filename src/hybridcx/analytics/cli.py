@@ -44,7 +44,7 @@ def report(
     """Print the KPI report (the same numbers as GET /api/v1/analytics/kpis)."""
     from hybridcx.analytics.render import RENDERERS
     from hybridcx.analytics.service import kpi_query
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.errors import AppError
     from hybridcx.privacy.pii import redact_fast, redact_values
 
@@ -52,7 +52,7 @@ def report(
         query = kpi_query(
             from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id, team=team
         )
-        result = asyncio.run(_report(Settings(), workspace, query))
+        result = asyncio.run(_report(cli_settings(), workspace, query))
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
@@ -91,10 +91,10 @@ def rollup_command() -> None:
     long history; the server then keeps it current in the background)."""
     import time
 
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
 
     began = time.perf_counter()
-    done = asyncio.run(_rollup(Settings()))
+    done = asyncio.run(_rollup(cli_settings()))
     for slug, mark in sorted(done.items()):
         typer.echo(f"{slug}: caught up to event {mark}")
     typer.echo(f"Rollup done in {time.perf_counter() - began:.1f} s.")

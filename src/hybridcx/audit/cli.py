@@ -28,7 +28,7 @@ def audit_log(
 ) -> None:
     """Print entries newest first, one JSON object per line."""
     from hybridcx.audit.repository import AuditFilter
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
 
     try:
         since, until = _when(from_, "--from"), _when(to, "--to")
@@ -36,7 +36,7 @@ def audit_log(
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from exc
     flt = AuditFilter(actor=actor, action=action, target=target, since=since, until=until)
-    rows = asyncio.run(_read(Settings(), flt, workspace, limit))
+    rows = asyncio.run(_read(cli_settings(), flt, workspace, limit))
     for row in rows:
         typer.echo(json.dumps(row, sort_keys=True))
 

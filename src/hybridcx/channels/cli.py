@@ -20,9 +20,9 @@ FAKE_ACCOUNT = "AC" + "0" * 32
 
 
 def _settings_defaults(url: str | None, token: str | None) -> tuple[str, str]:
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
 
-    settings = Settings()
+    settings = cli_settings()
     base = url or f"http://{settings.host}:{settings.port}"
     secret = token or settings.twilio_auth_token
     if not secret:

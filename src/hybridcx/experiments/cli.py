@@ -24,7 +24,7 @@ def _run(work: Callable[[Any, str], Awaitable[Any]], workspace: str | None) -> A
     import structlog
 
     from hybridcx.analytics.repository import workspace_by_slug
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory, transaction, upgrade
     from hybridcx.kit.errors import AppError
     from hybridcx.kit.logging import stderr_logger_factory
@@ -32,8 +32,10 @@ def _run(work: Callable[[Any, str], Awaitable[Any]], workspace: str | None) -> A
     # Logs (a guardrail stopping an experiment) go to stderr: stdout is the command's output.
     structlog.configure(logger_factory=stderr_logger_factory())
 
+    database_url = cli_settings().effective_database_url
+
     async def main() -> Any:
-        engine = create_engine(Settings().effective_database_url)
+        engine = create_engine(database_url)
         try:
             await upgrade(engine)
             async with transaction(session_factory(engine)) as session:

@@ -22,10 +22,10 @@ WorkspaceOpt = Annotated[str | None, typer.Option(help="Workspace slug (default 
 def _run(work: Callable[[Any, str], Awaitable[T]], workspace: str | None) -> T:
     """Run ``work(session, workspace_id)`` in one transaction against the configured database."""
     from hybridcx.analytics.repository import workspace_by_slug
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory, transaction
 
-    settings = Settings()
+    settings = cli_settings()
 
     async def main() -> T:
         engine = create_engine(settings.effective_database_url)

@@ -34,9 +34,9 @@ def _fail(exc: Exception) -> typer.Exit:
 
 def default_model_dir() -> Path:
     """The server's model directory (HYBRIDCX_NLU_MODEL_DIR, else HYBRIDCX_DATA_DIR/nlu)."""
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
 
-    return Settings().effective_nlu_model_dir
+    return cli_settings().effective_nlu_model_dir
 
 
 def _print(metrics: dict[str, Any], as_json: bool) -> None:

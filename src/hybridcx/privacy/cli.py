@@ -15,9 +15,9 @@ privacy_app = typer.Typer(help="Retention and erasure jobs.", no_args_is_help=Tr
 
 
 def _settings() -> Any:
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
 
-    return Settings()
+    return cli_settings()
 
 
 def _fail(message: str) -> None:
@@ -182,15 +182,16 @@ def retention(
     run: Annotated[bool, typer.Option("--run", help="Apply the retention policies now.")] = False,
 ) -> None:
     """Show each workspace's retention policy; with --run, apply it (and run pending erasures)."""
-    from hybridcx.runtime import Runtime
+    from hybridcx.kit.cli import command_context
 
-    settings = _settings()
+    context = command_context()
+    settings = context.settings()
 
     async def go() -> dict[str, Any]:
         from hybridcx.kit.db import upgrade
         from hybridcx.privacy.retention import run_retention
 
-        rt = Runtime.from_settings(settings.model_copy(update={"nlu_enabled": False}))
+        rt = context.runtime(settings.model_copy(update={"nlu_enabled": False}))
         try:
             await upgrade(rt.engine)
             if run:

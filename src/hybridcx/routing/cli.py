@@ -23,13 +23,13 @@ def train(
 ) -> None:
     """Train the workspace's outcome model from its event log and make it current."""
     from hybridcx.analytics.repository import workspace_by_slug
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory
     from hybridcx.kit.ids import utcnow
     from hybridcx.routing.store import FileModelStore
     from hybridcx.routing.training import train_workspace
 
-    settings = Settings()
+    settings = cli_settings()
 
     async def main() -> dict[str, Any]:
         engine = create_engine(settings.effective_database_url)
@@ -61,11 +61,11 @@ def show(
 ) -> None:
     """The workspace's current model: version, trained_at, samples, agents and intents."""
     from hybridcx.analytics.repository import workspace_by_slug
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory
     from hybridcx.routing.store import FileModelStore
 
-    settings = Settings()
+    settings = cli_settings()
 
     async def ws_id() -> str | None:
         engine = create_engine(settings.effective_database_url)
