@@ -20,6 +20,7 @@ class ReportFormat(StrEnum):
 
 @analytics_app.command("report")
 def report(
+    ctx: typer.Context,
     from_: Annotated[
         str | None, typer.Option("--from", help="ISO date; default 30 days before --to.")
     ] = None,
@@ -52,7 +53,7 @@ def report(
         query = kpi_query(
             from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id, team=team
         )
-        result = asyncio.run(_report(cli_settings(), workspace, query))
+        result = asyncio.run(_report(cli_settings(ctx), workspace, query))
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
@@ -86,7 +87,7 @@ async def _report(settings: Any, workspace: str | None, query: Any) -> dict[str,
 
 
 @analytics_app.command("rollup")
-def rollup_command() -> None:
+def rollup_command(ctx: typer.Context) -> None:
     """Build or catch up every workspace's KPI rollup now (run it once after upgrading on a
     long history; the server then keeps it current in the background)."""
     import time
@@ -94,7 +95,7 @@ def rollup_command() -> None:
     from hybridcx.kit.cli import cli_settings
 
     began = time.perf_counter()
-    done = asyncio.run(_rollup(cli_settings()))
+    done = asyncio.run(_rollup(cli_settings(ctx)))
     for slug, mark in sorted(done.items()):
         typer.echo(f"{slug}: caught up to event {mark}")
     typer.echo(f"Rollup done in {time.perf_counter() - began:.1f} s.")

@@ -73,6 +73,7 @@ def _fail(exc: Exception | str) -> typer.Exit:
 
 @voice_app.command()
 def transcribe(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A PCM WAV file.")],
     as_json: Annotated[
         bool, typer.Option("--json", help="Text, confidence, duration and segments.")
@@ -84,7 +85,7 @@ def transcribe(
 
     try:
         audio = read_wav(file)  # a bad file fails before the model loads
-        transcript = build_stt(speech_config(command_context().settings())).transcribe(audio)
+        transcript = build_stt(speech_config(command_context(ctx).settings())).transcribe(audio)
     except AppError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -95,6 +96,7 @@ def transcribe(
 
 @voice_app.command()
 def say(
+    ctx: typer.Context,
     text: Annotated[
         list[str], typer.Argument(help="What to say; several texts become a caller recording.")
     ],
@@ -113,7 +115,7 @@ def say(
     from hybridcx.speech.engines import build_tts
 
     try:
-        tts = build_tts(speech_config(command_context().settings(), tts_engine=engine))
+        tts = build_tts(speech_config(command_context(ctx).settings(), tts_engine=engine))
         if len(text) == 1:
             wav = tts.synthesize(text[0])
         else:
@@ -129,6 +131,7 @@ def say(
 
 @voice_app.command()
 def call(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The caller, recorded as a PCM WAV file.")],
     out_dir: Annotated[
         Path | None,
@@ -144,7 +147,7 @@ def call(
     from hybridcx.speech.audio import read_wav
     from hybridcx.speech.engines import build_stt, build_tts
 
-    context = command_context()
+    context = command_context(ctx)
     settings = context.settings()
     try:
         audio = read_wav(file)

@@ -14,6 +14,7 @@ compliance_app = typer.Typer()
 
 @compliance_app.command("compliance")
 def compliance_records(
+    ctx: typer.Context,
     from_: Annotated[
         str | None, typer.Option("--from", help="ISO date; default 30 days ago.")
     ] = None,
@@ -32,7 +33,7 @@ def compliance_records(
 
     try:
         query = kpi_query(from_, to)
-        records = asyncio.run(_records(cli_settings(), workspace, query))
+        records = asyncio.run(_records(cli_settings(ctx), workspace, query))
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(2) from exc

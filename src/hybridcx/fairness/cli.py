@@ -18,6 +18,7 @@ fairness_app = typer.Typer(
 
 @fairness_app.command("fairness")
 def fairness(
+    ctx: typer.Context,
     from_: Annotated[
         str | None, typer.Option("--from", help="ISO date; default 30 days ago.")
     ] = None,
@@ -43,7 +44,7 @@ def fairness(
     try:
         query = kpi_query(from_, to)
         segments = parse_segments(segment)
-        report = asyncio.run(_report(cli_settings(), workspace, query, segments))
+        report = asyncio.run(_report(cli_settings(ctx), workspace, query, segments))
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(2) from exc

@@ -20,13 +20,13 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 learning_app = typer.Typer()
 
 
-def _run(work: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
+def _run(ctx: typer.Context, work: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
     """Run `work(service)` with a runtime built from the settings; errors exit 2 with a message."""
     from hybridcx.improvement.service import ImprovementService
     from hybridcx.kit.cli import command_context
     from hybridcx.kit.errors import AppError
 
-    context = command_context()
+    context = command_context(ctx)
 
     async def go() -> Any:
         runtime = context.runtime()
@@ -59,13 +59,15 @@ async def _workspace_id(service: Any, slug: str | None) -> str:
 
 
 @learning_app.command("discover")
-def discover(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+def discover(
+    ctx: typer.Context, workspace: WorkspaceOption = None, as_json: JsonOption = False
+) -> None:
     """Cluster the messages the AI could not handle; print each cluster and its suggestion."""
 
     async def work(service: Any) -> Any:
         return await service.discover(await _workspace_id(service, workspace))
 
-    clusters = _run(work)
+    clusters = _run(ctx, work)
     if as_json:
         typer.echo(json.dumps(clusters, indent=2, ensure_ascii=False))
         return
@@ -87,6 +89,7 @@ def discover(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> 
 
 @learning_app.command("examples")
 def examples(
+    ctx: typer.Context,
     workspace: WorkspaceOption = None,
     status: Annotated[
         str | None, typer.Option(help="candidate | accepted | rejected | used")
@@ -103,7 +106,7 @@ def examples(
             rows = await list_examples(session, ws_id, statuses=[status] if status else None)
         return [example_read(e) for e in rows]
 
-    rows = _run(work)
+    rows = _run(ctx, work)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -140,6 +143,7 @@ def _print_outcome(result: dict[str, Any]) -> None:
 
 @learning_app.command("retrain")
 def retrain(
+    ctx: typer.Context,
     workspace: WorkspaceOption = None,
     data: Annotated[
         Path | None,
@@ -157,7 +161,7 @@ def retrain(
     async def work(service: Any) -> Any:
         return await service.retrain(workspace, base_data=data)
 
-    result = _run(work)
+    result = _run(ctx, work)
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -167,12 +171,12 @@ def retrain(
 
 
 @learning_app.command("models")
-def models(as_json: JsonOption = False) -> None:
+def models(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The versions in the model registry, newest first."""
     from hybridcx.improvement.registry import ModelRegistry
     from hybridcx.kit.cli import cli_settings
 
-    registry = ModelRegistry(cli_settings().effective_nlu_registry_dir)
+    registry = ModelRegistry(cli_settings(ctx).effective_nlu_registry_dir)
     versions = list(reversed(registry.versions()))
     if as_json:
         typer.echo(json.dumps([v.__dict__ for v in versions], indent=2))
@@ -195,6 +199,7 @@ def models(as_json: JsonOption = False) -> None:
 
 @learning_app.command("rollback")
 def rollback(
+    ctx: typer.Context,
     version: Annotated[
         str | None, typer.Argument(help="Version to restore; default: the previous active one.")
     ] = None,
@@ -207,7 +212,7 @@ def rollback(
 
     try:
         previous, current = do_rollback(
-            ModelRegistry(cli_settings().effective_nlu_registry_dir), version
+            ModelRegistry(cli_settings(ctx).effective_nlu_registry_dir), version
         )
     except AppError as exc:
         typer.echo(f"error: {exc.message}", err=True)

@@ -2,8 +2,9 @@
 
 Domain command modules (``<domain>/cli.py``) sit below the composition layer, so they may not
 import ``hybridcx.config`` or ``hybridcx.runtime``. The entry point (``hybridcx/cli.py``) puts a
-:class:`CommandContext` on the Click context in its root callback; a command asks for it with
-:func:`command_context` and gets the settings (built once per invocation, on first use, so a
+:class:`CommandContext` on the Typer context (``ctx.obj``) in its root callback; a command takes
+``ctx: typer.Context`` (Typer hides it from the options), asks :func:`command_context` and gets
+the settings (built once per invocation, on first use, so a
 command that needs none never reads the environment) and, when it needs the whole service graph,
 a runtime built from those settings by the composition root.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import click
+import typer
 
 
 class CommandContext:
@@ -39,15 +40,14 @@ class CommandContext:
         return self._build_runtime(self.settings() if settings is None else settings)
 
 
-def command_context() -> CommandContext:
-    """The :class:`CommandContext` of the command being run."""
-    ctx = click.get_current_context(silent=True)
-    found = ctx.find_object(CommandContext) if ctx is not None else None
+def command_context(ctx: typer.Context) -> CommandContext:
+    """The :class:`CommandContext` of the command being run (``ctx`` is the command's)."""
+    found = ctx.find_object(CommandContext)
     if found is None:
         raise RuntimeError("hybridcx commands run through the hybridcx entry point (hybridcx.cli)")
     return found
 
 
-def cli_settings() -> Any:
-    """Shorthand for ``command_context().settings()``."""
-    return command_context().settings()
+def cli_settings(ctx: typer.Context) -> Any:
+    """Shorthand for ``command_context(ctx).settings()``."""
+    return command_context(ctx).settings()

@@ -17,6 +17,7 @@ kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_i
 
 @kb_app.command("import")
 def import_command(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A knowledge file or a folder of them.")],
     workspace: Annotated[str, typer.Option(help="Workspace slug to import into.")] = "default",
     index_out: Annotated[
@@ -37,7 +38,7 @@ def import_command(
         docs = load_documents(path)
     except KnowledgeError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    database_url = cli_settings().effective_database_url
+    database_url = cli_settings(ctx).effective_database_url
     created, updated, unchanged = asyncio.run(_import_into_db(database_url, docs, workspace))
     typer.echo(
         f"Imported {len(docs)} documents into workspace {workspace!r}: "

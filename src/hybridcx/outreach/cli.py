@@ -41,6 +41,7 @@ async def _with_runtime(context: Any, work: Any) -> Any:
 
 @outreach_app.command("run")
 def run_command(
+    ctx: typer.Context,
     campaign: Annotated[str | None, typer.Option(help="One campaign id (default: all).")] = None,
     at: Annotated[
         str | None, typer.Option(help="Evaluate the signals as of this ISO time (default: now).")
@@ -72,5 +73,5 @@ def run_command(
             raise typer.Exit(2)
         return [await run_campaign(rt, ws, cid, now=when, dry_run=dry_run) for ws, cid in rows]
 
-    for result in asyncio.run(_with_runtime(command_context(), work)):
+    for result in asyncio.run(_with_runtime(command_context(ctx), work)):
         typer.echo(json.dumps(result, sort_keys=True))

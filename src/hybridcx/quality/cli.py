@@ -13,6 +13,7 @@ quality_app = typer.Typer(help="Quality: the stored conversation scores.", no_ar
 
 @quality_app.command("backfill")
 def backfill(
+    ctx: typer.Context,
     rescore: Annotated[
         bool,
         typer.Option(help="Also rescore conversations scored with another rubric version."),
@@ -26,7 +27,7 @@ def backfill(
     from hybridcx.quality.scoring import sweep
     from hybridcx.workspaces.policy_store import PolicyStore
 
-    settings = cli_settings()
+    settings = cli_settings(ctx)
 
     async def main() -> int:
         engine = create_engine(

@@ -13,6 +13,7 @@ routing_app = typer.Typer(help="Predictive routing: the outcome model.", no_args
 
 @routing_app.command("train")
 def train(
+    ctx: typer.Context,
     workspace: Annotated[
         str | None, typer.Option(help="Workspace slug (default workspace).")
     ] = None,
@@ -29,7 +30,7 @@ def train(
     from hybridcx.routing.store import FileModelStore
     from hybridcx.routing.training import train_workspace
 
-    settings = cli_settings()
+    settings = cli_settings(ctx)
 
     async def main() -> dict[str, Any]:
         engine = create_engine(settings.effective_database_url)
@@ -55,6 +56,7 @@ def train(
 
 @routing_app.command("show")
 def show(
+    ctx: typer.Context,
     workspace: Annotated[
         str | None, typer.Option(help="Workspace slug (default workspace).")
     ] = None,
@@ -65,7 +67,7 @@ def show(
     from hybridcx.kit.db import create_engine, session_factory
     from hybridcx.routing.store import FileModelStore
 
-    settings = cli_settings()
+    settings = cli_settings(ctx)
 
     async def ws_id() -> str | None:
         engine = create_engine(settings.effective_database_url)

@@ -14,6 +14,7 @@ search_app = typer.Typer(
 
 @search_app.command("reindex")
 def reindex_command(
+    ctx: typer.Context,
     workspace: Annotated[
         str | None, typer.Option(help="Workspace slug (default: every workspace).")
     ] = None,
@@ -27,7 +28,7 @@ def reindex_command(
     from hybridcx.models import Workspace
     from hybridcx.search.index import reindex
 
-    settings = cli_settings()
+    settings = cli_settings(ctx)
 
     async def main() -> dict[str, int]:
         engine = create_engine(

@@ -25,10 +25,10 @@ import typer
 email_app = typer.Typer()
 
 
-def _defaults(port: int | None, to: str | None) -> tuple[int, str]:
+def _defaults(ctx: typer.Context, port: int | None, to: str | None) -> tuple[int, str]:
     from hybridcx.kit.cli import cli_settings
 
-    settings = cli_settings()
+    settings = cli_settings(ctx)
     port = port or settings.smtp_inbound_port
     to = to or settings.support_email
     if not port:
@@ -40,6 +40,7 @@ def _defaults(port: int | None, to: str | None) -> tuple[int, str]:
 
 @email_app.command("email-send")
 def email_send(
+    ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The mail's text.")],
     sender: Annotated[str, typer.Option("--from", help="The customer's address.")],
     subject: Annotated[str, typer.Option(help="Subject line.")] = "Question",
@@ -55,7 +56,7 @@ def email_send(
     attach: Annotated[list[Path] | None, typer.Option(help="Files to attach.")] = None,
 ) -> None:
     """Send a mail to the server's SMTP receiver as a customer would; prints its Message-ID."""
-    port, to = _defaults(port, to)
+    port, to = _defaults(ctx, port, to)
     msg = EmailMessage()
     msg["From"] = f"{name} <{sender}>" if name else sender
     msg["To"] = to
@@ -122,12 +123,12 @@ def email_sink(
 
 
 @email_app.command("email-serve")
-def email_serve() -> None:
+def email_serve(ctx: typer.Context) -> None:
     """Run only the email inbound side (SMTP receiver and/or IMAP poller) from the settings,
     without the web server. Ctrl-C stops it."""
     from hybridcx.kit.cli import command_context
 
-    context = command_context()
+    context = command_context(ctx)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(context, context.settings()))
 
