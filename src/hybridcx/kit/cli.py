@@ -4,9 +4,9 @@ Domain command modules (``<domain>/cli.py``) sit below the composition layer, so
 import ``hybridcx.config`` or ``hybridcx.runtime``. The entry point (``hybridcx/cli.py``) puts a
 :class:`CommandContext` on the Typer context (``ctx.obj``) in its root callback; a command takes
 ``ctx: typer.Context`` (Typer hides it from the options), asks :func:`command_context` and gets
-the settings (built once per invocation, on first use, so a
-command that needs none never reads the environment) and, when it needs the whole service graph,
-a runtime built from those settings by the composition root.
+the settings (built once per invocation, on first use, so a command that needs none never reads
+the environment) and, when it needs the whole service graph, a runtime built from those settings
+by the composition root.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import typer
 
 
 class CommandContext:
-    """The settings and runtime factory of one `hybridcx ...` invocation (Click's ``ctx.obj``)."""
+    """The settings and runtime factory of one `hybridcx ...` invocation (``ctx.obj``)."""
 
     def __init__(
         self, load_settings: Callable[[], Any], build_runtime: Callable[[Any], Any]
