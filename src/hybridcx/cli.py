@@ -10,24 +10,25 @@ import typer
 from hybridcx.admin_cli import staff_app, workspace_app
 from hybridcx.analytics.cli import analytics_app
 from hybridcx.audit.cli import audit_app
-from hybridcx.channels.cli import channels_app  # channels: SMS and phone (issue 8)
-from hybridcx.channels.email import cli as _email_cli  # noqa: F401  (channels: email-*)
-from hybridcx.channels.voice_cli import voice_app  # local speech (issue 8)
-from hybridcx.compliance.cli import compliance_records  # safety9
+from hybridcx.channels.cli import channels_app
+from hybridcx.channels.email.cli import email_app
+from hybridcx.channels.voice_cli import voice_app
+from hybridcx.compliance.cli import compliance_app
 from hybridcx.config import Settings
-from hybridcx.experiments.cli import experiments_app  # issue 10
-from hybridcx.fairness.cli import fairness  # safety9
-from hybridcx.improvement.cli import register_learning_commands
-from hybridcx.integrations.cli import integrations_app  # issue 20
+from hybridcx.experiments.cli import experiments_app
+from hybridcx.fairness.cli import fairness_app
+from hybridcx.improvement.cli import learning_app
+from hybridcx.integrations.cli import integrations_app
+from hybridcx.kit.cli import CommandContext
 from hybridcx.knowledge.cli import kb_app
 from hybridcx.nlu.cli import nlu_app, sentiment_app
-from hybridcx.outreach.cli import outreach_app  # issue 21: proactive outreach
+from hybridcx.outreach.cli import outreach_app
 from hybridcx.privacy.cli import keys_app, privacy_app
 from hybridcx.quality.cli import quality_app
-from hybridcx.routing.cli import routing_app  # issue 10
-from hybridcx.scripting.cli import scripts_app  # issue 21: agent scripts
-from hybridcx.search.cli import search_app  # issue 19: the keyed search index
-from hybridcx.simulate.cli import simulate
+from hybridcx.routing.cli import routing_app
+from hybridcx.scripting.cli import scripts_app
+from hybridcx.search.cli import search_app
+from hybridcx.simulate.cli import simulate_app
 
 app = typer.Typer(
     help="hybridcx: AI-human hybrid customer service.",
@@ -35,43 +36,55 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+# Every command reaches the tree one way: each command module exposes a `typer.Typer`, and this
+# entry point mounts it, under a name (`hybridcx <name> ...`) or, with no name, by adding its
+# commands to the group it is mounted on (a domain adding commands to another's group, e.g. the
+# learning loop's `nlu retrain`, or the email channel's `channels email-*`). The commands get
+# their settings (and a runtime) from the CommandContext the callback below installs.
 app.add_typer(db_app, name="db")
 app.add_typer(workspace_app, name="workspace")
 app.add_typer(staff_app, name="staff")
+nlu_app.add_typer(learning_app)  # nlu discover/examples/retrain/models/rollback
 app.add_typer(nlu_app, name="nlu")
-register_learning_commands(nlu_app)  # issue 10: nlu discover/examples/retrain/models/rollback
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(kb_app, name="kb")
 app.add_typer(analytics_app, name="analytics")
-app.add_typer(voice_app, name="voice")  # local speech (issue 8)
-app.add_typer(channels_app, name="channels")  # channels: SMS and phone (issue 8)
-app.add_typer(audit_app, name="audit")  # access9
-# `hybridcx audit ...`: the audit log (access9), fairness and compliance records (safety9).
-audit_app.command("fairness")(fairness)  # safety9
-audit_app.command("compliance")(compliance_records)  # safety9
-app.command("simulate")(simulate)
-# Privacy (issue 9): encryption keys and the retention/erasure job.
+app.add_typer(voice_app, name="voice")
+channels_app.add_typer(email_app)  # channels email-send/email-sink/email-serve
+app.add_typer(channels_app, name="channels")
+# `hybridcx audit ...`: the audit log, and the fairness and compliance records.
+audit_app.add_typer(fairness_app)
+audit_app.add_typer(compliance_app)
+app.add_typer(audit_app, name="audit")
+app.add_typer(simulate_app)  # hybridcx simulate
 app.add_typer(keys_app, name="keys")
 app.add_typer(privacy_app, name="privacy")
-app.add_typer(outreach_app, name="outreach")  # issue 21
+app.add_typer(outreach_app, name="outreach")
+app.add_typer(experiments_app, name="experiments")
+app.add_typer(routing_app, name="routing")
+app.add_typer(quality_app, name="quality")
+app.add_typer(integrations_app, name="integrations")
+app.add_typer(search_app, name="search")
+app.add_typer(scripts_app, name="scripts")
+
+
+def _runtime(settings: Settings) -> Any:
+    from hybridcx.runtime import Runtime
+
+    return Runtime.from_settings(settings)
 
 
 @app.callback()
-def _main() -> None:
+def _main(ctx: typer.Context) -> None:
     """hybridcx: AI-human hybrid customer service."""
+    # Command modules below this layer get their settings and runtime from here (kit.cli).
+    ctx.obj = CommandContext(Settings, _runtime)
     # Engines made by commands open encrypted columns with the configured keys (lazily: a
     # command that never touches the database never creates a key file).
     from hybridcx.kit.keys import keyring_from_settings, set_default_keyring
 
     set_default_keyring(loader=lambda: keyring_from_settings(Settings()))
-
-
-app.add_typer(experiments_app, name="experiments")  # issue 10
-app.add_typer(routing_app, name="routing")  # issue 10
-app.add_typer(quality_app, name="quality")
-app.add_typer(integrations_app, name="integrations")  # issue 20: the company's systems
-app.add_typer(search_app, name="search")  # issue 19: hybridcx search reindex
-app.add_typer(scripts_app, name="scripts")  # issue 21: hybridcx scripts check
 
 
 @db_app.command("upgrade")

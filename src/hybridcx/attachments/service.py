@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Protocol
 
 from hybridcx.attachments.sniff import EXTENSIONS, MARKUP, SNIFFABLE, sniff
@@ -20,7 +21,6 @@ from hybridcx.audit import record as audit
 from hybridcx.auth import permissions
 from hybridcx.auth.permissions import Perm
 from hybridcx.auth.service import CustomerPrincipal, StaffPrincipal
-from hybridcx.config import Settings
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import message_read
 from hybridcx.kit.db import transaction
@@ -62,12 +62,23 @@ def _human(n: int) -> str:
     return f"{n} bytes"
 
 
-def accepted_types(settings: Settings) -> list[str]:
+class AttachmentSettings(Protocol):
+    """The settings uploads and downloads read (this domain sits below hybridcx.config)."""
+
+    @property
+    def chat_attachment_types(self) -> str: ...
+    @property
+    def chat_max_attachment_bytes(self) -> int: ...
+    @property
+    def data_dir(self) -> Path: ...
+
+
+def accepted_types(settings: AttachmentSettings) -> list[str]:
     wanted = {t.strip().lower() for t in settings.chat_attachment_types.split(",") if t.strip()}
     return [t for t in SNIFFABLE if t in wanted]
 
 
-def check_content(data: bytes, settings: Settings) -> str:
+def check_content(data: bytes, settings: AttachmentSettings) -> str:
     """The sniffed type of an upload, or a 4xx saying why it is refused."""
     if not data:
         raise UnsupportedType("The file is empty.")
@@ -97,12 +108,10 @@ class AttachmentDeps(HasSessions, HasListeners, Protocol):
     the size limit and the data directory from the settings."""
 
     @property
-    def settings(self) -> Settings: ...
+    def settings(self) -> AttachmentSettings: ...
 
 
-def _settings(rt: AttachmentDeps) -> Settings:
-    if rt.settings is None:
-        raise NotFound("Attachments are not available on this server.")
+def _settings(rt: AttachmentDeps) -> AttachmentSettings:
     return rt.settings
 
 

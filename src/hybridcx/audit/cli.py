@@ -14,6 +14,7 @@ audit_app = typer.Typer(help="The audit log of sensitive actions.", no_args_is_h
 
 @audit_app.command("log")
 def audit_log(
+    ctx: typer.Context,
     actor: Annotated[str | None, typer.Option(help="Only this actor id.")] = None,
     action: Annotated[
         str | None, typer.Option(help="Only this action (or a prefix ending in '.').")
@@ -28,7 +29,7 @@ def audit_log(
 ) -> None:
     """Print entries newest first, one JSON object per line."""
     from hybridcx.audit.repository import AuditFilter
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
 
     try:
         since, until = _when(from_, "--from"), _when(to, "--to")
@@ -36,7 +37,7 @@ def audit_log(
         typer.echo(f"Error: {exc}", err=True)
         raise typer.Exit(2) from exc
     flt = AuditFilter(actor=actor, action=action, target=target, since=since, until=until)
-    rows = asyncio.run(_read(Settings(), flt, workspace, limit))
+    rows = asyncio.run(_read(cli_settings(ctx), flt, workspace, limit))
     for row in rows:
         typer.echo(json.dumps(row, sort_keys=True))
 

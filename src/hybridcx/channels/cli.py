@@ -19,10 +19,10 @@ DEFAULT_TO = "+15557654321"
 FAKE_ACCOUNT = "AC" + "0" * 32
 
 
-def _settings_defaults(url: str | None, token: str | None) -> tuple[str, str]:
-    from hybridcx.config import Settings
+def _settings_defaults(ctx: typer.Context, url: str | None, token: str | None) -> tuple[str, str]:
+    from hybridcx.kit.cli import cli_settings
 
-    settings = Settings()
+    settings = cli_settings(ctx)
     base = url or f"http://{settings.host}:{settings.port}"
     secret = token or settings.twilio_auth_token
     if not secret:
@@ -50,6 +50,7 @@ def _twiml(response: httpx.Response) -> ET.Element:
 
 @channels_app.command("sms-send")
 def sms_send(
+    ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The text message.")],
     sender: Annotated[str, typer.Option("--from", help="The customer's number (E.164).")],
     to: Annotated[str, typer.Option(help="Your Twilio number.")] = DEFAULT_TO,
@@ -57,7 +58,7 @@ def sms_send(
     token: Annotated[str | None, typer.Option(help="Auth token to sign with.")] = None,
 ) -> None:
     """Text the server as a customer would, and print the replies it sends back."""
-    base, secret = _settings_defaults(url, token)
+    base, secret = _settings_defaults(ctx, url, token)
     sid = "SM" + secrets.token_hex(16)
     params = {
         "MessageSid": sid,
@@ -80,6 +81,7 @@ def sms_send(
 
 @channels_app.command("call")
 def call(
+    ctx: typer.Context,
     utterances: Annotated[list[str], typer.Argument(help="What the caller says, turn by turn.")],
     sender: Annotated[str, typer.Option("--from", help="The caller's number (E.164).")],
     to: Annotated[str, typer.Option(help="Your Twilio number.")] = DEFAULT_TO,
@@ -89,7 +91,7 @@ def call(
 ) -> None:
     """Call the server's voice bot: the greeting, then each utterance as speech, printing what
     the bot says, until it transfers the call or the utterances run out."""
-    base, secret = _settings_defaults(url, token)
+    base, secret = _settings_defaults(ctx, url, token)
     sid = "CA" + secrets.token_hex(16)
     common = {
         "AccountSid": FAKE_ACCOUNT,

@@ -9,12 +9,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager, redirect_stdout
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import structlog
 import typer
 
-from hybridcx.config import Settings
+from hybridcx.kit.cli import command_context
 from hybridcx.kit.errors import AppError, NotFound
 from hybridcx.kit.logging import stderr_logger_factory
 from hybridcx.speech.engines import SpeechConfig
@@ -32,7 +32,7 @@ voice_app = typer.Typer(
 DEMO_CALLER = "+12025550100"  # Alex Morgan of the demo company (order 1001)
 
 
-def speech_config(settings: Settings, *, tts_engine: str | None = None) -> SpeechConfig:
+def speech_config(settings: Any, *, tts_engine: str | None = None) -> SpeechConfig:
     """The speech engines' configuration from HYBRIDCX_STT_* / HYBRIDCX_TTS_* settings."""
     return SpeechConfig(
         stt_engine=settings.stt_engine,
@@ -73,6 +73,7 @@ def _fail(exc: Exception | str) -> typer.Exit:
 
 @voice_app.command()
 def transcribe(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A PCM WAV file.")],
     as_json: Annotated[
         bool, typer.Option("--json", help="Text, confidence, duration and segments.")
@@ -84,7 +85,7 @@ def transcribe(
 
     try:
         audio = read_wav(file)  # a bad file fails before the model loads
-        transcript = build_stt(speech_config(Settings())).transcribe(audio)
+        transcript = build_stt(speech_config(command_context(ctx).settings())).transcribe(audio)
     except AppError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -95,6 +96,7 @@ def transcribe(
 
 @voice_app.command()
 def say(
+    ctx: typer.Context,
     text: Annotated[
         list[str], typer.Argument(help="What to say; several texts become a caller recording.")
     ],
@@ -113,7 +115,7 @@ def say(
     from hybridcx.speech.engines import build_tts
 
     try:
-        tts = build_tts(speech_config(Settings(), tts_engine=engine))
+        tts = build_tts(speech_config(command_context(ctx).settings(), tts_engine=engine))
         if len(text) == 1:
             wav = tts.synthesize(text[0])
         else:
@@ -129,6 +131,7 @@ def say(
 
 @voice_app.command()
 def call(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="The caller, recorded as a PCM WAV file.")],
     out_dir: Annotated[
         Path | None,
@@ -144,13 +147,14 @@ def call(
     from hybridcx.speech.audio import read_wav
     from hybridcx.speech.engines import build_stt, build_tts
 
-    settings = Settings()
+    context = command_context(ctx)
+    settings = context.settings()
     try:
         audio = read_wav(file)
         config = speech_config(settings)
         stt, tts = build_stt(config), build_tts(config)
         with _logs_to_stderr():
-            result = asyncio.run(_call(settings, audio, stt, tts, out_dir, phone))
+            result = asyncio.run(_call(context, settings, audio, stt, tts, out_dir, phone))
     except NotFound as exc:
         raise _fail(f"{exc} Run `hybridcx seed` for the demo company's phone line.") from None
     except AppError as exc:
@@ -166,7 +170,8 @@ def call(
 
 
 async def _call(
-    settings: Settings,
+    context: Any,
+    settings: Any,
     audio: Audio,
     stt: SpeechToText,
     tts: TextToSpeech,
@@ -176,11 +181,10 @@ async def _call(
     from hybridcx.channels.local_call import run_call
     from hybridcx.kit.db import upgrade
     from hybridcx.kit.ids import new_id
-    from hybridcx.runtime import Runtime
 
     if settings.nlu_enabled and not (settings.effective_nlu_model_dir / "model.json").exists():
         typer.echo("First start: training the AI model (about 10 seconds)...", err=True)
-    rt = Runtime.from_settings(settings)
+    rt = context.runtime(settings)
     try:
         await upgrade(rt.engine)
         call_id = f"local-{new_id()}"

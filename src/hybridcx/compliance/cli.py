@@ -8,8 +8,13 @@ from typing import Annotated, Any
 
 import typer
 
+# Mounted without a name on the `hybridcx audit` group by the entry point (hybridcx/cli.py).
+compliance_app = typer.Typer()
 
+
+@compliance_app.command("compliance")
 def compliance_records(
+    ctx: typer.Context,
     from_: Annotated[
         str | None, typer.Option("--from", help="ISO date; default 30 days ago.")
     ] = None,
@@ -23,12 +28,12 @@ def compliance_records(
     """Print every regulated conversation's compliance record in the window as JSON (the same
     as GET /api/v1/compliance/records)."""
     from hybridcx.analytics.service import kpi_query
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.errors import AppError
 
     try:
         query = kpi_query(from_, to)
-        records = asyncio.run(_records(Settings(), workspace, query))
+        records = asyncio.run(_records(cli_settings(ctx), workspace, query))
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(2) from exc

@@ -19,12 +19,14 @@ WorkspaceOpt = Annotated[
 ]
 
 
-def _run(work: Callable[[Any, str], Awaitable[Any]], workspace: str | None) -> Any:
+def _run(
+    ctx: typer.Context, work: Callable[[Any, str], Awaitable[Any]], workspace: str | None
+) -> Any:
 
     import structlog
 
     from hybridcx.analytics.repository import workspace_by_slug
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory, transaction, upgrade
     from hybridcx.kit.errors import AppError
     from hybridcx.kit.logging import stderr_logger_factory
@@ -32,8 +34,10 @@ def _run(work: Callable[[Any, str], Awaitable[Any]], workspace: str | None) -> A
     # Logs (a guardrail stopping an experiment) go to stderr: stdout is the command's output.
     structlog.configure(logger_factory=stderr_logger_factory())
 
+    database_url = cli_settings(ctx).effective_database_url
+
     async def main() -> Any:
-        engine = create_engine(Settings().effective_database_url)
+        engine = create_engine(database_url)
         try:
             await upgrade(engine)
             async with transaction(session_factory(engine)) as session:
@@ -56,20 +60,21 @@ def _print(data: Any) -> None:
 
 
 @experiments_app.command("list")
-def list_cmd(workspace: WorkspaceOpt = None) -> None:
+def list_cmd(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     """Every experiment: name, kind, status, treatment share."""
     from hybridcx.experiments import service
 
     async def work(session: Any, ws: str) -> list[dict[str, Any]]:
         return [service.experiment_read(e) for e in await service.list_all(session, ws)]
 
-    for e in _run(work, workspace):
+    for e in _run(ctx, work, workspace):
         arms = ", ".join(f"{a['name']} {a['share']:.0%}" for a in e["arms"])
         typer.echo(f"{e['name']:<28} {e['kind']:<8} {e['status']:<12} {arms}")
 
 
 @experiments_app.command("create")
 def create_cmd(
+    ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="YAML or JSON: the POST /api/v1/experiments body.")],
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -89,11 +94,12 @@ def create_cmd(
     async def work(session: Any, ws: str) -> dict[str, Any]:
         return service.experiment_read(await service.create(session, ws, body, created_by=None))
 
-    _print(_run(work, workspace))
+    _print(_run(ctx, work, workspace))
 
 
 @experiments_app.command("rollout")
 def rollout_cmd(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Name of the rollout.")],
     treatment: Annotated[
         str, typer.Option(help='Overrides to roll out, JSON, e.g. {"confidence_threshold": 0.6}.')
@@ -141,11 +147,12 @@ def rollout_cmd(
     async def work(session: Any, ws: str) -> dict[str, Any]:
         return service.experiment_read(await service.create(session, ws, body, created_by=None))
 
-    _print(_run(work, workspace))
+    _print(_run(ctx, work, workspace))
 
 
 @experiments_app.command("show")
 def show_cmd(
+    ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Experiment name or id.")],
     workspace: WorkspaceOpt = None,
 ) -> None:
@@ -157,11 +164,12 @@ def show_cmd(
         await service.evaluate(session, exp)
         return service.experiment_read(exp)
 
-    _print(_run(work, workspace))
+    _print(_run(ctx, work, workspace))
 
 
 @experiments_app.command("stop")
 def stop_cmd(
+    ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="Experiment name or id.")],
     reason: Annotated[str, typer.Option(help="Why.")] = "stopped from the command line",
     rollback: Annotated[bool, typer.Option(help="Roll a rollout back (share 0).")] = False,
@@ -175,12 +183,12 @@ def stop_cmd(
         service.stop(exp, reason=reason, status="rolled_back" if rollback else "stopped")
         return service.experiment_read(exp)
 
-    e = _run(work, workspace)
+    e = _run(ctx, work, workspace)
     typer.echo(f"{e['name']}: {e['status']} ({e['stop_reason']})")
 
 
 @experiments_app.command("check")
-def check_cmd(workspace: WorkspaceOpt = None) -> None:
+def check_cmd(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     """Evaluate every running experiment once (guardrails, rollout steps): for cron."""
     from hybridcx.experiments import service
 
@@ -191,5 +199,5 @@ def check_cmd(workspace: WorkspaceOpt = None) -> None:
                 done.append((exp.name, action))
         return done
 
-    for name, action in _run(work, workspace):
+    for name, action in _run(ctx, work, workspace):
         typer.echo(f"{name}: {action}")

@@ -1,7 +1,7 @@
 """`hybridcx audit fairness`: the fairness audit from the terminal.
 
-``fairness`` is a plain Typer command function; hybridcx/cli.py registers it on the shared
-`hybridcx audit` group (``audit_app.command("fairness")(fairness)``), next to other audits."""
+The entry point (hybridcx/cli.py) mounts ``fairness_app`` without a name on the shared
+`hybridcx audit` group, next to the other audits."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from typing import Annotated, Any
 
 import typer
 
-audit_app = typer.Typer(
+fairness_app = typer.Typer(
     help="Audits: fairness of service across customer segments.", no_args_is_help=True
 )
 
 
-@audit_app.command("fairness")
+@fairness_app.command("fairness")
 def fairness(
+    ctx: typer.Context,
     from_: Annotated[
         str | None, typer.Option("--from", help="ISO date; default 30 days ago.")
     ] = None,
@@ -36,14 +37,14 @@ def fairness(
     """Compare containment, escalation, waiting, FCR and CSAT across segments; flag gaps that
     exceed the thresholds and are significant after Benjamini-Hochberg correction."""
     from hybridcx.analytics.service import kpi_query
-    from hybridcx.config import Settings
     from hybridcx.fairness.service import parse_segments
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.errors import AppError
 
     try:
         query = kpi_query(from_, to)
         segments = parse_segments(segment)
-        report = asyncio.run(_report(Settings(), workspace, query, segments))
+        report = asyncio.run(_report(cli_settings(ctx), workspace, query, segments))
     except AppError as exc:
         typer.echo(f"Error: {exc.message}", err=True)
         raise typer.Exit(2) from exc

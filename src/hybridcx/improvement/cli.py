@@ -16,16 +16,20 @@ WorkspaceOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
+# Mounted without a name on the `hybridcx nlu` group by the entry point (hybridcx/cli.py).
+learning_app = typer.Typer()
 
-def _run(work: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
+
+def _run(ctx: typer.Context, work: Callable[[Any], Coroutine[Any, Any, Any]]) -> Any:
     """Run `work(service)` with a runtime built from the settings; errors exit 2 with a message."""
-    from hybridcx.config import Settings
     from hybridcx.improvement.service import ImprovementService
+    from hybridcx.kit.cli import command_context
     from hybridcx.kit.errors import AppError
-    from hybridcx.runtime import Runtime
+
+    context = command_context(ctx)
 
     async def go() -> Any:
-        runtime = Runtime.from_settings(Settings())
+        runtime = context.runtime()
         try:
             return await work(ImprovementService(runtime))
         finally:
@@ -54,13 +58,16 @@ async def _workspace_id(service: Any, slug: str | None) -> str:
     return str(ws.id)
 
 
-def discover(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> None:
+@learning_app.command("discover")
+def discover(
+    ctx: typer.Context, workspace: WorkspaceOption = None, as_json: JsonOption = False
+) -> None:
     """Cluster the messages the AI could not handle; print each cluster and its suggestion."""
 
     async def work(service: Any) -> Any:
         return await service.discover(await _workspace_id(service, workspace))
 
-    clusters = _run(work)
+    clusters = _run(ctx, work)
     if as_json:
         typer.echo(json.dumps(clusters, indent=2, ensure_ascii=False))
         return
@@ -80,7 +87,9 @@ def discover(workspace: WorkspaceOption = None, as_json: JsonOption = False) -> 
             typer.echo(f"    - {example['text']}")
 
 
+@learning_app.command("examples")
 def examples(
+    ctx: typer.Context,
     workspace: WorkspaceOption = None,
     status: Annotated[
         str | None, typer.Option(help="candidate | accepted | rejected | used")
@@ -97,7 +106,7 @@ def examples(
             rows = await list_examples(session, ws_id, statuses=[status] if status else None)
         return [example_read(e) for e in rows]
 
-    rows = _run(work)
+    rows = _run(ctx, work)
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -132,7 +141,9 @@ def _print_outcome(result: dict[str, Any]) -> None:
     typer.echo(f"PROMOTED {v['id']}: now active" if result["promoted"] else f"REFUSED {v['id']}")
 
 
+@learning_app.command("retrain")
 def retrain(
+    ctx: typer.Context,
     workspace: WorkspaceOption = None,
     data: Annotated[
         Path | None,
@@ -150,7 +161,7 @@ def retrain(
     async def work(service: Any) -> Any:
         return await service.retrain(workspace, base_data=data)
 
-    result = _run(work)
+    result = _run(ctx, work)
     if as_json:
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
     else:
@@ -159,12 +170,13 @@ def retrain(
         raise typer.Exit(1)
 
 
-def models(as_json: JsonOption = False) -> None:
+@learning_app.command("models")
+def models(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """The versions in the model registry, newest first."""
-    from hybridcx.config import Settings
     from hybridcx.improvement.registry import ModelRegistry
+    from hybridcx.kit.cli import cli_settings
 
-    registry = ModelRegistry(Settings().effective_nlu_registry_dir)
+    registry = ModelRegistry(cli_settings(ctx).effective_nlu_registry_dir)
     versions = list(reversed(registry.versions()))
     if as_json:
         typer.echo(json.dumps([v.__dict__ for v in versions], indent=2))
@@ -185,34 +197,24 @@ def models(as_json: JsonOption = False) -> None:
         )
 
 
+@learning_app.command("rollback")
 def rollback(
+    ctx: typer.Context,
     version: Annotated[
         str | None, typer.Argument(help="Version to restore; default: the previous active one.")
     ] = None,
 ) -> None:
     """Make a previous model version active again (running servers switch within seconds)."""
-    from hybridcx.config import Settings
     from hybridcx.improvement.registry import ModelRegistry
     from hybridcx.improvement.retrain import rollback as do_rollback
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.errors import AppError
 
     try:
         previous, current = do_rollback(
-            ModelRegistry(Settings().effective_nlu_registry_dir), version
+            ModelRegistry(cli_settings(ctx).effective_nlu_registry_dir), version
         )
     except AppError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"rolled back: {current} is active again (was {previous})")
-
-
-def register_learning_commands(nlu_app: typer.Typer) -> None:
-    """Adds the learning loop's commands to the `hybridcx nlu` group."""
-    for name, command in (
-        ("discover", discover),
-        ("examples", examples),
-        ("retrain", retrain),
-        ("models", models),
-        ("rollback", rollback),
-    ):
-        nlu_app.command(name)(command)

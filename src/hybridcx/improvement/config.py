@@ -1,13 +1,39 @@
-"""What the learning loop needs from the settings, built by the composition roots."""
+"""What the learning loop needs from the settings, built by the composition roots.
+
+The learning loop sits below the composition layer, so it names what it reads
+(``LearningSettings``) instead of importing ``hybridcx.config``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
-from hybridcx.config import Settings
 from hybridcx.improvement.registry import ModelRegistry
 from hybridcx.improvement.retrain import GateMargins
+
+
+class LearningSettings(Protocol):
+    """The HYBRIDCX_NLU_* settings of the learning loop (registry, retraining, promotion gate)."""
+
+    @property
+    def effective_nlu_registry_dir(self) -> Path: ...
+    @property
+    def nlu_training_data(self) -> Path | None: ...
+    @property
+    def nlu_gate_accuracy_margin(self) -> float: ...
+    @property
+    def nlu_gate_oos_recall_margin(self) -> float: ...
+    @property
+    def nlu_gate_ece_margin(self) -> float: ...
+    @property
+    def nlu_gate_min_traffic(self) -> int: ...
+    @property
+    def nlu_traffic_days(self) -> int: ...
+    @property
+    def nlu_retrain_interval_hours(self) -> float: ...
+    @property
+    def nlu_retrain_workspace(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -24,7 +50,7 @@ class LearningConfig:
         return ModelRegistry(self.registry_dir)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> LearningConfig:
+    def from_settings(cls, settings: LearningSettings) -> LearningConfig:
         return cls(
             registry_dir=settings.effective_nlu_registry_dir,
             base_data=settings.nlu_training_data,

@@ -19,13 +19,13 @@ T = TypeVar("T")
 WorkspaceOpt = Annotated[str | None, typer.Option(help="Workspace slug (default workspace).")]
 
 
-def _run(work: Callable[[Any, str], Awaitable[T]], workspace: str | None) -> T:
+def _run(ctx: typer.Context, work: Callable[[Any, str], Awaitable[T]], workspace: str | None) -> T:
     """Run ``work(session, workspace_id)`` in one transaction against the configured database."""
     from hybridcx.analytics.repository import workspace_by_slug
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory, transaction
 
-    settings = Settings()
+    settings = cli_settings(ctx)
 
     async def main() -> T:
         engine = create_engine(settings.effective_database_url)
@@ -47,18 +47,19 @@ def _fail(message: str) -> typer.Exit:
 
 
 @integrations_app.command("list")
-def list_connectors(workspace: WorkspaceOpt = None) -> None:
+def list_connectors(ctx: typer.Context, workspace: WorkspaceOpt = None) -> None:
     """The workspace's connectors (secrets are shown only by name)."""
     from hybridcx.integrations import service
 
     async def work(session: Any, workspace_id: str) -> list[dict[str, Any]]:
         return [service.public(r) for r in await service.connectors(session, workspace_id)]
 
-    typer.echo(json.dumps(_run(work, workspace), indent=2))
+    typer.echo(json.dumps(_run(ctx, work, workspace), indent=2))
 
 
 @integrations_app.command("set")
 def set_connector(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The connector's name in this workspace.")],
     kind: Annotated[str, typer.Option(help="http or shopify.")],
     config: Annotated[
@@ -113,14 +114,14 @@ def set_connector(
         return service.public(row)
 
     try:
-        saved = _run(work, workspace)
+        saved = _run(ctx, work, workspace)
     except ConnectorError as exc:
         raise _fail(str(exc)) from None
     typer.echo(json.dumps(saved, indent=2))
 
 
 @integrations_app.command("remove")
-def remove_connector(name: str, workspace: WorkspaceOpt = None) -> None:
+def remove_connector(ctx: typer.Context, name: str, workspace: WorkspaceOpt = None) -> None:
     """Delete a connector (the flows fall back to the demo tables if it served them)."""
     from sqlalchemy import delete
 
@@ -135,13 +136,14 @@ def remove_connector(name: str, workspace: WorkspaceOpt = None) -> None:
         await session.delete(row)
         return True
 
-    if not _run(work, workspace):
+    if not _run(ctx, work, workspace):
         raise _fail(f"no connector {name!r}")
     typer.echo(f"removed {name}")
 
 
 @integrations_app.command("test")
 def test_connector(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The connector to check.")],
     email: Annotated[str, typer.Option(help="A customer's email to look up.")] = "test@example.com",
     order: Annotated[str, typer.Option(help="An order number to look up.")] = "1001",
@@ -159,7 +161,7 @@ def test_connector(
             return None
         return await service.check(row, Probe(email, order, utcnow()))
 
-    checks = _run(work, workspace)
+    checks = _run(ctx, work, workspace)
     if checks is None:
         raise _fail(f"no connector {name!r}")
     for c in checks:

@@ -17,6 +17,7 @@ kb_app = typer.Typer(help="Knowledge base: import, search, evaluate.", no_args_i
 
 @kb_app.command("import")
 def import_command(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="A knowledge file or a folder of them.")],
     workspace: Annotated[str, typer.Option(help="Workspace slug to import into.")] = "default",
     index_out: Annotated[
@@ -30,13 +31,15 @@ def import_command(
     the running server re-indexes only what changed."""
     import asyncio
 
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.knowledge.engine import KnowledgeError, KnowledgeIndex, load_documents
 
     try:
         docs = load_documents(path)
     except KnowledgeError as exc:
         raise typer.BadParameter(str(exc)) from exc
-    created, updated, unchanged = asyncio.run(_import_into_db(docs, workspace))
+    database_url = cli_settings(ctx).effective_database_url
+    created, updated, unchanged = asyncio.run(_import_into_db(database_url, docs, workspace))
     typer.echo(
         f"Imported {len(docs)} documents into workspace {workspace!r}: "
         f"{created} new, {updated} updated, {unchanged} unchanged."
@@ -52,16 +55,17 @@ def import_command(
         typer.echo(f"Offline index saved to {index_out} ({len(index)} documents).")
 
 
-async def _import_into_db(docs: list[Any], workspace: str) -> tuple[int, int, int]:
+async def _import_into_db(
+    database_url: str, docs: list[Any], workspace: str
+) -> tuple[int, int, int]:
     from sqlalchemy import select
 
-    from hybridcx.config import Settings
     from hybridcx.kit.db import create_engine, session_factory, transaction, upgrade
     from hybridcx.kit.ids import new_id, utcnow
     from hybridcx.knowledge.schemas import slugify
     from hybridcx.models import Article, Workspace
 
-    engine = create_engine(Settings().effective_database_url)
+    engine = create_engine(database_url)
     counts = [0, 0, 0]
     try:
         await upgrade(engine)
@@ -168,7 +172,7 @@ def eval_command(
     ] = None,
 ) -> None:
     """Index an FAQ file and score labelled queries: top1, MRR@10, recall@5, latency, curve."""
-    from hybridcx.config import normalize_database_url
+    from hybridcx.kit.db_url import normalize_database_url
     from hybridcx.knowledge.engine import KnowledgeError, KnowledgeIndex, load_documents
     from hybridcx.knowledge.engine.evaluation import evaluate, load_queries
 

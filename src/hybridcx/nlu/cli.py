@@ -32,11 +32,11 @@ def _fail(exc: Exception) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def default_model_dir() -> Path:
+def default_model_dir(ctx: typer.Context) -> Path:
     """The server's model directory (HYBRIDCX_NLU_MODEL_DIR, else HYBRIDCX_DATA_DIR/nlu)."""
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
 
-    return Settings().effective_nlu_model_dir
+    return cli_settings(ctx).effective_nlu_model_dir
 
 
 def _print(metrics: dict[str, Any], as_json: bool) -> None:
@@ -49,6 +49,7 @@ def _print(metrics: dict[str, Any], as_json: bool) -> None:
 
 @nlu_app.command("train")
 def train(
+    ctx: typer.Context,
     data: Annotated[
         Path, typer.Option(help="Intent examples (.yaml or .csv).")
     ] = DEMO_INTENTS_PATH,
@@ -62,7 +63,7 @@ def train(
     """Train the intent classifier and save it (JSON + npz, no pickle)."""
     from hybridcx.nlu.classifier import IntentClassifier
 
-    out = out or default_model_dir()
+    out = out or default_model_dir(ctx)
     try:
         examples = load_examples(data)
         started = time.perf_counter()
@@ -82,6 +83,7 @@ def train(
 
 @nlu_app.command("predict")
 def predict(
+    ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="A customer message.")],
     model: Annotated[
         Path | None,
@@ -95,7 +97,7 @@ def predict(
     from hybridcx.nlu.engine import NLUEngine
 
     try:
-        engine = NLUEngine(IntentClassifier.load(model or default_model_dir()))
+        engine = NLUEngine(IntentClassifier.load(model or default_model_dir(ctx)))
     except NLUError as exc:
         raise _fail(exc) from exc
     analysis = engine.analyze(text, now=datetime.now().astimezone())

@@ -25,13 +25,11 @@ def _at(value: str | None) -> datetime | None:
     return parsed
 
 
-async def _with_runtime(work: Any) -> Any:
-    from hybridcx.config import Settings
+async def _with_runtime(context: Any, work: Any) -> Any:
     from hybridcx.kit.db import upgrade
-    from hybridcx.runtime import Runtime
 
-    settings = Settings()
-    runtime = Runtime.from_settings(settings.model_copy(update={"nlu_enabled": False}))
+    settings = context.settings()
+    runtime = context.runtime(settings.model_copy(update={"nlu_enabled": False}))
     await upgrade(runtime.engine)
     await runtime.bus.start()
     try:
@@ -43,6 +41,7 @@ async def _with_runtime(work: Any) -> Any:
 
 @outreach_app.command("run")
 def run_command(
+    ctx: typer.Context,
     campaign: Annotated[str | None, typer.Option(help="One campaign id (default: all).")] = None,
     at: Annotated[
         str | None, typer.Option(help="Evaluate the signals as of this ISO time (default: now).")
@@ -53,6 +52,7 @@ def run_command(
     quiet hours, caps and approvals apply as on the schedule). Prints one JSON line each."""
     from sqlalchemy import select
 
+    from hybridcx.kit.cli import command_context
     from hybridcx.models import OutreachCampaign
     from hybridcx.outreach.service import run_campaign
 
@@ -73,5 +73,5 @@ def run_command(
             raise typer.Exit(2)
         return [await run_campaign(rt, ws, cid, now=when, dry_run=dry_run) for ws, cid in rows]
 
-    for result in asyncio.run(_with_runtime(work)):
+    for result in asyncio.run(_with_runtime(command_context(ctx), work)):
         typer.echo(json.dumps(result, sort_keys=True))

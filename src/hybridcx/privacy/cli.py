@@ -14,10 +14,10 @@ keys_app = typer.Typer(help="Encryption keys for data at rest.", no_args_is_help
 privacy_app = typer.Typer(help="Retention and erasure jobs.", no_args_is_help=True)
 
 
-def _settings() -> Any:
-    from hybridcx.config import Settings
+def _settings(ctx: typer.Context) -> Any:
+    from hybridcx.kit.cli import cli_settings
 
-    return Settings()
+    return cli_settings(ctx)
 
 
 def _fail(message: str) -> None:
@@ -39,13 +39,14 @@ async def _with_engine(settings: Any, fn: Any) -> Any:
 
 @keys_app.command("status")
 def status(
+    ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """How many stored values each key seals, per column, and which key is active."""
     from hybridcx.kit.keys import KeyError_, keyring_from_settings
     from hybridcx.privacy.rekey import key_usage, totals
 
-    settings = _settings()
+    settings = _settings(ctx)
     try:
         ring = keyring_from_settings(settings)
         usage = asyncio.run(_with_engine(settings, lambda e: key_usage(e, settings.data_dir)))
@@ -80,6 +81,7 @@ def status(
 
 @keys_app.command("rotate")
 def rotate(
+    ctx: typer.Context,
     reencrypt_now: Annotated[
         bool,
         typer.Option("--reencrypt/--no-reencrypt", help="Re-seal existing rows now (batches)."),
@@ -99,7 +101,7 @@ def rotate(
         write_key_file,
     )
 
-    settings = _settings()
+    settings = _settings(ctx)
     try:
         ring = keyring_from_settings(settings)
     except KeyError_ as exc:
@@ -121,10 +123,10 @@ def rotate(
 
 
 @keys_app.command("reencrypt")
-def reencrypt() -> None:
+def reencrypt(ctx: typer.Context) -> None:
     """Re-seal every stored value and attachment file that is not sealed with the active key
     (or not at all)."""
-    _reencrypt(_settings())
+    _reencrypt(_settings(ctx))
 
 
 def _reencrypt(settings: Any) -> None:
@@ -145,12 +147,12 @@ def _reencrypt(settings: Any) -> None:
 
 
 @keys_app.command("prune")
-def prune() -> None:
+def prune(ctx: typer.Context) -> None:
     """Remove from the key file every old key that no stored value uses any more."""
     from hybridcx.kit.keys import KeyError_, KeySet, keyring_from_settings, write_key_file
     from hybridcx.privacy.rekey import key_usage, totals
 
-    settings = _settings()
+    settings = _settings(ctx)
     try:
         ring = keyring_from_settings(settings)
         used = totals(
@@ -179,18 +181,20 @@ def generate() -> None:
 
 @privacy_app.command("retention")
 def retention(
+    ctx: typer.Context,
     run: Annotated[bool, typer.Option("--run", help="Apply the retention policies now.")] = False,
 ) -> None:
     """Show each workspace's retention policy; with --run, apply it (and run pending erasures)."""
-    from hybridcx.runtime import Runtime
+    from hybridcx.kit.cli import command_context
 
-    settings = _settings()
+    context = command_context(ctx)
+    settings = context.settings()
 
     async def go() -> dict[str, Any]:
         from hybridcx.kit.db import upgrade
         from hybridcx.privacy.retention import run_retention
 
-        rt = Runtime.from_settings(settings.model_copy(update={"nlu_enabled": False}))
+        rt = context.runtime(settings.model_copy(update={"nlu_enabled": False}))
         try:
             await upgrade(rt.engine)
             if run:

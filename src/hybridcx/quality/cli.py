@@ -13,6 +13,7 @@ quality_app = typer.Typer(help="Quality: the stored conversation scores.", no_ar
 
 @quality_app.command("backfill")
 def backfill(
+    ctx: typer.Context,
     rescore: Annotated[
         bool,
         typer.Option(help="Also rescore conversations scored with another rubric version."),
@@ -20,13 +21,13 @@ def backfill(
 ) -> None:
     """Score every finished conversation that has no stored score yet (run once after
     upgrading; the server's sweep does the same a batch at a time)."""
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory, upgrade
     from hybridcx.kit.keys import keyring_from_settings
     from hybridcx.quality.scoring import sweep
     from hybridcx.workspaces.policy_store import PolicyStore
 
-    settings = Settings()
+    settings = cli_settings(ctx)
 
     async def main() -> int:
         engine = create_engine(

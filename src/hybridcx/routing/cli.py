@@ -13,6 +13,7 @@ routing_app = typer.Typer(help="Predictive routing: the outcome model.", no_args
 
 @routing_app.command("train")
 def train(
+    ctx: typer.Context,
     workspace: Annotated[
         str | None, typer.Option(help="Workspace slug (default workspace).")
     ] = None,
@@ -23,14 +24,14 @@ def train(
 ) -> None:
     """Train the workspace's outcome model from its event log and make it current."""
     from hybridcx.analytics.repository import workspace_by_slug
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory
     from hybridcx.kit.ids import utcnow
     from hybridcx.pipeline.policy import load_policy
     from hybridcx.routing.store import FileModelStore
     from hybridcx.routing.training import train_workspace
 
-    settings = Settings()
+    settings = cli_settings(ctx)
 
     async def main() -> dict[str, Any]:
         engine = create_engine(settings.effective_database_url)
@@ -62,17 +63,18 @@ def train(
 
 @routing_app.command("show")
 def show(
+    ctx: typer.Context,
     workspace: Annotated[
         str | None, typer.Option(help="Workspace slug (default workspace).")
     ] = None,
 ) -> None:
     """The workspace's current model: version, trained_at, samples, agents and intents."""
     from hybridcx.analytics.repository import workspace_by_slug
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory
     from hybridcx.routing.store import FileModelStore
 
-    settings = Settings()
+    settings = cli_settings(ctx)
 
     async def ws_id() -> str | None:
         engine = create_engine(settings.effective_database_url)

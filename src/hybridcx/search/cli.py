@@ -14,6 +14,7 @@ search_app = typer.Typer(
 
 @search_app.command("reindex")
 def reindex_command(
+    ctx: typer.Context,
     workspace: Annotated[
         str | None, typer.Option(help="Workspace slug (default: every workspace).")
     ] = None,
@@ -21,13 +22,13 @@ def reindex_command(
     """Rebuild the index from the stored messages and customer names with the current
     blind-index key: after that key changed, or to index messages stored before the index
     existed. Safe to run while the server runs (new messages are indexed as they come)."""
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import cli_settings
     from hybridcx.kit.db import create_engine, session_factory, upgrade
     from hybridcx.kit.keys import keyring_from_settings
     from hybridcx.models import Workspace
     from hybridcx.search.index import reindex
 
-    settings = Settings()
+    settings = cli_settings(ctx)
 
     async def main() -> dict[str, int]:
         engine = create_engine(

@@ -10,7 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
+# Mounted without a name on the root `hybridcx` group by the entry point (hybridcx/cli.py).
+simulate_app = typer.Typer()
 
+
+@simulate_app.command("simulate")
 def simulate(
     contacts: Annotated[int, typer.Option(min=1, help="Synthetic contacts to simulate.")] = 2000,
     agents: Annotated[

@@ -12,10 +12,10 @@ from hybridcx.channels.base import OutboundAdapter, register_adapter
 
 if TYPE_CHECKING:
     from hybridcx.channels.deps import ChannelDeps
+    from hybridcx.channels.email.config import EmailSettings
     from hybridcx.channels.email.imap import ImapPoller
     from hybridcx.channels.email.receiver import SmtpReceiver
     from hybridcx.channels.email.service import EmailChannel
-    from hybridcx.config import Settings
 
 log = structlog.get_logger(__name__)
 
@@ -46,7 +46,7 @@ class EmailServices:
             await self.receiver.stop()
 
 
-async def start_email(rt: ChannelDeps, settings: Settings) -> EmailServices | None:
+async def start_email(rt: ChannelDeps, settings: EmailSettings) -> EmailServices | None:
     """Start the SMTP receiver (``HYBRIDCX_SMTP_INBOUND_PORT``) and the IMAP poller
     (``HYBRIDCX_IMAP_URL``) that the settings ask for; None when neither is set."""
     if settings.smtp_inbound_port is None and not settings.imap_url:

@@ -21,13 +21,14 @@ from typing import Annotated, Any
 
 import typer
 
-from hybridcx.channels.cli import channels_app
+# Mounted without a name on the `hybridcx channels` group by the entry point (hybridcx/cli.py).
+email_app = typer.Typer()
 
 
-def _defaults(port: int | None, to: str | None) -> tuple[int, str]:
-    from hybridcx.config import Settings
+def _defaults(ctx: typer.Context, port: int | None, to: str | None) -> tuple[int, str]:
+    from hybridcx.kit.cli import cli_settings
 
-    settings = Settings()
+    settings = cli_settings(ctx)
     port = port or settings.smtp_inbound_port
     to = to or settings.support_email
     if not port:
@@ -37,8 +38,9 @@ def _defaults(port: int | None, to: str | None) -> tuple[int, str]:
     return port, to
 
 
-@channels_app.command("email-send")
+@email_app.command("email-send")
 def email_send(
+    ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The mail's text.")],
     sender: Annotated[str, typer.Option("--from", help="The customer's address.")],
     subject: Annotated[str, typer.Option(help="Subject line.")] = "Question",
@@ -54,7 +56,7 @@ def email_send(
     attach: Annotated[list[Path] | None, typer.Option(help="Files to attach.")] = None,
 ) -> None:
     """Send a mail to the server's SMTP receiver as a customer would; prints its Message-ID."""
-    port, to = _defaults(port, to)
+    port, to = _defaults(ctx, port, to)
     msg = EmailMessage()
     msg["From"] = f"{name} <{sender}>" if name else sender
     msg["To"] = to
@@ -99,7 +101,7 @@ class _PrintingSink:
         return "250 OK"
 
 
-@channels_app.command("email-sink")
+@email_app.command("email-sink")
 def email_sink(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 2525,
     host: Annotated[str, typer.Option(help="Interface.")] = "127.0.0.1",
@@ -120,23 +122,22 @@ def email_sink(
         controller.stop()
 
 
-@channels_app.command("email-serve")
-def email_serve() -> None:
+@email_app.command("email-serve")
+def email_serve(ctx: typer.Context) -> None:
     """Run only the email inbound side (SMTP receiver and/or IMAP poller) from the settings,
     without the web server. Ctrl-C stops it."""
-    from hybridcx.config import Settings
+    from hybridcx.kit.cli import command_context
 
-    settings = Settings()
+    context = command_context(ctx)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(settings))
+        asyncio.run(_serve(context, context.settings()))
 
 
-async def _serve(settings: Any) -> None:
+async def _serve(context: Any, settings: Any) -> None:
     from hybridcx.channels.email import start_email
     from hybridcx.kit.db import upgrade
-    from hybridcx.runtime import Runtime
 
-    runtime = Runtime.from_settings(settings)
+    runtime = context.runtime(settings)
     await upgrade(runtime.engine)
     await runtime.bus.start()
     services = await start_email(runtime, settings)
