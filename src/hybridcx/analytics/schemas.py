@@ -126,12 +126,15 @@ class AgentActivityRead(ReadModel):
     average_concurrency: Number | None
 
 
-class OperationsRead(ReadModel):
+class KpiOperations(ReadModel):
     ai_containment: ContainmentRead
     tier_distribution: TierDistributionRead
     cost: CostRead
     queue: QueueServiceRead
     agents: list[AgentActivityRead]
+
+
+class OperationsRead(KpiOperations):
     sla: SlaAttainmentRead
     script_adherence: AdherenceReport
 
@@ -177,19 +180,29 @@ class ScalabilityRead(ReadModel):
     previous_period: PeriodRead
 
 
-class BusinessRead(ReadModel):
+class KpiBusiness(ReadModel):
     revenue: RevenueRead
     value_by_segment: ValueBySegmentRead
+
+
+class BusinessRead(KpiBusiness):
     scalability: ScalabilityRead
     outreach: OutreachStatsRead
 
 
-class KpiReport(ReadModel):
-    """``GET /api/v1/analytics/kpis``: every KPI for the conversations started in a window."""
+class KpiCore(ReadModel):
+    """The KPIs computed from the conversations' events alone (an experiment arm's report)."""
 
     query: KpiQueryRead
     volume: VolumeRead
     customer_experience: CustomerExperienceRead
+    operations: KpiOperations
+    business: KpiBusiness
+
+
+class KpiReport(KpiCore):
+    """``GET /api/v1/analytics/kpis``: every KPI for the conversations started in a window."""
+
     operations: OperationsRead
     business: BusinessRead
     source: str = Field(description="'rollup', or 'events' while the rollup is being built.")

@@ -21,3 +21,10 @@ Number = int | float
 
 class ReadModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class SnapshotModel(ReadModel):
+    """A JSON document the database keeps (an evaluation, a plan): the keys written today are
+    declared, and a key that an earlier version wrote is passed through unchanged."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
