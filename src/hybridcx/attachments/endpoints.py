@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 
 from hybridcx.attachments import service
 from hybridcx.auth.deps import AnyPrincipal, RuntimeDep
+from hybridcx.conversations.schemas import MessageRead
 from hybridcx.kit.errors import NotFound, PayloadTooLarge
 from hybridcx.kit.filenames import content_disposition
 
@@ -19,6 +20,7 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["attachments"])
     "/{conversation_id}/attachments",
     status_code=201,
     summary="Send a file in web chat (customer or staff)",
+    response_model=MessageRead,
     openapi_extra={
         "requestBody": {
             "required": True,
