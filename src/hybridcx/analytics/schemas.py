@@ -21,6 +21,13 @@ class KpiQueryRead(ReadModel):
     tag: str | None
 
 
+class WindowAdherence(AdherenceReport):
+    """Script adherence in a KPI window (``GET /api/v1/scripts/adherence``): it takes the
+    window as the KPI report does, and the report imports the adherence models, so it is here."""
+
+    query: KpiQueryRead
+
+
 class VolumeRead(ReadModel):
     conversations: int
     by_channel: dict[str, int]
