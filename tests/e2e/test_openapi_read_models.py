@@ -178,3 +178,35 @@ def test_read_models_refuse_what_they_do_not_declare() -> None:
     assert _Sample.model_validate({"count": 1, "share": 5}).model_dump_json() == (
         '{"count":1,"share":5}'
     )
+
+
+def test_keys_that_are_sometimes_absent_stay_absent(api: Api) -> None:
+    """Routes whose dicts leave a key out (rather than null) keep doing so through their model."""
+    sup = api.login("supervisor@example.com", "demo-supervisor")
+    # a script's optional keys that were not written are not sent as null
+    steps = [
+        {"id": "hello", "kind": "say", "text": "Hello"},
+        {"id": "order", "kind": "ask", "text": "Your order number?", "entity": "order_number"},
+    ]
+    body = {"spec": {"name": "typed", "intents": ["privacy_policy"], "steps": steps}}
+    r = api.staff(sup, "POST", "/api/v1/scripts", json=body)
+    assert r.status_code == 201, r.text
+    script = r.json()
+    assert not {"segment", "channel", "compliance_rule"} & set(script)
+    hello, order = script["steps"]
+    assert "entity" not in hello and order["entity"] == "order_number"
+    # a paused campaign's run has no audience counts
+    campaign = {
+        "name": "Paused",
+        "signal": "late_shipment",
+        "channels": ["email"],
+        "paused": True,
+    }
+    r = api.staff(sup, "POST", "/api/v1/outreach/campaigns", json=campaign)
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "paused"
+    r = api.staff(sup, "POST", "/api/v1/outreach/run", json={"campaign_id": r.json()["id"]})
+    assert r.status_code == 200, r.text
+    [result] = r.json()["items"]
+    assert set(result) == {"campaign_id", "name", "status", "sent", "failed"}
+    assert result["status"] == "paused"
