@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hybridcx.agents import admin, service
+from hybridcx.agents.schemas import AgentDeactivated, AgentList, AgentPasswordReset, AgentRead
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import ROLES, Perm, PresenceStaff, StaffManager, StaffReader, can
 from hybridcx.conversations.repository import agent_loads
@@ -92,12 +93,12 @@ async def _read(
         return [agent_read(a, online=a.id in online, load=loads.get(a.id, 0)) for a in agents]
 
 
-@router.get("/me")
+@router.get("/me", response_model=AgentRead)
 async def me(staff: StaffReader, runtime: RuntimeDep) -> dict[str, Any]:
     return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
 
 
-@router.put("/me/status")
+@router.put("/me/status", response_model=AgentRead)
 async def update_status(
     body: StatusUpdate, staff: PresenceStaff, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -110,7 +111,7 @@ async def update_status(
     return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
 
 
-@router.put("/me/phone")
+@router.put("/me/phone", response_model=AgentRead)
 async def update_phone(
     body: PhoneUpdate, staff: PresenceStaff, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -120,7 +121,7 @@ async def update_phone(
     return (await _read(runtime, staff.workspace_id, [staff.agent_id]))[0]
 
 
-@router.get("")
+@router.get("", response_model=AgentList)
 async def list_agents(
     staff: StaffReader, runtime: RuntimeDep, include_inactive: bool = False
 ) -> dict[str, Any]:
@@ -186,7 +187,7 @@ async def _one(runtime: RuntimeDep, staff: StaffManager, agent_id: str) -> dict[
     return items[0]
 
 
-@router.patch("/{agent_id}")
+@router.patch("/{agent_id}", response_model=AgentRead)
 async def update_agent(
     agent_id: str, body: ProfileUpdate, staff: StaffManager, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -196,7 +197,7 @@ async def update_agent(
     return await _one(runtime, staff, agent_id)
 
 
-@router.post("/{agent_id}/deactivate")
+@router.post("/{agent_id}/deactivate", response_model=AgentDeactivated)
 async def deactivate_agent(
     agent_id: str, staff: StaffManager, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -218,7 +219,7 @@ async def deactivate_agent(
     }
 
 
-@router.post("/{agent_id}/reactivate")
+@router.post("/{agent_id}/reactivate", response_model=AgentRead)
 async def reactivate_agent(
     agent_id: str, staff: StaffManager, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -228,7 +229,12 @@ async def reactivate_agent(
     return await _one(runtime, staff, agent_id)
 
 
-@router.post("/{agent_id}/password")
+@router.post(
+    "/{agent_id}/password",
+    response_model=AgentPasswordReset,
+    # temporary_password is there only when one was generated
+    response_model_exclude_unset=True,
+)
 async def reset_password(
     agent_id: str, body: PasswordReset, staff: StaffManager, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -240,7 +246,7 @@ async def reset_password(
     return {**out, "temporary_password": generated} if generated else out
 
 
-@router.delete("/{agent_id}/mfa")
+@router.delete("/{agent_id}/mfa", response_model=AgentRead)
 async def reset_mfa(agent_id: str, staff: StaffManager, runtime: RuntimeDep) -> dict[str, Any]:
     """Remove a staff member's second factor (a lost phone); they enrol again when required."""
     async with transaction(runtime.sessions) as session:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hybridcx.analytics.config import AnalyticsConfig, config_path, load_analytics_config
 from hybridcx.analytics.deps import AnalyticsConfigDeps
+from hybridcx.analytics.schemas import KpiReport, OrderRead
 from hybridcx.analytics.service import attribute_order as record_order
 from hybridcx.analytics.service import kpi_query, kpi_report
 from hybridcx.auth.deps import RuntimeDep
@@ -30,7 +31,7 @@ async def workspace_config(runtime: AnalyticsConfigDeps, workspace_id: str) -> A
     return load_analytics_config(config_path(runtime.policies.policy_dir, ws.slug))
 
 
-@router.get("/kpis")
+@router.get("/kpis", response_model=KpiReport)
 async def kpis(
     staff: AnalyticsReader,
     runtime: RuntimeDep,
@@ -72,7 +73,9 @@ class OrderAttribution(BaseModel):
     currency: str = Field(default="USD", min_length=3, max_length=3)
 
 
-@orders_router.post("/conversations/{conversation_id}/orders", status_code=201)
+@orders_router.post(
+    "/conversations/{conversation_id}/orders", status_code=201, response_model=OrderRead
+)
 async def attribute_order(
     conversation_id: str,
     body: OrderAttribution,

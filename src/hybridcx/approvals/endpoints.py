@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from hybridcx.approvals.schemas import ApprovalRead
 from hybridcx.approvals.service import ApprovalService
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import ConversationHandler, ConversationReader
@@ -35,19 +36,19 @@ class Decision(BaseModel):
     note: str | None = Field(default=None, max_length=1000)
 
 
-@router.get("")
+@router.get("", response_model=list[ApprovalRead])
 async def list_approvals(
     staff: Reader, runtime: RuntimeDep, status: Annotated[Status | None, Query()] = None
 ) -> list[dict[str, Any]]:
     return await ApprovalService(runtime).list(staff, status)
 
 
-@router.get("/{approval_id}")
+@router.get("/{approval_id}", response_model=ApprovalRead)
 async def get_approval(approval_id: str, staff: Reader, runtime: RuntimeDep) -> dict[str, Any]:
     return await ApprovalService(runtime).get(staff, approval_id)
 
 
-@router.post("/{approval_id}/approve")
+@router.post("/{approval_id}/approve", response_model=ApprovalRead)
 async def approve(
     approval_id: str, staff: Decider, runtime: RuntimeDep, body: Decision | None = None
 ) -> dict[str, Any]:
@@ -55,7 +56,7 @@ async def approve(
     return await ApprovalService(runtime).decide(staff, approval_id, approve=True, note=note)
 
 
-@router.post("/{approval_id}/reject")
+@router.post("/{approval_id}/reject", response_model=ApprovalRead)
 async def reject(
     approval_id: str, staff: Decider, runtime: RuntimeDep, body: Decision | None = None
 ) -> dict[str, Any]:

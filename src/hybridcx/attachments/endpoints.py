@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from hybridcx.attachments import service
 from hybridcx.auth.deps import AnyPrincipal, get_runtime
+from hybridcx.conversations.schemas import MessageRead
 from hybridcx.kit.errors import PayloadTooLarge
 from hybridcx.kit.filenames import content_disposition
 
@@ -22,6 +23,7 @@ AttachmentRuntimeDep = Annotated[service.AttachmentDeps, Depends(get_runtime)]
     "/{conversation_id}/attachments",
     status_code=201,
     summary="Send a file in web chat (customer or staff)",
+    response_model=MessageRead,
     openapi_extra={
         "requestBody": {
             "required": True,

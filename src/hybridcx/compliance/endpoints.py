@@ -14,6 +14,7 @@ from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import ComplianceReader
 from hybridcx.compliance.records import conversation_record, records_in_window
+from hybridcx.compliance.schemas import ComplianceRecord, ComplianceRecords
 from hybridcx.conversations import repository as repo
 from hybridcx.kit.errors import NotFound
 
@@ -23,7 +24,7 @@ router = APIRouter(prefix="/api/v1/compliance", tags=["compliance"])
 Reader = ComplianceReader
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", response_model=ComplianceRecord)
 async def conversation_compliance(
     conversation_id: str, staff: Reader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -36,7 +37,7 @@ async def conversation_compliance(
         return await conversation_record(session, conv)
 
 
-@router.get("/records")
+@router.get("/records", response_model=ComplianceRecords)
 async def compliance_records(
     staff: Reader,
     runtime: RuntimeDep,

@@ -10,6 +10,7 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import CustomerWriter
 from hybridcx.conversations.schemas import customer_read
 from hybridcx.customers.repository import get_by_email, normalize_email
+from hybridcx.customers.schemas import CustomerRead
 from hybridcx.integrations.outbound import enqueue_customer_push
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id
@@ -35,7 +36,10 @@ class CustomerUpsert(BaseModel):
 
 
 @router.post(
-    "", status_code=201, responses={200: {"description": "An existing customer was updated."}}
+    "",
+    status_code=201,
+    response_model=CustomerRead,
+    responses={200: {"description": "An existing customer was updated."}},
 )
 async def upsert_customer(
     body: CustomerUpsert,

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import ExperimentManager
 from hybridcx.experiments import service
+from hybridcx.experiments.schemas import ArmKpis, ExperimentList, ExperimentRead
 from hybridcx.experiments.spec import ExperimentCreate
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
@@ -33,14 +34,14 @@ class StopRequest(BaseModel):
     reason: str = Field(default="stopped by a supervisor", max_length=500)
 
 
-@router.get("")
+@router.get("", response_model=ExperimentList, response_model_exclude_unset=True)
 async def list_experiments(staff: Manager, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         items = await service.list_all(session, staff.workspace_id)
         return {"items": [service.experiment_read(e) for e in items]}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ExperimentRead, response_model_exclude_unset=True)
 async def create_experiment(
     body: ExperimentCreate, staff: Manager, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -49,7 +50,7 @@ async def create_experiment(
         return service.experiment_read(exp)
 
 
-@router.get("/{experiment_id}")
+@router.get("/{experiment_id}", response_model=ExperimentRead, response_model_exclude_unset=True)
 async def read_experiment(
     experiment_id: str, staff: Manager, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -59,7 +60,7 @@ async def read_experiment(
         return service.experiment_read(exp)
 
 
-@router.get("/{experiment_id}/kpis")
+@router.get("/{experiment_id}/kpis", response_model=ArmKpis)
 async def experiment_arm_kpis(
     experiment_id: str,
     staff: Manager,
@@ -72,7 +73,9 @@ async def experiment_arm_kpis(
         return await service.arm_kpis(session, exp, arm)
 
 
-@router.post("/{experiment_id}/stop")
+@router.post(
+    "/{experiment_id}/stop", response_model=ExperimentRead, response_model_exclude_unset=True
+)
 async def stop_experiment(
     experiment_id: str, body: StopRequest, staff: Manager, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -82,7 +85,9 @@ async def stop_experiment(
         return service.experiment_read(exp)
 
 
-@router.post("/{experiment_id}/rollback")
+@router.post(
+    "/{experiment_id}/rollback", response_model=ExperimentRead, response_model_exclude_unset=True
+)
 async def rollback_experiment(
     experiment_id: str, body: StopRequest, staff: Manager, runtime: RuntimeDep
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader
 from hybridcx.conversations import repository as conversations
+from hybridcx.fairness.schemas import FairnessReport
 from hybridcx.fairness.service import (
     AI_SEGMENT,
     fairness_config_path,
@@ -23,7 +24,7 @@ from hybridcx.segments.profiles import workspace_segments  # issue 21
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
 
-@router.get("/fairness")
+@router.get("/fairness", response_model=FairnessReport)
 async def fairness(
     staff: AnalyticsReader,
     runtime: RuntimeDep,

@@ -25,6 +25,15 @@ from hybridcx.auth.service import CustomerPrincipal
 from hybridcx.conversations import repository as repo
 from hybridcx.hours import service, sla
 from hybridcx.hours.calendar import Calendar, CalendarError
+from hybridcx.hours.schemas import (
+    AfterHoursChoiceRead,
+    BusinessHoursRead,
+    ConversationSlaRead,
+    HoursRead,
+    SlaPolicyList,
+    SlaWindowAttainment,
+    WorkspaceHoursRead,
+)
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
@@ -114,7 +123,7 @@ def _read(row: BusinessHours | None, *, team: str = "") -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/business-hours")
+@router.get("/api/v1/business-hours", response_model=BusinessHoursRead)
 async def read_hours(staff: QueueReader, runtime: RuntimeDep) -> dict[str, Any]:
     """The workspace's hours (and whether it is open now), and each team's own."""
     async with runtime.sessions() as session:
@@ -144,7 +153,7 @@ async def _save(
     )
 
 
-@router.put("/api/v1/business-hours")
+@router.put("/api/v1/business-hours", response_model=WorkspaceHoursRead)
 async def write_hours(
     body: WorkspaceHoursWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -170,7 +179,7 @@ async def write_hours(
         return {**_read(row), "idle_close_minutes": row.idle_close_minutes}
 
 
-@router.put("/api/v1/business-hours/teams/{team}")
+@router.put("/api/v1/business-hours/teams/{team}", response_model=HoursRead)
 async def write_team_hours(
     body: HoursWrite,
     staff: ConversationSupervisor,
@@ -216,7 +225,9 @@ async def delete_team_hours(
     return Response(status_code=204)
 
 
-@router.post("/api/v1/conversations/{conversation_id}/after-hours")
+@router.post(
+    "/api/v1/conversations/{conversation_id}/after-hours", response_model=AfterHoursChoiceRead
+)
 async def choose_after_hours(
     conversation_id: str,
     body: CallbackChoice,
@@ -274,7 +285,7 @@ def _policy_read(p: SlaPolicy) -> dict[str, Any]:
     }
 
 
-@router.get("/api/v1/sla/policies")
+@router.get("/api/v1/sla/policies", response_model=SlaPolicyList)
 async def read_policies(staff: QueueReader, runtime: RuntimeDep) -> dict[str, Any]:
     """The workspace's SLA policies, in order (the most specific match applies)."""
     async with runtime.sessions() as session:
@@ -282,7 +293,7 @@ async def read_policies(staff: QueueReader, runtime: RuntimeDep) -> dict[str, An
     return {"items": [_policy_read(p) for p in rows]}
 
 
-@router.put("/api/v1/sla/policies")
+@router.put("/api/v1/sla/policies", response_model=SlaPolicyList)
 async def write_policies(
     body: PoliciesWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -314,7 +325,7 @@ async def write_policies(
         return {"items": [_policy_read(p) for p in rows]}
 
 
-@router.get("/api/v1/sla/attainment")
+@router.get("/api/v1/sla/attainment", response_model=SlaWindowAttainment)
 async def attainment(
     staff: AnalyticsReader,
     runtime: RuntimeDep,
@@ -342,7 +353,7 @@ def _naive(t: datetime) -> datetime:
     return t if t.tzinfo is None else t.astimezone(UTC).replace(tzinfo=None)
 
 
-@router.get("/api/v1/sla/conversations/{conversation_id}")
+@router.get("/api/v1/sla/conversations/{conversation_id}", response_model=ConversationSlaRead)
 async def conversation_sla(
     conversation_id: str, staff: ConversationReader, runtime: RuntimeDep
 ) -> dict[str, Any]:

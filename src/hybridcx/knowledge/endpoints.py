@@ -10,12 +10,12 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import ArticleReader, ArticleWriter
 from hybridcx.kit.db import transaction
 from hybridcx.knowledge import service
-from hybridcx.knowledge.schemas import ArticleWrite, article_read
+from hybridcx.knowledge.schemas import ArticleList, ArticleRead, ArticleWrite, article_read
 
 router = APIRouter(prefix="/api/v1/articles", tags=["knowledge"])
 
 
-@router.get("")
+@router.get("", response_model=ArticleList)
 async def list_articles(
     staff: ArticleReader,
     runtime: RuntimeDep,
@@ -26,7 +26,7 @@ async def list_articles(
         return {"items": [article_read(a) for a in rows]}
 
 
-@router.get("/{article_id}")
+@router.get("/{article_id}", response_model=ArticleRead)
 async def read_article(
     article_id: str, staff: ArticleReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -34,7 +34,7 @@ async def read_article(
         return article_read(await service.get_article(session, article_id, staff.workspace_id))
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=ArticleRead)
 async def create_article(
     body: ArticleWrite, staff: ArticleWriter, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -43,7 +43,7 @@ async def create_article(
         return article_read(await service.create_article(session, staff.workspace_id, body))
 
 
-@router.put("/{article_id}")
+@router.put("/{article_id}", response_model=ArticleRead)
 async def update_article(
     article_id: str, body: ArticleWrite, staff: ArticleWriter, runtime: RuntimeDep
 ) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hybridcx.conversations.schemas import clean_text
+from hybridcx.kit.schemas import ReadModel
 from hybridcx.kit.time import iso
 from hybridcx.models import Article
 
@@ -37,6 +38,22 @@ class ArticleWrite(BaseModel):
 def slugify(title: str) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
     return slug[:100] or "article"
+
+
+class ArticleRead(ReadModel):
+    id: str
+    slug: str
+    title: str
+    body: str
+    tags: list[str]
+    audience: str
+    version: int
+    url: str = Field(description="The article's page in the help center.")
+    updated_at: str
+
+
+class ArticleList(ReadModel):
+    items: list[ArticleRead]
 
 
 def article_read(a: Article) -> dict[str, Any]:

@@ -14,6 +14,13 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import ConversationSupervisor
 from hybridcx.kit.db import transaction
 from hybridcx.outreach import service
+from hybridcx.outreach.schemas import (
+    CampaignList,
+    CampaignRead,
+    CampaignRunList,
+    OutreachStatsRead,
+    SignalList,
+)
 from hybridcx.outreach.signals import SIGNALS
 
 router = APIRouter(tags=["outreach"])
@@ -57,19 +64,19 @@ def _naive_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-@router.get(BASE + "/signals")
+@router.get(BASE + "/signals", response_model=SignalList)
 async def list_signals(staff: ConversationSupervisor) -> dict[str, Any]:
     return {"items": [{"name": k, "description": v} for k, v in SIGNALS.items()]}
 
 
-@router.get(BASE + "/campaigns")
+@router.get(BASE + "/campaigns", response_model=CampaignList)
 async def list_campaigns(staff: ConversationSupervisor, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         rows = await service.list_campaigns(session, staff.workspace_id)
     return {"items": [service.campaign_read(c) for c in rows]}
 
 
-@router.post(BASE + "/campaigns", status_code=201)
+@router.post(BASE + "/campaigns", status_code=201, response_model=CampaignRead)
 async def create_campaign(
     body: CampaignWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -78,7 +85,7 @@ async def create_campaign(
         return service.campaign_read(row)
 
 
-@router.get(BASE + "/campaigns/{campaign_id}")
+@router.get(BASE + "/campaigns/{campaign_id}", response_model=CampaignRead)
 async def get_campaign(
     campaign_id: str, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -88,14 +95,19 @@ async def get_campaign(
         )
 
 
-@router.post(BASE + "/campaigns/{campaign_id}/approve")
+@router.post(BASE + "/campaigns/{campaign_id}/approve", response_model=CampaignRead)
 async def approve_campaign(
     campaign_id: str, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await service.approve(runtime, staff, campaign_id)
 
 
-@router.post(BASE + "/run")
+@router.post(
+    BASE + "/run",
+    response_model=CampaignRunList,
+    # a paused campaign's run has no audience counts: they stay absent, not null
+    response_model_exclude_unset=True,
+)
 async def run(
     body: RunRequest, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -130,7 +142,7 @@ async def run(
     return {"items": results}
 
 
-@router.get(BASE + "/stats")
+@router.get(BASE + "/stats", response_model=OutreachStatsRead)
 async def outreach_stats(staff: ConversationSupervisor, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         return await service.stats(session, staff.workspace_id)

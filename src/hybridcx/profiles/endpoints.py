@@ -19,6 +19,13 @@ from hybridcx.kit.errors import Conflict, InvalidInput
 from hybridcx.profiles import repository as repo
 from hybridcx.profiles import service
 from hybridcx.profiles.preferences import Preferences, preferences_read
+from hybridcx.profiles.schemas import (
+    CustomerPreferences,
+    CustomerProfile,
+    IdentityLinked,
+    MergeRead,
+    ProposalList,
+)
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 
@@ -59,7 +66,7 @@ class UnmergeRequest(BaseModel):
     merge_id: str | None = Field(default=None, max_length=36)
 
 
-@router.get("/merge-proposals")
+@router.get("/merge-proposals", response_model=ProposalList)
 async def merge_proposals(staff: ConversationSupervisor, runtime: RuntimeDep) -> dict[str, Any]:
     """Customers who look like one person but are not proven to be (the same phone number, an
     unverified email): for a supervisor to merge or dismiss."""
@@ -68,7 +75,7 @@ async def merge_proposals(staff: ConversationSupervisor, runtime: RuntimeDep) ->
     return {"items": items}
 
 
-@router.post("/merge-proposals/{proposal_id}/dismiss")
+@router.post("/merge-proposals/{proposal_id}/dismiss", response_model=MergeRead)
 async def dismiss_proposal(
     proposal_id: str, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -77,7 +84,7 @@ async def dismiss_proposal(
         return service.merge_read(row)
 
 
-@router.get("/{customer_id}")
+@router.get("/{customer_id}", response_model=CustomerProfile)
 async def customer_profile(
     customer_id: str, staff: CustomerReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -90,7 +97,7 @@ async def customer_profile(
         )
 
 
-@router.get("/{customer_id}/preferences")
+@router.get("/{customer_id}/preferences", response_model=CustomerPreferences)
 async def read_preferences(
     customer_id: str, staff: CustomerReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -99,7 +106,7 @@ async def read_preferences(
         return {"customer_id": customer.id, **preferences_read(customer.preferences)}
 
 
-@router.put("/{customer_id}/preferences")
+@router.put("/{customer_id}/preferences", response_model=CustomerPreferences)
 async def set_preferences(
     customer_id: str, body: Preferences, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -111,7 +118,7 @@ async def set_preferences(
         return {"customer_id": customer.id, **after}
 
 
-@router.post("/{customer_id}/identities")
+@router.post("/{customer_id}/identities", response_model=IdentityLinked)
 async def link_identity(
     customer_id: str, body: IdentityLink, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -130,7 +137,7 @@ async def link_identity(
         )
 
 
-@router.post("/{customer_id}/merge")
+@router.post("/{customer_id}/merge", response_model=MergeRead)
 async def merge_customers(
     customer_id: str, body: MergeRequest, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -159,7 +166,7 @@ async def merge_customers(
         return service.merge_read(row)
 
 
-@router.post("/{customer_id}/unmerge")
+@router.post("/{customer_id}/unmerge", response_model=MergeRead)
 async def unmerge_customers(
     customer_id: str, body: UnmergeRequest, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader, QualityReader
 from hybridcx.quality.repository import agent_names
+from hybridcx.quality.schemas import AgentsQuality, ConversationQuality
 from hybridcx.quality.scoring import score_one, workspace_rubric
 from hybridcx.quality.service import agent_summaries
 from hybridcx.scripting.adherence import adherence_report  # issue 21
@@ -22,7 +23,7 @@ from hybridcx.scripting.adherence import adherence_report  # issue 21
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 
 
-@router.get("/conversations/{conversation_id}")
+@router.get("/conversations/{conversation_id}", response_model=ConversationQuality)
 async def conversation_quality(
     conversation_id: str, staff: QualityReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -31,7 +32,7 @@ async def conversation_quality(
         return await score_one(session, staff.workspace_id, conversation_id, rubric)
 
 
-@router.get("/agents")
+@router.get("/agents", response_model=AgentsQuality)
 async def agents_quality(
     staff: AnalyticsReader,
     runtime: RuntimeDep,

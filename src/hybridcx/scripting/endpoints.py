@@ -8,11 +8,18 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from hybridcx.analytics.schemas import WindowAdherence
 from hybridcx.analytics.service import kpi_query
 from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import AnalyticsReader, ConversationHandler, ConversationSupervisor
 from hybridcx.scripting import service
 from hybridcx.scripting.adherence import adherence_report
+from hybridcx.scripting.schemas import (
+    ConversationScript,
+    EnforcementRead,
+    ScriptList,
+    ScriptRead,
+)
 from hybridcx.scripting.spec import STEP_KINDS
 
 router = APIRouter(tags=["scripts"])
@@ -35,7 +42,7 @@ class PolicyWrite(BaseModel):
     enforcement: Literal["block", "warn"]
 
 
-@router.get(SCRIPTS)
+@router.get(SCRIPTS, response_model=ScriptList, response_model_exclude_unset=True)
 async def list_scripts(staff: ConversationHandler, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         rows = await service.all_scripts(session, staff.workspace_id)
@@ -47,21 +54,21 @@ async def list_scripts(staff: ConversationHandler, runtime: RuntimeDep) -> dict[
     }
 
 
-@router.post(SCRIPTS, status_code=201)
+@router.post(SCRIPTS, status_code=201, response_model=ScriptRead, response_model_exclude_unset=True)
 async def create_script(
     body: ScriptWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await service.create(runtime, staff, body.model_dump())
 
 
-@router.put(SCRIPTS + "/policy")
+@router.put(SCRIPTS + "/policy", response_model=EnforcementRead)
 async def set_policy(
     body: PolicyWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
     return await service.set_enforcement(runtime, staff, body.enforcement)
 
 
-@router.get(SCRIPTS + "/adherence")
+@router.get(SCRIPTS + "/adherence", response_model=WindowAdherence)
 async def script_adherence(
     staff: AnalyticsReader,
     runtime: RuntimeDep,
@@ -77,7 +84,7 @@ async def script_adherence(
     return {"query": query.to_dict(), **report}
 
 
-@router.get(SCRIPTS + "/conversations/{conversation_id}")
+@router.get(SCRIPTS + "/conversations/{conversation_id}", response_model=ConversationScript)
 async def conversation_script(
     conversation_id: str, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -86,7 +93,7 @@ async def conversation_script(
     return await service.read_for(runtime, staff, conversation_id)
 
 
-@router.put(SCRIPTS + "/{script_id}")
+@router.put(SCRIPTS + "/{script_id}", response_model=ScriptRead, response_model_exclude_unset=True)
 async def update_script(
     script_id: str, body: ScriptWrite, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:

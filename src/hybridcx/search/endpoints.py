@@ -14,6 +14,7 @@ from hybridcx.auth.permissions import CustomerReader
 from hybridcx.auth.service import StaffPrincipal
 from hybridcx.kit.deps import HasSessions
 from hybridcx.search import service
+from hybridcx.search.schemas import CustomerPage
 
 router = APIRouter(prefix="/api/v1", tags=["search"])
 
@@ -61,7 +62,7 @@ async def search_conversations_page(
         )
 
 
-@router.get("/customers", summary="Search customers (staff)")
+@router.get("/customers", summary="Search customers (staff)", response_model=CustomerPage)
 async def list_customers(
     staff: CustomerReader,
     runtime: RuntimeDep,

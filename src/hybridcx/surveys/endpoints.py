@@ -17,6 +17,7 @@ from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import clean_text
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import Conflict, NotFound
+from hybridcx.surveys.schemas import SurveyAnswer, SurveyState
 from hybridcx.surveys.service import (
     conversation_of_token,
     has_survey,
@@ -43,7 +44,7 @@ class SurveyCreate(BaseModel):
         return clean_text(value).strip()
 
 
-@api_router.get("/{token}")
+@api_router.get("/{token}", response_model=SurveyState)
 async def survey_state(token: str, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         conv_id = conversation_of_token(session, token)
@@ -56,7 +57,7 @@ async def survey_state(token: str, runtime: RuntimeDep) -> dict[str, Any]:
     return {"status": status, "channel": conv.channel, "detail": why}
 
 
-@api_router.post("/{token}", status_code=201)
+@api_router.post("/{token}", status_code=201, response_model=SurveyAnswer)
 async def answer_survey(token: str, body: SurveyCreate, runtime: RuntimeDep) -> dict[str, Any]:
     """The customer's answer from the survey page (the link in the email)."""
     async with transaction(runtime.sessions) as session:

@@ -21,6 +21,14 @@ from hybridcx.conversations import repository as conv_repo
 from hybridcx.kit.db import transaction
 from hybridcx.models import Conversation
 from hybridcx.tags import service
+from hybridcx.tags.schemas import (
+    FieldDefinitionList,
+    FieldDefinitionRead,
+    FieldValueList,
+    TagList,
+    TagRead,
+    TagsRead,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["tags"])
 TagPath = Annotated[str, Path(max_length=60)]
@@ -53,13 +61,18 @@ class FieldValues(BaseModel):
 # ---- the workspace's tags and field definitions ---------------------------------------------
 
 
-@router.get("/tags", summary="The workspace's tags")
+@router.get("/tags", summary="The workspace's tags", response_model=TagList)
 async def list_tags(staff: ConversationReader, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         return {"items": await service.list_tags(session, staff.workspace_id)}
 
 
-@router.post("/tags", status_code=201, summary="Add a tag to the workspace (supervisors)")
+@router.post(
+    "/tags",
+    status_code=201,
+    summary="Add a tag to the workspace (supervisors)",
+    response_model=TagRead,
+)
 async def create_tag(
     body: TagCreate, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -74,14 +87,23 @@ async def delete_tag(name: TagPath, staff: ConversationSupervisor, runtime: Runt
     return Response(status_code=204)
 
 
-@router.get("/custom-fields", summary="The workspace's custom field definitions")
+@router.get(
+    "/custom-fields",
+    summary="The workspace's custom field definitions",
+    response_model=FieldDefinitionList,
+)
 async def list_fields(staff: ConversationReader, runtime: RuntimeDep) -> dict[str, Any]:
     async with runtime.sessions() as session:
         defs = await service.definitions(session, staff.workspace_id)
         return {"items": [service.definition_read(d) for d in defs]}
 
 
-@router.post("/custom-fields", status_code=201, summary="Define a custom field (supervisors)")
+@router.post(
+    "/custom-fields",
+    status_code=201,
+    summary="Define a custom field (supervisors)",
+    response_model=FieldDefinitionRead,
+)
 async def create_field(
     body: FieldCreate, staff: ConversationSupervisor, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -120,7 +142,7 @@ async def _conversation(session: Any, staff: StaffPrincipal, conversation_id: st
     return permissions.check_conversation(staff, conv)
 
 
-@router.get("/conversations/{conversation_id}/tags")
+@router.get("/conversations/{conversation_id}/tags", response_model=TagsRead)
 async def read_conversation_tags(
     conversation_id: str, staff: ConversationReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -129,7 +151,7 @@ async def read_conversation_tags(
         return {"tags": await service.conversation_tags(session, conv.id)}
 
 
-@router.put("/conversations/{conversation_id}/tags/{tag}")
+@router.put("/conversations/{conversation_id}/tags/{tag}", response_model=TagsRead)
 async def add_conversation_tag(
     conversation_id: str, tag: TagPath, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -139,7 +161,7 @@ async def add_conversation_tag(
         return {"tags": await service.tag_conversation(session, staff, conv, tag, add=True)}
 
 
-@router.delete("/conversations/{conversation_id}/tags/{tag}")
+@router.delete("/conversations/{conversation_id}/tags/{tag}", response_model=TagsRead)
 async def remove_conversation_tag(
     conversation_id: str, tag: TagPath, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -148,7 +170,7 @@ async def remove_conversation_tag(
         return {"tags": await service.tag_conversation(session, staff, conv, tag, add=False)}
 
 
-@router.get("/conversations/{conversation_id}/fields")
+@router.get("/conversations/{conversation_id}/fields", response_model=FieldValueList)
 async def read_conversation_fields(
     conversation_id: str, staff: ConversationReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -158,7 +180,7 @@ async def read_conversation_fields(
         return {"items": items}
 
 
-@router.patch("/conversations/{conversation_id}/fields")
+@router.patch("/conversations/{conversation_id}/fields", response_model=FieldValueList)
 async def set_conversation_fields(
     conversation_id: str, body: FieldValues, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -173,7 +195,7 @@ async def set_conversation_fields(
 # ---- on a customer --------------------------------------------------------------------------
 
 
-@router.get("/customers/{customer_id}/tags")
+@router.get("/customers/{customer_id}/tags", response_model=TagsRead)
 async def read_customer_tags(
     customer_id: str, staff: CustomerReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -182,7 +204,7 @@ async def read_customer_tags(
         return {"tags": await service.customer_tags(session, customer.id)}
 
 
-@router.put("/customers/{customer_id}/tags/{tag}")
+@router.put("/customers/{customer_id}/tags/{tag}", response_model=TagsRead)
 async def add_customer_tag(
     customer_id: str, tag: TagPath, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -191,7 +213,7 @@ async def add_customer_tag(
         return {"tags": await service.tag_customer(session, staff, customer, tag, add=True)}
 
 
-@router.delete("/customers/{customer_id}/tags/{tag}")
+@router.delete("/customers/{customer_id}/tags/{tag}", response_model=TagsRead)
 async def remove_customer_tag(
     customer_id: str, tag: TagPath, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -200,7 +222,7 @@ async def remove_customer_tag(
         return {"tags": await service.tag_customer(session, staff, customer, tag, add=False)}
 
 
-@router.get("/customers/{customer_id}/fields")
+@router.get("/customers/{customer_id}/fields", response_model=FieldValueList)
 async def read_customer_fields(
     customer_id: str, staff: CustomerReader, runtime: RuntimeDep
 ) -> dict[str, Any]:
@@ -210,7 +232,7 @@ async def read_customer_fields(
         return {"items": items}
 
 
-@router.patch("/customers/{customer_id}/fields")
+@router.patch("/customers/{customer_id}/fields", response_model=FieldValueList)
 async def set_customer_fields(
     customer_id: str, body: FieldValues, staff: ConversationHandler, runtime: RuntimeDep
 ) -> dict[str, Any]:
