@@ -45,6 +45,18 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1)
     staff_token_hours: int = Field(default=12, ge=1)
     presence_timeout_seconds: int = Field(default=60, ge=5)
+    # The live events' outbox (ops.outbox): how long rows are kept for WebSocket replay, and
+    # how often each process relays the rows a dead process left undelivered.
+    outbox_retention_seconds: float = Field(
+        default=900,
+        ge=10,
+        description="How long live events are kept for WebSocket replay after a reconnect.",
+    )
+    outbox_relay_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often each process publishes the live events a dead process left.",
+    )
     # analytics: how often the server replays new events into the KPI rollup (0 = never; the
     # reports still catch up themselves, and `hybridcx analytics rollup` builds it on demand).
     analytics_rollup_interval_seconds: float = Field(default=300, ge=0)
