@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import delete, or_, select
+from sqlalchemy import delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hybridcx.kit.db import transaction
@@ -94,17 +94,23 @@ class EventOutbox:
                 written = await self.write(session, [events[i] for i in part])
                 ids.update(zip(part, written, strict=True))
             return [ids[i] for i in range(len(events))]
-        row = EventOutboxRow(
-            workspace_id=next(iter(workspaces)),
-            conversation_id=next(iter(conversations)) if len(conversations) == 1 else None,
-            process_id=self.process_id,
-            delivered=self.process_id is None,
-            created_at=utcnow(),
-            events=[{"channels": list(e.channels()), "payload": e.payload()} for e in events],
-        )
-        session.add(row)
-        await session.flush()
-        return [_event_id(row.id, i) for i in range(len(events))]
+        row_id = (
+            await session.execute(
+                insert(EventOutboxRow)
+                .values(
+                    workspace_id=next(iter(workspaces)),
+                    conversation_id=next(iter(conversations)) if len(conversations) == 1 else None,
+                    process_id=self.process_id,
+                    delivered=self.process_id is None,
+                    created_at=utcnow(),
+                    events=[
+                        {"channels": list(e.channels()), "payload": e.payload()} for e in events
+                    ],
+                )
+                .returning(EventOutboxRow.id)
+            )
+        ).scalar_one()
+        return [_event_id(row_id, i) for i in range(len(events))]
 
     def delivered(self, event_ids: list[str]) -> None:
         rows = {parsed[0] for eid in event_ids if (parsed := parse_event_id(eid))}
@@ -197,7 +203,7 @@ async def replay(
                 EventOutboxRow.conversation_id.is_(None),
             )
         )
-    after = EventOutboxRow.id > row_id
+    after = EventOutboxRow.id >= row_id  # the rest of its own row too
     # PostgreSQL: rows with a smaller id may have committed after the last seen one. SQLite
     # commits one writer at a time and the row is the transaction's last statement, so its
     # ids follow the commit order.
