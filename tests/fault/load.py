@@ -202,6 +202,9 @@ async def watch_desk(url: str, watch: DeskWatch, stop: asyncio.Event) -> None:
                     except TimeoutError:
                         continue
                     event = json.loads(raw)
+                    if event.get("type") == "resync" and event.get("since"):
+                        last = event["since"]  # as common.js: resume before the interruption
+                        continue
                     if event.get("type") == "replayed":
                         watch.replayed += int(event["count"])
                     event_id = event.get("event_id")

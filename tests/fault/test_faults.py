@@ -249,9 +249,9 @@ def _check(
         figures.update(
             desk_missing=missing, desk_reconnects=watch.reconnects, desk_replayed=watch.replayed
         )
-        assert missing == 0, figures  # every event reaches the desk after recovery
-        assert len(watch.event_ids) >= len(watch.seen)
     print(f"\nFAULT {json.dumps(figures)}")
+    if watched is not None:
+        assert figures["desk_missing"] == 0, figures  # every event reaches the desk after recovery
     assert figures["answered"] > 0
     assert figures["failed"] == 0, figures
     assert figures["lost"] == 0, figures

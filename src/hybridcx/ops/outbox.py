@@ -46,8 +46,10 @@ Publish = Callable[[str, Payload], Awaitable[None]]
 
 #: Events of rows committed up to this long before the last seen one are replayed too.
 REPLAY_GRACE = timedelta(seconds=5)
-#: At most this many rows per relay round and per replay.
+#: At most this many rows per relay round and per page of a replay.
 BATCH = 500
+#: A socket replays at most this many pages; past them it is told to reload (not complete).
+MAX_REPLAY_PAGES = 20
 _EVENT_ID = re.compile(r"^(\d{1,18})-(\d{1,6})$")
 
 
@@ -69,6 +71,8 @@ class Replay:
 
     events: list[tuple[list[str], Payload]]
     complete: bool
+    last_row: int | None = None  # the last row read: the next page starts after it
+    more: bool = False  # a full page: there may be more rows
 
 
 @dataclass
@@ -184,17 +188,21 @@ async def cleanup(
 
 
 async def replay(
-    session: AsyncSession, workspace_id: str, since: str, *, conversation_id: str | None = None
+    session: AsyncSession,
+    workspace_id: str,
+    since: str,
+    *,
+    conversation_id: str | None = None,
+    after_row: int | None = None,
 ) -> Replay:
     """The events of ``workspace_id`` (of ``conversation_id`` only, when given) after the event
-    ``since``, with their channels; the caller keeps those of the channels it may hear."""
+    ``since``, with their channels, at most ``BATCH`` rows; the caller keeps those of the
+    channels it may hear. ``more``: call again with ``after_row=replay.last_row`` for the next
+    rows (``complete`` is said by the first call)."""
     parsed = parse_event_id(since)
     if parsed is None:
         raise ValueError("since must be an event id (<row>-<index>)")
     row_id, index = parsed
-    seen = (
-        await session.execute(select(EventOutboxRow.created_at).where(EventOutboxRow.id == row_id))
-    ).scalar_one_or_none()
     scope = [EventOutboxRow.workspace_id == workspace_id]
     if conversation_id is not None:
         scope.append(
@@ -203,24 +211,40 @@ async def replay(
                 EventOutboxRow.conversation_id.is_(None),
             )
         )
-    after = EventOutboxRow.id >= row_id  # the rest of its own row too
-    # PostgreSQL: rows with a smaller id may have committed after the last seen one. SQLite
-    # commits one writer at a time and the row is the transaction's last statement, so its
-    # ids follow the commit order.
-    if seen is not None and session.get_bind().dialect.name != "sqlite":
-        after = or_(after, EventOutboxRow.created_at >= seen - REPLAY_GRACE)
-    rows = (
-        await session.execute(
-            select(EventOutboxRow).where(*scope, after).order_by(EventOutboxRow.id).limit(BATCH)
-        )
-    ).scalars()
+    seen: datetime | None = None
+    if after_row is not None:  # the next page
+        after = EventOutboxRow.id > after_row
+    else:
+        seen = (
+            await session.execute(
+                select(EventOutboxRow.created_at).where(EventOutboxRow.id == row_id)
+            )
+        ).scalar_one_or_none()
+        after = EventOutboxRow.id >= row_id  # the rest of its own row too
+        # PostgreSQL: rows with a smaller id may have committed after the last seen one.
+        # SQLite commits one writer at a time and the row is the transaction's last
+        # statement, so its ids follow the commit order.
+        if seen is not None and session.get_bind().dialect.name != "sqlite":
+            after = or_(after, EventOutboxRow.created_at >= seen - REPLAY_GRACE)
+    rows = list(
+        (
+            await session.execute(
+                select(EventOutboxRow).where(*scope, after).order_by(EventOutboxRow.id).limit(BATCH)
+            )
+        ).scalars()
+    )
     events = [
         (channels, payload)
         for row in rows
         for i, (channels, payload) in enumerate(_payloads(row))
         if not (row.id == row_id and i <= index)
     ]
-    return Replay(events=events, complete=seen is not None)
+    return Replay(
+        events=events,
+        complete=after_row is not None or seen is not None,
+        last_row=rows[-1].id if rows else after_row,
+        more=len(rows) == BATCH,
+    )
 
 
 async def relay_loop(

@@ -65,11 +65,7 @@ async def customer_socket(
     try:
         await ws.send_json({"type": "ready", "conversation_id": conversation_id})
         if since is not None:  # subscribed first: nothing falls between replay and live
-            async with runtime.sessions() as session:
-                replayed = await outbox.replay(
-                    session, conv.workspace_id, since, conversation_id=conversation_id
-                )
-            await _send_replay(ws, replayed, channel)
+            await _replay(runtime, ws, conv.workspace_id, since, channel, conversation_id)
         if after:
             async with runtime.sessions() as session:
                 missed = await repo.customer_messages_after(session, conversation_id, after)
@@ -96,16 +92,34 @@ async def _bad_since(ws: WebSocket) -> None:
     await ws.close(code=4400, reason="since must be an event id (<row>-<index>)")
 
 
-async def _send_replay(
-    ws: WebSocket, missed: outbox.Replay, channel: str, allow: Any = None
+async def _replay(
+    runtime: Runtime,
+    ws: WebSocket,
+    workspace_id: str,
+    since: str,
+    channel: str,
+    conversation_id: str | None = None,
+    allow: Any = None,
 ) -> None:
-    """The replayed events of ``channel`` (those ``allow`` lets through), then ``replayed``."""
-    count = 0
-    for channels, payload in missed.events:
-        if channel in channels and (allow is None or await allow(payload)):
-            await ws.send_json(payload)
-            count += 1
-    await ws.send_json({"type": "replayed", "count": count, "complete": missed.complete})
+    """The stored events of ``channel`` after ``since`` (those ``allow`` lets through), page by
+    page, then ``replayed``: how many, and whether the client may trust them alone."""
+    count, after_row, complete = 0, None, True
+    for page in range(outbox.MAX_REPLAY_PAGES):
+        async with runtime.sessions() as session:
+            part = await outbox.replay(
+                session, workspace_id, since, conversation_id=conversation_id, after_row=after_row
+            )
+        complete = complete and part.complete
+        for channels, payload in part.events:
+            if channel in channels and (allow is None or await allow(payload)):
+                await ws.send_json(payload)
+                count += 1
+        after_row = part.last_row
+        if not part.more:
+            break
+        if page == outbox.MAX_REPLAY_PAGES - 1:
+            complete = False  # away too long: reload instead
+    await ws.send_json({"type": "replayed", "count": count, "complete": complete})
 
 
 @router.websocket("/ws/agent")
@@ -143,9 +157,8 @@ async def agent_socket(ws: WebSocket, token: str = "", since: str | None = None)
         )
         allow = _signed_out(ws, staff, runtime)
         if since is not None:  # subscribed first: nothing falls between replay and live
-            async with runtime.sessions() as session:
-                replayed = await outbox.replay(session, staff.workspace_id, since)
-            await _send_replay(ws, replayed, staff_channel(staff.workspace_id), allow)
+            channel = staff_channel(staff.workspace_id)
+            await _replay(runtime, ws, staff.workspace_id, since, channel, allow=allow)
         await dispatch(runtime, staff.workspace_id)
 
         async def on_message(data: dict[str, Any]) -> None:
@@ -253,7 +266,9 @@ async def _pump(
     async def outbound() -> None:
         while True:
             event = await sub.get()
-            if event is RESYNC:  # live events were interrupted: reconnect to catch up
+            if event.get("type") == RESYNC["type"]:  # live events were interrupted: catch up
+                if event.get("since"):  # resume from the last event before the interruption
+                    await ws.send_json({"type": "resync", "since": event["since"]})
                 await ws.close(code=RESTART_CODE, reason="live events interrupted: reconnect")
                 return
             if allow is None or await allow(event):

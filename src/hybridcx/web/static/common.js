@@ -140,6 +140,10 @@ export function liveSocket(url, { onEvent, onState = () => {} }) {
       } catch {
         return;
       }
+      if (data.type === "resync" && typeof data.since === "string") {
+        lastEventId = data.since; // live events were interrupted after this one: resume here
+        return;
+      }
       if (typeof data.event_id === "string") {
         if (!fresh(data.event_id)) return;
         if (!lastEventId || eventIdAfter(data.event_id, lastEventId)) lastEventId = data.event_id;
