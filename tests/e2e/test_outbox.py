@@ -17,7 +17,7 @@ from hybridcx.kit.db import transaction
 from hybridcx.kit.events import Published
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.outbox import Outbox
-from hybridcx.models import Conversation, EventOutboxRow
+from hybridcx.models import Conversation, EventOutboxRow, ServerProcess
 from hybridcx.ops.outbox import cleanup, relay_once
 from tests.support import Api, LiveServer, is_message, read_events_until, recv, recv_until
 
@@ -215,15 +215,29 @@ def _write_row(
     return int(server.call(run()))
 
 
+def _add_live_process(server: LiveServer) -> str:
+    """Another process, beating now (its rows are its own to publish)."""
+
+    async def run() -> str:
+        # Its beat dated ahead: alive for the whole test however slow the machine.
+        beat = utcnow() + timedelta(minutes=5)
+        process = ServerProcess(host="elsewhere", pid=1, started_at=utcnow(), beat_at=beat)
+        async with transaction(server.runtime.sessions) as session:
+            session.add(process)
+            await session.flush()
+            return process.id
+
+    return str(server.call(run()))
+
+
 def test_the_relay_delivers_what_a_dead_process_left(api: Api, server: LiveServer) -> None:
     token = api.login("agent@example.com", "demo-agent")
     conv = api.start()
     workspace = _workspace(server, conv["id"])
     dead = new_id()  # no heartbeat row: a process that died
     live_payload = {"type": "queue.updated", "marker": "live process"}
-    live_row = _write_row(
-        server, process_id=server.runtime.process_id, workspace_id=workspace, payload=live_payload
-    )
+    live = _add_live_process(server)
+    live_row = _write_row(server, process_id=live, workspace_id=workspace, payload=live_payload)
     payload = {"type": "queue.updated", "marker": "dead process"}
     with api.agent_ws(token) as desk:
         row_id = _write_row(server, process_id=dead, workspace_id=workspace, payload=payload)
@@ -234,10 +248,9 @@ def test_the_relay_delivers_what_a_dead_process_left(api: Api, server: LiveServe
     while not {row.id: row for row in _rows(server)}[row_id].delivered:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    rows = {row.id: row for row in _rows(server)}
     # A live process's row is its own to publish: the relay leaves it alone.
     assert server.call(relay_once(server.runtime.sessions, server.runtime.bus.publish)) == 0
-    assert not rows[live_row].delivered
+    assert not {row.id: row for row in _rows(server)}[live_row].delivered
 
 
 def test_retention_deletes_old_rows_in_one_sweep(server: LiveServer) -> None:

@@ -23,6 +23,8 @@ class EventOutboxRow(Base):
     __table_args__ = (
         Index("ix_event_outbox_workspace_id", "workspace_id", "id"),
         Index("ix_event_outbox_undelivered", "delivered", "id"),
+        # Ids are event ids: never reused, even once retention has emptied the table.
+        {"sqlite_autoincrement": True},
     )
 
     # Monotonic: the order of the events, and the first part of their event ids.

@@ -85,7 +85,7 @@ class Heartbeat:
         keep = list(self.answering())
         published = self.delivered()
         async with transaction(self.sessions) as session:
-            await mark_delivered(session, published)
+            await mark_delivered(session, published, self.id)
             result = await session.execute(
                 update(ServerProcess).where(ServerProcess.id == self.id).values(beat_at=now)
             )
@@ -125,16 +125,18 @@ class Heartbeat:
             self._task = None
         try:
             async with asyncio.timeout(wait_seconds), transaction(self.sessions) as session:
-                await mark_delivered(session, self.delivered())
+                await mark_delivered(session, self.delivered(), self.id)
                 await session.execute(delete(ServerProcess).where(ServerProcess.id == self.id))
         except Exception as exc:  # presumed dead DEAD_AFTER_SECONDS after its last beat anyway
             log.warning("heartbeat.unregister_failed", process_id=self.id, error=str(exc))
 
 
-async def mark_delivered(session: AsyncSession, row_ids: list[int]) -> None:
+async def mark_delivered(
+    session: AsyncSession, row_ids: list[int], process_id: str | None = None
+) -> None:
+    """One statement for all of them (``process_id``: only rows that process wrote)."""
     if row_ids:
-        await session.execute(
-            update(EventOutboxRow)
-            .where(EventOutboxRow.id.in_(row_ids), EventOutboxRow.delivered.is_(False))
-            .values(delivered=True)
-        )
+        where = [EventOutboxRow.id.in_(row_ids), EventOutboxRow.delivered.is_(False)]
+        if process_id is not None:
+            where.append(EventOutboxRow.process_id == process_id)
+        await session.execute(update(EventOutboxRow).where(*where).values(delivered=True))

@@ -34,6 +34,8 @@ def upgrade() -> None:
         sa.Column("delivered", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("events", sa.Text(), nullable=False),
+        # Ids are event ids: never reused, even once retention has emptied the table.
+        sqlite_autoincrement=True,
     )
     op.create_index("ix_event_outbox_workspace_id", "event_outbox", ["workspace_id", "id"])
     op.create_index("ix_event_outbox_undelivered", "event_outbox", ["delivered", "id"])
