@@ -21,7 +21,7 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hybridcx.conversations import repository as conversations
@@ -136,7 +136,10 @@ async def mark_delivered(
 ) -> None:
     """One statement for all of them (``process_id``: only rows that process wrote)."""
     if row_ids:
-        where = [EventOutboxRow.id.in_(row_ids), EventOutboxRow.delivered.is_(False)]
+        where: list[ColumnElement[bool]] = [
+            EventOutboxRow.id.in_(row_ids),
+            EventOutboxRow.delivered.is_(False),
+        ]
         if process_id is not None:
             where.append(EventOutboxRow.process_id == process_id)
         await session.execute(update(EventOutboxRow).where(*where).values(delivered=True))
