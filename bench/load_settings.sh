@@ -14,7 +14,9 @@
 # load_LABEL_SETTING (dropped and created with dropdb/createdb). Results: /tmp/load-results/.
 #
 # Environment: SRC, LOAD_PG_HOST (127.0.0.1), LOAD_PG_USER (postgres),
-# LOAD_REDIS_URL (redis://127.0.0.1:6379/0).
+# LOAD_REDIS_URL (redis://127.0.0.1:6379/0), LOAD_PG_SETTING (diagnosis only: a
+# PostgreSQL parameter for the run's database, e.g. "synchronous_commit = off" to see how much
+# of the latency is waiting for the WAL on disk; never a setting to run a contact center with).
 set -u
 LABEL=$1; SETTING=$2; PORT=$3; shift 3
 HERE=$(cd "$(dirname "$0")/.." && pwd)
@@ -37,6 +39,9 @@ case $SETTING in
     DB=load_${LABEL}_$SETTING
     dropdb -h "$PG_HOST" -U "$PG_USER" --if-exists "$DB"
     createdb -h "$PG_HOST" -U "$PG_USER" "$DB"
+    if [ -n "${LOAD_PG_SETTING:-}" ]; then
+      psql -q -h "$PG_HOST" -U "$PG_USER" -d "$DB" -c "ALTER DATABASE $DB SET $LOAD_PG_SETTING"
+    fi
     export HYBRIDCX_DATABASE_URL=postgresql+asyncpg://$PG_USER@$PG_HOST:5432/$DB
     export HYBRIDCX_REDIS_URL=${LOAD_REDIS_URL:-redis://127.0.0.1:6379/0}
     "$VENV/bin/hybridcx" seed > /dev/null

@@ -59,6 +59,7 @@ from hybridcx.ops.deps import OpsDeps
 from hybridcx.ops.endpoints import router as ops_router
 from hybridcx.ops.heartbeat import Heartbeat
 from hybridcx.ops.metrics import install_write_counters
+from hybridcx.ops.outbox import relay_loop
 from hybridcx.outreach.endpoints import router as outreach_router  # issue 21: outreach
 from hybridcx.outreach.loop import outreach_loop  # issue 21
 from hybridcx.privacy.endpoints import router as privacy_router
@@ -104,8 +105,24 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
         await runtime.bus.start()
         app.state.runtime = _for_the_edges(runtime)[0]
         # Answer leases name this process while it beats: a dead one's are taken over at once.
-        beat = Heartbeat(runtime.sessions, answering=lambda: list(runtime.answering))
+        beat = Heartbeat(
+            runtime.sessions,
+            answering=lambda: list(runtime.answering),
+            delivered=runtime.outbox.take_delivered,
+        )
         runtime.process_id = await beat.start()
+        # The live events this process writes name it: if it dies before publishing them, the
+        # relay of the others publishes them (ops.outbox); this one relays the dead's too.
+        runtime.outbox.process_id = runtime.process_id
+        relay_task = asyncio.create_task(
+            relay_loop(
+                runtime.sessions,
+                runtime.bus.publish,
+                interval=settings.outbox_relay_seconds,
+                retention_seconds=settings.outbox_retention_seconds,
+            ),
+            name="hybridcx-outbox-relay",
+        )
         # The background jobs started here run their SQLite calls in a worker thread: a long
         # one must not hold up customers' messages (kit.sqlite_inline). Tasks keep the
         # context they were created in; the requests' tasks do not inherit it.
@@ -220,6 +237,7 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
             if outreach_task is not None:
                 outreach_task.cancel()  # issue 21
             runtime.assist_debouncer.cancel()  # assist nobody will see any more
+            relay_task.cancel()
             await beat.stop()  # after the turns: the leases still held are free at once
             await runtime.bus.stop()
             await runtime.engine.dispose()

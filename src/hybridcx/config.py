@@ -105,6 +105,18 @@ class Settings(BaseSettings):
     )
 
     # ---- Background jobs in the server: how often each runs (0: never) ----
+    # The live events' outbox (ops.outbox): how long rows are kept for WebSocket replay, and
+    # how often each process relays the rows a dead process left undelivered.
+    outbox_retention_seconds: float = Field(
+        default=900,
+        ge=10,
+        description="How long live events are kept for WebSocket replay after a reconnect.",
+    )
+    outbox_relay_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often each process publishes the live events a dead process left.",
+    )
     # Replay new events into the KPI rollup (the reports still catch up themselves, and
     # `hybridcx analytics rollup` builds it on demand).
     analytics_rollup_interval_seconds: float = Field(default=300, ge=0)

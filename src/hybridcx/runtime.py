@@ -26,8 +26,10 @@ from hybridcx.kit.db import create_engine, session_factory
 from hybridcx.kit.debounce import Debouncer
 from hybridcx.kit.events import Listeners, LiveEvent
 from hybridcx.kit.keys import keyring_from_settings, set_default_keyring
+from hybridcx.kit.outbox import install_writer
 from hybridcx.knowledge.engine.answer import Answerer
 from hybridcx.knowledge.service import KnowledgeService
+from hybridcx.ops.outbox import EventOutbox
 from hybridcx.pipeline.base import Pipeline
 from hybridcx.pipeline.factory import build_pipeline
 from hybridcx.pipeline.policy import RoutingPolicy
@@ -88,6 +90,8 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     # What happens after a commit (kit.events): the listeners, registered by from_settings.
     events: Listeners = field(default_factory=Listeners)
+    # Writes each transaction's live events to the outbox table (kit.outbox, ops.outbox).
+    outbox: EventOutbox = field(default_factory=EventOutbox)
 
     @property
     def email(self) -> EmailConfig | None:
@@ -138,6 +142,8 @@ class Runtime:
             routing_monitor=monitor,
         )
         register_listeners(runtime.events)
+        runtime.outbox.retention_seconds = settings.outbox_retention_seconds
+        install_writer(engine, runtime.outbox)
         return runtime
 
 
@@ -151,9 +157,12 @@ def register_listeners(events: Listeners) -> None:
 
 
 async def publish_live(rt: Runtime, event: LiveEvent) -> None:
-    """A live event on each of its bus channels. Best effort: the data is already stored and
-    clients catch up from the API, so a bus outage must not fail the request."""
+    """A live event on each of its bus channels, with its ``event_id`` once the outbox wrote
+    it. Best effort: the data is already stored and clients catch up from the API (and from
+    the outbox's replay), so a bus outage must not fail the request."""
     payload = event.payload()
+    if event.event_id is not None:
+        payload = {**payload, "event_id": event.event_id}
     for channel in event.channels():
         try:
             await rt.bus.publish(channel, payload)

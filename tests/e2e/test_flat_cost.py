@@ -217,9 +217,10 @@ def test_statements_per_turn_stay_few(
     # 22 on main (December): the staff-token check, phase 1's extra conversation update, the
     # answer lease's own transaction, three workspace reads and the experiments query are gone.
     # 13 before the customer message was inserted with its answer (no UPDATE of the stored
-    # response); 12 then; 9 since the conversation, its customer and the Idempotency-Key check
-    # are one read and the turn's messages one INSERT. One of slack: experiments are re-read
-    # every 2 seconds.
+    # response); 12 then; 9 once the conversation, its customer and the Idempotency-Key check
+    # were one read and the turn's messages one INSERT; 8 with an FAQ's article kept per
+    # knowledge revision; 9 with the INSERT of the turn's live events into the outbox
+    # (ops.outbox). One of slack: experiments are re-read every 2 seconds.
     assert work.statements <= 10, "\n".join(work.texts)
 
 

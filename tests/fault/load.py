@@ -9,6 +9,7 @@ Retry-After (at most ``MAX_PAUSE``). Loopback only; bounded in customers, time a
 from __future__ import annotations
 
 import asyncio
+import json
 import statistics
 import time
 import uuid
@@ -158,3 +159,68 @@ async def run_load(urls: list[str], *, customers: int, seconds: float, during: A
         await asyncio.gather(*tasks)
     report.ended = time.monotonic()
     return report
+
+
+@dataclass
+class DeskWatch:
+    """A supervisor's desk WebSocket through the whole run: the message ids it was told of,
+    reconnecting after every drop with ``since=<last event id>`` as the desk does."""
+
+    seen: set[str] = field(default_factory=set)
+    event_ids: list[str] = field(default_factory=list)
+    reconnects: int = 0
+    replayed: int = 0
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def watch_desk(url: str, watch: DeskWatch, stop: asyncio.Event) -> None:
+    import websockets
+
+    async with httpx.AsyncClient() as client:
+        token = ""
+        while not token:
+            try:
+                r = await client.post(
+                    f"{url}/api/v1/auth/token",
+                    json={"email": "supervisor@example.com", "password": "demo-supervisor"},
+                )
+                token = r.json()["access_token"] if r.status_code == 200 else ""
+            except httpx.HTTPError:
+                pass
+            if not token:
+                await asyncio.sleep(0.5)
+    ws_base = url.replace("http://", "ws://")
+    last: str | None = None
+    while not stop.is_set():
+        since = f"&since={last}" if last else ""
+        try:
+            async with websockets.connect(f"{ws_base}/ws/agent?token={token}{since}") as ws:
+                watch.connected.set()
+                while not stop.is_set():
+                    try:
+                        raw = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                    except TimeoutError:
+                        continue
+                    event = json.loads(raw)
+                    if event.get("type") == "resync" and event.get("since"):
+                        last = event["since"]  # as common.js: resume before the interruption
+                        continue
+                    if event.get("type") == "replayed":
+                        watch.replayed += int(event["count"])
+                    event_id = event.get("event_id")
+                    if isinstance(event_id, str):
+                        watch.event_ids.append(event_id)
+                        last = event_id if last is None or _after(event_id, last) else last
+                    if event.get("type") == "message.created":
+                        watch.seen.add(event["message"]["id"])
+        except Exception:  # the process restarting, Redis or the database away: reconnect
+            pass
+        if not stop.is_set():
+            watch.reconnects += 1
+            await asyncio.sleep(0.5)
+
+
+def _after(a: str, b: str) -> bool:
+    ra, ia = (int(p) for p in a.split("-"))
+    rb, ib = (int(p) for p in b.split("-"))
+    return (ra, ia) > (rb, ib)

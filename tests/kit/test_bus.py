@@ -158,3 +158,22 @@ def test_redis_away_a_batch_still_reaches_this_process_sockets() -> None:
         await bus.redis.aclose()
 
     asyncio.run(scenario())
+
+
+def test_after_an_interruption_sockets_resume_from_the_last_event_before_it() -> None:
+    """While Redis is away a process delivers only its own events: their later ids must not
+    hide what the other processes published meanwhile."""
+    from hybridcx.kit.bus import RESYNC, LocalHub
+
+    hub = LocalHub()
+    sub = hub.subscribe(["staff:w"])
+    hub.deliver("staff:w", {"type": "queue.updated", "event_id": "7-1"})
+    hub.deliver("staff:w", {"type": "queue.updated", "event_id": "5-0"})  # late, smaller id
+    hub.interrupted()
+    hub.deliver("staff:w", {"type": "queue.updated", "event_id": "12-0"})  # this process's own
+    hub.interrupted()  # noticed again: the first interruption counts
+    hub.resync_all()
+    seen = [sub.queue.get_nowait() for _ in range(4)]
+    assert seen[-1] == {**RESYNC, "since": "7-1"}
+    hub.resync_all()  # a later resync without an interruption: nothing to resume from
+    assert sub.queue.get_nowait() == RESYNC

@@ -22,7 +22,9 @@ log = structlog.get_logger(__name__)
 Payload = dict[str, Any]
 
 #: Put in every local subscription when live events may have been missed (Redis was away):
-#: the socket closes with 1012 and the client reconnects, catching up from the database.
+#: the socket closes with 1012 and the client reconnects, catching up from the database. With
+#: ``since`` (the last event id delivered before the interruption) the socket first tells the
+#: client to resume from there.
 RESYNC: Payload = {"type": "_resync"}
 
 
@@ -52,6 +54,10 @@ class LocalHub:
 
     def __init__(self) -> None:
         self._subs: dict[str, set[Subscription]] = defaultdict(set)
+        # The highest event id (ops.outbox) handed to the subscribers, and the one they had
+        # when live events were interrupted: after the outage, sockets resume from there.
+        self.last_event: tuple[int, int] | None = None
+        self.resume_from: str | None = None
 
     def subscribe(self, channels: list[str]) -> Subscription:
         sub = Subscription(self, channels)
@@ -67,16 +73,33 @@ class LocalHub:
                 if not subs:
                     del self._subs[ch]
 
+    def interrupted(self) -> None:
+        """Live events from other processes stop arriving: remember the last one delivered
+        (the events delivered meanwhile come from this process only, so a later id says
+        nothing about what was missed)."""
+        if self.resume_from is None and self.last_event is not None:
+            self.resume_from = "-".join(map(str, self.last_event))
+
     def resync_all(self) -> None:
-        """Tell every local subscriber that events may have been missed (see ``RESYNC``)."""
+        """Tell every local subscriber that events may have been missed (see ``RESYNC``),
+        and the event id to resume from (``since``), when one is known."""
+        notice = {**RESYNC, "since": self.resume_from} if self.resume_from else RESYNC
+        self.resume_from = None
         for sub in {s for subs in self._subs.values() for s in subs}:
             with contextlib.suppress(asyncio.QueueFull):
-                sub.queue.put_nowait(RESYNC)
+                sub.queue.put_nowait(notice)
 
     def listening(self, channel: str) -> bool:
         return channel in self._subs
 
     def deliver(self, channel: str, payload: Payload) -> None:
+        event_id = payload.get("event_id")
+        if isinstance(event_id, str):
+            row, _, index = event_id.partition("-")
+            if row.isdigit() and index.isdigit():
+                key = (int(row), int(index))
+                if self.last_event is None or key > self.last_event:
+                    self.last_event = key
         for sub in list(self._subs.get(channel, ())):
             try:
                 sub.queue.put_nowait(payload)
@@ -200,6 +223,7 @@ class RedisBus:
     def _lost(self, exc: BaseException) -> None:
         if not self.degraded:
             log.error("realtime.redis_unavailable", degraded=True, error=str(exc))
+            self.hub.interrupted()
         self.degraded = True
 
     async def _listen(self) -> None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 
 from hybridcx.kit.errors import Busy
 from hybridcx.kit.keys import Keyring
+from hybridcx.kit.outbox import current_session, write_pending
 from hybridcx.kit.sealed import attach_keyring
 from hybridcx.kit.sqlite_inline import inline_creator
 
@@ -179,14 +180,20 @@ def _is_busy(exc: OperationalError) -> bool:
 
 @asynccontextmanager
 async def transaction(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One unit of work: commits on success, rolls back on error.
+    """One unit of work: commits on success, rolls back on error. The live events outboxes
+    collect inside it are written by it, right before the commit (kit.outbox).
 
-    On SQLite it begins IMMEDIATE (see _sqlite_begin) after this process's other writers are
-    done, and a database that stays busy (another process) is retried, then answered 503."""
+        On SQLite it begins IMMEDIATE (see _sqlite_begin) after this process's other writers are
+        done, and a database that stays busy (another process) is retried, then answered 503."""
     engine = _is_sqlite(factory)
     if engine is None:
         async with factory() as session, session.begin():
-            yield session
+            in_transaction = current_session.set(session)
+            try:
+                yield session
+                await write_pending(session)  # the live events, in this transaction
+            finally:
+                current_session.reset(in_transaction)
         return
     task = asyncio.current_task()
     holders = _holder.get() or {}
@@ -218,11 +225,15 @@ async def _sqlite_write(factory: async_sessionmaker[AsyncSession]) -> AsyncItera
                 if attempt == BUSY_RETRIES:
                     raise Busy("The database is busy; retry in a moment.") from exc
                 await asyncio.sleep(0.05 * (attempt + 1))
+        in_transaction = current_session.set(session)
         try:
             yield session
+            await write_pending(session)  # the live events, in this transaction
         except BaseException:
             await session.rollback()
             raise
+        finally:
+            current_session.reset(in_transaction)
         await session.commit()
 
 

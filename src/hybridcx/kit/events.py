@@ -15,13 +15,16 @@ listener that raises is logged and skipped: the data is already stored, so a fai
 effect never fails the request.
 
 Live events know their bus channels and their payload: the payloads are the wire format of the
-WebSockets (docs/api.md) and must not change.
+WebSockets (docs/api.md) and must not change. A live event emitted inside ``transaction()`` is
+also written to the ``event_outbox`` table by that transaction (kit.outbox, ops.outbox): it
+reaches the sockets even if the process dies right after the commit, and carries an
+``event_id`` sockets resume from.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
 import structlog
@@ -43,7 +46,12 @@ class Event:
 
 @dataclass(frozen=True)
 class LiveEvent(Event):
-    """An event the WebSockets receive: ``payload()`` on each of ``channels()``."""
+    """An event the WebSockets receive: ``payload()`` on each of ``channels()``.
+
+    ``event_id``: set once the event's transaction has written it to the outbox (kit.outbox);
+    published as the payload's ``event_id``, from which a WebSocket resumes after a reconnect."""
+
+    event_id: str | None = field(default=None, kw_only=True, compare=False)
 
     def channels(self) -> tuple[str, ...]:
         raise NotImplementedError

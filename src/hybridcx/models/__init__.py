@@ -22,6 +22,7 @@ from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoO
 from hybridcx.models.email_draft import EmailDraft
 from hybridcx.models.email_message import EmailRecord
 from hybridcx.models.erasure_request import ErasureRequest  # privacy (issue 9)
+from hybridcx.models.event_outbox import EventOutboxRow
 
 # experiments and rollout (issue 10)
 from hybridcx.models.experiment import Experiment
@@ -69,6 +70,7 @@ __all__ = [
     "DemoAppointmentSlot",
     "DemoOrder",
     "EmailDraft",
+    "EventOutboxRow",
     "EmailRecord",
     "Experiment",
     "ExperimentAssignment",

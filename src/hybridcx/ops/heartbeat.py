@@ -6,6 +6,9 @@ beating (killed, frozen, cut off from the database) is presumed dead once
 instead of waiting out the fixed lease timeout. Each beat also hands back the leases this
 process holds but no longer works on (a turn that failed while the database was away could not
 release its own). A clean exit deletes the row, so its leases are free at once.
+
+Each beat also marks the outbox rows this process published since the last beat (ops.outbox):
+the relay of other processes publishes only the rows of dead processes that are not marked.
 """
 
 from __future__ import annotations
@@ -18,14 +21,14 @@ from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 import structlog
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hybridcx.conversations import repository as conversations
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import new_id, utcnow
 from hybridcx.kit.tasks import reraise_if_cancelled
-from hybridcx.models import ServerProcess
+from hybridcx.models import EventOutboxRow, ServerProcess
 
 log = structlog.get_logger(__name__)
 
@@ -47,10 +50,14 @@ class Heartbeat:
         sessions: async_sessionmaker[AsyncSession],
         *,
         answering: Callable[[], Collection[str]] = frozenset,
+        delivered: Callable[[], list[int]] = list,
         interval: float = BEAT_SECONDS,
     ) -> None:
         self.sessions = sessions
         self.answering = answering
+        # The outbox rows this process published since the last beat (ops.outbox), marked
+        # delivered by the beat in one statement so the relay leaves them alone.
+        self.delivered = delivered
         self.interval = interval
         self.id = new_id()
         self.host = socket.gethostname()[:255]
@@ -76,7 +83,9 @@ class Heartbeat:
         hand back the leases it holds but does not work on."""
         now = utcnow()
         keep = list(self.answering())
+        published = self.delivered()
         async with transaction(self.sessions) as session:
+            await mark_delivered(session, published, self.id)
             result = await session.execute(
                 update(ServerProcess).where(ServerProcess.id == self.id).values(beat_at=now)
             )
@@ -116,6 +125,21 @@ class Heartbeat:
             self._task = None
         try:
             async with asyncio.timeout(wait_seconds), transaction(self.sessions) as session:
+                await mark_delivered(session, self.delivered(), self.id)
                 await session.execute(delete(ServerProcess).where(ServerProcess.id == self.id))
         except Exception as exc:  # presumed dead DEAD_AFTER_SECONDS after its last beat anyway
             log.warning("heartbeat.unregister_failed", process_id=self.id, error=str(exc))
+
+
+async def mark_delivered(
+    session: AsyncSession, row_ids: list[int], process_id: str | None = None
+) -> None:
+    """One statement for all of them (``process_id``: only rows that process wrote)."""
+    if row_ids:
+        where: list[ColumnElement[bool]] = [
+            EventOutboxRow.id.in_(row_ids),
+            EventOutboxRow.delivered.is_(False),
+        ]
+        if process_id is not None:
+            where.append(EventOutboxRow.process_id == process_id)
+        await session.execute(update(EventOutboxRow).where(*where).values(delivered=True))

@@ -59,6 +59,7 @@ SEALED_COLUMNS = (
     SealedColumn("oidc_logins", "state_hash", "code_verifier"),
     SealedColumn("custom_field_values", "id", "value"),  # issue 19: custom field values
     SealedColumn("customer_identities", "id", "value"),  # issue 20: customer identities
+    SealedColumn("event_outbox", "id", "events"),  # live events kept minutes for replay
 )
 BATCH = 500
 

@@ -19,6 +19,8 @@ from hybridcx.kit.bus import RESYNC, Subscription, customer_channel, staff_chann
 from hybridcx.kit.db import transaction
 from hybridcx.kit.ids import hash_token, new_id
 from hybridcx.kit.tasks import reraise_if_cancelled
+from hybridcx.ops import outbox
+from hybridcx.ops.outbox import parse_event_id
 from hybridcx.queue.service import dispatch
 from hybridcx.realtime.deps import RealtimeDeps
 
@@ -35,22 +37,35 @@ def _runtime(ws: WebSocket) -> RealtimeDeps:
 
 @router.websocket("/ws/conversations/{conversation_id}")
 async def customer_socket(
-    ws: WebSocket, conversation_id: str, token: str = "", after: str | None = None
+    ws: WebSocket,
+    conversation_id: str,
+    token: str = "",
+    after: str | None = None,
+    since: str | None = None,
 ) -> None:
     """New messages and status changes of one conversation, for the customer holding its token.
 
-    A client reconnecting after a network drop passes ``after=<last message id it has>`` and
-    first receives every public message it missed (clients de-duplicate by message id)."""
+    Every live event carries its ``event_id``. A client reconnecting passes
+    ``since=<last event id it saw>`` and first receives the events of its conversation it
+    missed (ops.outbox), then a ``replayed`` marker; ``after=<last message id it has>`` replays
+    the public messages it missed from the transcript (older clients, or events past the
+    outbox's retention). Clients de-duplicate by event id and message id."""
     runtime = _runtime(ws)
+    if since is not None and parse_event_id(since) is None:
+        await _bad_since(ws)
+        return
     async with runtime.sessions() as session:
         conv = await repo.get_conversation(session, conversation_id)
     if conv is None or not token or conv.customer_token_hash != hash_token(token):
         await ws.close(code=4403, reason="unknown conversation or wrong token")
         return
     await ws.accept()
-    sub = runtime.bus.hub.subscribe([customer_channel(conversation_id)])
+    channel = customer_channel(conversation_id)
+    sub = runtime.bus.hub.subscribe([channel])
     try:
         await ws.send_json({"type": "ready", "conversation_id": conversation_id})
+        if since is not None:  # subscribed first: nothing falls between replay and live
+            await _replay(runtime, ws, conv.workspace_id, since, channel, conversation_id)
         if after:
             async with runtime.sessions() as session:
                 missed = await repo.customer_messages_after(session, conversation_id, after)
@@ -71,11 +86,54 @@ async def _ignore(_data: dict[str, Any]) -> None:
     return None
 
 
+async def _bad_since(ws: WebSocket) -> None:
+    """Accepted to say why: a close before the handshake reaches the client as a bare 403."""
+    await ws.accept()
+    await ws.close(code=4400, reason="since must be an event id (<row>-<index>)")
+
+
+async def _replay(
+    runtime: Runtime,
+    ws: WebSocket,
+    workspace_id: str,
+    since: str,
+    channel: str,
+    conversation_id: str | None = None,
+    allow: Any = None,
+) -> None:
+    """The stored events of ``channel`` after ``since`` (those ``allow`` lets through), page by
+    page, then ``replayed``: how many, and whether the client may trust them alone."""
+    count, after_row, complete = 0, None, True
+    for page in range(outbox.MAX_REPLAY_PAGES):
+        async with runtime.sessions() as session:
+            part = await outbox.replay(
+                session, workspace_id, since, conversation_id=conversation_id, after_row=after_row
+            )
+        complete = complete and part.complete
+        for channels, payload in part.events:
+            if channel in channels and (allow is None or await allow(payload)):
+                await ws.send_json(payload)
+                count += 1
+        after_row = part.last_row
+        if not part.more:
+            break
+        if page == outbox.MAX_REPLAY_PAGES - 1:
+            complete = False  # away too long: reload instead
+    await ws.send_json({"type": "replayed", "count": count, "complete": complete})
+
+
 @router.websocket("/ws/agent")
-async def agent_socket(ws: WebSocket, token: str = "") -> None:
+async def agent_socket(ws: WebSocket, token: str = "", since: str | None = None) -> None:
     """Queue and conversation events of the workspace. While connected the agent is *online*;
-    send ``{"type": "status", "status": "available"}`` to receive conversations automatically."""
+    send ``{"type": "status", "status": "available"}`` to receive conversations automatically.
+
+    Every live event carries its ``event_id``; a desk reconnecting passes
+    ``since=<last event id it saw>`` and first receives what it missed (as filtered live: its
+    workspace, its teams), then a ``replayed`` marker (``complete`` false: reload the state)."""
     runtime = _runtime(ws)
+    if since is not None and parse_event_id(since) is None:
+        await _bad_since(ws)
+        return
     async with runtime.sessions() as session:
         staff = await staff_from_token(session, token) if token else None
     if staff is None:
@@ -97,6 +155,10 @@ async def agent_socket(ws: WebSocket, token: str = "") -> None:
                 "agent": {"id": staff.agent_id, "name": staff.name, "role": staff.role},
             }
         )
+        allow = _signed_out(ws, staff, runtime)
+        if since is not None:  # subscribed first: nothing falls between replay and live
+            channel = staff_channel(staff.workspace_id)
+            await _replay(runtime, ws, staff.workspace_id, since, channel, allow=allow)
         await dispatch(runtime, staff.workspace_id)
 
         async def on_message(data: dict[str, Any]) -> None:
@@ -106,7 +168,7 @@ async def agent_socket(ws: WebSocket, token: str = "") -> None:
             ws,
             sub,
             on_message=on_message,
-            allow=_signed_out(ws, staff, runtime),
+            allow=allow,
             stopping=runtime.stopping,
         )
     finally:
@@ -204,7 +266,9 @@ async def _pump(
     async def outbound() -> None:
         while True:
             event = await sub.get()
-            if event is RESYNC:  # live events were interrupted: reconnect to catch up
+            if event.get("type") == RESYNC["type"]:  # live events were interrupted: catch up
+                if event.get("since"):  # resume from the last event before the interruption
+                    await ws.send_json({"type": "resync", "since": event["since"]})
                 await ws.close(code=RESTART_CODE, reason="live events interrupted: reconnect")
                 return
             if allow is None or await allow(event):

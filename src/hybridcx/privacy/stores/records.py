@@ -17,6 +17,7 @@ from hybridcx.models import (
     DemoAppointmentSlot,
     DemoOrder,
     DemoOutbox,
+    EventOutboxRow,
     ExperimentAssignment,
     Message,
     WebhookDelivery,
@@ -29,7 +30,7 @@ from hybridcx.privacy.registry import (
     Skip,
     register_store,
 )
-from hybridcx.privacy.stores._sql import chunks, rows
+from hybridcx.privacy.stores._sql import chunks, delete_where_in, rows
 from hybridcx.privacy.stores.core import strip_text
 
 # ---- approvals (held AI actions) -----------------------------------------------------------
@@ -296,5 +297,36 @@ register_store(
         retain=Skip(_COMPANY),
         export=Skip("one-time codes and reset links: exporting live secrets would be a way in"),
         order=80,
+    )
+)
+
+
+# ---- event_outbox: the live events of the last minutes (ops.outbox) --------------------------
+
+
+async def _erase_event_outbox(ctx: ErasureContext) -> int:
+    """The customer's conversations' events, and those of rows about several conversations of
+    the workspace (they may hold the customer's words too): only WebSocket replay loses them."""
+    erased = await delete_where_in(
+        ctx.session, EventOutboxRow, EventOutboxRow.conversation_id, ctx.conversation_ids
+    )
+    mixed = await ctx.session.execute(
+        delete(EventOutboxRow).where(
+            EventOutboxRow.workspace_id == ctx.workspace_id,
+            EventOutboxRow.conversation_id.is_(None),
+        )
+    )
+    return erased + int(mixed.rowcount or 0)  # type: ignore[attr-defined]
+
+
+register_store(
+    PersonalDataStore(
+        "event_outbox",
+        "table",
+        "the live events of each transaction (messages and conversation states as the "
+        "WebSockets receive them), sealed, kept minutes for replay after a reconnect",
+        erase=_erase_event_outbox,
+        retain=Skip("deleted by every server process once past HYBRIDCX_OUTBOX_RETENTION_SECONDS"),
+        export=Skip("copies of the conversation's messages and states, exported with them"),
     )
 )

@@ -100,14 +100,35 @@ export function wsUrl(path) {
 }
 
 // A WebSocket that comes back after a drop, with growing pauses; ``url()`` is asked anew each
-// time so the caller can add ``after=<last message id>``.
+// time so the caller can add ``after=<last message id>``. Live events carry an ``event_id``:
+// the socket reconnects with ``since=<last one seen>`` and the server first replays what was
+// missed (then says ``replayed``); events already seen (a replay overlaps) are dropped here.
+// Event ids are "<row>-<index>": compared as numbers, part by part.
+function eventIdAfter(a, b) {
+  const [ra, ia] = a.split("-").map(Number);
+  const [rb, ib] = b.split("-").map(Number);
+  return ra > rb || (ra === rb && ia > ib);
+}
+
 export function liveSocket(url, { onEvent, onState = () => {} }) {
   let ws = null;
   let closed = false;
   let delay = 500;
   let timer = null;
+  let lastEventId = null;
+  const seen = new Set();
+  const seenOrder = [];
+  const fresh = (id) => {
+    if (seen.has(id)) return false;
+    seen.add(id);
+    seenOrder.push(id);
+    if (seenOrder.length > 2000) seen.delete(seenOrder.shift());
+    return true;
+  };
   const open = () => {
-    ws = new WebSocket(url());
+    const base = url();
+    const since = lastEventId ? `${base.includes("?") ? "&" : "?"}since=${encodeURIComponent(lastEventId)}` : "";
+    ws = new WebSocket(base + since);
     ws.addEventListener("open", () => {
       delay = 500;
       onState("open");
@@ -118,6 +139,14 @@ export function liveSocket(url, { onEvent, onState = () => {} }) {
         data = JSON.parse(e.data);
       } catch {
         return;
+      }
+      if (data.type === "resync" && typeof data.since === "string") {
+        lastEventId = data.since; // live events were interrupted after this one: resume here
+        return;
+      }
+      if (typeof data.event_id === "string") {
+        if (!fresh(data.event_id)) return;
+        if (!lastEventId || eventIdAfter(data.event_id, lastEventId)) lastEventId = data.event_id;
       }
       onEvent(data);
     });
