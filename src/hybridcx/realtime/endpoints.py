@@ -93,7 +93,7 @@ async def _bad_since(ws: WebSocket) -> None:
 
 
 async def _replay(
-    runtime: Runtime,
+    runtime: RealtimeDeps,
     ws: WebSocket,
     workspace_id: str,
     since: str,
