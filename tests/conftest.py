@@ -82,7 +82,7 @@ def server(
         quality_sweep_interval_seconds=0,
         # Resolved conversations go to the CRM fakes when a test runs the sync itself.
         integrations_sync_seconds=0,
-        # Automation rules (issue 19): tests run the engine themselves (macros.automation).
+        # Automation rules: tests run the engine themselves (macros.automation).
         automation_interval_seconds=0,
         metrics_token=METRICS_TOKEN,  # operations: /metrics is off without a token
     )

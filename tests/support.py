@@ -200,7 +200,7 @@ def settings_for(backend: str, data_dir: Path, **overrides: Any) -> Settings:
     # are exercised by tests/security/test_login_throttle.py with their own settings.
     overrides.setdefault("rate_limit_login_per_ip", 100_000)
     overrides.setdefault("redis_url", None)
-    # Outreach on events (issue 21): tests run outreach.events.process_events themselves.
+    # Outreach on events: tests run outreach.events.process_events themselves.
     overrides.setdefault("outreach_events_interval_seconds", 0)
     return Settings(data_dir=data_dir, database_url=url, _env_file=None, **overrides)
 

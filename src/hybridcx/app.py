@@ -21,30 +21,30 @@ from hybridcx import __version__
 from hybridcx.agents.endpoints import router as agents_router
 from hybridcx.analytics.api import router as analytics_router
 from hybridcx.analytics.background import rollup_loop
-from hybridcx.approvals.endpoints import router as approvals_router  # safety9
+from hybridcx.approvals.endpoints import router as approvals_router
 from hybridcx.assist.endpoints import router as assist_router
-from hybridcx.attachments.endpoints import router as attachments_router  # issue 19
-from hybridcx.attachments.service import AttachmentDeps, is_upload, too_large  # issue 19
+from hybridcx.attachments.endpoints import router as attachments_router
+from hybridcx.attachments.service import AttachmentDeps, is_upload, too_large
 from hybridcx.auth.deps import AppDeps
 from hybridcx.auth.endpoints import router as auth_router
-from hybridcx.auth.mfa_endpoints import router as mfa_router  # issue 19: TOTP
-from hybridcx.auth.oidc_endpoints import router as oidc_router  # issue 19: SSO
+from hybridcx.auth.mfa_endpoints import router as mfa_router  # TOTP
+from hybridcx.auth.oidc_endpoints import router as oidc_router  # SSO
 from hybridcx.channels.deps import ChannelDeps
 from hybridcx.channels.email.endpoints import router as email_router
 from hybridcx.channels.twilio.endpoints import router as twilio_router  # channels: SMS, phone
-from hybridcx.compliance.endpoints import router as compliance_router  # safety9
+from hybridcx.compliance.endpoints import router as compliance_router
 from hybridcx.config import Settings
 from hybridcx.conversations.endpoints import router as conversations_router
 from hybridcx.customers.endpoints import router as customers_router
 from hybridcx.demo.endpoints import router as demo_router
-from hybridcx.experiments.endpoints import router as experiments_router  # issue 10
-from hybridcx.fairness.endpoints import router as fairness_router  # safety9
-from hybridcx.hours.endpoints import router as hours_router  # issue 19: business hours
-from hybridcx.hours.service import idle_loop as hours_idle_loop  # issue 19
-from hybridcx.hours.sla import sla_loop  # issue 19
+from hybridcx.experiments.endpoints import router as experiments_router
+from hybridcx.fairness.endpoints import router as fairness_router
+from hybridcx.hours.endpoints import router as hours_router  # business hours
+from hybridcx.hours.service import idle_loop as hours_idle_loop
+from hybridcx.hours.sla import sla_loop
 from hybridcx.improvement.endpoints import router as improvement_router
 from hybridcx.improvement.scheduler import retrain_schedule
-from hybridcx.integrations.endpoints import router as integrations_router  # issue 20
+from hybridcx.integrations.endpoints import router as integrations_router
 from hybridcx.kit.db import database_unavailable, upgrade
 from hybridcx.kit.errors import AppError
 from hybridcx.kit.heap import settle_after_startup
@@ -52,31 +52,31 @@ from hybridcx.kit.logging import configure_logging
 from hybridcx.kit.overload import InflightGate, InflightLimit
 from hybridcx.kit.sqlite_inline import offloaded
 from hybridcx.knowledge.endpoints import router as knowledge_router
-from hybridcx.macros.automation import automation_loop  # issue 19: automation rules
-from hybridcx.macros.endpoints import router as macros_router  # issue 19: macros, automation
+from hybridcx.macros.automation import automation_loop  # automation rules
+from hybridcx.macros.endpoints import router as macros_router  # macros, automation
 from hybridcx.ops.context import RequestContext, install_workspace_binding
 from hybridcx.ops.deps import OpsDeps
 from hybridcx.ops.endpoints import router as ops_router
 from hybridcx.ops.heartbeat import Heartbeat
 from hybridcx.ops.metrics import install_write_counters
 from hybridcx.ops.outbox import relay_loop
-from hybridcx.outreach.endpoints import router as outreach_router  # issue 21: outreach
-from hybridcx.outreach.loop import outreach_loop  # issue 21
+from hybridcx.outreach.endpoints import router as outreach_router  # outreach
+from hybridcx.outreach.loop import outreach_loop
 from hybridcx.privacy.endpoints import router as privacy_router
 from hybridcx.privacy.job import start_privacy_job, stop_privacy_job
 from hybridcx.privacy.pii import warm as warm_pii
-from hybridcx.profiles.endpoints import router as profiles_router  # issue 20: customer profile
+from hybridcx.profiles.endpoints import router as profiles_router  # customer profile
 from hybridcx.quality.scoring import sweep_loop
 from hybridcx.queue.endpoints import router as queue_router
 from hybridcx.realtime.deps import RealtimeDeps
 from hybridcx.realtime.endpoints import router as realtime_router
 from hybridcx.routing.schedule import retrain_loop
 from hybridcx.runtime import Runtime
-from hybridcx.scripting.endpoints import router as scripts_router  # issue 21: agent scripts
-from hybridcx.search.endpoints import router as search_router  # issue 19: search
+from hybridcx.scripting.endpoints import router as scripts_router  # agent scripts
+from hybridcx.search.endpoints import router as search_router  # search
 from hybridcx.security.install import AccessLifespan, access_router, install_security
-from hybridcx.surveys.endpoints import router as surveys_router  # issue 19
-from hybridcx.tags.endpoints import router as tags_router  # issue 19: tags, fields
+from hybridcx.surveys.endpoints import router as surveys_router
+from hybridcx.tags.endpoints import router as tags_router  # tags, fields
 from hybridcx.web.endpoints import router as web_router
 
 log = structlog.get_logger(__name__)
@@ -152,11 +152,11 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
             from hybridcx.channels.email import start_email
 
             app.state.email = await start_email(runtime, settings)
-            privacy_job = start_privacy_job(runtime)  # privacy (issue 9): retention + erasures
-            access = AccessLifespan(runtime, settings)  # access9: webhook worker, audit watchers
+            privacy_job = start_privacy_job(runtime)  # privacy: retention + erasures
+            access = AccessLifespan(runtime, settings)  # webhook worker, audit watchers
             await access.start()
-            watcher = _experiments_watcher(runtime, settings)  # issue 10: guardrails and rollouts
-            # issue 20: resolved conversations become tickets in the connected CRMs
+            watcher = _experiments_watcher(runtime, settings)  # guardrails and rollouts
+            # resolved conversations become tickets in the connected CRMs
             from hybridcx.integrations.sync import SyncWorker
 
             crm_sync = (
@@ -166,24 +166,24 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
             )
             if crm_sync is not None:
                 crm_sync.start()
-            # issue 19: automation rules on conversation events, and the "no agent reply" sweep
+            # automation rules on conversation events, and the "no agent reply" sweep
             automation_task = (
                 asyncio.create_task(automation_loop(runtime, settings.automation_interval_seconds))
                 if settings.automation_interval_seconds > 0
                 else None
             )
-            # issue 19: close conversations left waiting on the customer (business hours)
+            # close conversations left waiting on the customer (business hours)
             idle_task = (
                 asyncio.create_task(hours_idle_loop(runtime, settings.idle_sweep_interval_seconds))
                 if settings.idle_sweep_interval_seconds > 0
                 else None
             )
-            sla_task = (  # issue 19: SLA warnings and breaches
+            sla_task = (  # SLA warnings and breaches
                 asyncio.create_task(sla_loop(runtime, settings.sla_sweep_interval_seconds))
                 if settings.sla_sweep_interval_seconds > 0
                 else None
             )
-            outreach_task = (  # issue 21: proactive outreach campaigns on a schedule and events
+            outreach_task = (  # proactive outreach campaigns on a schedule and events
                 asyncio.create_task(
                     outreach_loop(
                         runtime,
@@ -225,17 +225,17 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
             if app.state.email is not None:
                 await app.state.email.stop()
             await stop_privacy_job(privacy_job)
-            await access.stop(app)  # access9
+            await access.stop(app)
             if watcher is not None:
                 watcher.cancel()
             if crm_sync is not None:
                 await crm_sync.stop()
             if idle_task is not None:
-                idle_task.cancel()  # issue 19
+                idle_task.cancel()
             if sla_task is not None:
-                sla_task.cancel()  # issue 19
+                sla_task.cancel()
             if outreach_task is not None:
-                outreach_task.cancel()  # issue 21
+                outreach_task.cancel()
             runtime.assist_debouncer.cancel()  # assist nobody will see any more
             relay_task.cancel()
             await beat.stop()  # after the turns: the leases still held are free at once
@@ -261,11 +261,11 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
     app.add_middleware(
         BodySizeLimit,
         max_bytes=MAX_BODY_BYTES,
-        upload_max_bytes=settings.chat_max_attachment_bytes,  # issue 19: chat attachments
+        upload_max_bytes=settings.chat_max_attachment_bytes,  # chat attachments
     )
     app.add_middleware(Draining)  # after SIGTERM: 503 restarting while turns in flight finish
     app.add_middleware(CatchAll)
-    install_security(app, settings)  # access9: rate limits, security headers
+    install_security(app, settings)  # rate limits, security headers
 
     # operations: request ids in logs, request latency metrics; /readyz and /metrics
     app.add_middleware(RequestContext)
@@ -295,22 +295,22 @@ def create_app(settings: Settings | None = None, *, settle_heap: bool = False) -
         twilio_router,  # channels: SMS and phone over Twilio
         email_router,  # channels: email drafts
         privacy_router,
-        access_router(),  # access9: /api/v1/audit, /api/v1/agents/{id}/access, /api/v1/webhooks
-        approvals_router,  # safety9
-        compliance_router,  # safety9
-        fairness_router,  # safety9
-        improvement_router,  # issue 10: learning from human resolutions
+        access_router(),  # /api/v1/audit, /api/v1/agents/{id}/access, /api/v1/webhooks
+        approvals_router,
+        compliance_router,
+        fairness_router,
+        improvement_router,  # learning from human resolutions
         experiments_router,
-        integrations_router,  # issue 20: connectors to the company's systems
-        macros_router,  # issue 19: macros and automation rules
-        scripts_router,  # issue 21: agent scripts
-        search_router,  # issue 19: customer search (the conversation list's filters: search/)
-        tags_router,  # issue 19: tags and custom fields
-        attachments_router,  # issue 19: files in web chat
-        surveys_router,  # issue 19: surveys by email, SMS and voice
-        hours_router,  # issue 19: business hours, after-hours choice
-        outreach_router,  # issue 21: proactive outreach campaigns
-        profiles_router,  # issue 20: one customer profile (identities, merge/unmerge)
+        integrations_router,  # connectors to the company's systems
+        macros_router,  # macros and automation rules
+        scripts_router,  # agent scripts
+        search_router,  # customer search (the conversation list's filters: search/)
+        tags_router,  # tags and custom fields
+        attachments_router,  # files in web chat
+        surveys_router,  # surveys by email, SMS and voice
+        hours_router,  # business hours, after-hours choice
+        outreach_router,  # proactive outreach campaigns
+        profiles_router,  # one customer profile (identities, merge/unmerge)
     ):
         app.include_router(router)
     return app
@@ -495,7 +495,7 @@ class BodySizeLimit:
         if scope["type"] == "http":
             length = dict(scope.get("headers") or []).get(b"content-length", b"")
             limit, detail = self.max_bytes, f"Request body over {self.max_bytes} bytes."
-            # issue 19: a chat attachment upload has its own limit (the file is the body).
+            # a chat attachment upload has its own limit (the file is the body).
             if self.upload_max_bytes is not None and is_upload(scope):
                 limit, detail = self.upload_max_bytes, too_large(self.upload_max_bytes)
             if length.isdigit() and int(length) > limit:

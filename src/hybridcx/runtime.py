@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 # The learning loop's personal-data stores join every erasure, also in CLI-only processes.
 import hybridcx.improvement.erasure  # noqa: E402,F401,I001
 import hybridcx.integrations.erasure  # noqa: E402,F401,I001  (CRM pushes and erasures)
-import hybridcx.profiles.erasure  # noqa: E402,F401,I001  (issue 20: identities, merges)
-import hybridcx.search.erasure  # noqa: E402,F401,I001  (issue 19: index, tags, fields)
+import hybridcx.profiles.erasure  # noqa: E402,F401,I001  (identities, merges)
+import hybridcx.search.erasure  # noqa: E402,F401,I001  (index, tags, fields)
 from hybridcx.assist.llm_summary import LLMSummaryWriter
 from hybridcx.channels.email.config import EmailConfig
 from hybridcx.config import Settings
@@ -58,17 +58,17 @@ class Runtime:
     # narrow settings protocols of their deps.py.
     settings: Settings
     redis_url: str | None = None
-    # Privacy (issue 9): erasure deadline and the scheduled retention/erasure job.
+    # Privacy: erasure deadline and the scheduled retention/erasure job.
     erasure_due_days: int = 30
     retention_interval_seconds: int = 3600
     knowledge: KnowledgeService = field(default_factory=KnowledgeService)
     # The company's systems for Tier 1 flows, per turn (shares the turn's session): the
-    # workspace's connector that serves flows (issue 20), else the demo company's tables.
+    # workspace's connector that serves flows, else the demo company's tables.
     backend_factory: Callable[[AsyncSession, str], Any] = WorkspaceBackend
-    # issue 10: the model the server answers with (follows the registry) and the loop's settings
+    # the model the server answers with (follows the registry) and the loop's settings
     live_model: Any = None  # hybridcx.improvement.live.LiveModel, None when the NLU is off
     learning: Any = None  # hybridcx.improvement.config.LearningConfig
-    # Every assignment strategy by name, for experiment arms that set one (issue 10).
+    # Every assignment strategy by name, for experiment arms that set one.
     strategies: dict[str, AssignmentStrategy] = field(default_factory=dict)
     # The texts a turn's model steps will embed, and the encoder that embeds them off the event
     # loop before the turn's transaction (None when the NLU is off).
@@ -101,7 +101,7 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        keyring = keyring_from_settings(settings)  # privacy (issue 9): encryption at rest
+        keyring = keyring_from_settings(settings)  # privacy: encryption at rest
         engine = create_engine(
             settings.effective_database_url,
             keyring=keyring,
@@ -173,7 +173,7 @@ async def publish_live(rt: Runtime, event: LiveEvent) -> None:
 def _strategy(
     name: str, settings: Settings | None = None, monitor: FallbackMonitor | None = None
 ) -> AssignmentStrategy:
-    if name == "predictive" and settings is not None:  # predictive routing (issue 10)
+    if name == "predictive" and settings is not None:  # predictive routing
         from hybridcx.routing.strategy import predictive_from_settings
 
         return predictive_from_settings(settings, monitor)
@@ -192,7 +192,7 @@ def _pipeline_builder(settings: Settings) -> tuple[Any, Callable[[RoutingPolicy]
     from hybridcx.flows.spec import load_flows, with_variants
     from hybridcx.improvement.live import load_live_brain
 
-    # issue 10: the brain answers with the registry's active model when there is one.
+    # the brain answers with the registry's active model when there is one.
     brain, live_model = load_live_brain(
         settings.effective_nlu_model_dir,
         registry_dir=settings.effective_nlu_registry_dir,

@@ -1,4 +1,4 @@
-"""Files in web chat in a real browser (issue 19): the customer sends a photo from the chat and
+"""Files in web chat in a real browser: the customer sends a photo from the chat and
 the agent sees it inline in the desk; the agent sends a PDF back and the customer sees and can
 download it; a refused file (HTML named .png) says why in the chat."""
 

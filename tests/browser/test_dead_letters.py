@@ -1,4 +1,4 @@
-"""The dead-letter list in the supervisor console (issue 20): admins list, retry and discard the
+"""The dead-letter list in the supervisor console: admins list, retry and discard the
 CRM syncs that failed every attempt; supervisors do not see the section."""
 
 from __future__ import annotations

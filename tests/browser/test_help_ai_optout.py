@@ -1,4 +1,4 @@
-"""The help centre's "Chat with people only" toggle in a real browser (issue 19): after the
+"""The help centre's "Chat with people only" toggle in a real browser: after the
 one-time code a customer opts out of the AI, and their next chat goes straight to people; then
 they opt back in."""
 

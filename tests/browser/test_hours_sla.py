@@ -1,4 +1,4 @@
-"""Business hours and SLAs in the browser (issue 19): a customer who asks for a person while
+"""Business hours and SLAs in the browser: a customer who asks for a person while
 the team is away is told when it opens and requests a callback; the desk queue shows the
 conversation flagged after hours; an SLA breach shows in the desk queue and the conversation
 view; the supervisor console edits the business hours."""

@@ -1,4 +1,4 @@
-"""Macros in a real browser (issue 19): an agent applies the Refund macro in the desk (the reply
+"""Macros in a real browser: an agent applies the Refund macro in the desk (the reply
 box is filled for this conversation, the agent edits it, and on send the real refund action runs
 and is held for approval, which the customer is told); a supervisor writes a macro in the
 console, and a bad placeholder is refused with the server's message."""

@@ -1,4 +1,4 @@
-"""Proactive outreach in the supervisor console (issue 21): a supervisor adds a campaign,
+"""Proactive outreach in the supervisor console: a supervisor adds a campaign,
 previews who it would notify, and sees it listed; customer text never becomes markup."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Agent scripts in a real browser (issue 21): an agent works a refund in the desk with the
+"""Agent scripts in a real browser: an agent works a refund in the desk with the
 script beside the conversation; its steps tick themselves off as the agent greets, the customer
 gives the order number and the refund macro runs; resolve is refused while the required
 disclosure is missing, and goes through once the agent says it."""

@@ -1,4 +1,4 @@
-"""The desk's search and tags in a real browser (issue 19): words and tag chips narrow the list,
+"""The desk's search and tags in a real browser: words and tag chips narrow the list,
 "Load more" pages through it, the tag chips filter the queue, and the conversation view adds and
 removes tags and saves a custom field."""
 

@@ -1,4 +1,4 @@
-"""Staff identity in the browser (issue 19): signing in through the company's identity
+"""Staff identity in the browser: signing in through the company's identity
 provider (a real OIDC provider on loopback), a second factor the workspace requires (enrolment
 with the QR code, then the recovery codes), and the admins' staff page."""
 

@@ -1,4 +1,4 @@
-"""The survey page behind the link a resolved email conversation gets (issue 19), in a real
+"""The survey page behind the link a resolved email conversation gets, in a real
 browser: rate, recommend, comment, send; the answer is the conversation's survey event, and the
 link then says it was answered."""
 

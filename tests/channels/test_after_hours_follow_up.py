@@ -1,4 +1,4 @@
-"""After hours "leave a message" (issue 19), through the real mail protocol: a web chat customer
+"""After hours "leave a message", through the real mail protocol: a web chat customer
 who left a message while the team was away gets the person's reply by email when someone picks
 the conversation up (typed or a macro's), the queue item shows the chosen contact method, the
 delivery is recorded on the message, and internal notes, AI messages and conversations without

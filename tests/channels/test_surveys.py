@@ -1,4 +1,4 @@
-"""Surveys on every channel (issue 19), through the channels' real protocols: after an agent
+"""Surveys on every channel, through the channels' real protocols: after an agent
 resolves an email, an SMS or a phone conversation, the customer is asked by a signed link in
 the thread, by a text they answer with a digit, or by a short call they answer with the keypad
 or by voice; each answer is the same ``survey.submitted`` event as web chat's and shows in the

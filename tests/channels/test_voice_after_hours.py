@@ -1,4 +1,4 @@
-"""After hours on the phone (issue 19), over real HTTP with Twilio's signed webhooks: a caller who
+"""After hours on the phone, over real HTTP with Twilio's signed webhooks: a caller who
 asks for a person while the team is away hears the honest message with the next opening and a
 keypad/spoken choice instead of the hold queue; 1 records a voicemail (Twilio's <Record> action
 and transcription callbacks, stored as the customer's words), 2 books a callback at the next

@@ -1,4 +1,4 @@
-"""A phone conversation resolved while the call is still live (issue 19): no survey call rings
+"""A phone conversation resolved while the call is still live: no survey call rings
 the customer mid-call; when Twilio's status callback says the call ended, the survey call goes
 out (once, whatever the number of repeated callbacks), and it is answered like any other."""
 

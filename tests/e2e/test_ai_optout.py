@@ -1,4 +1,4 @@
-"""A customer opts themselves out of the AI (issue 19): by asking in the chat ("no bots"), which
+"""A customer opts themselves out of the AI: by asking in the chat ("no bots"), which
 sends that very turn and every later conversation to people, or with the help centre's toggle
 after verifying their email, where they can opt back in. Every change is audited."""
 

@@ -21,7 +21,7 @@ def test_one_command_reaches_a_person(api: Api, command: str) -> None:
     assert "customer_request" in state["routing"]["reasons"]
     assert state["queue_position"] == 1
     authors = [m["author"] for m in body["messages"]]
-    # issue 19: the handoff is followed by the expected wait (nobody is staffed here)
+    # the handoff is followed by the expected wait (nobody is staffed here)
     assert authors == ["customer", "ai", "system"]
     assert "person" in body["messages"][1]["text"]
     assert "can't promise a time" in body["messages"][2]["text"]
@@ -50,7 +50,7 @@ def test_customer_request_works_after_several_turns_and_is_recorded(api: Api) ->
 def test_vip_goes_to_the_human_queue_as_tier_2_with_an_ai_greeting(api: Api) -> None:
     conv = api.start("vip@example.com", "Victoria")
     assert conv["status"] == "queued" and conv["tier"] == 2
-    greeting, wait = conv["messages"]  # issue 19: then the expected wait
+    greeting, wait = conv["messages"]  # then the expected wait
     assert greeting["author"] == "ai"
     assert "You're chatting with our AI assistant" in greeting["text"]
     assert wait["author"] == "system" and "can't promise a time" in wait["text"]

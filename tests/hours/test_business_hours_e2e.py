@@ -1,4 +1,4 @@
-"""Business hours end to end over real HTTP (issue 19): the API (validation, roles, audit,
+"""Business hours end to end over real HTTP: the API (validation, roles, audit,
 team overrides), the after-hours path (honest message with the next opening, the customer's
 choice, the flag in the desk queue, the AI still serving Tier 1), the expected-wait message
 while open, and idle close with reopening. Every date is relative to the test clock."""

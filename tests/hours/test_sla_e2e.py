@@ -1,4 +1,4 @@
-"""SLA policies end to end over real HTTP and WebSockets (issue 19): policies through the API
+"""SLA policies end to end over real HTTP and WebSockets: policies through the API
 (validation, roles, audit), the first-response clock in the desk queue, a warning and a breach
 on the staff WebSocket and in a webhook, the clock stopped by the agent's reply, paused while
 waiting on the customer and restarted by the customer, and attainment by tier, channel and

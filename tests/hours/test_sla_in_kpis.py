@@ -1,4 +1,4 @@
-"""SLA attainment inside the KPI report (issue 19) over real HTTP: ``/api/v1/analytics/kpis``
+"""SLA attainment inside the KPI report over real HTTP: ``/api/v1/analytics/kpis``
 carries ``operations.sla`` (overall and by tier, channel and team) for the conversations the
 report selects, so its filters (channel, tag) apply to it too. The sweep runs at instants moved
 forward from the test clock."""

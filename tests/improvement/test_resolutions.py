@@ -174,7 +174,7 @@ def test_staff_of_another_workspace_can_neither_label_nor_review(
 
 
 def test_erasing_a_customer_removes_their_training_examples(api: Api) -> None:
-    """Privacy (issue 9): the training set is part of what an erasure cascades to."""
+    """Privacy: the training set is part of what an erasure cascades to."""
     from tests.privacy.test_gdpr import _wait_done
 
     agent = api.login("agent@example.com", "demo-agent")

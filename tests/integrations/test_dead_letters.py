@@ -1,4 +1,4 @@
-"""The dead-letter list (issue 20): a CRM that stays down leaves a dead sync, which an admin
+"""The dead-letter list: a CRM that stays down leaves a dead sync, which an admin
 discards (audited, never sent again) or retries."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Automation rules over real HTTP (issue 19): CRUD by supervisors (audited), validation,
+"""Automation rules over real HTTP: CRUD by supervisors (audited), validation,
 workspace scoping; a rule fires once when a VIP's conversation is queued (its actions run and
 the firing is in the conversation's timeline, the supervisors are notified on the staff
 WebSocket) and once on the "no agent reply" sweep, with the clock given explicitly."""

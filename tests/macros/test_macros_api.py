@@ -1,4 +1,4 @@
-"""Macros over real HTTP (issue 19): CRUD by supervisors (audited), clear 422s for unknown
+"""Macros over real HTTP: CRUD by supervisors (audited), clear 422s for unknown
 placeholders and bad actions, workspace scoping, and an agent applying one: the reply box text
 is filled from the conversation, and on send the reply goes out and each action runs and is
 recorded as an event."""

@@ -1,4 +1,4 @@
-"""Tags in macros and automation rules over real HTTP (issue 19): a macro's ``tag`` action adds
+"""Tags in macros and automation rules over real HTTP: a macro's ``tag`` action adds
 one of the workspace's tags to the conversation (a ``tag.added`` event, audited as the agent's;
 an unknown tag fails with a clear message and the other actions still run); a rule's ``tag``
 condition matches when any of the conversation's tags is among the wanted ones."""

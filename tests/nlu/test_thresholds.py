@@ -1,5 +1,5 @@
 """Out-of-scope thresholds picked on held-out rows with OOS examples: the energy floor, and the
-stated in-scope budget spent rather than stopped short of (issue 17)."""
+stated in-scope budget spent rather than stopped short of."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Proactive outreach (issue 21 §2) over real HTTP: a late-shipment campaign texts and emails
+"""Proactive outreach over real HTTP: a late-shipment campaign texts and emails
 the consenting customers only (Twilio's REST fake, a real SMTP sink), not in their quiet hours,
 once per late order and within the weekly cap; a large send waits for a second supervisor; the
 customer's SMS reply continues the notice's conversation and the AI answers about that order."""
@@ -286,7 +286,7 @@ def test_a_control_group_is_held_out_and_measures_the_contacts_avoided(
         notified = len(set(g["sent"]))
         assert prevention["control_contact_rate"] == round(1 / len(control), 3)
         assert prevention["contacts_avoided"] == round(notified / len(control), 2)
-        # The KPI report carries the same figures (issue 21: "the KPIs report contacts avoided").
+        # The KPI report carries the same figures ("the KPIs report contacts avoided").
         kpis = mail.staff(sam, "GET", "/api/v1/analytics/kpis")
         assert kpis.status_code == 200, kpis.text
         [in_kpis] = kpis.json()["business"]["outreach"]["prevention"]

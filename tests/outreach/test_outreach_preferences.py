@@ -1,4 +1,4 @@
-"""Outreach keeps to the customer's preferences (issue 20): only within their contact hours (in
+"""Outreach keeps to the customer's preferences: only within their contact hours (in
 their time zone) and, when the campaign uses it, only on their preferred channel."""
 
 from __future__ import annotations

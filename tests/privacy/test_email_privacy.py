@@ -199,7 +199,7 @@ def test_retention_removes_expired_mail_records_drafts_and_files(
     assert result.exit_code == 0, result.output
     counts = json.loads(result.stdout)["workspaces"][DEMO_WORKSPACE_SLUG]
     assert counts["conversations"] == 1 and counts["email/attachments"] == 1
-    # the complaint, the auto-reply, and the CSAT survey mailed on resolution (issue 19)
+    # the complaint, the auto-reply, and the CSAT survey mailed on resolution
     assert counts["email_messages"] == 3 and counts["email_drafts"] == 1
 
     after = email_server.call(_mail_rows(email_server))

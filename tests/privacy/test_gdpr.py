@@ -54,7 +54,7 @@ def test_consents_are_recorded_per_purpose_with_time_and_source(
         "training": False,
         "analytics": False,
         "marketing": False,
-        "outreach": False,  # issue 21
+        "outreach": False,
     }
     r = api.staff(sam, "PUT", url, json={"consents": {"training": True}, "source": "web form"})
     assert r.status_code == 200, r.text

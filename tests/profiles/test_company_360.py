@@ -1,4 +1,4 @@
-"""The desk's customer 360 reads orders through the workspace's CompanyBackend (issue 20): the
+"""The desk's customer 360 reads orders through the workspace's CompanyBackend: the
 demo tables without a connector, the company's own REST API (the no-code HTTP backend) or
 Shopify with one; a backend that is down empties the orders and says so, never a 500."""
 

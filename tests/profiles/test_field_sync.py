@@ -1,4 +1,4 @@
-"""Customer fields from the CRM (issue 20): a contact changed in HubSpot (signed webhook v3,
+"""Customer fields from the CRM: a contact changed in HubSpot (signed webhook v3,
 read back through hubspot-api-client from a fake speaking CRM v3) changes the hybridcx customer,
 field by field by the connector's conflict rules (crm_wins, hybridcx_wins, newest_wins),
 idempotently, each sync an audit event."""

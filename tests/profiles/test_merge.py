@@ -1,4 +1,4 @@
-"""One customer profile across channels (issue 20): a web chat customer and an SMS customer are
+"""One customer profile across channels: a web chat customer and an SMS customer are
 merged (proposed by an unverified identity, accepted by a supervisor) and show one history; a
 verified identity merges at once; an unmerge puts back what moved; every step is audited."""
 

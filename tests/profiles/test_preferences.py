@@ -1,4 +1,4 @@
-"""The customer profile's preferences, consents and segment (issue 20): staff record a
+"""The customer profile's preferences, consents and segment: staff record a
 customer's preferred channel, language and contact hours (validated, audited, scoped to the
 workspace); the profile answers them with the consents and the segment profile matched; a merge
 keeps the survivor's and fills its gaps from the absorbed customer, an unmerge takes them back;

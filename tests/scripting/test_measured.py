@@ -1,4 +1,4 @@
-"""Script adherence measured (issue 21): per agent, team and script, in the quality report and
+"""Script adherence measured: per agent, team and script, in the quality report and
 its own endpoint; an experiment whose arms pick two scripts gives each arm its script in the
 desk, and the adherence of the two compares."""
 

@@ -1,4 +1,4 @@
-"""Scripts without a server (issue 21): the shipped defaults load, the loader's messages, and
+"""Scripts without a server: the shipped defaults load, the loader's messages, and
 how the transcript ticks steps off (loose wording, entities, actions, branches)."""
 
 from __future__ import annotations

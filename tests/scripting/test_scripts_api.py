@@ -1,4 +1,4 @@
-"""Agent scripts over real HTTP (issue 21): the shipped defaults, CRUD by supervisors (audited),
+"""Agent scripts over real HTTP: the shipped defaults, CRUD by supervisors (audited),
 clear 422s, workspace scoping, the active script ticked off from the transcript, and resolve
 blocked (409 naming the missing steps) or warned per the workspace's policy."""
 

@@ -1,4 +1,4 @@
-"""`hybridcx search reindex` (issue 19): the index is rebuilt from the stored text, for the
+"""`hybridcx search reindex`: the index is rebuilt from the stored text, for the
 messages stored before it existed or after the blind-index key changed."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Staff search and paging over real HTTP (issue 19): words through the keyed blind index,
+"""Staff search and paging over real HTTP: words through the keyed blind index,
 filters, cursor pages that neither skip nor repeat under inserts, workspace scoping, erasure,
 customer search, and bad input as 4xx."""
 

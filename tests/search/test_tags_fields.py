@@ -1,4 +1,4 @@
-"""Tags and custom fields over real HTTP (issue 19): the workspace's tag names, tags on
+"""Tags and custom fields over real HTTP: the workspace's tag names, tags on
 conversations and customers (audited, recorded as events, filterable), typed custom fields with
 validation, and the AI's tags from the intent by policy."""
 

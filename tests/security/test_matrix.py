@@ -254,7 +254,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         path=lambda w, c: f"/api/v1/agents/{w.ids['agent']}/access",
         body=lambda w, c: {"teams": ["blue"]},
     ),
-    # ---- staff administration (issue 19): admins only; a fresh account where the call
+    # ---- staff administration: admins only; a fresh account where the call
     # changes it for good (deactivate, password); 409 (already active, no factor) is a pass ----
     ("PATCH", "/api/v1/agents/{agent_id}"): Case(
         staff_only(ADMINS),
@@ -296,7 +296,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("PUT", "/api/v1/auth/mfa/policy"): Case(
         staff_only(ADMINS), body=lambda w, c: {"required": False}
     ),
-    # ---- single sign-on (issue 19): the world's workspace has no identity provider, so the
+    # ---- single sign-on: the world's workspace has no identity provider, so the
     # round trip is 404 for everyone and the admin's read and delete are 404 too ----
     ("GET", "/api/v1/auth/oidc/status"): Case(PUBLIC_ALL),
     ("GET", "/api/v1/auth/oidc/start"): Case(dict.fromkeys(CALLERS, 404)),
@@ -643,11 +643,11 @@ TWILIO_WEBHOOKS = (
     # the agent's leg of a warm transfer: its TwiML and its status callback
     "/channels/voice/twilio/agent",
     "/channels/voice/twilio/agent-status",
-    # issue 19: the survey call after a resolved phone conversation
+    # the survey call after a resolved phone conversation
     "/channels/voice/twilio/survey",
     "/channels/voice/twilio/survey/rating",
     "/channels/voice/twilio/survey/answer",
-    # issue 19: after hours on the phone (the choice, the callback time, the voicemail)
+    # after hours on the phone (the choice, the callback time, the voicemail)
     "/channels/voice/twilio/after-hours",
     "/channels/voice/twilio/after-hours/time",
     "/channels/voice/twilio/after-hours/recording",
@@ -807,7 +807,7 @@ MERGED_ROUTES: dict[tuple[str, str], Case] = {
 }
 MATRIX.update(MERGED_ROUTES)
 
-# ---- issue 20: connectors to the company's systems are admins'; their webhooks are signed ----
+# ---- connectors to the company's systems are admins'; their webhooks are signed ----
 _connector_seq = itertools.count()
 # Nothing listens on port 9: a check made against this connector fails fast (still a 200).
 _MATRIX_MAPPING = {
@@ -862,7 +862,7 @@ def _connector_with_sync(world: World) -> dict[str, Any]:
     return ctx
 
 
-# ---- issue 19: tags and custom fields (supervisors define them; handlers use them), search ----
+# ---- tags and custom fields (supervisors define them; handlers use them), search ----
 _tag_seq = itertools.count()
 
 
@@ -1008,7 +1008,7 @@ MATRIX.update(
 )
 
 
-# ---- issue 19: macros (supervisors write, handlers apply) and automation rules (supervisors) ----
+# ---- macros (supervisors write, handlers apply) and automation rules (supervisors) ----
 _macro_seq = itertools.count()
 
 
@@ -1037,7 +1037,7 @@ def _rule_body() -> dict[str, Any]:
     }
 
 
-# ---- issue 19: business hours and SLA policies ----
+# ---- business hours and SLA policies ----
 def _team_hours(world: World) -> dict[str, Any]:
     r = world.as_(
         "admin",
@@ -1146,7 +1146,7 @@ MATRIX.update(
 )
 
 
-# ---- issue 21: proactive outreach (supervisors and admins) ----
+# ---- proactive outreach (supervisors and admins) ----
 def _outreach_campaign(world: World) -> dict[str, Any]:
     r = world.as_(
         "supervisor",
@@ -1163,7 +1163,7 @@ def _outreach_campaign(world: World) -> dict[str, Any]:
     return r.json()  # type: ignore[no-any-return]
 
 
-# ---- issue 20: one customer profile (merges) and the dead-letter list ----------------------
+# ---- one customer profile (merges) and the dead-letter list ----------------------
 _proposal_seq = itertools.count(7100)
 
 
@@ -1462,7 +1462,7 @@ def test_a_draft_of_someone_elses_conversation_is_theirs(world: World) -> None:
     assert r.status_code == 200, r.text
 
 
-# ---- issue 19: files in web chat, the customer's AI opt-out, surveys by link ---------------
+# ---- files in web chat, the customer's AI opt-out, surveys by link ---------------
 
 
 def _with_file(world: World) -> dict[str, Any]:
@@ -1507,7 +1507,7 @@ MATRIX.update(
 )
 
 
-# ---- issue 21: agent scripts (handlers read, supervisors write, analysts read adherence) ----
+# ---- agent scripts (handlers read, supervisors write, analysts read adherence) ----
 _script_seq = itertools.count()
 _SCRIPT_STEPS = [
     {"id": "hello", "kind": "say", "text": "Hello {{customer.first_name}}"},

@@ -1,4 +1,4 @@
-"""Segment profiles without a server (issue 21 §3): matching, the first profile wins, the
+"""Segment profiles without a server: matching, the first profile wins, the
 overrides a turn gets, and policy overrides checked when the file is read."""
 
 from __future__ import annotations

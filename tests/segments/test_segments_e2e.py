@@ -1,4 +1,4 @@
-"""AI personalised by segment over real HTTP (issue 21 §3): with a workspace's segment profiles
+"""AI personalised by segment over real HTTP: with a workspace's segment profiles
 (the packaged example), a VIP customer (here by lifetime value) gets the VIP wording and the VIP
 confidence threshold (escalating a message the AI answers for a standard customer), the segment
 is recorded in the routing event, and it shows in the fairness report."""

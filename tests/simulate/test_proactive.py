@@ -1,4 +1,4 @@
-"""Proactive mode (issue 21): notified customers contact less, measured against a held-out
+"""Proactive mode: notified customers contact less, measured against a held-out
 control group; the same seed gives the same groups and outcome."""
 
 from __future__ import annotations

@@ -56,7 +56,7 @@ def round_trip(api: Api, idp: TestIdP, user: str) -> httpx.Response:
 
 
 def code_of(r: httpx.Response) -> str:
-    """The one-time code the callback sends the page (issue 19: never the token itself)."""
+    """The one-time code the callback sends the page (never the token itself)."""
     assert r.status_code == 302, r.text
     location = r.headers["location"]
     path, _, fragment = location.partition("#")

@@ -89,7 +89,7 @@ def test_deactivation_signs_out_at_once_and_blocks_sign_in_until_reactivated(
         assert r.status_code == 200, r.text
         assert r.json()["active"] is False and r.json()["status"] == "away"
         assert r.json()["online"] is False  # no longer offered conversations
-        # Their open conversation went back to the queue at once (issue 19).
+        # Their open conversation went back to the queue at once.
         assert r.json()["open_conversations"] == 0
         assert r.json()["requeued"] == [conv["id"]]
         # The open desk is closed by the server, as "signed out".

@@ -1,4 +1,4 @@
-"""The search index's words and keyed hashes (issue 19), without a database."""
+"""The search index's words and keyed hashes, without a database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A quick-reply button the AI offered is an answer (issue 16, item 1).
+"""A quick-reply button the AI offered is an answer (item 1).
 
 The classifier may read a slot label ("Tue 08 Dec 09:00 at Northwind Riverside") as a question
 about opening hours; the flow must still take it as the customer's choice, on any date.

@@ -17,7 +17,7 @@ from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import NotFound
 from hybridcx.kit.outbox import Outbox
 from hybridcx.models import Agent
-from hybridcx.queue.requeue import requeue_conversations_of  # issue 19
+from hybridcx.queue.requeue import requeue_conversations_of
 from hybridcx.queue.service import dispatch
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
@@ -131,7 +131,7 @@ async def list_agents(
     return {"items": await _read(runtime, staff.workspace_id, None, include_inactive=everyone)}
 
 
-# ---- staff administration (issue 19): admins only, scoped to the admin's workspace ----------
+# ---- staff administration: admins only, scoped to the admin's workspace ----------
 
 
 class ProfileUpdate(BaseModel):
@@ -203,7 +203,7 @@ async def deactivate_agent(
 ) -> dict[str, Any]:
     """Deactivate a staff member: they are signed out everywhere at once and cannot sign in
     (password or SSO) until reactivated. Conversations assigned to them go back to the queue
-    at once (``requeued``: their ids; issue 19), so ``open_conversations`` is 0."""
+    at once (``requeued``: their ids), so ``open_conversations`` is 0."""
     outbox = Outbox()
     async with transaction(runtime.sessions) as session:
         agent = await admin.deactivate(session, staff, agent_id, outbox)

@@ -32,7 +32,7 @@ class KpiQuery:
     # A team: the conversations any of its members handled (resolved to agent ids by the caller).
     team: str | None = None
     team_agent_ids: frozenset[str] | None = None
-    # issue 19: a tag: the conversations that have it (resolved to ids by the caller).
+    # a tag: the conversations that have it (resolved to ids by the caller).
     tag: str | None = None
     tag_conversation_ids: frozenset[str] | None = None
 

@@ -413,7 +413,6 @@ async def window_facts(
 
 
 # ---- the window cache ------------------------------------------------------------------------
-#
 # Reports poll (the supervisor console every 30 s), and turning 74,000 facts rows into objects
 # is most of a 30-day report at a million conversations. Each process keeps the facts of the
 # conversations started since a report's ``start`` and moves them forward with the events

@@ -94,7 +94,7 @@ async def team_agent_ids(session: AsyncSession, workspace_id: str, team: str) ->
 async def tagged_conversation_ids(
     session: AsyncSession, workspace_id: str, tag: str
 ) -> frozenset[str]:
-    """The workspace's conversations with this tag (issue 19)."""
+    """The workspace's conversations with this tag."""
     stmt = select(ConversationTag.conversation_id).where(
         ConversationTag.workspace_id == workspace_id, ConversationTag.tag == tag
     )
@@ -117,7 +117,7 @@ async def kpi_report(
     if query.team is not None and query.team_agent_ids is None:
         members = await team_agent_ids(session, workspace_id, query.team)
         query = dataclasses.replace(query, team_agent_ids=members)
-    if query.tag is not None and query.tag_conversation_ids is None:  # issue 19: KPIs by tag
+    if query.tag is not None and query.tag_conversation_ids is None:  # KPIs by tag
         tagged = await tagged_conversation_ids(session, workspace_id, query.tag)
         query = dataclasses.replace(query, tag_conversation_ids=tagged)
     # Re-contacts after the window still decide first-contact resolution.
@@ -145,7 +145,7 @@ async def kpi_report(
         session, workspace_id, query, report["volume"]["conversations"], staffed
     )
     report["operations"]["sla"] = await sla_attainment(session, workspace_id, query, facts, until)
-    # issue 21: agents' adherence to scripts (conversations resolved in the window), and what
+    # agents' adherence to scripts (conversations resolved in the window), and what
     # proactive outreach sent, got back and prevented (campaigns so far, not windowed).
     report["operations"]["script_adherence"] = await adherence_report(
         session, workspace_id, start=query.start, end=query.end
@@ -163,7 +163,7 @@ async def sla_attainment(
     facts: Iterable[ConversationFacts],
     until: datetime,
 ) -> dict[str, Any]:
-    """SLA attainment (issue 19) of the report's conversations, overall and by tier, channel
+    """SLA attainment of the report's conversations, overall and by tier, channel
     and team: their ``sla.completed`` and ``sla.breached`` events up to ``until``."""
     cohort = {f.id for f in facts if query.matches(f)}
     if not cohort:

@@ -125,7 +125,7 @@ class AssistService:
     ) -> dict[str, Any]:
         """A reply grounded in public knowledge, for the agent to edit; says so when it is not."""
         first = customer.name.split()[0] if customer.name.strip() else "there"
-        # safety9: an injection in the customer's text drafts nothing from the LLM.
+        # an injection in the customer's text drafts nothing from the LLM.
         found = await guarded_answer(self.rt.knowledge, session, conv.workspace_id, query)
         if found.answered:
             return {

@@ -7,11 +7,11 @@ the database refuses both (triggers from migration 0008).
 Actions recorded today (see docs/security.md): ``auth.login``, ``auth.login_failed``,
 ``conversation.read``, ``customer.read``, ``customer.updated``, ``conversation.takeover``,
 ``conversation.transfer``, ``conversation.requeued`` (a call's agent did not answer), ``staff.access_changed``, ``staff.created``, ``model.deployed``,
-``policy.changed``, ``webhook.created``, ``webhook.deleted``; issue 19's staff identity
+``policy.changed``, ``webhook.created``, ``webhook.deleted``; the staff identity
 actions (``staff.updated``, ``staff.deactivated``, ``staff.reactivated``,
-``staff.password_reset``, ``staff.mfa_reset``, ``auth.mfa_*``, ``sso.*``; see docs/security.md); issue 19's
+``staff.password_reset``, ``staff.mfa_reset``, ``auth.mfa_*``, ``sso.*``; see docs/security.md); the macros'
 ``macro.created``, ``macro.updated``, ``macro.deleted``, ``macro.applied`` and
-``automation.rule_created``, ``automation.rule_updated``, ``automation.rule_deleted``; issue 19's
+``automation.rule_created``, ``automation.rule_updated``, ``automation.rule_deleted``;
 tags and custom fields (``tag.*``, ``conversation.tagged``/``untagged``, ``customer.tagged``/``untagged``,
 ``custom_field.*``, ``*.fields_changed``); data export and erasure call
 ``record`` with ``customer.exported`` and ``customer.erased``.

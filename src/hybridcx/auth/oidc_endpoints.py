@@ -138,7 +138,7 @@ async def callback(
     return RedirectResponse(f"{login.return_to}#sso_code={quote(handoff)}", status_code=302)
 
 
-# ---- the one-time code the staff page trades for its token (issue 19) -----------------------
+# ---- the one-time code the staff page trades for its token -----------------------
 
 HANDOFF_TTL = timedelta(seconds=60)
 

@@ -52,7 +52,7 @@ class Perm(StrEnum):
     EXPERIMENTS_MANAGE = "experiments.manage"  # list, start, read, stop, roll back
     TRAINING_READ = "training.read"  # training examples, discovered intents, the model registry
     MODELS_MANAGE = "models.manage"  # review examples and clusters, retrain, roll back a model
-    INTEGRATIONS_MANAGE = "integrations.manage"  # connectors to the company's systems (issue 20)
+    INTEGRATIONS_MANAGE = "integrations.manage"  # connectors to the company's systems
 
 
 _AGENT = {

@@ -1,4 +1,4 @@
-"""After hours "leave a message" (issue 19): the follow-up actually goes out.
+"""After hours "leave a message": the follow-up actually goes out.
 
 A customer who chose "leave a message" while the team was away (``conversation.after_hours``
 with ``choice == "message"`` and ``contact`` email or sms) has usually closed the chat by the

@@ -39,7 +39,7 @@ async def deliver(rt: ChannelDeps, conv: Conversation, message: dict[str, Any]) 
     returns the message unchanged."""
     adapter = adapter_for(rt, conv.channel)
     if adapter is None:
-        from hybridcx.channels.followup import follow_up  # issue 19: after-hours follow-up
+        from hybridcx.channels.followup import follow_up  # after-hours follow-up
 
         return await follow_up(rt, conv, message)
     try:

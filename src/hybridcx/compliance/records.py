@@ -25,7 +25,7 @@ RECORD_EVENTS = (
     "action.requested",
     "safety.flagged",
     "safety.output_blocked",
-    "script.checked",  # issue 21: the agent script's required steps at resolve
+    "script.checked",  # the agent script's required steps at resolve
 )
 
 
@@ -127,7 +127,7 @@ async def conversation_record(session: AsyncSession, conv: Conversation) -> dict
         "rules": list(rules.values()),
         "disclosures": disclosures,
         "verification": verification_of(conv),
-        # issue 21: the last script check (script, adherence, steps done and missing)
+        # the last script check (script, adherence, steps done and missing)
         "script": next((e.data for e in reversed(events) if e.type == "script.checked"), None),
         "events": [
             {"type": e.type, "at": iso(e.created_at), "actor_id": e.actor_id, "data": e.data}

@@ -23,7 +23,7 @@ from hybridcx.conversations.schemas import (
 )
 from hybridcx.conversations.service import ConversationService
 from hybridcx.conversations.turns import CustomerTurns
-from hybridcx.search.endpoints import SearchParams, search_conversations_page  # issue 19
+from hybridcx.search.endpoints import SearchParams, search_conversations_page
 from hybridcx.security.middleware import limit_customer
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -43,10 +43,10 @@ async def list_conversations(
     staff: ConversationReader,
     runtime: RuntimeDep,
     status: Annotated[Literal["bot", "queued", "assigned", "resolved"] | None, Query()] = None,
-    search: Annotated[SearchParams, Depends()] = SearchParams(),  # noqa: B008  (issue 19)
+    search: Annotated[SearchParams, Depends()] = SearchParams(),  # noqa: B008
 ) -> dict[str, Any]:
     """Newest first, in pages: pass ``next_cursor`` back as ``cursor`` for the next one.
-    Filters (issue 19): words of messages or the customer's name (``q``), customer, status,
+    Filters: words of messages or the customer's name (``q``), customer, status,
     tier, channel, tags (all of them), agent, created in [since, until), intent."""
     return await search_conversations_page(runtime, staff, status, search)
 

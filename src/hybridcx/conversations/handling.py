@@ -51,8 +51,8 @@ from hybridcx.pipeline.base import (
 from hybridcx.privacy.pii import redact_fast as mask_pii
 from hybridcx.quality.scoring import score_finished
 from hybridcx.queue.service import assign, dispatch, rank
-from hybridcx.scripting.service import check_at_resolve  # issue 21
-from hybridcx.surveys.service import offer_after_resolution  # issue 19
+from hybridcx.scripting.service import check_at_resolve
+from hybridcx.surveys.service import offer_after_resolution
 
 log = structlog.get_logger(__name__)
 
@@ -392,11 +392,11 @@ class ConversationHandling(ConversationBase):
         async with transaction(self.rt.sessions) as session:
             conv = await self._staff_conversation(session, conversation_id, principal)
             self._require_handler(conv, principal)
-            await check_at_resolve(self.rt, session, conv, principal)  # issue 21: scripts
+            await check_at_resolve(self.rt, session, conv, principal)  # scripts
             now = utcnow()
             summary = await self._learn_from(session, conv)  # before any write: it may ask an LLM
             conv.status, conv.resolved_at, conv.updated_at = "resolved", now, now
-            await record_resolution(session, self.rt, conv)  # issue 10: a training example
+            await record_resolution(session, self.rt, conv)  # a training example
             repo.add_event(
                 session,
                 conv,
@@ -422,7 +422,7 @@ class ConversationHandling(ConversationBase):
             )
             outbox.emit(ConversationResolved(conv.workspace_id, conversation=state))
         await outbox.flush(self.rt)
-        await offer_after_resolution(self.rt, conv.id)  # issue 19: email, SMS, voice surveys
+        await offer_after_resolution(self.rt, conv.id)  # email, SMS, voice surveys
         await score_finished(self.rt, conv.id)
         await dispatch(self.rt, conv.workspace_id)
         return state

@@ -226,7 +226,7 @@ def new_message(
         workspace_id=conv.workspace_id,
         conversation_id=conv.id,
         author=author,
-        # Card numbers and CVVs never reach storage, whatever the channel or author (issue 9).
+        # Card numbers and CVVs never reach storage, whatever the channel or author.
         text=mask_payment_data(text),
         internal=internal,
         agent_id=agent_id,

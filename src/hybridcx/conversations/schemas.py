@@ -102,7 +102,7 @@ class ConversationState(BaseModel):
     routing: RoutingRead
     queue_position: int | None = None
     agent: dict[str, str] | None = None
-    after_hours: dict[str, Any] | None = None  # issue 19
+    after_hours: dict[str, Any] | None = None
 
 
 class ConversationCreated(BaseModel):
@@ -140,7 +140,7 @@ class ConversationRead(BaseModel):
     handoff: dict[str, Any] | None = None
     # Channels (staff only): numbers, call sid, transfer, the agent's call leg, wrap-up.
     channel_meta: dict[str, Any] | None = None
-    after_hours: dict[str, Any] | None = None  # issue 19
+    after_hours: dict[str, Any] | None = None
     messages: list[MessageRead]
     events: list[EventRead]
 
@@ -184,7 +184,7 @@ def conversation_state(
         "routing": routing_read(conv),
         "queue_position": queue_position,
         "agent": agent_ref(agent),
-        "after_hours": conv.after_hours,  # issue 19: queued while closed, and the choice
+        "after_hours": conv.after_hours,  # queued while closed, and the choice
     }
 
 

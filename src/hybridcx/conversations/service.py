@@ -38,7 +38,7 @@ from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.security import verify_identity_hash
 from hybridcx.kit.time import iso
 from hybridcx.models import Message
-from hybridcx.profiles.service import link_verified_email  # issue 20
+from hybridcx.profiles.service import link_verified_email
 
 log = structlog.get_logger(__name__)
 
@@ -76,7 +76,7 @@ class ConversationService(ConversationBase):
                 token=token,
                 verified=verified,
             )
-            if verified:  # issue 20: a proven email joins the one customer profile
+            if verified:  # a proven email joins the one customer profile
                 await link_verified_email(session, customer, str(body.customer.email))
             messages = [message_read(m) for m in created]
         await outbox.flush(self.rt)

@@ -29,9 +29,9 @@ from hybridcx.conversations.common import ConversationBase
 from hybridcx.conversations.schemas import (
     message_read,
 )
-from hybridcx.customers.ai_optout import opt_out_if_asked  # issue 19
+from hybridcx.customers.ai_optout import opt_out_if_asked
 from hybridcx.experiments.variants import turn_policy
-from hybridcx.hours import service as hours  # issue 19: business hours, idle close
+from hybridcx.hours import service as hours  # business hours, idle close
 from hybridcx.kit.db import transaction
 from hybridcx.kit.errors import (
     Conflict,
@@ -64,7 +64,7 @@ from hybridcx.pipeline.steps.handoff import build_handoff
 from hybridcx.privacy.pii import mask_payment_data
 from hybridcx.queue.service import dispatch, rank
 from hybridcx.safety.repository import load_protected
-from hybridcx.tags.service import apply_ai_tags  # issue 19
+from hybridcx.tags.service import apply_ai_tags
 
 log = structlog.get_logger(__name__)
 
@@ -160,7 +160,7 @@ class CustomerTurns(ConversationBase):
             thread_key=thread_key,
             channel_meta=dict(channel_meta or {}),
             created_at=utcnow(),
-            team=inbox.team,  # access: the inbox's team serves it
+            team=inbox.team,  # the inbox's team serves it
         )
         session.add(conv)
         await session.flush()
@@ -551,7 +551,7 @@ class CustomerTurns(ConversationBase):
         # The recent messages only: a turn costs the same in a long conversation; what the
         # handoff needs from earlier (the first request, how many) is kept in ai_state.
         transcript = [TranscriptLine(m.author, m.text) for m in window]  # type: ignore[arg-type]
-        opt_out_if_asked(session, outbox, conv, customer, text)  # issue 19: "no bots"
+        opt_out_if_asked(session, outbox, conv, customer, text)  # "no bots"
         profile = profile_of(customer, conv)
         now = utcnow()
         ai_state = _with_said(conv.ai_state or {}, transcript, counted=text is not None)
@@ -576,7 +576,7 @@ class CustomerTurns(ConversationBase):
             services=TurnServices(
                 backend=self.rt.backend_factory(session, conv.workspace_id),
                 knowledge=ArticleKnowledge(session, conv.workspace_id, self.rt.knowledge),
-                # safety9: loaded only when the turn has an AI reply to check
+                # loaded only when the turn has an AI reply to check
                 protected=functools.partial(load_protected, session, conv, customer),
             ),
             now=now,
@@ -633,9 +633,9 @@ class CustomerTurns(ConversationBase):
         ):
             ctx.ai_state["topic"] = decision.intent  # why the customer got in touch, for people
         conv.ai_state = dict(ctx.ai_state)
-        await apply_ai_tags(session, conv, policy)  # issue 19: tags from the topic, once
+        await apply_ai_tags(session, conv, policy)  # tags from the topic, once
         conv.routing = decision.to_dict()
-        # safety9: compliance record, safety events, held consequential actions (the replies
+        # compliance record, safety events, held consequential actions (the replies
         # have their ids already: repo.add_message sets them).
         record_turn(session, conv, ctx, created, policy, turn_id=turn_id)
         record_action_requests(session, outbox, conv, ctx.action_requests, turn_id=turn_id)
@@ -651,7 +651,7 @@ class CustomerTurns(ConversationBase):
                 **decision.to_dict(),
                 "turn_id": turn_id,
                 **({"knowledge": ctx.knowledge_used} if ctx.knowledge_used else {}),
-                **({"segment": policy.segment} if policy.segment else {}),  # issue 21
+                **({"segment": policy.segment} if policy.segment else {}),
             },
         )
         full_transcript = transcript + [TranscriptLine(r.author, r.text) for r in result.replies]
@@ -676,7 +676,7 @@ class CustomerTurns(ConversationBase):
                     "skill": conv.required_skill,
                 },
             )
-            created += await hours.on_queued(self.rt, session, conv, customer)  # issue 19
+            created += await hours.on_queued(self.rt, session, conv, customer)
         elif conv.status in ("queued", "assigned"):
             if decision.tier > conv.tier:
                 conv.tier = decision.tier

@@ -1,4 +1,4 @@
-"""A customer's own choice not to be served by the AI (issue 19).
+"""A customer's own choice not to be served by the AI.
 
 ``human_only`` on the customer sends every conversation of theirs straight to people (the
 ``human_only`` rule of the pipeline). Staff could always set it; here the customer sets it

@@ -29,7 +29,7 @@ class CustomerUpsert(BaseModel):
     vip: bool | None = None
     lifetime_value: float | None = Field(default=None, ge=0)
     human_only: bool | None = Field(default=None, description="Opted out of AI: people only.")
-    # safety9: segment attributes for fairness audits (language, region, plan, ...).
+    # segment attributes for fairness audits (language, region, plan, ...).
     attributes: dict[str, str] | None = Field(
         default=None, max_length=50, description="Segment attributes, e.g. {'language': 'es'}."
     )

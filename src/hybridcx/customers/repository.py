@@ -11,7 +11,7 @@ from hybridcx.kit.ids import new_id
 from hybridcx.kit.normalize import normalize_email, normalize_phone, to_e164
 from hybridcx.kit.sealed import session_keyring
 from hybridcx.models import Customer
-from hybridcx.profiles.repository import find_by_identity, follow_merges  # issue 20
+from hybridcx.profiles.repository import find_by_identity, follow_merges
 
 __all__ = [
     "find_customer_by_email",
@@ -69,7 +69,7 @@ async def find_or_create_customer_row(
 ) -> tuple[Customer, bool]:
     """:func:`find_or_create_customer`, and whether it was created."""
     customer = await find_customer_by_email(session, workspace_id, email)
-    customer = await _one_profile(session, workspace_id, customer, "email", email)  # issue 20
+    customer = await _one_profile(session, workspace_id, customer, "email", email)
     if customer is not None:
         return customer, False
     customer = Customer(
@@ -104,7 +104,7 @@ async def find_or_create_contact(
     customer = await get_by_email(session, workspace_id, email) if email else None
     if customer is None and normalized_phone:
         customer = await find_customer_by_phone(session, workspace_id, normalized_phone)
-    if email:  # issue 20: merged records and further identities lead to the one profile
+    if email:  # merged records and further identities lead to the one profile
         customer = await _one_profile(session, workspace_id, customer, "email", email)
     if normalized_phone:
         customer = await _one_profile(session, workspace_id, customer, "phone", normalized_phone)

@@ -107,7 +107,7 @@ class DemoBackend:
 
     async def late_orders(self, today: date) -> list[tuple[Order, str]]:
         """Orders not delivered yet whose promised date is before ``today``, with the owner's
-        email (issue 21: the late-shipment signal)."""
+        email (the late-shipment signal)."""
         stmt = (
             select(DemoOrder, Customer.email)
             .join(Customer, Customer.id == DemoOrder.customer_id)
@@ -122,7 +122,7 @@ class DemoBackend:
 
     async def failed_payments(self, now: datetime) -> list[tuple[str, str]]:
         """Orders whose payment failed (status ``payment_failed``), as (order number, owner's
-        email): the failed-payment signal (issue 21)."""
+        email): the failed-payment signal."""
         stmt = (
             select(DemoOrder.number, Customer.email)
             .join(Customer, Customer.id == DemoOrder.customer_id)
@@ -135,7 +135,7 @@ class DemoBackend:
         return [(n, email or "") for n, email in (await self.session.execute(stmt)).all()]
 
     async def appointments_between(self, start: datetime, end: datetime) -> list[tuple[Slot, str]]:
-        """Booked appointments starting in [start, end), with the customer's email (issue 21)."""
+        """Booked appointments starting in [start, end), with the customer's email."""
         stmt = (
             select(DemoAppointmentSlot, Customer.email)
             .join(Customer, Customer.id == DemoAppointmentSlot.customer_id)

@@ -73,7 +73,7 @@ STAFF = (
     StaffSeed(
         "diego@example.com", "demo-agent", "Diego Orders", "agent", ("general", "orders", "es")
     ),
-    # access9: reads the audit log and the analytics; never a transcript; takes no conversations.
+    # reads the audit log and the analytics; never a transcript; takes no conversations.
     StaffSeed("auditor@example.com", "demo-auditor", "Avery Auditor", "auditor", (), 0),
 )
 
@@ -195,12 +195,12 @@ async def seed_demo(session: AsyncSession, *, today: date | None = None) -> bool
     session.add_all(children)
     _seed_slots(session, ws.id, today, book_for=crowd)
     _seed_articles(session, ws.id)
-    _seed_macros(session, ws.id)  # issue 19: replaces the desk's hard-coded canned responses
+    _seed_macros(session, ws.id)  # replaces the desk's hard-coded canned responses
     await session.flush()
     return True
 
 
-#: The demo macros (issue 19): name, reply text, actions. The refund one runs the real
+#: The demo macros: name, reply text, actions. The refund one runs the real
 #: cancel-and-refund action, which the approval limit may hold for a supervisor; the system
 #: message that follows says which, so the reply text promises only what is true.
 DEMO_MACROS: tuple[tuple[str, str, list[dict[str, object]]], ...] = (
@@ -282,7 +282,7 @@ def _seed_articles(session: AsyncSession, ws_id: str) -> None:
 
 
 def _customer(session: AsyncSession, ws_id: str, email: str, name: str, **kw: object) -> Customer:
-    # The demo customers agreed to their conversations training the AI (issue 10: the learning
+    # The demo customers agreed to their conversations training the AI (the learning
     # loop needs consents["training"]; customers created by a chat have no consent recorded).
     consents = {"marketing": False, "training": True}
     c = Customer(id=new_id(), workspace_id=ws_id, email=email, name=name, consents=consents, **kw)
@@ -397,7 +397,7 @@ def _seed_named_customers(
         lifetime_value=310.0,
     )
     _order(children, ws_id, human, "1003", "delivered", today, rng=rng, days_ago=9)
-    # issue 21: a declined payment, so the failed-payment signal has someone to find
+    # a declined payment, so the failed-payment signal has someone to find
     _order(children, ws_id, human, "1000", "payment_failed", today, rng=rng, days_ago=1)
     children.append(
         DemoAccount(

@@ -11,7 +11,7 @@ from hybridcx.pipeline.policy import PolicyError, RoutingPolicy, _deep_merge, de
 
 # Overrides outside the routing policy; everything else must be a routing policy key.
 STRATEGY_KEY = "assignment_strategy"
-# issue 21: the agent script an arm uses (by name) for the conversations it gets.
+# the agent script an arm uses (by name) for the conversations it gets.
 SCRIPT_KEY = "script"
 DEFAULT_STEPS = (0.01, 0.10, 0.50, 1.00)
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -47,7 +47,7 @@ class Arm(BaseModel):
         default_factory=dict,
         description="Routing policy keys (e.g. confidence_threshold, human_intents, smalltalk "
         "answers) and/or assignment_strategy, applied to this arm's conversations; `script`: "
-        "the agent script (by name) the desk uses for them (issue 21).",
+        "the agent script (by name) the desk uses for them.",
     )
 
     @field_validator("overrides")

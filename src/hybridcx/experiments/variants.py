@@ -20,7 +20,7 @@ from hybridcx.models import Conversation, Customer, Experiment, ExperimentAssign
 from hybridcx.pipeline.base import Pipeline
 from hybridcx.pipeline.policy import RoutingPolicy, _deep_merge
 from hybridcx.queue.strategy import STRATEGIES, AssignmentStrategy
-from hybridcx.segments.profiles import turn_overrides as segment_overrides  # issue 21
+from hybridcx.segments.profiles import turn_overrides as segment_overrides
 
 ASSIGNED_EVENT = "experiment.assigned"
 
@@ -123,7 +123,7 @@ async def turn_policy(
     customer: Customer | None = None,
 ) -> tuple[RoutingPolicy, Pipeline]:
     """The policy and pipeline for this conversation's turn: the workspace's, with the customer
-    segment's profile (issue 21) and then the policy overrides of its arms in the running
+    segment's profile and then the policy overrides of its arms in the running
     experiments merged on top."""
     base, pipeline = runtime.policies.policy(slug), runtime.policies.pipeline(slug)
     experiments = await running(session, conv.workspace_id)

@@ -107,7 +107,7 @@ async def _report(
                 config=load_fairness_config(fairness_config_path(settings.policy_dir, ws.slug)),
                 analytics=load_analytics_config(config_path(settings.policy_dir, ws.slug)),
                 high_value=policy.high_value_lifetime,
-                profiles=workspace_segments(settings.policy_dir, ws.slug),  # issue 21
+                profiles=workspace_segments(settings.policy_dir, ws.slug),
             )
     finally:
         await engine.dispose()

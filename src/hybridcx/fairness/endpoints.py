@@ -19,7 +19,7 @@ from hybridcx.fairness.service import (
     load_fairness_config,
     parse_segments,
 )
-from hybridcx.segments.profiles import workspace_segments  # issue 21
+from hybridcx.segments.profiles import workspace_segments
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 
@@ -46,7 +46,7 @@ async def fairness(
     async with runtime.sessions() as session:
         ws = await conversations.get_workspace(session, staff.workspace_id)
         config = load_fairness_config(fairness_config_path(runtime.policies.policy_dir, ws.slug))
-        profiles = workspace_segments(runtime.policies.policy_dir, ws.slug)  # issue 21
+        profiles = workspace_segments(runtime.policies.policy_dir, ws.slug)
         if segment is None and profiles.segments:
             segments = [*segments, AI_SEGMENT]
         return await fairness_report(

@@ -24,7 +24,7 @@ from hybridcx.models import Customer
 from hybridcx.segments.profiles import SegmentsFile, segment_name
 
 BUILT_IN = ("channel", "language", "value_tier")
-# issue 21: the customer's AI segment profile (segments/); in the default report when the
+# the customer's AI segment profile (segments/); in the default report when the
 # workspace has segment profiles.
 AI_SEGMENT = "ai_segment"
 UNKNOWN = "unknown"
@@ -58,7 +58,7 @@ def segmenter(
     high_value: float,
     profiles: SegmentsFile | None = None,
 ) -> Callable[[ConversationFacts], str]:
-    if dimension == AI_SEGMENT:  # issue 21: the AI profile the customer's turns get
+    if dimension == AI_SEGMENT:  # the AI profile the customer's turns get
         chosen = profiles or SegmentsFile()
         return lambda f: segment_name(chosen, customers.get(f.customer_id or ""))
     if dimension == "channel":

@@ -34,7 +34,7 @@ def status_words(status: str) -> str:
 
 
 def describe_order(order: Order) -> str:
-    if order.status == "payment_failed":  # issue 21: the demo's failed payments
+    if order.status == "payment_failed":  # the demo's failed payments
         return f"Order {order.number} is on hold: its payment failed, so it has not shipped yet."
     text = f"Order {order.number} is {order.status}"
     if order.status == "shipped" and order.carrier:

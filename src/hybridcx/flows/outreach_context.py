@@ -1,4 +1,4 @@
-"""What a proactive notice (issue 21, hybridcx.outreach) tells the flows when the customer
+"""What a proactive notice (hybridcx.outreach) tells the flows when the customer
 answers it: the notice's context is on the conversation's ``ai_state["outreach"]``, so "where
 is it?" in reply to a late-shipment SMS is about the order the SMS named.
 

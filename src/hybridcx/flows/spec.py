@@ -75,7 +75,7 @@ def load_flows(path: Path = DEFAULT_FLOWS_FILE) -> FlowsFile:
 def with_variants(flows: FlowsFile, variants: dict[str, dict[str, Any]]) -> FlowsFile:
     """``flows`` with some flows changed: ``{flow name: fields to replace}`` (e.g. a different
     ``steps`` list or ``max_attempts``). A policy's ``flow_variants`` uses this, so an
-    experiment arm can try a flow variant (issue 10)."""
+    experiment arm can try a flow variant."""
     if not variants:
         return flows
     data = flows.model_dump(by_alias=True)

@@ -1,4 +1,4 @@
-"""Business-hours calendar maths, pure: no database, no wall clock (issue 19).
+"""Business-hours calendar maths, pure: no database, no wall clock.
 
 A ``Calendar`` is a time zone, weekly opening hours and dated exceptions (a holiday closed all
 day, or a day with special hours). Every question takes the instant it is about: is it open at

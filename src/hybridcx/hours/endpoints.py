@@ -1,7 +1,7 @@
 """``/api/v1/business-hours``: a workspace's opening hours, holidays and idle-close time, and
 each team's own hours (supervisors and admins change them, audited; every staff member reads
 them); the customer's after-hours choice on a queued conversation; ``/api/v1/sla``: SLA
-policies and their attainment (issue 19)."""
+policies and their attainment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Business hours at work (issue 19): which calendar serves a conversation, what a customer is
+"""Business hours at work: which calendar serves a conversation, what a customer is
 told when queued (the expected wait while open, the next opening and a choice while closed),
 the customer's after-hours choice, and the idle-close sweep (with reopening).
 

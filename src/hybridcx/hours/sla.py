@@ -1,4 +1,4 @@
-"""SLA policies and clocks (issue 19).
+"""SLA policies and clocks.
 
 A conversation queued for a person gets the most specific matching policy (tier, channel, VIP)
 and a first-response clock from the handoff. A public agent reply stops it (met or not); the

@@ -1,4 +1,4 @@
-"""Continuous improvement, part 1 (issue 10): learning from human resolutions.
+"""Continuous improvement, part 1: learning from human resolutions.
 
 Resolved conversations become candidate training examples (PII removed, consent respected);
 messages the AI could not handle are clustered into suggested intents; `hybridcx nlu retrain`

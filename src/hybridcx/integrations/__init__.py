@@ -1,1 +1,1 @@
-"""Connecting the company's own systems (issue 20): connectors behind ``CompanyBackend``."""
+"""Connecting the company's own systems: connectors behind ``CompanyBackend``."""

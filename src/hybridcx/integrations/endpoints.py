@@ -23,7 +23,7 @@ from hybridcx.kit.errors import InvalidInput, NotFound, PayloadTooLarge, Unautho
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import IntegrationConnector, IntegrationSync
-from hybridcx.profiles.fieldsync import apply_contact, property_names  # issue 20
+from hybridcx.profiles.fieldsync import apply_contact, property_names
 
 log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/api/v1/integrations", tags=["integrations"])
@@ -339,7 +339,7 @@ async def hubspot_webhook(
     )
     crm = kind("hubspot").build(row.name, row.settings or {}, row.secrets or {})
     contacts = []
-    extra = tuple(sorted(set(property_names(row.settings or {}).values())))  # issue 20
+    extra = tuple(sorted(set(property_names(row.settings or {}).values())))
     for contact_id in contact_ids:
         found = await crm.contact(contact_id, extra)  # BackendUnavailable: 503, HubSpot retries
         if found is not None:
@@ -347,7 +347,7 @@ async def hubspot_webhook(
     updated = 0
     async with transaction(runtime.sessions) as session:
         for c in contacts:
-            # issue 20: every synced field by its conflict rule (profiles.fieldsync)
+            # every synced field by its conflict rule (profiles.fieldsync)
             updated += await apply_contact(session, row, c, source="hubspot")
     log.info("integration.webhook", connector=row.name, events=len(events), updated=updated)
     return {"ok": True, "events": len(events), "customers_updated": updated}

@@ -298,14 +298,14 @@ class HubSpotCrm:
         from hubspot.crm.contacts.exceptions import NotFoundException
 
         wanted = ["email", "firstname", "lastname", "phone"]
-        wanted += [p for p in extra if p not in wanted]  # issue 20: the synced fields
+        wanted += [p for p in extra if p not in wanted]  # the synced fields
         try:
             found = self.client.crm.contacts.basic_api.get_by_id(
                 contact_id, properties=wanted, _request_timeout=self.timeout
             )
         except NotFoundException:
             return None
-        updated = getattr(found, "updated_at", None)  # issue 20: newest_wins compares it
+        updated = getattr(found, "updated_at", None)  # newest_wins compares it
         return {"id": found.id, **(found.properties or {}), "_updated_at": updated}
 
     def _search_updated(self, email: str) -> tuple[str, datetime | None] | None:

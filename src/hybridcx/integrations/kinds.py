@@ -169,7 +169,7 @@ async def _shopify_checks(backend: ShopifyBackend, probe: Probe) -> list[Check]:
 # ---- HubSpot (a CRM: tickets on resolve) -------------------------------------------------------
 
 
-SyncedField = Literal[  # issue 20: hybridcx.profiles.fieldsync.FIELDS
+SyncedField = Literal[  # hybridcx.profiles.fieldsync.FIELDS
     "name",
     "phone",
     "vip",
@@ -207,7 +207,7 @@ class HubSpotSettings(BaseModel):
     # A customer HubSpot has no contact for gets one (email, name, phone) when a sync needs
     # it: a ticket, a push, a timeline event. False: those go without a contact.
     create_contacts: bool = True
-    # issue 20: customer fields from the CRM, a conflict rule per field (profiles.fieldsync)
+    # customer fields from the CRM, a conflict rule per field (profiles.fieldsync)
     field_rules: dict[SyncedField, ConflictRule] = Field(default_factory=dict)
     properties: dict[SyncedField, Annotated[str, Field(min_length=1, max_length=100)]] = Field(
         default_factory=dict, description="the HubSpot property each field is read from"

@@ -1,4 +1,4 @@
-"""The keyed blind index of words (issue 19).
+"""The keyed blind index of words.
 
 Message text is sealed at rest, so SQL cannot search it. Each word of a stored customer or
 agent message is normalised (Unicode NFKC, case-folded, accents removed) and stored as

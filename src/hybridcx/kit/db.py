@@ -117,7 +117,7 @@ def _sqlite_pragmas(
     # In WAL mode NORMAL syncs at checkpoints only; FULL at every commit.
     cursor.execute(f"PRAGMA synchronous={synchronous}")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-    # Privacy (issue 9): deleted rows (erasure, retention) are overwritten, not left in free pages.
+    # Privacy: deleted rows (erasure, retention) are overwritten, not left in free pages.
     cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 

@@ -1,4 +1,4 @@
-"""Typed events and their listeners (issues 15 and 18).
+"""Typed events and their listeners.
 
 A service that changes something says so with an event from this module instead of building a
 payload dict or importing the edge that reacts to it. Events raised during a transaction are

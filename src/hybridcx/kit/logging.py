@@ -32,14 +32,14 @@ def configure_logging(level: str = "info") -> None:
     logging.basicConfig(level=numeric, format="%(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # httpx logs every request's full URL at INFO: a connector's URLs carry customer emails
-    # and, with query-parameter auth, the company's API key (issue 20). Errors still log.
+    # and, with query-parameter auth, the company's API key. Errors still log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso"),
-            redact_log_event,  # privacy (issue 9): no PII in logs
+            redact_log_event,  # privacy: no PII in logs
             # A plain traceback: structlog's default with rich installed (typer brings it)
             # prints every frame's local variables, customer text and keys included.
             structlog.dev.ConsoleRenderer(

@@ -1,4 +1,4 @@
-"""Macros (saved replies with placeholders and actions) and automation rules (issue 19).
+"""Macros (saved replies with placeholders and actions) and automation rules.
 
 ``service`` holds the macros (CRUD, rendering, applying), ``actions`` the action kinds a macro
 or a rule may run (one registry: a new kind such as ``tag`` is one ``register`` call),

@@ -1,4 +1,4 @@
-"""Automation rules (issue 19): "when a conversation is queued and the customer is a VIP,
+"""Automation rules: "when a conversation is queued and the customer is a VIP,
 assign it to team premium"; "when no agent has replied for 10 minutes, notify the supervisors".
 
 The engine reads the conversation event log and the messages table from a stored cursor (as the

@@ -3,50 +3,50 @@
 from hybridcx.models.agent import Agent
 from hybridcx.models.agent_presence import AgentPresence
 from hybridcx.models.agent_shift import AgentShift
-from hybridcx.models.approval import Approval  # safety9: held consequential AI actions
+from hybridcx.models.approval import Approval  # held consequential AI actions
 from hybridcx.models.article import Article
 
-# access9: audit log and outbound webhooks
+# audit log and outbound webhooks
 from hybridcx.models.audit_entry import AuditEntry  # noqa: E402
 from hybridcx.models.base import Base
-from hybridcx.models.business_hours import BusinessHours  # issue 19: business hours
+from hybridcx.models.business_hours import BusinessHours  # business hours
 from hybridcx.models.case import Case
 from hybridcx.models.conversation import Conversation
 from hybridcx.models.conversation_event import ConversationEvent
 from hybridcx.models.custom_field import CustomFieldDefinition, CustomFieldValue  # noqa: E402
 from hybridcx.models.customer import Customer
-from hybridcx.models.customer_profile import CustomerIdentity, CustomerMerge  # issue 20
+from hybridcx.models.customer_profile import CustomerIdentity, CustomerMerge
 from hybridcx.models.demo_backend import DemoAccount, DemoAppointmentSlot, DemoOrder, DemoOutbox
 
 # channels: email (hybridcx.channels.email)
 from hybridcx.models.email_draft import EmailDraft
 from hybridcx.models.email_message import EmailRecord
-from hybridcx.models.erasure_request import ErasureRequest  # privacy (issue 9)
+from hybridcx.models.erasure_request import ErasureRequest  # privacy
 from hybridcx.models.event_outbox import EventOutboxRow
 
-# experiments and rollout (issue 10)
+# experiments and rollout
 from hybridcx.models.experiment import Experiment
 from hybridcx.models.experiment_assignment import ExperimentAssignment
 from hybridcx.models.inbox import Inbox
-from hybridcx.models.integration_connector import IntegrationConnector  # noqa: E402 (issue 20)
-from hybridcx.models.integration_sync import IntegrationSync  # noqa: E402 (issue 20)
+from hybridcx.models.integration_connector import IntegrationConnector  # noqa: E402
+from hybridcx.models.integration_sync import IntegrationSync  # noqa: E402
 
-# issue 10, learning from human resolutions
+# learning from human resolutions
 from hybridcx.models.intent_cluster import IntentCluster
 from hybridcx.models.login_failure import LoginFailure
 from hybridcx.models.macro import AutomationCursor, AutomationFiring, AutomationRule, Macro
 from hybridcx.models.message import Message
-from hybridcx.models.outreach import OutreachCampaign, OutreachSend  # noqa: E402 (issue 21)
+from hybridcx.models.outreach import OutreachCampaign, OutreachSend  # noqa: E402
 from hybridcx.models.quality_score import QualityScore
-from hybridcx.models.script import Script, ScriptSettings  # noqa: E402 (issue 21: scripts)
+from hybridcx.models.script import Script, ScriptSettings  # noqa: E402 (scripts)
 from hybridcx.models.search_token import SearchToken  # noqa: E402
 from hybridcx.models.server_process import ServerProcess  # noqa: E402
-from hybridcx.models.sla_policy import SlaPolicy  # issue 19: SLA policies
-from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # issue 19: SSO, MFA
-from hybridcx.models.sso_handoff import SsoHandoff  # issue 19: SSO one-time handoff code
+from hybridcx.models.sla_policy import SlaPolicy  # SLA policies
+from hybridcx.models.sso import MfaChallenge, OidcLogin, SsoProvider  # SSO, MFA
+from hybridcx.models.sso_handoff import SsoHandoff  # SSO one-time handoff code
 from hybridcx.models.staff_token import StaffToken
 
-# issue 19: tags, custom fields and the search index
+# tags, custom fields and the search index
 from hybridcx.models.tag import ConversationTag, CustomerTag, Tag  # noqa: E402
 from hybridcx.models.training_example import TrainingExample
 from hybridcx.models.webhook_delivery import WebhookDelivery  # noqa: E402
@@ -94,7 +94,7 @@ __all__ = [
     "AuditEntry",
     "WebhookDelivery",
     "WebhookEndpoint",
-    "Macro",  # issue 19: macros and automation rules
+    "Macro",  # macros and automation rules
     "AutomationRule",
     "AutomationFiring",
     "AutomationCursor",
@@ -104,10 +104,10 @@ __all__ = [
     "CustomFieldDefinition",
     "CustomFieldValue",
     "SearchToken",
-    "OutreachCampaign",  # issue 21: proactive outreach
+    "OutreachCampaign",  # proactive outreach
     "OutreachSend",
-    "Script",  # issue 21: agent scripts
+    "Script",  # agent scripts
     "ScriptSettings",
-    "CustomerIdentity",  # issue 20: one customer profile
+    "CustomerIdentity",  # one customer profile
     "CustomerMerge",
 ]

@@ -25,12 +25,12 @@ class Agent(IdMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(20), default="away")
     # When the agent last became free; the longest-idle strategy picks the oldest.
     idle_since: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    # Teams (access9): an agent sees the conversations of these teams, plus those without one.
+    # Teams: an agent sees the conversations of these teams, plus those without one.
     teams: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # Where an accepted phone call rings this person: an E.164 number, or client:<identity>
     # for a Twilio Client (a softphone). None: calls are not connected to them by phone.
     phone: Mapped[str | None] = mapped_column(String(200), default=None)
-    # Staff administration (issue 19): a deactivated account cannot sign in and its tokens are
+    # Staff administration: a deactivated account cannot sign in and its tokens are
     # deleted when it is deactivated; reactivating does not bring them back.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     deactivated_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)

@@ -12,7 +12,7 @@ from hybridcx.models.base import Base, IdMixin, TimestampMixin
 
 class BusinessHours(IdMixin, TimestampMixin, Base):
     """A workspace's opening hours (``team`` = "") or one team's, which override the
-    workspace's for that team's conversations (issue 19, hybridcx.hours). Weekly spans and
+    workspace's for that team's conversations (hybridcx.hours). Weekly spans and
     dated exceptions are stored as the API takes them (hours.calendar validates them)."""
 
     __tablename__ = "business_hours"

@@ -50,11 +50,11 @@ class Conversation(IdMixin, TimestampMixin, Base):
     queue_rank: Mapped[float | None] = mapped_column(Float, default=None)
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    # Copied from the inbox when the conversation starts (access9): who may see it.
+    # Copied from the inbox when the conversation starts: who may see it.
     team: Mapped[str | None] = mapped_column(String(64), default=None)
-    # Business hours (issue 19, hybridcx.hours): queued while closed ({"next_open", "choice",
+    # Business hours (hybridcx.hours): queued while closed ({"next_open", "choice",
     # "callback_at", ...}; None otherwise), and when an idle sweep closed it (it reopens).
     after_hours: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     idle_closed_at: Mapped[datetime | None] = mapped_column(DateTime, default=None)
-    # SLA (issue 19, hybridcx.hours.sla): the running clock ({"kind", "due_at", "warn_at", ...}).
+    # SLA (hybridcx.hours.sla): the running clock ({"kind", "due_at", "warn_at", ...}).
     sla: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)

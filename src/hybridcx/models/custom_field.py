@@ -1,4 +1,4 @@
-"""Custom fields (issue 19): typed fields a workspace defines for conversations or customers,
+"""Custom fields: typed fields a workspace defines for conversations or customers,
 and their values (sealed at rest: a value may be personal data)."""
 
 from __future__ import annotations

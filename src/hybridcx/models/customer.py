@@ -15,7 +15,7 @@ from hybridcx.models.base import Base, IdMixin, TimestampMixin
 class Customer(IdMixin, TimestampMixin, Base):
     __tablename__ = "customers"
     __table_args__ = (
-        # Privacy (issue 9): email is sealed, so uniqueness and lookups use its blind index.
+        # Privacy: email is sealed, so uniqueness and lookups use its blind index.
         UniqueConstraint("workspace_id", "email_hash", name="uq_customers_workspace_email_hash"),
         Index("ix_customers_workspace_phone_hash", "workspace_id", "phone_hash"),
     )

@@ -11,7 +11,7 @@ from hybridcx.models.base import Base, IdMixin, TimestampMixin
 
 
 class CustomerIdentity(IdMixin, TimestampMixin, Base):
-    """One way of recognising a customer (issue 20, the customer profile): an email, a phone,
+    """One way of recognising a customer (the customer profile): an email, a phone,
     an external id or a CRM id. Looked up by ``value_hash`` (the key ring's blind index of the
     normalised value); the value itself is sealed at rest like the customer's own columns."""
 

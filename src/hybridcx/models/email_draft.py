@@ -25,7 +25,7 @@ class EmailDraft(Base):
     status: Mapped[str] = mapped_column(
         String(20), default="pending"
     )  # pending|sent|discarded|superseded
-    # Sealed at rest like message text (privacy, issue 9).
+    # Sealed at rest like message text (privacy).
     text: Mapped[str] = mapped_column(EncryptedText)
     original_text: Mapped[str] = mapped_column(EncryptedText)
     intent: Mapped[str | None] = mapped_column(String(100), default=None)

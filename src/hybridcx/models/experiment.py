@@ -10,7 +10,7 @@ from hybridcx.models.base import Base, IdMixin, TimestampMixin
 
 
 class Experiment(IdMixin, TimestampMixin, Base):
-    """An A/B experiment or a gradual rollout of policy overrides (issue 10).
+    """An A/B experiment or a gradual rollout of policy overrides.
 
     ``arms`` is a list of {name, share, overrides}; a rollout has two arms whose treatment share
     follows ``rollout.steps``. Customers are assigned by a hash of (experiment id, customer id)."""

@@ -10,7 +10,7 @@ from hybridcx.models.base import Base
 
 
 class ExperimentAssignment(Base):
-    """The arm a conversation got in an experiment, fixed at its first turn (issue 10)."""
+    """The arm a conversation got in an experiment, fixed at its first turn."""
 
     __tablename__ = "experiment_assignments"
     __table_args__ = (Index("ix_experiment_assignments_experiment_arm", "experiment_id", "arm"),)

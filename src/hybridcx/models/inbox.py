@@ -17,5 +17,5 @@ class Inbox(IdMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     hmac_secret: Mapped[str] = mapped_column(String(128))
     is_default: Mapped[bool] = mapped_column(default=False)
-    # The team (access9) whose agents serve this inbox; None: every agent of the workspace.
+    # The team whose agents serve this inbox; None: every agent of the workspace.
     team: Mapped[str | None] = mapped_column(String(64), default=None)

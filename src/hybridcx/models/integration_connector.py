@@ -12,7 +12,7 @@ from hybridcx.models.base import Base, IdMixin, TimestampMixin
 
 
 class IntegrationConnector(IdMixin, TimestampMixin, Base):
-    """A workspace's connection to one of the company's systems (issue 20).
+    """A workspace's connection to one of the company's systems.
 
     ``settings`` holds what is not secret (base URL, shop domain, the no-code mapping);
     ``secrets`` (API tokens, passwords) is sealed with the key ring and never leaves the server.

@@ -1,4 +1,4 @@
-"""Macros and automation rules (issue 19): a workspace's saved replies with actions, and the
+"""Macros and automation rules: a workspace's saved replies with actions, and the
 rules that act on conversation events by themselves."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Proactive outreach (issue 21 §2): campaigns that notify customers when a signal fires (a late
+"""Proactive outreach: campaigns that notify customers when a signal fires (a late
 shipment, an appointment tomorrow, ...), and one row per notice sent."""
 
 from __future__ import annotations

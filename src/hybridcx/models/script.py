@@ -1,4 +1,4 @@
-"""Agent scripts (issue 21): a workspace's own scripts (the shipped YAML defaults are not
+"""Agent scripts: a workspace's own scripts (the shipped YAML defaults are not
 stored) and its enforcement policy at resolve."""
 
 from __future__ import annotations

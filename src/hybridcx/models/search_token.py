@@ -1,4 +1,4 @@
-"""The keyed blind index of message words (issue 19, see hybridcx.kit.blind_index).
+"""The keyed blind index of message words (see hybridcx.kit.blind_index).
 
 One row per distinct word of a stored customer or agent message (``conversation_id``) or of
 a customer's name (``customer_id``); ``token`` is an HMAC, never the word. Rows are written

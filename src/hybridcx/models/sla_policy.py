@@ -10,7 +10,7 @@ from hybridcx.models.base import Base, IdMixin, TimestampMixin
 
 
 class SlaPolicy(IdMixin, TimestampMixin, Base):
-    """A response-time target (issue 19, hybridcx.hours.sla): first response after the handoff
+    """A response-time target (hybridcx.hours.sla): first response after the handoff
     and next response after each customer message, for the conversations it matches (tier,
     channel, VIP; None matches any). The most specific matching policy applies."""
 

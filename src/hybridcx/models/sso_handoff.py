@@ -1,4 +1,4 @@
-"""The one-time code that hands a single sign-on to the staff page (issue 19)."""
+"""The one-time code that hands a single sign-on to the staff page."""
 
 from __future__ import annotations
 

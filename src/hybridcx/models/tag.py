@@ -1,4 +1,4 @@
-"""Tags (issue 19): a workspace's tag names, and the tags on conversations and customers."""
+"""Tags: a workspace's tag names, and the tags on conversations and customers."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from hybridcx.models.base import Base, IdMixin, TimestampMixin
 
 
 class TrainingExample(IdMixin, TimestampMixin, Base):
-    """A labelled customer request the intent model may learn from (issue 10).
+    """A labelled customer request the intent model may learn from.
 
     Made from a conversation a person resolved (source "resolution") or from an accepted
     discovery cluster (source "discovery"). The text is stored with PII already removed.

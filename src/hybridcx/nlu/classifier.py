@@ -37,7 +37,7 @@ class ClassifierConfig:
     #: In-scope accuracy that out-of-scope detection may cost, when tuned on OOS examples.
     oos_in_scope_budget: float = 0.015
     #: Search an energy floor (log-sum-exp of the in-scope logits) instead of a probability
-    #: floor when thresholds are tuned on OOS examples (docs/benchmarks.md, issue 17).
+    #: floor when thresholds are tuned on OOS examples (docs/benchmarks.md).
     energy: bool = True
     max_iter: int = 3000
     seed: int = 0

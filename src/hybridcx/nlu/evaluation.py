@@ -1,4 +1,4 @@
-"""Benchmark metrics for intents (issue 4): accuracy, macro-F1, ECE, OOS, latency."""
+"""Benchmark metrics for intents: accuracy, macro-F1, ECE, OOS, latency."""
 
 from __future__ import annotations
 
@@ -144,7 +144,7 @@ def _ece(model: IntentClassifier, texts: list[str], gold: list[str]) -> float:
     return round(expected_calibration_error(probs.max(axis=1), correct, n_bins=15), 4)
 
 
-# ---- few-shot (issue 4: a new workspace has ~10 examples per intent) --------------------------
+# ---- few-shot (a new workspace has ~10 examples per intent) --------------------------
 
 
 def sample_per_label(examples: Sequence[Example], per_label: int, seed: int) -> list[Example]:

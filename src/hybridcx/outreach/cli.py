@@ -1,4 +1,4 @@
-"""`hybridcx outreach`: list the campaigns and run them on demand (issue 21)."""
+"""`hybridcx outreach`: list the campaigns and run them on demand."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""``/api/v1/outreach``: proactive outreach campaigns (issue 21). Supervisors and admins read,
+"""``/api/v1/outreach``: proactive outreach campaigns. Supervisors and admins read,
 write, run and approve them; every change and every run is audited."""
 
 from __future__ import annotations

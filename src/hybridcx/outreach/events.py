@@ -1,4 +1,4 @@
-"""Signals evaluated on events (issue 21 §2): the conversation event log and the customer
+"""Signals evaluated on events: the conversation event log and the customer
 messages are read from a stored cursor (the automation engine's ``automation_cursors`` table,
 row ``outreach``), so commits by any process are seen and a restart resumes where it stopped.
 

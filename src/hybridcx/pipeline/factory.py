@@ -39,7 +39,7 @@ def build_pipeline(
 
     Without an understander or flows the pipeline still applies the model-free rules."""
     steps: list[Step] = [
-        PaymentDataGuard(),  # privacy (issue 9): cards/CVVs out, secure payment offered
+        PaymentDataGuard(),  # privacy: cards/CVVs out, secure payment offered
         InputGuardStep(),
         HumanOnlyRule(),
         CustomerRequestRule(policy.customer_request_commands, policy.customer_request_phrases),

@@ -120,7 +120,7 @@ class CompliancePolicy(BaseModel):
     approvals: ApprovalPolicy = Field(default_factory=ApprovalPolicy)
 
 
-# ---- issue 10, learning from human resolutions ----
+# ---- learning from human resolutions ----
 class LearningPolicy(BaseModel):
     """What the learning loop may use, and how intent discovery groups messages."""
 
@@ -167,16 +167,16 @@ class RoutingPolicy(BaseModel):
     smalltalk: dict[str, str] = Field(default_factory=dict)
     # Email channel: auto-send rules for AI replies and drafts.
     email: EmailPolicy = Field(default_factory=EmailPolicy)
-    # Privacy (issue 9): how long transcripts and past cases are kept (see pipeline/retention.py).
+    # Privacy: how long transcripts and past cases are kept (see pipeline/retention.py).
     retention: RetentionPolicy = Field(default_factory=RetentionPolicy)
     # Regulated-industry rules: disclosures, human-only topics, verification, approvals.
     compliance: CompliancePolicy = Field(default_factory=CompliancePolicy)
-    # issue 10: training consent and intent discovery
+    # training consent and intent discovery
     learning: LearningPolicy = Field(default_factory=LearningPolicy)
-    # issue 10: flows changed for this policy, {flow name: fields to replace} (an experiment arm
+    # flows changed for this policy, {flow name: fields to replace} (an experiment arm
     # tries a flow variant this way); checked against the packaged flows.
     flow_variants: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    # issue 19: tags the AI puts on a conversation once its topic (intent) is known,
+    # tags the AI puts on a conversation once its topic (intent) is known,
     # {intent: [tag, ...]}; applied once per conversation (hybridcx.tags.service).
     intent_tags: dict[str, list[str]] = Field(default_factory=dict)
     # What the workspace's intents mean for its team (the packaged defaults carry the demo
@@ -190,7 +190,7 @@ class RoutingPolicy(BaseModel):
     # The one-click actions agent assist offers for an intent (hybridcx.flows.actions
     # AGENT_ACTIONS); an intent not listed: none.
     next_best_actions: dict[str, list[str]] = Field(default_factory=dict)
-    # issue 21: the customer segment's profile applied to this turn ({name, tone, language});
+    # the customer segment's profile applied to this turn ({name, tone, language});
     # set by segments.profiles through experiments.variants.turn_policy, never in a file.
     segment: dict[str, Any] | None = None
 

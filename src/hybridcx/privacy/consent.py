@@ -20,7 +20,7 @@ PURPOSES: dict[str, str] = {
     "training": "Use my conversations (with personal data removed) to train the AI.",
     "analytics": "Use my contact history for product and service analytics.",
     "marketing": "Send me marketing messages.",
-    # issue 21: proactive notices (a late order, an appointment tomorrow) by SMS or email
+    # proactive notices (a late order, an appointment tomorrow) by SMS or email
     "outreach": "Tell me proactively by SMS or email when something needs my attention.",
 }
 

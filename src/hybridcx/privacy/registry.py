@@ -152,27 +152,26 @@ NO_PERSONAL_DATA: dict[str, str] = {
     "kpi_watermarks": "per-workspace progress of the KPI rollup (a sequence number)",
     "alembic_version": "the revision id of the database schema",
     "sso_providers": "a workspace's OpenID Connect settings (issuer, client, claim mapping)",
-    # issue 19: macros and automation rules
+    # macros and automation rules
     "macros": "saved replies and their actions, written by supervisors; placeholders are filled "
     "only when applied, so no customer data is stored",
     "automation_rules": "a workspace's rules (trigger, conditions, actions); no customer data",
     "automation_firings": "which rule fired for which conversation (by id) and when; no text",
     "automation_cursors": "how far the rule engine has read the event log (sequence numbers)",
-    "tags": "a workspace's tag names (issue 19); the tags on customers and conversations are "
-    "their own stores",
-    "custom_field_definitions": "a workspace's custom field names and types (issue 19); the "
+    "tags": "a workspace's tag names; the tags on customers and conversations are their own stores",
+    "custom_field_definitions": "a workspace's custom field names and types; the "
     "values are their own store",
     "oidc_logins": "in-flight SSO sign-ins (state, nonce, PKCE verifier), deleted when used or "
     "expired; no identity until the provider answers",
-    "business_hours": "a workspace's or team's opening hours and idle-close setting (issue 19)",
-    "sla_policies": "a workspace's response-time targets by tier, channel and VIP (issue 19)",
-    # issue 21: proactive outreach
+    "business_hours": "a workspace's or team's opening hours and idle-close setting",
+    "sla_policies": "a workspace's response-time targets by tier, channel and VIP",
+    # proactive outreach
     "outreach_campaigns": "a workspace's outreach campaigns (signal, channels, templates); "
     "templates are filled only when sent, so no customer data is stored",
     "outreach_sends": "which customer (by id) got which campaign's notice on which channel and "
     "when, with a keyed hash of the signal occurrence; no text (the notice is a message of the "
     "conversation, whose store erases it)",
-    # issue 21: agent scripts
+    # agent scripts
     "scripts": "a workspace's agent scripts (steps, wording with placeholders), written by "
     "supervisors; placeholders are filled only in the desk, so no customer data is stored",
     "script_settings": "whether a required script step left undone blocks or warns at resolve",
@@ -188,7 +187,7 @@ STAFF_DATA: dict[str, str] = {
     "mfa_challenges": "hashed tokens of password sign-ins waiting for their TOTP code, "
     "deleted when used or expired",
     "sso_handoffs": "hashed one-time codes a staff page trades for its token after single "
-    "sign-on (issue 19), deleted when used or expired",
+    "sign-on, deleted when used or expired",
     "agent_presence": "live desk connections, deleted when they go stale",
     "agent_shifts": "staffed time per agent for occupancy KPIs",
     "server_processes": "running server processes (host name, process id, start and last "

@@ -51,14 +51,14 @@ SEALED_COLUMNS = (
     SealedColumn("email_messages", "id", "meta"),
     SealedColumn("email_drafts", "id", "text"),
     SealedColumn("email_drafts", "id", "original_text"),
-    SealedColumn("integration_connectors", "id", "secrets"),  # issue 20: API credentials
+    SealedColumn("integration_connectors", "id", "secrets"),  # API credentials
     SealedColumn("integration_syncs", "id", "payload"),  # an erasure's emails for the CRM
-    # issue 19: staff TOTP secrets, the OIDC client secret and in-flight PKCE verifiers
+    # staff TOTP secrets, the OIDC client secret and in-flight PKCE verifiers
     SealedColumn("agents", "id", "mfa_secret"),
     SealedColumn("sso_providers", "id", "client_secret"),
     SealedColumn("oidc_logins", "state_hash", "code_verifier"),
-    SealedColumn("custom_field_values", "id", "value"),  # issue 19: custom field values
-    SealedColumn("customer_identities", "id", "value"),  # issue 20: customer identities
+    SealedColumn("custom_field_values", "id", "value"),  # custom field values
+    SealedColumn("customer_identities", "id", "value"),  # customer identities
     SealedColumn("event_outbox", "id", "events"),  # live events kept minutes for replay
 )
 BATCH = 500

@@ -1,1 +1,1 @@
-"""One customer profile across channels (issue 20): identities, merges and unmerges."""
+"""One customer profile across channels: identities, merges and unmerges."""

@@ -1,4 +1,4 @@
-"""The desk's 360 from the company's systems (issue 20): a customer's orders and appointments
+"""The desk's 360 from the company's systems: a customer's orders and appointments
 read through the workspace's ``CompanyBackend`` (the demo tables, Shopify or the no-code HTTP
 backend), for every email the one profile knows. A system that is down or cannot answer costs
 the panel its orders, never the page: ``backend`` says what happened."""

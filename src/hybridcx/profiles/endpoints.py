@@ -1,4 +1,4 @@
-"""The customer profile across channels (issue 20): ``GET /api/v1/customers/{id}`` (one history
+"""The customer profile across channels: ``GET /api/v1/customers/{id}`` (one history
 however many records were merged), identities, merge proposals, merge and unmerge."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The personal-data stores of the customer profile (issue 20; see hybridcx.privacy.registry):
+"""The personal-data stores of the customer profile (see hybridcx.privacy.registry):
 an erasure deletes the customer's identities (and those a merge copied from them onto another
 customer) and re-points the merge records at the tombstone."""
 

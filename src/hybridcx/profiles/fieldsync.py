@@ -1,4 +1,4 @@
-"""Customer fields from a CRM into hybridcx (issue 20), with a conflict rule per field.
+"""Customer fields from a CRM into hybridcx, with a conflict rule per field.
 
 A CRM contact (read back from the CRM when its webhook names it) is applied to the hybridcx
 customer with the same email, field by field, by the connector's ``field_rules``:

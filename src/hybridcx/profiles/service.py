@@ -1,4 +1,4 @@
-"""One customer profile across channels (issue 20).
+"""One customer profile across channels.
 
 A customer is known by identities: the email and phone on the record, and further rows in
 ``customer_identities`` (more emails and phones, external ids, CRM ids). When an identity is

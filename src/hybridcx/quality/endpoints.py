@@ -18,7 +18,7 @@ from hybridcx.quality.repository import agent_names
 from hybridcx.quality.schemas import AgentsQuality, ConversationQuality
 from hybridcx.quality.scoring import score_one, workspace_rubric
 from hybridcx.quality.service import agent_summaries
-from hybridcx.scripting.adherence import adherence_report  # issue 21
+from hybridcx.scripting.adherence import adherence_report
 
 router = APIRouter(prefix="/api/v1/quality", tags=["quality"])
 
@@ -44,7 +44,7 @@ async def agents_quality(
     async with runtime.sessions() as session:
         names = await agent_names(session, staff.workspace_id)
         result = await agent_summaries(session, staff.workspace_id, query, rubric, names)
-        # issue 21: script adherence per agent, team and script, beside the rubric scores
+        # script adherence per agent, team and script, beside the rubric scores
         result["script_adherence"] = await adherence_report(
             session, staff.workspace_id, start=query.start, end=query.end
         )

@@ -8,7 +8,7 @@ from hybridcx.auth.deps import RuntimeDep
 from hybridcx.auth.permissions import QueueReader, visible_conversations
 from hybridcx.conversations import repository as repo
 from hybridcx.queue.service import queue_entries, queue_item
-from hybridcx.search.service import tagged, tags_of  # issue 19: the queue by tag
+from hybridcx.search.service import tagged, tags_of  # the queue by tag
 
 router = APIRouter(prefix="/api/v1/queue", tags=["queue"])
 

@@ -1,4 +1,4 @@
-"""Conversations of a staff member who is deactivated go back to the queue at once (issue 19):
+"""Conversations of a staff member who is deactivated go back to the queue at once:
 nobody can answer them any more, so they are not left waiting for a supervisor to notice.
 
 Each one is queued again as a transfer to the queue would (its tier's skill, its place from

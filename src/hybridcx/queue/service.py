@@ -15,7 +15,7 @@ from hybridcx.auth.permissions import HANDLING_ROLES
 from hybridcx.conversations import repository as repo
 from hybridcx.conversations.schemas import agent_ref, conversation_state, message_read
 from hybridcx.experiments.variants import assignment_strategies
-from hybridcx.hours.sla import sla_view  # issue 19: SLA timers in the queue
+from hybridcx.hours.sla import sla_view  # SLA timers in the queue
 from hybridcx.kit.db import transaction
 from hybridcx.kit.events import (
     ConversationAssigned,
@@ -143,8 +143,8 @@ def queue_item(entry: QueueEntry, position: int) -> dict[str, Any]:
             "verified": conv.identity_verified,
         },
         "handoff": conv.handoff,
-        "after_hours": conv.after_hours,  # issue 19: queued while closed (next shift)
-        "sla": sla_view(conv.sla),  # issue 19: the running SLA clock (due_at, time left)
+        "after_hours": conv.after_hours,  # queued while closed (next shift)
+        "sla": sla_view(conv.sla),  # the running SLA clock (due_at, time left)
     }
 
 
@@ -283,7 +283,7 @@ async def dispatch(runtime: QueueDeps, workspace_id: str) -> int:
             )
             if not entries:
                 break
-            # Experiments (issue 10): a conversation in an arm that sets the assignment strategy.
+            # Experiments: a conversation in an arm that sets the assignment strategy.
             arm_strategies = await assignment_strategies(
                 session, runtime, workspace_id, [e.conversation.id for e in entries]
             )
@@ -291,7 +291,7 @@ async def dispatch(runtime: QueueDeps, workspace_id: str) -> int:
                 conv = entry.conversation
                 work = queued_work(entry, intent_skills=policy.intent_skills)
                 strategy = arm_strategies.get(conv.id, runtime.strategy)
-                # Teams (access): a team's conversation goes to that team's agents.
+                # Teams: a team's conversation goes to that team's agents.
                 eligible = [c for c in by_id.values() if _in_team(conv, teams.get(c.id))]
                 choice, decision = decide(strategy, work, eligible)
                 agent = (
@@ -310,7 +310,7 @@ async def dispatch(runtime: QueueDeps, workspace_id: str) -> int:
                     continue
                 assigned += 1
                 assigned_ids.append(conv.id)
-                if decision is not None:  # predictive routing's audit record (issue 10)
+                if decision is not None:  # predictive routing's audit record
                     repo.add_event(
                         session,
                         conv,

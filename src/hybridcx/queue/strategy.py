@@ -25,7 +25,7 @@ class QueuedWork:
     required_skill: str | None
     channel: str
     excluded_agents: tuple[str, ...] = ()
-    # What predictive routing reads (issue 10); the baseline strategies ignore these.
+    # What predictive routing reads; the baseline strategies ignore these.
     workspace_id: str | None = None
     intent: str | None = None
     # The team skill the workspace's policy maps the intent to (``intent_skills``), if any.
@@ -90,6 +90,6 @@ def _predictive() -> AssignmentStrategy:
 # Registry of assignment strategies, chosen with HYBRIDCX_ASSIGNMENT_STRATEGY.
 STRATEGIES: dict[str, Callable[[], AssignmentStrategy]] = {
     "longest_idle": LongestIdleStrategy,
-    "skills": _skills,  # predictive routing (issue 10)
-    "predictive": _predictive,  # predictive routing (issue 10)
+    "skills": _skills,  # predictive routing
+    "predictive": _predictive,  # predictive routing
 }

@@ -210,7 +210,7 @@ async def _heartbeat(runtime: RealtimeDeps, connection_id: str) -> None:
 
 
 def _signed_out(ws: WebSocket, staff: StaffPrincipal, runtime: RealtimeDeps) -> Any:
-    """Close the desk socket of a staff member an admin just deactivated (issue 19); then
+    """Close the desk socket of a staff member an admin just deactivated; then
     filter by team."""
     teams = _team_filter(runtime, staff)
 

@@ -1,2 +1,2 @@
-"""Smart scripting for agents (issue 21 §1): scripts per intent with ordered steps, ticked off
+"""Smart scripting for agents: scripts per intent with ordered steps, ticked off
 from the transcript, suggested in the desk, enforced at resolve and measured."""

@@ -1,4 +1,4 @@
-"""Script adherence (issue 21): of the required steps that applied, the share done when the
+"""Script adherence: of the required steps that applied, the share done when the
 conversation was resolved, from the ``script.checked`` events of a window; per agent, per team
 and per script (an experiment whose arms pick two scripts compares them here)."""
 

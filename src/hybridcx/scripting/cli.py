@@ -7,9 +7,7 @@ from typing import Annotated
 
 import typer
 
-scripts_app = typer.Typer(
-    help="Agent scripts and segment profiles (issue 21).", no_args_is_help=True
-)
+scripts_app = typer.Typer(help="Agent scripts and segment profiles.", no_args_is_help=True)
 
 
 @scripts_app.command("check")

@@ -1,4 +1,4 @@
-"""``/api/v1/scripts``: agent scripts (issue 21). Supervisors and admins write them (audited);
+"""``/api/v1/scripts``: agent scripts. Supervisors and admins write them (audited);
 everyone who handles conversations reads them and a conversation's active script."""
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Staff search (issue 19): a keyed blind index over message words, filters and cursor paging."""
+"""Staff search: a keyed blind index over message words, filters and cursor paging."""

@@ -1,4 +1,4 @@
-"""`hybridcx search`: maintain the keyed search index (issue 19)."""
+"""`hybridcx search`: maintain the keyed search index."""
 
 from __future__ import annotations
 

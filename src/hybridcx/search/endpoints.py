@@ -1,4 +1,4 @@
-"""Search and paging over HTTP (issue 19): the conversation list's filters (used by
+"""Search and paging over HTTP: the conversation list's filters (used by
 ``GET /api/v1/conversations``) and ``GET /api/v1/customers`` (staff customer search)."""
 
 from __future__ import annotations

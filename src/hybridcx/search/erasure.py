@@ -1,5 +1,5 @@
-"""The personal-data stores of issue 19 (see hybridcx.privacy.registry): the search index,
-tags and custom field values go with an erasure; the index and the conversation's field
+"""The personal-data stores of staff search, tags and custom fields (see
+hybridcx.privacy.registry): the search index, tags and custom field values go with an erasure; the index and the conversation's field
 values with retention (their transcript is gone)."""
 
 from __future__ import annotations

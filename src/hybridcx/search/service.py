@@ -1,4 +1,4 @@
-"""Staff search over conversations and customers (issue 19), with cursor paging.
+"""Staff search over conversations and customers, with cursor paging.
 
 Filters are SQL over plain columns, plus the keyed blind index (``search_tokens``) for the
 words of messages and customer names, and the existing email/phone blind indexes for exact

@@ -221,7 +221,7 @@ class RateLimits:
             RateRule(
                 "login",
                 frozenset({"POST"}),
-                # issue 19: the second factor is a sign-in too
+                # the second factor is a sign-in too
                 re.compile(r"^/api/v1/auth/(token|mfa/verify)$"),
                 self.login_per_ip,
             ),

@@ -1,3 +1,3 @@
-"""AI personalised by customer segment (issue 21 §3): per-segment profiles (tone and wording,
+"""AI personalised by customer segment: per-segment profiles (tone and wording,
 offered flows, confidence threshold and escalation rules, preferred language) chosen from the
 customer profile at each turn and applied as routing-policy overrides."""

@@ -49,7 +49,7 @@ def simulate(
             help="Intent model directory (default: the configured one; trained if missing)."
         ),
     ] = None,
-    # ---- predictive routing (issue 10) ----
+    # ---- predictive routing ----
     compare_routing: Annotated[
         bool,
         typer.Option(
@@ -75,7 +75,7 @@ def simulate(
         typer.Option(
             min=0,
             max=1,
-            help="Proactive mode (issue 21): chance a notified customer then does not contact.",
+            help="Proactive mode: chance a notified customer then does not contact.",
         ),
     ] = None,
     holdout: Annotated[
@@ -88,7 +88,7 @@ def simulate(
     from hybridcx.pipeline.policy import PolicyError
     from hybridcx.simulate.config import SimConfig
     from hybridcx.simulate.html import write_report
-    from hybridcx.simulate.proactive import ProactiveConfig, render_proactive  # issue 21
+    from hybridcx.simulate.proactive import ProactiveConfig, render_proactive
     from hybridcx.simulate.report import compare as compare_reports
     from hybridcx.simulate.runner import Engine, policy_from
     from hybridcx.simulate.runner import simulate as run
@@ -127,7 +127,7 @@ def simulate(
     brain = load_brain(model_dir or Settings().effective_nlu_model_dir)
     engine = Engine.from_brain(brain)
     name_a = policy.name if policy else "default"
-    proactive = (  # issue 21: prevention against a held-out control group
+    proactive = (  # prevention against a held-out control group
         ProactiveConfig(effect=proactive_effect, holdout=holdout)
         if proactive_effect is not None
         else None
@@ -156,7 +156,7 @@ def simulate(
         typer.echo(json.dumps(payload, indent=2))
     else:
         typer.echo(render(result))
-        if "proactive" in result:  # issue 21
+        if "proactive" in result:
             typer.echo(render_proactive(result["proactive"]))
         if other is not None and diff is not None:
             typer.echo("\n" + render(other) + "\n\n" + render_compare(diff))
@@ -182,7 +182,7 @@ def _compare_routing(
     model_dir: Path | None,
     as_json: bool,
 ) -> None:
-    """`simulate --compare-routing`: the uplift table of predictive routing (issue 10)."""
+    """`simulate --compare-routing`: the uplift table of predictive routing."""
     from hybridcx.brain import load_brain
     from hybridcx.config import Settings
     from hybridcx.pipeline.policy import PolicyError

@@ -95,7 +95,7 @@ class SimConfig:
     human_unsolved_share: float = 0.1
     # A person hands this share of tier 2 conversations on to a specialist (tier 3) part-way.
     transfer_share: float = 0.05
-    # Agent skill (issue 10, see simulate/skills.py): 0 keeps every agent identical and the
+    # Agent skill (see simulate/skills.py): 0 keeps every agent identical and the
     # outcome of a human contact unmodelled (the default); above 0 agents differ by intent in
     # resolution and handle time, and customers answer a survey (CSAT, "resolved?").
     skill_spread: float = 0.0

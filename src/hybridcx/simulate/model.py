@@ -439,7 +439,7 @@ class Simulation:
 
     def _after_contact(self, conv: SimConversation) -> None:
         rng, cfg = conv.rng, self.config
-        # With the skill model on (issue 10), _outcome already surveyed people's contacts.
+        # With the skill model on, _outcome already surveyed people's contacts.
         surveyed_by_skill_model = conv.outcome == "human_resolved" and cfg.skill_spread > 0
         if (
             conv.outcome in self.SURVEY_MEANS

@@ -1,4 +1,4 @@
-"""Proactive mode (issue 21 §2): prevention, measured against a control group.
+"""Proactive mode: prevention, measured against a control group.
 
 Customers whose first issue a signal could have seen coming (a late order, an appointment:
 ``PREVENTABLE``) are *eligible*. A seeded share of them is held out as the **control group**

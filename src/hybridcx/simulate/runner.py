@@ -14,7 +14,7 @@ from hybridcx.pipeline.policy import RoutingPolicy, load_policy
 from hybridcx.queue.strategy import LongestIdleStrategy
 from hybridcx.simulate.config import SimConfig
 from hybridcx.simulate.model import Simulation
-from hybridcx.simulate.proactive import ProactiveConfig  # issue 21
+from hybridcx.simulate.proactive import ProactiveConfig
 from hybridcx.simulate.proactive import apply as apply_proactive
 from hybridcx.simulate.report import build_report
 from hybridcx.simulate.services import (
@@ -64,7 +64,7 @@ def simulate(
     proactive: ProactiveConfig | None = None,
 ) -> dict[str, Any]:
     """One seeded run through the real pipeline; the report as a JSON-ready dict. With
-    ``proactive`` (issue 21), notified customers contact less (simulate.proactive)."""
+    ``proactive``, notified customers contact less (simulate.proactive)."""
     utterances = utterances or load_utterances()
     contacts = generate(config, utterances)
     prevention = None
@@ -90,7 +90,7 @@ def simulate(
     asyncio.run(sim.run())
     report = build_report(sim, policy_name=policy_name)
     if prevention is not None:
-        report["proactive"] = prevention  # issue 21
+        report["proactive"] = prevention
     return report
 
 

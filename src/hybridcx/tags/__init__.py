@@ -1,1 +1,1 @@
-"""Tags and custom fields on conversations and customers (issue 19)."""
+"""Tags and custom fields on conversations and customers."""

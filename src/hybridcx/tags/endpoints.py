@@ -1,4 +1,4 @@
-"""Tags and custom fields over HTTP (issue 19). Supervisors manage the workspace's tag names and
+"""Tags and custom fields over HTTP. Supervisors manage the workspace's tag names and
 field definitions; agents add and remove tags and set field values on what they can see."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The help centre's "Chat with people only" toggle (issue 19): a verified customer (the
+"""The help centre's "Chat with people only" toggle: a verified customer (the
 self-service token of ``selfservice.py``) reads and sets ``human_only`` on their own record.
 
 - ``GET /api/v1/help/ai-preference``: ``{"email", "human_only"}``.

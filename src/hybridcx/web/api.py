@@ -32,7 +32,7 @@ from hybridcx.kit.events import MessageCreated, QuestionAsked
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.outbox import Outbox
 from hybridcx.kit.time import iso
-from hybridcx.profiles.company import company_view  # issue 20: the 360 from the backend
+from hybridcx.profiles.company import company_view  # the 360 from the backend
 from hybridcx.queue.service import queue_position, queue_summary
 from hybridcx.safety.repository import guarded_answer
 from hybridcx.web import queries, search
@@ -223,7 +223,7 @@ async def customer_overview(
         customer = await queries.customer_in_workspace(session, staff.workspace_id, customer_id)
         if customer is None or not await queries.customer_visible_to(session, staff, customer.id):
             raise NotFound("No such customer in this workspace.")
-        # issue 20: orders and appointments from the workspace's CompanyBackend (the demo
+        # orders and appointments from the workspace's CompanyBackend (the demo
         # tables, Shopify or the no-code HTTP backend), for every email of the one profile;
         # read before the audit entry is written, so no write is held open across the calls
         backend = runtime.backend_factory(session, staff.workspace_id)
@@ -315,7 +315,7 @@ async def search_articles(
             found = await queries.public_articles(session, workspace_id)
             return {"query": q, "answer": None, "items": [_listing(a) for a in found]}
         hits = await runtime.knowledge.search(session, workspace_id, query, k=8, audience="public")
-        # safety9: no answer to an injection, none that leaks protected text.
+        # no answer to an injection, none that leaks protected text.
         answer = await guarded_answer(runtime.knowledge, session, workspace_id, query)
     return {
         "query": q,

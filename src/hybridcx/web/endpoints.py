@@ -13,7 +13,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 
 from hybridcx.kit.errors import NotFound
-from hybridcx.web.ai_preference import router as ai_preference_router  # issue 19
+from hybridcx.web.ai_preference import router as ai_preference_router
 from hybridcx.web.api import router as api_router
 from hybridcx.web.selfservice import router as selfservice_router
 
@@ -40,7 +40,7 @@ STAFF_CSP = CSP + "; frame-ancestors 'none'"
 router = APIRouter()
 router.include_router(api_router)
 router.include_router(selfservice_router)
-router.include_router(ai_preference_router)  # issue 19: opt out of the AI
+router.include_router(ai_preference_router)  # opt out of the AI
 
 
 def _page(name: str, *, embeddable: bool = False) -> Response:
@@ -83,7 +83,7 @@ async def help_article_page(slug: str) -> Response:
 
 
 @router.get("/survey/{token}", include_in_schema=False)
-async def survey_page(token: str) -> Response:  # issue 19: the survey link in emails
+async def survey_page(token: str) -> Response:  # the survey link in emails
     return _page("survey.html")
 
 

@@ -58,7 +58,7 @@ async def customer_in_workspace(
 
 
 async def customer_visible_to(session: AsyncSession, staff: Any, customer_id: str) -> bool:
-    """Object-level check (access9): the customer has a conversation this staff member sees."""
+    """Object-level check: the customer has a conversation this staff member sees."""
     from hybridcx.auth.permissions import Perm, can, visible_conversations
 
     if can(staff, Perm.CONVERSATIONS_SUPERVISE):

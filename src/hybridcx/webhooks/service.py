@@ -44,9 +44,9 @@ EVENT_MAP = {
     "conversation.transferred": "conversation.transferred",
     "conversation.taken_over": "conversation.taken_over",
     "conversation.resolved": "conversation.resolved",
-    "automation.webhook": "automation.fired",  # issue 19: an automation rule's webhook action
-    "sla.warning": "sla.warning",  # issue 19: SLA policies
-    "sla.breached": "sla.breached",  # issue 19
+    "automation.webhook": "automation.fired",  # an automation rule's webhook action
+    "sla.warning": "sla.warning",  # SLA policies
+    "sla.breached": "sla.breached",
 }
 EVENT_TYPES = tuple(sorted({*EVENT_MAP.values(), "message.created"}))
 # Re-read this far back from an endpoint's newest delivery, for rows committed out of order.

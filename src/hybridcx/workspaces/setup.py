@@ -92,7 +92,7 @@ async def add_staff(
     )
     session.add(agent)
     await session.flush()
-    from hybridcx.audit import record  # access9: staff accounts and roles are audited
+    from hybridcx.audit import record  # staff accounts and roles are audited
 
     record(
         session,

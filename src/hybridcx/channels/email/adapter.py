@@ -64,7 +64,7 @@ class EmailAdapter:
             sender=self.config.support_email,
             sender_name=self.config.support_name,
             to=to,
-            # issue 21: a proactive notice opens the thread; it is no reply
+            # a proactive notice opens the thread; it is no reply
             subject=subject
             if last is None and (conversation.channel_meta or {}).get("outreach")
             else reply_subject(subject),

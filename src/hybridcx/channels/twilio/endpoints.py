@@ -15,5 +15,5 @@ router = APIRouter()
 router.include_router(sms_router)
 router.include_router(voice_router)
 router.include_router(agent_leg_router)
-router.include_router(voice_after_hours_router)  # issue 19: after hours on the phone
+router.include_router(voice_after_hours_router)  # after hours on the phone
 router.include_router(survey_router)  # the survey call after a resolved phone conversation

@@ -25,7 +25,7 @@ from hybridcx.kit.errors import InvalidInput
 from hybridcx.kit.ids import utcnow
 from hybridcx.kit.time import iso
 from hybridcx.models import Conversation
-from hybridcx.surveys.service import answer_sms  # issue 19
+from hybridcx.surveys.service import answer_sms
 
 log = structlog.get_logger(__name__)
 
@@ -222,7 +222,7 @@ async def twilio_sms_webhook(request: Request, inbox: str | None = None) -> Resp
         return _messages([START_CONFIRMATION])
     if word in HELP_WORDS:
         return _messages([HELP_TEXT])
-    thanks = await answer_sms(rt, sender, body, inbox)  # issue 19: CSAT by SMS ("4", "5 9")
+    thanks = await answer_sms(rt, sender, body, inbox)  # CSAT by SMS ("4", "5 9")
     if thanks is not None:
         return _messages([thanks])
     quiet = await is_opted_out(rt, sender, inbox)

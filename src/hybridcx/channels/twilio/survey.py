@@ -1,4 +1,4 @@
-"""The survey call (issue 19): after a phone conversation is resolved, a short outbound call
+"""The survey call: after a phone conversation is resolved, a short outbound call
 asks for CSAT (a keypad or spoken digit, 1-5) and then, optionally, the 0-10 recommendation
 score. Twilio fetches the TwiML below; every request is signed (``signed_form``) and carries
 the conversation's survey token, so a request for another conversation is refused."""

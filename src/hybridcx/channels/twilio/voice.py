@@ -71,7 +71,7 @@ def opening_words(result: InboundResult, name: str | None) -> list[str]:
         return [spoken(m) for m in result.ai_messages] or [greeting(name)]
     system = [spoken(m) for m in result.ai_messages if m["author"] == "system"]
     hello = f"Hi {name.split()[0]}!" if name else "Hi!"
-    # issue 19: the expected wait is a system message too; the AI's disclosure still comes first
+    # the expected wait is a system message too; the AI's disclosure still comes first
     # unless the opening is the system's own (a human-only customer).
     first = result.ai_messages[0]["author"] if result.ai_messages else None
     return (
@@ -137,7 +137,7 @@ async def _transfer(
     (<Enqueue>) until an agent accepts and is bridged, or rings the configured client or
     number (<Dial>), per HYBRIDCX_VOICE_TRANSFER."""
     if await offer_after_hours(response, rt, conversation_id, say, inbox=inbox):
-        return  # issue 19: the team is away: the caller chooses a message or a callback
+        return  # the team is away: the caller chooses a message or a callback
     settings = rt.settings
     mode = settings.voice_transfer
     target = settings.voice_transfer_target
@@ -411,7 +411,7 @@ async def call_status(request: Request, inbox: str | None = None) -> Response:
         transfer = (conv.channel_meta or {}).get("transfer")
         waits = conv_status == "queued" and bool(conv.after_hours)
     if status in ENDED and waits:
-        return Response(status_code=204)  # issue 19: after hours, it waits for the next shift
+        return Response(status_code=204)  # after hours, it waits for the next shift
     if status in ENDED:
         if conv_status == "bot":
             outcome = "resolved_by_ai"
@@ -429,7 +429,7 @@ async def call_status(request: Request, inbox: str | None = None) -> Response:
             },
         )
         if conv_status == "resolved":
-            # Resolved while the call was still live (issue 19): the survey call that had to
+            # Resolved while the call was still live: the survey call that had to
             # wait for the line goes out now (once: a repeated callback finds it asked).
             from hybridcx.surveys.service import offer_after_resolution
 

@@ -1,4 +1,4 @@
-"""After hours on the phone (issue 19): a caller who needs a person while the team is away hears
+"""After hours on the phone: a caller who needs a person while the team is away hears
 the honest message (the next opening time) and then a choice on the keypad or by voice, as the
 web chat offers it: 1 = leave a message (a voicemail: ``<Record>``), 2 = a callback at the next
 opening. Anything else, or silence, repeats the choice once, then takes a message.

@@ -41,7 +41,7 @@ class OpenAICompatibleProvider:
         body = {
             "model": self.model,
             # A last guard on whatever a caller put in the prompt: no card, CVV, IBAN or
-            # national id ever goes to a model server (issue 9).
+            # national id ever goes to a model server.
             "messages": [{**m, "content": redact_secrets(m["content"])} for m in messages],
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,

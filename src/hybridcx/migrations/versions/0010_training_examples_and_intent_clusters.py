@@ -1,4 +1,4 @@
-"""training examples and intent clusters (issue 10: learning from human resolutions)
+"""training examples and intent clusters (learning from human resolutions)
 
 Revision ID: 0010
 Revises: 0004

@@ -1,4 +1,4 @@
-"""integration_connectors: a workspace's connections to the company's systems (issue 20), with
+"""integration_connectors: a workspace's connections to the company's systems, with
 the credentials sealed at rest; integration_syncs: what is sent to them (CRM tickets), retried
 
 Revision ID: 0023

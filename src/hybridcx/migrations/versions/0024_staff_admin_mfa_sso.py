@@ -1,4 +1,4 @@
-"""staff administration, TOTP second factor and OpenID Connect sign-in (issue 19)
+"""staff administration, TOTP second factor and OpenID Connect sign-in
 
 Agents get an active flag, a sealed TOTP secret, hashed recovery codes and an OIDC subject;
 workspaces can require a second factor; new tables hold a workspace's identity provider, the

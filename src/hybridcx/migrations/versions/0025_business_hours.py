@@ -1,4 +1,4 @@
-"""business hours, after-hours queueing, idle close and SLA policies (issue 19)
+"""business hours, after-hours queueing, idle close and SLA policies
 
 A table of opening hours per workspace and per team, and one of SLA policies; conversations get
 the after-hours flag (with the customer's follow-up choice), the time an idle sweep closed them

@@ -1,4 +1,4 @@
-"""tags, custom fields and the keyed search index (issue 19)
+"""tags, custom fields and the keyed search index
 
 Revision ID: 0026
 Revises: 0025

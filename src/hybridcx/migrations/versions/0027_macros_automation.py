@@ -1,4 +1,4 @@
-"""macros and automation rules (issue 19)
+"""macros and automation rules
 
 macros: a workspace's saved replies with placeholders and actions; automation_rules: what to do
 when a conversation event happens; automation_firings: each firing once (unique key);

@@ -1,4 +1,4 @@
-"""SSO handoff codes (issue 19)
+"""SSO handoff codes
 
 sso_handoffs: the one-time code the browser trades (by POST) for the staff token after a single
 sign-on, so the token never travels in a URL.

@@ -1,4 +1,4 @@
-"""proactive outreach (issue 21)
+"""proactive outreach
 
 outreach_campaigns: who to notify on which signal, channels and templates; outreach_sends: one
 row per notice sent (once per campaign, customer, signal occurrence and channel).

@@ -1,4 +1,4 @@
-"""agent scripts (issue 21)
+"""agent scripts
 
 scripts: a workspace's own scripts (checked specs); script_settings: block or warn at resolve
 when a required step is not done.

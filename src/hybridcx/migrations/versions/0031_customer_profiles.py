@@ -1,4 +1,4 @@
-"""customer_identities and customer_merges: one customer profile across channels (issue 20)
+"""customer_identities and customer_merges: one customer profile across channels
 
 Revision ID: 0031
 Revises: 0030

@@ -1,2 +1,2 @@
-"""The AI turn's input guard and output filter (pure: no database; issue 18 moved them here from
+"""The AI turn's input guard and output filter (pure: no database; moved here from
 ``hybridcx.safety``, which keeps the loading of protected data)."""

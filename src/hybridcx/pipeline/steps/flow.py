@@ -19,7 +19,7 @@ from hybridcx.flows.engine import (
     is_yes_or_no,
     match_button,
 )
-from hybridcx.flows.outreach_context import with_outreach_context  # issue 21
+from hybridcx.flows.outreach_context import with_outreach_context
 from hybridcx.flows.spec import FlowsFile
 from hybridcx.pipeline.base import Reply, TurnContext
 from hybridcx.pipeline.steps.multi import PENDING_REQUESTS_KEY, SEQUENCE_KEY
@@ -77,7 +77,7 @@ class FlowStep:
         engine = FlowEngine(self.flows, ACTIONS, ctx.services.backend)
         turn = FlowTurn(
             text=ctx.text,
-            entities=with_outreach_context(ctx.ai_state, ctx.entities),  # issue 21
+            entities=with_outreach_context(ctx.ai_state, ctx.entities),
             email=ctx.customer.email,
             name=ctx.customer.name,
             verified=ctx.customer.verified,

@@ -3,7 +3,7 @@ store with customer data is erased, retained and exported. Importing this packag
 them all."""
 
 from hybridcx.privacy.stores import (
-    chat,  # issue 19: web chat attachments
+    chat,  # web chat attachments
     core,
     email,
     records,

@@ -245,7 +245,7 @@ async def _connected(ctx: ExportContext, part: str) -> bool:
 async def _export_orders(ctx: ExportContext) -> None:
     from hybridcx.demo.records import customer_orders
 
-    if await _connected(ctx, "orders"):  # issue 20
+    if await _connected(ctx, "orders"):
         return
 
     ctx.document.setdefault("records", {})["orders"] = await customer_orders(
@@ -256,7 +256,7 @@ async def _export_orders(ctx: ExportContext) -> None:
 async def _export_slots(ctx: ExportContext) -> None:
     from hybridcx.demo.records import customer_appointments
 
-    if await _connected(ctx, "appointments"):  # issue 20
+    if await _connected(ctx, "appointments"):
         return
 
     ctx.document.setdefault("records", {})["appointments"] = await customer_appointments(

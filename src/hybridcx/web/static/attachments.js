@@ -1,4 +1,4 @@
-// Files in web chat (issue 19), for the customer chat and the desk. A file is fetched with the
+// Files in web chat, for the customer chat and the desk. A file is fetched with the
 // viewer's token and shown from its bytes: images inline (as a data: URL, which the pages'
 // CSP allows), anything else as a download. Names and types are set as text, never markup.
 import { h } from "./common.js";

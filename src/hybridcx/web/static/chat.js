@@ -1,7 +1,7 @@
 // The customer chat: /chat full page, and /chat?embed=1 inside the widget's iframe.
 import { ApiError, api, clear, clock, h, liveSocket, newKey, signedIdentity, suggestionsFor } from "./common.js";
-import { filePicker, fileList } from "./attachments.js"; // issue 19: files in web chat
-import { AfterHoursChoice } from "./hours.js"; // issue 19: the after-hours choice
+import { filePicker, fileList } from "./attachments.js"; // files in web chat
+import { AfterHoursChoice } from "./hours.js"; // the after-hours choice
 
 const params = new URLSearchParams(location.search);
 const inbox = params.get("inbox") || null;
@@ -117,7 +117,7 @@ function applyState(conv) {
   }
   ui.status.textContent = statusLine();
   updateTyping();
-  afterHours.update({ ...conv, id: state.id }); // issue 19
+  afterHours.update({ ...conv, id: state.id });
   if (conv.status === "queued") estimateWait();
   else state.expectedWait = null;
 }

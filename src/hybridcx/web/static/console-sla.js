@@ -1,4 +1,4 @@
-// Supervisor console (issue 19): edit the SLA policies (PUT /api/v1/sla/policies), each team's
+// Supervisor console: edit the SLA policies (PUT /api/v1/sla/policies), each team's
 // own business hours (PUT/DELETE /api/v1/business-hours/teams/{team}), and the KPIs by tag with
 // SLA attainment by tier, channel and team (GET /api/v1/analytics/kpis?tag=). All text is set
 // with textContent (h) and input values only.

@@ -1,4 +1,4 @@
-// The dead-letter list (issue 20), in the supervisor console for admins: what could not be sent
+// The dead-letter list, in the supervisor console for admins: what could not be sent
 // to a CRM after every attempt (HubSpot tickets, Salesforce Cases), with Retry (send again) and
 // Discard (take it off the list without sending). Everything goes through the API, which
 // audits it; every text is set with textContent.

@@ -1,4 +1,4 @@
-// Customer search in the desk (issue 19): email, phone or name words, VIPs only, in pages
+// Customer search in the desk: email, phone or name words, VIPs only, in pages
 // ("Load more", the list's opaque cursor); choosing a customer lists their conversations, each
 // opens in the conversation view. Text is set with textContent (h) only.
 import { api, clear, h, humanize } from "./common.js";

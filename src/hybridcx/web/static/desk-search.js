@@ -1,4 +1,4 @@
-// Search in the desk (issue 19): words, status, channel and tier, tags as filter chips, and
+// Search in the desk: words, status, channel and tier, tags as filter chips, and
 // "Load more" pages (the list's opaque cursor). The chosen tags filter the queue as well.
 import { api, clear, h, humanize } from "./common.js";
 import { tagChip, workspaceTags } from "./tags.js";

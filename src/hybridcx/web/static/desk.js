@@ -2,11 +2,11 @@
 import { api, clear, duration, h, humanize } from "./common.js";
 import { ConversationView, signIn, staffSocket } from "./staff.js";
 import { ApprovalsPanel } from "./approvals.js";
-import { SearchPanel } from "./desk-search.js"; // issue 19: search, tag chips
-import { CustomerSearch } from "./desk-customers.js"; // issue 19: customer search
+import { SearchPanel } from "./desk-search.js"; // search, tag chips
+import { CustomerSearch } from "./desk-customers.js"; // customer search
 import { MergePanel } from "./desk-merges.js"; // merge proposals (supervisors)
 import { tagChip } from "./tags.js";
-import { afterHoursBadge, slaTimer } from "./hours.js"; // issue 19: business hours, SLA
+import { afterHoursBadge, slaTimer } from "./hours.js"; // business hours, SLA
 
 const $ = (id) => document.getElementById(id);
 const QUEUE_EVENTS = new Set([
@@ -20,7 +20,7 @@ $("desk").hidden = false;
 const view = new ConversationView($("workspace"), { token, me, onChange: () => refresh() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
 const searchPanel = new SearchPanel($("search-box"), { token, onOpen: (id) => view.open(id), onTagsChange: () => refresh() });
-new CustomerSearch($("customers-box"), { token, onOpen: (id) => view.open(id) }); // issue 19
+new CustomerSearch($("customers-box"), { token, onOpen: (id) => view.open(id) });
 const merges = new MergePanel($("merges-box"), { token, me });
 merges.refresh(); // on load, not on every queue change: proposals are not live events
 let queue = [];
@@ -90,7 +90,7 @@ function scheduleRefresh() {
 
 async function refresh() {
   const [q, mine, team, asked] = await Promise.all([
-    api(`/api/v1/queue${searchPanel.queueQuery()}`, { token }), // issue 19: by tag
+    api(`/api/v1/queue${searchPanel.queueQuery()}`, { token }), // by tag
     api("/api/v1/conversations?status=assigned", { token }),
     api("/api/v1/agents", { token }),
     api("/api/v1/questions", { token }),
@@ -120,8 +120,8 @@ function renderQueue() {
           "div",
           { class: "meta" },
           h("span", { class: `badge tier-${item.tier}`, text: `Tier ${item.tier}` }),
-          afterHoursBadge(item), // issue 19
-          slaTimer(item.sla), // issue 19
+          afterHoursBadge(item),
+          slaTimer(item.sla),
           h("span", { text: item.channel }),
           h("span", { class: "wait", "data-wait": item.waiting_seconds, "data-at": item.seenAt, text: `waiting ${duration(item.waiting_seconds)}` }),
         ),

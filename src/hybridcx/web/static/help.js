@@ -300,7 +300,7 @@ function setupContact() {
   });
 }
 
-// ---- issue 19: opt out of the AI assistant (human_only), and back in ---------------------------
+// ---- opt out of the AI assistant (human_only), and back in ---------------------------
 function setupAiPreference() {
   const codeForm = $("ai-code-form");
   const form = $("ai-form");
@@ -369,7 +369,7 @@ if (match) {
   setupBooking();
   setupManage();
   setupContact();
-  setupAiPreference(); // issue 19
+  setupAiPreference();
   const identity = signedIdentity();
   if (identity) showSuggestions({ email: identity.email, identity_hash: identity.identity_hash });
 }

@@ -1,4 +1,4 @@
-// Business hours (issue 19): the after-hours badge in the desk queue, the customer's
+// Business hours: the after-hours badge in the desk queue, the customer's
 // after-hours choice in web chat, and the business-hours section of the supervisor console.
 // Text is set with textContent (h) only.
 import { api, clear, h } from "./common.js";

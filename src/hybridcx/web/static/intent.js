@@ -1,4 +1,4 @@
-// The conversation's intent in the desk (issue 10): what the AI understood, and a small picker of
+// The conversation's intent in the desk: what the AI understood, and a small picker of
 // the workspace's intents to correct or confirm it in one click. Corrections train the AI later.
 import { api, h, humanize } from "./common.js";
 

@@ -1,4 +1,4 @@
-// Learning from human resolutions in the supervisor console (issue 10): intent discovery
+// Learning from human resolutions in the supervisor console: intent discovery
 // clusters to accept or reject, candidate training examples, and the model registry.
 // Everything customers wrote is rendered as text (textContent through h()).
 import { api, clear, h, humanize } from "./common.js";

@@ -1,4 +1,4 @@
-// Macros (issue 19). In the desk: a picker next to the reply box that fills it with the macro's
+// Macros. In the desk: a picker next to the reply box that fills it with the macro's
 // text for this conversation (the agent edits it), and on send applies the macro: the reply goes
 // out and its actions run on the server, each recorded as an event. In the supervisor console:
 // the workspace's macros, to write, change and delete. All text is set with textContent and

@@ -1,4 +1,4 @@
-// Proactive outreach (issue 21): the supervisor console's section. Campaigns (add, run now,
+// Proactive outreach: the supervisor console's section. Campaigns (add, run now,
 // approve a held send) and their results (sent, replies, contacts avoided against the control
 // group). Text is set with textContent (h) only.
 import { api, clear, h } from "./common.js";

@@ -1,4 +1,4 @@
-// Agent scripts in the supervisor console (issue 21): the workspace's scripts (the shipped
+// Agent scripts in the supervisor console: the workspace's scripts (the shipped
 // defaults and its own, which replace a default of the same name), what a required step left
 // undone does at resolve (block or warn), an editor for a script as JSON (checked by the
 // server: its message is shown as it is), and adherence per agent and team. All text is set

@@ -1,4 +1,4 @@
-// Agent scripts in the desk (issue 21). A panel beside the conversation shows the script for
+// Agent scripts in the desk. A panel beside the conversation shows the script for
 // its intent: each step ticked off when the transcript shows it done (the server decides: the
 // agent said the wording, the customer gave the order number, the backend action ran), the next
 // step with its wording filled in and a button that puts it in the reply box. The panel

@@ -1,4 +1,4 @@
-// Staff administration for admins (issue 19): edit name, role, teams, skills and capacity;
+// Staff administration for admins: edit name, role, teams, skills and capacity;
 // deactivate / reactivate; reset a password or a second factor; require a second factor for
 // the workspace. Everything goes through the API (which audits it); text is set with
 // textContent and input values only.

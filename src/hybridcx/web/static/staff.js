@@ -2,17 +2,17 @@
 import { ApiError, api, clear, clock, duration, h, humanize, liveSocket, wsUrl } from "./common.js";
 import { DraftsPanel, attachmentList } from "./email-drafts.js";
 import { intentPanel } from "./intent.js";
-import { MacroPicker, automationPanel } from "./macros.js"; // issue 19: macros, automation
-import { tagsPanel } from "./tags.js"; // issue 19: tags and custom fields
-import { deskFilePicker, fileList } from "./attachments.js"; // issue 19: files in web chat
-import { slaPanel } from "./hours.js"; // issue 19: SLA
+import { MacroPicker, automationPanel } from "./macros.js"; // macros, automation
+import { tagsPanel } from "./tags.js"; // tags and custom fields
+import { deskFilePicker, fileList } from "./attachments.js"; // files in web chat
+import { slaPanel } from "./hours.js"; // SLA
 
 const TOKEN_KEY = "hybridcx.staff.token";
 
 export async function signIn({ requireRole = null } = {}) {
   const form = document.getElementById("sign-in");
   const error = document.getElementById("signin-error");
-  // Back from the company's identity provider (issue 19: SSO): a one-time code is in the
+  // Back from the company's identity provider (SSO): a one-time code is in the
   // fragment (never the token); take it out of the address bar and history, and trade it for
   // the token by POST.
   const fragment = new URLSearchParams(location.hash.slice(1));
@@ -302,10 +302,10 @@ export class ConversationView {
     for (const m of c.messages) this.addMessage(m);
     this.renderHead();
     if (c.handoff) side.append(this.handoffPanel(c.handoff));
-    side.append(intentPanel(c, { token: this.token })); // issue 10: correct the AI's intent
-    side.append(...[automationPanel(c)].filter(Boolean)); // issue 19: macro actions, rules fired
-    side.append(tagsPanel(c, { token: this.token })); // issue 19: tags and custom fields
-    side.append(slaPanel(c, { token: this.token })); // issue 19: the SLA clock
+    side.append(intentPanel(c, { token: this.token })); // correct the AI's intent
+    side.append(...[automationPanel(c)].filter(Boolean)); // macro actions, rules fired
+    side.append(tagsPanel(c, { token: this.token })); // tags and custom fields
+    side.append(slaPanel(c, { token: this.token })); // the SLA clock
     this.assistPanel = h("section", { class: "panel assist", "aria-label": "AI assist" }, h("h3", { text: "AI assist" }));
     side.append(this.assistPanel, this.customerPanel());
     this.loadAssist();

@@ -4,34 +4,34 @@ import { api, clear, duration, h, humanize, secondsSince } from "./common.js";
 import { mountLearning } from "./learning.js";
 import { ConversationView, sentimentText, signIn, staffSocket } from "./staff.js";
 import { experimentsPanel } from "./experiments.js";
-import { mountOutreach } from "./outreach.js"; // issue 21: proactive outreach
+import { mountOutreach } from "./outreach.js"; // proactive outreach
 import { ApprovalsPanel } from "./approvals.js";
 import { mountStaffAdmin } from "./staff-admin.js";
 import { AutomationNotices, mountMacroAdmin, mountRulesAdmin } from "./macros.js";
-import { mountScriptAdmin } from "./scripting-console.js"; // issue 21: agent scripts
-import { mountBusinessHours, mountSlaReport } from "./hours.js"; // issue 19: business hours, SLA
-import { mountSlaPolicies, mountTagKpis, mountTeamHours } from "./console-sla.js"; // issue 19
-import { mountDeadLetters } from "./dead-letters.js"; // issue 20: the CRM dead-letter list
+import { mountScriptAdmin } from "./scripting-console.js"; // agent scripts
+import { mountBusinessHours, mountSlaReport } from "./hours.js"; // business hours, SLA
+import { mountSlaPolicies, mountTagKpis, mountTeamHours } from "./console-sla.js";
+import { mountDeadLetters } from "./dead-letters.js"; // the CRM dead-letter list
 
 const $ = (id) => document.getElementById(id);
 const SVG = "http://www.w3.org/2000/svg";
 
 const { token, me } = await signIn({ requireRole: ["supervisor", "admin"] });
 $("console").hidden = false;
-mountLearning($("learning"), { token, me }); // issue 10: learning from human resolutions
-mountOutreach($("outreach"), { token, me }); // issue 21: proactive outreach
-mountStaffAdmin($("staff-admin"), { token, me }); // issue 19: staff administration (admins)
-mountMacroAdmin($("macros"), { token, me }); // issue 19: the workspace's macros
-mountScriptAdmin($("scripts"), { token, me }); // issue 21: agent scripts
-mountRulesAdmin($("rules"), { token, me }); // issue 19: automation rules
-mountBusinessHours($("business-hours"), { token, me }); // issue 19: business hours
-mountSlaReport($("sla-report"), { token, me }); // issue 19: SLA attainment
-mountSlaPolicies($("sla-policies"), { token, me }); // issue 19: SLA policies, editable
-mountTeamHours($("team-hours"), { token, me }); // issue 19: each team's own hours
-mountDeadLetters($("dead-letters"), { token, me }); // issue 20: CRM syncs that failed (admins)
+mountLearning($("learning"), { token, me }); // learning from human resolutions
+mountOutreach($("outreach"), { token, me }); // proactive outreach
+mountStaffAdmin($("staff-admin"), { token, me }); // staff administration (admins)
+mountMacroAdmin($("macros"), { token, me }); // the workspace's macros
+mountScriptAdmin($("scripts"), { token, me }); // agent scripts
+mountRulesAdmin($("rules"), { token, me }); // automation rules
+mountBusinessHours($("business-hours"), { token, me }); // business hours
+mountSlaReport($("sla-report"), { token, me }); // SLA attainment
+mountSlaPolicies($("sla-policies"), { token, me }); // SLA policies, editable
+mountTeamHours($("team-hours"), { token, me }); // each team's own hours
+mountDeadLetters($("dead-letters"), { token, me }); // CRM syncs that failed (admins)
 const view = new ConversationView($("workspace"), { token, me, onChange: () => schedule() });
 const approvals = new ApprovalsPanel($("approvals-box"), $("approvals"), { token, me, onOpen: (id) => view.open(id) });
-const notices = new AutomationNotices($("automation-box"), { onOpen: (id) => view.open(id) }); // issue 19
+const notices = new AutomationNotices($("automation-box"), { onOpen: (id) => view.open(id) });
 
 let timer = null;
 function schedule() {
@@ -56,7 +56,7 @@ windowSelect.addEventListener("change", () => {
   $("dash-title").textContent = windowSelect.selectedOptions[0].textContent;
   refresh();
   loadKpis();
-  tagKpis?.reload(); // issue 19: KPIs by tag
+  tagKpis?.reload(); // KPIs by tag
 });
 
 async function refresh() {
@@ -248,7 +248,7 @@ function renderKpis(k) {
     ),
     kpiTile("service-level", "Queue service level", pct(queue.service_level), `picked up within ${queue.target_seconds}s · ${queue.queued} queued`),
     kpiTile("revenue", "Revenue per sales conversation", money(k.business.revenue.revenue_per_sales_conversation, k.business.revenue.currency), `${k.business.revenue.sales_conversations} sales conversations · ${k.business.revenue.orders} orders`),
-    ...(ops.sla ? [kpiTile("sla", "SLA attainment", pct(ops.sla.overall.attainment), `${ops.sla.overall.met} of ${ops.sla.overall.responses} responses in time · ${ops.sla.overall.breaches} breaches`)] : []), // issue 19
+    ...(ops.sla ? [kpiTile("sla", "SLA attainment", pct(ops.sla.overall.attainment), `${ops.sla.overall.met} of ${ops.sla.overall.responses} responses in time · ${ops.sla.overall.breaches} breaches`)] : []),
     kpiTile("asa", "Average speed of answer", queue.average_speed_of_answer_seconds === null ? "—" : duration(queue.average_speed_of_answer_seconds), `${queue.answered} answered · ${queue.unanswered} waiting or gone`),
   );
   $("kpi-updated").textContent = `· updated ${new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })}`;
@@ -256,7 +256,7 @@ function renderKpis(k) {
 
 setInterval(loadKpis, 30000);
 loadKpis();
-// issue 19: KPIs by tag, with SLA attainment by tier, channel and team
+// KPIs by tag, with SLA attainment by tier, channel and team
 const tagKpis = mountTagKpis($("tag-kpis"), { token, me, from: () => new Date(Date.now() - hours() * 3600 * 1000).toISOString() });
 
 setInterval(() => {
@@ -266,4 +266,4 @@ setInterval(() => {
 }, 1000);
 setInterval(refresh, 30000);
 refresh();
-experimentsPanel($("experiment-list"), token); // issue 10
+experimentsPanel($("experiment-list"), token);

@@ -1,4 +1,4 @@
-// The survey page behind the link in a resolved conversation's email (issue 19).
+// The survey page behind the link in a resolved conversation's email.
 import { ApiError, api } from "./common.js";
 
 const $ = (id) => document.getElementById(id);

@@ -1,4 +1,4 @@
-// Tags and custom fields in the conversation view (issue 19): the conversation's tags as chips
+// Tags and custom fields in the conversation view: the conversation's tags as chips
 // (remove with ×, add from the workspace's tags) and its custom fields, edited in place.
 // Every text from the server goes in with textContent (h() never parses HTML).
 import { api, clear, h, humanize } from "./common.js";
@@ -30,7 +30,7 @@ export function tagsPanel(conv, { token }) {
   api(`${base}/fields`, { token })
     .then((r) => renderFields(fieldsBox, r.items, `${base}/fields`, token, "Fields"))
     .catch((err) => (status.textContent = err.message));
-  // The customer's own tags and fields (issue 19), under the conversation's.
+  // The customer's own tags and fields, under the conversation's.
   const customer = conv.customer && conv.customer.id;
   if (customer) {
     const cbase = `/api/v1/customers/${encodeURIComponent(customer)}`;
