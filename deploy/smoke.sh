@@ -127,9 +127,9 @@ compose() {
         localhost/hybridcx-standin-redis:1 redis-server --protected-mode no --save "" --appendonly no >/dev/null
     for i in $(seq 60); do podman exec ${P}postgres pg_isready -q -U hybridcx -d hybridcx && break; sleep 1; done
     podman exec ${P}postgres pg_isready -U hybridcx -d hybridcx >&2
-    log "migrate (hybridcx db upgrade), then the default workspace"
+    log "migrate (hybridcx db upgrade), then the demo workspace and its articles (hybridcx seed)"
     podman run --rm "${NOTIMER[@]}" --name ${P}migrate "${app[@]}" "$IMAGE" hybridcx db upgrade >&2
-    podman run --rm "${NOTIMER[@]}" --name ${P}migrate "${app[@]}" "$IMAGE" hybridcx workspace create acme --name Acme --default >/dev/null
+    podman run --rm "${NOTIMER[@]}" --name ${P}migrate "${app[@]}" "$IMAGE" hybridcx seed >/dev/null
     for n in 1 2; do
         podman run -d "${NOTIMER[@]}" --name ${P}hybridcx-$n --network-alias hybridcx-$n "${app[@]}" "$IMAGE" >/dev/null
     done
@@ -145,8 +145,10 @@ compose() {
     for n in 1 2; do
         log "hybridcx-$n answered $(podman logs ${P}hybridcx-$n 2>&1 | grep -c 'route=/api/v1/conversations/{conversation_id}/messages') message POSTs"
     done
-    podman exec ${P}proxy wget -S -O /dev/null http://127.0.0.1:8080/metrics 2>&1 | grep -q ' 404 ' \
-        && log "nginx: /metrics closed (404)"
+    local metrics
+    metrics=$(podman exec ${P}proxy wget -S -O /dev/null http://127.0.0.1:8080/metrics 2>&1 || true)
+    grep -q ' 404 ' <<<"$metrics" || { log "nginx passed /metrics on: $metrics"; exit 1; }
+    log "nginx: /metrics closed (404)"
 }
 
 mkdir -p "$WORK"

@@ -19,6 +19,14 @@ import urllib.request
 
 import websockets
 
+# Questions the demo knowledge base (`hybridcx seed`) answers; a workspace without articles
+# answers them with a fallback, and hands the conversation to a person after two of those.
+QUESTIONS = [
+    "What are your opening hours?",
+    "How long does shipping take?",
+    "Can I return an item?",
+]
+
 
 def call(method, url, body=None, headers=None):
     data = json.dumps(body).encode() if body is not None else None
@@ -38,17 +46,18 @@ def step(name, **fields):
 
 def wait_ready(base, seconds):
     deadline = time.monotonic() + seconds
-    status, body = None, None
+    status, body, attempts = None, None, 0
     while time.monotonic() < deadline:
         try:
             status, body = call("GET", f"{base}/readyz")
         except OSError as err:
             status, body = None, str(err)
-        if status == 200:
-            step("readyz", status=status, checks=body["checks"])
+        if status == 200 and all(check["ok"] for check in body["checks"].values()):
+            step("readyz", status=status, checks=body["checks"], attempts=attempts + 1)
             return
+        attempts += 1
         time.sleep(1)
-    raise SystemExit(f"not ready after {seconds}s: {status} {body}")
+    raise SystemExit(f"not ready (every check ok) after {seconds}s: {status} {body}")
 
 
 async def chat(base, messages):
@@ -60,7 +69,10 @@ async def chat(base, messages):
     if status != 201:
         raise SystemExit(f"start conversation: {status} {conv}")
     step("conversation", status=status, id=conv["id"], greeting=conv["messages"][0]["text"][:60])
-    ws_url = base.replace("http", "ws", 1) + f"/ws/conversations/{conv['id']}?token={conv['customer_token']}"
+    ws_url = (
+        base.replace("http", "ws", 1)
+        + f"/ws/conversations/{conv['id']}?token={conv['customer_token']}"
+    )
     auth = {"Authorization": f"Bearer {conv['customer_token']}"}
     async with websockets.connect(ws_url, open_timeout=15) as ws:
         first = json.loads(await asyncio.wait_for(ws.recv(), 15))
@@ -71,7 +83,7 @@ async def chat(base, messages):
             status, body = call(
                 "POST",
                 f"{base}/api/v1/conversations/{conv['id']}/messages",
-                {"text": "What are your opening hours?"},
+                {"text": QUESTIONS[n % len(QUESTIONS)]},
                 {**auth, "Idempotency-Key": f"smoke-{n}"},
             )
             if status != 200:
