@@ -124,7 +124,7 @@ compose() {
         -e POSTGRES_USER=hybridcx -e POSTGRES_DB=hybridcx -e POSTGRES_PASSWORD="$pw" \
         localhost/hybridcx-standin-postgres:1 postgres -c max_connections=100 -c shared_buffers=512MB >/dev/null
     podman run -d --name ${P}redis --network-alias redis --network "$NET" \
-        localhost/hybridcx-standin-redis:1 redis-server --protected-mode no --save "" --appendonly no >/dev/null
+        localhost/hybridcx-standin-redis:1 redis-server --save "" --appendonly no >/dev/null
     for i in $(seq 60); do podman exec ${P}postgres pg_isready -q -U hybridcx -d hybridcx && break; sleep 1; done
     podman exec ${P}postgres pg_isready -U hybridcx -d hybridcx >&2
     log "migrate (hybridcx db upgrade), then the demo workspace and its articles (hybridcx seed)"

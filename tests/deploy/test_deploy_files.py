@@ -111,6 +111,8 @@ def test_smoke_script_runs_the_compose_services_as_compose_does() -> None:
     postgres_command = " ".join(services["postgres"]["command"])
     assert postgres_command in smoke
     assert " ".join(services["migrate"]["command"]) in smoke
+    redis_command = " ".join(c or '""' for c in services["redis"]["command"])
+    assert f"localhost/hybridcx-standin-redis:1 {redis_command} " in smoke
     for name in ("postgres", "redis", "hybridcx-1", "hybridcx-2"):
         alias = "hybridcx-$n" if name.startswith("hybridcx-") else name
         assert f"--network-alias {alias}" in smoke
