@@ -54,6 +54,7 @@ RUN sha256sum -c /opt/hybridcx/nlu.sha256 && chmod -R a-w /opt/hybridcx
 WORKDIR /var/lib/hybridcx
 USER 10001:10001
 EXPOSE 8000
+# On the port the server listens on (HYBRIDCX_PORT), also when a deployment moves it.
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/readyz', timeout=4)"]
+  CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/readyz' % os.environ.get('HYBRIDCX_PORT', '8000'), timeout=4)"]
 CMD ["hybridcx", "serve"]

@@ -1,6 +1,7 @@
-"""The container recipe, checked as far as this machine allows without a container engine:
-the compose file's services, health checks and ordering, the Dockerfile's stages and user, the
-proxy's WebSocket handling, and the image's pinned dependencies against pyproject.toml."""
+"""The container recipe, checked statically: the compose file's services, health checks and
+ordering, the Dockerfile's stages, user and health check, the proxy's WebSocket handling, the
+image's pinned dependencies against pyproject.toml, and deploy/smoke.sh (which builds and runs
+the image with podman, outside the test suite) against the compose file it imitates."""
 
 from __future__ import annotations
 
@@ -89,3 +90,31 @@ def test_image_dependencies_are_pinned_and_agree_with_pyproject() -> None:
         exact = re.search(r"==([\w.]+)", requirement)
         if exact:
             assert pins[name] == exact.group(1), f"{name}: {pins[name]} != {exact.group(1)}"
+
+
+def test_image_health_check_follows_the_configured_port() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    health = dockerfile[dockerfile.index("HEALTHCHECK") :].splitlines()
+    command = " ".join(health[:2])
+    assert "/readyz" in command
+    assert "HYBRIDCX_PORT" in command  # a server moved off 8000 is still checked where it listens
+
+
+def test_smoke_script_runs_the_compose_services_as_compose_does() -> None:
+    """deploy/smoke.sh starts compose's services by hand; it must not drift from the file."""
+    smoke = (ROOT / "deploy" / "smoke.sh").read_text()
+    services = compose()["services"]
+    for key in services["hybridcx-1"]["environment"]:
+        assert f"-e {key}=" in smoke, f"deploy/smoke.sh does not pass {key} to the replicas"
+    for key in services["postgres"]["environment"]:
+        assert f"-e {key}=" in smoke, f"deploy/smoke.sh does not pass {key} to postgres"
+    postgres_command = " ".join(services["postgres"]["command"])
+    assert postgres_command in smoke
+    assert " ".join(services["migrate"]["command"]) in smoke
+    redis_command = " ".join(c or '""' for c in services["redis"]["command"])
+    assert f"localhost/hybridcx-standin-redis:1 {redis_command} " in smoke
+    for name in ("postgres", "redis", "hybridcx-1", "hybridcx-2"):
+        alias = "hybridcx-$n" if name.startswith("hybridcx-") else name
+        assert f"--network-alias {alias}" in smoke
+    assert "deploy/nginx.conf:/etc/nginx/conf.d/default.conf:ro" in smoke
+    assert "deploy/smoke_check.py" in smoke
