@@ -124,3 +124,12 @@ def test_log_processor_redacts_strings() -> None:
     event = {"event": "x", "detail": "card 4111 1111 1111 1111 from maria@example.com", "n": 3}
     out = redact_log_event(None, "info", event)
     assert out["detail"] == "card [CARD] from [EMAIL]" and out["n"] == 3
+
+
+def test_an_id_whose_digits_pass_the_luhn_check_is_not_a_card() -> None:
+    from hybridcx.kit.redaction import mask_payment_data
+
+    agent_id = "91d43f86-5732-4028-868c-789e8cb41b26"  # 8657324028868 passes Luhn
+    assert mask_payment_data(f"to agent {agent_id}") == f"to agent {agent_id}"
+    assert "[CARD]" in mask_payment_data("my card is 4111 1111 1111 1111, ok?")
+    assert "[CARD]" in mask_payment_data("card:4111111111111111")

@@ -21,7 +21,9 @@ IBAN = "[IBAN]"
 NATIONAL_ID = "[NATIONAL_ID]"
 
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
+# Not inside a longer token: the digits of an id such as a UUID ("…f86-5732-4028-868c…") can
+# pass the Luhn check, and an id must never be masked.
+_CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
 # "cvv 123", "security code: 1234", "the 3 digit code on the back is 123"
 _CVV = re.compile(
     r"(?i)\b(?:cvv2?|cvc2?|cid|csc|cav2|security code|verification (?:code|value|number)|"
